@@ -1,0 +1,108 @@
+/*
+ * harness.h - the tiny unit-test harness (redis testhelp.h in spirit).
+ *
+ *   TEST(name) { CHECK(x == 1); CHECK_EQ_INT(a, b); CHECK_OK(call()); }
+ *   int main(void) { RUN(name); return DONE(); }
+ *
+ * A failed CHECK prints file:line and the expression, marks the test failed
+ * and returns from it. SKIP_ALL("why") exits 77, which CTest reports as skipped.
+ */
+#ifndef MTL_TEST_HARNESS_H
+#define MTL_TEST_HARNESS_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mithril/mithril.h"
+
+static int th_failed, th_run, th_cur_failed;
+
+#define TEST(name) static void name(void)
+#define RUN(name)                                                                                \
+    do {                                                                                         \
+        th_cur_failed = 0;                                                                       \
+        mtl_err_clear();                                                                         \
+        name();                                                                                  \
+        th_run++;                                                                                \
+        if (th_cur_failed)                                                                       \
+            th_failed++;                                                                         \
+        printf("%s %s\n", th_cur_failed ? "FAIL" : "ok  ", #name);                               \
+        fflush(stdout);                                                                          \
+    } while (0)
+#define DONE()                                                                                   \
+    (printf("%d passed, %d failed\n", th_run - th_failed, th_failed), th_failed ? 1 : 0)
+
+#define TH_FAIL(...)                                                                             \
+    do {                                                                                         \
+        fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                          \
+        fprintf(stderr, __VA_ARGS__);                                                            \
+        fputc('\n', stderr);                                                                     \
+        th_cur_failed = 1;                                                                       \
+        return;                                                                                  \
+    } while (0)
+#define CHECK(cond)                                                                              \
+    do {                                                                                         \
+        if (!(cond))                                                                             \
+            TH_FAIL("CHECK(%s) failed (detail: %s)", #cond, mtl_err_detail());                   \
+    } while (0)
+#define CHECK_OK(expr)                                                                           \
+    do {                                                                                         \
+        mtl_err th_rc_ = (expr);                                                                 \
+        if (th_rc_ != MTL_OK)                                                                    \
+            TH_FAIL("%s returned %s: %s", #expr, mtl_strerror(th_rc_), mtl_err_detail());        \
+    } while (0)
+#define CHECK_ERR(expr, want)                                                                    \
+    do {                                                                                         \
+        mtl_err th_rc_ = (expr);                                                                 \
+        if (th_rc_ != (want))                                                                    \
+            TH_FAIL("%s returned %s, want %s (detail: %s)", #expr, mtl_strerror(th_rc_),         \
+                    mtl_strerror(want), mtl_err_detail());                                       \
+    } while (0)
+#define CHECK_EQ_INT(a, b)                                                                       \
+    do {                                                                                         \
+        long long th_a_ = (long long)(a), th_b_ = (long long)(b);                                \
+        if (th_a_ != th_b_)                                                                      \
+            TH_FAIL("%s == %s failed: %lld != %lld", #a, #b, th_a_, th_b_);                      \
+    } while (0)
+#define CHECK_EQ_STR(a, b)                                                                       \
+    do {                                                                                         \
+        const char *th_a_ = (a), *th_b_ = (b);                                                   \
+        if (!th_a_ || !th_b_ || strcmp(th_a_, th_b_) != 0)                                       \
+            TH_FAIL("%s == %s failed: \"%s\" != \"%s\"", #a, #b, th_a_ ? th_a_ : "(null)",       \
+                    th_b_ ? th_b_ : "(null)");                                                   \
+    } while (0)
+#define CHECK_MEM(a, b, n)                                                                       \
+    do {                                                                                         \
+        if (memcmp((a), (b), (n)) != 0)                                                          \
+            TH_FAIL("%s and %s differ over %zu bytes", #a, #b, (size_t)(n));                     \
+    } while (0)
+
+#define SKIP_ALL(why)                                                                            \
+    do {                                                                                         \
+        printf("SKIP: %s\n", why);                                                               \
+        exit(77);                                                                                \
+    } while (0)
+
+/* Path to ../shared (MTL_SHARED_DIR from CTest), or NULL when absent. */
+static inline const char *th_shared_dir(void)
+{
+    const char *d = getenv("MTL_SHARED_DIR");
+    static char probe[4096];
+    if (!d || !*d)
+        return NULL;
+    snprintf(probe, sizeof(probe), "%s/reference-data/README.md", d);
+    FILE *f = fopen(probe, "r");
+    if (!f)
+        return NULL;
+    fclose(f);
+    return d;
+}
+/* Skip the whole binary with a message when ../shared is missing. */
+#define REQUIRE_SHARED()                                                                         \
+    (th_shared_dir() ? th_shared_dir()                                                           \
+                     : (SKIP_ALL("../shared/reference-data not found (set MTL_SHARED_DIR)"),     \
+                        (const char *)NULL))
+
+#endif
