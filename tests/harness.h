@@ -79,11 +79,12 @@ static int th_failed, th_run, th_cur_failed;
             TH_FAIL("%s and %s differ over %zu bytes", #a, #b, (size_t)(n));                     \
     } while (0)
 
-#define SKIP_ALL(why)                                                                            \
-    do {                                                                                         \
-        printf("SKIP: %s\n", why);                                                               \
-        exit(77);                                                                                \
-    } while (0)
+static inline _Noreturn void th_skip_all(const char *why)
+{
+    printf("SKIP: %s\n", why);
+    exit(77);
+}
+#define SKIP_ALL(why) th_skip_all(why)
 
 /* Path to ../shared (MTL_SHARED_DIR from CTest), or NULL when absent. */
 static inline const char *th_shared_dir(void)
@@ -100,9 +101,13 @@ static inline const char *th_shared_dir(void)
     return d;
 }
 /* Skip the whole binary with a message when ../shared is missing. */
-#define REQUIRE_SHARED()                                                                         \
-    (th_shared_dir() ? th_shared_dir()                                                           \
-                     : (SKIP_ALL("../shared/reference-data not found (set MTL_SHARED_DIR)"),     \
-                        (const char *)NULL))
+static inline const char *th_require_shared(void)
+{
+    const char *d = th_shared_dir();
+    if (!d)
+        th_skip_all("../shared/reference-data not found (set MTL_SHARED_DIR)");
+    return d;
+}
+#define REQUIRE_SHARED() th_require_shared()
 
 #endif

@@ -1,0 +1,160 @@
+/*
+ * mithril/stm.h - stake-based threshold multi-signatures (Mithril STM), byte-
+ * and JSON-compatible with the reference mithril-stm crate (concatenation
+ * proof system, BLS12-381 "min_sig": signatures in G1, keys in G2).
+ *
+ * Roles: an *initializer* holds a party's BLS key and stake; a *key
+ * registration* collects (verification key + proof of possession, stake)
+ * and closes into a *closed registration* (Merkle tree of the parties, total
+ * stake, the aggregate verification key "AVK"); a *signer* signs a message
+ * and wins lottery indexes; the *clerk* aggregates single signatures into a
+ * multi-signature that anyone verifies with the AVK and the parameters.
+ *
+ * Wire forms are the reference's "JSON-hex": hex of the serde JSON text:
+ *   vk + PoP      {"vk":[96 bytes],"pop":[96 bytes]}           (register-signer)
+ *   single sig    {"sigma":[48],"indexes":[..],"signer_index":n} (register-signatures)
+ *   AVK           {"mt_commitment":{"root":[32],"nr_leaves":n,"hasher":null},"total_stake":w}
+ *   multi-sig     {"signatures":[[single sig,[[vk 96],stake]],..],
+ *                  "batch_proof":{"values":[[32],..],"indices":[..],"hasher":null}}
+ *
+ * The message a Mithril certificate signs is the ASCII text of its
+ * `signed_message` (the lower-case hex of the protocol message hash), i.e.
+ * msg = (const uint8_t *)signed_message, msg_len = 64.
+ *
+ * Objects are immutable after construction and may be shared between threads
+ * for reading. No function prints or keeps global state.
+ */
+#ifndef MITHRIL_STM_H
+#define MITHRIL_STM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+#include "mithril/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTL_STM_SK_BYTES 32
+#define MTL_STM_VK_BYTES 96
+#define MTL_STM_POP_BYTES 96
+#define MTL_STM_SIG_BYTES 48
+#define MTL_STM_HASH_BYTES 32
+MTL_API size_t mtl_stm_vk_bytes(void);
+MTL_API size_t mtl_stm_sig_bytes(void);
+
+/* Protocol parameters: m lotteries, quorum k, phi_f the chance a party with
+ * all the stake wins one lottery. */
+struct mtl_stm_params {
+    uint64_t m;
+    uint64_t k;
+    double phi_f;
+};
+
+/* Check parameters are usable (m > 0, k > 0, 0 < phi_f <= 1). */
+MTL_API mtl_err mtl_stm_params_check(const struct mtl_stm_params *p);
+
+/* ---- Initializer: one party's keys and stake ---------------------------- */
+struct mtl_stm_initializer;
+
+/* New key pair for `stake`. seed: 32 bytes for deterministic keys (tests), or
+ * NULL to draw from the OS CSPRNG. */
+MTL_API mtl_err mtl_stm_initializer_new(struct mtl_stm_initializer **out,
+                                        const struct mtl_stm_params *params, uint64_t stake,
+                                        const uint8_t *seed32);
+/* Wipes the secret key. NULL is a no-op. */
+MTL_API void mtl_stm_initializer_free(struct mtl_stm_initializer *init);
+MTL_API uint64_t mtl_stm_initializer_stake(const struct mtl_stm_initializer *init);
+MTL_API void mtl_stm_initializer_params(const struct mtl_stm_initializer *init,
+                                        struct mtl_stm_params *out);
+/* The verification key + proof of possession as JSON-hex (free with mtl_free). */
+MTL_API mtl_err mtl_stm_initializer_vk_jsonhex(const struct mtl_stm_initializer *init,
+                                               char **hex);
+/* Raw 96-byte compressed verification key. */
+MTL_API void mtl_stm_initializer_vk(const struct mtl_stm_initializer *init,
+                                    uint8_t out[MTL_STM_VK_BYTES]);
+/* Whole secret state (params, stake, secret key) as bytes to persist in a
+ * 0600 file; wipe and free with mtl_stm_secret_free. */
+MTL_API mtl_err mtl_stm_initializer_export(const struct mtl_stm_initializer *init,
+                                           uint8_t **bytes, size_t *len);
+MTL_API void mtl_stm_secret_free(uint8_t *bytes, size_t len);
+MTL_API mtl_err mtl_stm_initializer_import(struct mtl_stm_initializer **out,
+                                           const uint8_t *bytes, size_t len);
+
+/* ---- Key registration --------------------------------------------------- */
+struct mtl_stm_keyreg;
+struct mtl_stm_closed_reg;
+
+MTL_API mtl_err mtl_stm_keyreg_new(struct mtl_stm_keyreg **out);
+MTL_API void mtl_stm_keyreg_free(struct mtl_stm_keyreg *reg);
+/* Register a party from its vk+PoP JSON-hex. Checks the key is a valid G2
+ * point in the subgroup and the proof of possession; a key already
+ * registered gives MTL_ERR_CONFLICT. */
+MTL_API MTL_NODISCARD mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg,
+                                                              uint64_t stake,
+                                                              const char *vk_pop_jsonhex);
+/* Close: sorts parties (stake, then key bytes, as the reference), builds the
+ * Merkle tree. Fails on zero total stake, overflow, or no party. */
+MTL_API mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg,
+                                     struct mtl_stm_closed_reg **out);
+
+MTL_API void mtl_stm_closed_reg_free(struct mtl_stm_closed_reg *closed);
+MTL_API size_t mtl_stm_closed_reg_count(const struct mtl_stm_closed_reg *closed);
+MTL_API uint64_t mtl_stm_closed_reg_total_stake(const struct mtl_stm_closed_reg *closed);
+/* Party at signer index i (registration order): key and stake. */
+MTL_API mtl_err mtl_stm_closed_reg_party(const struct mtl_stm_closed_reg *closed, uint64_t i,
+                                         uint8_t vk[MTL_STM_VK_BYTES], uint64_t *stake);
+/* The AVK JSON-hex of this registration (free with mtl_free). */
+MTL_API mtl_err mtl_stm_closed_reg_avk_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                               char **hex);
+
+/* ---- Signing ------------------------------------------------------------ */
+/* Sign msg as `init` within `closed` (the initializer's key must be
+ * registered with the same stake). Returns the single signature as JSON-hex
+ * (free with mtl_free) or MTL_ERR_INELIGIBLE when no lottery is won.
+ * won (optional) receives the number of indexes won. */
+MTL_API mtl_err mtl_stm_sign(const struct mtl_stm_initializer *init,
+                             const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
+                             size_t msg_len, char **sig_jsonhex, size_t *won);
+
+/* Verify one single signature (JSON-hex) for msg against the closed
+ * registration: BLS signature of its party, index bounds, lottery wins. */
+MTL_API MTL_NODISCARD mtl_err mtl_stm_single_sig_verify_jsonhex(
+    const struct mtl_stm_closed_reg *closed, const struct mtl_stm_params *params,
+    const char *sig_jsonhex, const uint8_t *msg, size_t msg_len);
+/* Signer index and won indexes of a single signature (indexes: mtl_free). */
+MTL_API mtl_err mtl_stm_single_sig_info_jsonhex(const char *sig_jsonhex, uint64_t *signer_index,
+                                                uint64_t **indexes, size_t *count);
+
+/* ---- Aggregation and verification -------------------------------------- */
+/* Aggregate single signatures (JSON-hex) into a multi-signature (JSON-hex),
+ * selecting valid signatures and unique indexes as the reference's clerk.
+ * MTL_ERR_NOT_ENOUGH_SIGS below the quorum k. */
+MTL_API mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                          const struct mtl_stm_params *params,
+                                          const char *const *sigs_jsonhex, size_t nsigs,
+                                          const uint8_t *msg, size_t msg_len,
+                                          char **multisig_jsonhex);
+
+/* Verify a certificate's multi_signature (JSON-hex) against its
+ * aggregate_verification_key (JSON-hex) over msg with params: every check of
+ * the reference (lottery per index, index bound, unique indexes, quorum,
+ * batch Merkle proof, aggregated BLS signature). MTL_OK or an error whose
+ * detail says which check failed. */
+MTL_API MTL_NODISCARD mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex,
+                                                              const char *avk_jsonhex,
+                                                              const uint8_t *msg, size_t msg_len,
+                                                              const struct mtl_stm_params *p);
+
+/* The lottery: does a signature whose dense mapping output is ev (64 bytes,
+ * little-endian) win for `stake` out of `total_stake`? Exactly the
+ * reference's verdict (its Taylor-series comparison on exact rationals). */
+MTL_API int mtl_stm_lottery_won(double phi_f, const uint8_t ev[64], uint64_t stake,
+                                uint64_t total_stake);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

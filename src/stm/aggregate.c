@@ -1,0 +1,322 @@
+/* aggregate.c - the clerk (aggregation into a concatenation proof) and the
+ * verification of a multi-signature against an AVK. */
+#include <stdlib.h>
+
+#include "stm_int.h"
+
+struct sig_reg {
+    struct stm_single s;
+    const struct stm_party *party;
+    uint64_t *removed; /* indexes another signature took */
+    size_t nremoved;
+    int included;
+};
+
+static int has_index(const uint64_t *v, size_t n, uint64_t x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+static int by_signer_index(const void *a, const void *b)
+{
+    const struct sig_reg *const *x = a, *const *y = b;
+    if ((*x)->s.signer_index != (*y)->s.signer_index)
+        return (*x)->s.signer_index < (*y)->s.signer_index ? -1 : 1;
+    return 0;
+}
+
+static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values)[32],
+                             size_t nvalues)
+{
+    json_t *root = json_object(), *sigs = json_array(), *bp = json_object(),
+           *vals = json_array(), *ind = json_array();
+    if (!root || !sigs || !bp || !vals || !ind) {
+        json_decref(root), json_decref(sigs), json_decref(bp), json_decref(vals);
+        json_decref(ind);
+        return NULL;
+    }
+    for (size_t i = 0; i < nsel; i++) {
+        json_t *pair = json_array(), *party = json_array();
+        json_array_append_new(party, stm_json_from_bytes(sel[i]->party->vk.bytes, MTL_STM_VK_BYTES));
+        json_array_append_new(party, json_integer((json_int_t)sel[i]->party->stake));
+        json_array_append_new(pair, stm_single_to_json(&sel[i]->s));
+        json_array_append_new(pair, party);
+        json_array_append_new(sigs, pair);
+        json_array_append_new(ind, json_integer((json_int_t)sel[i]->s.signer_index));
+    }
+    for (size_t i = 0; i < nvalues; i++)
+        json_array_append_new(vals, stm_json_from_bytes(values[i], 32));
+    json_object_set_new(root, "signatures", sigs);
+    json_object_set_new(bp, "values", vals);
+    json_object_set_new(bp, "indices", ind);
+    json_object_set_new(bp, "hasher", json_null());
+    json_object_set_new(root, "batch_proof", bp);
+    return root;
+}
+
+/* The reference's selection: each lottery index goes to the signature with
+ * the smallest sigma bytes; walking indexes in order, signatures (minus the
+ * indexes they lost) are taken until k indexes are covered. */
+mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                  const struct mtl_stm_params *params,
+                                  const char *const *sigs_jsonhex, size_t nsigs,
+                                  const uint8_t *msg, size_t msg_len, char **multisig_jsonhex)
+{
+    *multisig_jsonhex = NULL;
+    MTL_TRY(mtl_stm_params_check(params));
+    mtl_err rc = MTL_OK;
+    struct sig_reg *regs = mtl_calloc(nsigs ? nsigs : 1, sizeof(*regs));
+    struct sig_reg **owner = mtl_calloc(params->m + 1, sizeof(*owner));
+    struct sig_reg **sel = mtl_calloc(nsigs ? nsigs : 1, sizeof(*sel));
+    uint64_t *mt_idx = mtl_calloc(nsigs ? nsigs : 1, sizeof(*mt_idx));
+    uint8_t(*values)[32] = NULL;
+    size_t nvalid = 0, nsel = 0, nvalues = 0;
+    if (!regs || !owner || !sel || !mt_idx) {
+        rc = mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nsigs; i++) {
+        /* Invalid signatures are skipped, as the reference's clerk does. */
+        if (mtl_stm_single_sig_verify_jsonhex(closed, params, sigs_jsonhex[i], msg, msg_len) !=
+            MTL_OK)
+            continue;
+        json_t *j;
+        if (stm_json_load_hex(&j, sigs_jsonhex[i], "single signature") != MTL_OK)
+            continue;
+        struct sig_reg *r = &regs[nvalid];
+        mtl_err e = stm_single_from_json(&r->s, j);
+        json_decref(j);
+        if (e != MTL_OK)
+            continue;
+        int dup = 0;
+        for (size_t d = 0; d < nvalid; d++)
+            dup |= memcmp(regs[d].s.sigma.bytes, r->s.sigma.bytes, MTL_STM_SIG_BYTES) == 0;
+        if (dup) {
+            stm_single_clear(&r->s);
+            continue;
+        }
+        r->party = &closed->parties[r->s.signer_index];
+        r->removed = mtl_malloc((r->s.nindexes ? r->s.nindexes : 1) * sizeof(uint64_t));
+        if (!r->removed) {
+            stm_single_clear(&r->s);
+            rc = mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
+            goto out;
+        }
+        nvalid++;
+        for (size_t x = 0; x < r->s.nindexes; x++) {
+            uint64_t idx = r->s.indexes[x];
+            struct sig_reg *prev = owner[idx];
+            if (!prev) {
+                owner[idx] = r;
+            } else if (memcmp(r->s.sigma.bytes, prev->s.sigma.bytes, MTL_STM_SIG_BYTES) < 0) {
+                prev->removed[prev->nremoved++] = idx;
+                owner[idx] = r;
+            } else {
+                r->removed[r->nremoved++] = idx;
+            }
+        }
+    }
+    uint64_t count = 0;
+    for (uint64_t idx = 0; idx <= params->m && count < params->k; idx++) {
+        struct sig_reg *r = owner[idx];
+        if (!r || r->included)
+            continue;
+        size_t keep = 0;
+        for (size_t x = 0; x < r->s.nindexes; x++)
+            if (!has_index(r->removed, r->nremoved, r->s.indexes[x]))
+                r->s.indexes[keep++] = r->s.indexes[x];
+        r->s.nindexes = keep;
+        r->included = 1;
+        sel[nsel++] = r;
+        count += keep;
+    }
+    if (count < params->k) {
+        rc = mtl_seterr(MTL_ERR_NOT_ENOUGH_SIGS,
+                        "aggregate: %llu unique lottery indexes from %zu valid signatures, k=%llu",
+                        (unsigned long long)count, nvalid, (unsigned long long)params->k);
+        goto out;
+    }
+    qsort(sel, nsel, sizeof(*sel), by_signer_index);
+    for (size_t i = 0; i < nsel; i++)
+        mt_idx[i] = sel[i]->s.signer_index;
+    rc = stm_tree_batch_path(&closed->tree, mt_idx, nsel, &values, &nvalues);
+    if (rc == MTL_OK)
+        rc = stm_json_dump_hex(multisig_jsonhex, proof_to_json(sel, nsel, values, nvalues));
+out:
+    for (size_t i = 0; regs && i < nvalid; i++) {
+        stm_single_clear(&regs[i].s);
+        mtl_free(regs[i].removed);
+    }
+    mtl_free(regs);
+    mtl_free(owner);
+    mtl_free(sel);
+    mtl_free(mt_idx);
+    mtl_free(values);
+    return rc;
+}
+
+/* ---- verification ---- */
+
+struct parsed_proof {
+    struct stm_single *sigs;
+    struct stm_vk *vks;
+    uint64_t *stakes;
+    size_t n;
+    uint8_t (*values)[32];
+    size_t nvalues;
+    uint64_t *indices;
+    size_t nindices;
+};
+
+static void proof_clear(struct parsed_proof *p)
+{
+    for (size_t i = 0; p->sigs && i < p->n; i++)
+        stm_single_clear(&p->sigs[i]);
+    mtl_free(p->sigs);
+    mtl_free(p->vks);
+    mtl_free(p->stakes);
+    mtl_free(p->values);
+    mtl_free(p->indices);
+}
+
+static mtl_err proof_from_json(struct parsed_proof *p, const json_t *j)
+{
+    memset(p, 0, sizeof(*p));
+    MTL_CHECK(json_is_object(j), MTL_ERR_BAD_ENCODING, "multi-signature: expected an object");
+    const json_t *sigs = json_object_get(j, "signatures"), *bp = json_object_get(j, "batch_proof");
+    MTL_CHECK(json_is_array(sigs), MTL_ERR_BAD_ENCODING, "multi-signature: missing signatures");
+    MTL_CHECK(json_is_object(bp), MTL_ERR_BAD_ENCODING, "multi-signature: missing batch_proof");
+    const json_t *vals = json_object_get(bp, "values"), *ind = json_object_get(bp, "indices");
+    MTL_CHECK(json_is_array(vals) && json_is_array(ind), MTL_ERR_BAD_ENCODING,
+              "multi-signature: batch_proof needs values and indices arrays");
+    size_t n = json_array_size(sigs), nv = json_array_size(vals), ni = json_array_size(ind);
+    MTL_CHECK(n > 0, MTL_ERR_BAD_ENCODING, "multi-signature: no signature");
+    MTL_CHECK(n <= (1u << 20) && nv <= (1u << 24) && ni <= (1u << 20), MTL_ERR_TOO_BIG,
+              "multi-signature: too many elements");
+    p->sigs = mtl_calloc(n, sizeof(*p->sigs));
+    p->vks = mtl_calloc(n, sizeof(*p->vks));
+    p->stakes = mtl_calloc(n, sizeof(*p->stakes));
+    p->values = mtl_calloc(nv ? nv : 1, 32);
+    p->indices = mtl_calloc(ni ? ni : 1, sizeof(uint64_t));
+    MTL_CHECK(p->sigs && p->vks && p->stakes && p->values && p->indices, MTL_ERR_NOMEM,
+              "multi-signature: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pair = json_array_get(sigs, i);
+        MTL_CHECK(json_is_array(pair) && json_array_size(pair) == 2, MTL_ERR_BAD_ENCODING,
+                  "multi-signature: signatures[%zu] is not [signature, party]", i);
+        MTL_TRY(stm_single_from_json(&p->sigs[i], json_array_get(pair, 0)));
+        p->n = i + 1;
+        const json_t *party = json_array_get(pair, 1);
+        MTL_CHECK(json_is_array(party) && json_array_size(party) == 2, MTL_ERR_BAD_ENCODING,
+                  "multi-signature: signatures[%zu] party is not [vk, stake]", i);
+        uint8_t vkb[MTL_STM_VK_BYTES];
+        MTL_TRY(stm_json_bytes(vkb, sizeof(vkb), json_array_get(party, 0), "party vk"));
+        mtl_err rc = stm_vk_decode(&p->vks[i], vkb);
+        if (rc != MTL_OK)
+            return mtl_err_wrap(rc, "multi-signature: signatures[%zu] party", i);
+        MTL_TRY(stm_json_u64(&p->stakes[i], json_array_get(party, 1), "party stake"));
+    }
+    for (size_t i = 0; i < nv; i++)
+        MTL_TRY(stm_json_bytes(p->values[i], 32, json_array_get(vals, i), "batch_proof value"));
+    p->nvalues = nv;
+    for (size_t i = 0; i < ni; i++)
+        MTL_TRY(stm_json_u64(&p->indices[i], json_array_get(ind, i), "batch_proof index"));
+    p->nindices = ni;
+    return MTL_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static mtl_err verify_proof(const struct parsed_proof *p, const struct stm_avk *avk,
+                            const uint8_t *msg, size_t msg_len, const struct mtl_stm_params *params)
+{
+    mtl_err rc = MTL_OK;
+    uint8_t *msgp = stm_msgp(msg, msg_len, avk->root);
+    size_t total = 0;
+    for (size_t i = 0; i < p->n; i++)
+        total += p->sigs[i].nindexes;
+    uint64_t *all = mtl_malloc((total ? total : 1) * sizeof(uint64_t));
+    uint8_t(*leaves)[32] = mtl_malloc(p->n * 32);
+    const struct stm_vk **vks = mtl_malloc(p->n * sizeof(*vks));
+    const struct stm_sig **sigs = mtl_malloc(p->n * sizeof(*sigs));
+    if (!msgp || !all || !leaves || !vks || !sigs) {
+        rc = mtl_seterr(MTL_ERR_NOMEM, "multi-signature: out of memory");
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        rc = stm_single_check_indices(&p->sigs[i], params, p->stakes[i], avk->total_stake, msgp,
+                                      msg_len + 32);
+        if (rc != MTL_OK)
+            goto out;
+        memcpy(all + k, p->sigs[i].indexes, p->sigs[i].nindexes * sizeof(uint64_t));
+        k += p->sigs[i].nindexes;
+    }
+    qsort(all, total, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 1; i < total; i++)
+        if (all[i] == all[i - 1]) {
+            rc = mtl_seterr(MTL_ERR_VERIFY_FAIL, "multi-signature: lottery index %llu used twice",
+                            (unsigned long long)all[i]);
+            goto out;
+        }
+    if (total < params->k) {
+        rc = mtl_seterr(MTL_ERR_NOT_ENOUGH_SIGS,
+                        "multi-signature: %zu lottery indexes, quorum k=%llu", total,
+                        (unsigned long long)params->k);
+        goto out;
+    }
+    if (p->nindices != p->n) {
+        rc = mtl_seterr(MTL_ERR_VERIFY_FAIL,
+                        "multi-signature: batch proof has %zu indices for %zu signatures",
+                        p->nindices, p->n);
+        goto out;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        stm_hash_leaf(leaves[i], p->vks[i].bytes, p->stakes[i]);
+        vks[i] = &p->vks[i];
+        sigs[i] = &p->sigs[i].sigma;
+    }
+    rc = stm_batch_path_verify(avk->root, avk->nr_leaves, leaves, p->indices, p->nindices,
+                               p->values, p->nvalues);
+    if (rc != MTL_OK)
+        goto out;
+    rc = stm_bls_verify_aggregate(vks, sigs, p->n, msgp, msg_len + 32);
+out:
+    mtl_free(msgp);
+    mtl_free(all);
+    mtl_free(leaves);
+    mtl_free(vks);
+    mtl_free(sigs);
+    return rc;
+}
+
+mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex, const char *avk_jsonhex,
+                                        const uint8_t *msg, size_t msg_len,
+                                        const struct mtl_stm_params *params)
+{
+    MTL_TRY(mtl_stm_params_check(params));
+    json_t *jm = NULL, *ja = NULL;
+    struct stm_avk avk;
+    struct parsed_proof p;
+    memset(&p, 0, sizeof(p));
+    mtl_err rc = stm_json_load_hex(&ja, avk_jsonhex, "aggregate verification key");
+    if (rc == MTL_OK)
+        rc = stm_avk_from_json(&avk, ja);
+    if (rc == MTL_OK)
+        rc = stm_json_load_hex(&jm, multisig_jsonhex, "multi-signature");
+    if (rc == MTL_OK)
+        rc = proof_from_json(&p, jm);
+    if (rc == MTL_OK)
+        rc = verify_proof(&p, &avk, msg, msg_len, params);
+    proof_clear(&p);
+    json_decref(jm);
+    json_decref(ja);
+    return rc;
+}
