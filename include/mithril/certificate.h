@@ -1,0 +1,177 @@
+/*
+ * mithril/certificate.h - Mithril certificates, protocol messages, genesis
+ * keys and certificate-chain verification, compatible with the reference
+ * (mithril-common entities/certificate.rs, protocol_message.rs,
+ * certificate_chain/certificate_verifier.rs).
+ *
+ * A certificate is parsed from its JSON message (the aggregator's
+ * CertificateMessage, see openapi.yaml). Hashes are lower-case hex strings
+ * of SHA-256 (65 bytes with the NUL).
+ */
+#ifndef MITHRIL_CERTIFICATE_H
+#define MITHRIL_CERTIFICATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+#include "mithril/export.h"
+#include "mithril/stm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTL_HASH_HEX_BYTES 65 /* 64 hex digits + NUL */
+#define MTL_GENESIS_VK_BYTES 32
+#define MTL_GENESIS_SK_BYTES 32
+#define MTL_GENESIS_SIG_BYTES 64
+
+/* Signed entity types (the reference's discriminants). */
+enum mtl_signed_entity_kind {
+    MTL_SET_MITHRIL_STAKE_DISTRIBUTION = 0,
+    MTL_SET_CARDANO_STAKE_DISTRIBUTION = 1,
+    MTL_SET_CARDANO_IMMUTABLE_FILES_FULL = 2, /* legacy */
+    MTL_SET_CARDANO_TRANSACTIONS = 3,
+    MTL_SET_CARDANO_DATABASE = 4,
+    MTL_SET_CARDANO_BLOCKS_TRANSACTIONS = 5,
+};
+struct mtl_signed_entity_type {
+    enum mtl_signed_entity_kind kind;
+    uint64_t epoch;
+    uint64_t a; /* immutable_file_number (database) or block_number */
+    uint64_t b; /* block_number_offset (blocks transactions) */
+};
+/* Its JSON, e.g. {"MithrilStakeDistribution":15} (free with mtl_free). */
+MTL_API mtl_err mtl_signed_entity_type_to_json(const struct mtl_signed_entity_type *t, char **json);
+MTL_API const char *mtl_signed_entity_kind_name(enum mtl_signed_entity_kind k);
+
+/* ---- Protocol messages -------------------------------------------------- */
+struct mtl_protocol_message;
+MTL_API mtl_err mtl_protocol_message_new(struct mtl_protocol_message **out);
+MTL_API void mtl_protocol_message_free(struct mtl_protocol_message *pm);
+/* Set a part by its key ("next_aggregate_verification_key", "current_epoch",
+ * "cardano_database_merkle_root", ...). Unknown keys: MTL_ERR_INVALID_ARG. */
+MTL_API mtl_err mtl_protocol_message_set(struct mtl_protocol_message *pm, const char *key,
+                                         const char *value);
+/* Borrowed value or NULL. */
+MTL_API const char *mtl_protocol_message_get(const struct mtl_protocol_message *pm,
+                                             const char *key);
+/* signed_message: SHA-256 over key||value for parts in the reference's key order. */
+MTL_API void mtl_protocol_message_hash(const struct mtl_protocol_message *pm,
+                                       char out[MTL_HASH_HEX_BYTES]);
+/* {"message_parts":{...}} in the reference's key order (free with mtl_free). */
+MTL_API mtl_err mtl_protocol_message_to_json(const struct mtl_protocol_message *pm, char **json);
+
+/* Hash of protocol parameters (k, m, phi_f as U8F24 fixed point). */
+MTL_API void mtl_protocol_parameters_hash(const struct mtl_stm_params *p,
+                                          char out[MTL_HASH_HEX_BYTES]);
+
+/* ---- Certificates ------------------------------------------------------- */
+struct mtl_certificate;
+
+/* Parse a CertificateMessage JSON text. Unknown fields are ignored; a
+ * missing or ill-typed field gives MTL_ERR_BAD_ENCODING naming it. */
+MTL_API mtl_err mtl_certificate_from_json(struct mtl_certificate **out, const char *json,
+                                          size_t len);
+MTL_API void mtl_certificate_free(struct mtl_certificate *c);
+/* The certificate as a CertificateMessage JSON text (free with mtl_free). */
+MTL_API mtl_err mtl_certificate_to_json(const struct mtl_certificate *c, char **json);
+
+MTL_API const char *mtl_certificate_hash(const struct mtl_certificate *c);
+MTL_API const char *mtl_certificate_previous_hash(const struct mtl_certificate *c);
+MTL_API uint64_t mtl_certificate_epoch(const struct mtl_certificate *c);
+MTL_API int mtl_certificate_is_genesis(const struct mtl_certificate *c);
+MTL_API const char *mtl_certificate_signed_message(const struct mtl_certificate *c);
+MTL_API const char *mtl_certificate_avk(const struct mtl_certificate *c);
+MTL_API const struct mtl_protocol_message *
+mtl_certificate_protocol_message(const struct mtl_certificate *c);
+MTL_API void mtl_certificate_signed_entity(const struct mtl_certificate *c,
+                                           struct mtl_signed_entity_type *out);
+MTL_API void mtl_certificate_params(const struct mtl_certificate *c, struct mtl_stm_params *out);
+/* Recompute the certificate hash from its content. */
+MTL_API mtl_err mtl_certificate_compute_hash(const struct mtl_certificate *c,
+                                             char out[MTL_HASH_HEX_BYTES]);
+
+/* A signer in the certificate metadata. */
+struct mtl_party_stake {
+    const char *party_id;
+    uint64_t stake;
+};
+/* Everything needed to build a certificate (the aggregator's side). */
+struct mtl_certificate_params {
+    const char *previous_hash; /* "" for genesis */
+    uint64_t epoch;
+    struct mtl_signed_entity_type signed_entity;
+    const char *network;  /* e.g. "devnet" */
+    const char *version;  /* protocol version, "0.1.0" */
+    struct mtl_stm_params params;
+    int64_t initiated_at_ns, sealed_at_ns; /* Unix time in nanoseconds */
+    const struct mtl_party_stake *signers;
+    size_t nsigners;
+    const struct mtl_protocol_message *message;
+    const char *avk_jsonhex;
+    const char *multisig_jsonhex; /* NULL for genesis */
+    const uint8_t *genesis_sk;    /* 32-byte Ed25519 seed for genesis, else NULL */
+};
+/* Build a certificate: computes signed_message, the genesis signature when
+ * asked, and the hash. */
+MTL_API mtl_err mtl_certificate_build(struct mtl_certificate **out,
+                                      const struct mtl_certificate_params *p);
+
+/* ---- Genesis keys ------------------------------------------------------- */
+/* Decode a genesis.vkey text (JSON-hex of a 32-byte array; whitespace ok). */
+MTL_API mtl_err mtl_genesis_vkey_decode(uint8_t vk[MTL_GENESIS_VK_BYTES], const char *text);
+/* JSON-hex text of a 32-byte key (vk or sk seed), free with mtl_free. */
+MTL_API mtl_err mtl_genesis_key_encode(char **text, const uint8_t key[32]);
+/* New keypair: sk is the 32-byte seed (keep secret), vk the public key. */
+MTL_API void mtl_genesis_keypair(uint8_t sk[MTL_GENESIS_SK_BYTES],
+                                 uint8_t vk[MTL_GENESIS_VK_BYTES]);
+MTL_API mtl_err mtl_genesis_sign(uint8_t sig[MTL_GENESIS_SIG_BYTES],
+                                 const uint8_t sk[MTL_GENESIS_SK_BYTES], const uint8_t *msg,
+                                 size_t len);
+MTL_API MTL_NODISCARD mtl_err mtl_genesis_verify(const uint8_t vk[MTL_GENESIS_VK_BYTES],
+                                                 const uint8_t sig[MTL_GENESIS_SIG_BYTES],
+                                                 const uint8_t *msg, size_t len);
+
+/* ---- Verification ------------------------------------------------------- */
+/* Checks of one certificate on its own: hash, signed_message, signature
+ * (genesis key or multi-signature against its AVK), epoch part. */
+MTL_API MTL_NODISCARD mtl_err mtl_certificate_verify_integrity(
+    const struct mtl_certificate *c, const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES]);
+/* Checks of a standard certificate against its previous one: epoch gap,
+ * previous_hash, AVK continuity, protocol parameters continuity. */
+MTL_API MTL_NODISCARD mtl_err mtl_certificate_verify_link(const struct mtl_certificate *c,
+                                                          const struct mtl_certificate *prev);
+
+/* Fetch a certificate's JSON by hash (HTTP in the client, a store in the
+ * aggregator). *json is mtl_malloc'ed; return MTL_ERR_NOT_FOUND if absent. */
+typedef mtl_err (*mtl_certificate_fetch_fn)(void *ctx, const char *hash, char **json,
+                                            size_t *len);
+/* Called after each certificate is checked (or found in the cache). */
+typedef void (*mtl_certificate_progress_fn)(void *ctx, const struct mtl_certificate *c,
+                                            int from_cache);
+
+struct mtl_chain_verify_opts {
+    mtl_certificate_fetch_fn fetch;
+    void *fetch_ctx;
+    mtl_certificate_progress_fn progress; /* optional */
+    void *progress_ctx;
+    const char *cache_path; /* optional file of verified hashes, keyed by genesis key */
+    size_t max_certificates; /* 0 = 100000: a bound against endless chains */
+};
+
+/* Walk from `hash` to the genesis certificate through previous_hash,
+ * checking every rule of the reference. A certificate found in the cache
+ * (verified before under the same genesis key) ends the walk early. On
+ * success, every walked hash is added to the cache. *checked (optional)
+ * gets the number of certificates verified. Errors name the certificate and
+ * the broken rule in mtl_err_detail(). */
+MTL_API MTL_NODISCARD mtl_err mtl_certificate_chain_verify(
+    const char *hash, const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
+    const struct mtl_chain_verify_opts *opts, size_t *checked);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,47 @@
+/* cert_int.h - internals of the certificate module. */
+#ifndef MTL_CERT_INT_H
+#define MTL_CERT_INT_H
+
+#include <jansson.h>
+#include <string.h>
+
+#include "common/common_int.h"
+#include "mithril/certificate.h"
+
+#define PM_NKEYS 12
+struct mtl_protocol_message {
+    char *values[PM_NKEYS]; /* indexed by the reference's key order */
+};
+extern const char *const mtl_pm_keys[PM_NKEYS];
+mtl_err pm_from_json(struct mtl_protocol_message *pm, const json_t *j);
+json_t *pm_to_json(const struct mtl_protocol_message *pm);
+void pm_clear(struct mtl_protocol_message *pm);
+mtl_err pm_copy(struct mtl_protocol_message *dst, const struct mtl_protocol_message *src);
+
+struct cert_signer {
+    char *party_id;
+    uint64_t stake;
+};
+struct mtl_certificate {
+    char hash[MTL_HASH_HEX_BYTES];
+    char *previous_hash;
+    uint64_t epoch;
+    struct mtl_signed_entity_type set;
+    char *network, *version;
+    struct mtl_stm_params params;
+    char *initiated_at, *sealed_at; /* RFC 3339 as received/produced */
+    int64_t initiated_ns, sealed_ns;
+    struct cert_signer *signers;
+    size_t nsigners;
+    struct mtl_protocol_message pm;
+    char signed_message[MTL_HASH_HEX_BYTES];
+    char *avk, *multi_signature, *genesis_signature;
+};
+
+/* RFC 3339 UTC timestamps <-> Unix nanoseconds (chrono's format). */
+mtl_err cert_parse_time(int64_t *ns, const char *s);
+void cert_format_time(char out[40], int64_t ns);
+mtl_err set_from_json(struct mtl_signed_entity_type *t, const json_t *j);
+json_t *set_to_json(const struct mtl_signed_entity_type *t);
+
+#endif
