@@ -227,9 +227,14 @@ static mtl_err verify_tampered(tamper_fn f, int depth, int rehash)
     const char *h = latest;
     char cur[65];
     snprintf(cur, sizeof(cur), "%s", h);
-    for (int i = 0; i < depth; i++)
-        snprintf(cur, sizeof(cur), "%s",
-                 json_string_value(json_object_get(json_object_get(copy, cur), "previous_hash")));
+    for (int i = 0; i < depth; i++) { /* stops at the genesis certificate */
+        const char *p = json_string_value(json_object_get(json_object_get(copy, cur), "previous_hash"));
+        if (!*p) {
+            depth = i;
+            break;
+        }
+        snprintf(cur, sizeof(cur), "%s", p);
+    }
     json_t *c = json_deep_copy(json_object_get(copy, cur));
     f(c);
     char newhash[65];
@@ -248,7 +253,8 @@ static mtl_err verify_tampered(tamper_fn f, int depth, int rehash)
     json_object_set_new(copy, newhash, c);
     /* point the child at the new hash so the walk reaches it */
     char start[65];
-    snprintf(start, sizeof(start), "%s", depth == 0 ? newhash : latest);
+    int is_genesis = !*json_string_value(json_object_get(c, "previous_hash"));
+    snprintf(start, sizeof(start), "%s", depth == 0 || is_genesis ? newhash : latest);
     if (depth > 0) {
         const char *k;
         json_t *v;
@@ -283,7 +289,8 @@ TEST(tampered_fields_are_rejected)
         {t_multisig, 0, 1, MTL_ERR__COUNT /* any error */, "multi-signature"},
         {t_multisig, 0, 0, MTL_ERR_INTEGRITY, "hash does not match"},
         {t_genesis_sig, 42, 1, MTL_ERR_VERIFY_FAIL, "genesis"},
-        {t_previous, 5, 1, MTL_ERR_CHAIN, "cannot retrieve"},
+        {t_previous, 0, 1, MTL_ERR_CHAIN, "cannot retrieve"},
+        {t_previous, 5, 1, MTL_ERR_INTEGRITY, "hash does not match"},
     };
     for (size_t i = 0; i < MTL_ARRAY_LEN(cases); i++) {
         mtl_err rc = verify_tampered(cases[i].f, cases[i].depth, cases[i].rehash);
