@@ -175,3 +175,21 @@ MTL_API MTL_NODISCARD mtl_err mtl_certificate_chain_verify(
 }
 #endif
 #endif
+
+#ifndef MITHRIL_CERTIFICATE_ARTIFACT_H
+#define MITHRIL_CERTIFICATE_ARTIFACT_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Check a MithrilStakeDistribution artifact message (JSON, the openapi's
+ * MithrilStakeDistributionMessage) against the certificate that signed it:
+ * its hash, the AVK of its signers (proofs of possession checked) in the
+ * certificate's protocol message, and that message's hash == signed_message.
+ * hash_out (optional) receives the recomputed artifact hash. */
+MTL_API MTL_NODISCARD mtl_err mtl_msd_verify(const char *msd_json, size_t len,
+                                             const struct mtl_certificate *cert,
+                                             char hash_out[MTL_HASH_HEX_BYTES]);
+#ifdef __cplusplus
+}
+#endif
+#endif
