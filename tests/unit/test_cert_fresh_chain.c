@@ -1,0 +1,176 @@
+/* test_cert_fresh_chain.c - a chain made by our own code: a genesis
+ * certificate, then multi-signed certificates over 3 epochs whose stake
+ * distribution changes; it verifies, and its JSON decodes back identically. */
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cert/cert_int.h"
+#include "harness.h"
+
+#define NPARTIES 5
+static const struct mtl_stm_params P = {.m = 60, .k = 12, .phi_f = 0.65};
+
+struct epoch_keys {
+    struct mtl_stm_initializer *init[NPARTIES];
+    struct mtl_stm_closed_reg *closed;
+    char *avk;
+};
+
+static mtl_err keys_for_epoch(struct epoch_keys *e, uint64_t epoch)
+{
+    struct mtl_stm_keyreg *reg;
+    MTL_TRY(mtl_stm_keyreg_new(&reg));
+    for (int i = 0; i < NPARTIES; i++) {
+        uint8_t seed[32] = {(uint8_t)epoch, (uint8_t)i, 7};
+        uint64_t stake = 1000 * (uint64_t)(i + 1) + 250 * epoch * (uint64_t)i; /* drifts */
+        MTL_TRY(mtl_stm_initializer_new(&e->init[i], &P, stake, seed));
+        char *vk;
+        MTL_TRY(mtl_stm_initializer_vk_jsonhex(e->init[i], &vk));
+        mtl_err rc = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+        mtl_free(vk);
+        MTL_TRY(rc);
+    }
+    mtl_err rc = mtl_stm_keyreg_close(reg, &e->closed);
+    mtl_stm_keyreg_free(reg);
+    MTL_TRY(rc);
+    return mtl_stm_closed_reg_avk_jsonhex(e->closed, &e->avk);
+}
+
+static void keys_free(struct epoch_keys *e)
+{
+    for (int i = 0; i < NPARTIES; i++)
+        mtl_stm_initializer_free(e->init[i]);
+    mtl_stm_closed_reg_free(e->closed);
+    mtl_free(e->avk);
+}
+
+static struct mtl_protocol_message *message_for(uint64_t epoch, const char *next_avk)
+{
+    struct mtl_protocol_message *pm;
+    char ep[24], pp[65];
+    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
+    mtl_protocol_parameters_hash(&P, pp);
+    if (mtl_protocol_message_new(&pm) != MTL_OK)
+        return NULL;
+    mtl_protocol_message_set(pm, "next_aggregate_verification_key", next_avk);
+    mtl_protocol_message_set(pm, "next_protocol_parameters", pp);
+    mtl_protocol_message_set(pm, "current_epoch", ep);
+    return pm;
+}
+
+static json_t *store;
+
+static mtl_err fetch_store(void *ctx, const char *hash, char **json, size_t *len)
+{
+    const json_t *v = json_object_get((json_t *)ctx, hash);
+    if (!v)
+        return mtl_seterr(MTL_ERR_NOT_FOUND, "no %s", hash);
+    *json = mtl_strdup(json_string_value(v));
+    *len = strlen(*json);
+    return MTL_OK;
+}
+
+static mtl_err put(struct mtl_certificate *c)
+{
+    char *json;
+    MTL_TRY(mtl_certificate_to_json(c, &json));
+    json_object_set_new(store, mtl_certificate_hash(c), json_string(json));
+    /* the JSON decodes back to the very same certificate */
+    struct mtl_certificate *back;
+    mtl_err rc = mtl_certificate_from_json(&back, json, strlen(json));
+    if (rc == MTL_OK) {
+        char *again;
+        rc = mtl_certificate_to_json(back, &again);
+        if (rc == MTL_OK && strcmp(again, json) != 0)
+            rc = mtl_seterr(MTL_ERR_INTERNAL, "JSON round trip changed the certificate");
+        mtl_free(again);
+        mtl_certificate_free(back);
+    }
+    mtl_free(json);
+    return rc;
+}
+
+TEST(fresh_chain_over_three_epochs)
+{
+    uint8_t gsk[32], gvk[32];
+    mtl_genesis_keypair(gsk, gvk);
+    store = json_object();
+    struct epoch_keys keys[5];
+    memset(keys, 0, sizeof(keys));
+    for (uint64_t e = 1; e <= 4; e++)
+        CHECK_OK(keys_for_epoch(&keys[e], e));
+    /* genesis at epoch 1: its AVK is epoch 1's, it hands over epoch 2's */
+    struct mtl_protocol_message *pm = message_for(1, keys[2].avk);
+    struct mtl_certificate_params cp = {
+        .previous_hash = "", .epoch = 1,
+        .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = 1},
+        .network = "devnet", .version = "0.1.0", .params = P,
+        .initiated_at_ns = 1700000000123456789LL, .sealed_at_ns = 1700000000223000000LL,
+        .message = pm, .avk_jsonhex = keys[1].avk, .genesis_sk = gsk};
+    struct mtl_certificate *genesis, *prev;
+    CHECK_OK(mtl_certificate_build(&genesis, &cp));
+    mtl_protocol_message_free(pm);
+    CHECK_OK(put(genesis));
+    char prev_hash[65];
+    snprintf(prev_hash, sizeof(prev_hash), "%s", mtl_certificate_hash(genesis));
+    prev = genesis;
+    for (uint64_t e = 2; e <= 3; e++) {
+        pm = message_for(e, keys[e + 1].avk);
+        char sm[65];
+        mtl_protocol_message_hash(pm, sm);
+        char *sigs[NPARTIES];
+        size_t ns = 0;
+        struct mtl_party_stake signers[NPARTIES];
+        for (int i = 0; i < NPARTIES; i++) {
+            mtl_err rc = mtl_stm_sign(keys[e].init[i], keys[e].closed, (const uint8_t *)sm, 64,
+                                      &sigs[ns], NULL);
+            if (rc == MTL_ERR_INELIGIBLE)
+                continue;
+            CHECK_OK(rc);
+            signers[ns].party_id = i % 2 ? "pool1odd" : "pool1even";
+            signers[ns].stake = mtl_stm_initializer_stake(keys[e].init[i]);
+            ns++;
+        }
+        char *ms;
+        CHECK_OK(mtl_stm_aggregate_jsonhex(keys[e].closed, &P, (const char *const *)sigs, ns,
+                                           (const uint8_t *)sm, 64, &ms));
+        struct mtl_certificate_params mp = {
+            .previous_hash = prev_hash, .epoch = e,
+            .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = e},
+            .network = "devnet", .version = "0.1.0", .params = P,
+            .initiated_at_ns = 1700000000000000000LL + (int64_t)e * 1000000,
+            .sealed_at_ns = 1700000000000000000LL + (int64_t)e * 2000000,
+            .signers = signers, .nsigners = ns, .message = pm, .avk_jsonhex = keys[e].avk,
+            .multisig_jsonhex = ms};
+        struct mtl_certificate *c;
+        CHECK_OK(mtl_certificate_build(&c, &mp));
+        CHECK_OK(mtl_certificate_verify_integrity(c, gvk));
+        CHECK_OK(mtl_certificate_verify_link(c, prev));
+        CHECK_OK(put(c));
+        snprintf(prev_hash, sizeof(prev_hash), "%s", mtl_certificate_hash(c));
+        mtl_certificate_free(prev);
+        prev = c;
+        for (size_t i = 0; i < ns; i++)
+            mtl_free(sigs[i]);
+        mtl_free(ms);
+        mtl_protocol_message_free(pm);
+    }
+    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
+    size_t checked;
+    CHECK_OK(mtl_certificate_chain_verify(prev_hash, gvk, &o, &checked));
+    CHECK_EQ_INT(checked, 3);
+    /* the epoch-3 certificate signed with epoch-2 keys breaks AVK continuity */
+    CHECK(strcmp(keys[2].avk, keys[3].avk) != 0);
+    mtl_certificate_free(prev);
+    for (int e = 1; e <= 4; e++)
+        keys_free(&keys[e]);
+    json_decref(store);
+}
+
+int main(void)
+{
+    if (mtl_init() != MTL_OK)
+        return 1;
+    RUN(fresh_chain_over_three_epochs);
+    return DONE();
+}
