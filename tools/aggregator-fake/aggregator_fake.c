@@ -1,0 +1,178 @@
+/* aggregator_fake.c - serves a directory of reference-format JSON files on
+ * the aggregator's read routes (like the reference's mithril-aggregator-fake)
+ * so that clients can be tested against real reference data.
+ *   aggregator-fake --data-dir DIR [--ip 127.0.0.1] [--port 0] [--port-file F]
+ * Port 0 picks a free port; it is printed on stdout ("port=N") and written to
+ * --port-file. Stops on SIGINT/SIGTERM. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common_int.h"
+#include "httpd.h"
+#include "log.h"
+
+/* route prefix -> (list file, detail file keyed by hash) */
+static const struct {
+    const char *list_route, *item_prefix, *list_file, *items_file;
+} ROUTES[] = {
+    {"/certificates", "/certificate/", "certificates-list.json", "certificates.json"},
+    {"/artifact/mithril-stake-distributions", "/artifact/mithril-stake-distribution/",
+     "mithril-stake-distributions-list.json", "mithril-stake-distributions.json"},
+    {"/artifact/cardano-database", "/artifact/cardano-database/", "cardano-databases-list.json",
+     "cardano-databases.json"},
+    {"/artifact/cardano-stake-distributions", "/artifact/cardano-stake-distribution/",
+     "cardano-stake-distributions-list.json", "cardano-stake-distributions.json"},
+    {"/artifact/cardano-transactions", "/artifact/cardano-transaction/", "ctx-snapshots-list.json",
+     "ctx-snapshots.json"},
+};
+
+struct fake {
+    json_t *files[MTL_ARRAY_LEN(ROUTES)][2];
+    json_t *status, *epoch_settings;
+};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void reply(struct mtl_http_response *r, const json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    mtl_http_json(r, 200, s ? s : "null");
+    free(s);
+}
+
+static void handle(void *ctx, const char *method, const char *path, const char *body,
+                   size_t body_len, struct mtl_http_response *r)
+{
+    struct fake *f = ctx;
+    log_debug("request", "method=%s path=%s", method, path);
+    if (strcmp(method, "GET") != 0) {
+        mtl_http_error(r, 405, "method_not_allowed", "%s is not served here", method);
+        return;
+    }
+    if (strncmp(path, "/aggregator", 11) != 0) {
+        mtl_http_error(r, 404, "not_found", "no route %s", path);
+        return;
+    }
+    path += 11;
+    if (strcmp(path, "") == 0 || strcmp(path, "/") == 0) {
+        mtl_http_json(r, 200, "{\"open_api_version\":\"" MTL_API_VERSION "\",\"documentation_url\":"
+                              "\"https://mithril.network\",\"capabilities\":{\"signed_entity_types\":"
+                              "[\"MithrilStakeDistribution\",\"CardanoDatabase\"]}}");
+        return;
+    }
+    if (strcmp(path, "/status") == 0 && f->status)
+        return reply(r, f->status);
+    if (strcmp(path, "/epoch-settings") == 0 && f->epoch_settings)
+        return reply(r, f->epoch_settings);
+    for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
+        if (strcmp(path, ROUTES[i].list_route) == 0 && f->files[i][0])
+            return reply(r, f->files[i][0]);
+        size_t pl = strlen(ROUTES[i].item_prefix);
+        if (strncmp(path, ROUTES[i].item_prefix, pl) == 0 && f->files[i][1]) {
+            const char *key = path + pl;
+            json_t *item = NULL;
+            if (strcmp(key, "genesis") == 0 && i == 0) { /* the certificate with no parent */
+                const char *k;
+                json_t *v;
+                json_object_foreach(f->files[i][1], k, v) if (
+                    !*json_string_value(json_object_get(v, "previous_hash"))) item = v;
+            } else {
+                item = json_object_get(f->files[i][1], key);
+            }
+            if (item)
+                return reply(r, item);
+            mtl_http_error(r, 404, "not_found", "no item %s", key);
+            return;
+        }
+    }
+    mtl_http_error(r, 404, "not_found", "no route %s", path);
+}
+
+static json_t *load(const char *dir, const char *name)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    if (access(p, R_OK) != 0)
+        return NULL;
+    json_error_t e;
+    json_t *j = json_load_file(p, JSON_PRESERVE_ORDER, &e);
+    if (!j)
+        log_error("bad_file", "file=%s error=\"%s\" line=%d", p, e.text, e.line);
+    return j;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL, *ip = "127.0.0.1", *port_file = NULL;
+    long port = 0;
+    int verbose = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--data-dir") == 0 && v)
+            dir = v, i++;
+        else if (strcmp(a, "--ip") == 0 && v)
+            ip = v, i++;
+        else if (strcmp(a, "--port") == 0 && v)
+            port = strtol(v, NULL, 10), i++;
+        else if (strcmp(a, "--port-file") == 0 && v)
+            port_file = v, i++;
+        else if (strncmp(a, "-v", 2) == 0 && strspn(a + 1, "v") == strlen(a + 1))
+            verbose += (int)strlen(a + 1);
+        else {
+            fprintf(stderr, "usage: aggregator-fake --data-dir DIR [--ip IP] [--port N] "
+                            "[--port-file FILE] [-v...]\n");
+            return strcmp(a, "--help") == 0 ? 0 : 2;
+        }
+    }
+    mtl_log_setup("aggregator-fake", verbose, false);
+    if (!dir || port < 0 || port > 65535) {
+        fprintf(stderr, "aggregator-fake: --data-dir is required (and --port in 0..65535)\n");
+        return 2;
+    }
+    mtl_init();
+    struct fake f = {0};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
+        f.files[i][0] = load(dir, ROUTES[i].list_file);
+        f.files[i][1] = load(dir, ROUTES[i].items_file);
+    }
+    f.status = load(dir, "status.json");
+    f.epoch_settings = load(dir, "epoch-settings.json");
+    if (!f.files[0][1]) {
+        fprintf(stderr, "aggregator-fake: %s/certificates.json is missing or invalid\n", dir);
+        return 1;
+    }
+    struct mtl_httpd *h;
+    if (mtl_httpd_start(&h, ip, (uint16_t)port, 1 << 20, handle, &f) != MTL_OK) {
+        fprintf(stderr, "aggregator-fake: %s\n", mtl_err_detail());
+        return 1;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    printf("port=%u\n", mtl_httpd_port(h));
+    fflush(stdout);
+    if (port_file) {
+        char s[16];
+        int n = snprintf(s, sizeof(s), "%u\n", mtl_httpd_port(h));
+        mtl_atomic_write(port_file, s, (size_t)n, 0644);
+    }
+    log_info("listening", "ip=%s port=%u data_dir=%s", ip, mtl_httpd_port(h), dir);
+    while (!stop)
+        pause();
+    mtl_httpd_stop(h);
+    for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
+        json_decref(f.files[i][0]);
+        json_decref(f.files[i][1]);
+    }
+    json_decref(f.status);
+    json_decref(f.epoch_settings);
+    return 0;
+}
