@@ -12,6 +12,10 @@ mtl_err cert_parse_time(int64_t *ns, const char *s)
     MTL_CHECK(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
                   n == 19,
               MTL_ERR_BAD_ENCODING, "timestamp '%s': expected YYYY-MM-DDTHH:MM:SS", s);
+    /* Unix nanoseconds fit an int64 from 1677 to 2262. */
+    MTL_CHECK(y >= 1678 && y <= 2261 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 &&
+                  mi < 60 && sec < 61 && h >= 0 && mi >= 0 && sec >= 0,
+              MTL_ERR_BAD_ENCODING, "timestamp '%s': date or time out of range", s);
     const char *p = s + n;
     int64_t frac = 0;
     int digits = 0;
