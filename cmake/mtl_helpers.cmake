@@ -66,3 +66,13 @@ function(mtl_add_bench)
   string(REPLACE ";" " " args "${B_ARGS}")
   set_property(GLOBAL APPEND PROPERTY MTL_BENCHES "${B_NAME} ${args}")
 endfunction()
+
+# mtl_add_subdirs(): add every direct subdirectory that has a CMakeLists.txt.
+function(mtl_add_subdirs)
+  file(GLOB children LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  foreach(dir IN LISTS children)
+    if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/CMakeLists.txt)
+      add_subdirectory(${dir})
+    endif()
+  endforeach()
+endfunction()
