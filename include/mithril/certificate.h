@@ -189,6 +189,13 @@ extern "C" {
 MTL_API MTL_NODISCARD mtl_err mtl_msd_verify(const char *msd_json, size_t len,
                                              const struct mtl_certificate *cert,
                                              char hash_out[MTL_HASH_HEX_BYTES]);
+/* Check a CardanoDatabase (v2) artifact message against its certificate:
+ * hash = SHA-256(epoch BE || merkle_root), beacon == the certificate's
+ * signed entity, and the certificate's protocol message with this
+ * cardano_database_merkle_root hashes to its signed_message. The caller
+ * separately checks restored files against merkle_root. */
+MTL_API MTL_NODISCARD mtl_err mtl_cardano_database_verify(const char *json, size_t len,
+                                                          const struct mtl_certificate *cert);
 #ifdef __cplusplus
 }
 #endif

@@ -112,3 +112,57 @@ out:
     json_decref(j);
     return rc;
 }
+
+mtl_err mtl_cardano_database_verify(const char *json, size_t len, const struct mtl_certificate *cert)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "cardano database: invalid JSON: %s", jerr.text);
+    struct mtl_protocol_message pm;
+    memset(&pm, 0, sizeof(pm));
+    mtl_err rc = MTL_OK;
+    const char *hash = opt_str(j, "hash"), *root = opt_str(j, "merkle_root");
+    const json_t *beacon = json_object_get(j, "beacon");
+    const json_t *ep = json_object_get(beacon, "epoch"), *ifn = json_object_get(beacon, "immutable_file_number");
+    if (!hash || !root || !json_is_integer(ep) || !json_is_integer(ifn)) {
+        rc = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                        "cardano database: fields hash, merkle_root and beacon are required");
+        goto out;
+    }
+    crypto_hash_sha256_state st;
+    uint8_t md[32], be[8];
+    char h[MTL_HASH_HEX_BYTES];
+    crypto_hash_sha256_init(&st);
+    mtl_be64_put(be, (uint64_t)json_integer_value(ep));
+    crypto_hash_sha256_update(&st, be, 8);
+    sha_str(&st, root);
+    crypto_hash_sha256_final(&st, md);
+    mtl_hex_encode(h, sizeof(h), md, 32);
+    if (strcmp(h, hash) != 0) {
+        rc = mtl_seterr(MTL_ERR_INTEGRITY, "cardano database: hash %s does not match its content",
+                        hash);
+        goto out;
+    }
+    if (cert->set.kind != MTL_SET_CARDANO_DATABASE ||
+        cert->set.epoch != (uint64_t)json_integer_value(ep) ||
+        cert->set.a != (uint64_t)json_integer_value(ifn)) {
+        rc = mtl_seterr(MTL_ERR_INTEGRITY,
+                        "cardano database %s: beacon is not what certificate %s signed", hash,
+                        cert->hash);
+        goto out;
+    }
+    rc = pm_copy(&pm, &cert->pm);
+    if (rc == MTL_OK)
+        rc = mtl_protocol_message_set(&pm, "cardano_database_merkle_root", root);
+    if (rc != MTL_OK)
+        goto out;
+    mtl_protocol_message_hash(&pm, h);
+    if (strcmp(h, cert->signed_message) != 0)
+        rc = mtl_seterr(MTL_ERR_INTEGRITY,
+                        "cardano database %s: merkle root is not the one certificate %s signed",
+                        hash, cert->hash);
+out:
+    pm_clear(&pm);
+    json_decref(j);
+    return rc;
+}

@@ -5,7 +5,7 @@
 #include "cert/cert_int.h"
 #include "harness.h"
 
-static json_t *certs, *msds;
+static json_t *certs, *msds, *dbs;
 
 static struct mtl_certificate *cert_of(const char *hash)
 {
@@ -78,6 +78,35 @@ TEST(tampered_stake_distributions_fail)
     }
 }
 
+TEST(reference_cardano_databases_check)
+{
+    const char *k;
+    json_t *d;
+    int n = 0;
+    json_object_foreach(dbs, k, d)
+    {
+        struct mtl_certificate *cert =
+            cert_of(json_string_value(json_object_get(d, "certificate_hash")));
+        CHECK(cert != NULL);
+        char *s = json_dumps(d, JSON_COMPACT);
+        CHECK_OK(mtl_cardano_database_verify(s, strlen(s), cert));
+        free(s);
+        /* another merkle root, with a consistent hash, is not what was signed */
+        json_t *c = json_deep_copy(d);
+        char root[65];
+        snprintf(root, sizeof(root), "%s", json_string_value(json_object_get(c, "merkle_root")));
+        root[0] = root[0] == 'a' ? 'b' : 'a';
+        json_object_set_new(c, "merkle_root", json_string(root));
+        s = json_dumps(c, JSON_COMPACT);
+        CHECK_ERR(mtl_cardano_database_verify(s, strlen(s), cert), MTL_ERR_INTEGRITY);
+        free(s);
+        json_decref(c);
+        mtl_certificate_free(cert);
+        n++;
+    }
+    CHECK_EQ_INT(n, 11);
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK)
@@ -88,11 +117,15 @@ int main(void)
     certs = json_load_file(p, 0, NULL);
     snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/mithril-stake-distributions.json", shared);
     msds = json_load_file(p, JSON_PRESERVE_ORDER, NULL);
-    if (!certs || !msds)
+    snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/cardano-databases.json", shared);
+    dbs = json_load_file(p, 0, NULL);
+    if (!certs || !msds || !dbs)
         return 1;
     RUN(reference_stake_distributions_check);
     RUN(tampered_stake_distributions_fail);
+    RUN(reference_cardano_databases_check);
     json_decref(certs);
     json_decref(msds);
+    json_decref(dbs);
     return DONE();
 }
