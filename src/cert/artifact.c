@@ -40,6 +40,27 @@ static mtl_err signer_hash(const json_t *s, size_t i, char out[MTL_HASH_HEX_BYTE
     return mtl_hex_encode(out, MTL_HASH_HEX_BYTES, md, 32);
 }
 
+/* The certificate's protocol message with one part replaced by what the
+ * artifact says must hash to the certificate's signed_message. */
+static mtl_err check_signed_part(const struct mtl_certificate *cert, const char *key,
+                                 const char *value)
+{
+    struct mtl_protocol_message pm;
+    char h[MTL_HASH_HEX_BYTES];
+    memset(&pm, 0, sizeof(pm));
+    mtl_err rc = pm_copy(&pm, &cert->pm);
+    if (rc == MTL_OK)
+        rc = mtl_protocol_message_set(&pm, key, value);
+    if (rc == MTL_OK) {
+        mtl_protocol_message_hash(&pm, h);
+        if (strcmp(h, cert->signed_message) != 0)
+            rc = mtl_seterr(MTL_ERR_INTEGRITY, "its %s is not the one certificate %s signed", key,
+                            cert->hash);
+    }
+    pm_clear(&pm);
+    return rc;
+}
+
 mtl_err mtl_msd_verify(const char *msd_json, size_t len, const struct mtl_certificate *cert,
                        char hash_out[MTL_HASH_HEX_BYTES])
 {
@@ -49,8 +70,6 @@ mtl_err mtl_msd_verify(const char *msd_json, size_t len, const struct mtl_certif
     struct mtl_stm_keyreg *reg = NULL;
     struct mtl_stm_closed_reg *closed = NULL;
     char *avk = NULL;
-    struct mtl_protocol_message pm;
-    memset(&pm, 0, sizeof(pm));
     mtl_err rc = MTL_OK;
     const json_t *signers = json_object_get(j, "signers"), *epoch = json_object_get(j, "epoch");
     const char *hash = opt_str(j, "hash");
@@ -92,20 +111,12 @@ mtl_err mtl_msd_verify(const char *msd_json, size_t len, const struct mtl_certif
     rc = mtl_stm_keyreg_close(reg, &closed);
     if (rc == MTL_OK)
         rc = mtl_stm_closed_reg_avk_jsonhex(closed, &avk);
-    if (rc == MTL_OK)
-        rc = pm_copy(&pm, &cert->pm);
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_set(&pm, "next_aggregate_verification_key", avk);
-    if (rc != MTL_OK)
-        goto out;
-    mtl_protocol_message_hash(&pm, h);
-    if (strcmp(h, cert->signed_message) != 0)
-        rc = mtl_seterr(MTL_ERR_INTEGRITY,
-                        "stake distribution %s: its signers do not give the message certificate %s "
-                        "signed",
-                        hash, cert->hash);
+    if (rc == MTL_OK && check_signed_part(cert, "next_aggregate_verification_key", avk) != MTL_OK)
+        rc = mtl_err_wrap(MTL_ERR_INTEGRITY,
+                          "stake distribution %s: its signers do not give the message certificate "
+                          "signed",
+                          hash);
 out:
-    pm_clear(&pm);
     mtl_free(avk);
     mtl_stm_closed_reg_free(closed);
     mtl_stm_keyreg_free(reg);
@@ -118,8 +129,6 @@ mtl_err mtl_cardano_database_verify(const char *json, size_t len, const struct m
     json_error_t jerr;
     json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "cardano database: invalid JSON: %s", jerr.text);
-    struct mtl_protocol_message pm;
-    memset(&pm, 0, sizeof(pm));
     mtl_err rc = MTL_OK;
     const char *hash = opt_str(j, "hash"), *root = opt_str(j, "merkle_root");
     const json_t *beacon = json_object_get(j, "beacon");
@@ -151,18 +160,10 @@ mtl_err mtl_cardano_database_verify(const char *json, size_t len, const struct m
                         cert->hash);
         goto out;
     }
-    rc = pm_copy(&pm, &cert->pm);
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_set(&pm, "cardano_database_merkle_root", root);
+    rc = check_signed_part(cert, "cardano_database_merkle_root", root);
     if (rc != MTL_OK)
-        goto out;
-    mtl_protocol_message_hash(&pm, h);
-    if (strcmp(h, cert->signed_message) != 0)
-        rc = mtl_seterr(MTL_ERR_INTEGRITY,
-                        "cardano database %s: merkle root is not the one certificate %s signed",
-                        hash, cert->hash);
+        rc = mtl_err_wrap(rc, "cardano database %s", hash);
 out:
-    pm_clear(&pm);
     json_decref(j);
     return rc;
 }
