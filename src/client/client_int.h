@@ -1,0 +1,55 @@
+/* client_int.h - declarations shared by the mithril-client source files. */
+#ifndef MTL_CLIENT_INT_H
+#define MTL_CLIENT_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/common_int.h"
+#include "mithril/certificate.h"
+
+/* Exit codes: 0 ok, 1 failure (network, verification, I/O), 2 usage. */
+enum { CLIENT_EXIT_OK = 0, CLIENT_EXIT_FAIL = 1, CLIENT_EXIT_USAGE = 2 };
+
+/* Largest JSON document accepted from an aggregator. */
+#define CLIENT_JSON_MAX (64u << 20)
+
+struct client {
+    char *endpoint;       /* without trailing slash, e.g. http://h:8080/aggregator */
+    int json;             /* --json: one JSON document on stdout, JSON lines on stderr */
+    int verbose;          /* count of -v */
+    const char *genesis_vk_text; /* --genesis-verification-key or env, may be a file path */
+    const char *cache_dir;       /* verified-certificate cache dir (NULL = none) */
+};
+
+/* GET <endpoint><route>; body NUL-terminated, mtl_malloc'ed. HTTP 404 gives
+ * MTL_ERR_NOT_FOUND, other non-2xx MTL_ERR_HTTP, all naming the URL. */
+mtl_err client_get(const struct client *cl, const char *route, char **body, size_t *len);
+/* GET and parse as JSON (decref the result). */
+mtl_err client_get_json(const struct client *cl, const char *route, json_t **out);
+
+/* Decode the genesis verification key (text or path to a file holding it). */
+mtl_err client_genesis_vk(const struct client *cl, uint8_t vk[MTL_GENESIS_VK_BYTES]);
+/* Verify the chain from `hash` to genesis; prints each certificate checked
+ * when `print` (to stdout as a table row, or collected into `checked_json`
+ * when it is not NULL). */
+mtl_err client_verify_chain(const struct client *cl, const char *hash, int print,
+                            json_t *checked_json, size_t *count);
+/* Fetch and parse a certificate by hash. */
+mtl_err client_fetch_certificate(const struct client *cl, const char *hash,
+                                 struct mtl_certificate **out);
+
+/* Resolve "latest" to the first item hash of a list route; else copy. */
+mtl_err client_resolve_hash(const struct client *cl, const char *list_route, const char *arg,
+                            char out[MTL_HASH_HEX_BYTES]);
+
+/* Print a JSON value on stdout (pretty unless compact). */
+void client_print_json(const json_t *j);
+/* Report an error: "mithril-client: <what>: <detail>" (or JSON line). */
+int client_fail(const struct client *cl, mtl_err e, const char *what);
+
+int cmd_certificate(struct client *cl, int argc, char **argv);
+int cmd_cardano_db(struct client *cl, int argc, char **argv);
+int cmd_msd(struct client *cl, int argc, char **argv);
+
+#endif
