@@ -132,8 +132,7 @@ int cmd_cardano_db(struct client *cl, int argc, char **argv)
             return snapshot_show(cl, argv[2]);
     }
     if (argc >= 1 && strcmp(argv[0], "download") == 0)
-        return client_fail(cl, mtl_seterr(MTL_ERR_STATE, "the restore pipeline is not built yet"),
-                           "cardano-db download");
+        return cmd_cardano_db_download(cl, argc - 1, argv + 1);
     fprintf(stderr, "mithril-client: cardano-db: expected 'snapshot list', 'snapshot show "
                     "<hash|latest>' or 'download <hash|latest> ...'\n");
     return CLIENT_EXIT_USAGE;

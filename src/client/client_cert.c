@@ -85,7 +85,7 @@ static void progress_cb(void *ctx, const struct mtl_certificate *c, int from_cac
     }
 }
 
-static mtl_err mkdir_p(const char *dir)
+mtl_err client_mkdir_p(const char *dir, unsigned mode)
 {
     char p[4096];
     size_t n = strlen(dir);
@@ -95,7 +95,7 @@ static mtl_err mkdir_p(const char *dir)
         if (p[i] == '/' || p[i] == '\0') {
             char saved = p[i];
             p[i] = '\0';
-            if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
                 return mtl_seterr(MTL_ERR_IO, "mkdir %s: %s", p, strerror(errno));
             p[i] = saved;
         }
@@ -115,7 +115,7 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, int print
                                       .progress = progress_cb,
                                       .progress_ctx = &pr};
     if (cl->cache_dir && *cl->cache_dir) {
-        MTL_TRY(mkdir_p(cl->cache_dir));
+        MTL_TRY(client_mkdir_p(cl->cache_dir, 0700));
         snprintf(cache, sizeof(cache), "%s/verified-certificates", cl->cache_dir);
         o.cache_path = cache;
     }

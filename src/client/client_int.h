@@ -43,6 +43,8 @@ mtl_err client_fetch_certificate(const struct client *cl, const char *hash,
 mtl_err client_resolve_hash(const struct client *cl, const char *list_route, const char *arg,
                             char out[MTL_HASH_HEX_BYTES]);
 
+/* mkdir -p with the given mode for created directories. */
+mtl_err client_mkdir_p(const char *dir, unsigned mode);
 /* Print a JSON value on stdout (pretty unless compact). */
 void client_print_json(const json_t *j);
 /* Report an error: "mithril-client: <what>: <detail>" (or JSON line). */
@@ -51,5 +53,6 @@ int client_fail(const struct client *cl, mtl_err e, const char *what);
 int cmd_certificate(struct client *cl, int argc, char **argv);
 int cmd_cardano_db(struct client *cl, int argc, char **argv);
 int cmd_msd(struct client *cl, int argc, char **argv);
+int cmd_cardano_db_download(struct client *cl, int argc, char **argv);
 
 #endif

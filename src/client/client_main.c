@@ -4,6 +4,7 @@
  * Global flags may appear anywhere; AGGREGATOR_ENDPOINT and
  * GENESIS_VERIFICATION_KEY are read from the environment like the reference. */
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mithril-client: initialisation failed\n");
         return CLIENT_EXIT_FAIL;
     }
+    signal(SIGPIPE, SIG_IGN); /* a failed unpacker closes its pipe: an error, not a death */
     const char *cmd = rest[0];
     if (strcmp(cmd, "certificate") == 0)
         rc = cmd_certificate(&cl, nrest - 1, rest + 1);

@@ -85,10 +85,9 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
     size_t len;
     if ((e = msd_fetch_verify(cl, hash, &body, &len)) != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if ((e = client_mkdir_p(dir, 0755)) != MTL_OK) {
         mtl_free(body);
-        return client_fail(cl, mtl_seterr(MTL_ERR_IO, "mkdir %s: %s", dir, strerror(errno)),
-                           "mithril-stake-distribution download");
+        return client_fail(cl, e, "mithril-stake-distribution download");
     }
     char path[4200];
     snprintf(path, sizeof(path), "%s/mithril_stake_distribution-%s.json", dir, hash);

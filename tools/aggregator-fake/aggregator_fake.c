@@ -3,7 +3,12 @@
  * so that clients can be tested against real reference data.
  *   aggregator-fake --data-dir DIR [--ip 127.0.0.1] [--port 0] [--port-file F]
  * Port 0 picks a free port; it is printed on stdout ("port=N") and written to
- * --port-file. Stops on SIGINT/SIGTERM. */
+ * --port-file. Stops on SIGINT/SIGTERM.
+ * --files-dir D also serves D/<path> on /aggregator/cardano-database-download/<path>
+ * (archives, digests) and rewrites "http://localhost:8080/aggregator" in the
+ * JSON it serves to its own address, so artifact locations point at it.
+ * DATA/cardano-database-digests.json, when present, is served on
+ * /aggregator/artifact/cardano-database/digests. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,8 +37,13 @@ static const struct {
 
 struct fake {
     json_t *files[MTL_ARRAY_LEN(ROUTES)][2];
-    json_t *status, *epoch_settings;
+    json_t *status, *epoch_settings, *digests;
+    const char *files_dir;
+    long throttle_ms; /* delay before each file (tests of interrupted downloads) */
+    char self_url[96]; /* http://ip:port/aggregator, for the rewrite */
 };
+
+#define ORIGINAL_URL "http://localhost:8080/aggregator"
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
@@ -42,11 +52,58 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* s with every ORIGINAL_URL replaced by to (mtl_malloc'ed, NULL on OOM). */
+static char *rewrite(const char *s, const char *to)
+{
+    size_t n = 0, fl = strlen(ORIGINAL_URL), tl = strlen(to);
+    for (const char *p = s; (p = strstr(p, ORIGINAL_URL)); p += fl)
+        n++;
+    char *out = mtl_malloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = s, *q; *p; p = q + fl) {
+        q = strstr(p, ORIGINAL_URL);
+        if (!q) {
+            strcpy(o, p);
+            return out;
+        }
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, tl);
+        o += tl;
+        *o = '\0';
+    }
+    return out;
+}
+
+static const struct fake *the_fake;
+
 static void reply(struct mtl_http_response *r, const json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    mtl_http_json(r, 200, s ? s : "null");
+    if (s && the_fake && the_fake->files_dir && the_fake->self_url[0]) {
+        char *t = rewrite(s, the_fake->self_url);
+        mtl_http_json(r, 200, t ? t : "null");
+        mtl_free(t);
+    } else {
+        mtl_http_json(r, 200, s ? s : "null");
+    }
     free(s);
+}
+
+/* Static files under --files-dir; only plain relative paths. */
+static void serve_file(const struct fake *f, const char *rel, struct mtl_http_response *r)
+{
+    static __thread char path[4096];
+    if (!*rel || rel[0] == '/' || strstr(rel, "..") || strlen(rel) > 1024) {
+        mtl_http_error(r, 404, "not_found", "no file %s", rel);
+        return;
+    }
+    if (f->throttle_ms > 0)
+        usleep((useconds_t)f->throttle_ms * 1000);
+    snprintf(path, sizeof(path), "%s/%s", f->files_dir, rel);
+    r->status = 200;
+    r->file_path = path;
 }
 
 static void handle(void *ctx, const char *method, const char *path, const char *body,
@@ -73,6 +130,10 @@ static void handle(void *ctx, const char *method, const char *path, const char *
         return reply(r, f->status);
     if (strcmp(path, "/epoch-settings") == 0 && f->epoch_settings)
         return reply(r, f->epoch_settings);
+    if (strcmp(path, "/artifact/cardano-database/digests") == 0 && f->digests)
+        return reply(r, f->digests);
+    if (f->files_dir && strncmp(path, "/cardano-database-download/", 27) == 0)
+        return serve_file(f, path + 27, r);
     for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
         if (strcmp(path, ROUTES[i].list_route) == 0 && f->files[i][0])
             return reply(r, f->files[i][0]);
@@ -112,8 +173,8 @@ static json_t *load(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *ip = "127.0.0.1", *port_file = NULL;
-    long port = 0;
+    const char *dir = NULL, *ip = "127.0.0.1", *port_file = NULL, *files_dir = NULL;
+    long port = 0, throttle_ms = 0;
     int verbose = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -123,13 +184,17 @@ int main(int argc, char **argv)
             ip = v, i++;
         else if (strcmp(a, "--port") == 0 && v)
             port = strtol(v, NULL, 10), i++;
+        else if (strcmp(a, "--throttle-ms") == 0 && v)
+            throttle_ms = strtol(v, NULL, 10), i++;
+        else if (strcmp(a, "--files-dir") == 0 && v)
+            files_dir = v, i++;
         else if (strcmp(a, "--port-file") == 0 && v)
             port_file = v, i++;
         else if (strncmp(a, "-v", 2) == 0 && strspn(a + 1, "v") == strlen(a + 1))
             verbose += (int)strlen(a + 1);
         else {
             fprintf(stderr, "usage: aggregator-fake --data-dir DIR [--ip IP] [--port N] "
-                            "[--port-file FILE] [-v...]\n");
+                            "[--port-file FILE] [--files-dir DIR] [--throttle-ms N] [-v...]\n");
             return strcmp(a, "--help") == 0 ? 0 : 2;
         }
     }
@@ -146,6 +211,9 @@ int main(int argc, char **argv)
     }
     f.status = load(dir, "status.json");
     f.epoch_settings = load(dir, "epoch-settings.json");
+    f.digests = load(dir, "cardano-database-digests.json");
+    f.files_dir = files_dir;
+    f.throttle_ms = throttle_ms;
     if (!f.files[0][1]) {
         fprintf(stderr, "aggregator-fake: %s/certificates.json is missing or invalid\n", dir);
         return 1;
@@ -155,6 +223,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "aggregator-fake: %s\n", mtl_err_detail());
         return 1;
     }
+    snprintf(f.self_url, sizeof(f.self_url), "http://%s:%u/aggregator", ip, mtl_httpd_port(h));
+    the_fake = &f;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     printf("port=%u\n", mtl_httpd_port(h));
@@ -174,5 +244,6 @@ int main(int argc, char **argv)
     }
     json_decref(f.status);
     json_decref(f.epoch_settings);
+    json_decref(f.digests);
     return 0;
 }

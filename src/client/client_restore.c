@@ -1,0 +1,481 @@
+/* client_restore.c - parallel streaming restore of immutable archives.
+ * Per archive: a worker thread runs the HTTP transfer and writes the body
+ * into a pipe; an unpacking thread reads the pipe through libarchive
+ * (zstd or gzip, tar), writes each entry to "<name>.part" while hashing it,
+ * compares with the certified digest, then renames it. The pipe bounds the
+ * memory in flight; nothing but the restored files touches the disk. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_restore.h"
+#include "common/common_int.h"
+
+#define IO_BLOCK (256u * 1024u)
+
+const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
+                                                 const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(d[mid].name, name);
+        if (c == 0)
+            return &d[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+struct shared {
+    const struct restore_opts *o;
+    pthread_mutex_t mu;
+    uint64_t *todo;
+    size_t ntodo, next;
+    volatile int abort;
+    mtl_err err;
+    char msg[1024];
+    struct restore_stats *st;
+    uint64_t total_archives;
+    struct timespec t0;
+    FILE *resume;
+};
+
+struct task {
+    struct shared *sh;
+    uint64_t num;
+    int rfd, wfd;
+    mtl_err err;     /* unpacking side */
+    char msg[768];
+    uint64_t files, bytes;
+};
+
+static void fail_task(struct task *t, mtl_err e)
+{
+    t->err = e;
+    snprintf(t->msg, sizeof(t->msg), "%s", mtl_err_detail());
+}
+
+/* The only accepted entry names: immutable/<NNNNN>.{chunk,primary,secondary}
+ * for this archive's number. Anything else (absolute paths, "..", links,
+ * other numbers) is refused, which also rules out path traversal. */
+static mtl_err check_entry(const struct task *t, struct archive_entry *e, char name[32])
+{
+    const char *p = archive_entry_pathname(e);
+    if (!p)
+        return mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: entry without a name",
+                          (unsigned long long)t->num);
+    if (p[0] == '.' && p[1] == '/')
+        p += 2;
+    char want[3][32];
+    static const char *ext[] = {"chunk", "primary", "secondary"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(want[i], sizeof(want[i]), "%05llu.%s", (unsigned long long)t->num, ext[i]);
+        if (strncmp(p, "immutable/", 10) == 0 && strcmp(p + 10, want[i]) == 0) {
+            if (archive_entry_filetype(e) != AE_IFREG)
+                return mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: entry %s is not a "
+                                  "regular file", (unsigned long long)t->num, p);
+            memcpy(name, want[i], strlen(want[i]) + 1);
+            return MTL_OK;
+        }
+    }
+    return mtl_seterr(MTL_ERR_BAD_ENCODING,
+                      "archive %05llu: unexpected entry '%.200s' (only immutable/%05llu.* allowed)",
+                      (unsigned long long)t->num, p, (unsigned long long)t->num);
+}
+
+static mtl_err write_all(int fd, const void *p, size_t n, const char *path)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return mtl_seterr(MTL_ERR_IO, "write %s: %s", path, strerror(errno));
+        b += w;
+        n -= (size_t)w;
+    }
+    return MTL_OK;
+}
+
+/* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename. */
+static mtl_err extract_entry(struct task *t, struct archive *a, const char *name, uint8_t *buf)
+{
+    const struct restore_opts *o = t->sh->o;
+    const struct restore_digest *cert = restore_digest_find(o->digests, o->ndigests, name);
+    MTL_CHECK(cert, MTL_ERR_INTEGRITY, "immutable file %s: not in the certified digests", name);
+    char path[4200], part[4210];
+    snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
+    snprintf(part, sizeof(part), "%s.part", path);
+    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    MTL_CHECK(fd >= 0, MTL_ERR_IO, "open %s: %s", part, strerror(errno));
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    mtl_err e = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1
+                    ? MTL_OK
+                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
+    uint64_t total = 0;
+    while (e == MTL_OK) {
+        la_ssize_t n = archive_read_data(a, buf, IO_BLOCK);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "immutable file %s: archive %05llu is corrupt: %s",
+                           name, (unsigned long long)t->num, archive_error_string(a));
+            break;
+        }
+        EVP_DigestUpdate(h, buf, (size_t)n);
+        e = write_all(fd, buf, (size_t)n, part);
+        total += (uint64_t)n;
+    }
+    if (close(fd) != 0 && e == MTL_OK)
+        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", part, strerror(errno));
+    if (e == MTL_OK) {
+        uint8_t md[32];
+        unsigned int mdlen = 0;
+        char hex[65];
+        EVP_DigestFinal_ex(h, md, &mdlen);
+        mtl_hex_encode(hex, sizeof(hex), md, 32);
+        if (strcmp(hex, cert->digest) != 0)
+            e = mtl_seterr(MTL_ERR_INTEGRITY,
+                           "immutable file %s: SHA-256 %s differs from the certified %s", name, hex,
+                           cert->digest);
+        else if (rename(part, path) != 0)
+            e = mtl_seterr(MTL_ERR_IO, "rename %s: %s", part, strerror(errno));
+    }
+    EVP_MD_CTX_free(h);
+    if (e != MTL_OK)
+        unlink(part);
+    else {
+        t->files++;
+        t->bytes += total;
+    }
+    return e;
+}
+
+static void *unpack_thread(void *arg)
+{
+    struct task *t = arg;
+    const struct restore_opts *o = t->sh->o;
+    struct archive *a = archive_read_new();
+    uint8_t *buf = mtl_malloc(IO_BLOCK);
+    int seen = 0;
+    if (!a || !buf) {
+        fail_task(t, mtl_seterr(MTL_ERR_NOMEM, "archive %05llu: out of memory",
+                                (unsigned long long)t->num));
+        goto out;
+    }
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_tar(a);
+    if (archive_read_open_fd(a, t->rfd, 64 * 1024) != ARCHIVE_OK) {
+        fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: %s",
+                                (unsigned long long)t->num, archive_error_string(a)));
+        goto out;
+    }
+    for (;;) {
+        struct archive_entry *e;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK) {
+            fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu is corrupt: %s",
+                                    (unsigned long long)t->num, archive_error_string(a)));
+            goto out;
+        }
+        char name[32];
+        mtl_err rc = check_entry(t, e, name);
+        if (rc == MTL_OK)
+            rc = extract_entry(t, a, name, buf);
+        if (rc != MTL_OK) {
+            fail_task(t, rc);
+            goto out;
+        }
+        seen++;
+    }
+    /* every certified file of this number must have been in the archive */
+    static const char *ext[] = {"chunk", "primary", "secondary"};
+    for (int i = 0; i < 3; i++) {
+        char want[32], path[4200];
+        snprintf(want, sizeof(want), "%05llu.%s", (unsigned long long)t->num, ext[i]);
+        snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, want);
+        if (restore_digest_find(o->digests, o->ndigests, want) && access(path, F_OK) != 0) {
+            fail_task(t, mtl_seterr(MTL_ERR_INTEGRITY, "immutable file %s: missing from archive "
+                                    "%05llu", want, (unsigned long long)t->num));
+            goto out;
+        }
+    }
+out:
+    /* drain so the writer never blocks on a full pipe */
+    if (t->err != MTL_OK) {
+        char sink[4096];
+        while (read(t->rfd, sink, sizeof(sink)) > 0)
+            ;
+    }
+    mtl_free(buf);
+    if (a)
+        archive_read_free(a);
+    (void)seen;
+    return NULL;
+}
+
+struct xfer {
+    struct task *t;
+    int broken;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = sz * n, off = 0;
+    if (x->t->sh->abort || x->broken)
+        return 0;
+    while (off < len) {
+        ssize_t w = write(x->t->wfd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            x->broken = 1; /* the unpacker stopped: its error is the one to report */
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    return len;
+}
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    return ((struct xfer *)ud)->t->sh->abort ? 1 : 0;
+}
+
+static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num)
+{
+    const char *ph = "{immutable_file_number}";
+    const char *at = strstr(tpl, ph);
+    if (!at)
+        snprintf(out, cap, "%s", tpl);
+    else
+        snprintf(out, cap, "%.*s%05llu%s", (int)(at - tpl), tpl, (unsigned long long)num,
+                 at + strlen(ph));
+}
+
+static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
+{
+    char url[4200];
+    expand_template(url, sizeof(url), sh->o->url_template, num);
+    int fds[2];
+    MTL_CHECK(pipe(fds) == 0, MTL_ERR_IO, "pipe: %s", strerror(errno));
+    *t = (struct task){.sh = sh, .num = num, .rfd = fds[0], .wfd = fds[1], .err = MTL_OK};
+    pthread_t th;
+    if (pthread_create(&th, NULL, unpack_thread, t) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return mtl_seterr(MTL_ERR_INTERNAL, "pthread_create failed");
+    }
+    struct xfer x = {.t = t};
+    CURL *c = curl_easy_init();
+    CURLcode rc = CURLE_FAILED_INIT;
+    long status = 0;
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+        rc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+    }
+    close(fds[1]); /* EOF for the unpacker */
+    pthread_join(th, NULL);
+    close(fds[0]);
+    if (t->err != MTL_OK)
+        return mtl_seterr(t->err, "%s", t->msg);
+    if (rc != CURLE_OK && sh->abort)
+        return mtl_seterr(MTL_ERR_STATE, "archive %05llu: cancelled", (unsigned long long)num);
+    if (rc != CURLE_OK)
+        return mtl_seterr(MTL_ERR_HTTP, "archive %05llu: GET %s: %s (HTTP %ld)",
+                          (unsigned long long)num, url, curl_easy_strerror(rc), status);
+    return MTL_OK;
+}
+
+static void report_progress(struct shared *sh)
+{
+    const struct restore_opts *o = sh->o;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double el = (double)(now.tv_sec - sh->t0.tv_sec) + (double)(now.tv_nsec - sh->t0.tv_nsec) / 1e9;
+    uint64_t done = sh->st->archives_done + sh->st->archives_skipped;
+    if (o->json_progress) {
+        char ts[40];
+        time_t tt = time(NULL);
+        struct tm tmv;
+        gmtime_r(&tt, &tmv);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+        double left = done ? el / (double)done * (double)(sh->total_archives - done) : 0;
+        fprintf(stderr, "{\"label\":\"Immutable archives\",\"timestamp\":\"%s\",\"files_downloaded\":"
+                "%llu,\"files_total\":%llu,\"bytes_downloaded\":%llu,\"seconds_left\":%.3f,"
+                "\"seconds_elapsed\":%.3f}\n", ts, (unsigned long long)done,
+                (unsigned long long)sh->total_archives, (unsigned long long)sh->st->bytes, left, el);
+    } else if (o->tty_progress) {
+        int width = 30, fill = sh->total_archives ? (int)(done * (uint64_t)width / sh->total_archives) : width;
+        fprintf(stderr, "\r[%.*s%*s] archives %llu/%llu  %.1f MiB  %.1fs", fill,
+                "##############################", width - fill, "", (unsigned long long)done,
+                (unsigned long long)sh->total_archives, (double)sh->st->bytes / 1048576.0, el);
+        if (done == sh->total_archives)
+            fputc('\n', stderr);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct shared *sh = arg;
+    struct task *t = mtl_malloc(sizeof(*t));
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        if (sh->abort || sh->next >= sh->ntodo || !t) {
+            if (!t && !sh->abort) {
+                sh->abort = 1;
+                sh->err = MTL_ERR_NOMEM;
+                snprintf(sh->msg, sizeof(sh->msg), "restore: out of memory");
+            }
+            pthread_mutex_unlock(&sh->mu);
+            break;
+        }
+        uint64_t num = sh->todo[sh->next++];
+        pthread_mutex_unlock(&sh->mu);
+        mtl_err e = restore_one(sh, num, t);
+        pthread_mutex_lock(&sh->mu);
+        if (e != MTL_OK) {
+            if (sh->err == MTL_OK || sh->err == MTL_ERR_STATE) { /* keep the first real cause */
+                sh->err = e;
+                snprintf(sh->msg, sizeof(sh->msg), "%s", mtl_err_detail());
+            }
+            sh->abort = 1;
+        } else {
+            sh->st->archives_done++;
+            sh->st->files += t->files;
+            sh->st->bytes += t->bytes;
+            if (sh->resume) {
+                fprintf(sh->resume, "%llu\n", (unsigned long long)num);
+                fflush(sh->resume);
+                fsync(fileno(sh->resume));
+            }
+            report_progress(sh);
+        }
+        pthread_mutex_unlock(&sh->mu);
+    }
+    mtl_free(t);
+    return NULL;
+}
+
+/* Archives recorded as restored for this artifact whose files are all there. */
+static void load_resume(const struct restore_opts *o, uint8_t *done)
+{
+    FILE *f = o->resume_path ? fopen(o->resume_path, "r") : NULL;
+    if (!f)
+        return;
+    char line[128];
+    if (fgets(line, sizeof(line), f) && strncmp(line, o->artifact_hash, 64) == 0) {
+        while (fgets(line, sizeof(line), f)) {
+            char *end;
+            unsigned long long n = strtoull(line, &end, 10);
+            if (end == line || n < o->first || n > o->last)
+                continue;
+            int complete = 1;
+            static const char *ext[] = {"chunk", "primary", "secondary"};
+            for (int i = 0; i < 3; i++) {
+                char name[32], path[4200];
+                snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
+                snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
+                if (restore_digest_find(o->digests, o->ndigests, name) && access(path, F_OK) != 0)
+                    complete = 0;
+            }
+            done[n - o->first] = (uint8_t)complete;
+        }
+    }
+    fclose(f);
+}
+
+mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_stats *st)
+{
+    MTL_CHECK(o->first <= o->last && o->last - o->first < 10000000, MTL_ERR_INVALID_ARG,
+              "restore: bad range %llu..%llu", (unsigned long long)o->first,
+              (unsigned long long)o->last);
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/immutable", o->db_dir);
+    MTL_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", dir,
+              strerror(errno));
+    size_t span = (size_t)(o->last - o->first + 1);
+    uint8_t *done = mtl_calloc(span, 1);
+    uint64_t *todo = mtl_calloc(span, sizeof(uint64_t));
+    struct shared sh = {.o = o, .st = st, .err = MTL_OK, .total_archives = span};
+    mtl_err e = MTL_OK;
+    *st = (struct restore_stats){0};
+    if (!done || !todo) {
+        e = mtl_seterr(MTL_ERR_NOMEM, "restore: out of memory");
+        goto out;
+    }
+    load_resume(o, done);
+    for (size_t i = 0; i < span; i++) {
+        if (done[i])
+            st->archives_skipped++;
+        else
+            todo[sh.ntodo++] = o->first + i;
+    }
+    if (o->resume_path) {
+        int fresh = st->archives_skipped == 0;
+        sh.resume = fopen(o->resume_path, fresh ? "w" : "a");
+        if (!sh.resume) {
+            e = mtl_seterr(MTL_ERR_IO, "resume record %s: %s", o->resume_path, strerror(errno));
+            goto out;
+        }
+        if (fresh)
+            fprintf(sh.resume, "%s\n", o->artifact_hash);
+    }
+    pthread_mutex_init(&sh.mu, NULL);
+    sh.todo = todo;
+    clock_gettime(CLOCK_MONOTONIC, &sh.t0);
+    int nw = o->parallel < 1 ? 1 : o->parallel > 64 ? 64 : o->parallel;
+    if ((size_t)nw > sh.ntodo)
+        nw = (int)sh.ntodo;
+    pthread_t th[64];
+    int started = 0;
+    for (int i = 0; i < nw; i++, started++)
+        if (pthread_create(&th[i], NULL, worker, &sh) != 0)
+            break;
+    if (started == 0 && sh.ntodo > 0)
+        worker(&sh);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&sh.mu);
+    if (sh.err != MTL_OK)
+        e = mtl_seterr(sh.err, "%s", sh.msg);
+out:
+    if (sh.resume)
+        fclose(sh.resume);
+    mtl_free(done);
+    mtl_free(todo);
+    return e;
+}

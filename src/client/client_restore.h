@@ -1,0 +1,51 @@
+/* client_restore.h - the streaming restore of immutable-file archives:
+ * libcurl -> pipe -> libarchive (zstd/gzip + tar) -> files, each file hashed
+ * with SHA-256 while it is written and checked against the certified digest
+ * before it gets its final name. Several archives in parallel; no archive is
+ * ever written to disk. */
+#ifndef MTL_CLIENT_RESTORE_H
+#define MTL_CLIENT_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+
+/* One certified file: "00012.chunk" -> digest (64 hex). Sorted by name. */
+struct restore_digest {
+    char name[32];
+    char digest[65];
+};
+
+struct restore_opts {
+    const char *url_template;  /* contains {immutable_file_number} */
+    const char *db_dir;        /* archives hold immutable/NNNNN.* relative to it */
+    uint64_t first, last;      /* immutable numbers, inclusive */
+    const struct restore_digest *digests; /* certified map, sorted by name */
+    size_t ndigests;
+    const char *resume_path;   /* record of archives already restored (NULL = none) */
+    const char *artifact_hash; /* resume records are only reused for the same artifact */
+    int parallel;              /* concurrent archives (>= 1) */
+    int json_progress;         /* progress as JSON lines on stderr */
+    int tty_progress;          /* a progress bar on stderr */
+};
+
+struct restore_stats {
+    uint64_t archives_done, archives_skipped; /* skipped: found in the resume record */
+    uint64_t files, bytes;                    /* restored by this run */
+};
+
+/* Restore every archive in [first, last]. The first failure stops all
+ * transfers; its message names the archive and the file. */
+mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_stats *st);
+
+/* Look a file name up in the sorted certified map (NULL if absent). */
+const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
+                                                 const char *name);
+
+/* Download a (possibly tar.zst/tar.gz) single-file location into memory:
+ * when `archived`, the only regular file of the archive. Capped. */
+mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out,
+                              size_t *len);
+
+#endif

@@ -1,0 +1,117 @@
+#!/bin/bash
+# cardano-db download against aggregator-fake serving a simulated DB published
+# by restore-fixture (archives, digests, genesis certificate over the Merkle
+# root): byte-identical restore; a flipped byte in a served archive, a
+# re-packed archive with a changed file, a path-traversal entry and a wrong
+# digests list all fail naming the culprit; an interrupted download resumes,
+# re-fetching only what was not finished.
+set -u
+BUILD="$MTL_BUILD_DIR"
+CLIENT="$BUILD/src/client/mithril-client"
+FAKE="$BUILD/tools/aggregator-fake/aggregator-fake"
+FIXTURE="$BUILD/tests/client/restore-fixture"
+PY=/usr/bin/python3
+W=$(mktemp -d)
+FAKE_PID=
+fails=0
+cleanup() {
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+start_fake() { # data files [extra args]
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    rm -f "$W/port"
+    "$FAKE" --data-dir "$1" --files-dir "$2" --port 0 --port-file "$W/port" "${@:3}" >/dev/null 2>"$W/fake.err" &
+    FAKE_PID=$!
+    for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
+    [ -s "$W/port" ] || { echo "FAIL: aggregator-fake did not start"; cat "$W/fake.err"; exit 1; }
+    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$(cat "$W/port")/aggregator"
+}
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+ko() { # ko <name> <expected text> <cmd...>
+    local name=$1 want=$2; shift 2
+    "$@" >"$W/out" 2>"$W/err"
+    local rc=$?
+    if [ $rc -ne 0 ] && grep -q -- "$want" "$W/err" && ! grep -q "successfully" "$W/out"; then
+        echo "ok   $name (exit $rc)"
+    else bad "$name: exit $rc, stderr lacks '$want'"; cat "$W/err"; fi
+}
+
+"$FIXTURE" "$W/db" "$W/data" "$W/files" 5 150000 7 || { echo "FAIL: fixture"; exit 1; }
+export GENESIS_VERIFICATION_KEY="$W/data/genesis.vkey" MITHRIL_CLIENT_CACHE_DIR="$W/cache"
+start_fake "$W/data" "$W/files"
+
+# --- a full restore is byte-identical ---
+if "$CLIENT" cardano-db download latest --download-dir "$W/r1" >"$W/out" 2>"$W/err"; then
+    diff -r "$W/db/immutable" "$W/r1/db/immutable" >/dev/null && echo "ok   restore is byte-identical" \
+        || bad "restored files differ"
+    grep -q "docker run" "$W/out" || bad "no cardano-node run hint"
+    [ -f "$W/r1/db/clean" ] && [ "$(cat "$W/r1/db/protocolMagicId")" = 42 ] || bad "node markers"
+else bad "download failed"; cat "$W/err"; fi
+# --json: one document on stdout, JSON lines on stderr
+"$CLIENT" --json cardano-db download latest --download-dir "$W/r2" --start 2 --end 3 >"$W/out" 2>"$W/err" || bad "--json range download"
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["archives_restored"]==2, d
+[json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]' "$W/out" "$W/err" || bad "--json output"
+[ -f "$W/r2/db/immutable/00002.chunk" ] && [ ! -f "$W/r2/db/immutable/00004.chunk" ] || bad "range restore"
+ko "range outside the snapshot" "outside" "$CLIENT" cardano-db download latest --download-dir "$W/r3" --end 9
+ko "non-empty target" "not empty" "$CLIENT" cardano-db download latest --download-dir "$W/r1"
+
+# --- a flipped byte in one served archive ---
+cp -r "$W/files" "$W/f2"
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=0x40; open(p,"wb").write(b)' "$W/f2/immutable/00003.tar.zst"
+start_fake "$W/data" "$W/f2"
+ko "flipped byte in archive 00003" "00003" "$CLIENT" cardano-db download latest --download-dir "$W/r4"
+
+# --- a well-formed archive with one changed file ---
+rm -rf "$W/f3" "$W/db3"; cp -r "$W/files" "$W/f3"; cp -r "$W/db" "$W/db3"
+$PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[100]^=1; open(p,"wb").write(b)' "$W/db3/immutable/00002.chunk"
+tar -C "$W/db3" --zstd -cf "$W/f3/immutable/00002.tar.zst" immutable/00002.chunk immutable/00002.primary immutable/00002.secondary
+start_fake "$W/data" "$W/f3"
+ko "changed 00002.chunk in a valid archive" "00002.chunk" "$CLIENT" cardano-db download latest --download-dir "$W/r5"
+[ ! -f "$W/r5/db/immutable/00002.chunk" ] || bad "tampered file kept under its final name"
+
+# --- path traversal and foreign entries are refused ---
+rm -rf "$W/f4"; cp -r "$W/files" "$W/f4"
+$PY - "$W/f4/immutable/00001.tar" <<'PYEOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    data = b"owned"
+    ti = tarfile.TarInfo("immutable/../../escaped"); ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+PYEOF
+zstd -q -f --rm "$W/f4/immutable/00001.tar" -o "$W/f4/immutable/00001.tar.zst"
+start_fake "$W/data" "$W/f4"
+ko "path traversal entry" "unexpected entry" "$CLIENT" cardano-db download latest --download-dir "$W/r6/x"
+[ ! -e "$W/r6/escaped" ] && [ ! -e "$W/escaped" ] || bad "an entry escaped the db dir"
+
+# --- digests that do not match the certified Merkle root ---
+rm -rf "$W/d5"; cp -r "$W/data" "$W/d5"; rm -rf "$W/f5"; cp -r "$W/files" "$W/f5"; rm -f "$W/f5"/digests/*
+$PY -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); d[4]["digest"]="0"*64; json.dump(d,open(p,"w"))' "$W/d5/cardano-database-digests.json"
+start_fake "$W/d5" "$W/f5"
+ko "digests not matching the certificate" "Merkle root" "$CLIENT" cardano-db download latest --download-dir "$W/r7"
+
+# --- interrupted download, then re-run ---
+rm -rf "$W/db8"
+"$FIXTURE" "$W/db8" "$W/d8" "$W/f8" 24 20000 9 || { echo "FAIL: fixture 2"; exit 1; }
+export GENESIS_VERIFICATION_KEY="$W/d8/genesis.vkey"
+start_fake "$W/d8" "$W/f8" --throttle-ms 150
+"$CLIENT" cardano-db download latest --download-dir "$W/r8" --parallel 2 >/dev/null 2>&1 &
+CPID=$!
+REC="$W/r8/db/.mithril-client-restore"
+for _ in $(seq 200); do [ -f "$REC" ] && [ "$(wc -l <"$REC")" -ge 7 ] && break; sleep 0.05; done
+kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
+done_before=$(($(wc -l <"$REC") - 1))
+start_fake "$W/d8" "$W/f8"
+if "$CLIENT" --json cardano-db download latest --download-dir "$W/r8" --parallel 2 >"$W/out" 2>"$W/err"; then
+    $PY -c 'import json,sys
+d=json.load(open(sys.argv[1])); before=int(sys.argv[2])
+assert d["archives_resumed"] >= before and d["archives_restored"] + d["archives_resumed"] == 25, (d, before)
+assert d["archives_restored"] <= 25 - before, d' "$W/out" "$done_before" \
+        && echo "ok   resumed after kill ($done_before archives kept)" || bad "resume counts"
+    diff -r "$W/db8/immutable" "$W/r8/db/immutable" >/dev/null || bad "resumed restore differs"
+    [ ! -f "$REC" ] || bad "resume record left after success"
+else bad "re-run after kill failed"; cat "$W/err"; fi
+
+if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
+echo "all restore checks passed"
