@@ -14,12 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_ancillary.h"
 #include "client_digests.h"
 #include "client_int.h"
 #include "log.h"
 
 struct dl_args {
-    const char *hash, *dir;
+    const char *hash, *dir, *ancillary_vk;
     long long start, end;
     int ancillary, allow_override, parallel;
 };
@@ -105,11 +106,22 @@ static mtl_err verify_artifact(struct client *cl, const char *body, size_t len, 
 static int download(struct client *cl, const struct dl_args *a)
 {
     const char *what = "cardano-db download";
-    if (a->ancillary)
-        return client_fail(cl, mtl_seterr(MTL_ERR_STATE, "--include-ancillary: ancillary "
-                                          "restore is not supported by this client yet"), what);
-    fprintf(stderr, "Warning: without --include-ancillary the node will rebuild its ledger state "
-                    "from genesis (slow start).\n");
+    uint8_t anc_vk[32];
+    if (a->ancillary) {
+        struct client tmp = *cl;
+        tmp.genesis_vk_text = a->ancillary_vk; /* same key text format (JSON-hex, file or text) */
+        if (!a->ancillary_vk)
+            return client_fail(cl, mtl_seterr(MTL_ERR_CONFIG, "--include-ancillary needs "
+                               "--ancillary-verification-key or ANCILLARY_VERIFICATION_KEY"), what);
+        mtl_err ke = client_genesis_vk(&tmp, anc_vk);
+        if (ke != MTL_OK)
+            return client_fail(cl, mtl_err_wrap(ke, "ancillary verification key"), what);
+        fprintf(stderr, "Warning: ancillary files (ledger state, in-progress immutable files) are "
+                        "signed by an IOG key, not certified by Mithril.\n");
+    } else {
+        fprintf(stderr, "Warning: without --include-ancillary the node will rebuild its ledger "
+                        "state from genesis (slow start).\n");
+    }
     char hash[MTL_HASH_HEX_BYTES];
     mtl_err e = client_resolve_hash(cl, "/artifact/cardano-database", a->hash, hash);
     if (e != MTL_OK)
@@ -137,6 +149,11 @@ static int download(struct client *cl, const struct dl_args *a)
         goto fail;
     }
 
+    if (a->ancillary && hi != last) {
+        e = mtl_seterr(MTL_ERR_INVALID_ARG, "--include-ancillary needs the range to end at the "
+                       "snapshot's last immutable file %llu", (unsigned long long)last);
+        goto fail;
+    }
     /* 1: disk */
     step(cl, 1, "Checking local disk info");
     char db[4200], imm[4300], resume[4400];
@@ -218,6 +235,22 @@ static int download(struct client *cl, const struct dl_args *a)
             goto fail;
         }
     }
+    if (a->ancillary) {
+        const char *url = NULL;
+        json_array_foreach(json_object_get(json_object_get(art, "ancillary"), "locations"), i, loc)
+        {
+            const char *u = json_string_value(json_object_get(loc, "uri"));
+            if (u && !url)
+                url = u;
+        }
+        if (!url) {
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "cardano database %s: no ancillary location", hash);
+            goto fail;
+        }
+        step(cl, 5, "Downloading and verifying the ancillary files (IOG signature)");
+        if ((e = client_ancillary_restore(url, db, anc_vk)) != MTL_OK)
+            goto fail;
+    }
     step(cl, 6, "Writing the node markers");
     char p[4400];
     snprintf(p, sizeof(p), "%s/clean", db);
@@ -290,7 +323,8 @@ static int parse_num(const char *s, long long *out)
 
 int cmd_cardano_db_download(struct client *cl, int argc, char **argv)
 {
-    struct dl_args a = {.dir = ".", .start = -1, .end = -1, .parallel = 4};
+    struct dl_args a = {.dir = ".", .start = -1, .end = -1, .parallel = 4,
+                        .ancillary_vk = getenv("ANCILLARY_VERIFICATION_KEY")};
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long long n;
@@ -305,7 +339,7 @@ int cmd_cardano_db_download(struct client *cl, int argc, char **argv)
         else if (!strcmp(s, "--include-ancillary"))
             a.ancillary = 1;
         else if (!strcmp(s, "--ancillary-verification-key") && v)
-            i++;
+            a.ancillary_vk = v, i++;
         else if (!strcmp(s, "--allow-override"))
             a.allow_override = 1;
         else if (s[0] != '-' && !a.hash)

@@ -61,6 +61,7 @@ struct task {
     mtl_err err;     /* unpacking side */
     char msg[768];
     uint64_t files, bytes;
+    const char *dest; /* client_stream_extract: target directory */
 };
 
 static void fail_task(struct task *t, mtl_err e)
@@ -273,15 +274,17 @@ static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num
                  at + strlen(ph));
 }
 
-static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
+/* Run the transfer of url into the pipe read by unpack(t) on another thread. */
+static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void *),
+                           const char *label)
 {
-    char url[4200];
-    expand_template(url, sizeof(url), sh->o->url_template, num);
     int fds[2];
     MTL_CHECK(pipe(fds) == 0, MTL_ERR_IO, "pipe: %s", strerror(errno));
-    *t = (struct task){.sh = sh, .num = num, .rfd = fds[0], .wfd = fds[1], .err = MTL_OK};
+    t->rfd = fds[0];
+    t->wfd = fds[1];
+    t->err = MTL_OK;
     pthread_t th;
-    if (pthread_create(&th, NULL, unpack_thread, t) != 0) {
+    if (pthread_create(&th, NULL, unpack, t) != 0) {
         close(fds[0]);
         close(fds[1]);
         return mtl_seterr(MTL_ERR_INTERNAL, "pthread_create failed");
@@ -312,12 +315,143 @@ static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
     close(fds[0]);
     if (t->err != MTL_OK)
         return mtl_seterr(t->err, "%s", t->msg);
-    if (rc != CURLE_OK && sh->abort)
-        return mtl_seterr(MTL_ERR_STATE, "archive %05llu: cancelled", (unsigned long long)num);
+    if (rc != CURLE_OK && t->sh->abort)
+        return mtl_seterr(MTL_ERR_STATE, "%s: cancelled", label);
     if (rc != CURLE_OK)
-        return mtl_seterr(MTL_ERR_HTTP, "archive %05llu: GET %s: %s (HTTP %ld)",
-                          (unsigned long long)num, url, curl_easy_strerror(rc), status);
+        return mtl_seterr(MTL_ERR_HTTP, "%s: GET %s: %s (HTTP %ld)", label, url,
+                          curl_easy_strerror(rc), status);
     return MTL_OK;
+}
+
+static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
+{
+    char url[4200], label[32];
+    expand_template(url, sizeof(url), sh->o->url_template, num);
+    snprintf(label, sizeof(label), "archive %05llu", (unsigned long long)num);
+    *t = (struct task){.sh = sh, .num = num};
+    return stream_into(url, t, unpack_thread, label);
+}
+
+/* A relative path with no empty, "." or ".." component. */
+static int safe_relpath(const char *p)
+{
+    if (!*p || *p == '/' || strlen(p) > 1024)
+        return 0;
+    for (const char *c = p; *c;) {
+        const char *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (n == 0)
+            return e && !e[1]; /* only a trailing slash */
+        c += n + (e ? 1 : 0);
+    }
+    return 1;
+}
+
+static mtl_err mkparents(const char *root, const char *rel, int include_last)
+{
+    char p[4200];
+    size_t rl = strlen(root);
+    snprintf(p, sizeof(p), "%s/%s", root, rel);
+    for (char *c = p + rl + 1; *c; c++) {
+        if (*c == '/') {
+            *c = 0;
+            MTL_CHECK(mkdir(p, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", p,
+                      strerror(errno));
+            *c = '/';
+        }
+    }
+    if (include_last)
+        MTL_CHECK(mkdir(p, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", p,
+                  strerror(errno));
+    return MTL_OK;
+}
+
+/* Unpack any safe entry (regular files and directories) under t->dest. */
+static void *unpack_any_thread(void *arg)
+{
+    struct task *t = arg;
+    struct archive *a = archive_read_new();
+    uint8_t *buf = mtl_malloc(IO_BLOCK);
+    if (!a || !buf) {
+        fail_task(t, mtl_seterr(MTL_ERR_NOMEM, "unpack: out of memory"));
+        goto out;
+    }
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_tar(a);
+    if (archive_read_open_fd(a, t->rfd, 64 * 1024) != ARCHIVE_OK) {
+        fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: %s", archive_error_string(a)));
+        goto out;
+    }
+    struct archive_entry *e;
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        const char *p = archive_entry_pathname(e);
+        if (p && p[0] == '.' && p[1] == '/')
+            p += 2;
+        mode_t ft = archive_entry_filetype(e);
+        if (!p || !safe_relpath(p) || (ft != AE_IFREG && ft != AE_IFDIR)) {
+            fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: unsafe or unsupported entry "
+                                    "'%.200s'", p ? p : "(no name)"));
+            goto out;
+        }
+        mtl_err rc = mkparents(t->dest, p, ft == AE_IFDIR);
+        if (rc != MTL_OK || ft == AE_IFDIR) {
+            if (rc != MTL_OK) {
+                fail_task(t, rc);
+                goto out;
+            }
+            continue;
+        }
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", t->dest, p);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            fail_task(t, mtl_seterr(MTL_ERR_IO, "create %s: %s", path, strerror(errno)));
+            goto out;
+        }
+        la_ssize_t n;
+        while (rc == MTL_OK && (n = archive_read_data(a, buf, IO_BLOCK)) != 0) {
+            if (n < 0)
+                rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "archive entry %s: %s", p,
+                                archive_error_string(a));
+            else
+                rc = write_all(fd, buf, (size_t)n, path);
+        }
+        close(fd);
+        if (rc != MTL_OK) {
+            fail_task(t, rc);
+            goto out;
+        }
+        t->files++;
+    }
+    if (r != ARCHIVE_EOF)
+        fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s",
+                                archive_error_string(a)));
+out:
+    if (t->err != MTL_OK) {
+        char sink[4096];
+        while (read(t->rfd, sink, sizeof(sink)) > 0)
+            ;
+    }
+    mtl_free(buf);
+    if (a)
+        archive_read_free(a);
+    return NULL;
+}
+
+mtl_err client_stream_extract(const char *url, const char *dest_dir)
+{
+    struct shared sh = {.err = MTL_OK};
+    struct task *t = mtl_calloc(1, sizeof(*t));
+    MTL_CHECK(t, MTL_ERR_NOMEM, "unpack: out of memory");
+    t->sh = &sh;
+    t->dest = dest_dir;
+    mtl_err e = stream_into(url, t, unpack_any_thread, "ancillary archive");
+    mtl_free(t);
+    return e;
 }
 
 static void report_progress(struct shared *sh)

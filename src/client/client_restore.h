@@ -43,6 +43,10 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
 const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
                                                  const char *name);
 
+/* Stream a tar.zst/tar.gz archive from url into dest_dir (which must be
+ * fresh): regular files and directories with safe relative paths only. */
+mtl_err client_stream_extract(const char *url, const char *dest_dir);
+
 /* Download a (possibly tar.zst/tar.gz) single-file location into memory:
  * when `archived`, the only regular file of the archive. Capped. */
 mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out,

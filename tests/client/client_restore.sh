@@ -49,6 +49,30 @@ if "$CLIENT" cardano-db download latest --download-dir "$W/r1" >"$W/out" 2>"$W/e
     grep -q "docker run" "$W/out" || bad "no cardano-node run hint"
     [ -f "$W/r1/db/clean" ] && [ "$(cat "$W/r1/db/protocolMagicId")" = 42 ] || bad "node markers"
 else bad "download failed"; cat "$W/err"; fi
+# --- ancillary files: manifest hashes and signature checked, then moved in ---
+AVK="$W/data/ancillary.vkey"
+if "$CLIENT" cardano-db download latest --download-dir "$W/a1" --include-ancillary \
+    --ancillary-verification-key "$AVK" >"$W/out" 2>"$W/err"; then
+    ls "$W/a1/db/ledger/"* >/dev/null 2>&1 && [ -f "$W/a1/db/immutable/00006.chunk" ] \
+        && [ -z "$(ls -d "$W/a1/db/ancillary-"* 2>/dev/null)" ] && [ ! -e "$W/a1/db/ancillary_manifest.json" ] \
+        && echo "ok   ancillary restore" || bad "ancillary files not in place"
+else bad "ancillary download failed"; cat "$W/err"; fi
+OTHER="$W/d-other"; mkdir -p "$OTHER"; "$FIXTURE" "$W/db" "$OTHER" "$W/f-other" 5 150000 7 >/dev/null
+ko "ancillary with another key" "signature" "$CLIENT" cardano-db download latest \
+    --download-dir "$W/a2" --include-ancillary --ancillary-verification-key "$OTHER/ancillary.vkey"
+ko "ancillary without a key" "ancillary-verification-key" env -u ANCILLARY_VERIFICATION_KEY "$CLIENT" \
+    cardano-db download latest --download-dir "$W/a3" --include-ancillary
+rm -rf "$W/fa" "$W/stage"; cp -r "$W/files" "$W/fa"; mkdir "$W/stage"
+A=$(ls "$W/fa/ancillary/"*.tar.zst)
+tar -C "$W/stage" --zstd -xf "$A"
+L=$(cd "$W/stage" && ls ledger/*)
+printf 'X' | dd of="$W/stage/$L" bs=1 seek=10 conv=notrunc 2>/dev/null
+(cd "$W/stage" && tar --zstd -cf "$A" ancillary_manifest.json immutable ledger)
+start_fake "$W/data" "$W/fa"
+ko "tampered ledger file in the ancillary archive" "$L" "$CLIENT" cardano-db download latest \
+    --download-dir "$W/a4" --include-ancillary --ancillary-verification-key "$AVK"
+[ ! -e "$W/a4/db/$L" ] || bad "tampered ancillary file moved into the db"
+start_fake "$W/data" "$W/files"
 # --json: one document on stdout, JSON lines on stderr
 "$CLIENT" --json cardano-db download latest --download-dir "$W/r2" --start 2 --end 3 >"$W/out" 2>"$W/err" || bad "--json range download"
 $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["archives_restored"]==2, d

@@ -160,6 +160,62 @@ static mtl_err dump(const char *dir, const char *name, json_t *j)
     return MTL_OK;
 }
 
+/* Ancillary archive: the in-progress trio last+1 and a ledger file, with a
+ * manifest signed by a fresh ancillary key (its vkey goes to data_dir). */
+static mtl_err make_ancillary(const char *data_dir, const char *files_dir, const char *stem,
+                              uint64_t last)
+{
+    char stage[4200], p[4400];
+    snprintf(stage, sizeof(stage), "%s/ancillary-stage", data_dir);
+    snprintf(p, sizeof(p), "%s/immutable", stage);
+    MTL_TRY(mkdirs(p));
+    snprintf(p, sizeof(p), "%s/ledger", stage);
+    MTL_TRY(mkdirs(p));
+    char names[4][64];
+    snprintf(names[0], 64, "immutable/%05llu.chunk", (unsigned long long)last + 1);
+    snprintf(names[1], 64, "immutable/%05llu.primary", (unsigned long long)last + 1);
+    snprintf(names[2], 64, "immutable/%05llu.secondary", (unsigned long long)last + 1);
+    snprintf(names[3], 64, "ledger/%llu", (unsigned long long)(last * 100 + 42));
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+    json_t *data = json_object();
+    for (int i = 0; i < 4; i++) { /* names are already in sorted order */
+        snprintf(p, sizeof(p), "%s/%s", stage, names[i]);
+        MTL_TRY(write_pseudo(p, 3000 + 1000 * (uint64_t)i, 1000 + (uint64_t)i));
+        char hex[65];
+        uint64_t sz;
+        MTL_TRY(sha256_file(p, hex, &sz));
+        json_object_set_new(data, names[i], json_string(hex));
+        EVP_DigestUpdate(h, names[i], strlen(names[i]));
+        EVP_DigestUpdate(h, hex, 64);
+    }
+    uint8_t md[32], sk[32], vk[32], sig[64];
+    unsigned int l;
+    EVP_DigestFinal_ex(h, md, &l);
+    EVP_MD_CTX_free(h);
+    mtl_genesis_keypair(sk, vk);
+    mtl_err e = mtl_genesis_sign(sig, sk, md, 32);
+    mtl_memzero(sk, sizeof(sk));
+    MTL_TRY(e);
+    char sighex[129], *vktext;
+    mtl_hex_encode(sighex, sizeof(sighex), sig, 64);
+    json_t *m = json_pack("{s:o,s:s}", "data", data, "signature", sighex);
+    char *mj = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(m);
+    MTL_TRY(mtl_genesis_key_encode(&vktext, vk));
+    snprintf(p, sizeof(p), "%s/ancillary.vkey", data_dir);
+    e = mtl_atomic_write(p, vktext, strlen(vktext), 0644);
+    mtl_free(vktext);
+    MTL_TRY(e);
+    snprintf(p, sizeof(p), "%s/ancillary", files_dir);
+    MTL_TRY(mkdirs(p));
+    snprintf(p, sizeof(p), "%s/ancillary/%s.ancillary.tar.zst", files_dir, stem);
+    const char *list[] = {names[0], names[1], names[2], names[3]};
+    e = write_archive(p, stage, list, 4, "ancillary_manifest.json", mj, strlen(mj));
+    free(mj);
+    return e;
+}
+
 mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_dir,
                         uint64_t epoch)
 {
@@ -225,6 +281,10 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
     char mem_name[160];
     snprintf(mem_name, sizeof(mem_name), "%s.digests.json", stem);
     MTL_TRY(write_archive(a, files_dir, NULL, 0, mem_name, dj, strlen(dj)));
+    MTL_TRY(make_ancillary(data_dir, files_dir, stem, last));
+    char anc_url[512];
+    snprintf(anc_url, sizeof(anc_url),
+             BASE "/cardano-database-download/ancillary/%s.ancillary.tar.zst", stem);
 
     /* genesis certificate over the CardanoDatabase message */
     uint8_t sk[32], vk[32];
@@ -293,6 +353,7 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
         "{s:s,s:s,s:s,s:{s:I,s:I},s:s,s:I,"
         "s:{s:I,s:[{s:s,s:s,s:s},{s:s,s:s}]},"
         "s:{s:I,s:[{s:s,s:{s:s},s:s}]},"
+        "s:{s:I,s:[{s:s,s:s,s:s}]},"
         "s:s,s:s}",
         "hash", ah, "merkle_root", root, "network", "devnet", "beacon", "epoch", (json_int_t)epoch,
         "immutable_file_number", (json_int_t)last, "certificate_hash", mtl_certificate_hash(cert),
@@ -302,7 +363,9 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
         BASE "/artifact/cardano-database/digests", "immutables", "average_size_uncompressed",
         (json_int_t)(total / (last + 1)), "locations", "type", "cloud_storage", "uri", "Template",
         BASE "/cardano-database-download/immutable/{immutable_file_number}.tar.zst",
-        "compression_algorithm", "zstandard", "cardano_node_version", "10.4.1", "created_at",
+        "compression_algorithm", "zstandard", "ancillary", "size_uncompressed", (json_int_t)18000,
+        "locations", "type", "cloud_storage", "uri", anc_url, "compression_algorithm", "zstandard",
+        "cardano_node_version", "10.4.1", "created_at",
         "2026-05-21T14:42:20.981765764Z");
     json_t *arts = json_object(), *alist = json_array();
     json_object_set(arts, ah, art);

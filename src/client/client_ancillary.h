@@ -1,0 +1,17 @@
+/* client_ancillary.h - ancillary archive restore and manifest check. */
+#ifndef MTL_CLIENT_ANCILLARY_H
+#define MTL_CLIENT_ANCILLARY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+
+/* Check dir/ancillary_manifest.json: listed files' SHA-256 and the Ed25519
+ * signature under vk. *data_out (optional) gets the manifest's data object. */
+mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_t **data_out);
+/* Stream the archive at url into a temp dir in db_dir, verify, move the
+ * listed files into db_dir, remove the temp dir. */
+mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint8_t vk[32]);
+
+#endif
