@@ -55,8 +55,11 @@ static int dir_has_entries(const char *path)
     return n;
 }
 
-/* Remove leftovers of interrupted runs (*.part) from db/immutable. */
-static void remove_parts(const char *imm)
+/* Remove leftovers of interrupted runs (*.part) from db/immutable and, when
+ * given the certified map, any name that is not an immutable trio file up
+ * to max (the reference removes unexpected files the same way). */
+static void remove_parts(const char *imm, const struct restore_digest *dg, size_t ndg,
+                         uint64_t max)
 {
     DIR *d = opendir(imm);
     if (!d)
@@ -64,7 +67,16 @@ static void remove_parts(const char *imm)
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0) {
+        int unexpected = 0;
+        if (dg && e->d_name[0] != '.') {
+            const char *dot = strchr(e->d_name, '.');
+            unexpected = !dot || dot - e->d_name != 5 || strspn(e->d_name, "0123456789") != 5 ||
+                         strtoull(e->d_name, NULL, 10) > max ||
+                         (strcmp(dot, ".chunk") && strcmp(dot, ".primary") &&
+                          strcmp(dot, ".secondary"));
+        }
+        (void)ndg;
+        if (unexpected || (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0)) {
             char p[4400];
             snprintf(p, sizeof(p), "%s/%s", imm, e->d_name);
             unlink(p);
@@ -219,7 +231,7 @@ static int download(struct client *cl, const struct dl_args *a)
                               .json_progress = cl->json, .tty_progress = !cl->json && isatty(2)};
     struct restore_stats st;
     e = client_restore_immutables(&ro, &st);
-    remove_parts(imm);
+    remove_parts(imm, a->allow_override ? NULL : dg, ndg, last + (a->ancillary ? 1 : 0));
     if (e != MTL_OK)
         goto fail;
 

@@ -328,8 +328,18 @@ static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
     char url[4200], label[32];
     expand_template(url, sizeof(url), sh->o->url_template, num);
     snprintf(label, sizeof(label), "archive %05llu", (unsigned long long)num);
-    *t = (struct task){.sh = sh, .num = num};
-    return stream_into(url, t, unpack_thread, label);
+    /* transport failures are retried (3 attempts, like the reference); a
+     * corrupt archive or a wrong digest is not */
+    mtl_err e = MTL_OK;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        *t = (struct task){.sh = sh, .num = num};
+        e = stream_into(url, t, unpack_thread, label);
+        if (e != MTL_ERR_HTTP || sh->abort || attempt == 3)
+            break;
+        fprintf(stderr, "%s: attempt %d failed (%s), retrying\n", label, attempt, mtl_err_detail());
+        sleep(1);
+    }
+    return e;
 }
 
 /* A relative path with no empty, "." or ".." component. */

@@ -128,6 +128,9 @@ tamper "msd stake" "k = next(iter(d)); d[k]['signers'][0]['stake'] += 1" mithril
 MSD_LATEST=$($PY -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])))))' "$WORK/data/mithril-stake-distributions.json")
 ko "msd download with a tampered signer stake" "mithril stake distribution" "$CLIENT" mithril-stake-distribution download "$MSD_LATEST" --download-dir "$WORK/msd3"
 DB_LATEST=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["hash"])' "$REF/cardano-databases-list.json")
+DB_CERT=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["certificate_hash"])' "$REF/cardano-databases-list.json")
+tamper "db chain" "h = '$DB_CERT'; p = d[d[h]['previous_hash']]['previous_hash']; c = d[p]; s = c['signed_message']; c['signed_message'] = $(flip)" certificates.json
+ko "snapshot show with a tampered certificate under it" "certificate" "$CLIENT" cardano-db snapshot show latest
 tamper "db merkle" "c = d['$DB_LATEST']; s = c['merkle_root']; c['merkle_root'] = $(flip)" cardano-databases.json
 ko "snapshot show with a tampered merkle root" "verification failed" "$CLIENT" cardano-db snapshot show latest
 

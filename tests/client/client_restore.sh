@@ -87,6 +87,11 @@ $PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2
 start_fake "$W/data" "$W/f2"
 ko "flipped byte in archive 00003" "00003" "$CLIENT" cardano-db download latest --download-dir "$W/r4"
 
+# --- an archive the server does not have: retried, then named ---
+rm -rf "$W/f9"; cp -r "$W/files" "$W/f9"; rm "$W/f9/immutable/00004.tar.zst"
+start_fake "$W/data" "$W/f9"
+ko "missing archive 00004" "archive 00004" "$CLIENT" cardano-db download latest --download-dir "$W/r9"
+
 # --- a well-formed archive with one changed file ---
 rm -rf "$W/f3" "$W/db3"; cp -r "$W/files" "$W/f3"; cp -r "$W/db" "$W/db3"
 $PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[100]^=1; open(p,"wb").write(b)' "$W/db3/immutable/00002.chunk"
