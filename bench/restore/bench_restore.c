@@ -121,7 +121,8 @@ int main(int argc, char **argv)
         chunk = 65536;
     uint64_t last = total / chunk - 1;
     double t0 = bench_now();
-    if (fixture_make_db(db, last, chunk) != MTL_OK || fixture_publish(db, data, files, 7) != MTL_OK) {
+    if (fixture_make_db(db, last, chunk) != MTL_OK ||
+        fixture_publish(db, data, files, 7) != MTL_OK) {
         fprintf(stderr, "bench_restore: fixture: %s\n", mtl_err_detail());
         return 1;
     }
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
     snprintf(out, sizeof(out), "%s/restore", w);
     double secs;
     long rss;
-    char *dl[] = {client, "cardano-db", "download", "latest", "--download-dir", out, "--parallel",
-                  par, NULL};
+    char *dl[] = {client, "cardano-db", "download", "latest", "--download-dir",
+                  out,    "--parallel", par,        NULL};
     int rc = run(dl, &secs, &rss, 1);
     double mib = (double)total / 1048576.0;
     if (rc != 0) {
@@ -158,7 +159,8 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof(cmd),
              "mkdir -p %s/shell && cd %s/files/immutable && for f in *.tar.zst; do "
              "curl -sf http://127.0.0.1:%d/aggregator/cardano-database-download/immutable/$f | "
-             "zstd -dq | tar x -C %s/shell || exit 1; done", w, w, port, w);
+             "zstd -dq | tar x -C %s/shell || exit 1; done",
+             w, w, port, w);
     char *sh[] = {"sh", "-c", cmd, NULL};
     if (run(sh, &secs, NULL, 0) == 0)
         bench_report("restore: curl | zstd -d | tar x (sequential, no verification)", secs, "s");
@@ -172,7 +174,8 @@ int main(int argc, char **argv)
     if (shared) {
         char ref[600], rvk[600], cache[600];
         snprintf(ref, sizeof(ref), "%s/reference-data/aggregator-fake-2026-05-21", shared);
-        snprintf(rvk, sizeof(rvk), "%s/reference-data/genesis-keys/devnet-e2e/genesis.vkey", shared);
+        snprintf(rvk, sizeof(rvk), "%s/reference-data/genesis-keys/devnet-e2e/genesis.vkey",
+                 shared);
         snprintf(cache, sizeof(cache), "%s/cache", w);
         if (access(ref, R_OK) == 0 && (fake = start_fake(ref, NULL, pf, &port)) > 0) {
             snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/aggregator", port);
@@ -182,8 +185,8 @@ int main(int argc, char **argv)
             if (run(cv, &secs, &rss, 1) == 0)
                 bench_report("certificate verify latest, reference chain, cold", secs * 1e3, "ms");
             if (run(cv, &secs, &rss, 1) == 0)
-                bench_report("certificate verify latest, reference chain, warm (cache)",
-                             secs * 1e3, "ms");
+                bench_report("certificate verify latest, reference chain, warm (cache)", secs * 1e3,
+                             "ms");
             stop(fake);
         }
     }

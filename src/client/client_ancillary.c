@@ -61,7 +61,8 @@ mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_
     const char **keys = NULL;
     EVP_MD_CTX *h = NULL;
     if (!json_is_object(data) || json_object_size(data) == 0) {
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "ancillary manifest: 'data' must be a non-empty object");
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                       "ancillary manifest: 'data' must be a non-empty object");
         goto out;
     }
     if (!sig_hex) {
@@ -87,8 +88,10 @@ mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_
         if ((e = sha256_path(p, got)) != MTL_OK)
             goto out;
         if (strcmp(got, want) != 0) {
-            e = mtl_seterr(MTL_ERR_INTEGRITY, "ancillary file %s: SHA-256 %s differs from the "
-                           "manifest's %s", keys[i], got, want);
+            e = mtl_seterr(MTL_ERR_INTEGRITY,
+                           "ancillary file %s: SHA-256 %s differs from the "
+                           "manifest's %s",
+                           keys[i], got, want);
             goto out;
         }
         EVP_DigestUpdate(h, keys[i], strlen(keys[i]));
@@ -104,7 +107,7 @@ mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_
     }
     if (mtl_genesis_verify(vk, sig, md, 32) != MTL_OK) {
         e = mtl_seterr(MTL_ERR_VERIFY_FAIL, "ancillary manifest: signature does not verify with "
-                       "the ancillary verification key");
+                                            "the ancillary verification key");
         goto out;
     }
     if (data_out)

@@ -16,8 +16,8 @@ static int snapshot_list(struct client *cl)
     if (cl->json) {
         client_print_json(list);
     } else {
-        printf("%-6s  %-9s  %-64s  %-64s  %-10s  %s\n", "Epoch", "Immutable", "Hash",
-               "Merkle Root", "Size", "Created");
+        printf("%-6s  %-9s  %-64s  %-64s  %-10s  %s\n", "Epoch", "Immutable", "Hash", "Merkle Root",
+               "Size", "Created");
         size_t i;
         json_t *it;
         json_array_foreach(list, i, it)
@@ -92,26 +92,30 @@ static int snapshot_show(struct client *cl, const char *arg)
     json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
     mtl_free(body);
     if (!j)
-        return client_fail(cl, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route,
-                                          je.text),
+        return client_fail(cl,
+                           mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
                            "cardano-db snapshot show");
     if (cl->json) {
         client_print_json(j);
     } else {
         json_t *b = json_object_get(j, "beacon");
         printf("Hash                 %s\n", hash);
-        printf("Epoch                %lld\n", (long long)json_integer_value(json_object_get(b, "epoch")));
+        printf("Epoch                %lld\n",
+               (long long)json_integer_value(json_object_get(b, "epoch")));
         printf("Immutable File       %lld\n",
                (long long)json_integer_value(json_object_get(b, "immutable_file_number")));
-        printf("Merkle Root          %s\n", json_string_value(json_object_get(j, "merkle_root")) ?: "?");
-        printf("Network              %s\n", json_string_value(json_object_get(j, "network")) ?: "?");
+        printf("Merkle Root          %s\n",
+               json_string_value(json_object_get(j, "merkle_root")) ?: "?");
+        printf("Network              %s\n",
+               json_string_value(json_object_get(j, "network")) ?: "?");
         printf("Certificate Hash     %s\n",
                json_string_value(json_object_get(j, "certificate_hash")) ?: "?");
         printf("Database Size        %lld bytes\n",
                (long long)json_integer_value(json_object_get(j, "total_db_size_uncompressed")));
         printf("Cardano Node Version %s\n",
                json_string_value(json_object_get(j, "cardano_node_version")) ?: "?");
-        printf("Created              %s\n", json_string_value(json_object_get(j, "created_at")) ?: "?");
+        printf("Created              %s\n",
+               json_string_value(json_object_get(j, "created_at")) ?: "?");
         printf("Locations:\n");
         print_locations("digests", json_object_get(j, "digests"));
         print_locations("immutables", json_object_get(j, "immutables"));

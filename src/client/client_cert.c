@@ -68,9 +68,8 @@ static void progress_cb(void *ctx, const struct mtl_certificate *c, int from_cac
     struct mtl_signed_entity_type set;
     mtl_certificate_signed_entity(c, &set);
     const char *kind = mtl_certificate_is_genesis(c) ? "genesis" : "standard";
-    log_info("certificate_checked", "hash=%s epoch=%llu kind=%s cached=%d",
-             mtl_certificate_hash(c), (unsigned long long)mtl_certificate_epoch(c), kind,
-             from_cache);
+    log_info("certificate_checked", "hash=%s epoch=%llu kind=%s cached=%d", mtl_certificate_hash(c),
+             (unsigned long long)mtl_certificate_epoch(c), kind, from_cache);
     if (p->arr) {
         json_array_append_new(p->arr,
                               json_pack("{s:s,s:I,s:s,s:s,s:b}", "hash", mtl_certificate_hash(c),
@@ -110,10 +109,8 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, int print
     MTL_TRY(client_genesis_vk(cl, vk));
     char cache[4200];
     struct progress pr = {cl, print, checked_json};
-    struct mtl_chain_verify_opts o = {.fetch = fetch_cb,
-                                      .fetch_ctx = (void *)cl,
-                                      .progress = progress_cb,
-                                      .progress_ctx = &pr};
+    struct mtl_chain_verify_opts o = {
+        .fetch = fetch_cb, .fetch_ctx = (void *)cl, .progress = progress_cb, .progress_ctx = &pr};
     if (cl->cache_dir && *cl->cache_dir) {
         MTL_TRY(client_mkdir_p(cl->cache_dir, 0700));
         snprintf(cache, sizeof(cache), "%s/verified-certificates", cl->cache_dir);
@@ -153,8 +150,8 @@ static int cert_list(struct client *cl)
             else if (json_is_string(sj))
                 set = json_string_value(sj);
             const char *prev = json_string_value(json_object_get(it, "previous_hash"));
-            const char *sealed = json_string_value(
-                json_object_get(json_object_get(it, "metadata"), "sealed_at"));
+            const char *sealed =
+                json_string_value(json_object_get(json_object_get(it, "metadata"), "sealed_at"));
             printf("%-64s  %-64s  %-6lld  %-28s  %s\n",
                    json_string_value(json_object_get(it, "hash")) ?: "?",
                    prev && *prev ? prev : "(genesis)",
@@ -185,18 +182,23 @@ static int cert_show(struct client *cl, const char *arg)
         char *set = json_dumps(json_object_get(j, "signed_entity_type"), JSON_COMPACT);
         printf("Hash                %s\n", hash);
         printf("Previous Hash       %s\n", prev && *prev ? prev : "(genesis)");
-        printf("Epoch               %lld\n", (long long)json_integer_value(json_object_get(j, "epoch")));
+        printf("Epoch               %lld\n",
+               (long long)json_integer_value(json_object_get(j, "epoch")));
         printf("Signed Entity Type  %s\n", set ? set : "?");
-        printf("Network             %s\n", json_string_value(json_object_get(md, "network")) ?: "?");
-        printf("Initiated At        %s\n", json_string_value(json_object_get(md, "initiated_at")) ?: "?");
-        printf("Sealed At           %s\n", json_string_value(json_object_get(md, "sealed_at")) ?: "?");
+        printf("Network             %s\n",
+               json_string_value(json_object_get(md, "network")) ?: "?");
+        printf("Initiated At        %s\n",
+               json_string_value(json_object_get(md, "initiated_at")) ?: "?");
+        printf("Sealed At           %s\n",
+               json_string_value(json_object_get(md, "sealed_at")) ?: "?");
         printf("Total Signers       %lld\n",
                (long long)json_integer_value(json_object_get(md, "total_signers")));
-        printf("Signed Message      %s\n", json_string_value(json_object_get(j, "signed_message")) ?: "?");
+        printf("Signed Message      %s\n",
+               json_string_value(json_object_get(j, "signed_message")) ?: "?");
         const char *k;
         json_t *v;
-        json_object_foreach(json_object_get(json_object_get(j, "protocol_message"), "message_parts"),
-                            k, v)
+        json_object_foreach(
+            json_object_get(json_object_get(j, "protocol_message"), "message_parts"), k, v)
         {
             const char *s = json_string_value(v);
             size_t n = s ? strlen(s) : 0;

@@ -145,8 +145,10 @@ mtl_err client_digests_parse(const char *json, size_t len, uint64_t max_number,
         const char *name = json_string_value(json_object_get(it, "immutable_file_name"));
         const char *dg = json_string_value(json_object_get(it, "digest"));
         if (!name || !dg) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "digests[%zu]: immutable_file_name and digest "
-                                                 "must be strings", i);
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                           "digests[%zu]: immutable_file_name and digest "
+                           "must be strings",
+                           i);
             goto out;
         }
         if (!keep_name(name, max_number))
@@ -181,7 +183,7 @@ out:
 }
 
 mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
-                                   const char *certified_root)
+                                  const char *certified_root)
 {
     const char **leaves = mtl_calloc(n, sizeof(char *));
     MTL_CHECK(leaves, MTL_ERR_NOMEM, "digests: out of memory");
@@ -192,8 +194,8 @@ mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
     mtl_free(leaves);
     MTL_TRY(e);
     MTL_CHECK(strcmp(root, certified_root) == 0, MTL_ERR_INTEGRITY,
-              "digests: Merkle root %s of the %zu listed files differs from the certified %s",
-              root, n, certified_root);
+              "digests: Merkle root %s of the %zu listed files differs from the certified %s", root,
+              n, certified_root);
     return MTL_OK;
 }
 

@@ -33,8 +33,9 @@ static void step(const struct client *cl, int n, const char *msg)
         struct tm tmv;
         gmtime_r(&t, &tmv);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tmv);
-        fprintf(stderr, "{\"timestamp\":\"%s\",\"step_num\":%d,\"total_steps\":6,\"message\":\"%s\"}\n",
-                ts, n, msg);
+        fprintf(stderr,
+                "{\"timestamp\":\"%s\",\"step_num\":%d,\"total_steps\":6,\"message\":\"%s\"}\n", ts,
+                n, msg);
     } else {
         fprintf(stderr, "%d/6 - %s\n", n, msg);
     }
@@ -58,8 +59,7 @@ static int dir_has_entries(const char *path)
 /* Remove leftovers of interrupted runs (*.part) from db/immutable and, when
  * given the certified map, any name that is not an immutable trio file up
  * to max (the reference removes unexpected files the same way). */
-static void remove_parts(const char *imm, const struct restore_digest *dg, size_t ndg,
-                         uint64_t max)
+static void remove_parts(const char *imm, const struct restore_digest *dg, uint64_t max)
 {
     DIR *d = opendir(imm);
     if (!d)
@@ -70,12 +70,11 @@ static void remove_parts(const char *imm, const struct restore_digest *dg, size_
         int unexpected = 0;
         if (dg && e->d_name[0] != '.') {
             const char *dot = strchr(e->d_name, '.');
-            unexpected = !dot || dot - e->d_name != 5 || strspn(e->d_name, "0123456789") != 5 ||
-                         strtoull(e->d_name, NULL, 10) > max ||
-                         (strcmp(dot, ".chunk") && strcmp(dot, ".primary") &&
-                          strcmp(dot, ".secondary"));
+            unexpected =
+                !dot || dot - e->d_name != 5 || strspn(e->d_name, "0123456789") != 5 ||
+                strtoull(e->d_name, NULL, 10) > max ||
+                (strcmp(dot, ".chunk") && strcmp(dot, ".primary") && strcmp(dot, ".secondary"));
         }
-        (void)ndg;
         if (unexpected || (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0)) {
             char p[4400];
             snprintf(p, sizeof(p), "%s/%s", imm, e->d_name);
@@ -123,8 +122,12 @@ static int download(struct client *cl, const struct dl_args *a)
         struct client tmp = *cl;
         tmp.genesis_vk_text = a->ancillary_vk; /* same key text format (JSON-hex, file or text) */
         if (!a->ancillary_vk)
-            return client_fail(cl, mtl_seterr(MTL_ERR_CONFIG, "--include-ancillary needs "
-                               "--ancillary-verification-key or ANCILLARY_VERIFICATION_KEY"), what);
+            return client_fail(
+                cl,
+                mtl_seterr(MTL_ERR_CONFIG,
+                           "--include-ancillary needs "
+                           "--ancillary-verification-key or ANCILLARY_VERIFICATION_KEY"),
+                what);
         mtl_err ke = client_genesis_vk(&tmp, anc_vk);
         if (ke != MTL_OK)
             return client_fail(cl, mtl_err_wrap(ke, "ancillary verification key"), what);
@@ -154,7 +157,8 @@ static int download(struct client *cl, const struct dl_args *a)
     }
     json_t *beacon = json_object_get(art, "beacon");
     uint64_t last = (uint64_t)json_integer_value(json_object_get(beacon, "immutable_file_number"));
-    uint64_t lo = a->start >= 0 ? (uint64_t)a->start : 0, hi = a->end >= 0 ? (uint64_t)a->end : last;
+    uint64_t lo = a->start >= 0 ? (uint64_t)a->start : 0,
+             hi = a->end >= 0 ? (uint64_t)a->end : last;
     if (lo > hi || hi > last) {
         e = mtl_seterr(MTL_ERR_INVALID_ARG, "range %llu..%llu is empty or outside 0..%llu",
                        (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)last);
@@ -162,8 +166,10 @@ static int download(struct client *cl, const struct dl_args *a)
     }
 
     if (a->ancillary && hi != last) {
-        e = mtl_seterr(MTL_ERR_INVALID_ARG, "--include-ancillary needs the range to end at the "
-                       "snapshot's last immutable file %llu", (unsigned long long)last);
+        e = mtl_seterr(MTL_ERR_INVALID_ARG,
+                       "--include-ancillary needs the range to end at the "
+                       "snapshot's last immutable file %llu",
+                       (unsigned long long)last);
         goto fail;
     }
     /* 1: disk */
@@ -182,11 +188,14 @@ static int download(struct client *cl, const struct dl_args *a)
         fclose(rf);
     }
     if (!resuming && !a->allow_override && dir_has_entries(imm)) {
-        e = mtl_seterr(MTL_ERR_CONFLICT, "%s is not empty (use --allow-override, or the "
-                       "download dir of an interrupted run of the same snapshot)", imm);
+        e = mtl_seterr(MTL_ERR_CONFLICT,
+                       "%s is not empty (use --allow-override, or the "
+                       "download dir of an interrupted run of the same snapshot)",
+                       imm);
         goto fail;
     }
-    uint64_t total = (uint64_t)json_integer_value(json_object_get(art, "total_db_size_uncompressed"));
+    uint64_t total =
+        (uint64_t)json_integer_value(json_object_get(art, "total_db_size_uncompressed"));
     if (a->start >= 0 || a->end >= 0) {
         uint64_t avg = (uint64_t)json_integer_value(
             json_object_get(json_object_get(art, "immutables"), "average_size_uncompressed"));
@@ -205,9 +214,8 @@ static int download(struct client *cl, const struct dl_args *a)
     /* 3: certified digests */
     step(cl, 3, "Downloading and verifying digests");
     if ((e = client_digests_fetch(art, last, &dg, &ndg)) != MTL_OK ||
-        (e = client_digests_check_root(dg, ndg,
-                                       json_string_value(json_object_get(art, "merkle_root")))) !=
-            MTL_OK)
+        (e = client_digests_check_root(
+             dg, ndg, json_string_value(json_object_get(art, "merkle_root")))) != MTL_OK)
         goto fail;
 
     /* 4: archives, each file checked as it is written */
@@ -222,16 +230,24 @@ static int download(struct client *cl, const struct dl_args *a)
             tpl = t;
     }
     if (!tpl) {
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "cardano database %s: no immutables URI template", hash);
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "cardano database %s: no immutables URI template",
+                       hash);
         goto fail;
     }
-    struct restore_opts ro = {.url_template = tpl, .db_dir = db, .first = lo, .last = hi,
-                              .digests = dg, .ndigests = ndg, .resume_path = resume,
-                              .artifact_hash = hash, .parallel = a->parallel,
-                              .json_progress = cl->json, .tty_progress = !cl->json && isatty(2)};
+    struct restore_opts ro = {.url_template = tpl,
+                              .db_dir = db,
+                              .first = lo,
+                              .last = hi,
+                              .digests = dg,
+                              .ndigests = ndg,
+                              .resume_path = resume,
+                              .artifact_hash = hash,
+                              .parallel = a->parallel,
+                              .json_progress = cl->json,
+                              .tty_progress = !cl->json && isatty(2)};
     struct restore_stats st;
     e = client_restore_immutables(&ro, &st);
-    remove_parts(imm, a->allow_override ? NULL : dg, ndg, last + (a->ancillary ? 1 : 0));
+    remove_parts(imm, a->allow_override ? NULL : dg, last + (a->ancillary ? 1 : 0));
     if (e != MTL_OK)
         goto fail;
 
@@ -256,7 +272,8 @@ static int download(struct client *cl, const struct dl_args *a)
                 url = u;
         }
         if (!url) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "cardano database %s: no ancillary location", hash);
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "cardano database %s: no ancillary location",
+                           hash);
             goto fail;
         }
         step(cl, 5, "Downloading and verifying the ancillary files (IOG signature)");
@@ -284,18 +301,19 @@ static int download(struct client *cl, const struct dl_args *a)
     snprintf(docker, sizeof(docker),
              "docker run -v cardano-node-ipc:/ipc -v cardano-node-data:/data --mount "
              "type=bind,source=\"%s\",target=/data/db/ -e NETWORK=%s "
-             "ghcr.io/intersectmbo/cardano-node:%s", canon, net ? net : "private", nodev ? nodev : "latest");
+             "ghcr.io/intersectmbo/cardano-node:%s",
+             canon, net ? net : "private", nodev ? nodev : "latest");
     if (cl->json) {
         char ts[40];
         time_t t = time(NULL);
         struct tm tmv;
         gmtime_r(&t, &tmv);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tmv);
-        json_t *doc = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory",
-                                canon, "run_docker_cmd", docker, "archives_restored",
-                                (json_int_t)st.archives_done, "archives_resumed",
-                                (json_int_t)st.archives_skipped, "files", (json_int_t)st.files,
-                                "bytes", (json_int_t)st.bytes);
+        json_t *doc =
+            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory", canon,
+                      "run_docker_cmd", docker, "archives_restored", (json_int_t)st.archives_done,
+                      "archives_resumed", (json_int_t)st.archives_skipped, "files",
+                      (json_int_t)st.files, "bytes", (json_int_t)st.bytes);
         char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);
@@ -305,11 +323,12 @@ static int download(struct client *cl, const struct dl_args *a)
                "files have been successfully verified with Mithril.\n\n"
                "    Files in the directory '%s' can be used to run a Cardano node with version >= "
                "%s.\n\nIf you are using the Cardano Docker image, you can restore a Cardano node "
-               "with:\n\n    %s\n\n", hash, canon, nodev ? nodev : "?", docker);
+               "with:\n\n    %s\n\n",
+               hash, canon, nodev ? nodev : "?", docker);
         printf("(%llu archive(s) restored, %llu already restored by an earlier run, %llu files, "
-               "%llu bytes)\n", (unsigned long long)st.archives_done,
-               (unsigned long long)st.archives_skipped, (unsigned long long)st.files,
-               (unsigned long long)st.bytes);
+               "%llu bytes)\n",
+               (unsigned long long)st.archives_done, (unsigned long long)st.archives_skipped,
+               (unsigned long long)st.files, (unsigned long long)st.bytes);
     }
     rc = CLIENT_EXIT_OK;
     goto out;
@@ -335,7 +354,10 @@ static int parse_num(const char *s, long long *out)
 
 int cmd_cardano_db_download(struct client *cl, int argc, char **argv)
 {
-    struct dl_args a = {.dir = ".", .start = -1, .end = -1, .parallel = 4,
+    struct dl_args a = {.dir = ".",
+                        .start = -1,
+                        .end = -1,
+                        .parallel = 4,
                         .ancillary_vk = getenv("ANCILLARY_VERIFICATION_KEY")};
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

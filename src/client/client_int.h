@@ -15,9 +15,9 @@ enum { CLIENT_EXIT_OK = 0, CLIENT_EXIT_FAIL = 1, CLIENT_EXIT_USAGE = 2 };
 #define CLIENT_JSON_MAX (64u << 20)
 
 struct client {
-    char *endpoint;       /* without trailing slash, e.g. http://h:8080/aggregator */
-    int json;             /* --json: one JSON document on stdout, JSON lines on stderr */
-    int verbose;          /* count of -v */
+    char *endpoint;              /* without trailing slash, e.g. http://h:8080/aggregator */
+    int json;                    /* --json: one JSON document on stdout, JSON lines on stderr */
+    int verbose;                 /* count of -v */
     const char *genesis_vk_text; /* --genesis-verification-key or env, may be a file path */
     const char *cache_dir;       /* verified-certificate cache dir (NULL = none) */
 };

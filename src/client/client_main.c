@@ -83,8 +83,8 @@ int main(int argc, char **argv)
     int nrest = 0, rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--aggregator-endpoint") == 0 || strcmp(a, "--genesis-verification-key") == 0 ||
-            strcmp(a, "--cache-dir") == 0) {
+        if (strcmp(a, "--aggregator-endpoint") == 0 ||
+            strcmp(a, "--genesis-verification-key") == 0 || strcmp(a, "--cache-dir") == 0) {
             if (!v) {
                 free(rest);
                 return usage_error("missing value for", a);

@@ -35,8 +35,8 @@ mtl_err client_merkle_root(const char *const *leaves, size_t n, char out[65])
     for (size_t i = 0; i < n; i++) {
         struct node cur = {.height = 0};
         size_t ll = strlen(leaves[i]);
-        MTL_CHECK(ll <= sizeof(cur.b), MTL_ERR_BAD_ENCODING, "merkle leaf %zu: longer than 64 bytes",
-                  i);
+        MTL_CHECK(ll <= sizeof(cur.b), MTL_ERR_BAD_ENCODING,
+                  "merkle leaf %zu: longer than 64 bytes", i);
         memcpy(cur.b, leaves[i], ll);
         cur.len = ll;
         while (np > 0 && peaks[np - 1].height == cur.height) {

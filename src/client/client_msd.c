@@ -50,8 +50,10 @@ static mtl_err msd_fetch_verify(struct client *cl, const char *hash, char **body
     struct mtl_certificate *cert = NULL;
     char got[MTL_HASH_HEX_BYTES];
     if (!*cert_hash) {
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "mithril stake distribution %s: no valid "
-                                             "'certificate_hash'", hash);
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                       "mithril stake distribution %s: no valid "
+                       "'certificate_hash'",
+                       hash);
         goto out;
     }
     log_info("verify_chain", "certificate=%s", cert_hash);
@@ -64,8 +66,8 @@ static mtl_err msd_fetch_verify(struct client *cl, const char *hash, char **body
         goto out;
     }
     if (strcmp(got, hash) != 0)
-        e = mtl_seterr(MTL_ERR_INTEGRITY, "mithril stake distribution: asked for %s, got %s",
-                       hash, got);
+        e = mtl_seterr(MTL_ERR_INTEGRITY, "mithril stake distribution: asked for %s, got %s", hash,
+                       got);
 out:
     mtl_certificate_free(cert);
     if (e != MTL_OK) {
@@ -101,7 +103,8 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
         json_decref(doc);
     } else {
         printf("Mithril stake distribution %s: certificate chain and artifact verified.\n"
-               "Written to %s\n", hash, path);
+               "Written to %s\n",
+               hash, path);
     }
     return CLIENT_EXIT_OK;
 }

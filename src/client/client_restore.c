@@ -58,7 +58,7 @@ struct task {
     struct shared *sh;
     uint64_t num;
     int rfd, wfd;
-    mtl_err err;     /* unpacking side */
+    mtl_err err; /* unpacking side */
     char msg[768];
     uint64_t files, bytes;
     const char *dest; /* client_stream_extract: target directory */
@@ -87,8 +87,10 @@ static mtl_err check_entry(const struct task *t, struct archive_entry *e, char n
         snprintf(want[i], sizeof(want[i]), "%05llu.%s", (unsigned long long)t->num, ext[i]);
         if (strncmp(p, "immutable/", 10) == 0 && strcmp(p + 10, want[i]) == 0) {
             if (archive_entry_filetype(e) != AE_IFREG)
-                return mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: entry %s is not a "
-                                  "regular file", (unsigned long long)t->num, p);
+                return mtl_seterr(MTL_ERR_BAD_ENCODING,
+                                  "archive %05llu: entry %s is not a "
+                                  "regular file",
+                                  (unsigned long long)t->num, p);
             memcpy(name, want[i], strlen(want[i]) + 1);
             return MTL_OK;
         }
@@ -214,8 +216,10 @@ static void *unpack_thread(void *arg)
         snprintf(want, sizeof(want), "%05llu.%s", (unsigned long long)t->num, ext[i]);
         snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, want);
         if (restore_digest_find(o->digests, o->ndigests, want) && access(path, F_OK) != 0) {
-            fail_task(t, mtl_seterr(MTL_ERR_INTEGRITY, "immutable file %s: missing from archive "
-                                    "%05llu", want, (unsigned long long)t->num));
+            fail_task(t, mtl_seterr(MTL_ERR_INTEGRITY,
+                                    "immutable file %s: missing from archive "
+                                    "%05llu",
+                                    want, (unsigned long long)t->num));
             goto out;
         }
     }
@@ -403,8 +407,10 @@ static void *unpack_any_thread(void *arg)
             p += 2;
         mode_t ft = archive_entry_filetype(e);
         if (!p || !safe_relpath(p) || (ft != AE_IFREG && ft != AE_IFDIR)) {
-            fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: unsafe or unsupported entry "
-                                    "'%.200s'", p ? p : "(no name)"));
+            fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING,
+                                    "archive: unsafe or unsupported entry "
+                                    "'%.200s'",
+                                    p ? p : "(no name)"));
             goto out;
         }
         mtl_err rc = mkparents(t->dest, p, ft == AE_IFDIR);
@@ -438,8 +444,8 @@ static void *unpack_any_thread(void *arg)
         t->files++;
     }
     if (r != ARCHIVE_EOF)
-        fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s",
-                                archive_error_string(a)));
+        fail_task(
+            t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s", archive_error_string(a)));
 out:
     if (t->err != MTL_OK) {
         char sink[4096];
@@ -478,12 +484,15 @@ static void report_progress(struct shared *sh)
         gmtime_r(&tt, &tmv);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tmv);
         double left = done ? el / (double)done * (double)(sh->total_archives - done) : 0;
-        fprintf(stderr, "{\"label\":\"Immutable archives\",\"timestamp\":\"%s\",\"files_downloaded\":"
+        fprintf(stderr,
+                "{\"label\":\"Immutable archives\",\"timestamp\":\"%s\",\"files_downloaded\":"
                 "%llu,\"files_total\":%llu,\"bytes_downloaded\":%llu,\"seconds_left\":%.3f,"
-                "\"seconds_elapsed\":%.3f}\n", ts, (unsigned long long)done,
-                (unsigned long long)sh->total_archives, (unsigned long long)sh->st->bytes, left, el);
+                "\"seconds_elapsed\":%.3f}\n",
+                ts, (unsigned long long)done, (unsigned long long)sh->total_archives,
+                (unsigned long long)sh->st->bytes, left, el);
     } else if (o->tty_progress) {
-        int width = 30, fill = sh->total_archives ? (int)(done * (uint64_t)width / sh->total_archives) : width;
+        int width = 30,
+            fill = sh->total_archives ? (int)(done * (uint64_t)width / sh->total_archives) : width;
         fprintf(stderr, "\r[%.*s%*s] archives %llu/%llu  %.1f MiB  %.1fs", fill,
                 "##############################", width - fill, "", (unsigned long long)done,
                 (unsigned long long)sh->total_archives, (double)sh->st->bytes / 1048576.0, el);

@@ -18,9 +18,9 @@ struct restore_digest {
 };
 
 struct restore_opts {
-    const char *url_template;  /* contains {immutable_file_number} */
-    const char *db_dir;        /* archives hold immutable/NNNNN.* relative to it */
-    uint64_t first, last;      /* immutable numbers, inclusive */
+    const char *url_template;             /* contains {immutable_file_number} */
+    const char *db_dir;                   /* archives hold immutable/NNNNN.* relative to it */
+    uint64_t first, last;                 /* immutable numbers, inclusive */
     const struct restore_digest *digests; /* certified map, sorted by name */
     size_t ndigests;
     const char *resume_path;   /* record of archives already restored (NULL = none) */
@@ -49,7 +49,6 @@ mtl_err client_stream_extract(const char *url, const char *dest_dir);
 
 /* Download a (possibly tar.zst/tar.gz) single-file location into memory:
  * when `archived`, the only regular file of the archive. Capped. */
-mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out,
-                              size_t *len);
+mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out, size_t *len);
 
 #endif

@@ -155,8 +155,8 @@ static mtl_err dump(const char *dir, const char *name, json_t *j)
 {
     char p[4200];
     snprintf(p, sizeof(p), "%s/%s", dir, name);
-    MTL_CHECK(json_dump_file(j, p, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0, MTL_ERR_IO,
-              "write %s", p);
+    MTL_CHECK(json_dump_file(j, p, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0, MTL_ERR_IO, "write %s",
+              p);
     return MTL_OK;
 }
 
@@ -216,8 +216,7 @@ static mtl_err make_ancillary(const char *data_dir, const char *files_dir, const
     return e;
 }
 
-mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_dir,
-                        uint64_t epoch)
+mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_dir, uint64_t epoch)
 {
     char imm[4096];
     snprintf(imm, sizeof(imm), "%s/immutable", db);
@@ -254,8 +253,8 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
         MTL_TRY(sha256_file(p, hex[i], &sz));
         total += sz;
         leaves[i] = hex[i];
-        json_array_append_new(digests, json_pack("{s:s,s:s}", "immutable_file_name", names[i],
-                                                 "digest", hex[i]));
+        json_array_append_new(
+            digests, json_pack("{s:s,s:s}", "immutable_file_name", names[i], "digest", hex[i]));
         uint64_t num = strtoull(names[i], NULL, 10);
         if (num > last)
             last = num;
@@ -299,7 +298,8 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
     char ph[65], ep[24];
     mtl_protocol_parameters_hash(&params, ph);
     snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
-    const char *avk_json = "{\"mt_commitment\":{\"root\":[1,2,3],\"nr_leaves\":1},\"total_stake\":1}";
+    const char *avk_json =
+        "{\"mt_commitment\":{\"root\":[1,2,3],\"nr_leaves\":1},\"total_stake\":1}";
     char *avk;
     MTL_TRY(mtl_jsonhex_encode(&avk, avk_json, strlen(avk_json)));
     struct mtl_protocol_message *pm;
@@ -365,8 +365,7 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
         BASE "/cardano-database-download/immutable/{immutable_file_number}.tar.zst",
         "compression_algorithm", "zstandard", "ancillary", "size_uncompressed", (json_int_t)18000,
         "locations", "type", "cloud_storage", "uri", anc_url, "compression_algorithm", "zstandard",
-        "cardano_node_version", "10.4.1", "created_at",
-        "2026-05-21T14:42:20.981765764Z");
+        "cardano_node_version", "10.4.1", "created_at", "2026-05-21T14:42:20.981765764Z");
     json_t *arts = json_object(), *alist = json_array();
     json_object_set(arts, ah, art);
     json_array_append_new(alist, json_pack("{s:s,s:s,s:O,s:s,s:I,s:s,s:s}", "hash", ah,

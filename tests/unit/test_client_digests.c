@@ -56,7 +56,8 @@ TEST(malformed_rejected)
     char dup[512];
     snprintf(dup, sizeof(dup),
              "[{\"immutable_file_name\":\"00001.chunk\",\"digest\":\"%s\"},"
-             "{\"immutable_file_name\":\"00001.chunk\",\"digest\":\"%s\"}]", D64, D64);
+             "{\"immutable_file_name\":\"00001.chunk\",\"digest\":\"%s\"}]",
+             D64, D64);
     CHECK_ERR(parse(dup, 5, &n), MTL_ERR_BAD_ENCODING);
     CHECK(strstr(mtl_err_detail(), "twice") != NULL);
     CHECK_ERR(parse("[]", 5, &n), MTL_ERR_BAD_ENCODING);

@@ -39,7 +39,7 @@ struct fake {
     json_t *files[MTL_ARRAY_LEN(ROUTES)][2];
     json_t *status, *epoch_settings, *digests;
     const char *files_dir;
-    long throttle_ms; /* delay before each file (tests of interrupted downloads) */
+    long throttle_ms;  /* delay before each file (tests of interrupted downloads) */
     char self_url[96]; /* http://ip:port/aggregator, for the rewrite */
 };
 
@@ -121,9 +121,10 @@ static void handle(void *ctx, const char *method, const char *path, const char *
     }
     path += 11;
     if (strcmp(path, "") == 0 || strcmp(path, "/") == 0) {
-        mtl_http_json(r, 200, "{\"open_api_version\":\"" MTL_API_VERSION "\",\"documentation_url\":"
-                              "\"https://mithril.network\",\"capabilities\":{\"signed_entity_types\":"
-                              "[\"MithrilStakeDistribution\",\"CardanoDatabase\"]}}");
+        mtl_http_json(r, 200,
+                      "{\"open_api_version\":\"" MTL_API_VERSION "\",\"documentation_url\":"
+                      "\"https://mithril.network\",\"capabilities\":{\"signed_entity_types\":"
+                      "[\"MithrilStakeDistribution\",\"CardanoDatabase\"]}}");
         return;
     }
     if (strcmp(path, "/status") == 0 && f->status)
@@ -144,8 +145,9 @@ static void handle(void *ctx, const char *method, const char *path, const char *
             if (strcmp(key, "genesis") == 0 && i == 0) { /* the certificate with no parent */
                 const char *k;
                 json_t *v;
-                json_object_foreach(f->files[i][1], k, v) if (
-                    !*json_string_value(json_object_get(v, "previous_hash"))) item = v;
+                json_object_foreach(f->files[i][1], k,
+                                    v) if (!*json_string_value(json_object_get(v, "previous_hash")))
+                    item = v;
             } else {
                 item = json_object_get(f->files[i][1], key);
             }
