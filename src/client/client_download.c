@@ -184,8 +184,17 @@ static int download(struct client *cl, const struct dl_args *a)
     FILE *rf = fopen(resume, "r");
     if (rf) {
         char line[80] = "";
-        resuming = fgets(line, sizeof(line), rf) && strncmp(line, hash, 64) == 0;
+        int got = fgets(line, sizeof(line), rf) != NULL;
         fclose(rf);
+        resuming = got && strncmp(line, hash, 64) == 0;
+        line[strcspn(line, "\n")] = 0;
+        if (!resuming && !a->allow_override) {
+            e = mtl_seterr(MTL_ERR_CONFLICT,
+                           "%s holds an interrupted restore of another snapshot (%.64s); "
+                           "refusing to mix it with %s (use another --download-dir)",
+                           db, line, hash);
+            goto fail;
+        }
     }
     if (!resuming && !a->allow_override && dir_has_entries(imm)) {
         e = mtl_seterr(MTL_ERR_CONFLICT,

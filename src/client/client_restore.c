@@ -493,9 +493,14 @@ static void report_progress(struct shared *sh)
     } else if (o->tty_progress) {
         int width = 30,
             fill = sh->total_archives ? (int)(done * (uint64_t)width / sh->total_archives) : width;
-        fprintf(stderr, "\r[%.*s%*s] archives %llu/%llu  %.1f MiB  %.1fs", fill,
-                "##############################", width - fill, "", (unsigned long long)done,
-                (unsigned long long)sh->total_archives, (double)sh->st->bytes / 1048576.0, el);
+        double mib = (double)sh->st->bytes / 1048576.0;
+        uint64_t fresh = sh->st->archives_done;
+        double eta = fresh ? el / (double)fresh * (double)(sh->total_archives - done) : 0;
+        fprintf(stderr,
+                "\r[%.*s%*s] archives %llu/%llu  files %llu  %.1f MiB  %.1f MiB/s  ETA %.0fs ",
+                fill, "##############################", width - fill, "",
+                (unsigned long long)done, (unsigned long long)sh->total_archives,
+                (unsigned long long)sh->st->files, mib, el > 0 ? mib / el : 0, eta);
         if (done == sh->total_archives)
             fputc('\n', stderr);
     }

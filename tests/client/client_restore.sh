@@ -132,6 +132,10 @@ for _ in $(seq 200); do [ -f "$REC" ] && [ "$(wc -l <"$REC")" -ge 7 ] && break; 
 kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
 done_before=$(($(wc -l <"$REC") - 1))
 start_fake "$W/d8" "$W/f8"
+cp -r "$W/r8" "$W/r8b"
+sed -i "1s/.*/$(printf 'f%.0s' $(seq 64))/" "$W/r8b/db/.mithril-client-restore"
+ko "interrupted restore of another snapshot is not mixed" "another snapshot" \
+    "$CLIENT" cardano-db download latest --download-dir "$W/r8b"
 if "$CLIENT" --json cardano-db download latest --download-dir "$W/r8" --parallel 2 >"$W/out" 2>"$W/err"; then
     $PY -c 'import json,sys
 d=json.load(open(sys.argv[1])); before=int(sys.argv[2])
