@@ -99,6 +99,22 @@ static int network_magic(const char *net)
     return -1;
 }
 
+/* Usage statistics like the reference (ancillary, complete or partial, then
+ * the count); the aggregator may not serve them, failures are only logged. */
+static void post_statistics(const struct client *cl, int ancillary, int partial, uint64_t n)
+{
+    char body[64];
+    const char *routes[3] = {ancillary ? "/statistics/cardano-database/ancillary-files-restored"
+                                       : NULL,
+                             partial ? "/statistics/cardano-database/partial-restoration"
+                                     : "/statistics/cardano-database/complete-restoration",
+                             n ? "/statistics/cardano-database/immutable-files-restored" : NULL};
+    snprintf(body, sizeof(body), "{\"nb_immutable_files\":%llu}", (unsigned long long)n);
+    for (int i = 0; i < 3; i++)
+        if (routes[i] && client_post(cl, routes[i], i == 2 ? body : NULL) != MTL_OK)
+            log_info("statistics_not_sent", "route=%s error=\"%s\"", routes[i], mtl_err_detail());
+}
+
 static mtl_err verify_artifact(struct client *cl, const char *body, size_t len, json_t *art)
 {
     const char *ch = json_string_value(json_object_get(art, "certificate_hash"));
@@ -302,6 +318,8 @@ static int download(struct client *cl, const struct dl_args *a)
         mtl_atomic_write(p, m, (size_t)n, 0644);
     }
     unlink(resume);
+    post_statistics(cl, a->ancillary, a->start >= 0 || a->end >= 0,
+                    st.archives_done + st.archives_skipped);
     char canon[PATH_MAX];
     if (!realpath(db, canon))
         snprintf(canon, sizeof(canon), "%s", db);

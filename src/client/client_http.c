@@ -99,3 +99,33 @@ mtl_err client_resolve_hash(const struct client *cl, const char *list_route, con
     json_decref(list);
     return e;
 }
+
+mtl_err client_post(const struct client *cl, const char *route, const char *json)
+{
+    char url[4096];
+    int n = snprintf(url, sizeof(url), "%s%s", cl->endpoint, route);
+    MTL_CHECK(n > 0 && (size_t)n < sizeof(url), MTL_ERR_INVALID_ARG, "URL too long: %s", route);
+    CURL *c = curl_easy_init();
+    MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    struct sink s = {.err = MTL_OK};
+    mtl_buf_init(&s.buf, 1 << 16);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json ? json : "");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    mtl_buf_free(&s.buf);
+    if (rc != CURLE_OK)
+        return mtl_seterr(MTL_ERR_HTTP, "POST %s: %s", url, curl_easy_strerror(rc));
+    MTL_CHECK(status >= 200 && status <= 299, MTL_ERR_HTTP, "POST %s: HTTP status %ld", url,
+              status);
+    return MTL_OK;
+}

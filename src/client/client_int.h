@@ -25,6 +25,8 @@ struct client {
 /* GET <endpoint><route>; body NUL-terminated, mtl_malloc'ed. HTTP 404 gives
  * MTL_ERR_NOT_FOUND, other non-2xx MTL_ERR_HTTP, all naming the URL. */
 mtl_err client_get(const struct client *cl, const char *route, char **body, size_t *len);
+/* POST a JSON body (NULL = empty); only 2xx succeeds. */
+mtl_err client_post(const struct client *cl, const char *route, const char *json);
 /* GET and parse as JSON (decref the result). */
 mtl_err client_get_json(const struct client *cl, const char *route, json_t **out);
 

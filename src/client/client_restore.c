@@ -498,9 +498,9 @@ static void report_progress(struct shared *sh)
         double eta = fresh ? el / (double)fresh * (double)(sh->total_archives - done) : 0;
         fprintf(stderr,
                 "\r[%.*s%*s] archives %llu/%llu  files %llu  %.1f MiB  %.1f MiB/s  ETA %.0fs ",
-                fill, "##############################", width - fill, "",
-                (unsigned long long)done, (unsigned long long)sh->total_archives,
-                (unsigned long long)sh->st->files, mib, el > 0 ? mib / el : 0, eta);
+                fill, "##############################", width - fill, "", (unsigned long long)done,
+                (unsigned long long)sh->total_archives, (unsigned long long)sh->st->files, mib,
+                el > 0 ? mib / el : 0, eta);
         if (done == sh->total_archives)
             fputc('\n', stderr);
     }
