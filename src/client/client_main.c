@@ -27,7 +27,8 @@ static const char USAGE[] =
     "global flags:\n"
     "  --aggregator-endpoint URL   (env AGGREGATOR_ENDPOINT)\n"
     "  --genesis-verification-key K  key text or file (env GENESIS_VERIFICATION_KEY)\n"
-    "  --cache-dir D               verified-certificate cache (env MITHRIL_CLIENT_CACHE_DIR)\n"
+    "  --cache-dir D               verified-certificate cache (env MITHRIL_CLIENT_CACHE_DIR,\n"
+    "                              default ~/.cache/mithril-client; \"\" disables)\n"
     "  --json                      one JSON document on stdout, JSON log lines on stderr\n"
     "  -v, -vv, -vvv               more logging on stderr\n";
 
@@ -109,6 +110,19 @@ int main(int argc, char **argv)
         }
     }
     mtl_log_setup("mithril-client", cl.verbose, cl.json);
+    /* default cache of verified certificates: $XDG_CACHE_HOME or ~/.cache
+     * (an empty MITHRIL_CLIENT_CACHE_DIR or --cache-dir "" disables it) */
+    char cache_default[4096];
+    if (!cl.cache_dir) {
+        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (x && *x)
+            snprintf(cache_default, sizeof(cache_default), "%s/mithril-client", x);
+        else if (home && *home)
+            snprintf(cache_default, sizeof(cache_default), "%s/.cache/mithril-client", home);
+        else
+            cache_default[0] = 0;
+        cl.cache_dir = cache_default;
+    }
     if (nrest == 0) {
         free(rest);
         return usage_error("missing command", NULL);
