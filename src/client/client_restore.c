@@ -4,6 +4,7 @@
  * (zstd or gzip, tar), writes each entry to "<name>.part" while hashing it,
  * compares with the certified digest, then renames it. The pipe bounds the
  * memory in flight; nothing but the restored files touches the disk. */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
@@ -184,7 +185,7 @@ static void *unpack_thread(void *arg)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_fd(a, t->rfd, 64 * 1024) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, t->rfd, 1 << 20) != ARCHIVE_OK) {
         fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: %s",
                                 (unsigned long long)t->num, archive_error_string(a)));
         goto out;
@@ -284,6 +285,8 @@ static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void
 {
     int fds[2];
     MTL_CHECK(pipe(fds) == 0, MTL_ERR_IO, "pipe: %s", strerror(errno));
+    /* a larger pipe means fewer wake-ups between the two threads (best effort) */
+    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
     t->rfd = fds[0];
     t->wfd = fds[1];
     t->err = MTL_OK;
@@ -395,7 +398,7 @@ static void *unpack_any_thread(void *arg)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_fd(a, t->rfd, 64 * 1024) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, t->rfd, 1 << 20) != ARCHIVE_OK) {
         fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: %s", archive_error_string(a)));
         goto out;
     }

@@ -1,6 +1,7 @@
 /* test_client_digests.c - the client's digests-list decoder and Merkle root
  * check: filtering by immutable number, sorting, and malformed lists
  * rejected with an error naming the problem. */
+#define _GNU_SOURCE /* client_restore.c uses F_SETPIPE_SZ */
 #include <string.h>
 
 #include "client/client_digests.c"
