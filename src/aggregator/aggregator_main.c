@@ -1,0 +1,94 @@
+/* aggregator_main.c - mithril-aggregator: command dispatch and `serve`. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggregator_int.h"
+#include "common/common_int.h"
+#include "log.h"
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+int agg_cmd_serve(int argc, char **argv)
+{
+    struct agg a;
+    memset(&a, 0, sizeof(a));
+    mtl_err e = agg_config_load(&a.cfg, argc, argv, 0);
+    if (e != MTL_OK) {
+        log_error("config", "error=\"%s\"", mtl_err_detail());
+        return 2;
+    }
+    e = agg_store_open(&a.store, a.cfg.data_stores_directory);
+    if (e != MTL_OK) {
+        log_error("store_open", "error=\"%s\"", mtl_err_detail());
+        return 1;
+    }
+    struct mtl_httpd *h = NULL;
+    e = mtl_httpd_start(&h, a.cfg.server_ip, a.cfg.server_port, 1 << 20, agg_routes_handle, &a);
+    if (e != MTL_OK) {
+        log_error("listen", "error=\"%s\"", mtl_err_detail());
+        agg_store_close(&a.store);
+        return 1;
+    }
+    unsigned port = mtl_httpd_port(h);
+    printf("port=%u\n", port);
+    fflush(stdout);
+    if (a.cfg.port_file[0]) {
+        char txt[16];
+        int n = snprintf(txt, sizeof(txt), "%u\n", port);
+        if (mtl_atomic_write(a.cfg.port_file, txt, (size_t)n, 0644) != MTL_OK)
+            log_warn("port_file", "error=\"%s\"", mtl_err_detail());
+    }
+    log_info("listening", "ip=%s port=%u network=%s", a.cfg.server_ip, port, a.cfg.network);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!stop_requested)
+        usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
+    log_info("stopping", "signal=1");
+    mtl_httpd_stop(h);
+    agg_store_close(&a.store);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int verbosity = 0, json = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            agg_config_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][1] == 'v' && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
+            verbosity += (int)strlen(argv[i] + 1);
+        else
+            break;
+    }
+    mtl_log_setup("aggregator", verbosity, json);
+    if (i >= argc) {
+        agg_config_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[i];
+    for (int k = i + 1; k < argc; k++)
+        if (strcmp(argv[k], "--help") == 0) {
+            agg_config_usage(stdout);
+            return 0;
+        }
+    if (strcmp(cmd, "serve") == 0)
+        return agg_cmd_serve(argc - i - 1, argv + i + 1);
+    if (strcmp(cmd, "genesis") == 0)
+        return agg_cmd_genesis(argc - i - 1, argv + i + 1);
+    if (strcmp(cmd, "tools") == 0)
+        return agg_cmd_tools(argc - i - 1, argv + i + 1);
+    fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,295 @@
+/* aggregator_store.c - the aggregator's SQLite store: certificates, Mithril
+ * stake distribution artifacts and signer registrations, one file. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aggregator_int.h"
+#include "common/common_int.h"
+#include "db.h"
+
+static const struct mtl_db_migration MIGRATIONS[] = {
+    {"CREATE TABLE certificate ("
+     "  hash TEXT PRIMARY KEY,"
+     "  previous_hash TEXT NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  is_genesis INTEGER NOT NULL,"
+     "  json TEXT NOT NULL,"
+     "  seq INTEGER NOT NULL UNIQUE);"
+     "CREATE INDEX certificate_epoch ON certificate(epoch);"
+     "CREATE TABLE msd ("
+     "  hash TEXT PRIMARY KEY,"
+     "  epoch INTEGER NOT NULL,"
+     "  certificate_hash TEXT NOT NULL REFERENCES certificate(hash),"
+     "  json TEXT NOT NULL,"
+     "  seq INTEGER NOT NULL UNIQUE);"
+     "CREATE TABLE signer_registration ("
+     "  epoch INTEGER NOT NULL,"
+     "  party_id TEXT NOT NULL,"
+     "  json TEXT NOT NULL,"
+     "  stake INTEGER NOT NULL,"
+     "  PRIMARY KEY (epoch, party_id));"},
+};
+
+mtl_err agg_store_open(struct agg_store *s, const char *dir)
+{
+    memset(s, 0, sizeof(*s));
+    char path[4096];
+    MTL_CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST, MTL_ERR_IO,
+              "DATA_STORES_DIRECTORY %s: cannot create: %s", dir, strerror(errno));
+    snprintf(path, sizeof(path), "%s/aggregator.sqlite3", dir);
+    MTL_TRY(mtl_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
+    pthread_mutex_init(&s->lock, NULL);
+    return MTL_OK;
+}
+
+void agg_store_close(struct agg_store *s)
+{
+    if (!s->db)
+        return;
+    mtl_db_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    s->db = NULL;
+}
+
+/* Run a one-row query binding text args; column 0 of the row as a string. */
+static mtl_err query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
+                          const char *what)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    if (e == MTL_OK) {
+        if (arg)
+            sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = mtl_strdup((const char *)sqlite3_column_text(st, 0));
+            e = *out ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "store: out of memory");
+        } else if (rc == SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_NOT_FOUND, "%s not found", what);
+        else
+            e = mtl_seterr(MTL_ERR_DB, "store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+/* The openapi list item of a certificate: metadata.signers becomes total_signers. */
+static json_t *certificate_list_item(const char *json)
+{
+    json_t *c = json_loads(json, 0, NULL);
+    if (!c)
+        return NULL;
+    json_t *item = json_object();
+    static const char *const keys[] = {"hash",           "previous_hash",
+                                       "epoch",          "signed_entity_type",
+                                       "metadata",       "protocol_message",
+                                       "signed_message", "aggregate_verification_key"};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
+        json_t *v = json_object_get(c, keys[i]);
+        if (i == 4 && json_is_object(v)) {
+            json_t *m = json_deep_copy(v);
+            json_t *signers = json_object_get(m, "signers");
+            json_object_set_new(m, "total_signers",
+                                json_integer((json_int_t)json_array_size(signers)));
+            json_object_del(m, "signers");
+            json_object_set_new(item, keys[i], m);
+        } else if (v)
+            json_object_set(item, keys[i], v);
+    }
+    json_decref(c);
+    return item;
+}
+
+/* Build a JSON array from the json column of a query (with a LIMIT ?1),
+ * each row mapped by fn (or kept as is). */
+static mtl_err query_list(struct agg_store *s, const char *sql, int64_t arg,
+                          json_t *(*fn)(const char *), char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    json_t *arr = json_array();
+    MTL_CHECK(arr, MTL_ERR_NOMEM, "store: out of memory");
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    int rc = SQLITE_DONE;
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, arg);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *j = (const char *)sqlite3_column_text(st, 0);
+            json_t *v = fn ? fn(j) : json_loads(j, 0, NULL);
+            if (!v) {
+                e = mtl_seterr(MTL_ERR_INTERNAL, "store: a stored row is not valid JSON");
+                break;
+            }
+            json_array_append_new(arr, v);
+        }
+        if (e == MTL_OK && rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    if (e == MTL_OK) {
+        char *txt = json_dumps(arr, AGG_JSON_FLAGS);
+        *out = txt ? mtl_strdup(txt) : NULL;
+        free(txt);
+        if (!*out)
+            e = mtl_seterr(MTL_ERR_NOMEM, "store: out of memory");
+    }
+    json_decref(arr);
+    return e;
+}
+
+mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
+{
+    struct mtl_certificate *c = NULL;
+    MTL_TRY(mtl_certificate_from_json(&c, json, strlen(json)));
+    char hash[MTL_HASH_HEX_BYTES];
+    mtl_err e = mtl_certificate_compute_hash(c, hash);
+    if (e == MTL_OK && strcmp(hash, mtl_certificate_hash(c)) != 0)
+        e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
+                       mtl_certificate_hash(c), hash);
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (e == MTL_OK)
+        e = mtl_db_prepare(s->db, &st,
+                           "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
+                           " seq) VALUES (?1, ?2, ?3, ?4, ?5,"
+                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate))");
+    if (e == MTL_OK) {
+        sqlite3_bind_text(st, 1, mtl_certificate_hash(c), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, mtl_certificate_previous_hash(c), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)mtl_certificate_epoch(c));
+        sqlite3_bind_int(st, 4, mtl_certificate_is_genesis(c) ? 1 : 0);
+        sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT)
+            e = mtl_seterr(MTL_ERR_CONFLICT, "certificate %s already stored",
+                           mtl_certificate_hash(c));
+        else if (rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s",
+                           sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    mtl_certificate_free(c);
+    return e;
+}
+
+mtl_err agg_store_get_certificate(struct agg_store *s, const char *hash, char **json)
+{
+    return query_text(s, "SELECT json FROM certificate WHERE hash = ?1", hash, json,
+                      "certificate");
+}
+
+mtl_err agg_store_get_genesis(struct agg_store *s, char **json)
+{
+    return query_text(s, "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
+                         " LIMIT 1", NULL, json, "genesis certificate");
+}
+
+mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json)
+{
+    return query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
+                      certificate_list_item, json);
+}
+
+mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
+{
+    char *txt = NULL;
+    mtl_err e = query_text(s, "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
+                              " HAVING COUNT(*) > 0", NULL, &txt, "certificate");
+    *found = e == MTL_OK;
+    *epoch = txt ? strtoull(txt, NULL, 10) : 0;
+    mtl_free(txt);
+    if (e == MTL_ERR_NOT_FOUND) {
+        mtl_err_clear();
+        return MTL_OK;
+    }
+    return e;
+}
+
+mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
+                          const char *certificate_hash, const char *json)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "INSERT INTO msd(hash, epoch, certificate_hash, json, seq)"
+                               " VALUES (?1, ?2, ?3, ?4,"
+                               " (SELECT COALESCE(MAX(seq), 0) + 1 FROM msd))");
+    if (e == MTL_OK) {
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)epoch);
+        sqlite3_bind_text(st, 3, certificate_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT)
+            e = mtl_seterr(MTL_ERR_CONFLICT,
+                           "stake distribution %s: duplicate or unknown certificate %s", hash,
+                           certificate_hash);
+        else if (rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: inserting artifact: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
+{
+    return query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
+                      "Mithril stake distribution");
+}
+
+static json_t *msd_list_item(const char *json)
+{
+    json_t *a = json_loads(json, 0, NULL);
+    if (!a)
+        return NULL;
+    json_t *item = json_object();
+    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
+        json_t *v = json_object_get(a, keys[i]);
+        if (v)
+            json_object_set(item, keys[i], v);
+    }
+    json_decref(a);
+    return item;
+}
+
+mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
+{
+    return query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n, msd_list_item,
+                      json);
+}
+
+/* openapi SignerRegistrationsListItemMessage: party_id and stake. */
+static json_t *registration_item(const char *json)
+{
+    json_t *a = json_loads(json, 0, NULL);
+    if (!a)
+        return NULL;
+    json_t *item = json_object();
+    json_object_set(item, "party_id", json_object_get(a, "party_id"));
+    json_object_set(item, "stake", json_object_get(a, "stake"));
+    json_decref(a);
+    return item;
+}
+
+mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count)
+{
+    MTL_TRY(query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
+                          " ORDER BY party_id",
+                       (int64_t)epoch, registration_item, json));
+    json_t *a = json_loads(*json, 0, NULL);
+    *count = (int)json_array_size(a);
+    json_decref(a);
+    return MTL_OK;
+}
