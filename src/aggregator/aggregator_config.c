@@ -30,9 +30,13 @@ static const struct setting SETTINGS[] = {
      "comma-separated signed entity types"},
     {"--run-interval", "RUN_INTERVAL", "1000", "state machine period in milliseconds"},
     {"--port-file", "PORT_FILE", "", "write the bound port to this file"},
+    {"--stake-distribution-file", "STAKE_DISTRIBUTION_FILE", "",
+     "JSON {party_id: stake} (devnet stand-in for the chain observer)"},
+    {"--current-epoch", "CURRENT_EPOCH", "",
+     "current epoch (devnet stand-in; default: latest certified epoch)"},
 };
 enum { S_NETWORK, S_CLI, S_DB, S_STORES, S_SNAP, S_IP, S_PORT, S_GVK, S_PARAMS, S_SET, S_RUN,
-       S_PORTFILE, S_COUNT };
+       S_PORTFILE, S_STAKES, S_EPOCH, S_COUNT };
 
 void agg_config_usage(FILE *out)
 {
@@ -108,6 +112,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
         MTL_CHECK(i < S_COUNT, MTL_ERR_CONFIG, "unknown option '%s' (see --help)", argv[a]);
         v[i] = val;
     }
+    uint64_t n;
     memset(c, 0, sizeof(*c));
     c->network = v[S_NETWORK];
     c->cardano_cli_path = v[S_CLI];
@@ -118,8 +123,13 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->genesis_verification_key = v[S_GVK];
     c->signed_entity_types = v[S_SET];
     c->port_file = v[S_PORTFILE];
+    c->stake_distribution_file = v[S_STAKES];
+    c->current_epoch = -1;
+    if (v[S_EPOCH][0]) {
+        MTL_TRY(parse_u64("CURRENT_EPOCH", v[S_EPOCH], INT64_MAX, &n));
+        c->current_epoch = (int64_t)n;
+    }
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: empty");
-    uint64_t n;
     MTL_TRY(parse_u64("SERVER_PORT", v[S_PORT], 65535, &n));
     c->server_port = (uint16_t)n;
     MTL_TRY(parse_u64("RUN_INTERVAL", v[S_RUN], 3600000, &n));

@@ -29,6 +29,8 @@ struct agg_config {
     const char *signed_entity_types;
     unsigned run_interval_ms;
     const char *port_file; /* write the bound port here (tests with port 0) */
+    const char *stake_distribution_file; /* devnet stand-in for the chain observer */
+    int64_t current_epoch;               /* -1: the latest certified epoch */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -57,6 +59,11 @@ mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
                           const char *certificate_hash, const char *json);
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json);
+/* Record a signer (registration JSON incl. stake) for an epoch; replaces. */
+mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const char *party_id,
+                                   uint64_t stake, const char *json);
+/* Full registration JSON objects of an epoch, as a JSON array text. */
+mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
 /* Registered signers of an epoch as the openapi SignersWithStake list. */
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count);
 
@@ -65,6 +72,14 @@ struct agg {
     struct agg_config cfg;
     struct agg_store store;
 };
+uint64_t agg_current_epoch(struct agg *a);
+/* POST /register-signer */
+void agg_register_signer(struct agg *a, const char *body, size_t len,
+                         struct mtl_http_response *r);
+/* Stake of party_id in the configured stake distribution. */
+mtl_err agg_stake_of(const struct agg_config *c, const char *party_id, uint64_t *stake);
+/* AVK JSON-hex of the signers registered for an epoch (MTL_ERR_NOT_FOUND if none). */
+mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
                        size_t body_len, struct mtl_http_response *resp);
 

@@ -41,8 +41,10 @@ static void reply_json(struct mtl_http_response *r, mtl_err e, char *json, const
 }
 
 /* Epoch the aggregator is in: the latest certified one (no chain observer yet). */
-static uint64_t current_epoch(struct agg *a)
+uint64_t agg_current_epoch(struct agg *a)
 {
+    if (a->cfg.current_epoch >= 0)
+        return (uint64_t)a->cfg.current_epoch;
     uint64_t e = 0;
     int found = 0;
     if (agg_store_latest_epoch(&a->store, &e, &found) != MTL_OK)
@@ -58,7 +60,7 @@ static json_t *params_json(const struct mtl_stm_params *p)
 
 static void route_status(struct agg *a, struct mtl_http_response *r)
 {
-    uint64_t epoch = current_epoch(a);
+    uint64_t epoch = agg_current_epoch(a);
     char *signers = NULL, *next = NULL;
     int n = 0, nn = 0;
     json_int_t stake = 0, next_stake = 0;
@@ -97,7 +99,7 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
 
 static void route_epoch_settings(struct agg *a, struct mtl_http_response *r)
 {
-    uint64_t epoch = current_epoch(a);
+    uint64_t epoch = agg_current_epoch(a);
     json_t *j = json_object();
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
     json_object_set_new(j, "signer_registration_protocol", params_json(&a->cfg.params));
@@ -132,7 +134,7 @@ static void route_registered(struct agg *a, const char *arg, struct mtl_http_res
 {
     uint64_t epoch;
     if (strcmp(arg, "latest") == 0)
-        epoch = current_epoch(a);
+        epoch = agg_current_epoch(a);
     else {
         char *end = NULL;
         if (!*arg || *arg < '0' || *arg > '9') {
@@ -220,6 +222,8 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
     log_debug("request", "method=%s path=%s", method, path);
     if (strcmp(method, "GET") == 0)
         get_route(a, p, resp);
+    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0)
+        agg_register_signer(a, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
         mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
     else

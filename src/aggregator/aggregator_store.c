@@ -293,3 +293,33 @@ mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json,
     json_decref(a);
     return MTL_OK;
 }
+
+mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const char *party_id,
+                                   uint64_t stake, const char *json)
+{
+    sqlite3_stmt *st = NULL;
+    MTL_CHECK(stake <= INT64_MAX, MTL_ERR_INVALID_ARG, "stake %llu too large",
+              (unsigned long long)stake);
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "INSERT OR REPLACE INTO signer_registration(epoch, party_id, json,"
+                               " stake) VALUES (?1, ?2, ?3, ?4)");
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)epoch);
+        sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)stake);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: recording signer: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json)
+{
+    return query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
+                         " ORDER BY party_id",
+                      (int64_t)epoch, NULL, json);
+}

@@ -1,0 +1,142 @@
+/* aggregator_register.c - POST /register-signer: validation (epoch, stake,
+ * key and proof of possession) and recording for the next epoch; the AVK of
+ * an epoch's registered signers. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator_int.h"
+#include "common/common_int.h"
+#include "log.h"
+
+/* Signers registered at epoch e sign from e + SIGNER_RECORDING_OFFSET on
+ * (mithril-common entities/epoch.rs). */
+#define SIGNER_RECORDING_OFFSET 1
+
+mtl_err agg_stake_of(const struct agg_config *c, const char *party_id, uint64_t *stake)
+{
+    MTL_CHECK(c->stake_distribution_file[0], MTL_ERR_CONFIG,
+              "no stake distribution configured (STAKE_DISTRIBUTION_FILE)");
+    json_error_t je;
+    json_t *d = json_load_file(c->stake_distribution_file, 0, &je);
+    MTL_CHECK(d, MTL_ERR_BAD_ENCODING, "stake distribution %s: %s", c->stake_distribution_file,
+              je.text);
+    json_t *v = json_object_get(d, party_id);
+    mtl_err e = MTL_OK;
+    if (!v)
+        e = mtl_seterr(MTL_ERR_NOT_FOUND, "party %s is not in the stake distribution", party_id);
+    else if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "stake of %s is not a positive integer", party_id);
+    else
+        *stake = (uint64_t)json_integer_value(v);
+    json_decref(d);
+    return e;
+}
+
+static const char *str_field(json_t *j, const char *k)
+{
+    return json_string_value(json_object_get(j, k));
+}
+
+void agg_register_signer(struct agg *a, const char *body, size_t len,
+                         struct mtl_http_response *r)
+{
+    json_error_t je;
+    json_t *j = json_loadb(body, len, 0, &je);
+    struct mtl_stm_keyreg *reg = NULL;
+    char *out = NULL;
+    if (!j || !json_is_object(j)) {
+        mtl_http_error(r, 400, "invalid_json", "register-signer: body is not a JSON object%s%s",
+                       j ? "" : ": ", j ? "" : je.text);
+        goto done;
+    }
+    const char *party = str_field(j, "party_id"), *vk = str_field(j, "verification_key");
+    json_t *ep = json_object_get(j, "epoch");
+    if (!json_is_integer(ep) || json_integer_value(ep) < 0 || !party || !*party || !vk) {
+        mtl_http_error(r, 400, "invalid_message",
+                       "register-signer: need integer epoch, party_id and verification_key");
+        goto done;
+    }
+    uint64_t epoch = (uint64_t)json_integer_value(ep), now = agg_current_epoch(a);
+    if (epoch != now) {
+        mtl_http_error(r, 409, "register_signer_epoch_mismatch",
+                       "register-signer: epoch %llu is not the current epoch %llu",
+                       (unsigned long long)epoch, (unsigned long long)now);
+        goto done;
+    }
+    uint64_t stake = 0;
+    mtl_err e = agg_stake_of(&a->cfg, party, &stake);
+    if (e != MTL_OK) {
+        mtl_http_error(r, e == MTL_ERR_NOT_FOUND ? 400 : 500, "invalid_signer", "%s",
+                       mtl_err_detail());
+        goto done;
+    }
+    /* The key must decode, be in the subgroup, and carry a valid PoP. */
+    e = mtl_stm_keyreg_new(&reg);
+    if (e == MTL_OK)
+        e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+    if (e != MTL_OK) {
+        mtl_http_error(r, 400, "invalid_verification_key", "register-signer %s: %s", party,
+                       mtl_err_detail());
+        goto done;
+    }
+    json_t *rec = json_pack("{s:s,s:s,s:I}", "party_id", party, "verification_key", vk, "stake",
+                            (json_int_t)stake);
+    const char *opt[] = {"verification_key_signature", "operational_certificate"};
+    for (size_t i = 0; rec && i < MTL_ARRAY_LEN(opt); i++)
+        if (json_is_string(json_object_get(j, opt[i])))
+            json_object_set(rec, opt[i], json_object_get(j, opt[i]));
+    char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
+    json_decref(rec);
+    e = txt ? agg_store_put_registration(&a->store, epoch + SIGNER_RECORDING_OFFSET, party, stake,
+                                         txt)
+            : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    free(txt);
+    if (e != MTL_OK) {
+        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        goto done;
+    }
+    log_info("signer_registered", "party=%s epoch=%llu stake=%llu", party,
+             (unsigned long long)epoch + SIGNER_RECORDING_OFFSET, (unsigned long long)stake);
+    mtl_http_json(r, 201, "");
+done:
+    mtl_stm_keyreg_free(reg);
+    mtl_free(out);
+    json_decref(j);
+}
+
+mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count)
+{
+    *avk = NULL;
+    char *txt = NULL;
+    MTL_TRY(agg_store_registrations(s, epoch, &txt));
+    json_t *arr = json_loads(txt, 0, NULL);
+    mtl_free(txt);
+    MTL_CHECK(arr, MTL_ERR_INTERNAL, "registrations of epoch %llu: bad JSON",
+              (unsigned long long)epoch);
+    struct mtl_stm_keyreg *reg = NULL;
+    struct mtl_stm_closed_reg *closed = NULL;
+    mtl_err e = json_array_size(arr) ? mtl_stm_keyreg_new(&reg)
+                                     : mtl_seterr(MTL_ERR_NOT_FOUND,
+                                                  "no signer registered for epoch %llu",
+                                                  (unsigned long long)epoch);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (e != MTL_OK)
+            break;
+        e = mtl_stm_keyreg_register_jsonhex(
+            reg, (uint64_t)json_integer_value(json_object_get(v, "stake")),
+            str_field(v, "verification_key"));
+    }
+    if (e == MTL_OK)
+        e = mtl_stm_keyreg_close(reg, &closed);
+    if (e == MTL_OK)
+        e = mtl_stm_closed_reg_avk_jsonhex(closed, avk);
+    *count = json_array_size(arr);
+    mtl_stm_closed_reg_free(closed);
+    mtl_stm_keyreg_free(reg);
+    json_decref(arr);
+    return e;
+}
