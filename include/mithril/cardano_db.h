@@ -1,0 +1,89 @@
+/*
+ * mithril/cardano_db.h - the Cardano node's immutable database as Mithril
+ * sees it: listing immutable files, the certifiable immutable file number,
+ * per-file SHA-256 digests (with a cache), the legacy full-DB digest and the
+ * Cardano Database v2 Merkle root, byte-compatible with the reference
+ * (spec: shared/spec/cardano-db.md sections 1-2).
+ */
+#ifndef MITHRIL_CARDANO_DB_H
+#define MITHRIL_CARDANO_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+#include "mithril/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTL_DIGEST_HEX_BYTES 65   /* 64 lower-case hex digits + NUL */
+#define MTL_IMMUTABLE_NAME_BYTES 32 /* "00042.secondary" + NUL, with room */
+
+/* One file of db/immutable/ (NNNNN.chunk|primary|secondary). */
+struct mtl_immutable_file {
+    uint64_t number;
+    char name[MTL_IMMUTABLE_NAME_BYTES]; /* file name, e.g. "00042.chunk" */
+    char *path;                          /* full path (owned by the list) */
+};
+struct mtl_immutable_list {
+    struct mtl_immutable_file *files; /* reference order: number, then path */
+    size_t count;
+};
+
+/* List every immutable file under db_dir (db/ or db/immutable/). Bad names
+ * (abc.chunk) and a missing immutable directory are errors naming them. */
+MTL_API mtl_err mtl_immutable_list_all(const char *db_dir, struct mtl_immutable_list *out);
+MTL_API void mtl_immutable_list_free(struct mtl_immutable_list *l);
+/* Highest immutable number strictly below the highest one present (the last
+ * trio is still being written). MTL_ERR_NOT_FOUND when nothing is certifiable. */
+MTL_API mtl_err mtl_immutable_last_certifiable(const char *db_dir, uint64_t *number);
+
+/* Digest cache: per file name, size and mtime -> SHA-256 hex. A file whose
+ * size or mtime changed is re-hashed; a corrupt cache file is reported and
+ * ignored (recomputed), never trusted. Stored atomically, mode 0600. */
+struct mtl_digest_cache;
+MTL_API mtl_err mtl_digest_cache_open(struct mtl_digest_cache **out, const char *path);
+MTL_API void mtl_digest_cache_free(struct mtl_digest_cache *c);
+
+struct mtl_file_digest {
+    uint64_t number;
+    char name[MTL_IMMUTABLE_NAME_BYTES];
+    char digest[MTL_DIGEST_HEX_BYTES];
+};
+struct mtl_db_digests {
+    struct mtl_file_digest *files; /* files 0..=N in listing order */
+    size_t count;
+    uint64_t total_bytes;          /* bytes of those files */
+    char merkle_root[MTL_DIGEST_HEX_BYTES];   /* v2: MMR/BLAKE2s over hex leaves */
+    char legacy_digest[MTL_DIGEST_HEX_BYTES]; /* v1: needs network + epoch */
+    size_t hashed, from_cache;     /* how many files were hashed vs cached */
+};
+struct mtl_digest_opts {
+    const char *network; /* Display name for the legacy digest ("devnet"); NULL: skip it */
+    uint64_t epoch;      /* beacon epoch for the legacy digest */
+    unsigned threads;    /* 0: all online CPUs */
+    struct mtl_digest_cache *cache; /* optional; updated with new digests */
+};
+/* Digests of immutable files 0..=immutable_file_number (reference rules:
+ * error if the highest listed number is below it). */
+MTL_API mtl_err mtl_cardano_db_digest(const char *db_dir, uint64_t immutable_file_number,
+                                      const struct mtl_digest_opts *opts,
+                                      struct mtl_db_digests *out);
+MTL_API void mtl_db_digests_free(struct mtl_db_digests *d);
+
+/* Merkle root (hex) of the Cardano Database v2 tree over hex-digest leaves. */
+MTL_API mtl_err mtl_cardano_db_merkle_root(const char *const *leaves_hex, size_t n,
+                                           char out[MTL_DIGEST_HEX_BYTES]);
+/* hex(SHA-256(be64(epoch) || be64(immutable_file_number))) */
+MTL_API void mtl_cardano_db_beacon_hash(uint64_t epoch, uint64_t immutable_file_number,
+                                        char out[MTL_DIGEST_HEX_BYTES]);
+/* CardanoDatabaseSnapshot.hash = hex(SHA-256(be64(epoch) || merkle_root_hex)) */
+MTL_API void mtl_cardano_database_hash(uint64_t epoch, const char *merkle_root_hex,
+                                       char out[MTL_DIGEST_HEX_BYTES]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
