@@ -282,11 +282,11 @@ static mtl_err open_db(struct sim *s)
         snprintf(path, sizeof path, "%s/%s", s->p.db, subs[i]);
         MTL_TRY(mkdir_p(path));
     }
-    snprintf(path, sizeof path, "%s/clean", s->p.db);
-    unlink(path); /* re-created on a clean exit, like the node */
     checkpoint_path(s, path, sizeof path);
     if (access(path, F_OK) == 0) {
         MTL_TRY(resume(s, path));
+        snprintf(path, sizeof path, "%s/clean", s->p.db);
+        unlink(path); /* re-created on a clean exit, like the node */
         log_info("resume", "db=%s next_slot=%llu next_block=%llu", s->p.db,
                  (unsigned long long)s->next_slot, (unsigned long long)s->next_block);
         return MTL_OK;
