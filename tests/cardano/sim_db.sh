@@ -12,6 +12,11 @@ CHECK="/usr/bin/python3 $SRC/tests/cardano/check_node_db.py"
 T=$(mktemp -d /tmp/sim_db.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_fail() { # expect_fail WANT_IN_STDERR cmd...
+    want=$1; shift
+    if "$@" >"$T/out" 2>"$T/err"; then fail "accepted: $*"; fi
+    grep -q -- "$want" "$T/err" || fail "$*: stderr lacks '$want': $(cat "$T/err")"
+}
 
 # 1. three epochs, default settings: layout, hashes, chaining
 $SIM --db "$T/a" --seed 5 --epochs 3
@@ -52,16 +57,39 @@ cmp -s "$T/a/immutable/00000.chunk" "$T/d/immutable/00000.chunk" && fail "seed i
 # 4. sparse chain: empty slots and skipped chunks, big transactions
 $SIM --db "$T/e" --seed 11 --epochs 4 --active-slot-coeff 0.05 --security-param 2 \
     --epoch-length 100 --tx-bytes 3000 --pools 5 --magic 7 --socket "$T/e.socket"
+# resumed twice mid-way (volatile blocks reloaded from volatile/): same bytes
+for n in 1 3; do
+    $SIM --db "$T/e2" --seed 11 --epochs $n --active-slot-coeff 0.05 --security-param 2 \
+        --epoch-length 100 --tx-bytes 3000 --pools 5 --magic 7 --socket "$T/e2.socket"
+done
+diff -r "$T/e" "$T/e2" || fail "sparse chain: resumed run differs"
+cmp "$T/e.socket" "$T/e2.socket" || fail "sparse chain: state files differ"
+echo garbage >"$T/e2/volatile/$(ls "$T/e2/volatile" | head -1)"
+expect_fail "not the Conway block" $SIM --db "$T/e2" --seed 11 --epochs 1 --active-slot-coeff 0.05 \
+    --security-param 2 --epoch-length 100 --tx-bytes 3000 --pools 5 --magic 7 --socket "$T/e2.socket"
 cp "$T/e.socket" "$T/e/node.socket"
 $CHECK "$T/e" --sim --chunk-size 20 --k 2 | tee "$T/out"
 grep -q "([1-9][0-9]* without blocks)" "$T/out" || fail "no skipped chunk exercised"
 
+# 4b. real-time mode: SIGTERM stops it cleanly; resuming to the end of the
+# epoch gives exactly what a fast run gives
+$SIM --db "$T/r" --seed 4 --run --slot-length 10 --epoch-length 30 &
+PID=$!
+i=0
+until [ -s "$T/r/node.socket" ] && grep -q '"epoch": [1-9]' "$T/r/node.socket"; do
+    i=$((i + 1)); [ $i -lt 600 ] || { kill $PID; fail "--run made no progress"; }
+    sleep 0.1
+done
+kill -TERM $PID
+wait $PID || fail "--run did not exit cleanly on SIGTERM"
+[ -e "$T/r/clean" ] || fail "no clean marker after SIGTERM"
+$CHECK "$T/r" --sim --chunk-size 100 --k 10
+EPOCH=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tip"]["epoch"])' "$T/r/node.socket")
+$SIM --db "$T/r" --seed 4 --epochs 1 --epoch-length 30
+$SIM --db "$T/f" --seed 4 --epochs $((EPOCH + 1)) --epoch-length 30
+diff -r "$T/r" "$T/f" || fail "--run + resume differs from a fast run"
+
 # 5. bad input
-expect_fail() { # expect_fail WANT_IN_STDERR cmd...
-    want=$1; shift
-    if "$@" >"$T/out" 2>"$T/err"; then fail "accepted: $*"; fi
-    grep -q -- "$want" "$T/err" || fail "$*: stderr lacks '$want': $(cat "$T/err")"
-}
 expect_fail "give exactly one of" $SIM --db "$T/x" --epochs 1 --run
 expect_fail "--db DIR is required" $SIM --epochs 1
 expect_fail "--epochs" $SIM --db "$T/x" --epochs abc

@@ -138,8 +138,8 @@ static mtl_err write_checkpoint(struct sim *s)
 {
     char path[4200], hex[65];
     checkpoint_path(s, path, sizeof path);
-    json_t *j = json_object(), *vol = json_array();
-    json_object_set_new(j, "version", json_integer(1));
+    json_t *j = json_object(), *vol = json_object();
+    json_object_set_new(j, "version", json_integer(2));
     json_object_set_new(j, "params", params_json(&s->p));
     json_object_set_new(j, "nextSlot", json_integer((json_int_t)s->next_slot));
     json_object_set_new(j, "nextBlock", json_integer((json_int_t)s->next_block));
@@ -155,14 +155,9 @@ static mtl_err write_checkpoint(struct sim *s)
     if (s->ch.has_block)
         json_object_set_new(ch, "lastSlot", json_integer((json_int_t)s->ch.last_slot));
     json_object_set_new(j, "chunk", ch);
-    for (size_t i = 0; i < s->nvol; i++) {
-        const struct sim_block *b = &s->vol[i];
-        mtl_hex_encode(hex, sizeof hex, b->hash, 32);
-        json_array_append_new(vol, json_pack("{s:I,s:I,s:s,s:I,s:I}", "block",
-                                             (json_int_t)b->block_no, "slot", (json_int_t)b->slot,
-                                             "hash", hex, "headerSize", (json_int_t)b->header_size,
-                                             "size", (json_int_t)b->len));
-    }
+    /* volatile/blocks-<n>.dat hold the rest: first block number and count */
+    json_object_set_new(vol, "first", json_integer((json_int_t)(s->nvol ? s->vol[0].block_no : 0)));
+    json_object_set_new(vol, "count", json_integer((json_int_t)s->nvol));
     json_object_set_new(j, "volatile", vol);
     return write_json(path, j);
 }
@@ -229,23 +224,24 @@ static mtl_err resume(struct sim *s, const char *path)
                           ju(ch, "primaryOffsets"));
     if (rc != MTL_OK)
         goto out;
-    size_t i;
-    json_array_foreach(json_object_get(j, "volatile"), i, v)
-    {
-        if (s->nvol >= s->p.k) {
-            rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: more than k volatile blocks", path);
-            goto out;
-        }
+    json_t *vol = json_object_get(j, "volatile");
+    uint64_t first = ju(vol, "first"), count = ju(vol, "count");
+    if (ju(j, "version") != 2 || count > s->p.k || first == UINT64_MAX ||
+        (count && (!s->has_tip || first + count != s->tip_block + 1))) {
+        rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: bad version or volatile range", path);
+        goto out;
+    }
+    for (uint64_t i = 0; i < count; i++) {
         struct sim_block *b = &s->vol[s->nvol];
         memset(b, 0, sizeof *b);
-        b->block_no = ju(v, "block");
-        b->slot = ju(v, "slot");
-        b->header_size = (uint32_t)ju(v, "headerSize");
-        b->len = (size_t)ju(v, "size");
-        if ((rc = hex32(b->hash, json_object_get(v, "hash"), "volatile hash")) != MTL_OK ||
-            (rc = sim_volatile_read(s, b)) != MTL_OK)
+        b->block_no = first + i;
+        if ((rc = sim_volatile_read(s, b)) != MTL_OK)
             goto out;
         s->nvol++;
+    }
+    if (count && memcmp(s->vol[count - 1].hash, s->tip_hash, 32) != 0) {
+        rc = mtl_seterr(MTL_ERR_INTEGRITY, "%s: the last volatile block is not the tip", path);
+        goto out;
     }
 out:
     json_decref(want);
@@ -307,7 +303,10 @@ static mtl_err open_db(struct sim *s)
 
 /* ---------------------------------------------------------------- loop */
 
-static mtl_err step(struct sim *s, uint64_t slot)
+/* One slot. The checkpoint and state file are rewritten when a block was
+ * made or must_save (every slot with --run, epoch ends and the last slot
+ * with --epochs: empty slots of a sparse fast run cost no fsync). */
+static mtl_err step(struct sim *s, uint64_t slot, bool must_save)
 {
     struct sim_block b;
     bool made;
@@ -341,6 +340,8 @@ static mtl_err step(struct sim *s, uint64_t slot)
                   (unsigned long long)b.block_no, b.len);
     }
     s->next_slot = slot + 1;
+    if (!made && !must_save)
+        return MTL_OK;
     /* Checkpoint first: a crash between the two leaves a state file behind
      * the checkpoint, never ahead of the DB. */
     MTL_TRY(write_checkpoint(s));
@@ -470,7 +471,8 @@ int main(int argc, char **argv)
         if (slot % s.p.epoch_length == 0)
             log_info("epoch", "epoch=%llu slot=%llu", (unsigned long long)(slot / s.p.epoch_length),
                      (unsigned long long)slot);
-        rc = step(&s, slot);
+        bool save = s.p.run || slot + 1 == end || (slot + 1) % s.p.epoch_length == 0;
+        rc = step(&s, slot, save);
         if (s.p.run && rc == MTL_OK) {
             next.tv_nsec += (long)(s.p.slot_length_ms % 1000) * 1000000L;
             next.tv_sec += (time_t)(s.p.slot_length_ms / 1000) + next.tv_nsec / 1000000000L;
@@ -478,6 +480,8 @@ int main(int argc, char **argv)
             sleep_until(&next);
         }
     }
+    if (rc == MTL_OK && stop && (rc = write_checkpoint(&s)) == MTL_OK)
+        rc = write_state(&s); /* interrupted between two saves */
     sim_chunk_close(&s);
     if (rc == MTL_OK) {
         char path[4200];
