@@ -161,6 +161,7 @@ static mtl_err run(const struct mtl_chain_observer *o, const struct cmd *c, stru
     pid_t pid = -1;
     struct mtl_buf err;
     mtl_err rc = MTL_OK;
+    int status = 0;
     mtl_buf_init(out, STDOUT_CAP);
     mtl_buf_init(&err, STDERR_CAP);
     if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
@@ -243,11 +244,27 @@ static mtl_err run(const struct mtl_chain_observer *o, const struct cmd *c, stru
             /* stderr past its cap is dropped, the child keeps running. */
         }
     }
-reap:;
-    int status = 0;
+    /* Pipes closed: the program may still run (it closed them early). */
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) {
+            pid = -1;
+            goto reaped;
+        }
+        if (now_ms() >= deadline) {
+            kill(-pid, SIGKILL);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: timed out after %u ms (killed)", c->text,
+                            o->timeout_ms);
+            break;
+        }
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+reap:
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     pid = -1;
+reaped:
     if (rc == MTL_OK) {
         if (WIFSIGNALED(status))
             rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s` was killed by signal %d: %s", c->text,

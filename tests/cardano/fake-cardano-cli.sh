@@ -18,6 +18,7 @@ fail:*)
     echo "Error: Network.Socket.connect: <socket: 11>: does not exist (No such file or directory)" >&2
     exit 1 ;;
 slow:*) sleep 30; exit 0 ;;
+detach:*) exec >/dev/null 2>&1; sleep 30; exit 0 ;;
 garbage:*) echo "this is not json"; exit 0 ;;
 prefix:tip) printf 'Warning: something\n' ;;
 badepoch:tip) echo '{"epoch": "x", "era": "Conway"}'; exit 0 ;;

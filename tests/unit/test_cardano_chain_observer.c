@@ -113,6 +113,9 @@ TEST(timeout_kills_the_program)
     CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
     CHECK(strstr(mtl_err_detail(), "query tip"));
+    mode("detach"); /* closes stdout/stderr, keeps running */
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
     CHECK_ERR(mtl_chain_observer_set_timeout(o, 0), MTL_ERR_INVALID_ARG);
     mtl_chain_observer_free(o);
 }
