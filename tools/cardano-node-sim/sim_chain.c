@@ -51,15 +51,11 @@ uint64_t sim_rng_u64(struct sim_rng *r)
 
 void sim_rng_bytes(struct sim_rng *r, uint8_t *out, size_t n)
 {
-    while (n >= 8) {
+    /* little-endian whatever the host, so every machine writes the same DB */
+    while (n) {
         uint64_t v = sim_rng_u64(r);
-        memcpy(out, &v, 8); /* byte order does not matter, only determinism */
-        out += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t v = sim_rng_u64(r);
-        memcpy(out, &v, n);
+        for (int i = 0; i < 8 && n; i++, n--, v >>= 8)
+            *out++ = (uint8_t)v;
     }
 }
 
