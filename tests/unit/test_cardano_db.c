@@ -253,6 +253,39 @@ TEST(unreadable_file_named)
     dummy_db_remove(db);
 }
 
+/* Every allocation failing in turn: a clean MTL_ERR_NOMEM (no crash, no
+ * leak under ASan) or, once enough succeed, the right result. */
+TEST(allocation_failures)
+{
+    char *db = dummy_db(1, 4);
+    CHECK(db);
+    char cache[4096];
+    snprintf(cache, sizeof(cache), "%s/cache.json", db);
+    int ok = 0;
+    for (long i = 0; i < 200 && !ok; i++) {
+        struct mtl_digest_cache *c = NULL;
+        mtl_alloc_fail_after(i);
+        mtl_err e = mtl_digest_cache_open(&c, cache);
+        struct mtl_db_digests d;
+        if (e == MTL_OK) {
+            struct mtl_digest_opts o = {.network = "devnet", .epoch = 1, .threads = 2, .cache = c};
+            e = mtl_cardano_db_digest(db, 3, &o, &d);
+        }
+        mtl_alloc_fail_after(-1);
+        if (e == MTL_OK) {
+            CHECK_EQ_INT(d.count, 9);
+            mtl_db_digests_free(&d);
+            ok = 1;
+        } else if (e != MTL_ERR_NOMEM) {
+            mtl_digest_cache_free(c);
+            TH_FAIL("failure %ld: %s (%s)", i, mtl_strerror(e), mtl_err_detail());
+        }
+        mtl_digest_cache_free(c);
+    }
+    CHECK(ok);
+    dummy_db_remove(db);
+}
+
 /* [derived] vectors on the real devnet samples (spec §2.5), when present. */
 TEST(real_samples)
 {
@@ -315,6 +348,7 @@ int main(void)
     RUN(beacon_hashes);
     RUN(not_enough_immutables);
     RUN(unreadable_file_named);
+    RUN(allocation_failures);
     RUN(real_samples);
     return DONE();
 }
