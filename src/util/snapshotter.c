@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/common_int.h"
+#include "log.h"
 #include "mithril/certificate.h"
 #include "snapshotter.h"
 
@@ -102,7 +103,8 @@ static void remove_stale_temps(const char *dir)
             continue;
         char p[PATH_CAP];
         snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        unlink(p);
+        if (unlink(p) == 0)
+            log_info("snapshot_stale_temp_removed", "path=%s", p);
     }
     closedir(d);
 }
@@ -260,6 +262,8 @@ static mtl_err arc_build(const struct snap_config *c, const char *final, struct 
     MTL_CHECK(slash, MTL_ERR_INVALID_ARG, "archive path %s: no directory", final);
     snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp.%ld", (int)(slash - final), final, slash + 1,
              (long)getpid());
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint8_t *buf = mtl_malloc(IO_BLOCK);
     MTL_CHECK(buf, MTL_ERR_NOMEM, "archive buffer");
     struct arc_entry *all = mtl_calloc(n + 1, sizeof(*all));
@@ -332,6 +336,11 @@ static mtl_err arc_build(const struct snap_config *c, const char *final, struct 
         *uncompressed = sum;
     if (compressed)
         *compressed = (uint64_t)st.st_size;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_info("snapshot_archive_created",
+             "path=%s entries=%zu bytes=%" PRIu64 " compressed=%" PRIu64 " ms=%lld", final, nall,
+             sum, (uint64_t)st.st_size,
+             (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     memcpy(ents, all, n * sizeof(*all)); /* hand back sizes and digests */
     archive_write_free(a);
     if (tail_fn)
@@ -345,6 +354,7 @@ fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
+    log_warn("snapshot_archive_failed", "path=%s error=\"%s\"", final, mtl_err_detail());
     if (all && tail_fn)
         mtl_free((void *)all[n].data);
     mtl_free(all);
@@ -803,6 +813,8 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     *artifact_json = mtl_strdup(text);
     free(text);
     MTL_CHECK(*artifact_json, MTL_ERR_NOMEM, "artifact json");
+    log_info("cardano_database_artifact", "hash=%s epoch=%" PRIu64 " immutable_file_number=%" PRIu64
+             " total_db_size_uncompressed=%" PRIu64, hash_out, epoch, n, anc_size + imm_total);
     return MTL_OK;
 }
 
