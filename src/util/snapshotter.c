@@ -85,7 +85,7 @@ static bool is_regular(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Temp files are ".<final name>.tmp.<pid>"; those of dead processes are
+/* Temp files are ".<final name>.tmp.<pid>.<seq>"; those of dead processes are
  * leftovers of a crash and are removed. */
 static void remove_stale_temps(const char *dir)
 {
@@ -99,7 +99,7 @@ static void remove_stale_temps(const char *dir)
             continue;
         char *end;
         long pid = strtol(t + 5, &end, 10);
-        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+        if ((*end && *end != '.') || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
             continue;
         char p[PATH_CAP];
         snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
@@ -260,8 +260,9 @@ static mtl_err arc_build(const struct snap_config *c, const char *final, struct 
     char tmp[PATH_CAP + 64];
     const char *slash = strrchr(final, '/');
     MTL_CHECK(slash, MTL_ERR_INVALID_ARG, "archive path %s: no directory", final);
-    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp.%ld", (int)(slash - final), final, slash + 1,
-             (long)getpid());
+    static unsigned seq; /* distinct temp names for concurrent builds in one process */
+    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp.%ld.%u", (int)(slash - final), final, slash + 1,
+             (long)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint8_t *buf = mtl_malloc(IO_BLOCK);
@@ -614,8 +615,7 @@ static int cmp_digest_name(const void *x, const void *y)
                   ((const struct mtl_file_digest *)y)->name);
 }
 
-static mtl_err build_digests(const struct snap_config *c, const char *final, const char *json_name,
-                             const struct mtl_db_digests *d, uint64_t *size_uncompressed)
+mtl_err snap_digests_json(const struct mtl_db_digests *d, char **json, size_t *len)
 {
     struct mtl_file_digest *sorted = mtl_calloc(d->count ? d->count : 1, sizeof(*sorted));
     MTL_CHECK(sorted, MTL_ERR_NOMEM, "digests");
@@ -629,19 +629,36 @@ static mtl_err build_digests(const struct snap_config *c, const char *final, con
                            i ? "," : "", sorted[i].name, sorted[i].digest);
     if (e == MTL_OK)
         e = mtl_buf_append_str(&b, "]");
+    if (e == MTL_OK)
+        e = mtl_buf_nul(&b);
     mtl_free(sorted);
+    if (e != MTL_OK) {
+        mtl_buf_free(&b);
+        return e;
+    }
+    *json = (char *)mtl_buf_take(&b, len);
+    return MTL_OK;
+}
+
+static mtl_err build_digests(const struct snap_config *c, const char *final, const char *json_name,
+                             const struct mtl_db_digests *d, uint64_t *size_uncompressed)
+{
+    char *text = NULL;
+    size_t tl = 0;
+    MTL_TRY(snap_digests_json(d, &text, &tl));
+    mtl_err e = MTL_OK;
     struct arc_entry *ent = mtl_calloc(1, sizeof(*ent));
-    if (e == MTL_OK && !ent)
+    if (!ent)
         e = mtl_seterr(MTL_ERR_NOMEM, "digests");
     if (e == MTL_OK) {
         snprintf(ent->name, sizeof(ent->name), "%s", json_name);
-        ent->data = b.data;
-        ent->len = b.len;
+        ent->data = text;
+        ent->len = tl;
         e = arc_build(c, final, ent, 1, NULL, NULL, NULL, NULL);
-        *size_uncompressed = b.len;
+        *size_uncompressed = tl;
     }
     mtl_free(ent);
-    mtl_buf_free(&b);
+    mtl_free(text);
     return e;
 }
 

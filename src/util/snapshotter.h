@@ -48,8 +48,9 @@ struct snap_config {
  * artifact's merkle_root). hash_out: the artifact hash
  * hex(SHA-256(be64(epoch) || merkle_root_hex)). *artifact_json: mtl_free.
  * n must be >= 1 (the reference cannot size an artifact without immutables).
- * Stale temp files of dead processes are removed. Not thread-safe for two
- * concurrent calls on the same out_dir and beacon. */
+ * Stale temp files of dead processes are removed. Two concurrent calls for
+ * the same beacon are safe (distinct temp names, last rename wins) but do the
+ * work twice: serialise them in the caller. */
 mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint64_t n,
                               const struct mtl_db_digests *digests, const char *certificate_hash,
                               char **artifact_json, char hash_out[65]);
@@ -68,6 +69,12 @@ bool snap_download_name_ok(const char *subpath);
 /* Build immutable archive NNNNN.tar.zst unless present. *created (optional)
  * tells whether it was written by this call. */
 mtl_err snap_immutable_archive(const struct snap_config *c, uint64_t number, bool *created);
+
+/* The digests list as published (GET /artifact/cardano-database/digests and
+ * inside the digests archive): compact JSON array of
+ * {"immutable_file_name","digest"} sorted by file name. *json: NUL-terminated,
+ * mtl_free; *len excludes the NUL. */
+mtl_err snap_digests_json(const struct mtl_db_digests *d, char **json, size_t *len);
 
 /* Ancillary keys: a fresh Ed25519 keypair and its texts. *sk_config gets the
  * ANCILLARY_FILES_SIGNER_CONFIG JSON (secret: wipe and mtl_free it), *vk_text

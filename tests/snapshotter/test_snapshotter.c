@@ -5,6 +5,7 @@
  * safety (temp + rename), download names, and an end-to-end restore over
  * HTTP with the client's own digests/restore/ancillary code. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -359,6 +360,13 @@ TEST(digests_archive)
     size_t tl = 0;
     CHECK_OK(mtl_read_file(p, 1 << 20, &t, &tl));
     CHECK_EQ_INT(tl, 4 * 345 + 11 + 2); /* compact: 345 bytes a trio + commas + [] (1741 for 5 trios) */
+    char *route = NULL; /* what GET /artifact/cardano-database/digests serves */
+    size_t rl = 0;
+    CHECK_OK(snap_digests_json(&dg3, &route, &rl));
+    CHECK_EQ_INT(rl, tl);
+    CHECK_MEM(route, t, tl);
+    CHECK(route[rl] == 0);
+    mtl_free(route);
     struct restore_digest *d = NULL;
     size_t n = 0;
     CHECK_OK(client_digests_parse((char *)t, tl, 3, &d, &n));
@@ -505,12 +513,24 @@ TEST(crash_leaves_no_half_archive)
     char p[600];
     snprintf(p, sizeof(p), "%s/immutable/00005.tar.zst", out);
     CHECK(inode_of(p) == 0); /* never under the final name */
-    snprintf(p, sizeof(p), "%s/immutable/.00005.tar.zst.tmp.%ld", out, (long)pid);
-    CHECK(inode_of(p) != 0); /* the half archive is only a temp file */
+    /* the half archive is only a temp file: .00005.tar.zst.tmp.<pid>.<seq> */
+    char want[64], tmpname[300] = "";
+    snprintf(want, sizeof(want), ".00005.tar.zst.tmp.%ld.", (long)pid);
+    snprintf(p, sizeof(p), "%s/immutable", out);
+    DIR *dir = opendir(p);
+    CHECK(dir);
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL)
+        if (strncmp(de->d_name, want, strlen(want)) == 0)
+            snprintf(tmpname, sizeof(tmpname), "%s", de->d_name);
+    closedir(dir);
+    CHECK(tmpname[0]);
+    snprintf(p, sizeof(p), "%s/immutable/%s", out, tmpname);
+    CHECK(inode_of(p) != 0);
     /* and it is not downloadable */
     struct mtl_http_response r = {0};
-    char sub[100];
-    snprintf(sub, sizeof(sub), "immutable/.00005.tar.zst.tmp.%ld", (long)pid);
+    char sub[400];
+    snprintf(sub, sizeof(sub), "immutable/%s", tmpname);
     snap_serve_download(&cfg, sub, &r);
     CHECK_EQ_INT(r.status, 404);
     mtl_free(r.body);
