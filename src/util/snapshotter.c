@@ -746,6 +746,13 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
               "Could not compute the total size without immutable files (immutable_file_number 0)");
     MTL_CHECK(hex64(digests->merkle_root), MTL_ERR_INVALID_ARG,
               "snapshotter: digests carry no merkle root");
+    size_t upto = 0;
+    for (size_t i = 0; i < digests->count; i++)
+        upto += digests->files[i].number <= n;
+    MTL_CHECK(upto == 3 * (n + 1), MTL_ERR_INVALID_ARG,
+              "snapshotter: digests cover %zu files numbered <= %" PRIu64 ", expected %" PRIu64
+              " (trios 0..=%" PRIu64 ")",
+              upto, n, 3 * (n + 1), n);
     *artifact_json = NULL;
     for (size_t i = 0; i < sizeof(SUBDIRS) / sizeof(*SUBDIRS); i++) {
         char d[PATH_CAP];

@@ -241,6 +241,21 @@ TEST(refuses_bad_input)
     CHECK(strstr(mtl_err_detail(), "ledger") != NULL);
     snprintf(cmd, sizeof(cmd), "ls -A %s/ancillary | grep -q .", o2);
     CHECK(run(cmd) != 0); /* neither final nor temp file */
+    /* no in-progress trio N+1 to ship: an error naming the file */
+    c = cfg;
+    snprintf(o2, sizeof(o2), "%s/out-notrio", root);
+    c.out_dir = o2;
+    CHECK_ERR(snap_cardano_database(&c, 7, 4, &dg3, "ab", &j, h), MTL_ERR_INVALID_ARG);
+    CHECK(strstr(mtl_err_detail(), "digests cover 12 files") != NULL);
+    struct mtl_db_digests d4;
+    fill_digests(4, &d4);
+    CHECK_ERR(snap_cardano_database(&c, 7, 4, &d4, "ab", &j, h), MTL_ERR_IO);
+    free(d4.files);
+    CHECK(strstr(mtl_err_detail(), "00005.chunk") != NULL);
+    CHECK(strstr(mtl_err_detail(), "ancillary") != NULL);
+    snprintf(cmd, sizeof(cmd), "ls -A %s/ancillary | grep -q .", o2);
+    CHECK(run(cmd) != 0);
+    CHECK(j == NULL);
 }
 
 TEST(build_artifact)
