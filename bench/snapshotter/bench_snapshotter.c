@@ -89,8 +89,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "fixture: %s\n", mtl_err_detail());
         return 1;
     }
-    snprintf(p, sizeof(p), "mkdir -p %s/ledger/1000 && echo -n '{\"backend\":\"utxohd-mem\"}' > "
-             "%s/ledger/1000/meta && head -c 20000000 %s/immutable/00001.chunk > %s/ledger/1000/state && "
+    snprintf(p, sizeof(p),
+             "mkdir -p %s/ledger/1000 && echo -n '{\"backend\":\"utxohd-mem\"}' > "
+             "%s/ledger/1000/meta && head -c 20000000 %s/immutable/00001.chunk > "
+             "%s/ledger/1000/state && "
              "head -c 30000000 %s/immutable/00002.chunk > %s/ledger/1000/tables",
              db, db, db, db, db, db);
     if (system(p) != 0)
@@ -111,9 +113,14 @@ int main(int argc, char **argv)
     memset(d.merkle_root, 'a', 64); /* not checked by the snapshotter */
     uint8_t sk[32], vk[32];
     mtl_genesis_keypair(sk, vk);
-    struct snap_config c = {.db_dir = db, .out_dir = out, .base_url = "http://127.0.0.1:8080/aggregator",
-                            .network = "devnet", .zstd_level = 9, .ancillary_sk = sk,
-                            .cardano_node_version = "10.5.1", .zstd_threads = threads};
+    struct snap_config c = {.db_dir = db,
+                            .out_dir = out,
+                            .base_url = "http://127.0.0.1:8080/aggregator",
+                            .network = "devnet",
+                            .zstd_level = 9,
+                            .ancillary_sk = sk,
+                            .cardano_node_version = "10.5.1",
+                            .zstd_threads = threads};
     char *json = NULL, hash[65];
     double t0 = bench_now();
     if (snap_cardano_database(&c, 10, n, &d, "00", &json, hash) != MTL_OK) {
@@ -132,7 +139,8 @@ int main(int argc, char **argv)
     bench_report("snapshotter immutables archived (MB)", mb, "MB");
     bench_report("snapshotter first artifact (all archives + ancillary ~17 MB)", t1 - t0, "s");
     bench_report("snapshotter immutables throughput (incl. verify)", mb / (t1 - t0), "MB/s");
-    bench_report("snapshotter compression ratio (zstd 9)", (double)d.total_bytes / (double)comp, "x");
+    bench_report("snapshotter compression ratio (zstd 9)", (double)d.total_bytes / (double)comp,
+                 "x");
     bench_report("snapshotter second artifact (archives reused)", t2 - t1, "s");
     /* baseline: one tar | zstd -9 stream of the same immutable files, no verify */
     snprintf(p, sizeof(p), "cd %s && tar -cf - immutable | zstd -9 -q -T%d > %s/baseline.tar.zst",

@@ -29,18 +29,17 @@
 
 /* One archive entry: a file of the DB (src) or bytes in memory (data). */
 struct arc_entry {
-    char name[512];   /* path inside the archive */
+    char name[512];     /* path inside the archive */
     char src[PATH_CAP]; /* file to read, or "" for data */
     const void *data;
     size_t len;
-    uint64_t size;    /* out: bytes archived */
-    char sha[65];     /* out: SHA-256 hex of those bytes */
+    uint64_t size; /* out: bytes archived */
+    char sha[65];  /* out: SHA-256 hex of those bytes */
 };
 
 /* Called once the file entries are written, to append a last in-memory
  * entry computed from them (the ancillary manifest). */
-typedef mtl_err (*arc_tail_fn)(void *ctx, struct arc_entry *ents, size_t n,
-                               struct arc_entry *tail);
+typedef mtl_err (*arc_tail_fn)(void *ctx, struct arc_entry *ents, size_t n, struct arc_entry *tail);
 
 static const char *const SUBDIRS[] = {"immutable", "ancillary", "digests"};
 
@@ -234,8 +233,8 @@ static mtl_err arc_verify(const char *tmp, const struct arc_entry *ents, size_t 
             strcmp(sha, ents[i].sha) != 0) {
             if (e == MTL_OK)
                 e = mtl_seterr(MTL_ERR_INTEGRITY,
-                               "verify %s: entry %s unpacks to %" PRIu64 " bytes / %s, wrote %" PRIu64
-                               " / %s%s%s",
+                               "verify %s: entry %s unpacks to %" PRIu64
+                               " bytes / %s, wrote %" PRIu64 " / %s%s%s",
                                tmp, p, got, k < 0 ? "?" : sha, ents[i].size, ents[i].sha,
                                k < 0 ? ": " : "", k < 0 ? archive_error_string(a) : "");
             goto out;
@@ -371,8 +370,7 @@ static void trio_entries(const struct snap_config *c, uint64_t number, struct ar
 {
     memset(ents, 0, 3 * sizeof(*ents));
     for (int i = 0; i < 3; i++) {
-        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%05" PRIu64 ".%s", number,
-                 TRIO[i]);
+        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%05" PRIu64 ".%s", number, TRIO[i]);
         snprintf(ents[i].src, sizeof(ents[i].src), "%s/%s", c->db_dir, ents[i].name);
     }
 }
@@ -625,8 +623,8 @@ mtl_err snap_digests_json(const struct mtl_db_digests *d, char **json, size_t *l
     mtl_buf_init(&b, SIZE_MAX / 2);
     mtl_err e = mtl_buf_append_str(&b, "[");
     for (size_t i = 0; e == MTL_OK && i < d->count; i++)
-        e = mtl_buf_printf(&b, "%s{\"immutable_file_name\":\"%s\",\"digest\":\"%s\"}",
-                           i ? "," : "", sorted[i].name, sorted[i].digest);
+        e = mtl_buf_printf(&b, "%s{\"immutable_file_name\":\"%s\",\"digest\":\"%s\"}", i ? "," : "",
+                           sorted[i].name, sorted[i].digest);
     if (e == MTL_OK)
         e = mtl_buf_append_str(&b, "]");
     if (e == MTL_OK)
@@ -800,8 +798,8 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     json_object_set_new(msg, "total_db_size_uncompressed",
                         json_integer((json_int_t)(anc_size + imm_total)));
     json_t *locs = json_array();
-    snprintf(url, sizeof(url), "%.*s/cardano-database-download/digests/%s.digests.tar.zst",
-             (int)bl, c->base_url, base);
+    snprintf(url, sizeof(url), "%.*s/cardano-database-download/digests/%s.digests.tar.zst", (int)bl,
+             c->base_url, base);
     json_array_append_new(locs, location("cloud_storage", json_string(url), true));
     snprintf(url, sizeof(url), "%.*s/artifact/cardano-database/digests", (int)bl, c->base_url);
     json_array_append_new(locs, location("aggregator", json_string(url), false));
@@ -837,8 +835,10 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     *artifact_json = mtl_strdup(text);
     free(text);
     MTL_CHECK(*artifact_json, MTL_ERR_NOMEM, "artifact json");
-    log_info("cardano_database_artifact", "hash=%s epoch=%" PRIu64 " immutable_file_number=%" PRIu64
-             " total_db_size_uncompressed=%" PRIu64, hash_out, epoch, n, anc_size + imm_total);
+    log_info("cardano_database_artifact",
+             "hash=%s epoch=%" PRIu64 " immutable_file_number=%" PRIu64
+             " total_db_size_uncompressed=%" PRIu64,
+             hash_out, epoch, n, anc_size + imm_total);
     return MTL_OK;
 }
 
@@ -959,8 +959,7 @@ mtl_err snap_ancillary_signer_config_parse(uint8_t sk[32], const char *text)
         text++;
     if (*text != '{') { /* bare secret_key text */
         mtl_err e = mtl_genesis_vkey_decode(sk, text);
-        return e == MTL_OK ? e
-                           : mtl_err_wrap(MTL_ERR_CONFIG, "ancillary signer secret key");
+        return e == MTL_OK ? e : mtl_err_wrap(MTL_ERR_CONFIG, "ancillary signer secret key");
     }
     json_error_t je;
     json_t *j = json_loads(text, 0, &je);

@@ -26,13 +26,16 @@
 #define SNAP_ANCILLARY_MANIFEST "ancillary_manifest.json"
 
 struct snap_config {
-    const char *db_dir;        /* the Cardano node DB (contains immutable/, ledger/) */
-    const char *out_dir;       /* SNAPSHOT_DIRECTORY: archives go to out_dir/{immutable,ancillary,digests}/ */
-    const char *base_url;      /* public URL prefix, e.g. http://127.0.0.1:8080/aggregator */
-    const char *network;       /* "devnet" ([a-z0-9_-]+, used in file names) */
-    int zstd_level;            /* default 9 (0 = 9) */
-    const uint8_t *ancillary_sk; /* 32-byte Ed25519 seed signing the ancillary manifest; NULL = no ancillary */
-    const char *cardano_node_version; /* e.g. "10.5.1"; below 10.4.1 the two latest ledger snapshots are shipped */
+    const char *db_dir; /* the Cardano node DB (contains immutable/, ledger/) */
+    const char
+        *out_dir; /* SNAPSHOT_DIRECTORY: archives go to out_dir/{immutable,ancillary,digests}/ */
+    const char *base_url; /* public URL prefix, e.g. http://127.0.0.1:8080/aggregator */
+    const char *network;  /* "devnet" ([a-z0-9_-]+, used in file names) */
+    int zstd_level;       /* default 9 (0 = 9) */
+    const uint8_t *
+        ancillary_sk; /* 32-byte Ed25519 seed signing the ancillary manifest; NULL = no ancillary */
+    const char *cardano_node_version; /* e.g. "10.5.1"; below 10.4.1 the two latest ledger snapshots
+                                         are shipped */
     /* Added fields (zero = default): */
     int zstd_threads; /* zstd worker threads (0 = single-threaded) */
     /* Called after each block written to an archive's temp file (tests, progress). */

@@ -23,8 +23,8 @@
 
 #include "client/client_ancillary.h"
 #include "client/client_digests.h"
-#include "client/client_merkle.h"
 #include "client/client_int.h"
+#include "client/client_merkle.h"
 #include "client/client_restore.h"
 #include "harness.h"
 #include "httpd.h"
@@ -210,10 +210,12 @@ TEST(keys_roundtrip)
     CHECK_MEM(sk2, sk, 32);
     CHECK_OK(mtl_genesis_vkey_decode(vk2, vkt)); /* ancillary.vkey text */
     CHECK_MEM(vk2, vk, 32);
-    CHECK_ERR(snap_ancillary_signer_config_parse(sk2, "{\"type\":\"gcp-kms\",\"resource_name\":\"x\"}"),
-              MTL_ERR_CONFIG);
-    CHECK_ERR(snap_ancillary_signer_config_parse(sk2, "{\"type\":\"secret-key\",\"secret_key\":\"00\"}"),
-              MTL_ERR_CONFIG);
+    CHECK_ERR(
+        snap_ancillary_signer_config_parse(sk2, "{\"type\":\"gcp-kms\",\"resource_name\":\"x\"}"),
+        MTL_ERR_CONFIG);
+    CHECK_ERR(
+        snap_ancillary_signer_config_parse(sk2, "{\"type\":\"secret-key\",\"secret_key\":\"00\"}"),
+        MTL_ERR_CONFIG);
     mtl_memzero(skc, strlen(skc));
     mtl_free(skc);
     mtl_free(vkt);
@@ -311,17 +313,19 @@ TEST(ancillary_archive_and_manifest)
     snprintf(cmd, sizeof(cmd), "tar --zstd -xf %s/ancillary/devnet-e7-i3.ancillary.tar.zst -C %s",
              out, dir);
     CHECK(run(cmd) == 0);
-    static const char *files[] = {"immutable/00004.chunk", "immutable/00004.primary",
+    static const char *files[] = {"immutable/00004.chunk",     "immutable/00004.primary",
                                   "immutable/00004.secondary", "ledger/200/meta",
-                                  "ledger/200/state", "ledger/200/tables"};
+                                  "ledger/200/state",          "ledger/200/tables"};
     for (size_t i = 0; i < 6; i++) {
         snprintf(a, sizeof(a), "%s/%s", dir, files[i]);
         snprintf(b, sizeof(b), "%s/%s", db, files[i]);
         CHECK(files_equal(a, b));
     }
     /* only the latest valid snapshot (node >= 10.4.1); no volatile, no older ledger */
-    snprintf(cmd, sizeof(cmd), "test ! -e %s/ledger/100 -a ! -e %s/ledger/150 -a ! -e %s/volatile "
-             "-a ! -e %s/ledger/300 -a ! -e %s/immutable/00003.chunk", dir, dir, dir, dir, dir);
+    snprintf(cmd, sizeof(cmd),
+             "test ! -e %s/ledger/100 -a ! -e %s/ledger/150 -a ! -e %s/volatile "
+             "-a ! -e %s/ledger/300 -a ! -e %s/immutable/00003.chunk",
+             dir, dir, dir, dir, dir);
     CHECK(run(cmd) == 0);
     json_t *data = NULL;
     CHECK_OK(client_ancillary_verify_dir(dir, vk, &data));
@@ -367,15 +371,16 @@ TEST(digests_archive)
     char dir[400], cmd[1200], p[600];
     snprintf(dir, sizeof(dir), "%s/unpack-dig", root);
     mkdirs(dir);
-    snprintf(cmd, sizeof(cmd), "tar --zstd -xf %s/digests/devnet-e7-i3.digests.tar.zst -C %s",
-             out, dir);
+    snprintf(cmd, sizeof(cmd), "tar --zstd -xf %s/digests/devnet-e7-i3.digests.tar.zst -C %s", out,
+             dir);
     CHECK(run(cmd) == 0);
     snprintf(p, sizeof(p), "%s/devnet-e7-i3.digests.json", dir);
     uint8_t *t = NULL;
     size_t tl = 0;
     CHECK_OK(mtl_read_file(p, 1 << 20, &t, &tl));
-    CHECK_EQ_INT(tl, 4 * 345 + 11 + 2); /* compact: 345 bytes a trio + commas + [] (1741 for 5 trios) */
-    char *route = NULL; /* what GET /artifact/cardano-database/digests serves */
+    CHECK_EQ_INT(tl,
+                 4 * 345 + 11 + 2); /* compact: 345 bytes a trio + commas + [] (1741 for 5 trios) */
+    char *route = NULL;             /* what GET /artifact/cardano-database/digests serves */
     size_t rl = 0;
     CHECK_OK(snap_digests_json(&dg3, &route, &rl));
     CHECK_EQ_INT(rl, tl);
@@ -389,9 +394,9 @@ TEST(digests_archive)
     CHECK_OK(client_digests_check_root(d, n, dg3.merkle_root));
     mtl_free(d);
     json_t *art = json_loads(art_json, 0, NULL);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(art, "digests"),
-                                                    "size_uncompressed")),
-                 tl);
+    CHECK_EQ_INT(
+        json_integer_value(json_object_get(json_object_get(art, "digests"), "size_uncompressed")),
+        tl);
     json_decref(art);
     mtl_free(t);
 }
@@ -400,9 +405,17 @@ TEST(artifact_json_shape)
 {
     json_t *a = json_loads(art_json, JSON_PRESERVE_ORDER, NULL);
     CHECK(a);
-    static const char *order[] = {"hash", "merkle_root", "network", "beacon", "certificate_hash",
-                                  "total_db_size_uncompressed", "digests", "immutables",
-                                  "ancillary", "cardano_node_version", "created_at"};
+    static const char *order[] = {"hash",
+                                  "merkle_root",
+                                  "network",
+                                  "beacon",
+                                  "certificate_hash",
+                                  "total_db_size_uncompressed",
+                                  "digests",
+                                  "immutables",
+                                  "ancillary",
+                                  "cardano_node_version",
+                                  "created_at"};
     size_t i = 0;
     const char *k;
     json_t *v;
@@ -569,7 +582,7 @@ TEST(download_names)
         {"/immutable/00001.tar.zst?x=1", 200},
         {"ancillary/devnet-e7-i3.ancillary.tar.zst", 200},
         {"digests/devnet-e7-i3.digests.tar.zst", 200},
-        {"immutable/99999.tar.zst", 404},          /* well-formed, absent */
+        {"immutable/99999.tar.zst", 404}, /* well-formed, absent */
         {"immutable/../immutable/00001.tar.zst", 404},
         {"../immutable/00001.tar.zst", 404},
         {"immutable/../../../etc/passwd", 404},
@@ -606,18 +619,23 @@ TEST(client_restores_over_http)
     size_t n = 0;
     CHECK_OK(client_digests_fetch(art, 3, &d, &n));
     CHECK_EQ_INT(n, 12);
-    CHECK_OK(client_digests_check_root(d, n, json_string_value(json_object_get(art, "merkle_root"))));
+    CHECK_OK(
+        client_digests_check_root(d, n, json_string_value(json_object_get(art, "merkle_root"))));
     char rdb[400];
     snprintf(rdb, sizeof(rdb), "%s/restored/db", root);
     mkdirs(rdb);
     const char *tpl = json_string_value(json_object_get(
-        json_object_get(json_array_get(json_object_get(json_object_get(art, "immutables"),
-                                                       "locations"),
-                                       0),
-                        "uri"),
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(art, "immutables"), "locations"), 0),
+            "uri"),
         "Template"));
-    struct restore_opts ro = {.url_template = tpl, .db_dir = rdb, .first = 0, .last = 3,
-                              .digests = d, .ndigests = n, .parallel = 2};
+    struct restore_opts ro = {.url_template = tpl,
+                              .db_dir = rdb,
+                              .first = 0,
+                              .last = 3,
+                              .digests = d,
+                              .ndigests = n,
+                              .parallel = 2};
     struct restore_stats st;
     CHECK_OK(client_restore_immutables(&ro, &st));
     CHECK_EQ_INT(st.archives_done, 4);
@@ -724,8 +742,9 @@ TEST(real_cardano_immutables)
     }
     snprintf(db2, sizeof(db2), "%s/db-real", root);
     snprintf(o2, sizeof(o2), "%s/out-real", root);
-    snprintf(cmd, sizeof(cmd), "mkdir -p %s/immutable %s/ledger && cp %s/* %s/immutable/ && chmod -R u+w %s",
-             db2, db2, src, db2, db2);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p %s/immutable %s/ledger && cp %s/* %s/immutable/ && chmod -R u+w %s", db2,
+             db2, src, db2, db2);
     CHECK(run(cmd) == 0);
     char p[500];
     snprintf(p, sizeof(p), "%s/ledger/1234", db2);
@@ -745,7 +764,8 @@ TEST(real_cardano_immutables)
     snprintf(cmd, sizeof(cmd),
              "mkdir -p %s/unpack && for i in 00000 00001 00002; do tar --zstd -xf "
              "%s/immutable/$i.tar.zst -C %s/unpack || exit 1; done && "
-             "for f in %s/unpack/immutable/*; do cmp -s $f %s/immutable/$(basename $f) || exit 1; done && "
+             "for f in %s/unpack/immutable/*; do cmp -s $f %s/immutable/$(basename $f) || exit 1; "
+             "done && "
              "test $(ls %s/unpack/immutable | wc -l) = 9",
              o2, o2, o2, o2, db2, o2);
     CHECK(run(cmd) == 0);
@@ -757,9 +777,9 @@ TEST(real_cardano_immutables)
             comp = 0;
         pclose(pp);
     }
-    printf("figure: real immutables 00000-00002: %llu bytes -> %llu bytes zstd-9 tar (ratio %.2f)\n",
-           (unsigned long long)d.total_bytes, comp,
-           comp ? (double)d.total_bytes / (double)comp : 0.0);
+    printf(
+        "figure: real immutables 00000-00002: %llu bytes -> %llu bytes zstd-9 tar (ratio %.2f)\n",
+        (unsigned long long)d.total_bytes, comp, comp ? (double)d.total_bytes / (double)comp : 0.0);
     free(d.files);
 }
 
@@ -769,7 +789,8 @@ TEST(artifact_hash_matches_reference)
 {
     const char *shared = getenv("MTL_SHARED_DIR");
     char path[600];
-    snprintf(path, sizeof(path), "%s/reference-data/aggregator-fake-2026-05-21/cardano-databases.json",
+    snprintf(path, sizeof(path),
+             "%s/reference-data/aggregator-fake-2026-05-21/cardano-databases.json",
              shared ? shared : "/none");
     json_t *all = json_load_file(path, 0, NULL);
     if (!all) {
@@ -789,8 +810,8 @@ TEST(artifact_hash_matches_reference)
         struct mtl_db_digests d = dg3;
         snprintf(d.merkle_root, sizeof(d.merkle_root), "%s",
                  json_string_value(json_object_get(a, "merkle_root")));
-        uint64_t epoch = (uint64_t)json_integer_value(
-            json_object_get(json_object_get(a, "beacon"), "epoch"));
+        uint64_t epoch =
+            (uint64_t)json_integer_value(json_object_get(json_object_get(a, "beacon"), "epoch"));
         char *j = NULL, h[65];
         CHECK_OK(snap_cardano_database(&c, epoch, 3, &d, "ab", &j, h));
         mtl_free(j);
@@ -815,7 +836,9 @@ TEST(figures)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     mtl_free(j);
     char cmd[800];
-    snprintf(cmd, sizeof(cmd), "du -sb --apparent-size %s/immutable %s/ancillary | awk '{s+=$1} END {print s}'", o2, o2);
+    snprintf(cmd, sizeof(cmd),
+             "du -sb --apparent-size %s/immutable %s/ancillary | awk '{s+=$1} END {print s}'", o2,
+             o2);
     FILE *p = popen(cmd, "r");
     unsigned long long comp = 0;
     if (p) {
