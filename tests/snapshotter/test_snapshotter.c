@@ -822,6 +822,42 @@ TEST(artifact_hash_matches_reference)
     json_decref(all);
 }
 
+/* The reference's key encodings (golden Ed25519 pair of mithril-common's
+ * crypto_helper/ed25519.rs): its secret key in ANCILLARY_FILES_SIGNER_CONFIG
+ * signs manifests that its verification key accepts. */
+TEST(reference_key_format)
+{
+    static const char golden_sk[] =
+        "5b34332c3133322c3232312c3138382c3235332c3132372c3235352c38362c3136322c3133312c3233332c31"
+        "31362c3134322c3233352c3131312c3133332c3134312c3138332c302c33392c3132302c3139372c39322c3133"
+        "302c3233342c34362c3135372c32352c3133322c31352c3234312c3235345d";
+    static const char golden_vk[] =
+        "5b32332c32372c3131322c362c35372c38342c3138302c342c3135302c3233322c3233372c3132362c313139"
+        "2c3231342c33352c35342c38312c3230382c3231372c39392c3137302c3233312c3133392c362c3132322c3934"
+        "2c39322c3137322c32332c3130322c3135372c3136375d";
+    char conf[400];
+    snprintf(conf, sizeof(conf), "{\"type\": \"secret-key\", \"secret_key\": \"%s\"}", golden_sk);
+    uint8_t gsk[32], gvk[32];
+    CHECK_OK(snap_ancillary_signer_config_parse(gsk, conf));
+    CHECK_OK(mtl_genesis_vkey_decode(gvk, golden_vk));
+    struct snap_config c = cfg;
+    char o2[400], dir[400], cmd[1200];
+    snprintf(o2, sizeof(o2), "%s/out-golden", root);
+    snprintf(dir, sizeof(dir), "%s/unpack-golden", root);
+    c.out_dir = o2;
+    c.ancillary_sk = gsk;
+    char *j = NULL, h[65];
+    CHECK_OK(snap_cardano_database(&c, 7, 3, &dg3, "ab", &j, h));
+    mtl_free(j);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p %s && tar --zstd -xf %s/ancillary/devnet-e7-i3.ancillary.tar.zst -C %s", dir,
+             o2, dir);
+    CHECK(run(cmd) == 0);
+    CHECK_OK(client_ancillary_verify_dir(dir, gvk, NULL));
+    CHECK_ERR(client_ancillary_verify_dir(dir, vk, NULL), MTL_ERR_VERIFY_FAIL);
+    mtl_memzero(gsk, sizeof(gsk));
+}
+
 /* Figures for the report: archive time and compression ratio of this DB. */
 TEST(figures)
 {
@@ -903,6 +939,7 @@ int main(void)
     RUN(old_node_ships_two_ledgers);
     RUN(real_cardano_immutables);
     RUN(artifact_hash_matches_reference);
+    RUN(reference_key_format);
     RUN(figures);
 
     mtl_httpd_stop(srv);
