@@ -95,3 +95,15 @@ tail_logs() {
         tail -n 25 "$f" >&2
     done
 }
+
+# start_signer NAME POOL_ID [DB_DIRECTORY]: a mithril-signer for a pool, its
+# stores in RUN_DIR/NAME, reading the node's DB unless told otherwise.
+start_signer() {
+    local name=$1 pool=$2 db=${3:-$RUN_DIR/node/db}
+    mkdir -p "$RUN_DIR/$name"
+    start "$name" env AGGREGATOR_ENDPOINT="$(agg_url)" PARTY_ID="$pool" NETWORK=devnet \
+        NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
+        CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
+        DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \
+        "$SIGNER_BIN" -vv
+}
