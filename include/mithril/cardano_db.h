@@ -32,8 +32,14 @@ struct mtl_immutable_list {
     size_t count;
 };
 
-/* List every immutable file under db_dir (db/ or db/immutable/). Bad names
- * (abc.chunk) and a missing immutable directory are errors naming them. */
+/* List every immutable file under db_dir (db/ or db/immutable/, spec §1.2):
+ * the first directory named "immutable" found depth-first (db_dir itself
+ * included, symlinks not followed), its regular files ending in .chunk,
+ * .primary or .secondary (others ignored), incomplete trios as they are,
+ * sorted by number then path. An empty directory gives count 0. Errors:
+ * MTL_ERR_NOT_FOUND "Couldn't find the 'immutable' folder in '<dir>'";
+ * MTL_ERR_BAD_ENCODING naming a file whose stem is not a u64 (abc.chunk) or
+ * whose name is longer than 31 bytes. Free with mtl_immutable_list_free. */
 MTL_API mtl_err mtl_immutable_list_all(const char *db_dir, struct mtl_immutable_list *out);
 MTL_API void mtl_immutable_list_free(struct mtl_immutable_list *l);
 /* Highest immutable number strictly below the highest one present (the last
