@@ -69,8 +69,7 @@ mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[64])
     size_t n = 0;
     MTL_CHECK(key_hash_hex && out, MTL_ERR_INVALID_ARG, "pool id: NULL argument");
     size_t hl = strlen(key_hash_hex);
-    MTL_CHECK(hl == 56 && mtl_hex_decode(kh, sizeof kh, &n, key_hash_hex, hl) == MTL_OK &&
-                  n == 28,
+    MTL_CHECK(hl == 56 && mtl_hex_decode(kh, sizeof kh, &n, key_hash_hex, hl) == MTL_OK && n == 28,
               MTL_ERR_BAD_ENCODING, "pool id '%.80s': expected 56 hex digits (28-byte key hash)",
               key_hash_hex);
     return bech32_encode(out, 64, "pool", kh, sizeof kh);

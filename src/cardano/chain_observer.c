@@ -306,11 +306,10 @@ static mtl_err parse_object(const struct cmd *c, struct mtl_buf *out, json_t **o
         for (char *p = head; *p; p++)
             if (*p == '\n' || *p == '\r')
                 *p = ' ';
-        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object (%s): '%s'",
-                          c->text, brace ? je.text : "no '{'", head);
+        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object (%s): '%s'", c->text,
+                          brace ? je.text : "no '{'", head);
     }
-    MTL_CHECK(json_is_object(*obj), MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object",
-              c->text);
+    MTL_CHECK(json_is_object(*obj), MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object", c->text);
     return MTL_OK;
 }
 
@@ -351,8 +350,7 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
         goto out;
     }
     if ((v = json_object_get(j, "block")) && !get_u64(j, "block", &tip->block)) {
-        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'block' is not an unsigned integer",
-                        c.text);
+        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'block' is not an unsigned integer", c.text);
         goto out;
     }
     if ((v = json_object_get(j, "hash")) && !json_is_null(v)) {
@@ -492,8 +490,8 @@ static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
         char w1[128], w2[128], extra[2];
         if (line_no == 0 && !strstr(line, "PoolId")) {
             /* the reference would return an empty distribution here */
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: no 'PoolId' header line, got '%.80s'",
-                            c.text, line);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: no 'PoolId' header line, got '%.80s'", c.text,
+                            line);
             break;
         }
         if (line_no < 2)

@@ -171,8 +171,9 @@ TEST(stake_distribution_fallback)
     }
     const char *lg = log_text();
     CHECK(strstr(lg, "latest query stake-distribution --testnet-magic 42 |"));
-    CHECK(strstr(lg, "latest query stake-snapshot --stake-pool-id "
-                     "pool1qz2vzszautc2c8mljnqre2857dpmheq7kgt6vav0s38tvvhxm6w --testnet-magic 42"));
+    CHECK(strstr(lg,
+                 "latest query stake-snapshot --stake-pool-id "
+                 "pool1qz2vzszautc2c8mljnqre2857dpmheq7kgt6vav0s38tvvhxm6w --testnet-magic 42"));
     mtl_free(p);
     mtl_chain_observer_free(o);
 }

@@ -125,8 +125,7 @@ int main(int argc, char **argv)
     const char *what = argv[i++];
     char cmd[64];
     snprintf(cmd, sizeof cmd, "query %s", what);
-    if (strcmp(what, "tip") && strcmp(what, "stake-distribution") &&
-        strcmp(what, "stake-snapshot"))
+    if (strcmp(what, "tip") && strcmp(what, "stake-distribution") && strcmp(what, "stake-snapshot"))
         return usage_error("Invalid argument `%s'", what);
 
     const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH");
@@ -188,8 +187,9 @@ int main(int argc, char **argv)
                         "directory): %s",
                         socket);
         fclose(probe);
-        return fail(cmd, "the node state at %s is not valid JSON (is it a cardano-node-sim "
-                         "socket?)",
+        return fail(cmd,
+                    "the node state at %s is not valid JSON (is it a cardano-node-sim "
+                    "socket?)",
                     socket);
     }
     json_t *tip = json_object_get(st, "tip"), *pools = json_object_get(st, "pools");
@@ -285,8 +285,9 @@ int main(int argc, char **argv)
                                               ps[p].mark, "stakeSet", ps[p].set));
         }
         json_object_set_new(j, "pools", jp);
-        json_object_set_new(j, "total", json_pack("{s:I,s:I,s:I}", "stakeGo", tot_go,
-                                                  "stakeMark", tot_mark, "stakeSet", tot_set));
+        json_object_set_new(j, "total",
+                            json_pack("{s:I,s:I,s:I}", "stakeGo", tot_go, "stakeMark", tot_mark,
+                                      "stakeSet", tot_set));
         rc = emit_json(out_file, j, JSON_SORT_KEYS);
     }
     free(ps);

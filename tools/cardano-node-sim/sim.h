@@ -27,7 +27,7 @@ struct sim_params {
     const char *db;
     char socket[4096];
     uint64_t seed, k, epoch_length, pools, magic, tx_bytes, slot_length_ms;
-    double f; /* active slot coefficient */
+    double f;        /* active slot coefficient */
     uint64_t epochs; /* 0 with --run */
     bool run;
 };

@@ -463,18 +463,24 @@ static bool cbr_skip(const uint8_t *p, size_t n, size_t *i, int depth)
     if (depth > 16 || !cbr_head(p, n, i, &major, &v))
         return false;
     switch (major) {
-    case 0: case 1: case 7: return true;
-    case 2: case 3:
+    case 0:
+    case 1:
+    case 7:
+        return true;
+    case 2:
+    case 3:
         if (n - *i < v)
             return false;
         *i += (size_t)v;
         return true;
-    case 4: case 5:
+    case 4:
+    case 5:
         for (uint64_t k = 0; k < v * (major == 5 ? 2 : 1); k++)
             if (!cbr_skip(p, n, i, depth + 1))
                 return false;
         return true;
-    case 6: return cbr_skip(p, n, i, depth + 1);
+    case 6:
+        return cbr_skip(p, n, i, depth + 1);
     }
     return false;
 }

@@ -127,11 +127,10 @@ static void checkpoint_path(const struct sim *s, char *out, size_t cap)
 
 static json_t *params_json(const struct sim_params *p)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "seed", (json_int_t)p->seed,
-                     "securityParam", (json_int_t)p->k, "epochLength",
-                     (json_int_t)p->epoch_length, "pools", (json_int_t)p->pools, "magic",
-                     (json_int_t)p->magic, "txBytes", (json_int_t)p->tx_bytes,
-                     "activeSlotCoeff", p->f);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "seed", (json_int_t)p->seed, "securityParam",
+                     (json_int_t)p->k, "epochLength", (json_int_t)p->epoch_length, "pools",
+                     (json_int_t)p->pools, "magic", (json_int_t)p->magic, "txBytes",
+                     (json_int_t)p->tx_bytes, "activeSlotCoeff", p->f);
 }
 
 static mtl_err write_checkpoint(struct sim *s)
@@ -145,13 +144,14 @@ static mtl_err write_checkpoint(struct sim *s)
     json_object_set_new(j, "nextBlock", json_integer((json_int_t)s->next_block));
     if (s->has_tip) {
         mtl_hex_encode(hex, sizeof hex, s->tip_hash, 32);
-        json_object_set_new(j, "tip", json_pack("{s:I,s:I,s:s}", "slot", (json_int_t)s->tip_slot,
-                                                "block", (json_int_t)s->tip_block, "hash", hex));
+        json_object_set_new(j, "tip",
+                            json_pack("{s:I,s:I,s:s}", "slot", (json_int_t)s->tip_slot, "block",
+                                      (json_int_t)s->tip_block, "hash", hex));
     }
-    json_t *ch = json_pack("{s:I,s:I,s:I,s:I}", "no", (json_int_t)s->ch.no, "chunkBytes",
-                           (json_int_t)s->ch.chunk_len, "secondaryBytes",
-                           (json_int_t)s->ch.secondary_len, "primaryOffsets",
-                           (json_int_t)s->ch.n_offsets);
+    json_t *ch =
+        json_pack("{s:I,s:I,s:I,s:I}", "no", (json_int_t)s->ch.no, "chunkBytes",
+                  (json_int_t)s->ch.chunk_len, "secondaryBytes", (json_int_t)s->ch.secondary_len,
+                  "primaryOffsets", (json_int_t)s->ch.n_offsets);
     if (s->ch.has_block)
         json_object_set_new(ch, "lastSlot", json_integer((json_int_t)s->ch.last_slot));
     json_object_set_new(j, "chunk", ch);
@@ -166,7 +166,7 @@ static uint64_t ju(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v)
-                                                           : UINT64_MAX;
+                                                            : UINT64_MAX;
 }
 
 static mtl_err hex32(uint8_t out[32], json_t *v, const char *what)
@@ -191,8 +191,8 @@ static mtl_err resume(struct sim *s, const char *path)
     json_object_foreach(want, key, v)
     {
         if (!json_equal(v, json_object_get(have, key))) {
-            char *a = json_dumps(v, JSON_ENCODE_ANY), *b = json_dumps(json_object_get(have, key),
-                                                                        JSON_ENCODE_ANY);
+            char *a = json_dumps(v, JSON_ENCODE_ANY),
+                 *b = json_dumps(json_object_get(have, key), JSON_ENCODE_ANY);
             rc = mtl_seterr(MTL_ERR_CONFIG,
                             "%s: the chain in this DB was made with %s=%s, not %s; refusing to "
                             "resume (use another --db)",
@@ -369,8 +369,21 @@ int main(int argc, char **argv)
     int verbosity = 0;
     bool json = false, have_epochs = false;
     const char *socket = NULL;
-    enum { O_DB = 256, O_SEED, O_EPOCHS, O_RUN, O_EPLEN, O_POOLS, O_K, O_SLOTLEN, O_MAGIC,
-           O_SOCKET, O_TXB, O_F, O_JSON };
+    enum {
+        O_DB = 256,
+        O_SEED,
+        O_EPOCHS,
+        O_RUN,
+        O_EPLEN,
+        O_POOLS,
+        O_K,
+        O_SLOTLEN,
+        O_MAGIC,
+        O_SOCKET,
+        O_TXB,
+        O_F,
+        O_JSON
+    };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"seed", required_argument, 0, O_SEED},
@@ -392,34 +405,64 @@ int main(int argc, char **argv)
     int c, bad = 0;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
-        case O_DB: s.p.db = optarg; break;
-        case O_SEED: bad |= parse_u64(optarg, "--seed", 0, I63, &s.p.seed); break;
+        case O_DB:
+            s.p.db = optarg;
+            break;
+        case O_SEED:
+            bad |= parse_u64(optarg, "--seed", 0, I63, &s.p.seed);
+            break;
         case O_EPOCHS:
             bad |= parse_u64(optarg, "--epochs", 1, 1000000, &s.p.epochs);
             have_epochs = true;
             break;
-        case O_RUN: s.p.run = true; break;
-        case O_EPLEN: bad |= parse_u64(optarg, "--epoch-length", 1, 1u << 30, &s.p.epoch_length); break;
-        case O_POOLS: bad |= parse_u64(optarg, "--pools", 1, 10000, &s.p.pools); break;
-        case O_K: bad |= parse_u64(optarg, "--security-param", 1, 100000, &s.p.k); break;
-        case O_SLOTLEN: bad |= parse_u64(optarg, "--slot-length", 1, 3600000, &s.p.slot_length_ms); break;
-        case O_MAGIC: bad |= parse_u64(optarg, "--magic", 0, UINT32_MAX, &s.p.magic); break;
-        case O_SOCKET: socket = optarg; break;
-        case O_TXB: bad |= parse_u64(optarg, "--tx-bytes", 0, 64u << 20, &s.p.tx_bytes); break;
+        case O_RUN:
+            s.p.run = true;
+            break;
+        case O_EPLEN:
+            bad |= parse_u64(optarg, "--epoch-length", 1, 1u << 30, &s.p.epoch_length);
+            break;
+        case O_POOLS:
+            bad |= parse_u64(optarg, "--pools", 1, 10000, &s.p.pools);
+            break;
+        case O_K:
+            bad |= parse_u64(optarg, "--security-param", 1, 100000, &s.p.k);
+            break;
+        case O_SLOTLEN:
+            bad |= parse_u64(optarg, "--slot-length", 1, 3600000, &s.p.slot_length_ms);
+            break;
+        case O_MAGIC:
+            bad |= parse_u64(optarg, "--magic", 0, UINT32_MAX, &s.p.magic);
+            break;
+        case O_SOCKET:
+            socket = optarg;
+            break;
+        case O_TXB:
+            bad |= parse_u64(optarg, "--tx-bytes", 0, 64u << 20, &s.p.tx_bytes);
+            break;
         case O_F: {
             char *end;
             s.p.f = strtod(optarg, &end);
             if (!*optarg || *end || !(s.p.f > 0.0 && s.p.f <= 1.0)) {
-                fprintf(stderr, "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, "
-                                "got '%s'\n", optarg);
+                fprintf(stderr,
+                        "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, "
+                        "got '%s'\n",
+                        optarg);
                 bad = 1;
             }
             break;
         }
-        case O_JSON: json = true; break;
-        case 'v': verbosity++; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case O_JSON:
+            json = true;
+            break;
+        case 'v':
+            verbosity++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (bad)
@@ -461,8 +504,8 @@ int main(int argc, char **argv)
     uint64_t end = UINT64_MAX;
     if (!s.p.run)
         end = (s.next_slot / s.p.epoch_length + s.p.epochs) * s.p.epoch_length;
-    log_info("start", "db=%s socket=%s seed=%llu from_slot=%llu end_slot=%llu", s.p.db,
-             s.p.socket, (unsigned long long)s.p.seed, (unsigned long long)s.next_slot,
+    log_info("start", "db=%s socket=%s seed=%llu from_slot=%llu end_slot=%llu", s.p.db, s.p.socket,
+             (unsigned long long)s.p.seed, (unsigned long long)s.next_slot,
              (unsigned long long)end);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
