@@ -91,6 +91,10 @@ int main(int argc, char **argv)
             break;
     }
     mtl_log_setup("aggregator", verbosity, json);
+    if (mtl_init() != MTL_OK) {
+        log_error("init", "error=\"%s\"", mtl_err_detail());
+        return 1;
+    }
     if (i >= argc) {
         agg_config_usage(stderr);
         return 2;

@@ -473,6 +473,15 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
 static void epoch_transition(struct agg *a, const struct agg_chain_state *ch)
 {
     uint64_t e = ch->epoch;
+    /* Retention first: keys, stakes and signatures of old epochs go. */
+    if (a->cfg.store_retention_limit && e > a->cfg.store_retention_limit) {
+        int changes = 0;
+        if (agg_store_prune(&a->store, e - a->cfg.store_retention_limit, &changes) != MTL_OK)
+            log_error("prune", "error=\"%s\"", mtl_err_detail());
+        else if (changes)
+            log_info("pruned", "below_epoch=%llu rows=%d",
+                     (unsigned long long)(e - a->cfg.store_retention_limit), changes);
+    }
     const char **party = mtl_calloc(ch->n ? ch->n : 1, sizeof(char *));
     for (size_t i = 0; party && i < ch->n; i++)
         party[i] = ch->party[i];
@@ -508,14 +517,6 @@ static void epoch_transition(struct agg *a, const struct agg_chain_state *ch)
         agg_signers_free(old);
     log_info("epoch_changed", "epoch=%llu current_signers=%zu state=%s", (unsigned long long)e,
              g ? g->n : 0, g ? "ready" : "idle");
-    if (a->cfg.store_retention_limit && e > a->cfg.store_retention_limit) {
-        int changes = 0;
-        if (agg_store_prune(&a->store, e - a->cfg.store_retention_limit, &changes) != MTL_OK)
-            log_error("prune", "error=\"%s\"", mtl_err_detail());
-        else if (changes)
-            log_info("pruned", "below_epoch=%llu rows=%d",
-                     (unsigned long long)(e - a->cfg.store_retention_limit), changes);
-    }
 }
 
 /* Messages tried without quorum, retried only when signatures arrived. */
