@@ -44,10 +44,12 @@ static const struct setting SETTINGS[] = {
     {"--public-server-url", "PUBLIC_SERVER_URL", "",
      "public URL of this aggregator (artifact locations); default http://SERVER_IP:PORT/aggregator"},
     {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives"},
+    {"--ancillary-secret-key-path", "ANCILLARY_SECRET_KEY_PATH", "",
+     "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)"},
 };
 enum { S_NETWORK, S_CLI, S_DB, S_STORES, S_SNAP, S_IP, S_PORT, S_GVK, S_PARAMS, S_SET, S_RUN,
        S_PORTFILE, S_STAKES, S_EPOCH, S_MAGIC, S_SOCKET, S_RETENTION, S_ANCILLARY, S_URL, S_ZSTD,
-       S_COUNT };
+       S_ANCILLARY_PATH, S_COUNT };
 
 void agg_config_usage(FILE *out)
 {
@@ -155,6 +157,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     }
     c->cardano_node_socket_path = v[S_SOCKET];
     c->ancillary_secret_key = v[S_ANCILLARY];
+    c->ancillary_secret_key_path = v[S_ANCILLARY_PATH];
     c->server_url = v[S_URL];
     if (v[S_MAGIC][0]) {
         MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
@@ -188,6 +191,21 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
 
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32])
 {
+    if (c->ancillary_secret_key_path[0]) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        MTL_TRY(mtl_read_file(c->ancillary_secret_key_path, 4096, &data, &len));
+        char *txt = mtl_strndup((const char *)data, len);
+        mtl_memzero(data, len);
+        mtl_free(data);
+        MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
+        mtl_err e = mtl_genesis_vkey_decode(seed, txt);
+        mtl_memzero(txt, len);
+        mtl_free(txt);
+        if (e != MTL_OK)
+            return mtl_err_wrap(e, "ANCILLARY_SECRET_KEY_PATH %s", c->ancillary_secret_key_path);
+        return MTL_OK;
+    }
     MTL_CHECK(c->ancillary_secret_key[0], MTL_ERR_CONFIG,
               "ANCILLARY_FILES_SIGNER_CONFIG: not set (ancillary files unsigned)");
     json_error_t je;

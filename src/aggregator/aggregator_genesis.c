@@ -295,7 +295,7 @@ int agg_cmd_genesis(int argc, char **argv)
 }
 
 /* An Ed25519 keypair for the ancillary files manifest: ancillary.sk (0600,
- * JSON-hex seed, for ANCILLARY_FILES_SIGNER_CONFIG) and ancillary.vk (the
+ * JSON-hex seed, for ANCILLARY_SECRET_KEY_PATH) and ancillary.vkey (the
  * client's ANCILLARY_VERIFICATION_KEY). */
 static int generate_ancillary_keypair(int argc, char **argv)
 {
@@ -315,7 +315,7 @@ static int generate_ancillary_keypair(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/ancillary.sk", dir);
     if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/ancillary.vk", dir);
+    snprintf(path, sizeof(path), "%s/ancillary.vkey", dir);
     if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
         goto out;
     printf("ancillary verification key: %s\n", vk_txt);

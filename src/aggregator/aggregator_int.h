@@ -34,7 +34,8 @@ struct agg_config {
     uint64_t network_magic;              /* chain observer: 0 = --mainnet */
     const char *cardano_node_socket_path;
     unsigned store_retention_limit;      /* epochs of keys/signatures kept, 0 = all */
-    const char *ancillary_secret_key;    /* path of the ancillary Ed25519 seed (snapshots) */
+    const char *ancillary_secret_key;    /* ANCILLARY_FILES_SIGNER_CONFIG JSON (reference form) */
+    const char *ancillary_secret_key_path; /* or a file with the JSON-hex seed */
     const char *server_url;              /* public URL prefix of served artifact files */
     unsigned zstd_level;
 };
@@ -180,6 +181,15 @@ struct agg_runtime {
     struct agg_signers *current; /* key epoch-1: who signs this epoch */
     struct mtl_stm_params params; /* params of key epoch-1 */
     int64_t quorum_at_ns;        /* when the last quorum was signalled (bench figure) */
+    /* Lottery indexes won per open message, to see the quorum (k distinct
+     * indexes) as signatures arrive. */
+    struct agg_quorum {
+        char key[160];
+        uint8_t *bits;
+        uint64_t m, unique;
+        int signalled;
+    } quorum[8];
+    unsigned quorum_next;
 };
 /* Init/destroy the runtime's lock (before the HTTP server starts / after
  * it stops); start/stop its thread. */
@@ -189,8 +199,10 @@ mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL). */
 void agg_runtime_tick(struct agg *a);
-/* Wake the runtime now: a message reached its quorum of won lotteries. */
-void agg_runtime_poke(struct agg *a);
+/* Record the indexes of an accepted signature; wakes the runtime when the
+ * message has k distinct won indexes. */
+void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
+                           const struct mtl_stm_params *p);
 /* CardanoDatabase: open the message of the current beacon (digests of the
  * immutable files 0..=N) / build the artifact with the snapshotter. */
 void agg_open_cardano_database(struct agg *a, uint64_t epoch);

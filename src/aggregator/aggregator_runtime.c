@@ -650,13 +650,34 @@ static void *runtime_main(void *arg)
     return NULL;
 }
 
-void agg_runtime_poke(struct agg *a)
+void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
+                           const struct mtl_stm_params *p)
 {
     pthread_mutex_lock(&a->rt.mu);
-    a->rt.wake = 1;
-    if (!a->rt.quorum_at_ns)
+    struct agg_quorum *q = NULL;
+    for (size_t i = 0; i < MTL_ARRAY_LEN(a->rt.quorum); i++)
+        if (strcmp(a->rt.quorum[i].key, key) == 0)
+            q = &a->rt.quorum[i];
+    if (!q) {
+        q = &a->rt.quorum[a->rt.quorum_next++ % MTL_ARRAY_LEN(a->rt.quorum)];
+        mtl_free(q->bits);
+        memset(q, 0, sizeof(*q));
+        snprintf(q->key, sizeof(q->key), "%s", key);
+        q->m = p->m;
+        q->bits = mtl_calloc((size_t)(p->m / 8 + 1), 1);
+    }
+    for (size_t i = 0; q->bits && i < n; i++)
+        if (idx[i] < q->m && !(q->bits[idx[i] / 8] & (1u << (idx[i] % 8)))) {
+            q->bits[idx[i] / 8] |= (uint8_t)(1u << (idx[i] % 8));
+            q->unique++;
+        }
+    /* Without the bitmap (no memory) every signature wakes the runtime. */
+    if (!q->bits || (q->unique >= p->k && !q->signalled)) {
+        q->signalled = q->bits != NULL;
         a->rt.quorum_at_ns = agg_now_ns();
-    pthread_cond_signal(&a->rt.cv);
+        a->rt.wake = 1;
+        pthread_cond_signal(&a->rt.cv);
+    }
     pthread_mutex_unlock(&a->rt.mu);
 }
 
@@ -668,6 +689,8 @@ void agg_runtime_init(struct agg *a)
 
 void agg_runtime_destroy(struct agg *a)
 {
+    for (size_t i = 0; i < MTL_ARRAY_LEN(a->rt.quorum); i++)
+        mtl_free(a->rt.quorum[i].bits);
     if (a->rt.current && --a->rt.current->refs == 0)
         agg_signers_free(a->rt.current);
     a->rt.current = NULL;

@@ -35,19 +35,6 @@ static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
     return 1;
 }
 
-static size_t won_total(struct agg *a, const char *key)
-{
-    char *txt = NULL;
-    size_t n = 0;
-    if (agg_store_query_text(&a->store,
-                             "SELECT CAST(COALESCE(SUM(won), 0) AS TEXT) FROM single_signature"
-                             " WHERE signed_entity = ?1",
-                             key, &txt, "signatures") == MTL_OK)
-        n = strtoull(txt, NULL, 10);
-    mtl_free(txt);
-    return n;
-}
-
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r)
 {
@@ -153,8 +140,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
         goto done;
     }
     log_debug("signature_registered", "party=%s entity=%s won=%zu", party, key, nidx);
-    if (won_total(a, key) >= params.k)
-        agg_runtime_poke(a);
+    agg_runtime_signature(a, key, idx, nidx, &params);
     mtl_http_json(r, 201, "");
 done:
     agg_runtime_release(a, g);
