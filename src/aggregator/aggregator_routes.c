@@ -107,8 +107,26 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     json_object_set_new(j, "total_next_signers", json_integer(nn));
     json_object_set_new(j, "total_stakes_signers", json_integer(stake));
     json_object_set_new(j, "total_next_stakes_signers", json_integer(next_stake));
-    json_object_set_new(j, "total_cardano_spo", json_integer(nn));
-    json_object_set_new(j, "total_cardano_stake", json_integer(next_stake));
+    /* Cardano side: the stake distribution the current signers were weighed
+     * with (read during e-1, key e); signers' totals when the chain is unread. */
+    char key[24], *txt = NULL;
+    json_int_t spo = nn, total = next_stake;
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)epoch);
+    if (agg_store_query_text(&a->store,
+                             "SELECT CAST(COUNT(*) AS TEXT) || ' ' ||"
+                             " CAST(COALESCE(SUM(stake), 0) AS TEXT) FROM stake_distribution"
+                             " WHERE epoch = CAST(?1 AS INTEGER) HAVING COUNT(*) > 0",
+                             key, &txt, "stake distribution") == MTL_OK) {
+        long long c = 0, t = 0;
+        if (sscanf(txt, "%lld %lld", &c, &t) == 2) {
+            spo = (json_int_t)c;
+            total = (json_int_t)t;
+        }
+    } else
+        mtl_err_clear();
+    mtl_free(txt);
+    json_object_set_new(j, "total_cardano_spo", json_integer(spo));
+    json_object_set_new(j, "total_cardano_stake", json_integer(total));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     mtl_http_json(r, 200, out ? out : "{}");

@@ -263,6 +263,26 @@ int sim_genesis(struct sim_agg *s)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+int sim_run(struct sim_agg *s, const char *const *args)
+{
+    const char *argv[16] = {s->bin};
+    size_t n = 1;
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        child_env(s);
+        execv(s->bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
                          int timeout_ms)
 {

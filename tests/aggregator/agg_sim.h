@@ -49,6 +49,9 @@ int sim_wait_exit(struct sim_agg *s, int timeout_ms);
 int sim_wait_epoch(struct sim_agg *s, uint64_t epoch);
 /* Run `mithril-aggregator genesis bootstrap` with the same environment. */
 int sim_genesis(struct sim_agg *s);
+/* Run the aggregator binary with args (NULL-terminated) in the same
+ * environment; its exit code (-1 if it did not exit normally). */
+int sim_run(struct sim_agg *s, const char *const *args);
 /* Poll /certificates until one of signed entity `entity_json` exists; its hash. */
 int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
                          int timeout_ms);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -467,11 +468,89 @@ TEST(devnet_lifecycle)
         printf("aggregator work dir kept: %s\n", S.dir);
 }
 
+/* The air-gapped genesis: export the payload, sign it offline with the
+ * secret key file, import the signature; a tampered signature is refused. */
+TEST(genesis_export_sign_import)
+{
+    struct sim_agg keep = S;
+    char bin[512], path[3][400], sk_path[400];
+    const char *build = getenv("MTL_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
+    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    uint64_t st0[NSIGNERS];
+    for (size_t i = 0; i < NSIGNERS; i++)
+        st0[i] = stake_at(1, i);
+    CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 1) == 0);
+    for (size_t i = 0; i < NSIGNERS; i++) {
+        mtl_stm_initializer_free(INIT[2][i]);
+        INIT[2][i] = NULL;
+    }
+    register_all(1);
+    if (th_cur_failed)
+        return;
+    set_chain(2);
+    if (th_cur_failed)
+        return;
+    snprintf(path[0], sizeof(path[0]), "%s/to-sign.payload", S.dir);
+    snprintf(path[1], sizeof(path[1]), "%s/signed.payload", S.dir);
+    snprintf(path[2], sizeof(path[2]), "%s/keys", S.dir);
+    snprintf(sk_path, sizeof(sk_path), "%s/genesis.sk", path[2]);
+    const char *gen[] = {"genesis", "generate-keypair", "--target-path", path[2], NULL};
+    CHECK(mkdir(path[2], 0700) == 0);
+    CHECK_EQ_INT(sim_run(&S, gen), 0);
+    /* the serve above trusts the key generated in sim_setup: use that one */
+    CHECK(mtl_atomic_write(sk_path, S.genesis_sk, strlen(S.genesis_sk), 0600) == MTL_OK);
+    const char *exp[] = {"genesis", "export", "--target-path", path[0], NULL};
+    CHECK_EQ_INT(sim_run(&S, exp), 0);
+    const char *sign[] = {"genesis", "sign", "--to-sign-payload-path", path[0],
+                          "--target-signed-payload-path", path[1],
+                          "--genesis-secret-key-path", sk_path, NULL};
+    CHECK_EQ_INT(sim_run(&S, sign), 0);
+    /* tampered signature: refused, nothing stored */
+    uint8_t *sig = NULL;
+    size_t len = 0;
+    CHECK_OK(mtl_read_file(path[1], 4096, &sig, &len));
+    CHECK_EQ_INT(len, 64);
+    sig[5] ^= 1;
+    char bad[420];
+    snprintf(bad, sizeof(bad), "%s.bad", path[1]);
+    CHECK(mtl_atomic_write(bad, sig, len, 0644) == MTL_OK);
+    mtl_free(sig);
+    const char *imp_bad[] = {"genesis", "import", "--signed-payload-path", bad, NULL};
+    CHECK(sim_run(&S, imp_bad) != 0);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 0);
+    const char *imp[] = {"genesis", "import", "--signed-payload-path", path[1], NULL};
+    CHECK_EQ_INT(sim_run(&S, imp), 0);
+    char hash[65];
+    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":2}", hash, 5000) == 0);
+    size_t checked = 0;
+    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
+    CHECK_EQ_INT(checked, 1);
+    /* ancillary keypair for the snapshotter: secret 0600, both decodable */
+    const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", path[2], NULL};
+    CHECK_EQ_INT(sim_run(&S, anc), 0);
+    struct stat stt;
+    snprintf(path[0], sizeof(path[0]), "%s/ancillary.sk", path[2]);
+    CHECK(stat(path[0], &stt) == 0 && (stt.st_mode & 0777) == 0600);
+    int stop = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
+    if (th_cur_failed == 0) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
+        if (system(cmd) != 0)
+            printf("could not remove %s\n", S.dir);
+    }
+    S = keep;
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
     RUN(devnet_lifecycle);
+    RUN(genesis_export_sign_import);
     for (size_t k = 0; k < MAXKEY; k++)
         for (size_t i = 0; i < NSIGNERS; i++)
             mtl_stm_initializer_free(INIT[k][i]);
