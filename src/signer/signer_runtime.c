@@ -4,6 +4,7 @@
  * and back to Unregistered on every new epoch. Each failing step keeps the
  * state; the loop in signer_main.c retries at the next cycle. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
