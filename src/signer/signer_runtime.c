@@ -410,13 +410,19 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
     if (e == MTL_OK)
         e = signer_avk(rt->ed.next_signers, stakes, &avk);
     if (e == MTL_OK && t->kind == MTL_SET_CARDANO_DATABASE) {
+        /* One thread: the signer shares the node's machine. */
         struct mtl_digest_opts o = {.threads = 1, .cache = rt->cache};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         e = mtl_cardano_db_digest(rt->cfg->db_directory, t->a, &o, &dg);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         if (e == MTL_OK)
             log_info("digests_computed",
-                     "immutable_file_number=%llu files=%zu hashed=%zu "
-                     "from_cache=%zu merkle_root=%s",
-                     (unsigned long long)t->a, dg.count, dg.hashed, dg.from_cache, dg.merkle_root);
+                     "immutable_file_number=%llu files=%zu bytes=%llu hashed=%zu from_cache=%zu "
+                     "ms=%.1f merkle_root=%s",
+                     (unsigned long long)t->a, dg.count, (unsigned long long)dg.total_bytes,
+                     dg.hashed, dg.from_cache, ms, dg.merkle_root);
     }
     if (e == MTL_OK)
         e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
