@@ -499,6 +499,15 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
             e = MTL_OK;
+        } else if (status >= 400 && status < 500 && status != 404 && status != 408 &&
+                   status != 429) {
+            /* Refused for good (e.g. another signed_message: our DB differs).
+             * The same deterministic signature would be refused again, and
+             * retrying would hold back the other types. 404 (message not
+             * open yet), timeouts and 5xx are retried at the next cycle. */
+            log_error("signature_rejected", "entity=%s signed_message=%s detail=\"%s\"", entity,
+                      hash, mtl_err_detail());
+            e = MTL_OK;
         } else if (e == MTL_OK)
             log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
                      won);

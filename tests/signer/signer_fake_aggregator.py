@@ -87,7 +87,9 @@ class World:
         self.epoch = 10
         self.regs = {}  # recording epoch -> {party: verification_key} (accepted)
         self.attempts = []  # (recording epoch, party, vk, accepted)
-        self.sigs = []  # (entity json, signed_message, party)
+        self.sigs = []  # (entity json, signed_message, party) accepted
+        self.sig_posts = []  # (entity json, status) every attempt
+        self.sig_mode = None  # "404-once": first post of an entity 404; "400-cdb": DB refused
         self.fail = set()  # routes answering 500
         self.hang = set()  # routes answering after 3 s
         self.errors_served = 0
@@ -176,8 +178,17 @@ class Handler(BaseHTTPRequestHandler):
                 if set(body) != need or not re.fullmatch(r"[0-9a-f]{64}", body["signed_message"]):
                     self.reply(400, {"label": "bad", "message": "fields %s" % sorted(body)})
                     return
-                W.sigs.append((json.dumps(body["entity_type"], sort_keys=True),
-                               body["signed_message"], body["party_id"]))
+                ent = json.dumps(body["entity_type"], sort_keys=True)
+                code = 201
+                if W.sig_mode == "404-once" and not any(e == ent for e, _ in W.sig_posts):
+                    code = 404
+                elif W.sig_mode == "400-cdb" and "CardanoDatabase" in ent:
+                    code = 400
+                W.sig_posts.append((ent, code))
+                if code != 201:
+                    self.reply(code, {"label": "refused", "message": "injected %d" % code})
+                    return
+                W.sigs.append((ent, body["signed_message"], body["party_id"]))
                 self.reply(201)
             else:
                 self.reply(404, {"label": "not_found", "message": p})
@@ -321,16 +332,32 @@ def main():
 
         # Epoch 13 with one more immutable trio: signs again with the key
         # registered before the kill; digests of old files come from the cache.
+        # Each entity is first answered 404 (message not open yet): retried.
         write_immutables(db, 4)
+        with W.lock:
+            W.sig_mode = "404-once"
         set_epoch(13)
         wait_for(lambda: len(W.sigs) >= n_sig + 2, "signatures posted at epoch 13 after restart")
+        check(sum(1 for _, c in W.sig_posts if c == 404) == 2,
+              "signatures retried after 404 (message not yet open)")
         msgs = [s[1] for s in W.sigs]
         check(len(msgs) == len(set(msgs)), "each message signed once")
+        # Epoch 14: the aggregator refuses our CardanoDatabase message (400):
+        # the signer gives that one up and still signs the others.
+        with W.lock:
+            W.sig_mode = "400-cdb"
+        set_epoch(14)
+        wait_for(lambda: any("MithrilStakeDistribution\": 14" in e for e, _, _ in W.sigs),
+                 "MSD 14 signed")
+        wait_for(lambda: any(c == 400 for _, c in W.sig_posts), "CardanoDatabase 14 refused")
+        time.sleep(1.5)
+        check(sum(1 for _, c in W.sig_posts if c == 400) == 1,
+              "a refused signature (400) is not posted again")
         check(W.missing_header == 0, "every request carries mithril-api-version")
         key_mode_ok = all(stat.S_IMODE(os.stat(os.path.join(stores, f)).st_mode) == 0o600
                           for f in os.listdir(stores) if f.endswith(".key"))
         check(key_mode_ok, "all stored keys are 0600")
-        check(not os.path.exists(key11), "key of epoch 11 deleted once useless (epoch 13)")
+        check(not os.path.exists(key11), "key of epoch 11 deleted once useless")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -343,10 +370,11 @@ def main():
     log = open(log_path).read()
     check(proc.returncode == 0, "SIGTERM stops the signer cleanly (rc %s)" % proc.returncode)
     dig = re.findall(r"event=digests_computed .*?hashed=(\d+) from_cache=(\d+)", log)
-    check(len(dig) >= 2 and int(dig[0][0]) == 9 and int(dig[-1][0]) == 3
-          and int(dig[-1][1]) == 9, "digest cache: first round hashes 9 files, next 3 (%s)" % dig)
+    dig = [(int(a), int(b)) for a, b in dig]
+    check(dig[:3] == [(9, 0), (3, 9), (0, 12)],
+          "digest cache: first round hashes 9 files, next 3 new ones, a retry none (%s)" % dig)
     check("injected failure" in log, "aggregator errors are logged with their message")
-    check("AddressSanitizer" not in log and "runtime error" not in log, "no sanitizer report")
+    check("Sanitizer" not in log and "runtime error" not in log, "no sanitizer report")
     cyc = re.findall(r"event=cycle .*?wall_ms=([\d.]+) cpu_ms=([\d.]+) children_cpu_ms=([\d.]+) "
                      r"rss_kb=(\d+)", log)
     if cyc:
