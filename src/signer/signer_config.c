@@ -67,6 +67,17 @@ void signer_config_usage(FILE *out)
     for (size_t i = 0; i < S_COUNT; i++)
         fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
                 SETTINGS[i].def[0] ? SETTINGS[i].def : "(none)", SETTINGS[i].help);
+    fprintf(
+        out,
+        "example (devnet, beside cardano-node-sim and mithril-aggregator):\n"
+        "  AGGREGATOR_ENDPOINT=http://127.0.0.1:8080/aggregator NETWORK=devnet NETWORK_MAGIC=42 "
+        "\\\n"
+        "  CARDANO_CLI_PATH=build/tools/cardano-cli/cardano-cli \\\n"
+        "  CARDANO_NODE_SOCKET_PATH=devnet/node/node.socket DB_DIRECTORY=devnet/node/db \\\n"
+        "  DATA_STORES_DIRECTORY=devnet/signer-0 PARTY_ID=pool1... RUN_INTERVAL=250 \\\n"
+        "  mithril-signer -vv\n"
+        "Logs: one event per line on stderr (event=cycle gives wall/CPU time and RSS).\n"
+        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
 }
 
 static mtl_err parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
