@@ -1,0 +1,109 @@
+# devnet/lib.sh - shared by devnet/run, devnet/stop, devnet/query, devnet/logs
+# and the end-to-end test: where the binaries are, process bookkeeping in the
+# run directory, waiting on the aggregator's routes.
+# shellcheck shell=bash
+
+DEVNET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$DEVNET_ROOT/build}
+RUN_DIR=${RUN_DIR:-$BUILD_DIR/devnet}
+
+SIM_BIN=$BUILD_DIR/tools/cardano-node-sim/cardano-node-sim
+CLI_BIN=$BUILD_DIR/tools/cardano-cli/cardano-cli
+AGG_BIN=$BUILD_DIR/src/aggregator/mithril-aggregator
+SIGNER_BIN=$BUILD_DIR/src/signer/mithril-signer
+CLIENT_BIN=$BUILD_DIR/src/client/mithril-client
+
+# One event per line on stderr, key=value like the programs' logs.
+say() { printf 'devnet ts=%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "level=error $*"; exit 1; }
+
+# start NAME CMD...: run in the background, log to RUN_DIR/logs/NAME.log,
+# remember the pid in RUN_DIR/pids (name pid per line).
+start() {
+    local name=$1; shift
+    mkdir -p "$RUN_DIR/logs"
+    "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 &
+    echo "$name $!" >>"$RUN_DIR/pids"
+    say "event=started name=$name pid=$!"
+}
+
+pid_of() { awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$RUN_DIR/pids" 2>/dev/null; }
+
+# stop_one NAME [SIGNAL]: signal it, wait up to 5 s, then SIGKILL.
+stop_one() {
+    local pid; pid=$(pid_of "$1")
+    [ -n "$pid" ] || return 0
+    kill "-${2:-TERM}" "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
+
+# stop_all: every process this run started, newest first.
+stop_all() {
+    [ -f "$RUN_DIR/pids" ] || return 0
+    local name pid
+    tac "$RUN_DIR/pids" | while read -r name pid; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+        fi
+    done
+    for _ in $(seq 50); do
+        local alive=0
+        while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$RUN_DIR/pids"
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    while read -r name pid; do kill -KILL "$pid" 2>/dev/null; done <"$RUN_DIR/pids"
+    : >"$RUN_DIR/pids"
+}
+
+# alive NAME: is the process still running?
+alive() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+agg_url() { echo "http://127.0.0.1:$(cat "$RUN_DIR/aggregator/port")/aggregator"; }
+
+# get ROUTE: the aggregator's JSON for a route ("" on error).
+get() { curl -sf -H 'mithril-api-version: 0.1.68' "$(agg_url)$1" 2>/dev/null; }
+
+# json_len ROUTE: number of items of a JSON array route (0 on error).
+json_len() {
+    get "$1" | /usr/bin/python3 -c 'import json,sys
+try: print(len(json.load(sys.stdin)))
+except Exception: print(0)'
+}
+
+# wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.5 s; on timeout
+# print the tail of every log and fail.
+wait_until() {
+    local secs=$1 what=$2; shift 2
+    local end=$((SECONDS + secs))
+    while ! "$@"; do
+        if [ $SECONDS -ge $end ]; then
+            say "event=timeout waiting_for=\"$what\" after_s=$secs"
+            tail_logs
+            return 1
+        fi
+        sleep 0.5
+    done
+}
+
+tail_logs() {
+    local f
+    for f in "$RUN_DIR"/logs/*.log; do
+        [ -f "$f" ] || continue
+        echo "----- $(basename "$f") (last 25 lines) -----" >&2
+        tail -n 25 "$f" >&2
+    done
+}
+
+# start_signer NAME POOL_ID [DB_DIRECTORY]: a mithril-signer for a pool, its
+# stores in RUN_DIR/NAME, reading the node's DB unless told otherwise.
+start_signer() {
+    local name=$1 pool=$2 db=${3:-$RUN_DIR/node/db}
+    mkdir -p "$RUN_DIR/$name"
+    start "$name" env AGGREGATOR_ENDPOINT="$(agg_url)" PARTY_ID="$pool" NETWORK=devnet \
+        NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
+        CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
+        DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \
+        "$SIGNER_BIN" -vv
+}
