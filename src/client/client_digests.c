@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "client_digests.h"
-#include "client_merkle.h"
+#include "mithril/cardano_db.h"
 #include "log.h"
 
 struct membuf {
@@ -190,7 +190,7 @@ mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
     for (size_t i = 0; i < n; i++)
         leaves[i] = d[i].digest;
     char root[65];
-    mtl_err e = client_merkle_root(leaves, n, root);
+    mtl_err e = mtl_cardano_db_merkle_root(leaves, n, root);
     mtl_free(leaves);
     MTL_TRY(e);
     MTL_CHECK(strcmp(root, certified_root) == 0, MTL_ERR_INTEGRITY,

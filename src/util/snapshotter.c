@@ -682,25 +682,6 @@ static bool hex64(const char *s)
     return true;
 }
 
-/* hex(SHA-256(be64(epoch) || merkle_root_hex)) - CardanoDatabaseSnapshot::compute_hash.
- * TODO: switch to mtl_cardano_database_hash once libmithril implements it. */
-static mtl_err artifact_hash(uint64_t epoch, const char *root, char out[65])
-{
-    uint8_t be[8], md[32];
-    for (int i = 0; i < 8; i++)
-        be[i] = (uint8_t)(epoch >> (56 - 8 * i));
-    EVP_MD_CTX *h = EVP_MD_CTX_new();
-    MTL_CHECK(h, MTL_ERR_NOMEM, "EVP_MD_CTX_new");
-    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-    EVP_DigestUpdate(h, be, 8);
-    EVP_DigestUpdate(h, root, strlen(root));
-    unsigned int l = 0;
-    int ok = EVP_DigestFinal_ex(h, md, &l);
-    EVP_MD_CTX_free(h);
-    MTL_CHECK(ok == 1 && l == 32, MTL_ERR_INTERNAL, "SHA-256 failed");
-    return mtl_hex_encode(out, 65, md, 32);
-}
-
 static json_t *location(const char *type, json_t *uri, bool zstd)
 {
     json_t *o = json_object();
@@ -782,7 +763,7 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     if (e != MTL_OK)
         return mtl_err_wrap(e, "digests archive %s", base);
     /* 4. message */
-    MTL_TRY(artifact_hash(epoch, digests->merkle_root, hash_out));
+    mtl_cardano_database_hash(epoch, digests->merkle_root, hash_out);
     char url[PATH_CAP];
     size_t bl = strlen(c->base_url);
     while (bl > 0 && c->base_url[bl - 1] == '/')

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client/client_merkle.h"
+#include "mithril/cardano_db.h"
 #include "common/common_int.h"
 #include "mithril/certificate.h"
 #include "restore_fixture.h"
@@ -260,7 +260,7 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
             last = num;
     }
     char root[65];
-    MTL_TRY(client_merkle_root(leaves, n, root));
+    MTL_TRY(mtl_cardano_db_merkle_root(leaves, n, root));
 
     /* archives: one per number, plus the digests */
     for (uint64_t k = 0; k <= last; k++) {

@@ -24,7 +24,6 @@
 #include "client/client_ancillary.h"
 #include "client/client_digests.h"
 #include "client/client_int.h"
-#include "client/client_merkle.h"
 #include "client/client_restore.h"
 #include "harness.h"
 #include "httpd.h"
@@ -146,7 +145,7 @@ static void fill_digests(uint64_t n, struct mtl_db_digests *d)
                 exit(2);
             leaves[i * 3 + (uint64_t)k] = f->digest;
         }
-    if (client_merkle_root(leaves, d->count, d->merkle_root) != MTL_OK)
+    if (mtl_cardano_db_merkle_root(leaves, d->count, d->merkle_root) != MTL_OK)
         exit(2);
     free(leaves);
 }

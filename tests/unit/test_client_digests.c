@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "client/client_digests.c"
-#include "client/client_merkle.c"
 #include "client/client_restore.c"
 #include "harness.h"
 
