@@ -423,6 +423,9 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
                      "ms=%.1f merkle_root=%s",
                      (unsigned long long)t->a, dg.count, (unsigned long long)dg.total_bytes,
                      dg.hashed, dg.from_cache, ms, dg.merkle_root);
+        const char *warn = rt->cache ? mtl_digest_cache_warning(rt->cache) : NULL;
+        if (warn)
+            log_warn("digest_cache_problem", "detail=\"%s\"", warn);
     }
     if (e == MTL_OK)
         e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
