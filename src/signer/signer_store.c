@@ -40,8 +40,11 @@ mtl_err signer_store_get_initializer(const char *dir, uint64_t epoch,
     path_of(p, sizeof(p), dir, "protocol_initializer", epoch, ".key");
     *out = NULL;
     struct stat st;
-    if (stat(p, &st) != 0 && errno == ENOENT)
-        return MTL_OK;
+    if (stat(p, &st) != 0) {
+        if (errno == ENOENT)
+            return MTL_OK;
+        return mtl_seterr(MTL_ERR_IO, "stat %s: %s", p, strerror(errno));
+    }
     /* A key readable by others is not trusted to be secret any more. */
     MTL_CHECK((st.st_mode & 077) == 0, MTL_ERR_STATE,
               "%s: mode %03o, expected 0600 (secret key exposed?)", p,
