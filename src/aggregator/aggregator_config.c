@@ -34,9 +34,22 @@ static const struct setting SETTINGS[] = {
      "JSON {party_id: stake} (devnet stand-in for the chain observer)"},
     {"--current-epoch", "CURRENT_EPOCH", "",
      "current epoch (devnet stand-in; default: latest certified epoch)"},
+    {"--network-magic", "NETWORK_MAGIC", "", "network magic for cardano-cli (none: --mainnet)"},
+    {"--cardano-node-socket-path", "CARDANO_NODE_SOCKET_PATH", "",
+     "Cardano node socket (given to cardano-cli)"},
+    {"--store-retention-limit", "STORE_RETENTION_LIMIT", "",
+     "epochs of signer keys/stakes/signatures kept (none: keep all)"},
+    {"--ancillary-files-signer-config", "ANCILLARY_FILES_SIGNER_CONFIG", "",
+     "{\"type\":\"secret-key\",\"secret_key\":JSON-hex} (see tools generate-ancillary-keypair)"},
+    {"--public-server-url", "PUBLIC_SERVER_URL", "",
+     "public URL of this aggregator (artifact locations); default http://SERVER_IP:PORT/aggregator"},
+    {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives"},
+    {"--ancillary-secret-key-path", "ANCILLARY_SECRET_KEY_PATH", "",
+     "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)"},
 };
 enum { S_NETWORK, S_CLI, S_DB, S_STORES, S_SNAP, S_IP, S_PORT, S_GVK, S_PARAMS, S_SET, S_RUN,
-       S_PORTFILE, S_STAKES, S_EPOCH, S_COUNT };
+       S_PORTFILE, S_STAKES, S_EPOCH, S_MAGIC, S_SOCKET, S_RETENTION, S_ANCILLARY, S_URL, S_ZSTD,
+       S_ANCILLARY_PATH, S_COUNT };
 
 void agg_config_usage(FILE *out)
 {
@@ -44,7 +57,20 @@ void agg_config_usage(FILE *out)
                  "commands:\n"
                  "  serve                         run the aggregator HTTP server\n"
                  "  genesis generate-keypair --target-path DIR\n"
+                 "  genesis bootstrap --genesis-secret-key JSON_HEX\n"
+                 "  genesis export --target-path F\n"
+                 "  genesis sign --to-sign-payload-path F --target-signed-payload-path G\n"
+                 "               --genesis-secret-key-path K\n"
+                 "  genesis import --signed-payload-path G\n"
                  "  tools import-certificates --file F   load a certificate chain into the store\n"
+                 "  tools generate-ancillary-keypair --target-path DIR\n"
+                 "genesis bootstrap/export/import read the chain and the store like serve (same\n"
+                 "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
+                 "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"
+                 "A devnet: start serve, let signers register during two epochs (keys registered\n"
+                 "at epoch e are 'next signers' at e+1), then run genesis bootstrap (same env):\n"
+                 "the genesis certificate of epoch E carries the AVK of the signers registered\n"
+                 "at E-1; multi-signed certificates follow from epoch E+1.\n"
                  "options (flag, environment variable, default):\n");
     for (size_t i = 0; i < S_COUNT; i++)
         fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
@@ -129,6 +155,30 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
         MTL_TRY(parse_u64("CURRENT_EPOCH", v[S_EPOCH], INT64_MAX, &n));
         c->current_epoch = (int64_t)n;
     }
+    c->cardano_node_socket_path = v[S_SOCKET];
+    c->ancillary_secret_key = v[S_ANCILLARY];
+    c->ancillary_secret_key_path = v[S_ANCILLARY_PATH];
+    c->server_url = v[S_URL];
+    if (v[S_MAGIC][0]) {
+        MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
+        c->network_magic = n;
+    }
+    if (v[S_RETENTION][0]) {
+        MTL_TRY(parse_u64("STORE_RETENTION_LIMIT", v[S_RETENTION], 1000000, &n));
+        c->store_retention_limit = (unsigned)n;
+    }
+    MTL_TRY(parse_u64("ZSTANDARD_PARAMETERS__LEVEL", v[S_ZSTD], 22, &n));
+    c->zstd_level = (unsigned)n;
+    for (const char *t = c->signed_entity_types; *t;) {
+        size_t l = strcspn(t, ",");
+        MTL_CHECK((l == 24 && strncmp(t, "MithrilStakeDistribution", l) == 0) ||
+                      (l == 15 && strncmp(t, "CardanoDatabase", l) == 0),
+                  MTL_ERR_CONFIG,
+                  "SIGNED_ENTITY_TYPES: '%.*s' is not supported (MithrilStakeDistribution,"
+                  " CardanoDatabase)",
+                  (int)l, t);
+        t += l + (t[l] == ',');
+    }
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: empty");
     MTL_TRY(parse_u64("SERVER_PORT", v[S_PORT], 65535, &n));
     c->server_port = (uint16_t)n;
@@ -137,4 +187,38 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->run_interval_ms = (unsigned)n;
     MTL_TRY(parse_params(v[S_PARAMS], &c->params));
     return MTL_OK;
+}
+
+mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32])
+{
+    if (c->ancillary_secret_key_path[0]) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        MTL_TRY(mtl_read_file(c->ancillary_secret_key_path, 4096, &data, &len));
+        char *txt = mtl_strndup((const char *)data, len);
+        mtl_memzero(data, len);
+        mtl_free(data);
+        MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
+        mtl_err e = mtl_genesis_vkey_decode(seed, txt);
+        mtl_memzero(txt, len);
+        mtl_free(txt);
+        if (e != MTL_OK)
+            return mtl_err_wrap(e, "ANCILLARY_SECRET_KEY_PATH %s", c->ancillary_secret_key_path);
+        return MTL_OK;
+    }
+    MTL_CHECK(c->ancillary_secret_key[0], MTL_ERR_CONFIG,
+              "ANCILLARY_FILES_SIGNER_CONFIG: not set (ancillary files unsigned)");
+    json_error_t je;
+    json_t *j = json_loads(c->ancillary_secret_key, 0, &je);
+    MTL_CHECK(j, MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: invalid JSON: %s", je.text);
+    const char *type = json_string_value(json_object_get(j, "type"));
+    const char *sk = json_string_value(json_object_get(j, "secret_key"));
+    mtl_err e = MTL_OK;
+    if (!type || strcmp(type, "secret-key") != 0 || !sk)
+        e = mtl_seterr(MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: need"
+                                       " {\"type\":\"secret-key\",\"secret_key\":...}");
+    else if (mtl_genesis_vkey_decode(seed, sk) != MTL_OK)
+        e = mtl_err_wrap(MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: secret_key");
+    json_decref(j);
+    return e;
 }

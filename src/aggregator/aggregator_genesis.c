@@ -55,12 +55,280 @@ out:
     return rc;
 }
 
+/* What the genesis certificate of the current epoch e certifies (reference
+ * tools/genesis): the AVK of the next signers (key e) and the parameters of
+ * epoch e-1, for signed entity MithrilStakeDistribution(e). */
+struct genesis_ctx {
+    struct agg_config cfg;
+    struct agg_store store;
+    uint64_t epoch;
+    struct mtl_stm_params params;
+    struct agg_signers *next;
+    struct mtl_protocol_message *pm;
+    char signed_message[MTL_HASH_HEX_BYTES];
+};
+
+static void genesis_ctx_free(struct genesis_ctx *g)
+{
+    agg_signers_free(g->next);
+    mtl_protocol_message_free(g->pm);
+    agg_store_close(&g->store);
+}
+
+static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
+{
+    memset(g, 0, sizeof(*g));
+    struct agg_chain_state ch;
+    char ph[MTL_HASH_HEX_BYTES], ep[24];
+    MTL_TRY(agg_config_load(&g->cfg, argc, argv, 0));
+    MTL_TRY(agg_store_open(&g->store, g->cfg.data_stores_directory));
+    MTL_TRY(agg_chain_read(&g->cfg, &ch));
+    g->epoch = ch.epoch;
+    agg_chain_state_clear(&ch);
+    MTL_CHECK(g->epoch > 0, MTL_ERR_CONFIG, "genesis: the chain is at epoch 0");
+    mtl_err e = agg_store_params(&g->store, g->epoch - 1, &g->params);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "genesis: parameters of epoch %llu (has serve run through it?)",
+                            (unsigned long long)g->epoch - 1);
+    e = agg_signers_load(&g->store, g->epoch, &g->next);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "genesis: signers of epoch %llu (registered at epoch %llu)",
+                            (unsigned long long)g->epoch, (unsigned long long)g->epoch - 1);
+    mtl_protocol_parameters_hash(&g->params, ph);
+    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)g->epoch);
+    MTL_TRY(mtl_protocol_message_new(&g->pm));
+    MTL_TRY(mtl_protocol_message_set(g->pm, "next_aggregate_verification_key", g->next->avk));
+    MTL_TRY(mtl_protocol_message_set(g->pm, "next_protocol_parameters", ph));
+    MTL_TRY(mtl_protocol_message_set(g->pm, "current_epoch", ep));
+    mtl_protocol_message_hash(g->pm, g->signed_message);
+    return MTL_OK;
+}
+
+/* Build the genesis certificate signed by sk (or carrying sig when given),
+ * check it against GENESIS_VERIFICATION_KEY when set, and store it. */
+static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
+                             const uint8_t sig[MTL_GENESIS_SIG_BYTES])
+{
+    uint8_t tmp_sk[MTL_GENESIS_SK_BYTES], tmp_vk[MTL_GENESIS_VK_BYTES];
+    struct mtl_certificate *c = NULL, *c2 = NULL;
+    char *json = NULL, *txt = NULL;
+    int64_t now = agg_now_ns();
+    if (!sk)
+        mtl_genesis_keypair(tmp_sk, tmp_vk); /* placeholder signature, replaced below */
+    struct mtl_certificate_params cp = {
+        .previous_hash = "",
+        .epoch = g->epoch,
+        .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = g->epoch},
+        .network = g->cfg.network,
+        .version = "0.1.0",
+        .params = g->params,
+        .initiated_at_ns = now,
+        .sealed_at_ns = now,
+        .message = g->pm,
+        .avk_jsonhex = g->next->avk,
+        .genesis_sk = sk ? sk : tmp_sk,
+    };
+    mtl_err e = mtl_certificate_build(&c, &cp);
+    mtl_memzero(tmp_sk, sizeof(tmp_sk));
+    if (e == MTL_OK)
+        e = mtl_certificate_to_json(c, &json);
+    if (e == MTL_OK && sig) {
+        /* Imported signature: swap it in and recompute the hash. */
+        char hex[2 * MTL_GENESIS_SIG_BYTES + 1], h[MTL_HASH_HEX_BYTES];
+        mtl_hex_encode(hex, sizeof(hex), sig, MTL_GENESIS_SIG_BYTES);
+        json_t *j = json_loads(json, JSON_PRESERVE_ORDER, NULL);
+        json_object_set_new(j, "genesis_signature", json_string(hex));
+        char *t1 = json_dumps(j, AGG_JSON_FLAGS);
+        e = t1 ? mtl_certificate_from_json(&c2, t1, strlen(t1))
+               : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        free(t1);
+        if (e == MTL_OK)
+            e = mtl_certificate_compute_hash(c2, h);
+        if (e == MTL_OK) {
+            json_object_set_new(j, "hash", json_string(h));
+            t1 = json_dumps(j, AGG_JSON_FLAGS);
+            mtl_free(json);
+            json = t1 ? mtl_strdup(t1) : NULL;
+            free(t1);
+            mtl_certificate_free(c);
+            c = NULL;
+            e = json ? mtl_certificate_from_json(&c, json, strlen(json))
+                     : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        }
+        json_decref(j);
+    }
+    if (e == MTL_OK && g->cfg.genesis_verification_key[0]) {
+        uint8_t vk[MTL_GENESIS_VK_BYTES];
+        uint8_t *data = NULL;
+        size_t len = 0;
+        const char *src = g->cfg.genesis_verification_key;
+        if (mtl_read_file(src, 4096, &data, &len) == MTL_OK) {
+            txt = mtl_strndup((const char *)data, len);
+            mtl_free(data);
+            src = txt ? txt : "";
+        } else
+            mtl_err_clear();
+        e = mtl_genesis_vkey_decode(vk, src);
+        if (e == MTL_OK)
+            e = mtl_certificate_verify_integrity(c, vk);
+        if (e != MTL_OK)
+            e = mtl_err_wrap(e, "genesis certificate does not verify with"
+                                " GENESIS_VERIFICATION_KEY");
+    }
+    if (e == MTL_OK)
+        e = agg_store_certify(&g->store, NULL, json, NULL);
+    if (e == MTL_OK) {
+        printf("genesis certificate %s (epoch %llu, %zu next signers)\n", mtl_certificate_hash(c),
+               (unsigned long long)g->epoch, g->next->n);
+        log_info("genesis_certificate", "hash=%s epoch=%llu", mtl_certificate_hash(c),
+                 (unsigned long long)g->epoch);
+    }
+    mtl_free(txt);
+    mtl_free(json);
+    mtl_certificate_free(c);
+    mtl_certificate_free(c2);
+    return e;
+}
+
+static int genesis_cmd(const char *sub, int argc, char **argv)
+{
+    struct genesis_ctx g;
+    uint8_t sk[MTL_GENESIS_SK_BYTES], sig[MTL_GENESIS_SIG_BYTES];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = 1;
+    mtl_err e = MTL_OK;
+    memset(&g, 0, sizeof(g));
+    if (strcmp(sub, "sign") == 0) {
+        /* Air-gapped: needs no store nor chain. */
+        const char *in = take_flag(&argc, argv, "--to-sign-payload-path");
+        const char *out = take_flag(&argc, argv, "--target-signed-payload-path");
+        const char *key = take_flag(&argc, argv, "--genesis-secret-key-path");
+        if (!in || !out || !key || argc) {
+            fprintf(stderr, "usage: genesis sign --to-sign-payload-path F"
+                            " --target-signed-payload-path G --genesis-secret-key-path K\n");
+            return 2;
+        }
+        char *txt = NULL;
+        e = mtl_read_file(key, 4096, &data, &len);
+        if (e == MTL_OK) {
+            txt = mtl_strndup((const char *)data, len);
+            mtl_memzero(data, len);
+            e = txt ? mtl_genesis_vkey_decode(sk, txt)
+                    : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        }
+        if (txt)
+            mtl_memzero(txt, strlen(txt));
+        mtl_free(txt);
+        mtl_free(data);
+        data = NULL;
+        if (e == MTL_OK)
+            e = mtl_read_file(in, 4096, &data, &len);
+        if (e == MTL_OK)
+            e = mtl_genesis_sign(sig, sk, data, len);
+        if (e == MTL_OK)
+            e = mtl_atomic_write(out, sig, sizeof(sig), 0644);
+        mtl_memzero(sk, sizeof(sk));
+        mtl_free(data);
+        if (e != MTL_OK) {
+            log_error("genesis_sign", "error=\"%s\"", mtl_err_detail());
+            return 1;
+        }
+        printf("signed payload written to %s\n", out);
+        return 0;
+    }
+    const char *target = NULL, *signed_path = NULL, *sk_hex = NULL;
+    if (strcmp(sub, "export") == 0)
+        target = take_flag(&argc, argv, "--target-path");
+    else if (strcmp(sub, "import") == 0)
+        signed_path = take_flag(&argc, argv, "--signed-payload-path");
+    else
+        sk_hex = take_flag(&argc, argv, "--genesis-secret-key");
+    if (!target && !signed_path && !sk_hex) {
+        fprintf(stderr, "mithril-aggregator genesis %s: missing argument (see --help)\n", sub);
+        return 2;
+    }
+    e = genesis_prepare(&g, argc, argv);
+    if (e == MTL_OK && target) {
+        e = mtl_atomic_write(target, g.signed_message, 64, 0644);
+        if (e == MTL_OK)
+            printf("payload to sign (epoch %llu) written to %s\n", (unsigned long long)g.epoch,
+                   target);
+    } else if (e == MTL_OK && signed_path) {
+        if (!g.cfg.genesis_verification_key[0])
+            e = mtl_seterr(MTL_ERR_CONFIG, "genesis import: GENESIS_VERIFICATION_KEY is needed"
+                                           " to check the signed payload");
+        if (e == MTL_OK)
+            e = mtl_read_file(signed_path, 4096, &data, &len);
+        if (e == MTL_OK && len != MTL_GENESIS_SIG_BYTES)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: expected a %d-byte signature, got %zu",
+                           signed_path, MTL_GENESIS_SIG_BYTES, len);
+        if (e == MTL_OK) {
+            memcpy(sig, data, sizeof(sig));
+            e = genesis_store(&g, NULL, sig);
+        }
+    } else if (e == MTL_OK) {
+        e = mtl_genesis_vkey_decode(sk, sk_hex);
+        if (e == MTL_OK)
+            e = genesis_store(&g, sk, NULL);
+        mtl_memzero(sk, sizeof(sk));
+    }
+    if (e == MTL_OK)
+        rc = 0;
+    else
+        log_error("genesis", "command=%s error=\"%s\"", sub, mtl_err_detail());
+    mtl_free(data);
+    genesis_ctx_free(&g);
+    return rc;
+}
+
 int agg_cmd_genesis(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "generate-keypair") == 0)
         return generate_keypair(argc - 1, argv + 1);
-    fprintf(stderr, "mithril-aggregator genesis: unknown subcommand (generate-keypair)\n");
+    if (argc >= 1 && (strcmp(argv[0], "bootstrap") == 0 || strcmp(argv[0], "export") == 0 ||
+                      strcmp(argv[0], "import") == 0 || strcmp(argv[0], "sign") == 0))
+        return genesis_cmd(argv[0], argc - 1, argv + 1);
+    fprintf(stderr, "mithril-aggregator genesis: unknown subcommand (generate-keypair, bootstrap,"
+                    " export, sign, import)\n");
     return 2;
+}
+
+/* An Ed25519 keypair for the ancillary files manifest: ancillary.sk (0600,
+ * JSON-hex seed, for ANCILLARY_SECRET_KEY_PATH) and ancillary.vkey (the
+ * client's ANCILLARY_VERIFICATION_KEY). */
+static int generate_ancillary_keypair(int argc, char **argv)
+{
+    const char *dir = take_flag(&argc, argv, "--target-path");
+    if (!dir || argc != 0) {
+        fprintf(stderr,
+                "usage: mithril-aggregator tools generate-ancillary-keypair --target-path DIR\n");
+        return 2;
+    }
+    uint8_t sk[32], vk[32];
+    char *sk_txt = NULL, *vk_txt = NULL, path[4096];
+    int rc = 1;
+    mtl_genesis_keypair(sk, vk);
+    if (mtl_genesis_key_encode(&sk_txt, sk) != MTL_OK ||
+        mtl_genesis_key_encode(&vk_txt, vk) != MTL_OK)
+        goto out;
+    snprintf(path, sizeof(path), "%s/ancillary.sk", dir);
+    if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
+        goto out;
+    snprintf(path, sizeof(path), "%s/ancillary.vkey", dir);
+    if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
+        goto out;
+    printf("ancillary verification key: %s\n", vk_txt);
+    rc = 0;
+out:
+    if (rc)
+        log_error("ancillary_keypair", "error=\"%s\"", mtl_err_detail());
+    mtl_memzero(sk, sizeof(sk));
+    if (sk_txt)
+        mtl_memzero(sk_txt, strlen(sk_txt));
+    mtl_free(sk_txt);
+    mtl_free(vk_txt);
+    return rc;
 }
 
 static const char *sealed_at(json_t *c)
@@ -174,6 +442,9 @@ int agg_cmd_tools(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "import-certificates") == 0)
         return import_certificates(argc - 1, argv + 1);
-    fprintf(stderr, "mithril-aggregator tools: unknown subcommand (import-certificates)\n");
+    if (argc >= 1 && strcmp(argv[0], "generate-ancillary-keypair") == 0)
+        return generate_ancillary_keypair(argc - 1, argv + 1);
+    fprintf(stderr, "mithril-aggregator tools: unknown subcommand (import-certificates,"
+                    " generate-ancillary-keypair)\n");
     return 2;
 }

@@ -31,6 +31,13 @@ struct agg_config {
     const char *port_file; /* write the bound port here (tests with port 0) */
     const char *stake_distribution_file; /* devnet stand-in for the chain observer */
     int64_t current_epoch;               /* -1: the latest certified epoch */
+    uint64_t network_magic;              /* chain observer: 0 = --mainnet */
+    const char *cardano_node_socket_path;
+    unsigned store_retention_limit;      /* epochs of keys/signatures kept, 0 = all */
+    const char *ancillary_secret_key;    /* ANCILLARY_FILES_SIGNER_CONFIG JSON (reference form) */
+    const char *ancillary_secret_key_path; /* or a file with the JSON-hex seed */
+    const char *server_url;              /* public URL prefix of served artifact files */
+    unsigned zstd_level;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -67,17 +74,176 @@ mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json
 /* Registered signers of an epoch as the openapi SignersWithStake list. */
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count);
 
+/* Internals shared by the store files. */
+mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json);
+mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
+                             const char *what);
+mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
+                             json_t *(*fn)(const char *), char **out);
+/* Stake distribution read from the chain during `epoch`, recorded under key
+ * epoch+1 (first read of an epoch wins). */
+mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char *const *party,
+                             const uint64_t *stake, size_t n);
+/* Stake of a party under a key epoch (MTL_ERR_NOT_FOUND if absent). */
+mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *party,
+                        uint64_t *stake);
+/* Protocol parameters recorded for an epoch key (INSERT OR IGNORE). */
+mtl_err agg_store_put_params(struct agg_store *s, uint64_t epoch, const struct mtl_stm_params *p);
+mtl_err agg_store_params(struct agg_store *s, uint64_t epoch, struct mtl_stm_params *p);
+
+/* Open messages: one per signed entity (key: its JSON). */
+struct agg_open_message {
+    char signed_entity[160];
+    struct mtl_signed_entity_type type;
+    char *protocol_message; /* {"message_parts":{...}} */
+    char signed_message[MTL_HASH_HEX_BYTES];
+    int is_certified;
+    int64_t created_at_ns;
+};
+void agg_open_message_clear(struct agg_open_message *m);
+mtl_err agg_store_open_message_create(struct agg_store *s, const struct agg_open_message *m);
+mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entity,
+                                   struct agg_open_message *m);
+/* Uncertified open messages of an epoch: JSON array of signed_entity keys. */
+mtl_err agg_store_open_messages_pending(struct agg_store *s, uint64_t epoch, char ***keys,
+                                        size_t *n);
+/* Store one single signature; MTL_ERR_CONFLICT when the party already signed. */
+mtl_err agg_store_put_signature(struct agg_store *s, const char *signed_entity, uint64_t epoch,
+                                const char *party, const char *sig, size_t won);
+/* Signatures of an open message (parallel arrays, free with agg_strv_free). */
+mtl_err agg_store_signatures(struct agg_store *s, const char *signed_entity, char ***party,
+                             char ***sigs, size_t *n);
+void agg_strv_free(char **v, size_t n);
+/* The certificate a new one of `epoch` chains to (reference "master"
+ * certificate: the first of epoch, else the first of epoch-1). */
+mtl_err agg_store_master_certificate(struct agg_store *s, uint64_t epoch, char **json);
+
+/* One artifact produced with its certificate. */
+struct agg_artifact {
+    enum mtl_signed_entity_kind kind;
+    char hash[MTL_HASH_HEX_BYTES];
+    uint64_t epoch, immutable_file_number;
+    const char *json;
+    const char *digests_json; /* CardanoDatabase only */
+};
+/* Certificate + artifact + open message certified, in ONE transaction. The
+ * test hook MTL_AGG_TEST_CRASH=after_certificate|after_artifact kills the
+ * process (SIGKILL) inside the transaction. */
+mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+                          const struct agg_artifact *art);
+/* Cardano database artifacts. */
+mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
+mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
+mtl_err agg_store_cdb_digests(struct agg_store *s, char **json);
+/* Retention: drop registrations, stakes, signatures and open messages of
+ * epoch keys < min_epoch (certificates and artifacts are kept). */
+mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes);
+
+/* ---- chain source ------------------------------------------------------------ */
+struct agg_chain_state {
+    uint64_t epoch;
+    size_t n;
+    char (*party)[64];
+    uint64_t *stake;
+};
+/* Read the epoch and stake distribution: the chain observer (CARDANO_CLI_PATH)
+ * or, when STAKE_DISTRIBUTION_FILE is set, that file (devnet stand-in):
+ * {"epoch":E,"stake_distribution":{party:stake}} or {party:stake} with
+ * CURRENT_EPOCH. */
+mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st);
+void agg_chain_state_clear(struct agg_chain_state *st);
+
+/* ---- runtime ------------------------------------------------------------------ */
+/* Registered signers of one key epoch, closed (immutable once built). */
+struct agg_signers {
+    uint64_t key_epoch;
+    size_t n;
+    char **party;          /* by closed-registration signer index */
+    uint64_t *stake;
+    struct mtl_stm_closed_reg *closed;
+    char *avk;
+    int refs;              /* under agg_runtime.mu */
+};
+mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
+void agg_signers_free(struct agg_signers *g);
+
+enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
+struct agg;
+struct agg_runtime {
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, wake;
+    int have_epoch;
+    uint64_t epoch;              /* chain epoch the runtime is in */
+    enum agg_state state;
+    struct agg_signers *current; /* key epoch-1: who signs this epoch */
+    struct mtl_stm_params params; /* params of key epoch-1 */
+    int64_t quorum_at_ns;        /* when the last quorum was signalled (bench figure) */
+    /* Lottery indexes won per open message, to see the quorum (k distinct
+     * indexes) as signatures arrive. */
+    struct agg_quorum {
+        char key[160];
+        uint8_t *bits;
+        uint64_t m, unique;
+        int signalled;
+    } quorum[8];
+    unsigned quorum_next;
+};
+/* Init/destroy the runtime's lock (before the HTTP server starts / after
+ * it stops); start/stop its thread. */
+void agg_runtime_init(struct agg *a);
+void agg_runtime_destroy(struct agg *a);
+mtl_err agg_runtime_start(struct agg *a);
+void agg_runtime_stop(struct agg *a);
+/* One step of the state machine (the thread calls it every RUN_INTERVAL). */
+void agg_runtime_tick(struct agg *a);
+/* Record the indexes of an accepted signature; wakes the runtime when the
+ * message has k distinct won indexes. */
+void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
+                           const struct mtl_stm_params *p);
+/* CardanoDatabase: open the message of the current beacon (digests of the
+ * immutable files 0..=N) / build the artifact with the snapshotter. */
+void agg_open_cardano_database(struct agg *a, uint64_t epoch);
+/* Open a signed entity's message (Merkle root for CardanoDatabase) unless it exists. */
+mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
+                                   const char *merkle_root);
+/* The ancillary Ed25519 seed of ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
+mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32]);
+mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
+                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
+                                      char **json, char **digests_json);
+/* GET /cardano-database-download/<subpath> (snapshot files). */
+void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r);
+/* Current signers (refcounted; release with agg_runtime_release). */
+struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
+                                        uint64_t *epoch, int *have);
+void agg_runtime_release(struct agg *a, struct agg_signers *g);
+const char *agg_state_name(enum agg_state s);
+
+/* Protocol message of a signed entity at epoch e (next AVK from key e,
+ * next params of key e, Merkle root for CardanoDatabase). */
+mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
+                             const char *merkle_root, struct mtl_protocol_message **pm);
+int64_t agg_now_ns(void);
+/* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
+void agg_rfc3339(int64_t ns, char out[40]);
+
 /* ---- HTTP routes ------------------------------------------------------------ */
 struct agg {
     struct agg_config cfg;
     struct agg_store store;
+    struct agg_runtime rt;
+    char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
 };
 uint64_t agg_current_epoch(struct agg *a);
+/* POST /register-signatures */
+void agg_register_signatures(struct agg *a, const char *body, size_t len,
+                             struct mtl_http_response *r);
 /* POST /register-signer */
 void agg_register_signer(struct agg *a, const char *body, size_t len,
                          struct mtl_http_response *r);
-/* Stake of party_id in the configured stake distribution. */
-mtl_err agg_stake_of(const struct agg_config *c, const char *party_id, uint64_t *stake);
 /* AVK JSON-hex of the signers registered for an epoch (MTL_ERR_NOT_FOUND if none). */
 mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,

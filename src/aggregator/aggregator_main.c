@@ -30,10 +30,12 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
         return 1;
     }
+    agg_runtime_init(&a);
     struct mtl_httpd *h = NULL;
     e = mtl_httpd_start(&h, a.cfg.server_ip, a.cfg.server_port, 1 << 20, agg_routes_handle, &a);
     if (e != MTL_OK) {
         log_error("listen", "error=\"%s\"", mtl_err_detail());
+        agg_runtime_destroy(&a);
         agg_store_close(&a.store);
         return 1;
     }
@@ -46,7 +48,21 @@ int agg_cmd_serve(int argc, char **argv)
         if (mtl_atomic_write(a.cfg.port_file, txt, (size_t)n, 0644) != MTL_OK)
             log_warn("port_file", "error=\"%s\"", mtl_err_detail());
     }
+    if (a.cfg.server_url[0])
+        snprintf(a.public_url, sizeof(a.public_url), "%s", a.cfg.server_url);
+    else
+        snprintf(a.public_url, sizeof(a.public_url), "http://%s:%u/aggregator", a.cfg.server_ip,
+                 port);
     log_info("listening", "ip=%s port=%u network=%s", a.cfg.server_ip, port, a.cfg.network);
+    /* The runtime (chain reads, certificates, snapshots) runs on its own
+     * thread so the API stays responsive. */
+    if (agg_runtime_start(&a) != MTL_OK) {
+        log_error("runtime", "error=\"%s\"", mtl_err_detail());
+        mtl_httpd_stop(h);
+        agg_runtime_destroy(&a);
+        agg_store_close(&a.store);
+        return 1;
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -54,6 +70,8 @@ int agg_cmd_serve(int argc, char **argv)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
     log_info("stopping", "signal=1");
     mtl_httpd_stop(h);
+    agg_runtime_stop(&a);
+    agg_runtime_destroy(&a);
     agg_store_close(&a.store);
     return 0;
 }
@@ -73,6 +91,10 @@ int main(int argc, char **argv)
             break;
     }
     mtl_log_setup("aggregator", verbosity, json);
+    if (mtl_init() != MTL_OK) {
+        log_error("init", "error=\"%s\"", mtl_err_detail());
+        return 1;
+    }
     if (i >= argc) {
         agg_config_usage(stderr);
         return 2;

@@ -13,26 +13,6 @@
  * (mithril-common entities/epoch.rs). */
 #define SIGNER_RECORDING_OFFSET 1
 
-mtl_err agg_stake_of(const struct agg_config *c, const char *party_id, uint64_t *stake)
-{
-    MTL_CHECK(c->stake_distribution_file[0], MTL_ERR_CONFIG,
-              "no stake distribution configured (STAKE_DISTRIBUTION_FILE)");
-    json_error_t je;
-    json_t *d = json_load_file(c->stake_distribution_file, 0, &je);
-    MTL_CHECK(d, MTL_ERR_BAD_ENCODING, "stake distribution %s: %s", c->stake_distribution_file,
-              je.text);
-    json_t *v = json_object_get(d, party_id);
-    mtl_err e = MTL_OK;
-    if (!v)
-        e = mtl_seterr(MTL_ERR_NOT_FOUND, "party %s is not in the stake distribution", party_id);
-    else if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "stake of %s is not a positive integer", party_id);
-    else
-        *stake = (uint64_t)json_integer_value(v);
-    json_decref(d);
-    return e;
-}
-
 static const char *str_field(json_t *j, const char *k)
 {
     return json_string_value(json_object_get(j, k));
@@ -57,7 +37,13 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
                        "register-signer: need integer epoch, party_id and verification_key");
         goto done;
     }
-    uint64_t epoch = (uint64_t)json_integer_value(ep), now = agg_current_epoch(a);
+    uint64_t epoch = (uint64_t)json_integer_value(ep), now = 0;
+    int have = 0;
+    agg_runtime_release(a, agg_runtime_signers(a, NULL, &now, &have));
+    if (!have) {
+        mtl_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
+        goto done;
+    }
     if (epoch != now) {
         mtl_http_error(r, 409, "register_signer_epoch_mismatch",
                        "register-signer: epoch %llu is not the current epoch %llu",
@@ -65,7 +51,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
         goto done;
     }
     uint64_t stake = 0;
-    mtl_err e = agg_stake_of(&a->cfg, party, &stake);
+    mtl_err e = agg_store_stake(&a->store, epoch + SIGNER_RECORDING_OFFSET, party, &stake);
     if (e != MTL_OK) {
         mtl_http_error(r, e == MTL_ERR_NOT_FOUND ? 400 : 500, "invalid_signer", "%s",
                        mtl_err_detail());

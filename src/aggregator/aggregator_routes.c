@@ -40,9 +40,15 @@ static void reply_json(struct mtl_http_response *r, mtl_err e, char *json, const
     mtl_http_error(r, 500, "internal_error", "%s: %s", what, mtl_err_detail());
 }
 
-/* Epoch the aggregator is in: the latest certified one (no chain observer yet). */
+/* Epoch the aggregator is in: the runtime's (chain), else the configured or
+ * latest certified one (a store served without a chain). */
 uint64_t agg_current_epoch(struct agg *a)
 {
+    uint64_t epoch = 0;
+    int have = 0;
+    agg_runtime_release(a, agg_runtime_signers(a, NULL, &epoch, &have));
+    if (have)
+        return epoch;
     if (a->cfg.current_epoch >= 0)
         return (uint64_t)a->cfg.current_epoch;
     uint64_t e = 0;
@@ -50,6 +56,17 @@ uint64_t agg_current_epoch(struct agg *a)
     if (agg_store_latest_epoch(&a->store, &e, &found) != MTL_OK)
         return 0;
     return e;
+}
+
+/* Parameters recorded for an epoch key, else the configured ones. */
+static struct mtl_stm_params params_at(struct agg *a, uint64_t epoch)
+{
+    struct mtl_stm_params p;
+    if (agg_store_params(&a->store, epoch, &p) != MTL_OK) {
+        mtl_err_clear();
+        p = a->cfg.params;
+    }
+    return p;
 }
 
 static json_t *params_json(const struct mtl_stm_params *p)
@@ -64,8 +81,9 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     char *signers = NULL, *next = NULL;
     int n = 0, nn = 0;
     json_int_t stake = 0, next_stake = 0;
-    if (agg_store_list_signers(&a->store, epoch, &signers, &n) == MTL_OK &&
-        agg_store_list_signers(&a->store, epoch + 1, &next, &nn) == MTL_OK) {
+    struct mtl_stm_params cur = params_at(a, epoch ? epoch - 1 : 0), nxt = params_at(a, epoch);
+    if (agg_store_list_signers(&a->store, epoch ? epoch - 1 : 0, &signers, &n) == MTL_OK &&
+        agg_store_list_signers(&a->store, epoch, &next, &nn) == MTL_OK) {
         json_t *s = json_loads(signers, 0, NULL), *ns = json_loads(next, 0, NULL), *v;
         size_t i;
         json_array_foreach(s, i, v) stake += json_integer_value(json_object_get(v, "stake"));
@@ -83,32 +101,121 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     json_object_set_new(j, "mithril_era", json_string("pythagoras"));
     json_object_set_new(j, "cardano_node_version", json_string("unknown"));
     json_object_set_new(j, "aggregator_node_version", json_string("0.1.0"));
-    json_object_set_new(j, "protocol", params_json(&a->cfg.params));
-    json_object_set_new(j, "next_protocol", params_json(&a->cfg.params));
+    json_object_set_new(j, "protocol", params_json(&cur));
+    json_object_set_new(j, "next_protocol", params_json(&nxt));
     json_object_set_new(j, "total_signers", json_integer(n));
     json_object_set_new(j, "total_next_signers", json_integer(nn));
     json_object_set_new(j, "total_stakes_signers", json_integer(stake));
     json_object_set_new(j, "total_next_stakes_signers", json_integer(next_stake));
-    json_object_set_new(j, "total_cardano_spo", json_integer(nn));
-    json_object_set_new(j, "total_cardano_stake", json_integer(next_stake));
+    /* Cardano side: the stake distribution the current signers were weighed
+     * with (read during e-1, key e); signers' totals when the chain is unread. */
+    char key[24], *txt = NULL;
+    json_int_t spo = nn, total = next_stake;
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)epoch);
+    if (agg_store_query_text(&a->store,
+                             "SELECT CAST(COUNT(*) AS TEXT) || ' ' ||"
+                             " CAST(COALESCE(SUM(stake), 0) AS TEXT) FROM stake_distribution"
+                             " WHERE epoch = CAST(?1 AS INTEGER) HAVING COUNT(*) > 0",
+                             key, &txt, "stake distribution") == MTL_OK) {
+        long long c = 0, t = 0;
+        if (sscanf(txt, "%lld %lld", &c, &t) == 2) {
+            spo = (json_int_t)c;
+            total = (json_int_t)t;
+        }
+    } else
+        mtl_err_clear();
+    mtl_free(txt);
+    json_object_set_new(j, "total_cardano_spo", json_integer(spo));
+    json_object_set_new(j, "total_cardano_stake", json_integer(total));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     mtl_http_json(r, 200, out ? out : "{}");
     free(out);
 }
 
+/* Signers (Signer schema) of a key epoch: registrations without the stake. */
+static json_t *signers_json(struct agg *a, uint64_t key_epoch)
+{
+    char *txt = NULL;
+    json_t *out = json_array();
+    if (agg_store_registrations(&a->store, key_epoch, &txt) == MTL_OK) {
+        json_t *arr = json_loads(txt, 0, NULL), *v;
+        size_t i;
+        json_array_foreach(arr, i, v)
+        {
+            json_t *s = json_deep_copy(v);
+            json_object_del(s, "stake");
+            json_array_append_new(out, s);
+        }
+        json_decref(arr);
+    } else
+        mtl_err_clear();
+    mtl_free(txt);
+    return out;
+}
+
+static void reply_obj(struct mtl_http_response *r, int status, json_t *j)
+{
+    char *out = j ? json_dumps(j, AGG_JSON_FLAGS) : NULL;
+    json_decref(j);
+    mtl_http_json(r, status, out ? out : "{}");
+    free(out);
+}
+
+/* current_signers: key e-1 (sign this epoch); next_signers: key e. */
 static void route_epoch_settings(struct agg *a, struct mtl_http_response *r)
 {
     uint64_t epoch = agg_current_epoch(a);
+    struct mtl_stm_params reg = params_at(a, epoch + 1);
     json_t *j = json_object();
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
-    json_object_set_new(j, "signer_registration_protocol", params_json(&a->cfg.params));
-    json_object_set_new(j, "current_signers", json_array());
-    json_object_set_new(j, "next_signers", json_array());
-    char *out = json_dumps(j, AGG_JSON_FLAGS);
-    json_decref(j);
-    mtl_http_json(r, 200, out ? out : "{}");
-    free(out);
+    json_object_set_new(j, "signer_registration_protocol", params_json(&reg));
+    json_object_set_new(j, "current_signers", signers_json(a, epoch ? epoch - 1 : 0));
+    json_object_set_new(j, "next_signers", signers_json(a, epoch));
+    reply_obj(r, 200, j);
+}
+
+static json_t *entity_types_json(struct agg *a)
+{
+    json_t *set = json_array();
+    json_array_append_new(set, json_string("MithrilStakeDistribution"));
+    if (strstr(a->cfg.signed_entity_types, "CardanoDatabase"))
+        json_array_append_new(set, json_string("CardanoDatabase"));
+    return set;
+}
+
+/* Parse a decimal epoch or "latest" (the current epoch). */
+static int parse_epoch(struct agg *a, const char *arg, uint64_t *epoch)
+{
+    if (strcmp(arg, "latest") == 0) {
+        *epoch = agg_current_epoch(a);
+        return 1;
+    }
+    char *end = NULL;
+    if (!*arg || *arg < '0' || *arg > '9' || strlen(arg) > 19)
+        return 0;
+    *epoch = strtoull(arg, &end, 10);
+    return *end == 0;
+}
+
+static void route_protocol_configuration(struct agg *a, const char *arg,
+                                         struct mtl_http_response *r)
+{
+    uint64_t epoch;
+    if (!parse_epoch(a, arg, &epoch)) {
+        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
+        return;
+    }
+    struct mtl_stm_params p;
+    if (agg_store_params(&a->store, epoch, &p) != MTL_OK) {
+        mtl_err_clear();
+        r->status = 404;
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "protocol_parameters", params_json(&p));
+    json_object_set_new(j, "available_signed_entity_types", entity_types_json(a));
+    reply_obj(r, 200, j);
 }
 
 static void route_root(struct agg *a, struct mtl_http_response *r)
@@ -116,13 +223,7 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
     json_t *j = json_pack("{s:s,s:s,s:{}}", "open_api_version", MTL_API_VERSION,
                           "documentation_url", "https://mithril.network", "capabilities");
     json_t *caps = json_object_get(j, "capabilities");
-    json_t *set = json_array();
-    char *types = mtl_strdup(a->cfg.signed_entity_types);
-    for (char *save = NULL, *t = types ? strtok_r(types, ",", &save) : NULL; t;
-         t = strtok_r(NULL, ",", &save))
-        json_array_append_new(set, json_string(t));
-    mtl_free(types);
-    json_object_set_new(caps, "signed_entity_types", set);
+    json_object_set_new(caps, "signed_entity_types", entity_types_json(a));
     json_object_set_new(caps, "aggregate_signature_type", json_string("Concatenation"));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
@@ -133,23 +234,14 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
 static void route_registered(struct agg *a, const char *arg, struct mtl_http_response *r)
 {
     uint64_t epoch;
-    if (strcmp(arg, "latest") == 0)
-        epoch = agg_current_epoch(a);
-    else {
-        char *end = NULL;
-        if (!*arg || *arg < '0' || *arg > '9') {
-            mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
-            return;
-        }
-        epoch = strtoull(arg, &end, 10);
-        if (*end) {
-            mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
-            return;
-        }
+    if (!parse_epoch(a, arg, &epoch)) {
+        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
+        return;
     }
     char *list = NULL;
     int n = 0;
-    mtl_err e = agg_store_list_signers(&a->store, epoch, &list, &n);
+    /* Registered at e = recorded under key e+1 (reference offset). */
+    mtl_err e = agg_store_list_signers(&a->store, epoch + 1, &list, &n);
     if (e != MTL_OK) {
         reply_json(r, e, NULL, "signers");
         return;
@@ -204,7 +296,32 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
         }
         e = agg_store_get_msd(&a->store, p + 37, &json);
         reply_json(r, e, json, "stake distribution");
-    } else if (strncmp(p, "/signers/registered/", 20) == 0)
+    } else if (strcmp(p, "/artifact/cardano-database") == 0) {
+        e = agg_store_list_cdb(&a->store, -1, LIST_LIMIT, &json);
+        reply_json(r, e, json, "cardano databases");
+    } else if (strcmp(p, "/artifact/cardano-database/digests") == 0) {
+        e = agg_store_cdb_digests(&a->store, &json);
+        reply_json(r, e, json, "cardano database digests");
+    } else if (strncmp(p, "/artifact/cardano-database/epoch/", 33) == 0) {
+        uint64_t epoch;
+        if (!parse_epoch(a, p + 33, &epoch)) {
+            mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", p + 33);
+            return;
+        }
+        e = agg_store_list_cdb(&a->store, (int64_t)epoch, LIST_LIMIT, &json);
+        reply_json(r, e, json, "cardano databases");
+    } else if (strncmp(p, "/artifact/cardano-database/", 27) == 0) {
+        if (!is_hash(p + 27)) {
+            mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
+            return;
+        }
+        e = agg_store_get_cdb(&a->store, p + 27, &json);
+        reply_json(r, e, json, "cardano database");
+    } else if (strncmp(p, "/cardano-database-download/", 27) == 0)
+        agg_serve_download(a, p + 27, r);
+    else if (strncmp(p, "/protocol-configuration/", 24) == 0)
+        route_protocol_configuration(a, p + 24, r);
+    else if (strncmp(p, "/signers/registered/", 20) == 0)
         route_registered(a, p + 20, r);
     else
         mtl_http_error(r, 404, "not_found", "no route GET %s", p);
@@ -224,6 +341,8 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
         get_route(a, p, resp);
     else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0)
         agg_register_signer(a, body, body_len, resp);
+    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0)
+        agg_register_signatures(a, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
         mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
     else

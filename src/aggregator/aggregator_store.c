@@ -32,6 +32,40 @@ static const struct mtl_db_migration MIGRATIONS[] = {
      "  json TEXT NOT NULL,"
      "  stake INTEGER NOT NULL,"
      "  PRIMARY KEY (epoch, party_id));"},
+    /* 2: runtime (stakes, parameters, open messages, signatures), Cardano DB. */
+    {"CREATE TABLE stake_distribution ("
+     "  epoch INTEGER NOT NULL,"
+     "  party_id TEXT NOT NULL,"
+     "  stake INTEGER NOT NULL,"
+     "  PRIMARY KEY (epoch, party_id));"
+     "CREATE TABLE epoch_settings ("
+     "  epoch INTEGER PRIMARY KEY,"
+     "  protocol_parameters TEXT NOT NULL);"
+     "CREATE TABLE open_message ("
+     "  signed_entity TEXT PRIMARY KEY,"
+     "  kind INTEGER NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  immutable_file_number INTEGER NOT NULL,"
+     "  protocol_message TEXT NOT NULL,"
+     "  signed_message TEXT NOT NULL,"
+     "  is_certified INTEGER NOT NULL DEFAULT 0,"
+     "  created_at INTEGER NOT NULL);"
+     "CREATE INDEX open_message_epoch ON open_message(epoch);"
+     "CREATE TABLE single_signature ("
+     "  signed_entity TEXT NOT NULL REFERENCES open_message(signed_entity) ON DELETE CASCADE,"
+     "  party_id TEXT NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  signature TEXT NOT NULL,"
+     "  won INTEGER NOT NULL,"
+     "  PRIMARY KEY (signed_entity, party_id));"
+     "CREATE TABLE cardano_database ("
+     "  hash TEXT PRIMARY KEY,"
+     "  epoch INTEGER NOT NULL,"
+     "  immutable_file_number INTEGER NOT NULL,"
+     "  certificate_hash TEXT NOT NULL REFERENCES certificate(hash),"
+     "  json TEXT NOT NULL,"
+     "  digests TEXT NOT NULL,"
+     "  seq INTEGER NOT NULL UNIQUE);"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -56,7 +90,7 @@ void agg_store_close(struct agg_store *s)
 }
 
 /* Run a one-row query binding text args; column 0 of the row as a string. */
-static mtl_err query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
+mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
                           const char *what)
 {
     *out = NULL;
@@ -109,7 +143,7 @@ static json_t *certificate_list_item(const char *json)
 
 /* Build a JSON array from the json column of a query (with a LIMIT ?1),
  * each row mapped by fn (or kept as is). */
-static mtl_err query_list(struct agg_store *s, const char *sql, int64_t arg,
+mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
                           json_t *(*fn)(const char *), char **out)
 {
     *out = NULL;
@@ -146,7 +180,8 @@ static mtl_err query_list(struct agg_store *s, const char *sql, int64_t arg,
     return e;
 }
 
-mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
+/* Insert a certificate with the lock held (inside a transaction or not). */
+mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json)
 {
     struct mtl_certificate *c = NULL;
     MTL_TRY(mtl_certificate_from_json(&c, json, strlen(json)));
@@ -156,7 +191,6 @@ mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
     sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->lock);
     if (e == MTL_OK)
         e = mtl_db_prepare(s->db, &st,
                            "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
@@ -177,33 +211,40 @@ mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
                            sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
     mtl_certificate_free(c);
+    return e;
+}
+
+mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
+{
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = agg_store_insert_certificate_locked(s, json);
+    pthread_mutex_unlock(&s->lock);
     return e;
 }
 
 mtl_err agg_store_get_certificate(struct agg_store *s, const char *hash, char **json)
 {
-    return query_text(s, "SELECT json FROM certificate WHERE hash = ?1", hash, json,
+    return agg_store_query_text(s, "SELECT json FROM certificate WHERE hash = ?1", hash, json,
                       "certificate");
 }
 
 mtl_err agg_store_get_genesis(struct agg_store *s, char **json)
 {
-    return query_text(s, "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
+    return agg_store_query_text(s, "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
                          " LIMIT 1", NULL, json, "genesis certificate");
 }
 
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json)
 {
-    return query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
+    return agg_store_query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
                       certificate_list_item, json);
 }
 
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
 {
     char *txt = NULL;
-    mtl_err e = query_text(s, "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
+    mtl_err e = agg_store_query_text(s, "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
                               " HAVING COUNT(*) > 0", NULL, &txt, "certificate");
     *found = e == MTL_OK;
     *epoch = txt ? strtoull(txt, NULL, 10) : 0;
@@ -244,7 +285,7 @@ mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
 
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
 {
-    return query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
+    return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
                       "Mithril stake distribution");
 }
 
@@ -266,7 +307,7 @@ static json_t *msd_list_item(const char *json)
 
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
 {
-    return query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n, msd_list_item,
+    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n, msd_list_item,
                       json);
 }
 
@@ -285,7 +326,7 @@ static json_t *registration_item(const char *json)
 
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count)
 {
-    MTL_TRY(query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
+    MTL_TRY(agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
                           " ORDER BY party_id",
                        (int64_t)epoch, registration_item, json));
     json_t *a = json_loads(*json, 0, NULL);
@@ -319,7 +360,7 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
 
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json)
 {
-    return query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
+    return agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
                          " ORDER BY party_id",
                       (int64_t)epoch, NULL, json);
 }

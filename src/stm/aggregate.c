@@ -60,10 +60,10 @@ static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values
 /* The reference's selection: each lottery index goes to the signature with
  * the smallest sigma bytes; walking indexes in order, signatures (minus the
  * indexes they lost) are taken until k indexes are covered. */
-mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
-                                  const struct mtl_stm_params *params,
-                                  const char *const *sigs_jsonhex, size_t nsigs,
-                                  const uint8_t *msg, size_t msg_len, char **multisig_jsonhex)
+static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
+                         const struct mtl_stm_params *params, const char *const *sigs_jsonhex,
+                         size_t nsigs, const uint8_t *msg, size_t msg_len,
+                         char **multisig_jsonhex, int verify)
 {
     *multisig_jsonhex = NULL;
     MTL_TRY(mtl_stm_params_check(params));
@@ -80,8 +80,8 @@ mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
     }
     for (size_t i = 0; i < nsigs; i++) {
         /* Invalid signatures are skipped, as the reference's clerk does. */
-        if (mtl_stm_single_sig_verify_jsonhex(closed, params, sigs_jsonhex[i], msg, msg_len) !=
-            MTL_OK)
+        if (verify && mtl_stm_single_sig_verify_jsonhex(closed, params, sigs_jsonhex[i], msg,
+                                                        msg_len) != MTL_OK)
             continue;
         json_t *j;
         if (stm_json_load_hex(&j, sigs_jsonhex[i], "single signature") != MTL_OK)
@@ -319,4 +319,21 @@ mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex, const char
     json_decref(jm);
     json_decref(ja);
     return rc;
+}
+
+mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                  const struct mtl_stm_params *params,
+                                  const char *const *sigs_jsonhex, size_t nsigs,
+                                  const uint8_t *msg, size_t msg_len, char **multisig_jsonhex)
+{
+    return aggregate(closed, params, sigs_jsonhex, nsigs, msg, msg_len, multisig_jsonhex, 1);
+}
+
+mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                              const struct mtl_stm_params *params,
+                                              const char *const *sigs_jsonhex, size_t nsigs,
+                                              const uint8_t *msg, size_t msg_len,
+                                              char **multisig_jsonhex)
+{
+    return aggregate(closed, params, sigs_jsonhex, nsigs, msg, msg_len, multisig_jsonhex, 0);
 }

@@ -1,0 +1,151 @@
+/* aggregator_signatures.c - POST /register-signatures: each single
+ * signature is checked on arrival (open message, party, signed message,
+ * lottery and BLS signature) and stored; nothing is stored on any error. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator_int.h"
+#include "common/common_int.h"
+#include "log.h"
+
+/* {"MithrilStakeDistribution":e} or {"CardanoDatabase":{"epoch":e,
+ * "immutable_file_number":n}}. */
+static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!json_is_object(j) || json_object_size(j) != 1)
+        return 0;
+    json_t *v = json_object_get(j, "MithrilStakeDistribution");
+    if (v) {
+        t->kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return 0;
+        t->epoch = (uint64_t)json_integer_value(v);
+        return 1;
+    }
+    v = json_object_get(j, "CardanoDatabase");
+    json_t *ep = json_object_get(v, "epoch"), *n = json_object_get(v, "immutable_file_number");
+    if (!json_is_integer(ep) || !json_is_integer(n) || json_integer_value(ep) < 0 ||
+        json_integer_value(n) < 0)
+        return 0;
+    t->kind = MTL_SET_CARDANO_DATABASE;
+    t->epoch = (uint64_t)json_integer_value(ep);
+    t->a = (uint64_t)json_integer_value(n);
+    return 1;
+}
+
+void agg_register_signatures(struct agg *a, const char *body, size_t len,
+                             struct mtl_http_response *r)
+{
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    char *key = NULL;
+    uint64_t *idx = NULL, signer_index = 0;
+    size_t nidx = 0;
+    struct agg_open_message m;
+    memset(&m, 0, sizeof(m));
+    struct agg_signers *g = NULL;
+    struct mtl_stm_params params;
+    uint64_t epoch = 0;
+    int have = 0;
+    if (!json_is_object(j)) {
+        mtl_http_error(r, 400, "invalid_json", "register-signatures: body is not a JSON object%s%s",
+                       j ? "" : ": ", j ? "" : je.text);
+        goto done;
+    }
+    struct mtl_signed_entity_type t;
+    const char *party = json_string_value(json_object_get(j, "party_id"));
+    const char *sig = json_string_value(json_object_get(j, "signature"));
+    const char *msg = json_string_value(json_object_get(j, "signed_message"));
+    json_t *indexes = json_object_get(j, "indexes");
+    if (!party || !*party || !sig || !msg || !json_is_array(indexes) ||
+        !parse_entity(json_object_get(j, "entity_type"), &t)) {
+        mtl_http_error(r, 400, "invalid_message",
+                       "register-signatures: need entity_type (MithrilStakeDistribution or"
+                       " CardanoDatabase), party_id, signature, indexes and signed_message");
+        goto done;
+    }
+    if (mtl_signed_entity_type_to_json(&t, &key) != MTL_OK) {
+        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        goto done;
+    }
+    g = agg_runtime_signers(a, &params, &epoch, &have);
+    mtl_err e = agg_store_open_message_get(&a->store, key, &m);
+    if (e == MTL_ERR_NOT_FOUND || (e == MTL_OK && (!have || m.type.epoch != epoch))) {
+        if (have && t.epoch < epoch)
+            mtl_http_error(r, 410, "expired", "register-signatures: epoch %llu is closed"
+                                              " (current epoch %llu)",
+                           (unsigned long long)t.epoch, (unsigned long long)epoch);
+        else
+            mtl_http_error(r, 404, "not_found", "register-signatures: no open message for %s",
+                           key);
+        goto done;
+    }
+    if (e != MTL_OK) {
+        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        goto done;
+    }
+    if (m.is_certified) {
+        mtl_http_error(r, 410, "already_certified", "register-signatures: %s is already certified",
+                       key);
+        goto done;
+    }
+    if (strcmp(msg, m.signed_message) != 0) {
+        mtl_http_error(r, 400, "wrong_message",
+                       "register-signatures: signed_message %.64s is not the open message of %s",
+                       msg, key);
+        goto done;
+    }
+    size_t pos = g ? g->n : 0;
+    for (size_t i = 0; g && i < g->n; i++)
+        if (strcmp(g->party[i], party) == 0)
+            pos = i;
+    if (!g || pos == (g ? g->n : 0)) {
+        mtl_http_error(r, 400, "unknown_party",
+                       "register-signatures: party %s is not a signer of epoch %llu", party,
+                       (unsigned long long)epoch);
+        goto done;
+    }
+    if (mtl_stm_single_sig_info_jsonhex(sig, &signer_index, &idx, &nidx) != MTL_OK) {
+        mtl_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
+                       mtl_err_detail());
+        goto done;
+    }
+    int same = json_array_size(indexes) == nidx && signer_index == pos;
+    for (size_t i = 0; same && i < nidx; i++)
+        same = json_is_integer(json_array_get(indexes, i)) &&
+               (uint64_t)json_integer_value(json_array_get(indexes, i)) == idx[i];
+    if (!same) {
+        mtl_http_error(r, 400, "invalid_signature",
+                       "register-signatures: the signature's signer index or indexes do not"
+                       " match party %s and the indexes given",
+                       party);
+        goto done;
+    }
+    if (mtl_stm_single_sig_verify_jsonhex(g->closed, &params, sig,
+                                          (const uint8_t *)m.signed_message, 64) != MTL_OK) {
+        mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
+                       mtl_err_detail());
+        goto done;
+    }
+    e = agg_store_put_signature(&a->store, key, m.type.epoch, party, sig, nidx);
+    if (e == MTL_ERR_CONFLICT) {
+        mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s",
+                       mtl_err_detail());
+        goto done;
+    }
+    if (e != MTL_OK) {
+        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        goto done;
+    }
+    log_debug("signature_registered", "party=%s entity=%s won=%zu", party, key, nidx);
+    agg_runtime_signature(a, key, idx, nidx, &params);
+    mtl_http_json(r, 201, "");
+done:
+    agg_runtime_release(a, g);
+    agg_open_message_clear(&m);
+    mtl_free(idx);
+    mtl_free(key);
+    json_decref(j);
+}

@@ -1,0 +1,451 @@
+/* aggregator_store_runtime.c - the runtime's tables: stake distributions,
+ * protocol parameters per epoch, open messages, single signatures, Cardano
+ * database artifacts, the one-transaction certification and retention. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator_int.h"
+#include "common/common_int.h"
+#include "db.h"
+#include "log.h"
+
+#define LOCK(s) pthread_mutex_lock(&(s)->lock)
+#define UNLOCK(s) pthread_mutex_unlock(&(s)->lock)
+
+static mtl_err step_done(struct agg_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return MTL_OK;
+    if (rc == SQLITE_CONSTRAINT)
+        return mtl_seterr(MTL_ERR_CONFLICT, "%s: already stored", what);
+    return mtl_seterr(MTL_ERR_DB, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+void agg_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        mtl_free(v[i]);
+    mtl_free(v);
+}
+
+mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char *const *party,
+                             const uint64_t *stake, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_begin(s->db);
+    if (e == MTL_OK)
+        e = mtl_db_prepare(s->db, &st,
+                           "INSERT OR IGNORE INTO stake_distribution(epoch, party_id, stake)"
+                           " VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; e == MTL_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (int64_t)key_epoch);
+        sqlite3_bind_text(st, 2, party[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)stake[i]);
+        e = step_done(s, st, "recording stake distribution");
+    }
+    sqlite3_finalize(st);
+    if (e == MTL_OK)
+        e = mtl_db_commit(s->db);
+    if (e != MTL_OK)
+        mtl_db_rollback(s->db);
+    UNLOCK(s);
+    return e;
+}
+
+mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *party,
+                        uint64_t *stake)
+{
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "SELECT stake FROM stake_distribution WHERE epoch = ?1 AND"
+                               " party_id = ?2");
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)key_epoch);
+        sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *stake = (uint64_t)sqlite3_column_int64(st, 0);
+        else if (rc == SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_NOT_FOUND,
+                           "party %s is not in the stake distribution of epoch %llu", party,
+                           (unsigned long long)key_epoch - 1);
+        else
+            e = mtl_seterr(MTL_ERR_DB, "store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    return e;
+}
+
+mtl_err agg_store_put_params(struct agg_store *s, uint64_t epoch, const struct mtl_stm_params *p)
+{
+    char txt[128];
+    snprintf(txt, sizeof(txt), "{\"k\":%llu,\"m\":%llu,\"phi_f\":%.17g}",
+             (unsigned long long)p->k, (unsigned long long)p->m, p->phi_f);
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "INSERT OR IGNORE INTO epoch_settings(epoch, protocol_parameters)"
+                               " VALUES (?1, ?2)");
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)epoch);
+        sqlite3_bind_text(st, 2, txt, -1, SQLITE_STATIC);
+        e = step_done(s, st, "recording protocol parameters");
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    return e;
+}
+
+mtl_err agg_store_params(struct agg_store *s, uint64_t epoch, struct mtl_stm_params *p)
+{
+    char key[24], *txt = NULL;
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)epoch);
+    MTL_TRY(agg_store_query_text(s,
+                                 "SELECT protocol_parameters FROM epoch_settings WHERE"
+                                 " epoch = CAST(?1 AS INTEGER)",
+                                 key, &txt, "protocol parameters of the epoch"));
+    json_t *j = json_loads(txt, 0, NULL);
+    mtl_free(txt);
+    MTL_CHECK(j, MTL_ERR_INTERNAL, "stored protocol parameters are not JSON");
+    p->k = (uint64_t)json_integer_value(json_object_get(j, "k"));
+    p->m = (uint64_t)json_integer_value(json_object_get(j, "m"));
+    p->phi_f = json_number_value(json_object_get(j, "phi_f"));
+    json_decref(j);
+    return MTL_OK;
+}
+
+void agg_open_message_clear(struct agg_open_message *m)
+{
+    mtl_free(m->protocol_message);
+    memset(m, 0, sizeof(*m));
+}
+
+mtl_err agg_store_open_message_create(struct agg_store *s, const struct agg_open_message *m)
+{
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "INSERT INTO open_message(signed_entity, kind, epoch,"
+                               " immutable_file_number, protocol_message, signed_message,"
+                               " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (e == MTL_OK) {
+        sqlite3_bind_text(st, 1, m->signed_entity, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)m->type.kind);
+        sqlite3_bind_int64(st, 3, (int64_t)m->type.epoch);
+        sqlite3_bind_int64(st, 4, (int64_t)m->type.a);
+        sqlite3_bind_text(st, 5, m->protocol_message, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, m->signed_message, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, m->created_at_ns);
+        e = step_done(s, st, "creating open message");
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    return e;
+}
+
+mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entity,
+                                   struct agg_open_message *m)
+{
+    memset(m, 0, sizeof(*m));
+    MTL_CHECK(strlen(signed_entity) < sizeof(m->signed_entity), MTL_ERR_NOT_FOUND,
+              "open message %s not found", signed_entity);
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "SELECT kind, epoch, immutable_file_number, protocol_message,"
+                               " signed_message, is_certified, created_at FROM open_message"
+                               " WHERE signed_entity = ?1");
+    if (e == MTL_OK) {
+        sqlite3_bind_text(st, 1, signed_entity, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            snprintf(m->signed_entity, sizeof(m->signed_entity), "%s", signed_entity);
+            m->type.kind = (enum mtl_signed_entity_kind)sqlite3_column_int(st, 0);
+            m->type.epoch = (uint64_t)sqlite3_column_int64(st, 1);
+            m->type.a = (uint64_t)sqlite3_column_int64(st, 2);
+            m->protocol_message = mtl_strdup((const char *)sqlite3_column_text(st, 3));
+            snprintf(m->signed_message, sizeof(m->signed_message), "%s",
+                     (const char *)sqlite3_column_text(st, 4));
+            m->is_certified = sqlite3_column_int(st, 5);
+            m->created_at_ns = sqlite3_column_int64(st, 6);
+            if (!m->protocol_message)
+                e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        } else if (rc == SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_NOT_FOUND, "open message %s not found", signed_entity);
+        else
+            e = mtl_seterr(MTL_ERR_DB, "store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    return e;
+}
+
+/* Column 0 of every row as strings. */
+static mtl_err query_strings(struct agg_store *s, const char *sql, const char *text_arg,
+                             int64_t int_arg, char ***out, char ***out2, size_t *n)
+{
+    *out = NULL;
+    if (out2)
+        *out2 = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    int rc = SQLITE_DONE;
+    if (e == MTL_OK) {
+        if (text_arg)
+            sqlite3_bind_text(st, 1, text_arg, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 1, int_arg);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **v = mtl_realloc(*out, cap * sizeof(char *));
+                char **v2 = out2 ? mtl_realloc(*out2, cap * sizeof(char *)) : NULL;
+                if (v)
+                    *out = v;
+                if (v2)
+                    *out2 = v2;
+                if (!v || (out2 && !v2)) {
+                    e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+                    break;
+                }
+            }
+            (*out)[*n] = mtl_strdup((const char *)sqlite3_column_text(st, 0));
+            if (out2)
+                (*out2)[*n] = mtl_strdup((const char *)sqlite3_column_text(st, 1));
+            (*n)++;
+        }
+        if (e == MTL_OK && rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    if (e != MTL_OK) {
+        agg_strv_free(*out, *n);
+        if (out2)
+            agg_strv_free(*out2, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
+mtl_err agg_store_open_messages_pending(struct agg_store *s, uint64_t epoch, char ***keys,
+                                        size_t *n)
+{
+    return query_strings(s,
+                         "SELECT signed_entity FROM open_message WHERE epoch = ?1 AND"
+                         " is_certified = 0 ORDER BY kind",
+                         NULL, (int64_t)epoch, keys, NULL, n);
+}
+
+mtl_err agg_store_put_signature(struct agg_store *s, const char *signed_entity, uint64_t epoch,
+                                const char *party, const char *sig, size_t won)
+{
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "INSERT INTO single_signature(signed_entity, party_id, epoch,"
+                               " signature, won) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (e == MTL_OK) {
+        sqlite3_bind_text(st, 1, signed_entity, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)epoch);
+        sqlite3_bind_text(st, 4, sig, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, (int64_t)won);
+        e = step_done(s, st, "single signature");
+        if (e == MTL_ERR_CONFLICT)
+            mtl_seterr(MTL_ERR_CONFLICT, "party %s already signed %s", party, signed_entity);
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    return e;
+}
+
+mtl_err agg_store_signatures(struct agg_store *s, const char *signed_entity, char ***party,
+                             char ***sigs, size_t *n)
+{
+    return query_strings(s,
+                         "SELECT party_id, signature FROM single_signature WHERE"
+                         " signed_entity = ?1 ORDER BY party_id",
+                         signed_entity, 0, party, sigs, n);
+}
+
+mtl_err agg_store_master_certificate(struct agg_store *s, uint64_t epoch, char **json)
+{
+    char key[24];
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)epoch);
+    /* First certificate of each epoch (genesis or parent in another epoch),
+     * the latest of those within [epoch-1, epoch]. */
+    return agg_store_query_text(
+        s,
+        "SELECT c.json FROM certificate c LEFT JOIN certificate p ON p.hash = c.previous_hash"
+        " WHERE c.epoch BETWEEN CAST(?1 AS INTEGER) - 1 AND CAST(?1 AS INTEGER)"
+        " AND (c.is_genesis = 1 OR p.hash IS NULL OR p.epoch != c.epoch)"
+        " ORDER BY c.seq DESC LIMIT 1",
+        key, json, "master certificate");
+}
+
+/* Test hook: die inside the transaction, like a kill -9 mid-write. */
+static void crash_point(const char *where)
+{
+    const char *w = getenv("MTL_AGG_TEST_CRASH");
+    if (w && strcmp(w, where) == 0) {
+        log_warn("test_crash", "at=%s", where);
+        raise(SIGKILL);
+    }
+}
+
+mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+                          const struct agg_artifact *art)
+{
+    struct mtl_certificate *c = NULL;
+    MTL_TRY(mtl_certificate_from_json(&c, cert_json, strlen(cert_json)));
+    sqlite3_stmt *st = NULL;
+    LOCK(s);
+    mtl_err e = mtl_db_begin(s->db);
+    if (e == MTL_OK)
+        e = agg_store_insert_certificate_locked(s, cert_json);
+    if (e == MTL_OK)
+        crash_point("after_certificate");
+    if (e == MTL_OK && art && art->kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
+        e = mtl_db_prepare(s->db, &st,
+                           "INSERT INTO msd(hash, epoch, certificate_hash, json, seq)"
+                           " VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM msd))");
+        if (e == MTL_OK) {
+            sqlite3_bind_text(st, 1, art->hash, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (int64_t)art->epoch);
+            sqlite3_bind_text(st, 3, mtl_certificate_hash(c), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, art->json, -1, SQLITE_STATIC);
+            e = step_done(s, st, "stake distribution artifact");
+        }
+    } else if (e == MTL_OK && art && art->kind == MTL_SET_CARDANO_DATABASE) {
+        e = mtl_db_prepare(s->db, &st,
+                           "INSERT INTO cardano_database(hash, epoch, immutable_file_number,"
+                           " certificate_hash, json, digests, seq) VALUES (?1, ?2, ?3, ?4, ?5,"
+                           " ?6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cardano_database))");
+        if (e == MTL_OK) {
+            sqlite3_bind_text(st, 1, art->hash, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (int64_t)art->epoch);
+            sqlite3_bind_int64(st, 3, (int64_t)art->immutable_file_number);
+            sqlite3_bind_text(st, 4, mtl_certificate_hash(c), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, art->json, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, art->digests_json ? art->digests_json : "[]", -1,
+                              SQLITE_STATIC);
+            e = step_done(s, st, "cardano database artifact");
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (e == MTL_OK)
+        crash_point("after_artifact");
+    if (e == MTL_OK && signed_entity) {
+        e = mtl_db_prepare(s->db, &st,
+                           "UPDATE open_message SET is_certified = 1 WHERE signed_entity = ?1");
+        if (e == MTL_OK) {
+            sqlite3_bind_text(st, 1, signed_entity, -1, SQLITE_STATIC);
+            e = step_done(s, st, "open message");
+        }
+        sqlite3_finalize(st);
+    }
+    if (e == MTL_OK)
+        e = mtl_db_commit(s->db);
+    if (e != MTL_OK)
+        mtl_db_rollback(s->db);
+    UNLOCK(s);
+    mtl_certificate_free(c);
+    return e;
+}
+
+mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json)
+{
+    return agg_store_query_text(s, "SELECT json FROM cardano_database WHERE hash = ?1", hash,
+                                json, "Cardano database snapshot");
+}
+
+/* openapi CardanoDatabaseSnapshotListItemMessage. */
+static json_t *cdb_list_item(const char *json)
+{
+    json_t *a = json_loads(json, 0, NULL);
+    if (!a)
+        return NULL;
+    json_t *item = json_object();
+    static const char *const keys[] = {"hash",
+                                       "merkle_root",
+                                       "beacon",
+                                       "certificate_hash",
+                                       "total_db_size_uncompressed",
+                                       "created_at",
+                                       "cardano_node_version"};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
+        json_t *v = json_object_get(a, keys[i]);
+        if (v)
+            json_object_set(item, keys[i], v);
+    }
+    json_decref(a);
+    return item;
+}
+
+mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json)
+{
+    (void)n;
+    if (epoch < 0)
+        return agg_store_query_list(
+            s, "SELECT json FROM cardano_database ORDER BY seq DESC LIMIT ?1", 20, cdb_list_item,
+            json);
+    return agg_store_query_list(s,
+                                "SELECT json FROM cardano_database WHERE epoch = ?1 ORDER BY"
+                                " seq DESC",
+                                epoch, cdb_list_item, json);
+}
+
+mtl_err agg_store_cdb_digests(struct agg_store *s, char **json)
+{
+    mtl_err e = agg_store_query_text(
+        s, "SELECT digests FROM cardano_database ORDER BY seq DESC LIMIT 1", NULL, json,
+        "digests");
+    if (e == MTL_ERR_NOT_FOUND) {
+        mtl_err_clear();
+        *json = mtl_strdup("[]");
+        return *json ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    return e;
+}
+
+mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes)
+{
+    static const char *const sql[] = {
+        "DELETE FROM signer_registration WHERE epoch < ?1",
+        "DELETE FROM stake_distribution WHERE epoch < ?1",
+        "DELETE FROM single_signature WHERE epoch < ?1",
+        "DELETE FROM open_message WHERE epoch < ?1",
+    };
+    *changes = 0;
+    LOCK(s);
+    mtl_err e = mtl_db_begin(s->db);
+    for (size_t i = 0; e == MTL_OK && i < MTL_ARRAY_LEN(sql); i++) {
+        sqlite3_stmt *st = NULL;
+        e = mtl_db_prepare(s->db, &st, sql[i]);
+        if (e == MTL_OK) {
+            sqlite3_bind_int64(st, 1, (int64_t)min_epoch);
+            e = step_done(s, st, "pruning");
+            *changes += sqlite3_changes(s->db);
+        }
+        sqlite3_finalize(st);
+    }
+    if (e == MTL_OK)
+        e = mtl_db_commit(s->db);
+    if (e != MTL_OK)
+        mtl_db_rollback(s->db);
+    UNLOCK(s);
+    return e;
+}

@@ -1,0 +1,83 @@
+/*
+ * agg_sim.h - a devnet around a real mithril-aggregator for tests and the
+ * load benchmark: the aggregator as a child process reading a chain stand-in
+ * file, and in-process signers (real STM keys) that register and sign over
+ * HTTP with libcurl, recomputing each message from the API like a signer.
+ */
+#ifndef MTL_AGG_SIM_H
+#define MTL_AGG_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mithril/certificate.h"
+#include "mithril/stm.h"
+
+struct sim_agg {
+    char dir[256];        /* work dir: stores, chain file, logs */
+    char chain_file[300];
+    char url[128];        /* http://127.0.0.1:PORT/aggregator */
+    char log_path[300];
+    pid_t pid;
+    const char *bin;      /* mithril-aggregator */
+    char params_json[128];
+    char genesis_sk[512], genesis_vk[512];
+    const char *extra_env[8]; /* "NAME=VALUE" for the next start */
+};
+
+/* HTTP (a fresh handle per call, or a kept one for speed: pass NULL). */
+struct sim_http;
+struct sim_http *sim_http_new(void);
+void sim_http_free(struct sim_http *h);
+/* Returns the HTTP status (0 on transport error); *body (optional) malloc'ed. */
+long sim_get(struct sim_http *h, const char *url, char **body);
+long sim_post(struct sim_http *h, const char *url, const char *json, size_t len, char **body);
+
+/* Prepare dir, genesis keys and the chain file at epoch 1. */
+int sim_setup(struct sim_agg *s, const char *bin, const char *params_json);
+/* Write the chain stand-in: epoch and parties (names) with stakes. */
+int sim_set_chain(struct sim_agg *s, uint64_t epoch, char (*party)[64], const uint64_t *stake,
+                  size_t n);
+int sim_start(struct sim_agg *s);
+/* SIGTERM (or kill -9 when hard) and wait; returns the wait status. *rss_kb
+ * (optional) gets the child's peak RSS. */
+int sim_stop(struct sim_agg *s, int hard, long *rss_kb);
+/* Wait for the child to exit by itself (e.g. a test crash); wait status. */
+int sim_wait_exit(struct sim_agg *s, int timeout_ms);
+/* Poll /epoch-settings until the aggregator is in `epoch`. */
+int sim_wait_epoch(struct sim_agg *s, uint64_t epoch);
+/* Run `mithril-aggregator genesis bootstrap` with the same environment. */
+int sim_genesis(struct sim_agg *s);
+/* Run the aggregator binary with args (NULL-terminated) in the same
+ * environment; its exit code (-1 if it did not exit normally). */
+int sim_run(struct sim_agg *s, const char *const *args);
+/* Poll /certificates until one of signed entity `entity_json` exists; its hash. */
+int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
+                         int timeout_ms);
+
+/* What a signer of epoch e needs: the current signers' closed registration
+ * and the MithrilStakeDistribution(e) message (signed_message), from the API. */
+struct sim_epoch {
+    uint64_t epoch;
+    struct mtl_stm_params params;     /* of key e-1 */
+    struct mtl_stm_closed_reg *closed; /* current signers (key e-1) */
+    char signed_message[MTL_HASH_HEX_BYTES];
+    char entity[96];                   /* {"MithrilStakeDistribution":e} */
+};
+int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out);
+void sim_epoch_clear(struct sim_epoch *e);
+
+/* Register a signer's key for the current epoch; HTTP status. */
+long sim_register(struct sim_agg *s, struct sim_http *h, uint64_t epoch, const char *party,
+                  const struct mtl_stm_initializer *init);
+/* The register-signatures body of init's signature over msg (NULL when it
+ * wins no lottery). */
+char *sim_signature_body(const struct mtl_stm_initializer *init,
+                         const struct mtl_stm_closed_reg *closed, const char *entity,
+                         const char *party, const char *msg_signed, const char *msg_claimed);
+
+/* Verify the chain from hash to genesis through the API; count checked. */
+int sim_verify_chain(struct sim_agg *s, const char *hash, size_t *checked);
+
+#endif

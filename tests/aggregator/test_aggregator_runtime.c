@@ -1,0 +1,561 @@
+/* test_aggregator_runtime.c - mithril-aggregator end to end on a chain
+ * stand-in with in-process signers (real STM keys over HTTP): genesis then
+ * multi-signed certificates over 3 epochs with changing stakes, the chain and
+ * the MSD artifacts verified with libmithril, bad inputs refused with 4xx
+ * JSON and nothing stored, kill -9 inside the certificate transaction then a
+ * restart that resumes, retention, and every route against the openapi. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agg_sim.h"
+#include "harness.h"
+#include "mithril/util.h"
+
+#define NSIGNERS 5
+#define MAXKEY 12
+
+static struct sim_agg S;
+static char PARTY[NSIGNERS][64];
+static struct mtl_stm_initializer *INIT[MAXKEY][NSIGNERS]; /* by key epoch */
+static const struct mtl_stm_params PARAMS = {.m = 24, .k = 15, .phi_f = 0.9};
+
+static uint64_t stake_at(uint64_t epoch, size_t i)
+{
+    /* stakes change every epoch */
+    return 1000 + 300 * ((epoch * 7 + i * 3) % 5) + 50 * i;
+}
+
+static void set_chain(uint64_t epoch)
+{
+    uint64_t st[NSIGNERS];
+    for (size_t i = 0; i < NSIGNERS; i++)
+        st[i] = stake_at(epoch, i);
+    CHECK(sim_set_chain(&S, epoch, PARTY, st, NSIGNERS) == 0);
+    CHECK(sim_wait_epoch(&S, epoch) == 0);
+}
+
+static void register_all(uint64_t epoch)
+{
+    for (size_t i = 0; i < NSIGNERS; i++) {
+        uint8_t seed[32] = {0};
+        seed[0] = (uint8_t)epoch;
+        seed[1] = (uint8_t)i;
+        seed[2] = 0x5a;
+        CHECK_OK(mtl_stm_initializer_new(&INIT[epoch + 1][i], &PARAMS, stake_at(epoch, i), seed));
+        CHECK_EQ_INT(sim_register(&S, NULL, epoch, PARTY[i], INIT[epoch + 1][i]), 201);
+    }
+}
+
+static long post(const char *route, const char *body, size_t len, char **resp)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", S.url, route);
+    return sim_post(NULL, url, body, len, resp);
+}
+
+/* POST and expect a 4xx answer that is a JSON {label, message}. */
+static void expect_4xx(const char *route, const char *body, size_t len, long want,
+                       const char *what)
+{
+    char *resp = NULL;
+    long st = post(route, body, len, &resp);
+    json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
+    int ok = st == want && json_is_string(json_object_get(j, "message"));
+    if (!ok)
+        fprintf(stderr, "%s: got %ld %s\n", what, st, resp ? resp : "");
+    json_decref(j);
+    free(resp);
+    if (!ok)
+        TH_FAIL("%s: want %ld with a JSON {label, message}", what, want);
+}
+
+static int db_count(const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/stores/aggregator.sqlite3", S.dir);
+    sqlite3 *db = NULL;
+    int n = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Signers of key epoch-1 sign MSD(epoch). */
+static void sign_all(uint64_t epoch, size_t max_posts, int may_die)
+{
+    struct sim_epoch ep;
+    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
+    size_t posted = 0;
+    for (size_t i = 0; ep.closed && i < NSIGNERS && posted < max_posts; i++) {
+        char *body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, PARTY[i],
+                                        ep.signed_message, ep.signed_message);
+        if (!body)
+            continue; /* no lottery won */
+        char *resp = NULL;
+        long st = post("/register-signatures", body, strlen(body), &resp);
+        if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0))
+            TH_FAIL("signature of %s at epoch %llu: %ld %s", PARTY[i], (unsigned long long)epoch,
+                    st, resp);
+        posted += st == 201;
+        free(resp);
+        free(body);
+    }
+    sim_epoch_clear(&ep);
+    printf("epoch %llu: %zu signatures accepted\n", (unsigned long long)epoch, posted);
+}
+
+static void bad_inputs(uint64_t epoch)
+{
+    struct sim_epoch ep;
+
+    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
+    int before = db_count("SELECT COUNT(*) FROM single_signature");
+    expect_4xx("/register-signatures", "{\"party_id\":", 12, 400,
+              "malformed JSON");
+    const char *wrong = "{\"entity_type\":{\"MithrilStakeDistribution\":\"3\"},\"party_id\":5,"
+                        "\"signature\":1,\"indexes\":\"x\",\"signed_message\":[]}";
+    expect_4xx("/register-signatures", wrong, strlen(wrong), 400,
+              "wrong types");
+    size_t big = 2u << 20;
+    char *huge = malloc(big);
+    memset(huge, ' ', big);
+    huge[0] = '{';
+    huge[big - 1] = '}';
+    expect_4xx("/register-signatures", huge, big, 413, "huge body");
+    free(huge);
+    /* a party not in the registration (a fresh key under an unknown name) */
+    struct mtl_stm_initializer *stranger = NULL;
+    CHECK_OK(mtl_stm_initializer_new(&stranger, &PARAMS, 5000, NULL));
+    char *body = NULL;
+    for (size_t i = 0; i < NSIGNERS && !body; i++)
+        body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, "pool1nobody",
+                                  ep.signed_message, ep.signed_message);
+    if (body) {
+        expect_4xx("/register-signatures", body, strlen(body), 400,
+                  "unknown party");
+        free(body);
+    }
+    mtl_stm_initializer_free(stranger);
+    /* a signature over another message, claiming the open one */
+    const char *other = "0000000000000000000000000000000000000000000000000000000000000000";
+    body = NULL;
+    size_t who = 0;
+    for (; who < NSIGNERS && !body; who++)
+        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity, PARTY[who], other,
+                                  ep.signed_message);
+    CHECK(body != NULL);
+    if (body) {
+        expect_4xx("/register-signatures", body, strlen(body), 400,
+                  "signature over another message");
+        free(body);
+    }
+    /* signed_message that is not the open message */
+    body = NULL;
+    for (who = 0; who < NSIGNERS && !body; who++)
+        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity, PARTY[who], other,
+                                  other);
+    if (body) {
+        expect_4xx("/register-signatures", body, strlen(body), 400,
+                  "other signed_message");
+        free(body);
+    }
+    /* a signature of party A posted as party B */
+    body = NULL;
+    for (who = 0; who < NSIGNERS && !body; who++)
+        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity,
+                                  PARTY[(who + 1) % NSIGNERS], ep.signed_message,
+                                  ep.signed_message);
+    if (body) {
+        expect_4xx("/register-signatures", body, strlen(body), 400,
+                  "signature of another party");
+        free(body);
+    }
+    /* an epoch with no open message */
+    body = NULL;
+    for (who = 0; who < NSIGNERS && !body; who++)
+        body = sim_signature_body(INIT[epoch - 1][who], ep.closed,
+                                  "{\"MithrilStakeDistribution\":99}", PARTY[who],
+                                  ep.signed_message, ep.signed_message);
+    if (body) {
+        expect_4xx("/register-signatures", body, strlen(body), 404,
+                  "no open message");
+        free(body);
+    }
+    /* register-signer: malformed, unknown party, other epoch */
+    expect_4xx("/register-signer", "[1,2", 4, 400, "register malformed");
+    char *vk = NULL, reg[2048];
+    CHECK_OK(mtl_stm_initializer_vk_jsonhex(INIT[epoch - 1][0], &vk));
+    snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
+                               "\"verification_key\":\"%s\"}",
+             (unsigned long long)epoch, vk);
+    expect_4xx("/register-signer", reg, strlen(reg), 400,
+              "register unknown party");
+    snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"%s\",\"verification_key\":\"%s\"}",
+             (unsigned long long)epoch - 1, PARTY[0], vk);
+    expect_4xx("/register-signer", reg, strlen(reg), 409,
+              "register for a closed epoch");
+    mtl_free(vk);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before);
+    /* a duplicate: the first is stored, the second refused */
+    body = NULL;
+    for (who = 0; who < NSIGNERS && !body; who++)
+        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity, PARTY[who],
+                                  ep.signed_message, ep.signed_message);
+    if (body) {
+        CHECK_EQ_INT(post("/register-signatures", body, strlen(body), NULL), 201);
+        expect_4xx("/register-signatures", body, strlen(body), 409,
+                  "duplicate signature");
+        free(body);
+    }
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before + 1);
+    char url[256];
+    snprintf(url, sizeof(url), "%s/status", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, NULL), 200);
+    sim_epoch_clear(&ep);
+}
+
+/* Every MSD artifact verifies against its certificate. */
+static void verify_artifacts(size_t want)
+{
+    char url[256], *list = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distributions", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
+    json_t *arr = json_loads(list, 0, NULL), *v;
+    free(list);
+    CHECK_EQ_INT(json_array_size(arr), want);
+    size_t i;
+    json_array_foreach(arr, i, v)
+    {
+        char *art = NULL, *cert = NULL;
+        snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distribution/%s", S.url,
+                 json_string_value(json_object_get(v, "hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &art), 200);
+        snprintf(url, sizeof(url), "%s/certificate/%s", S.url,
+                 json_string_value(json_object_get(v, "certificate_hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &cert), 200);
+        struct mtl_certificate *c = NULL;
+        CHECK_OK(mtl_certificate_from_json(&c, cert, strlen(cert)));
+        if (c) {
+            CHECK_OK(mtl_msd_verify(art, strlen(art), c, NULL));
+            /* a tampered artifact is refused */
+            json_t *j = json_loads(art, 0, NULL);
+            json_t *s0 = json_array_get(json_object_get(j, "signers"), 0);
+            json_object_set_new(s0, "stake", json_integer(
+                                                 json_integer_value(json_object_get(s0, "stake")) + 1));
+            char *bad = json_dumps(j, JSON_COMPACT);
+            CHECK(mtl_msd_verify(bad, strlen(bad), c, NULL) != MTL_OK);
+            free(bad);
+            json_decref(j);
+        }
+        mtl_certificate_free(c);
+        free(art);
+        free(cert);
+    }
+    json_decref(arr);
+}
+
+/* Responses against the openapi schemas (python3-jsonschema). */
+static void openapi_checks(void)
+{
+    const char *shared = th_shared_dir();
+    const char *src = getenv("MTL_SOURCE_DIR");
+    if (!shared || !src) {
+        printf("SKIP openapi checks: MTL_SHARED_DIR/MTL_SOURCE_DIR unset\n");
+        return;
+    }
+    static const struct {
+        const char *route, *schema;
+        int array;
+    } R[] = {
+        {"/", "AggregatorFeaturesMessage", 0},
+        {"/status", "AggregatorStatusMessage", 0},
+        {"/epoch-settings", "EpochSettingsMessage", 0},
+        {"/protocol-configuration/4", "ProtocolConfigurationMessage", 0},
+        {"/certificates", "CertificateListMessage", 0},
+        {"/certificate/genesis", "CertificateMessage", 0},
+        {"/artifact/mithril-stake-distributions", "MithrilStakeDistributionListMessage", 0},
+        {"/artifact/cardano-database", "CardanoDatabaseSnapshotListMessage", 0},
+        {"/artifact/cardano-database/epoch/latest", "CardanoDatabaseSnapshotListMessage", 0},
+        {"/artifact/cardano-database/digests", "CardanoDatabaseDigestListMessage", 0},
+        {"/signers/registered/3", "SignerRegistrationsMessage", 0},
+        {"/certificate/xyz", "Error", 0},
+    };
+    for (size_t i = 0; i < sizeof(R) / sizeof(R[0]); i++) {
+        char url[256], path[400], cmd[1500], *body = NULL;
+        snprintf(url, sizeof(url), "%s%s", S.url, R[i].route);
+        long st = sim_get(NULL, url, &body);
+        CHECK(st == 200 || st == 400);
+        snprintf(path, sizeof(path), "%s/resp%zu.json", S.dir, i);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fputs(body, f);
+            fclose(f);
+        }
+        free(body);
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/bin/python3 %s/tests/aggregator/openapi_check.py "
+                 "%s/reference-data/openapi.yaml %s %s %s",
+                 src, shared, R[i].schema, path, R[i].array ? "--array" : "");
+        if (system(cmd) != 0)
+            TH_FAIL("GET %s does not match %s", R[i].route, R[i].schema);
+    }
+    /* the latest MSD and certificate items too */
+    char url[256], *list = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distributions", S.url);
+    sim_get(NULL, url, &list);
+    json_t *arr = json_loads(list, 0, NULL);
+    free(list);
+    const char *h = json_string_value(json_object_get(json_array_get(arr, 0), "hash"));
+    if (h) {
+        char path[400], cmd[1500], *body = NULL;
+        snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distribution/%s", S.url, h);
+        sim_get(NULL, url, &body);
+        snprintf(path, sizeof(path), "%s/msd.json", S.dir);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fputs(body, f);
+            fclose(f);
+        }
+        free(body);
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/bin/python3 %s/tests/aggregator/openapi_check.py "
+                 "%s/reference-data/openapi.yaml MithrilStakeDistributionMessage %s",
+                 src, shared, path);
+        if (system(cmd) != 0)
+            TH_FAIL("MSD artifact does not match MithrilStakeDistributionMessage");
+    }
+    json_decref(arr);
+}
+
+TEST(devnet_lifecycle)
+{
+    char bin[512], hash[65], entity[64];
+    const char *build = getenv("MTL_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
+    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    S.extra_env[0] = "STORE_RETENTION_LIMIT=3";
+    for (size_t i = 0; i < NSIGNERS; i++)
+        snprintf(PARTY[i], 64, "pool1signer%zu", i);
+    uint64_t st0[NSIGNERS];
+    for (size_t i = 0; i < NSIGNERS; i++)
+        st0[i] = stake_at(1, i);
+    CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 1) == 0);
+    register_all(1);
+    if (th_cur_failed)
+        return;
+    set_chain(2);
+    if (th_cur_failed)
+        return;
+    register_all(2);
+    if (th_cur_failed)
+        return;
+    /* genesis while serve runs: same store (WAL) */
+    CHECK(sim_genesis(&S) == 0);
+    set_chain(3);
+    if (th_cur_failed)
+        return;
+    register_all(3);
+    if (th_cur_failed)
+        return;
+    bad_inputs(3);
+    if (th_cur_failed)
+        return;
+    sign_all(3, NSIGNERS, 0);
+    if (th_cur_failed)
+        return;
+    snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":3}");
+    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    /* a signature after certification: 410 */
+    {
+        struct sim_epoch ep;
+        CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
+        char *body = NULL;
+        for (size_t i = 0; i < NSIGNERS && !body; i++)
+            body = sim_signature_body(INIT[2][i], ep.closed, ep.entity, PARTY[i],
+                                      ep.signed_message, ep.signed_message);
+        if (body) {
+            expect_4xx("/register-signatures", body, strlen(body), 410,
+                      "signature after certification");
+            free(body);
+        }
+        sim_epoch_clear(&ep);
+    }
+    set_chain(4);
+    if (th_cur_failed)
+        return;
+    register_all(4);
+    if (th_cur_failed)
+        return;
+    /* a signature for the closed epoch 3 */
+    {
+
+        const char *late = "{\"entity_type\":{\"MithrilStakeDistribution\":2},\"party_id\":"
+                           "\"pool1signer0\",\"signature\":\"7b7d\",\"indexes\":[1],"
+                           "\"signed_message\":\"00\"}";
+        expect_4xx("/register-signatures", late, strlen(late), 410,
+                  "closed epoch");
+    }
+    sign_all(4, NSIGNERS, 0);
+    if (th_cur_failed)
+        return;
+    snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":4}");
+    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    set_chain(5);
+    if (th_cur_failed)
+        return;
+    register_all(5);
+    if (th_cur_failed)
+        return;
+
+    /* Crash: the aggregator dies (SIGKILL) inside the transaction writing
+     * the certificate of epoch 5 and its artifact. */
+    int stopped = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(stopped) && WEXITSTATUS(stopped) == 0);
+    S.extra_env[1] = "MTL_AGG_TEST_CRASH=after_artifact";
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 5) == 0);
+    int certs_before = db_count("SELECT COUNT(*) FROM certificate");
+    sign_all(5, NSIGNERS, 1);
+    int st = sim_wait_exit(&S, 20000);
+    CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM msd"), 2);
+    CHECK(db_count("SELECT COUNT(*) FROM single_signature WHERE epoch = 5") > 0);
+    /* restart: the runtime resumes from the stored signatures */
+    S.extra_env[1] = NULL;
+    CHECK(sim_start(&S) == 0);
+    snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":5}");
+    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+
+    size_t checked = 0;
+    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
+    CHECK_EQ_INT(checked, 4); /* genesis(2), 3, 4, 5 */
+    verify_artifacts(3);
+    /* retention: keys of epochs < 5-3 pruned, certificates kept */
+    set_chain(6);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch < 3"), 0);
+    CHECK(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch >= 3") > 0);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 4);
+    openapi_checks();
+    int stop = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
+    FILE *f = fopen(S.log_path, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof(line), f))
+        if (strstr(line, "Sanitizer") || strstr(line, "runtime error"))
+            TH_FAIL("aggregator log: %s", line);
+    if (f)
+        fclose(f);
+    if (th_cur_failed == 0) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
+        if (system(cmd) != 0)
+            printf("could not remove %s\n", S.dir);
+    } else
+        printf("aggregator work dir kept: %s\n", S.dir);
+}
+
+/* The air-gapped genesis: export the payload, sign it offline with the
+ * secret key file, import the signature; a tampered signature is refused. */
+TEST(genesis_export_sign_import)
+{
+    struct sim_agg keep = S;
+    char bin[512], path[3][400], sk_path[400];
+    const char *build = getenv("MTL_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
+    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    uint64_t st0[NSIGNERS];
+    for (size_t i = 0; i < NSIGNERS; i++)
+        st0[i] = stake_at(1, i);
+    CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 1) == 0);
+    for (size_t i = 0; i < NSIGNERS; i++) {
+        mtl_stm_initializer_free(INIT[2][i]);
+        INIT[2][i] = NULL;
+    }
+    register_all(1);
+    if (th_cur_failed)
+        return;
+    set_chain(2);
+    if (th_cur_failed)
+        return;
+    snprintf(path[0], sizeof(path[0]), "%s/to-sign.payload", S.dir);
+    snprintf(path[1], sizeof(path[1]), "%s/signed.payload", S.dir);
+    snprintf(path[2], sizeof(path[2]), "%s/keys", S.dir);
+    snprintf(sk_path, sizeof(sk_path), "%s/genesis.sk", path[2]);
+    const char *gen[] = {"genesis", "generate-keypair", "--target-path", path[2], NULL};
+    CHECK(mkdir(path[2], 0700) == 0);
+    CHECK_EQ_INT(sim_run(&S, gen), 0);
+    /* the serve above trusts the key generated in sim_setup: use that one */
+    CHECK(mtl_atomic_write(sk_path, S.genesis_sk, strlen(S.genesis_sk), 0600) == MTL_OK);
+    const char *exp[] = {"genesis", "export", "--target-path", path[0], NULL};
+    CHECK_EQ_INT(sim_run(&S, exp), 0);
+    const char *sign[] = {"genesis", "sign", "--to-sign-payload-path", path[0],
+                          "--target-signed-payload-path", path[1],
+                          "--genesis-secret-key-path", sk_path, NULL};
+    CHECK_EQ_INT(sim_run(&S, sign), 0);
+    /* tampered signature: refused, nothing stored */
+    uint8_t *sig = NULL;
+    size_t len = 0;
+    CHECK_OK(mtl_read_file(path[1], 4096, &sig, &len));
+    CHECK_EQ_INT(len, 64);
+    sig[5] ^= 1;
+    char bad[420];
+    snprintf(bad, sizeof(bad), "%s.bad", path[1]);
+    CHECK(mtl_atomic_write(bad, sig, len, 0644) == MTL_OK);
+    mtl_free(sig);
+    const char *imp_bad[] = {"genesis", "import", "--signed-payload-path", bad, NULL};
+    CHECK(sim_run(&S, imp_bad) != 0);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 0);
+    const char *imp[] = {"genesis", "import", "--signed-payload-path", path[1], NULL};
+    CHECK_EQ_INT(sim_run(&S, imp), 0);
+    char hash[65];
+    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":2}", hash, 5000) == 0);
+    size_t checked = 0;
+    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
+    CHECK_EQ_INT(checked, 1);
+    /* ancillary keypair for the snapshotter: secret 0600, both decodable */
+    const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", path[2], NULL};
+    CHECK_EQ_INT(sim_run(&S, anc), 0);
+    struct stat stt;
+    snprintf(path[0], sizeof(path[0]), "%s/ancillary.sk", path[2]);
+    CHECK(stat(path[0], &stt) == 0 && (stt.st_mode & 0777) == 0600);
+    int stop = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
+    if (th_cur_failed == 0) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
+        if (system(cmd) != 0)
+            printf("could not remove %s\n", S.dir);
+    }
+    S = keep;
+}
+
+int main(void)
+{
+    if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 1;
+    RUN(devnet_lifecycle);
+    RUN(genesis_export_sign_import);
+    for (size_t k = 0; k < MAXKEY; k++)
+        for (size_t i = 0; i < NSIGNERS; i++)
+            mtl_stm_initializer_free(INIT[k][i]);
+    if (S.pid)
+        sim_stop(&S, 1, NULL);
+    curl_global_cleanup();
+    return DONE();
+}

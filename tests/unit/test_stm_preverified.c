@@ -1,0 +1,80 @@
+/* test_stm_preverified.c - mtl_stm_aggregate_preverified_jsonhex (the
+ * aggregator's path for signatures checked on arrival) gives the same
+ * multi-signature as the full clerk, and a bad signature slipped in makes a
+ * multi-signature that does not verify (why callers verify the result). */
+#include <sodium.h>
+
+#include "harness.h"
+#include "mithril/stm.h"
+#include "mithril/util.h"
+
+TEST(preverified_equals_full_clerk)
+{
+    struct mtl_stm_params p = {.m = 40, .k = 12, .phi_f = 0.8};
+    enum { N = 6 };
+    struct mtl_stm_initializer *init[N] = {0};
+    struct mtl_stm_keyreg *reg = NULL;
+    struct mtl_stm_closed_reg *closed = NULL;
+    char *sigs[N + 1] = {0}, *a = NULL, *b = NULL, *c = NULL, *avk = NULL;
+    size_t ns = 0;
+    const char *msg = "8b5f3ed1c3b6f4d0a1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4";
+    CHECK_OK(mtl_stm_keyreg_new(&reg));
+    for (size_t i = 0; i < N; i++) {
+        uint8_t seed[32] = {(uint8_t)i, 7};
+        char *vk = NULL;
+        CHECK_OK(mtl_stm_initializer_new(&init[i], &p, 1000 + 100 * i, seed));
+        CHECK_OK(mtl_stm_initializer_vk_jsonhex(init[i], &vk));
+        CHECK_OK(mtl_stm_keyreg_register_jsonhex(reg, 1000 + 100 * i, vk));
+        mtl_free(vk);
+    }
+    CHECK_OK(mtl_stm_keyreg_close(reg, &closed));
+    CHECK_OK(mtl_stm_closed_reg_avk_jsonhex(closed, &avk));
+    for (size_t i = 0; i < N; i++) {
+        size_t won = 0;
+        mtl_err e = mtl_stm_sign(init[i], closed, (const uint8_t *)msg, 64, &sigs[ns], &won);
+        CHECK(e == MTL_OK || e == MTL_ERR_INELIGIBLE);
+        ns += e == MTL_OK;
+    }
+    CHECK_OK(mtl_stm_aggregate_jsonhex(closed, &p, (const char *const *)sigs, ns,
+                                       (const uint8_t *)msg, 64, &a));
+    CHECK_OK(mtl_stm_aggregate_preverified_jsonhex(closed, &p, (const char *const *)sigs, ns,
+                                                   (const uint8_t *)msg, 64, &b));
+    CHECK_EQ_STR(a, b);
+    CHECK_OK(mtl_stm_verify_multisig_jsonhex(b, avk, (const uint8_t *)msg, 64, &p));
+    /* a signature over another message, not checked: the result fails */
+    const char *other = "0000000000000000000000000000000000000000000000000000000000000000";
+    for (size_t i = 0; i < N && !sigs[ns]; i++) {
+        size_t won = 0;
+        if (mtl_stm_sign(init[i], closed, (const uint8_t *)other, 64, &sigs[ns], &won) !=
+            MTL_OK)
+            sigs[ns] = NULL;
+    }
+    CHECK(sigs[ns] != NULL);
+    /* put it first so its indexes win the selection */
+    char *t = sigs[0];
+    sigs[0] = sigs[ns];
+    sigs[ns] = t;
+    mtl_err e = mtl_stm_aggregate_preverified_jsonhex(closed, &p, (const char *const *)sigs,
+                                                      ns + 1, (const uint8_t *)msg, 64, &c);
+    CHECK(e != MTL_OK ||
+          mtl_stm_verify_multisig_jsonhex(c, avk, (const uint8_t *)msg, 64, &p) != MTL_OK ||
+          strcmp(c, a) == 0);
+    for (size_t i = 0; i <= ns; i++)
+        mtl_free(sigs[i]);
+    for (size_t i = 0; i < N; i++)
+        mtl_stm_initializer_free(init[i]);
+    mtl_free(a);
+    mtl_free(b);
+    mtl_free(c);
+    mtl_free(avk);
+    mtl_stm_closed_reg_free(closed);
+    mtl_stm_keyreg_free(reg);
+}
+
+int main(void)
+{
+    if (mtl_init() != MTL_OK)
+        return 1;
+    RUN(preverified_equals_full_clerk);
+    return DONE();
+}
