@@ -10,6 +10,7 @@
 
 #include "common/common_int.h"
 #include "httpd.h"
+#include "log.h"
 
 struct mtl_httpd {
     struct MHD_Daemon *d;
@@ -53,6 +54,8 @@ void mtl_http_error(struct mtl_http_response *r, int status, const char *label, 
     mtl_buf_append_str(&b, "\"}");
     r->status = status;
     r->body = (char *)mtl_buf_take(&b, &r->len);
+    /* Refused requests leave a trace: one line per refusal. */
+    log_warn("http_refused", "status=%d label=%s message=\"%s\"", status, label, msg);
 }
 
 static void add_headers(struct MHD_Response *resp, const char *ctype)
