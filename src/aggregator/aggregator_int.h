@@ -38,6 +38,7 @@ struct agg_config {
     const char *ancillary_secret_key_path; /* or a file with the JSON-hex seed */
     const char *server_url;              /* public URL prefix of served artifact files */
     unsigned zstd_level;
+    const char *cardano_node_version;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mithril/cardano_db.h"
 #include "mithril/util.h"
 
 struct sim_http {
@@ -405,6 +406,9 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
     }
     if (rc == 0) {
         mtl_protocol_message_hash(pm, out->signed_message);
+        memcpy(out->next_params_hash, ph, sizeof(ph));
+        out->next_avk = avk;
+        avk = NULL;
         snprintf(out->entity, sizeof(out->entity), "{\"MithrilStakeDistribution\":%llu}",
                  (unsigned long long)epoch);
     }
@@ -417,8 +421,44 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
     return rc;
 }
 
+int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
+                           char signed_message[MTL_HASH_HEX_BYTES])
+{
+    uint64_t n = 0;
+    struct mtl_db_digests d;
+    struct mtl_protocol_message *pm = NULL;
+    char e[24];
+    memset(&d, 0, sizeof(d));
+    struct mtl_digest_opts o = {.threads = 1};
+    int rc = mtl_immutable_last_certifiable(db_dir, &n) == MTL_OK &&
+                     mtl_cardano_db_digest(db_dir, n, &o, &d) == MTL_OK
+                 ? 0
+                 : -1;
+    snprintf(e, sizeof(e), "%llu", (unsigned long long)ep->epoch);
+    if (rc == 0)
+        rc = mtl_protocol_message_new(&pm) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "next_aggregate_verification_key",
+                                              ep->next_avk) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "next_protocol_parameters",
+                                              ep->next_params_hash) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "current_epoch", e) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "cardano_database_merkle_root",
+                                              d.merkle_root) == MTL_OK
+                 ? 0
+                 : -1;
+    if (rc == 0) {
+        mtl_protocol_message_hash(pm, signed_message);
+        snprintf(entity, 160, "{\"CardanoDatabase\":{\"epoch\":%llu,\"immutable_file_number\":%llu}}",
+                 (unsigned long long)ep->epoch, (unsigned long long)n);
+    }
+    mtl_protocol_message_free(pm);
+    mtl_db_digests_free(&d);
+    return rc;
+}
+
 void sim_epoch_clear(struct sim_epoch *e)
 {
+    mtl_free(e->next_avk);
     mtl_stm_closed_reg_free(e->closed);
     memset(e, 0, sizeof(*e));
 }

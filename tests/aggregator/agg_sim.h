@@ -64,7 +64,13 @@ struct sim_epoch {
     struct mtl_stm_closed_reg *closed; /* current signers (key e-1) */
     char signed_message[MTL_HASH_HEX_BYTES];
     char entity[96];                   /* {"MithrilStakeDistribution":e} */
+    char *next_avk;                    /* parts shared by every message of e */
+    char next_params_hash[MTL_HASH_HEX_BYTES];
 };
+/* The CardanoDatabase{e, N} message of a signer holding the node DB:
+ * digests of immutable files 0..=N (N = last certifiable) and Merkle root. */
+int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
+                           char signed_message[MTL_HASH_HEX_BYTES]);
 int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out);
 void sim_epoch_clear(struct sim_epoch *e);
 

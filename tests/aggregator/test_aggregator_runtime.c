@@ -91,28 +91,73 @@ static int db_count(const char *sql)
     return n;
 }
 
-/* Signers of key epoch-1 sign MSD(epoch). */
-static void sign_all(uint64_t epoch, size_t max_posts, int may_die)
+static char DB_DIR[400];
+
+/* Post one signature per signer of key epoch-1 over (entity, message). */
+static void post_all(uint64_t epoch, const struct sim_epoch *ep, const char *entity,
+                     const char *msg, int may_die)
 {
-    struct sim_epoch ep;
-    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
     size_t posted = 0;
-    for (size_t i = 0; ep.closed && i < NSIGNERS && posted < max_posts; i++) {
-        char *body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, PARTY[i],
-                                        ep.signed_message, ep.signed_message);
+    for (size_t i = 0; ep->closed && i < NSIGNERS; i++) {
+        char *body = sim_signature_body(INIT[epoch - 1][i], ep->closed, entity, PARTY[i], msg,
+                                        msg);
         if (!body)
             continue; /* no lottery won */
         char *resp = NULL;
         long st = post("/register-signatures", body, strlen(body), &resp);
-        if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0))
-            TH_FAIL("signature of %s at epoch %llu: %ld %s", PARTY[i], (unsigned long long)epoch,
-                    st, resp);
+        if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0)) {
+            fprintf(stderr, "signature of %s for %s: %ld %s\n", PARTY[i], entity, st, resp);
+            free(resp);
+            free(body);
+            TH_FAIL("signature refused");
+        }
         posted += st == 201;
         free(resp);
         free(body);
     }
+    printf("%s: %zu signatures accepted\n", entity, posted);
+}
+
+/* Signers of key epoch-1 sign MithrilStakeDistribution(epoch) and
+ * CardanoDatabase(epoch, N), each message recomputed on the signer's side. */
+static void sign_all(uint64_t epoch, int may_die, char cdb_entity[160])
+{
+    struct sim_epoch ep;
+    char msg[MTL_HASH_HEX_BYTES];
+    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
+    post_all(epoch, &ep, ep.entity, ep.signed_message, may_die);
+    if (sim_cardano_db_message(&ep, DB_DIR, cdb_entity, msg) != 0) {
+        sim_epoch_clear(&ep);
+        TH_FAIL("cardano db message of epoch %llu", (unsigned long long)epoch);
+    }
+    post_all(epoch, &ep, cdb_entity, msg, may_die);
     sim_epoch_clear(&ep);
-    printf("epoch %llu: %zu signatures accepted\n", (unsigned long long)epoch, posted);
+}
+
+/* A node DB: immutable trios 0..5 (N = 4 certifiable) and a ledger snapshot. */
+static void make_db(const char *db)
+{
+    static const char *const ext[] = {"chunk", "primary", "secondary"};
+    char p[600];
+    snprintf(p, sizeof(p), "mkdir -p %s/immutable %s/ledger/200", db, db);
+    CHECK(system(p) == 0);
+    for (unsigned n = 0; n <= 5; n++)
+        for (unsigned k = 0; k < 3; k++) {
+            size_t len = 3000 + n * 500 + k * 100;
+            uint8_t *b = malloc(len);
+            for (size_t i = 0; i < len; i++)
+                b[i] = (uint8_t)((i * 31 + n * 7 + k) % 97);
+            snprintf(p, sizeof(p), "%s/immutable/%05u.%s", db, n, ext[k]);
+            CHECK(mtl_atomic_write(p, b, len, 0644) == MTL_OK);
+            free(b);
+        }
+    const char *meta = "{\"backend\":\"utxohd-mem\",\"checksum\":1,\"tablesCodecVersion\":1}";
+    snprintf(p, sizeof(p), "%s/ledger/200/meta", db);
+    CHECK(mtl_atomic_write(p, meta, strlen(meta), 0644) == MTL_OK);
+    snprintf(p, sizeof(p), "%s/ledger/200/state", db);
+    CHECK(mtl_atomic_write(p, "state", 5, 0644) == MTL_OK);
+    snprintf(p, sizeof(p), "%s/ledger/200/tables", db);
+    CHECK(mtl_atomic_write(p, "tables", 6, 0644) == MTL_OK);
 }
 
 static void bad_inputs(uint64_t epoch)
@@ -265,6 +310,61 @@ static void verify_artifacts(size_t want)
     json_decref(arr);
 }
 
+/* Every CardanoDatabase artifact verifies against its certificate, the
+ * digests route gives its Merkle root, and its files are served. */
+static void verify_cardano_databases(size_t want)
+{
+    char url[300], *list = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/cardano-database", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
+    json_t *arr = json_loads(list, 0, NULL), *v;
+    free(list);
+    CHECK_EQ_INT(json_array_size(arr), want);
+    size_t i;
+    json_array_foreach(arr, i, v)
+    {
+        char *art = NULL, *cert = NULL;
+        snprintf(url, sizeof(url), "%s/artifact/cardano-database/%s", S.url,
+                 json_string_value(json_object_get(v, "hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &art), 200);
+        snprintf(url, sizeof(url), "%s/certificate/%s", S.url,
+                 json_string_value(json_object_get(v, "certificate_hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &cert), 200);
+        struct mtl_certificate *c = NULL;
+        CHECK_OK(mtl_certificate_from_json(&c, cert, strlen(cert)));
+        if (c) {
+            CHECK_OK(mtl_cardano_database_verify(art, strlen(art), c));
+            json_t *j = json_loads(art, 0, NULL);
+            json_object_set_new(j, "merkle_root", json_string("00000000000000000000000000000000"
+                                                              "00000000000000000000000000000000"));
+            char *bad = json_dumps(j, JSON_COMPACT);
+            CHECK(mtl_cardano_database_verify(bad, strlen(bad), c) != MTL_OK);
+            free(bad);
+            json_decref(j);
+        }
+        mtl_certificate_free(c);
+        free(art);
+        free(cert);
+    }
+    json_decref(arr);
+    /* the digests route: leaves of the latest artifact's Merkle root */
+    char *dg = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/cardano-database/digests", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &dg), 200);
+    json_t *d = json_loads(dg, 0, NULL);
+    free(dg);
+    CHECK_EQ_INT(json_array_size(d), 15); /* trios 0..=4 */
+    json_decref(d);
+    /* an archive is served, a traversal attempt is not */
+    snprintf(url, sizeof(url), "%s/cardano-database-download/immutable/00000.tar.zst", S.url);
+    char *tz = NULL;
+    CHECK_EQ_INT(sim_get(NULL, url, &tz), 200);
+    free(tz);
+    snprintf(url, sizeof(url), "%s/cardano-database-download/immutable/..%%2f..%%2fchain.json",
+             S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, NULL), 404);
+}
+
 /* Responses against the openapi schemas (python3-jsonschema). */
 static void openapi_checks(void)
 {
@@ -289,6 +389,7 @@ static void openapi_checks(void)
         {"/artifact/cardano-database/epoch/latest", "CardanoDatabaseSnapshotListMessage", 0},
         {"/artifact/cardano-database/digests", "CardanoDatabaseDigestListMessage", 0},
         {"/signers/registered/3", "SignerRegistrationsMessage", 0},
+        {"/artifact/cardano-database/epoch/5", "CardanoDatabaseSnapshotListMessage", 0},
         {"/certificate/xyz", "Error", 0},
     };
     for (size_t i = 0; i < sizeof(R) / sizeof(R[0]); i++) {
@@ -310,18 +411,26 @@ static void openapi_checks(void)
         if (system(cmd) != 0)
             TH_FAIL("GET %s does not match %s", R[i].route, R[i].schema);
     }
-    /* the latest MSD and certificate items too */
-    char url[256], *list = NULL;
-    snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distributions", S.url);
-    sim_get(NULL, url, &list);
-    json_t *arr = json_loads(list, 0, NULL);
-    free(list);
-    const char *h = json_string_value(json_object_get(json_array_get(arr, 0), "hash"));
-    if (h) {
+    /* the latest artifact of each kind too */
+    static const char *const items[][3] = {
+        {"/artifact/mithril-stake-distributions", "/artifact/mithril-stake-distribution/",
+         "MithrilStakeDistributionMessage"},
+        {"/artifact/cardano-database", "/artifact/cardano-database/",
+         "CardanoDatabaseSnapshotMessage"},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        char url[256], *list = NULL;
+        snprintf(url, sizeof(url), "%s%s", S.url, items[k][0]);
+        sim_get(NULL, url, &list);
+        json_t *arr = json_loads(list, 0, NULL);
+        free(list);
+        const char *h = json_string_value(json_object_get(json_array_get(arr, 0), "hash"));
+        CHECK(h != NULL);
         char path[400], cmd[1500], *body = NULL;
-        snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distribution/%s", S.url, h);
+        snprintf(url, sizeof(url), "%s%s%s", S.url, items[k][1], h ? h : "");
+        json_decref(arr);
         sim_get(NULL, url, &body);
-        snprintf(path, sizeof(path), "%s/msd.json", S.dir);
+        snprintf(path, sizeof(path), "%s/item%zu.json", S.dir, k);
         FILE *f = fopen(path, "w");
         if (f) {
             fputs(body, f);
@@ -330,21 +439,32 @@ static void openapi_checks(void)
         free(body);
         snprintf(cmd, sizeof(cmd),
                  "/usr/bin/python3 %s/tests/aggregator/openapi_check.py "
-                 "%s/reference-data/openapi.yaml MithrilStakeDistributionMessage %s",
-                 src, shared, path);
+                 "%s/reference-data/openapi.yaml %s %s",
+                 src, shared, items[k][2], path);
         if (system(cmd) != 0)
-            TH_FAIL("MSD artifact does not match MithrilStakeDistributionMessage");
+            TH_FAIL("%s does not match %s", items[k][1], items[k][2]);
     }
-    json_decref(arr);
 }
 
 TEST(devnet_lifecycle)
 {
-    char bin[512], hash[65], entity[64];
+    char bin[512], hash[65], entity[64], cdb[160];
     const char *build = getenv("MTL_BUILD_DIR");
     snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
     CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    static char env_db[512], env_anc[512];
+    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
+    make_db(DB_DIR);
+    char keys[400];
+    snprintf(keys, sizeof(keys), "%s", S.dir);
+    const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", keys, NULL};
+    CHECK_EQ_INT(sim_run(&S, anc), 0);
+    snprintf(env_db, sizeof(env_db), "DB_DIRECTORY=%s", DB_DIR);
+    snprintf(env_anc, sizeof(env_anc), "ANCILLARY_SECRET_KEY_PATH=%s/ancillary.sk", S.dir);
     S.extra_env[0] = "STORE_RETENTION_LIMIT=3";
+    S.extra_env[1] = "SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabase";
+    S.extra_env[2] = env_db;
+    S.extra_env[3] = env_anc;
     for (size_t i = 0; i < NSIGNERS; i++)
         snprintf(PARTY[i], 64, "pool1signer%zu", i);
     uint64_t st0[NSIGNERS];
@@ -373,11 +493,12 @@ TEST(devnet_lifecycle)
     bad_inputs(3);
     if (th_cur_failed)
         return;
-    sign_all(3, NSIGNERS, 0);
+    sign_all(3, 0, cdb);
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":3}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
     /* a signature after certification: 410 */
     {
         struct sim_epoch ep;
@@ -408,11 +529,12 @@ TEST(devnet_lifecycle)
         expect_4xx("/register-signatures", late, strlen(late), 410,
                   "closed epoch");
     }
-    sign_all(4, NSIGNERS, 0);
+    sign_all(4, 0, cdb);
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":4}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
     set_chain(5);
     if (th_cur_failed)
         return;
@@ -424,31 +546,53 @@ TEST(devnet_lifecycle)
      * the certificate of epoch 5 and its artifact. */
     int stopped = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stopped) && WEXITSTATUS(stopped) == 0);
-    S.extra_env[1] = "MTL_AGG_TEST_CRASH=after_artifact";
+    S.extra_env[4] = "MTL_AGG_TEST_CRASH=after_artifact";
     CHECK(sim_start(&S) == 0);
     CHECK(sim_wait_epoch(&S, 5) == 0);
     int certs_before = db_count("SELECT COUNT(*) FROM certificate");
-    sign_all(5, NSIGNERS, 1);
+    sign_all(5, 1, cdb);
     int st = sim_wait_exit(&S, 20000);
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate WHERE epoch = 5"), 0);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM msd"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM cardano_database"), 2);
     CHECK(db_count("SELECT COUNT(*) FROM single_signature WHERE epoch = 5") > 0);
-    /* restart: the runtime resumes from the stored signatures */
-    S.extra_env[1] = NULL;
+    /* restart: the runtime resumes from the stored signatures (signers
+     * that could not post before the crash post again; stored ones get 409) */
+    S.extra_env[4] = NULL;
     CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 5) == 0);
+    sign_all(5, 0, cdb);
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":5}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
 
-    size_t checked = 0;
-    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
-    CHECK_EQ_INT(checked, 4); /* genesis(2), 3, 4, 5 */
+    /* every certificate's chain verifies to the genesis */
+    {
+        char url[256], *list = NULL;
+        snprintf(url, sizeof(url), "%s/certificates", S.url);
+        CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
+        json_t *arr = json_loads(list, 0, NULL), *c;
+        free(list);
+        CHECK_EQ_INT(json_array_size(arr), 7); /* genesis(2) + 2 per epoch 3..5 */
+        size_t i;
+        json_array_foreach(arr, i, c)
+        {
+            size_t checked = 0;
+            if (sim_verify_chain(&S, json_string_value(json_object_get(c, "hash")), &checked))
+                TH_FAIL("chain from certificate %zu does not verify: %s", i, mtl_err_detail());
+            CHECK(checked >= 1 && checked <= 5);
+        }
+        json_decref(arr);
+    }
     verify_artifacts(3);
+    verify_cardano_databases(3);
     /* retention: keys of epochs < 5-3 pruned, certificates kept */
     set_chain(6);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch < 3"), 0);
     CHECK(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch >= 3") > 0);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 4);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 7);
     openapi_checks();
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
