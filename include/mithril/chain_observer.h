@@ -17,25 +17,37 @@ extern "C" {
 #endif
 
 struct mtl_chain_observer;
-/* cli_path: the cardano-cli program; network_magic 0 means --mainnet, else
- * --testnet-magic N; socket_path (optional) is exported as
- * CARDANO_NODE_SOCKET_PATH to the program. */
+/* cli_path: the cardano-cli program (searched in PATH when it has no '/');
+ * network_magic 0 means --mainnet, else --testnet-magic N; socket_path
+ * (optional, else the inherited environment's) is exported as
+ * CARDANO_NODE_SOCKET_PATH to the program.
+ * Every query below runs the program as a child process (posix_spawn, no
+ * shell), blocks the calling thread until it exits or the timeout expires
+ * (then it is killed), and fails with MTL_ERR_EXTERNAL naming the command and
+ * its exit status + stderr, or the field of its output that is wrong. The
+ * observer may be used from one thread at a time. */
 MTL_API mtl_err mtl_chain_observer_new(struct mtl_chain_observer **out, const char *cli_path,
                                        uint64_t network_magic, const char *socket_path);
 MTL_API void mtl_chain_observer_free(struct mtl_chain_observer *o);
+/* Per-command timeout (default 60000 ms). */
+MTL_API mtl_err mtl_chain_observer_set_timeout(struct mtl_chain_observer *o, unsigned timeout_ms);
 
 struct mtl_chain_tip {
     uint64_t epoch, slot, block;
     char hash[65]; /* block hash hex, "" when the tip has none */
     char era[24];
 };
+/* `query tip`: epoch is required; slot/block default to 0, hash/era to "". */
 MTL_API mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_tip *tip);
 
 struct mtl_pool_stake {
     char pool_id[64]; /* bech32 "pool1..." */
     uint64_t stake;   /* stakeMark; pools with 0 are dropped */
 };
-/* Stake distribution sorted by pool_id; free *pools with mtl_free. */
+/* Stake distribution sorted by pool_id; free *pools with mtl_free.
+ * `query stake-snapshot --all-stake-pools` (stakeMark of each pool); if that
+ * fails in any way, `query stake-distribution` + one `query stake-snapshot
+ * --stake-pool-id` per pool (poolStakeMark), like the reference. */
 MTL_API mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
                                                       struct mtl_pool_stake **pools, size_t *n);
 

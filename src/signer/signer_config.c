@@ -1,0 +1,184 @@
+/* signer_config.c - configuration: flags > environment > defaults (names as the
+ * reference's mithril-signer configuration.rs). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signer_int.h"
+
+struct setting {
+    const char *flag, *env, *def, *help;
+    int is_bool; /* a flag without value ("true" when present) */
+};
+
+static const struct setting SETTINGS[] = {
+    {"--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "",
+     "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)", 0},
+    {"--network", "NETWORK", "", "Cardano network: mainnet, preprod, preview, devnet... (required)",
+     0},
+    {"--network-magic", "NETWORK_MAGIC", "",
+     "network magic (required unless mainnet/preprod/preview)", 0},
+    {"--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", "cardano-cli program", 0},
+    {"--cardano-node-socket-path", "CARDANO_NODE_SOCKET_PATH", "",
+     "Cardano node socket (passed to cardano-cli)", 0},
+    {"--db-directory", "DB_DIRECTORY", "./db", "Cardano node database directory", 0},
+    {"--data-stores-directory", "DATA_STORES_DIRECTORY", "./mithril/stores",
+     "signer stores: keys (0600), stakes, signed beacons, digest cache", 0},
+    {"--party-id", "PARTY_ID", "", "pool id (bech32 pool1...) of this signer (required)", 0},
+    {"--run-interval", "RUN_INTERVAL", "5000", "state machine period in milliseconds", 0},
+    {"--store-retention-limit", "STORE_RETENTION_LIMIT", "",
+     "epochs of stakes/signed beacons kept (empty: all)", 0},
+    {"--aggregator-timeout", "AGGREGATOR_TIMEOUT_MS", "30000",
+     "timeout of one aggregator request in milliseconds", 0},
+    {"--signed-entity-types", "SIGNED_ENTITY_TYPES", "MithrilStakeDistribution,CardanoDatabase",
+     "types signed when the aggregator has no /protocol-configuration", 0},
+    {"--disable-digests-cache", "DISABLE_DIGESTS_CACHE", "false", "do not cache file digests", 1},
+    {"--reset-digests-cache", "RESET_DIGESTS_CACHE", "false", "empty the digest cache at start", 1},
+    {"--max-cycles", "MAX_CYCLES", "0", "stop after N cycles (0: run until SIGTERM/SIGINT)", 0},
+};
+enum {
+    S_AGG,
+    S_NET,
+    S_MAGIC,
+    S_CLI,
+    S_SOCK,
+    S_DB,
+    S_STORES,
+    S_PARTY,
+    S_RUN,
+    S_RET,
+    S_TIMEOUT,
+    S_SET,
+    S_NOCACHE,
+    S_RESETCACHE,
+    S_MAXCYC,
+    S_COUNT
+};
+
+void signer_config_usage(FILE *out)
+{
+    fprintf(out, "usage: mithril-signer [-v...] [--json] [options]\n"
+                 "Runs the Mithril signer beside a Cardano node: registers this pool's STM key\n"
+                 "with the aggregator every epoch and signs what it computes itself.\n"
+                 "  -v, -vv, -vvv, -vvvv  log level: warn (default: error), info, debug, trace\n"
+                 "  --json                JSON log lines on stderr\n"
+                 "  -h, --help            this help\n"
+                 "options (flag, environment variable, default):\n");
+    for (size_t i = 0; i < S_COUNT; i++)
+        fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
+                SETTINGS[i].def[0] ? SETTINGS[i].def : "(none)", SETTINGS[i].help);
+    fprintf(
+        out,
+        "example (devnet, beside cardano-node-sim and mithril-aggregator):\n"
+        "  AGGREGATOR_ENDPOINT=http://127.0.0.1:8080/aggregator NETWORK=devnet NETWORK_MAGIC=42 "
+        "\\\n"
+        "  CARDANO_CLI_PATH=build/tools/cardano-cli/cardano-cli \\\n"
+        "  CARDANO_NODE_SOCKET_PATH=devnet/node/node.socket DB_DIRECTORY=devnet/node/db \\\n"
+        "  DATA_STORES_DIRECTORY=devnet/signer-0 PARTY_ID=pool1... RUN_INTERVAL=250 \\\n"
+        "  mithril-signer -vv\n"
+        "Logs: one event per line on stderr (event=cycle gives wall/CPU time and RSS).\n"
+        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
+}
+
+static mtl_err parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    MTL_CHECK(*s >= '0' && *s <= '9' && end && *end == '\0' && errno == 0 && v <= max,
+              MTL_ERR_CONFIG, "%s: '%s' is not an integer in [0, %llu]", name, s,
+              (unsigned long long)max);
+    *out = v;
+    return MTL_OK;
+}
+
+static mtl_err parse_bool(const char *name, const char *s, int *out)
+{
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = 1;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || !*s)
+        *out = 0;
+    else
+        return mtl_seterr(MTL_ERR_CONFIG, "%s: '%s' is not true/false", name, s);
+    return MTL_OK;
+}
+
+mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int first)
+{
+    const char *v[S_COUNT];
+    for (size_t i = 0; i < S_COUNT; i++) {
+        const char *e = getenv(SETTINGS[i].env);
+        v[i] = e ? e : SETTINGS[i].def;
+    }
+    for (int a = first; a < argc; a++) {
+        size_t i = 0;
+        const char *val = NULL;
+        for (; i < S_COUNT; i++) {
+            size_t fl = strlen(SETTINGS[i].flag);
+            if (strcmp(argv[a], SETTINGS[i].flag) == 0) {
+                if (SETTINGS[i].is_bool) {
+                    val = "true";
+                    break;
+                }
+                MTL_CHECK(a + 1 < argc, MTL_ERR_CONFIG, "%s needs a value", argv[a]);
+                val = argv[++a];
+                break;
+            }
+            if (strncmp(argv[a], SETTINGS[i].flag, fl) == 0 && argv[a][fl] == '=') {
+                val = argv[a] + fl + 1;
+                break;
+            }
+        }
+        MTL_CHECK(i < S_COUNT, MTL_ERR_CONFIG, "unknown option '%s' (see --help)", argv[a]);
+        v[i] = val;
+    }
+    memset(c, 0, sizeof(*c));
+    c->aggregator_endpoint = v[S_AGG];
+    c->network = v[S_NET];
+    c->cardano_cli_path = v[S_CLI];
+    c->cardano_node_socket_path = v[S_SOCK];
+    c->db_directory = v[S_DB];
+    c->data_stores_directory = v[S_STORES];
+    c->party_id = v[S_PARTY];
+    c->signed_entity_types = v[S_SET];
+    MTL_CHECK(c->aggregator_endpoint[0], MTL_ERR_CONFIG, "AGGREGATOR_ENDPOINT: required");
+    MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: required");
+    MTL_CHECK(c->party_id[0], MTL_ERR_CONFIG,
+              "PARTY_ID: required (no operational certificate support)");
+    MTL_CHECK(c->data_stores_directory[0], MTL_ERR_CONFIG, "DATA_STORES_DIRECTORY: empty");
+    uint64_t n;
+    /* Magic: well-known networks have one (reference CardanoNetwork). */
+    if (v[S_MAGIC][0]) {
+        MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
+        c->network_magic = n;
+    } else if (strcmp(c->network, "mainnet") == 0)
+        c->network_magic = 0;
+    else if (strcmp(c->network, "preprod") == 0)
+        c->network_magic = 1;
+    else if (strcmp(c->network, "preview") == 0)
+        c->network_magic = 2;
+    else
+        return mtl_seterr(MTL_ERR_CONFIG, "NETWORK_MAGIC: required for network '%s'", c->network);
+    MTL_CHECK(strcmp(c->network, "mainnet") != 0 || c->network_magic == 0, MTL_ERR_CONFIG,
+              "NETWORK_MAGIC: mainnet has no magic");
+    MTL_TRY(parse_u64("RUN_INTERVAL", v[S_RUN], 86400000, &n));
+    MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
+    c->run_interval_ms = (unsigned)n;
+    if (v[S_RET][0]) {
+        MTL_TRY(parse_u64("STORE_RETENTION_LIMIT", v[S_RET], 1000000, &n));
+        c->store_retention_limit = n;
+    }
+    MTL_TRY(parse_u64("AGGREGATOR_TIMEOUT_MS", v[S_TIMEOUT], 3600000, &n));
+    MTL_CHECK(n >= 100, MTL_ERR_CONFIG, "AGGREGATOR_TIMEOUT_MS: at least 100");
+    c->http_timeout_ms = (unsigned)n;
+    MTL_TRY(parse_u64("MAX_CYCLES", v[S_MAXCYC], UINT64_MAX, &c->max_cycles));
+    MTL_TRY(parse_bool("DISABLE_DIGESTS_CACHE", v[S_NOCACHE], &c->disable_digests_cache));
+    MTL_TRY(parse_bool("RESET_DIGESTS_CACHE", v[S_RESETCACHE], &c->reset_digests_cache));
+    /* Validate the fallback type list now rather than at the first cycle. */
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", c->signed_entity_types);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        MTL_CHECK(signer_kind_parse(t) >= 0, MTL_ERR_CONFIG,
+                  "SIGNED_ENTITY_TYPES: unknown type '%s'", t);
+    return MTL_OK;
+}

@@ -1,0 +1,103 @@
+/* signer_int.h - shared declarations of the mithril-signer program. */
+#ifndef MTL_SIGNER_INT_H
+#define MTL_SIGNER_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/common_int.h"
+#include "mithril/certificate.h"
+#include "mithril/stm.h"
+
+/* Epoch offsets (mithril-common entities/epoch.rs). */
+#define SIGNER_RECORDING_OFFSET 1 /* registration at e is recorded under e+1 */
+
+/* Configuration: flags > environment > defaults (reference configuration.rs). */
+struct signer_config {
+    const char *aggregator_endpoint; /* no trailing slash */
+    const char *network;
+    uint64_t network_magic; /* 0 = mainnet */
+    const char *cardano_cli_path;
+    const char *cardano_node_socket_path;
+    const char *db_directory;
+    const char *data_stores_directory;
+    const char *party_id;
+    unsigned run_interval_ms;
+    uint64_t store_retention_limit; /* epochs kept; 0 = keep all (reference: None) */
+    unsigned http_timeout_ms;
+    int disable_digests_cache, reset_digests_cache;
+    uint64_t max_cycles;             /* 0 = run forever (tests: stop after N cycles) */
+    const char *signed_entity_types; /* used when /protocol-configuration is absent */
+};
+mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int first);
+void signer_config_usage(FILE *out);
+
+/* ---- store: files in DATA_STORES_DIRECTORY ---------------------------------- */
+/* protocol_initializer-<E>.key (0600, atomic): secret initializer for key E.
+ * registered-<E>: marker once the aggregator accepted that initializer.
+ * stakes-<E>.json: chain stake distribution recorded under E.
+ * signed-<E>.json: signed entity types already signed during epoch E. */
+mtl_err signer_store_init(const char *dir);
+/* NULL in *out with MTL_OK when absent. */
+mtl_err signer_store_get_initializer(const char *dir, uint64_t epoch,
+                                     struct mtl_stm_initializer **out);
+mtl_err signer_store_put_initializer(const char *dir, uint64_t epoch,
+                                     const struct mtl_stm_initializer *init);
+int signer_store_is_registered(const char *dir, uint64_t epoch);
+mtl_err signer_store_mark_registered(const char *dir, uint64_t epoch);
+/* Stakes: JSON object party_id -> stake; *out NULL when absent. */
+mtl_err signer_store_get_stakes(const char *dir, uint64_t epoch, json_t **out);
+mtl_err signer_store_put_stakes(const char *dir, uint64_t epoch, json_t *stakes);
+/* Signed beacons: the JSON text of a signed entity type. */
+int signer_store_is_signed(const char *dir, uint64_t epoch, const char *entity_json);
+mtl_err signer_store_mark_signed(const char *dir, uint64_t epoch, const char *entity_json);
+/* Delete initializers and registration markers of keys < current - 1 (no
+ * longer usable to sign) and, when retention > 0, stakes and signed beacons
+ * of epochs < current - retention. *removed counts deleted files. */
+mtl_err signer_store_prune(const char *dir, uint64_t current_epoch, uint64_t retention,
+                           unsigned *removed);
+
+/* ---- messages ---------------------------------------------------------------- */
+/* Closed registration of `signers` (openapi Signer list) with stakes taken
+ * from `stakes` (party_id -> stake); a signer with no stake is an error
+ * naming it (the reference's NoStakeForSigner). */
+mtl_err signer_closed_reg(const json_t *signers, const json_t *stakes,
+                          struct mtl_stm_closed_reg **out);
+mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonhex);
+/* Protocol message of a signed entity: next AVK, next protocol parameters
+ * hash, current epoch, and for CardanoDatabase the Merkle root given. */
+mtl_err signer_protocol_message(const struct mtl_signed_entity_type *t, const char *next_avk,
+                                const struct mtl_stm_params *next_params, const char *merkle_root,
+                                struct mtl_protocol_message **out);
+/* RegisterSignaturesMessage JSON (free with mtl_free). */
+mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
+                                 const char *sig_jsonhex, const char *signed_message, char **json);
+/* Parse {"k":..,"m":..,"phi_f":..}. */
+mtl_err signer_parse_params(const json_t *j, struct mtl_stm_params *p);
+/* Parse a discriminant name ("MithrilStakeDistribution"); -1 unknown. */
+int signer_kind_parse(const char *name);
+
+/* ---- aggregator client ------------------------------------------------------- */
+struct signer_http_result {
+    long status; /* 0: no response (down, timeout) */
+    char detail[256];
+};
+/* GET <endpoint><route> as JSON; non-2xx gives MTL_ERR_HTTP (404: NOT_FOUND). */
+mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t **out,
+                       long *status);
+/* POST JSON; MTL_OK only on 2xx; *status set in every case. */
+mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
+                        long *status);
+
+/* ---- runtime ------------------------------------------------------------------ */
+enum signer_state_kind { ST_INIT, ST_UNREGISTERED, ST_READY_TO_SIGN, ST_REGISTERED_NOT_ABLE };
+struct signer_runtime;
+mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_config *c);
+void signer_runtime_free(struct signer_runtime *rt);
+/* One cycle of the state machine; errors are logged by the caller and the
+ * state kept (the reference's RuntimeError::KeepState). */
+mtl_err signer_runtime_cycle(struct signer_runtime *rt);
+const char *signer_state_name(const struct signer_runtime *rt);
+
+#endif

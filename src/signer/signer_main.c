@@ -1,0 +1,135 @@
+/* signer_main.c - mithril-signer: options, then the state machine cycle every
+ * RUN_INTERVAL ms until SIGTERM/SIGINT. A failed cycle is logged and retried
+ * with a growing delay (up to 8 intervals); the process never exits on an
+ * aggregator or node error. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "log.h"
+#include "signer_int.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double now_ms(int clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CPU of finished children (cardano-cli runs), in ms. */
+static double children_cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * 4; /* 4 KiB pages on the platforms we run */
+}
+
+/* Sleep ms, waking early on a stop signal. */
+static void pause_ms(double ms)
+{
+    while (ms > 0 && !g_stop) {
+        double step = ms > 100 ? 100 : ms;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(step * 1e6)};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int verbosity = 0, json = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            signer_config_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][1] == 'v' && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
+            verbosity += (int)strlen(argv[i] + 1);
+        else
+            break;
+    }
+    mtl_log_setup("signer", 0, json);
+    /* Reference mapping: none error, -v warn, -vv info, -vvv debug, -vvvv trace. */
+    mtl_log_threshold = verbosity > MTL_LOG_TRACE ? MTL_LOG_TRACE : verbosity;
+    struct signer_config cfg;
+    if (signer_config_load(&cfg, argc, argv, i) != MTL_OK) {
+        fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+        log_error("bad_configuration", "error=\"%s\"", mtl_err_detail());
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct signer_runtime *rt = NULL;
+    if (signer_runtime_new(&rt, &cfg) != MTL_OK) {
+        fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+        log_error("startup_failed", "error=\"%s\"", mtl_err_detail());
+        curl_global_cleanup();
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    log_info("starting",
+             "party=%s aggregator=%s network=%s magic=%llu run_interval_ms=%u "
+             "stores=%s db=%s",
+             cfg.party_id, cfg.aggregator_endpoint, cfg.network,
+             (unsigned long long)cfg.network_magic, cfg.run_interval_ms, cfg.data_stores_directory,
+             cfg.db_directory);
+    unsigned failures = 0;
+    for (uint64_t cycle = 1; !g_stop; cycle++) {
+        double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
+               k0 = children_cpu_ms();
+        const char *before = signer_state_name(rt);
+        mtl_err e = signer_runtime_cycle(rt);
+        double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
+               kids = children_cpu_ms() - k0;
+        if (e != MTL_OK) {
+            failures++;
+            log_error("cycle_failed", "state=%s error=\"%s\" consecutive_failures=%u", before,
+                      mtl_err_detail(), failures);
+        } else
+            failures = 0;
+        log_info("cycle",
+                 "n=%llu state=%s next_state=%s wall_ms=%.1f cpu_ms=%.2f children_cpu_ms=%.1f "
+                 "rss_kb=%ld",
+                 (unsigned long long)cycle, before, signer_state_name(rt), wall, cpu, kids,
+                 rss_kb());
+        if (cfg.max_cycles && cycle >= cfg.max_cycles)
+            break;
+        /* Back off on repeated failures (x2 each, at most x8). */
+        unsigned mult = failures > 3 ? 8 : (failures ? 1u << failures : 1);
+        pause_ms((double)cfg.run_interval_ms * mult);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    log_info("stopping", "max_rss_kb=%ld", ru.ru_maxrss);
+    signer_runtime_free(rt);
+    curl_global_cleanup();
+    return 0;
+}

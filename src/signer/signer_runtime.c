@@ -1,0 +1,555 @@
+/* signer_runtime.c - the signer's state machine (reference mithril-signer
+ * runtime/state_machine.rs and runner.rs):
+ *   Init -> Unregistered{e} -> ReadyToSign{e} | RegisteredNotAbleToSign{e}
+ * and back to Unregistered on every new epoch. Each failing step keeps the
+ * state; the loop in signer_main.c retries at the next cycle. */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mithril/cardano_db.h"
+#include "mithril/chain_observer.h"
+#include "signer_int.h"
+
+/* What the aggregator said about the epoch (the reference's EpochData). */
+struct epoch_data {
+    int valid;
+    uint64_t epoch; /* epoch of /epoch-settings */
+    struct mtl_stm_params registration_params;
+    json_t *current_signers, *next_signers;
+    unsigned allowed; /* bit per enum mtl_signed_entity_kind */
+};
+
+struct signer_runtime {
+    const struct signer_config *cfg;
+    enum signer_state_kind state;
+    uint64_t epoch;
+    struct epoch_data ed;
+    struct mtl_chain_observer *obs;
+    struct mtl_digest_cache *cache;
+    int warned_no_protocol_configuration;
+};
+
+static const unsigned SUPPORTED =
+    (1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION) | (1u << MTL_SET_CARDANO_DATABASE);
+
+static void epoch_data_clear(struct epoch_data *ed)
+{
+    json_decref(ed->current_signers);
+    json_decref(ed->next_signers);
+    memset(ed, 0, sizeof(*ed));
+}
+
+const char *signer_state_name(const struct signer_runtime *rt)
+{
+    static const char *const names[] = {"Init", "Unregistered", "ReadyToSign",
+                                        "RegisteredNotAbleToSign"};
+    return names[rt->state];
+}
+
+mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_config *c)
+{
+    struct signer_runtime *rt = mtl_calloc(1, sizeof(*rt));
+    MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
+    rt->cfg = c;
+    rt->state = ST_INIT;
+    mtl_err e = signer_store_init(c->data_stores_directory);
+    if (e == MTL_OK)
+        e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
+                                   c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
+                                                                  : NULL);
+    if (e == MTL_OK && !c->disable_digests_cache) {
+        char p[4096];
+        snprintf(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
+        if (c->reset_digests_cache)
+            unlink(p);
+        e = mtl_digest_cache_open(&rt->cache, p);
+    }
+    if (e != MTL_OK) {
+        signer_runtime_free(rt);
+        return e;
+    }
+    *out = rt;
+    return MTL_OK;
+}
+
+void signer_runtime_free(struct signer_runtime *rt)
+{
+    if (!rt)
+        return;
+    epoch_data_clear(&rt->ed);
+    mtl_chain_observer_free(rt->obs);
+    mtl_digest_cache_free(rt->cache);
+    mtl_free(rt);
+}
+
+static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
+{
+    struct mtl_chain_tip tip;
+    mtl_err e = mtl_chain_observer_tip(rt->obs, &tip);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "could not read the chain tip");
+    *epoch = tip.epoch;
+    return MTL_OK;
+}
+
+static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
+{
+    log_info("new_epoch", "epoch=%llu previous_state=%s", (unsigned long long)epoch,
+             signer_state_name(rt));
+    rt->state = ST_UNREGISTERED;
+    rt->epoch = epoch;
+    epoch_data_clear(&rt->ed);
+    /* Upkeep: keys no longer usable are deleted, old data per retention. */
+    unsigned removed = 0;
+    if (signer_store_prune(rt->cfg->data_stores_directory, epoch, rt->cfg->store_retention_limit,
+                           &removed) != MTL_OK)
+        log_warn("store_prune_failed", "error=\"%s\"", mtl_err_detail());
+    else if (removed)
+        log_info("store_pruned", "epoch=%llu files=%u", (unsigned long long)epoch, removed);
+}
+
+/* ---- network configuration ------------------------------------------------ */
+
+static mtl_err kinds_from_list(const char *list, unsigned *mask)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", list);
+    *mask = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION; /* always allowed (reference default) */
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int k = signer_kind_parse(t);
+        MTL_CHECK(k >= 0, MTL_ERR_BAD_ENCODING, "unknown signed entity type '%s'", t);
+        *mask |= 1u << k;
+    }
+    return MTL_OK;
+}
+
+/* /protocol-configuration/{e}: parameters and enabled types of an epoch.
+ * MTL_ERR_NOT_FOUND when the aggregator does not serve the route. */
+static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
+                                      struct mtl_stm_params *params, unsigned *allowed)
+{
+    char route[64];
+    snprintf(route, sizeof(route), "/protocol-configuration/%llu", (unsigned long long)epoch);
+    json_t *j = NULL;
+    long status = 0;
+    MTL_TRY(signer_agg_get(rt->cfg, route, &j, &status));
+    mtl_err e = signer_parse_params(json_object_get(j, "protocol_parameters"), params);
+    json_t *types = json_object_get(j, "available_signed_entity_types");
+    if (e == MTL_OK && allowed) {
+        *allowed = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
+        size_t i;
+        json_t *t;
+        json_array_foreach(types, i, t)
+        {
+            int k = json_is_string(t) ? signer_kind_parse(json_string_value(t)) : -1;
+            if (k >= 0)
+                *allowed |= 1u << k;
+        }
+    }
+    json_decref(j);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "%s", route);
+}
+
+/* The reference's get_network_configuration(e): enabled types of the
+ * aggregation epoch e-1, registration parameters of e+1. Falls back on
+ * /epoch-settings' signer_registration_protocol and SIGNED_ENTITY_TYPES when
+ * the aggregator has no /protocol-configuration route. */
+static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
+                                     const json_t *settings, struct epoch_data *ed)
+{
+    struct mtl_stm_params agg_params;
+    mtl_err e = protocol_configuration(rt, epoch ? epoch - 1 : 0, &agg_params, &ed->allowed);
+    if (e == MTL_OK)
+        e = protocol_configuration(rt, epoch + 1, &ed->registration_params, NULL);
+    if (e != MTL_ERR_NOT_FOUND)
+        return e;
+    if (!rt->warned_no_protocol_configuration) {
+        log_warn("no_protocol_configuration",
+                 "detail=\"%s\" fallback=\"epoch-settings signer_registration_protocol and "
+                 "SIGNED_ENTITY_TYPES\"",
+                 mtl_err_detail());
+        rt->warned_no_protocol_configuration = 1;
+    }
+    MTL_TRY(kinds_from_list(rt->cfg->signed_entity_types, &ed->allowed));
+    e = signer_parse_params(json_object_get(settings, "signer_registration_protocol"),
+                            &ed->registration_params);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "/epoch-settings signer_registration_protocol");
+}
+
+/* ---- Unregistered ---------------------------------------------------------- */
+
+/* Stakes read from the chain during e are recorded under e+1 (once). */
+static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
+{
+    const char *dir = rt->cfg->data_stores_directory;
+    uint64_t key = epoch + SIGNER_RECORDING_OFFSET;
+    json_t *have = NULL;
+    MTL_TRY(signer_store_get_stakes(dir, key, &have));
+    size_t n_have = have ? json_object_size(have) : 0;
+    json_decref(have);
+    if (n_have)
+        return MTL_OK;
+    struct mtl_pool_stake *pools = NULL;
+    size_t n = 0;
+    mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "could not read the stake distribution");
+    json_t *obj = json_object();
+    for (size_t i = 0; obj && i < n; i++)
+        json_object_set_new(obj, pools[i].pool_id, json_integer((json_int_t)pools[i].stake));
+    mtl_free(pools);
+    e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
+    json_decref(obj);
+    if (e == MTL_OK)
+        log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
+    return e;
+}
+
+/* The reference's register_signer_to_aggregator, made crash-safe: the key of
+ * epoch E+1 is created once and stored (0600) *before* it is posted, so a
+ * restart re-posts the same key instead of registering a different one. */
+static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
+{
+    const struct signer_config *c = rt->cfg;
+    uint64_t key = rt->ed.epoch + SIGNER_RECORDING_OFFSET;
+    *round_not_open = 0;
+    if (signer_store_is_registered(c->data_stores_directory, key)) {
+        log_debug("already_registered", "epoch=%llu", (unsigned long long)key);
+        return MTL_OK;
+    }
+    struct mtl_stm_initializer *init = NULL;
+    MTL_TRY(signer_store_get_initializer(c->data_stores_directory, key, &init));
+    mtl_err e = MTL_OK;
+    if (!init) {
+        json_t *stakes = NULL;
+        MTL_TRY(signer_store_get_stakes(c->data_stores_directory, key, &stakes));
+        json_t *st = json_object_get(stakes, c->party_id);
+        if (!stakes)
+            e = mtl_seterr(MTL_ERR_NOT_FOUND, "no stakes recorded for epoch %llu",
+                           (unsigned long long)key);
+        else if (!json_is_integer(st) || json_integer_value(st) <= 0)
+            e = mtl_seterr(MTL_ERR_NOT_FOUND,
+                           "no stake associated with myself (%s) in the stake distribution",
+                           c->party_id);
+        else
+            e = mtl_stm_initializer_new(&init, &rt->ed.registration_params,
+                                        (uint64_t)json_integer_value(st), NULL);
+        json_decref(stakes);
+        if (e == MTL_OK)
+            e = signer_store_put_initializer(c->data_stores_directory, key, init);
+        if (e != MTL_OK) {
+            mtl_stm_initializer_free(init);
+            return e;
+        }
+        log_info("key_created", "epoch=%llu stake=%llu", (unsigned long long)key,
+                 (unsigned long long)mtl_stm_initializer_stake(init));
+    }
+    char *vk = NULL;
+    e = mtl_stm_initializer_vk_jsonhex(init, &vk);
+    uint64_t stake = mtl_stm_initializer_stake(init);
+    mtl_stm_initializer_free(init); /* wipes the secret key */
+    MTL_TRY(e);
+    json_t *msg = json_pack("{s:I,s:s,s:s}", "epoch", (json_int_t)key, "party_id", c->party_id,
+                            "verification_key", vk);
+    char *txt = msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(msg);
+    mtl_free(vk);
+    MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
+    long status = 0;
+    e = signer_agg_post(c, "/register-signer", txt, &status);
+    free(txt);
+    if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
+        log_info("registration_round_not_open", "epoch=%llu", (unsigned long long)key);
+        *round_not_open = 1;
+        return MTL_OK;
+    }
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "could not register to the aggregator for epoch %llu",
+                            (unsigned long long)key);
+    log_info("signer_registered", "epoch=%llu party=%s stake=%llu", (unsigned long long)key,
+             c->party_id, (unsigned long long)stake);
+    return signer_store_mark_registered(c->data_stores_directory, key);
+}
+
+/* Can sign in this epoch: holds the key registered for it (stored under
+ * E-1) and the aggregator lists it among the current signers. */
+static mtl_err can_sign_current_epoch(struct signer_runtime *rt, int *can)
+{
+    *can = 0;
+    if (rt->ed.epoch == 0)
+        return MTL_OK;
+    struct mtl_stm_initializer *init = NULL;
+    MTL_TRY(signer_store_get_initializer(rt->cfg->data_stores_directory, rt->ed.epoch - 1, &init));
+    if (!init) {
+        log_warn("no_key_for_epoch", "epoch=%llu", (unsigned long long)rt->ed.epoch);
+        return MTL_OK;
+    }
+    char *vk = NULL;
+    mtl_err e = mtl_stm_initializer_vk_jsonhex(init, &vk);
+    mtl_stm_initializer_free(init);
+    MTL_TRY(e);
+    size_t i;
+    json_t *s;
+    json_array_foreach(rt->ed.current_signers, i, s)
+    {
+        const char *p = json_string_value(json_object_get(s, "party_id"));
+        const char *v = json_string_value(json_object_get(s, "verification_key"));
+        if (p && v && strcmp(p, rt->cfg->party_id) == 0 && strcmp(v, vk) == 0)
+            *can = 1;
+    }
+    if (!*can)
+        log_info("not_in_current_signers", "epoch=%llu", (unsigned long long)rt->ed.epoch);
+    mtl_free(vk);
+    return MTL_OK;
+}
+
+static mtl_err cycle_unregistered(struct signer_runtime *rt)
+{
+    uint64_t now = 0;
+    MTL_TRY(current_epoch(rt, &now));
+    if (now > rt->epoch) {
+        new_epoch(rt, now);
+        return MTL_OK;
+    }
+    json_t *settings = NULL;
+    long status;
+    mtl_err e = signer_agg_get(rt->cfg, "/epoch-settings", &settings, &status);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "could not retrieve epoch settings at epoch %llu",
+                            (unsigned long long)rt->epoch);
+    struct epoch_data ed = {0};
+    json_t *ep = json_object_get(settings, "epoch");
+    ed.current_signers = json_incref(json_object_get(settings, "current_signers"));
+    ed.next_signers = json_incref(json_object_get(settings, "next_signers"));
+    if (!json_is_integer(ep) || json_integer_value(ep) < 0 || !json_is_array(ed.current_signers) ||
+        !json_is_array(ed.next_signers))
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                       "/epoch-settings: need epoch, current_signers and next_signers");
+    else {
+        ed.epoch = (uint64_t)json_integer_value(ep);
+        e = network_configuration(rt, rt->epoch, settings, &ed);
+    }
+    json_decref(settings);
+    if (e != MTL_OK) {
+        epoch_data_clear(&ed);
+        return e;
+    }
+    if (ed.epoch < rt->epoch) {
+        log_info("aggregator_behind", "aggregator_epoch=%llu epoch=%llu",
+                 (unsigned long long)ed.epoch, (unsigned long long)rt->epoch);
+        epoch_data_clear(&ed);
+        return MTL_OK;
+    }
+    ed.valid = 1;
+    epoch_data_clear(&rt->ed);
+    rt->ed = ed;
+    /* Unregistered -> registered: stakes of this epoch, then registration. */
+    int round_not_open = 0, can = 0;
+    MTL_TRY(current_epoch(rt, &now));
+    MTL_TRY(update_stake_distribution(rt, now));
+    MTL_TRY(register_signer(rt, &round_not_open));
+    MTL_TRY(can_sign_current_epoch(rt, &can));
+    rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
+    log_info("transition", "state=%s epoch=%llu", signer_state_name(rt),
+             (unsigned long long)rt->epoch);
+    return MTL_OK;
+}
+
+/* ---- ReadyToSign ------------------------------------------------------------ */
+
+/* The reference's certifier get_beacon_to_sign: the first allowed signed
+ * entity type of the current time point not signed yet. */
+static mtl_err beacon_to_sign(struct signer_runtime *rt, struct mtl_signed_entity_type *t,
+                              int *found)
+{
+    *found = 0;
+    unsigned mask = rt->ed.allowed & SUPPORTED;
+    for (int k = 0; k <= MTL_SET_CARDANO_BLOCKS_TRANSACTIONS && !*found; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        memset(t, 0, sizeof(*t));
+        t->kind = (enum mtl_signed_entity_kind)k;
+        t->epoch = rt->epoch;
+        if (k == MTL_SET_CARDANO_DATABASE) {
+            mtl_err e = mtl_immutable_last_certifiable(rt->cfg->db_directory, &t->a);
+            if (e != MTL_OK) {
+                log_warn("no_immutable_to_sign", "db=%s error=\"%s\"", rt->cfg->db_directory,
+                         mtl_err_detail());
+                continue;
+            }
+        }
+        char *json = NULL;
+        MTL_TRY(mtl_signed_entity_type_to_json(t, &json));
+        *found = !signer_store_is_signed(rt->cfg->data_stores_directory, rt->epoch, json);
+        mtl_free(json);
+    }
+    return MTL_OK;
+}
+
+static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signed_entity_type *t,
+                               struct mtl_protocol_message **pm)
+{
+    const char *dir = rt->cfg->data_stores_directory;
+    uint64_t e_now = rt->ed.epoch;
+    struct mtl_stm_initializer *next_init = NULL;
+    json_t *stakes = NULL;
+    char *avk = NULL;
+    struct mtl_db_digests dg = {0};
+    struct mtl_stm_params next_params;
+    MTL_TRY(signer_store_get_initializer(dir, e_now, &next_init));
+    MTL_CHECK(next_init, MTL_ERR_NOT_FOUND, "can not get protocol_initializer at epoch %llu",
+              (unsigned long long)e_now);
+    mtl_stm_initializer_params(next_init, &next_params);
+    mtl_stm_initializer_free(next_init);
+    mtl_err e = signer_store_get_stakes(dir, e_now, &stakes);
+    if (e == MTL_OK && !stakes)
+        e = mtl_seterr(MTL_ERR_NOT_FOUND, "no stakes recorded for epoch %llu",
+                       (unsigned long long)e_now);
+    if (e == MTL_OK)
+        e = signer_avk(rt->ed.next_signers, stakes, &avk);
+    if (e == MTL_OK && t->kind == MTL_SET_CARDANO_DATABASE) {
+        /* One thread: the signer shares the node's machine. */
+        struct mtl_digest_opts o = {.threads = 1, .cache = rt->cache};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        e = mtl_cardano_db_digest(rt->cfg->db_directory, t->a, &o, &dg);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (e == MTL_OK)
+            log_info("digests_computed",
+                     "immutable_file_number=%llu files=%zu bytes=%llu hashed=%zu from_cache=%zu "
+                     "ms=%.1f merkle_root=%s",
+                     (unsigned long long)t->a, dg.count, (unsigned long long)dg.total_bytes,
+                     dg.hashed, dg.from_cache, ms, dg.merkle_root);
+        const char *warn = rt->cache ? mtl_digest_cache_warning(rt->cache) : NULL;
+        if (warn)
+            log_warn("digest_cache_problem", "detail=\"%s\"", warn);
+    }
+    if (e == MTL_OK)
+        e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
+    mtl_db_digests_free(&dg);
+    mtl_free(avk);
+    json_decref(stakes);
+    return e;
+}
+
+/* Sign with the key of this epoch (stored under E-1) within the current
+ * signers; *sig NULL when no lottery is won. */
+static mtl_err sign_message(struct signer_runtime *rt, const char *signed_message, char **sig,
+                            size_t *won)
+{
+    const char *dir = rt->cfg->data_stores_directory;
+    uint64_t key = rt->ed.epoch - 1;
+    struct mtl_stm_initializer *init = NULL;
+    struct mtl_stm_closed_reg *closed = NULL;
+    json_t *stakes = NULL;
+    *sig = NULL;
+    *won = 0;
+    MTL_TRY(signer_store_get_initializer(dir, key, &init));
+    MTL_CHECK(init, MTL_ERR_NOT_FOUND, "no protocol initializer for epoch %llu",
+              (unsigned long long)key);
+    mtl_err e = signer_store_get_stakes(dir, key, &stakes);
+    if (e == MTL_OK && !stakes)
+        e = mtl_seterr(MTL_ERR_NOT_FOUND, "no stakes recorded for epoch %llu",
+                       (unsigned long long)key);
+    if (e == MTL_OK)
+        e = signer_closed_reg(rt->ed.current_signers, stakes, &closed);
+    if (e == MTL_OK) {
+        e = mtl_stm_sign(init, closed, (const uint8_t *)signed_message, 64, sig, won);
+        if (e == MTL_ERR_INELIGIBLE)
+            e = MTL_OK;
+    }
+    mtl_stm_closed_reg_free(closed);
+    mtl_stm_initializer_free(init);
+    json_decref(stakes);
+    return e;
+}
+
+static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
+{
+    uint64_t now = 0;
+    MTL_TRY(current_epoch(rt, &now));
+    if (now > rt->epoch) {
+        new_epoch(rt, now);
+        return MTL_OK;
+    }
+    struct mtl_signed_entity_type t;
+    int found = 0;
+    MTL_TRY(beacon_to_sign(rt, &t, &found));
+    if (!found) {
+        log_debug("nothing_to_sign", "epoch=%llu", (unsigned long long)rt->epoch);
+        return MTL_OK;
+    }
+    char *entity = NULL, *sig = NULL, *msg = NULL;
+    struct mtl_protocol_message *pm = NULL;
+    char hash[MTL_HASH_HEX_BYTES];
+    size_t won = 0;
+    long status = 0;
+    MTL_TRY(mtl_signed_entity_type_to_json(&t, &entity));
+    mtl_err e = compute_message(rt, &t, &pm);
+    if (e == MTL_OK) {
+        mtl_protocol_message_hash(pm, hash);
+        e = sign_message(rt, hash, &sig, &won);
+    }
+    if (e == MTL_OK && !sig)
+        log_warn("lotteries_lost", "entity=%s signed_message=%s", entity, hash);
+    if (e == MTL_OK && sig)
+        e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
+    if (e == MTL_OK && msg) {
+        e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
+        if (status == 410) { /* too late or discontinued: nothing more to do */
+            log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
+            e = MTL_OK;
+        } else if (status >= 400 && status < 500 && status != 404 && status != 408 &&
+                   status != 429) {
+            /* Refused for good (e.g. another signed_message: our DB differs).
+             * The same deterministic signature would be refused again, and
+             * retrying would hold back the other types. 404 (message not
+             * open yet), timeouts and 5xx are retried at the next cycle. */
+            log_error("signature_rejected", "entity=%s signed_message=%s detail=\"%s\"", entity,
+                      hash, mtl_err_detail());
+            e = MTL_OK;
+        } else if (e == MTL_OK)
+            log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
+                     won);
+    }
+    if (e == MTL_OK)
+        e = signer_store_mark_signed(rt->cfg->data_stores_directory, rt->epoch, entity);
+    else
+        e = mtl_err_wrap(e, "could not sign %s", entity);
+    mtl_free(msg);
+    mtl_free(sig);
+    mtl_protocol_message_free(pm);
+    mtl_free(entity);
+    return e;
+}
+
+static mtl_err cycle_registered_not_able(struct signer_runtime *rt)
+{
+    uint64_t now = 0;
+    MTL_TRY(current_epoch(rt, &now));
+    if (now > rt->epoch)
+        new_epoch(rt, now);
+    return MTL_OK;
+}
+
+mtl_err signer_runtime_cycle(struct signer_runtime *rt)
+{
+    switch (rt->state) {
+    case ST_INIT: {
+        uint64_t now = 0;
+        MTL_TRY(current_epoch(rt, &now));
+        new_epoch(rt, now);
+        return MTL_OK;
+    }
+    case ST_UNREGISTERED:
+        return cycle_unregistered(rt);
+    case ST_READY_TO_SIGN:
+        return cycle_ready_to_sign(rt);
+    case ST_REGISTERED_NOT_ABLE:
+        return cycle_registered_not_able(rt);
+    }
+    return mtl_seterr(MTL_ERR_INTERNAL, "bad state %d", (int)rt->state);
+}

@@ -1,0 +1,398 @@
+#!/usr/bin/python3
+"""mithril-signer against a tiny fake aggregator and a fake cardano-cli.
+
+Checks: --help and bad configuration; the signer registers once per epoch
+with the aggregator's recording epoch (e+1) and keeps its key 0600; it keeps
+running and retries when the aggregator answers 500 or hangs past the
+timeout; after kill -9 between storing a key and the aggregator accepting
+it, the restarted signer posts the *same* key; it signs MithrilStakeDistribution
+and CardanoDatabase once each per epoch from its own data (digest cache used
+on the next round), never re-signing after a restart.
+"""
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BUILD = os.environ.get("MTL_BUILD_DIR", ".")
+SIGNER = os.path.join(BUILD, "src/signer/mithril-signer")
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+# ---- bech32 pool ids (BIP-173), for the fake cardano-cli ----------------------
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _polymod(values):
+    gen = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
+    chk = 1
+    for v in values:
+        b = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if ((b >> i) & 1) else 0
+    return chk
+
+
+def bech32(hrp, data):
+    acc, bits, out = 0, 0, []
+    for b in data:
+        acc = (acc << 8) | b
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            out.append((acc >> bits) & 31)
+    if bits:
+        out.append((acc << (5 - bits)) & 31)
+    hx = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    pm = _polymod(hx + out + [0] * 6) ^ 1
+    out += [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(CHARSET[d] for d in out)
+
+
+FAKE_CLI = r'''#!/usr/bin/python3
+import json, os, sys
+st = json.load(open(os.environ["CARDANO_NODE_SOCKET_PATH"]))
+a = sys.argv[1:]
+if "tip" in a:
+    print(json.dumps({"block": 100 * st["epoch"], "epoch": st["epoch"], "era": "Conway",
+                      "hash": "ab" * 32, "slot": 1000 * st["epoch"], "syncProgress": "100.00"}))
+elif "stake-snapshot" in a:
+    pools = {h: {"stakeGo": s, "stakeMark": s, "stakeSet": s} for h, s in st["pools"].items()}
+    t = sum(st["pools"].values())
+    print(json.dumps({"pools": pools, "total": {"stakeGo": t, "stakeMark": t, "stakeSet": t}}))
+else:
+    sys.stderr.write("fake cardano-cli: unsupported %s\n" % a)
+    sys.exit(1)
+'''
+
+
+# ---- the fake aggregator --------------------------------------------------------
+class World:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.epoch = 10
+        self.regs = {}  # recording epoch -> {party: verification_key} (accepted)
+        self.attempts = []  # (recording epoch, party, vk, accepted)
+        self.sigs = []  # (entity json, signed_message, party) accepted
+        self.sig_posts = []  # (entity json, status) every attempt
+        self.sig_mode = None  # "404-once": first post of an entity 404; "400-cdb": DB refused
+        self.fail = set()  # routes answering 500
+        self.hang = set()  # routes answering after 3 s
+        self.errors_served = 0
+        self.missing_header = 0
+        self.params = {"k": 2, "m": 20, "phi_f": 0.9}
+
+    def signers(self, key):
+        return [{"party_id": p, "verification_key": vk} for p, vk in self.regs.get(key, {}).items()]
+
+
+W = World()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # the signer hanging up (timeout, kill -9) is expected here
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def reply(self, code, obj=None):
+        body = b"" if obj is None else json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route(self):
+        if self.headers.get("mithril-api-version") is None:
+            W.missing_header += 1
+        p = self.path.removeprefix("/aggregator")
+        key = p.split("/")[1] if p.count("/") >= 1 else p
+        if key in W.hang:
+            time.sleep(3)
+        if key in W.fail:
+            with W.lock:
+                W.errors_served += 1
+            self.reply(500, {"label": "internal", "message": "injected failure"})
+            return None
+        return p
+
+    def do_GET(self):
+        p = self.route()
+        if p is None:
+            return
+        with W.lock:
+            if p == "/epoch-settings":
+                self.reply(200, {"epoch": W.epoch, "signer_registration_protocol": W.params,
+                                 "current_signers": W.signers(W.epoch - 1),
+                                 "next_signers": W.signers(W.epoch)})
+            elif p.startswith("/protocol-configuration/"):
+                self.reply(200, {"protocol_parameters": W.params,
+                                 "available_signed_entity_types":
+                                     ["MithrilStakeDistribution", "CardanoDatabase",
+                                      "CardanoTransactions"]})
+            else:
+                self.reply(404, {"label": "not_found", "message": p})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(n) or b"{}")
+        p = self.route()
+        if p is None:
+            if self.path.endswith("/register-signer"):
+                with W.lock:
+                    W.attempts.append((body.get("epoch"), body.get("party_id"),
+                                       body.get("verification_key"), False))
+            return
+        with W.lock:
+            if p == "/register-signer":
+                ok = body.get("epoch") == W.epoch + 1  # the reference's recording epoch
+                W.attempts.append((body.get("epoch"), body.get("party_id"),
+                                   body.get("verification_key"), ok))
+                if not ok:
+                    self.reply(400, {"label": "bad_epoch", "message": "epoch %s" % body.get("epoch")})
+                    return
+                W.regs.setdefault(body["epoch"], {})[body["party_id"]] = body["verification_key"]
+                self.reply(201)
+            elif p == "/register-signatures":
+                need = {"entity_type", "party_id", "signature", "indexes", "signed_message"}
+                if set(body) != need or not re.fullmatch(r"[0-9a-f]{64}", body["signed_message"]):
+                    self.reply(400, {"label": "bad", "message": "fields %s" % sorted(body)})
+                    return
+                ent = json.dumps(body["entity_type"], sort_keys=True)
+                code = 201
+                if W.sig_mode == "404-once" and not any(e == ent for e, _ in W.sig_posts):
+                    code = 404
+                elif W.sig_mode == "400-cdb" and "CardanoDatabase" in ent:
+                    code = 400
+                W.sig_posts.append((ent, code))
+                if code != 201:
+                    self.reply(code, {"label": "refused", "message": "injected %d" % code})
+                    return
+                W.sigs.append((ent, body["signed_message"], body["party_id"]))
+                self.reply(201)
+            else:
+                self.reply(404, {"label": "not_found", "message": p})
+
+
+def wait_for(cond, what, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        with W.lock:
+            if cond():
+                check(True, what)
+                return True
+        time.sleep(0.05)
+    check(False, what + " (timed out)")
+    return False
+
+
+def write_immutables(db, upto):
+    """Trios 0..upto (contents arbitrary: the signer only hashes them)."""
+    imm = os.path.join(db, "immutable")
+    os.makedirs(imm, exist_ok=True)
+    for n in range(upto + 1):
+        for ext in ("chunk", "primary", "secondary"):
+            f = os.path.join(imm, "%05d.%s" % (n, ext))
+            if not os.path.exists(f):
+                with open(f, "wb") as fh:
+                    fh.write(("%s-%d-" % (ext, n)).encode() * (1000 + n))
+
+
+def main():
+    if not os.path.exists(SIGNER):
+        print("SKIP: %s not built" % SIGNER)
+        return 77
+    work = tempfile.mkdtemp(prefix="signer_test.")
+    # Configuration: --help documents the settings; errors name them.
+    h = subprocess.run([SIGNER, "--help"], capture_output=True, text=True)
+    check(h.returncode == 0 and "AGGREGATOR_ENDPOINT" in h.stdout and "PARTY_ID" in h.stdout
+          and "-vvvv" in h.stdout, "--help documents the settings and -v levels")
+    env0 = {k: v for k, v in os.environ.items()}
+    r = subprocess.run([SIGNER], capture_output=True, text=True,
+                       env={**env0, "AGGREGATOR_ENDPOINT": "", "PARTY_ID": ""})
+    check(r.returncode == 2 and "AGGREGATOR_ENDPOINT" in r.stderr, "missing endpoint refused")
+    r = subprocess.run([SIGNER, "--aggregator-endpoint", "http://x", "--network", "devnet",
+                        "--party-id", "pool1x"], capture_output=True, text=True)
+    check(r.returncode == 2 and "NETWORK_MAGIC" in r.stderr, "devnet without magic refused")
+    r = subprocess.run([SIGNER, "--run-interval", "abc"], capture_output=True, text=True,
+                       env={**env0, "AGGREGATOR_ENDPOINT": "http://x", "NETWORK": "mainnet",
+                            "PARTY_ID": "pool1x"})
+    check(r.returncode == 2 and "RUN_INTERVAL" in r.stderr, "bad RUN_INTERVAL refused")
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+
+    pools_hex = ["%02x" % i * 28 for i in (1, 2, 3)]
+    stakes = {pools_hex[0]: 1000, pools_hex[1]: 3000, pools_hex[2]: 6000}
+    party = bech32("pool", bytes.fromhex(pools_hex[2]))
+    state = os.path.join(work, "node.json")
+
+    def set_epoch(e):
+        with W.lock:
+            W.epoch = e
+        with open(state + ".tmp", "w") as fh:
+            json.dump({"epoch": e, "pools": stakes}, fh)
+        os.replace(state + ".tmp", state)
+
+    set_epoch(10)
+    cli = os.path.join(work, "cardano-cli")
+    with open(cli, "w") as fh:
+        fh.write(FAKE_CLI)
+    os.chmod(cli, 0o755)
+    db = os.path.join(work, "db")
+    write_immutables(db, 3)
+    stores = os.path.join(work, "stores")
+    env = {**env0, "AGGREGATOR_ENDPOINT": "http://127.0.0.1:%d/aggregator" % port,
+           "NETWORK": "devnet", "NETWORK_MAGIC": "42", "CARDANO_CLI_PATH": cli,
+           "CARDANO_NODE_SOCKET_PATH": state, "DB_DIRECTORY": db,
+           "DATA_STORES_DIRECTORY": stores, "PARTY_ID": party, "RUN_INTERVAL": "100",
+           "AGGREGATOR_TIMEOUT_MS": "1000", "STORE_RETENTION_LIMIT": "5"}
+    log_path = os.path.join(work, "signer.log")
+    logf = open(log_path, "a")
+
+    def start():
+        return subprocess.Popen([SIGNER, "-vvv"], env=env, stdout=logf, stderr=logf)
+
+    proc = start()
+    try:
+        # Epoch 10: stakes of 11 recorded, key 11 registered once, stored 0600.
+        wait_for(lambda: 11 in W.regs and party in W.regs[11], "registered for epoch 11 at epoch 10")
+        key11 = os.path.join(stores, "protocol_initializer-11.key")
+        check(os.path.exists(key11) and stat.S_IMODE(os.stat(key11).st_mode) == 0o600,
+              "key of epoch 11 stored with mode 0600")
+        time.sleep(0.5)
+        check(len([a for a in W.attempts if a[0] == 11]) == 1, "one registration for epoch 11")
+
+        # Epoch 11 with the aggregator failing (500) then hanging past the timeout.
+        with W.lock:
+            W.fail = {"epoch-settings"}
+        set_epoch(11)
+        wait_for(lambda: W.errors_served >= 3, "signer retries while the aggregator answers 500")
+        with W.lock:
+            W.fail = set()
+            W.hang = {"epoch-settings"}
+        time.sleep(2.5)
+        check(proc.poll() is None, "signer alive after 500s and timeouts")
+        # Registration refused (500) after the key was stored, then kill -9.
+        with W.lock:
+            W.hang = set()
+            W.fail = {"register-signer"}
+        wait_for(lambda: any(a[0] == 12 for a in W.attempts), "registration attempt for epoch 12")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with W.lock:
+            W.fail = set()
+        proc = start()
+        wait_for(lambda: 12 in W.regs and party in W.regs[12],
+                 "registered for epoch 12 after kill -9 and restart")
+        vks12 = {a[2] for a in W.attempts if a[0] == 12}
+        check(len(vks12) == 1, "every registration attempt for epoch 12 carried the same key")
+
+        # Epoch 12: signs MSD and CardanoDatabase{12, 2} with the key of 11.
+        set_epoch(12)
+        wait_for(lambda: len(W.sigs) >= 2, "signatures posted at epoch 12")
+        ents = sorted(s[0] for s in W.sigs)
+        check(ents == sorted([json.dumps({"MithrilStakeDistribution": 12}),
+                              json.dumps({"CardanoDatabase": {"epoch": 12,
+                                                              "immutable_file_number": 2}},
+                                         sort_keys=True)]),
+              "signed MSD 12 and CardanoDatabase {12, 2}: %s" % ents)
+        wait_for(lambda: 13 in W.regs, "registered for epoch 13")
+        check(not any(json.loads(s[0]).get("CardanoTransactions") for s in W.sigs),
+              "unsupported CardanoTransactions not signed")
+        # kill -9 mid-epoch: the restart neither registers nor signs again.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        n_att, n_sig = len(W.attempts), len(W.sigs)
+        proc = start()
+        time.sleep(2)
+        check(len(W.attempts) == n_att, "no new registration after kill -9 mid-epoch")
+        check(len(W.sigs) == n_sig, "nothing signed twice after restart")
+
+        # Epoch 13 with one more immutable trio: signs again with the key
+        # registered before the kill; digests of old files come from the cache.
+        # Each entity is first answered 404 (message not open yet): retried.
+        write_immutables(db, 4)
+        with W.lock:
+            W.sig_mode = "404-once"
+        set_epoch(13)
+        wait_for(lambda: len(W.sigs) >= n_sig + 2, "signatures posted at epoch 13 after restart")
+        check(sum(1 for _, c in W.sig_posts if c == 404) == 2,
+              "signatures retried after 404 (message not yet open)")
+        msgs = [s[1] for s in W.sigs]
+        check(len(msgs) == len(set(msgs)), "each message signed once")
+        # Epoch 14: the aggregator refuses our CardanoDatabase message (400):
+        # the signer gives that one up and still signs the others.
+        with W.lock:
+            W.sig_mode = "400-cdb"
+        set_epoch(14)
+        wait_for(lambda: any("MithrilStakeDistribution\": 14" in e for e, _, _ in W.sigs),
+                 "MSD 14 signed")
+        wait_for(lambda: any(c == 400 for _, c in W.sig_posts), "CardanoDatabase 14 refused")
+        time.sleep(1.5)
+        check(sum(1 for _, c in W.sig_posts if c == 400) == 1,
+              "a refused signature (400) is not posted again")
+        check(W.missing_header == 0, "every request carries mithril-api-version")
+        key_mode_ok = all(stat.S_IMODE(os.stat(os.path.join(stores, f)).st_mode) == 0o600
+                          for f in os.listdir(stores) if f.endswith(".key"))
+        check(key_mode_ok, "all stored keys are 0600")
+        check(not os.path.exists(key11), "key of epoch 11 deleted once useless")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        logf.close()
+        srv.shutdown()
+    log = open(log_path).read()
+    check(proc.returncode == 0, "SIGTERM stops the signer cleanly (rc %s)" % proc.returncode)
+    dig = re.findall(r"event=digests_computed .*?hashed=(\d+) from_cache=(\d+)", log)
+    dig = [(int(a), int(b)) for a, b in dig]
+    check(dig[:3] == [(9, 0), (3, 9), (0, 12)],
+          "digest cache: first round hashes 9 files, next 3 new ones, a retry none (%s)" % dig)
+    check("injected failure" in log, "aggregator errors are logged with their message")
+    check("Sanitizer" not in log and "runtime error" not in log, "no sanitizer report")
+    cyc = re.findall(r"event=cycle .*?wall_ms=([\d.]+) cpu_ms=([\d.]+) children_cpu_ms=([\d.]+) "
+                     r"rss_kb=(\d+)", log)
+    if cyc:
+        cpu = sorted(float(c[1]) for c in cyc)
+        kid = sorted(float(c[2]) for c in cyc)
+        print("figures: cycles=%d cpu_ms median=%.2f max=%.2f children_cpu_ms median=%.2f "
+              "rss_kb max=%d" % (len(cyc), cpu[len(cpu) // 2], cpu[-1], kid[len(kid) // 2],
+                                 max(int(c[3]) for c in cyc)))
+    for line in log.splitlines():
+        if "event=digests_computed" in line:
+            print("figures: " + line[line.index("event="):])
+    if FAILS:
+        print("---- signer log (tail) ----")
+        print("\n".join(log.splitlines()[-60:]))
+        return 1
+    subprocess.run(["rm", "-rf", work])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+/* test_cardano_chain_observer.c - the cardano-cli chain observer against
+ * tests/cardano/fake-cardano-cli.sh: real output shapes (reference
+ * test_cli_runner.rs), the stake-distribution fallback, failures, garbage,
+ * timeouts, the exact command lines and the socket environment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "mithril/chain_observer.h"
+#include "mithril/util.h"
+
+static char cli[4096], logfile[4096];
+
+static struct mtl_chain_observer *obs(uint64_t magic)
+{
+    struct mtl_chain_observer *o = NULL;
+    if (mtl_chain_observer_new(&o, cli, magic, "/tmp/observer-test.socket") != MTL_OK)
+        return NULL;
+    return o;
+}
+
+static void mode(const char *m)
+{
+    setenv("FAKE_CLI_MODE", m, 1);
+    unlink(logfile);
+}
+
+/* Lines of the fixture's argument log ("" when absent). */
+static char *log_text(void)
+{
+    static char buf[8192];
+    buf[0] = '\0';
+    FILE *f = fopen(logfile, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+TEST(tip_real_shape)
+{
+    mode("real");
+    struct mtl_chain_observer *o = obs(42);
+    CHECK(o);
+    struct mtl_chain_tip t;
+    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_EQ_INT(t.epoch, 299);
+    CHECK_EQ_INT(t.slot, 25886617);
+    CHECK_EQ_INT(t.block, 1270276);
+    CHECK_EQ_STR(t.hash, "7383b17d7b05b0953cf0649abff60173995eb9febe556889333e20e1e5b7ca84");
+    CHECK_EQ_STR(t.era, "Conway");
+    /* exact command line, no shell, socket in the environment */
+    CHECK_EQ_STR(log_text(), "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n");
+    mtl_chain_observer_free(o);
+
+    o = obs(0);
+    unlink(logfile);
+    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_EQ_STR(log_text(), "latest query tip --mainnet | /tmp/observer-test.socket\n");
+    mtl_chain_observer_free(o);
+}
+
+TEST(tip_optional_fields_and_prefix)
+{
+    mode("nohash");
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_chain_tip t;
+    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_EQ_INT(t.epoch, 3);
+    CHECK_EQ_INT(t.slot, 5);
+    CHECK_EQ_INT(t.block, 0);
+    CHECK_EQ_STR(t.hash, "");
+    mode("prefix"); /* text before the first '{' is ignored */
+    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_EQ_INT(t.epoch, 299);
+    mtl_chain_observer_free(o);
+}
+
+TEST(tip_errors_name_the_problem)
+{
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_chain_tip t;
+    mode("fail");
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "query tip --testnet-magic 42` failed with exit status 1"));
+    CHECK(strstr(mtl_err_detail(), "does not exist")); /* the program's stderr */
+    mode("garbage");
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "not a JSON object"));
+    CHECK(strstr(mtl_err_detail(), "this is not json"));
+    mode("badepoch");
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "field 'epoch'"));
+    mode("badhash");
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "field 'hash'"));
+    mode("signal");
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "killed by signal 9"));
+    mtl_chain_observer_free(o);
+}
+
+TEST(timeout_kills_the_program)
+{
+    mode("slow");
+    struct mtl_chain_observer *o = obs(42);
+    CHECK_OK(mtl_chain_observer_set_timeout(o, 300));
+    struct mtl_chain_tip t;
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
+    CHECK(strstr(mtl_err_detail(), "query tip"));
+    mode("detach"); /* closes stdout/stderr, keeps running */
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
+    CHECK_ERR(mtl_chain_observer_set_timeout(o, 0), MTL_ERR_INVALID_ARG);
+    mtl_chain_observer_free(o);
+}
+
+TEST(missing_program)
+{
+    struct mtl_chain_observer *o = NULL;
+    CHECK_OK(mtl_chain_observer_new(&o, "/nonexistent/cardano-cli", 42, NULL));
+    struct mtl_chain_tip t;
+    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "cannot run '/nonexistent/cardano-cli'"));
+    mtl_chain_observer_free(o);
+    CHECK_ERR(mtl_chain_observer_new(&o, "", 42, NULL), MTL_ERR_INVALID_ARG);
+}
+
+TEST(stake_distribution_all_pools)
+{
+    mode("real");
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_pool_stake *p = NULL;
+    size_t n = 0;
+    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_EQ_INT(n, 3); /* the pool with stakeMark 0 is dropped */
+    if (n == 3) {
+        /* sorted by pool id; stakeMark; ids are V11 */
+        CHECK_EQ_STR(p[0].pool_id, "pool1qqqqpanw9zc0rzh0yp247nzf2s35uvnsm7aaesfl2nnejaev0uc");
+        CHECK_EQ_INT(p[0].stake, 600000000001LL);
+        CHECK_EQ_STR(p[1].pool_id, "pool1qqqqqdk4zhsjuxxd8jyvwncf5eucfskz0xjjj64fdmlgj735lr9");
+        CHECK_EQ_INT(p[1].stake, 300000000001LL);
+        CHECK_EQ_STR(p[2].pool_id, "pool1qqqqzyqf8mlm70883zht60n4q6uqxg4a8x266sewv8ad2grkztl");
+        CHECK_EQ_INT(p[2].stake, 1200000000001LL);
+    }
+    CHECK_EQ_STR(log_text(), "latest query stake-snapshot --all-stake-pools --testnet-magic 42 | "
+                             "/tmp/observer-test.socket\n");
+    mtl_free(p);
+    mtl_chain_observer_free(o);
+}
+
+TEST(stake_distribution_fallback)
+{
+    mode("fallback");
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_pool_stake *p = NULL;
+    size_t n = 0;
+    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    /* 8 pools listed, pool1qpqvz90w... has poolStakeMark 0 */
+    CHECK_EQ_INT(n, 7);
+    for (size_t i = 0; i < n; i++) {
+        CHECK_EQ_INT(p[i].stake, 3000000);
+        CHECK(strcmp(p[i].pool_id, "pool1qpqvz90w7qsex2al2ejjej0rfgrwsguch307w8fraw7a7adf6g8"));
+        if (i)
+            CHECK(strcmp(p[i - 1].pool_id, p[i].pool_id) < 0);
+    }
+    const char *lg = log_text();
+    CHECK(strstr(lg, "latest query stake-distribution --testnet-magic 42 |"));
+    CHECK(strstr(lg,
+                 "latest query stake-snapshot --stake-pool-id "
+                 "pool1qz2vzszautc2c8mljnqre2857dpmheq7kgt6vav0s38tvvhxm6w --testnet-magic 42"));
+    mtl_free(p);
+    mtl_chain_observer_free(o);
+}
+
+TEST(stake_distribution_errors)
+{
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_pool_stake *p = NULL;
+    size_t n = 0;
+    mode("fallbackbad"); /* both paths fail: both reasons reported */
+    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "could not parse stake from 'abc'"));
+    CHECK(strstr(mtl_err_detail(), "--all-stake-pools"));
+    CHECK(p == NULL && n == 0);
+    mode("fail");
+    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "exit status 1"));
+    /* a garbled all-pools answer falls back; the fixture's fallback works */
+    mode("badmark");
+    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_EQ_INT(n, 7);
+    mtl_free(p);
+    p = NULL;
+    mode("garbage");
+    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "not a JSON object"));
+    CHECK(strstr(mtl_err_detail(), "no 'PoolId' header line"));
+    mtl_chain_observer_free(o);
+}
+
+int main(void)
+{
+    const char *src = getenv("MTL_SOURCE_DIR");
+    if (!src)
+        SKIP_ALL("MTL_SOURCE_DIR not set");
+    snprintf(cli, sizeof cli, "%s/tests/cardano/fake-cardano-cli.sh", src);
+    snprintf(logfile, sizeof logfile, "/tmp/observer-test-%ld.log", (long)getpid());
+    setenv("FAKE_CLI_LOG", logfile, 1);
+    if (mtl_init() != MTL_OK)
+        return 1;
+    RUN(tip_real_shape);
+    RUN(tip_optional_fields_and_prefix);
+    RUN(tip_errors_name_the_problem);
+    RUN(timeout_kills_the_program);
+    RUN(missing_program);
+    RUN(stake_distribution_all_pools);
+    RUN(stake_distribution_fallback);
+    RUN(stake_distribution_errors);
+    unlink(logfile);
+    return DONE();
+}

@@ -1,0 +1,297 @@
+/* cardano_cli.c - a cardano-cli compatible shim for the devnet: answers
+ *   cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot
+ *       [--all-stake-pools | --stake-pool-id pool1...]... (--testnet-magic N | --mainnet)
+ *       [--socket-path P] [--out-file F]
+ * from the JSON state file that cardano-node-sim keeps at the socket path
+ * ($CARDANO_NODE_SOCKET_PATH), printing what the real cardano-cli prints
+ * (spec cardano-db.md 6.1). Failures go to stderr with exit status 1. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common_int.h"
+#include "mithril/chain_observer.h"
+
+#define MAINNET_MAGIC 764824073ULL
+
+static const char *USAGE =
+    "usage: cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot\n"
+    "         [--all-stake-pools | --stake-pool-id POOL_ID ...]\n"
+    "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
+    "       cardano-cli --version\n"
+    "Shim of cardano-cli for the simulated devnet (tools/cardano-node-sim): reads the\n"
+    "node state from the file at $CARDANO_NODE_SOCKET_PATH (or --socket-path).\n";
+
+static int fail(const char *cmd, const char *fmt, ...) MTL_PRINTF(2, 3);
+static int fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "Command failed: %s\nError: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static int usage_error(const char *fmt, ...) MTL_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n\n%s", USAGE);
+    va_end(ap);
+    return 1;
+}
+
+/* Haskell showEFloat (Just 3): "2.493e-3" (no exponent padding or '+'). */
+static void show_efloat3(char *out, size_t cap, double v)
+{
+    if (v == 0.0) {
+        snprintf(out, cap, "0.000e0");
+        return;
+    }
+    int e = (int)floor(log10(v));
+    double m = v / pow(10.0, e);
+    m = round(m * 1000.0) / 1000.0;
+    if (m >= 10.0) {
+        m /= 10.0;
+        e++;
+    }
+    snprintf(out, cap, "%.3fe%d", m, e);
+}
+
+struct pool {
+    char hex[57], bech32[64];
+    json_int_t mark, set, go;
+};
+
+static int emit(const char *out_file, const char *text)
+{
+    if (!out_file) {
+        fputs(text, stdout);
+        return 0;
+    }
+    FILE *f = fopen(out_file, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "Command failed: cannot write --out-file %s\n", out_file);
+        return 1;
+    }
+    return 0;
+}
+
+static int emit_json(const char *out_file, json_t *j, size_t flags)
+{
+    char *txt = json_dumps(j, JSON_INDENT(4) | flags);
+    json_decref(j);
+    if (!txt)
+        return 1;
+    size_t n = strlen(txt);
+    char *t2 = realloc(txt, n + 2);
+    if (!t2) {
+        free(txt);
+        return 1;
+    }
+    t2[n] = '\n';
+    t2[n + 1] = '\0';
+    int rc = emit(out_file, t2);
+    free(t2);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    if (i < argc && (!strcmp(argv[i], "--version") || !strcmp(argv[i], "version"))) {
+        printf("cardano-cli 10.11.0.0 - linux-x86_64 - ghc-9.6\n"
+               "git rev 0000000000000000000000000000000000000000 (mithril-c devnet shim)\n");
+        return 0;
+    }
+    if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (i < argc && (!strcmp(argv[i], "latest") || !strcmp(argv[i], "conway")))
+        i++;
+    if (i >= argc || strcmp(argv[i], "query") != 0)
+        return usage_error("Invalid argument `%s'", i < argc ? argv[i] : "");
+    i++;
+    if (i >= argc)
+        return usage_error("Missing: COMMAND%s", "");
+    const char *what = argv[i++];
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "query %s", what);
+    if (strcmp(what, "tip") && strcmp(what, "stake-distribution") && strcmp(what, "stake-snapshot"))
+        return usage_error("Invalid argument `%s'", what);
+
+    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH");
+    const char *pool_ids[64];
+    size_t npool_ids = 0;
+    bool all_pools = false, have_net = false, json_out = false;
+    unsigned long long magic = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = !strcmp(a, "--testnet-magic") || !strcmp(a, "--out-file") ||
+                     !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path");
+        if (takes && !v)
+            return usage_error("The option `%s' expects an argument.", a);
+        if (!strcmp(a, "--testnet-magic")) {
+            char *end;
+            magic = strtoull(v, &end, 10);
+            if (!*v || *end)
+                return usage_error("option --testnet-magic: cannot parse value `%s'", v);
+            have_net = true;
+            i++;
+        } else if (!strcmp(a, "--mainnet")) {
+            magic = MAINNET_MAGIC;
+            have_net = true;
+        } else if (!strcmp(a, "--out-file")) {
+            out_file = v;
+            i++;
+        } else if (!strcmp(a, "--socket-path")) {
+            socket = v;
+            i++;
+        } else if (!strcmp(a, "--stake-pool-id") && strcmp(what, "tip") != 0) {
+            if (npool_ids == MTL_ARRAY_LEN(pool_ids))
+                return usage_error("too many %s", a);
+            pool_ids[npool_ids++] = v;
+            i++;
+        } else if (!strcmp(a, "--all-stake-pools") && !strcmp(what, "stake-snapshot")) {
+            all_pools = true;
+        } else if (!strcmp(a, "--output-json")) {
+            json_out = true;
+        } else if (!strcmp(a, "--output-text")) {
+            json_out = false;
+        } else {
+            return usage_error("Invalid option `%s'", a);
+        }
+    }
+    if (!have_net)
+        return usage_error("Missing: (--mainnet | --testnet-magic NATURAL)%s", "");
+    if (!strcmp(what, "stake-snapshot") && !all_pools && npool_ids == 0)
+        return usage_error("Missing: (--all-stake-pools | (--stake-pool-id STAKE_POOL_ID)%s)", "");
+    if (!socket || !*socket)
+        return fail(cmd, "Environment variable CARDANO_NODE_SOCKET_PATH not set%s", "");
+
+    json_error_t jerr;
+    json_t *st = json_load_file(socket, 0, &jerr);
+    if (!st) {
+        FILE *probe = fopen(socket, "r");
+        if (!probe)
+            return fail(cmd,
+                        "Network.Socket.connect: <socket: 11>: does not exist (No such file or "
+                        "directory): %s",
+                        socket);
+        fclose(probe);
+        return fail(cmd,
+                    "the node state at %s is not valid JSON (is it a cardano-node-sim "
+                    "socket?)",
+                    socket);
+    }
+    json_t *tip = json_object_get(st, "tip"), *pools = json_object_get(st, "pools");
+    json_int_t node_magic = json_integer_value(json_object_get(st, "magic"));
+    if (!json_is_object(tip) || !json_is_object(pools)) {
+        json_decref(st);
+        return fail(cmd, "the node state at %s has no tip/pools", socket);
+    }
+    if ((unsigned long long)node_magic != magic) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%lld", (long long)node_magic);
+        json_decref(st);
+        fprintf(stderr,
+                "Command failed: %s\nError: HandshakeError (Refused NodeToClientV_20 \"version "
+                "data mismatch: NetworkMagic {unNetworkMagic = %s} /= NetworkMagic "
+                "{unNetworkMagic = %llu}\")\n",
+                cmd, msg, magic);
+        return 1;
+    }
+    int rc = 1;
+    if (!strcmp(what, "tip")) {
+        rc = emit_json(out_file, json_deep_copy(tip), JSON_SORT_KEYS);
+        goto out;
+    }
+
+    size_t n = json_object_size(pools), k = 0;
+    struct pool *ps = calloc(n ? n : 1, sizeof *ps);
+    const char *key;
+    json_t *v;
+    json_int_t tot_mark = 0, tot_set = 0, tot_go = 0;
+    json_object_foreach(pools, key, v)
+    {
+        struct pool *p = &ps[k++];
+        snprintf(p->hex, sizeof p->hex, "%s", key);
+        if (mtl_pool_id_bech32(key, p->bech32) != MTL_OK) {
+            fail(cmd, "bad pool key hash in node state: %s", key);
+            free(ps);
+            goto out;
+        }
+        p->mark = json_integer_value(json_object_get(v, "stakeMark"));
+        p->set = json_integer_value(json_object_get(v, "stakeSet"));
+        p->go = json_integer_value(json_object_get(v, "stakeGo"));
+        tot_mark += p->mark;
+        tot_set += p->set;
+        tot_go += p->go;
+    }
+    if (!strcmp(what, "stake-distribution")) {
+        /* The ledger's pool distribution (the "set" snapshot), as fractions. */
+        struct mtl_buf b;
+        mtl_buf_init(&b, 1 << 24);
+        if (json_out) {
+            json_t *j = json_object();
+            for (size_t p = 0; p < n; p++)
+                json_object_set_new(j, ps[p].bech32,
+                                    json_real(tot_set ? (double)ps[p].set / (double)tot_set : 0));
+            rc = emit_json(out_file, j, JSON_SORT_KEYS);
+        } else {
+            mtl_buf_append_str(&b, "                           PoolId                           "
+                                   "      Stake frac\n");
+            mtl_buf_append_str(&b, "------------------------------------------------------------"
+                                   "------------------\n");
+            for (size_t p = 0; p < n; p++) {
+                char fr[32];
+                show_efloat3(fr, sizeof fr, tot_set ? (double)ps[p].set / (double)tot_set : 0);
+                mtl_buf_printf(&b, "%s   %s\n", ps[p].bech32, fr);
+            }
+            mtl_buf_nul(&b);
+            rc = b.data ? emit(out_file, (const char *)b.data) : 1;
+        }
+        mtl_buf_free(&b);
+    } else if (npool_ids == 1 && !all_pools) {
+        /* Per-pool answer in the shape the reference's fallback parses. */
+        json_int_t m = 0, s = 0, g = 0;
+        for (size_t p = 0; p < n; p++)
+            if (!strcmp(ps[p].bech32, pool_ids[0]) || !strcmp(ps[p].hex, pool_ids[0])) {
+                m = ps[p].mark;
+                s = ps[p].set;
+                g = ps[p].go;
+            }
+        json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "poolStakeGo", g, "poolStakeSet", s,
+                              "poolStakeMark", m, "activeStakeGo", tot_go, "activeStakeSet",
+                              tot_set, "activeStakeMark", tot_mark);
+        rc = emit_json(out_file, j, JSON_PRESERVE_ORDER);
+    } else {
+        json_t *j = json_object(), *jp = json_object();
+        for (size_t p = 0; p < n; p++) {
+            bool want = all_pools;
+            for (size_t q = 0; q < npool_ids && !want; q++)
+                want = !strcmp(ps[p].bech32, pool_ids[q]) || !strcmp(ps[p].hex, pool_ids[q]);
+            if (want)
+                json_object_set_new(jp, ps[p].hex,
+                                    json_pack("{s:I,s:I,s:I}", "stakeGo", ps[p].go, "stakeMark",
+                                              ps[p].mark, "stakeSet", ps[p].set));
+        }
+        json_object_set_new(j, "pools", jp);
+        json_object_set_new(j, "total",
+                            json_pack("{s:I,s:I,s:I}", "stakeGo", tot_go, "stakeMark", tot_mark,
+                                      "stakeSet", tot_set));
+        rc = emit_json(out_file, j, JSON_SORT_KEYS);
+    }
+    free(ps);
+out:
+    json_decref(st);
+    return rc;
+}
