@@ -147,7 +147,8 @@ static void child_env(struct sim_agg *s)
     char v[512];
     snprintf(v, sizeof(v), "%s/stores", s->dir);
     setenv("DATA_STORES_DIRECTORY", v, 1);
-    setenv("STAKE_DISTRIBUTION_FILE", s->chain_file, 1);
+    if (s->chain_file[0])
+        setenv("STAKE_DISTRIBUTION_FILE", s->chain_file, 1);
     setenv("SERVER_PORT", "0", 1);
     snprintf(v, sizeof(v), "%s/port", s->dir);
     setenv("PORT_FILE", v, 1);

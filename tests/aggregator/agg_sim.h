@@ -16,7 +16,7 @@
 
 struct sim_agg {
     char dir[256];        /* work dir: stores, chain file, logs */
-    char chain_file[300];
+    char chain_file[300]; /* "" = the chain observer (CARDANO_CLI_PATH in extra_env) */
     char url[128];        /* http://127.0.0.1:PORT/aggregator */
     char log_path[300];
     pid_t pid;
