@@ -180,6 +180,7 @@ struct agg_runtime {
     uint64_t epoch;              /* chain epoch the runtime is in */
     enum agg_state state;
     struct agg_signers *current; /* key epoch-1: who signs this epoch */
+    struct agg_signers *next;    /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
     int64_t quorum_at_ns;        /* when the last quorum was signalled (bench figure) */
     /* Lottery indexes won per open message, to see the quorum (k distinct
@@ -223,10 +224,12 @@ struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *pa
 void agg_runtime_release(struct agg *a, struct agg_signers *g);
 const char *agg_state_name(enum agg_state s);
 
-/* Protocol message of a signed entity at epoch e (next AVK from key e,
- * next params of key e, Merkle root for CardanoDatabase). */
+/* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
+ * loaded from key e when NULL; next params of key e; Merkle root for
+ * CardanoDatabase). */
 mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, struct mtl_protocol_message **pm);
+                             const char *merkle_root, const char *next_avk,
+                             struct mtl_protocol_message **pm);
 int64_t agg_now_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
