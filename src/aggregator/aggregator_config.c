@@ -70,10 +70,11 @@ void agg_config_usage(FILE *out)
                  "genesis bootstrap/export/import read the chain and the store like serve (same\n"
                  "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
                  "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"
-                 "A devnet: start serve, let signers register during two epochs (keys registered\n"
-                 "at epoch e are 'next signers' at e+1), then run genesis bootstrap (same env):\n"
-                 "the genesis certificate of epoch E carries the AVK of the signers registered\n"
-                 "at E-1; multi-signed certificates follow from epoch E+1.\n"
+                 "A devnet: start serve; signers register (keys registered at epoch e sign from\n"
+                 "e+2); retry genesis bootstrap (same env) until it succeeds: it exits 1 naming\n"
+                 "what is missing until the signers registered at E-1 are known in the current\n"
+                 "epoch E. The genesis certificate of E carries their AVK; multi-signed\n"
+                 "certificates follow from epoch E+1.\n"
                  "options (flag, environment variable, default):\n");
     for (size_t i = 0; i < S_COUNT; i++)
         fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
