@@ -35,7 +35,7 @@ stop_one() {
     [ -n "$pid" ] || return 0
     kill "-${2:-TERM}" "$pid" 2>/dev/null || return 0
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
 }
 
 # stop_all: every process this run started, newest first.
@@ -49,12 +49,13 @@ stop_all() {
     done
     for _ in $(seq 50); do
         local alive=0
-        while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$RUN_DIR/pids"
+        while read -r name pid; do if kill -0 "$pid" 2>/dev/null; then alive=1; fi; done <"$RUN_DIR/pids"
         [ $alive = 0 ] && break
         sleep 0.1
     done
-    while read -r name pid; do kill -KILL "$pid" 2>/dev/null; done <"$RUN_DIR/pids"
+    while read -r name pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$RUN_DIR/pids"
     : >"$RUN_DIR/pids"
+    return 0
 }
 
 # alive NAME: is the process still running?

@@ -44,14 +44,19 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
         mtl_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
         goto done;
     }
-    if (epoch != now) {
+    /* Like the reference's registration round: the message names the epoch
+     * it is recorded for (current + SIGNER_RECORDING_OFFSET). */
+    if (epoch != now + SIGNER_RECORDING_OFFSET) {
         mtl_http_error(r, 409, "register_signer_epoch_mismatch",
-                       "register-signer: epoch %llu is not the current epoch %llu",
-                       (unsigned long long)epoch, (unsigned long long)now);
+                       "register-signer: epoch %llu is not the open registration round's epoch "
+                       "%llu (current epoch %llu)",
+                       (unsigned long long)epoch,
+                       (unsigned long long)(now + SIGNER_RECORDING_OFFSET),
+                       (unsigned long long)now);
         goto done;
     }
     uint64_t stake = 0;
-    mtl_err e = agg_store_stake(&a->store, epoch + SIGNER_RECORDING_OFFSET, party, &stake);
+    mtl_err e = agg_store_stake(&a->store, epoch, party, &stake);
     if (e != MTL_OK) {
         mtl_http_error(r, e == MTL_ERR_NOT_FOUND ? 400 : 500, "invalid_signer", "%s",
                        mtl_err_detail());
@@ -74,7 +79,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
             json_object_set(rec, opt[i], json_object_get(j, opt[i]));
     char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
     json_decref(rec);
-    e = txt ? agg_store_put_registration(&a->store, epoch + SIGNER_RECORDING_OFFSET, party, stake,
+    e = txt ? agg_store_put_registration(&a->store, epoch, party, stake,
                                          txt)
             : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     free(txt);
@@ -83,7 +88,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
         goto done;
     }
     log_info("signer_registered", "party=%s epoch=%llu stake=%llu", party,
-             (unsigned long long)epoch + SIGNER_RECORDING_OFFSET, (unsigned long long)stake);
+             (unsigned long long)epoch, (unsigned long long)stake);
     mtl_http_json(r, 201, "");
 done:
     mtl_stm_keyreg_free(reg);

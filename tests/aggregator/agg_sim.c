@@ -470,7 +470,8 @@ long sim_register(struct sim_agg *s, struct sim_http *h, uint64_t epoch, const c
     char *vk = NULL, url[256];
     if (mtl_stm_initializer_vk_jsonhex(init, &vk) != MTL_OK)
         return 0;
-    json_t *j = json_pack("{s:I,s:s,s:s}", "epoch", (json_int_t)epoch, "party_id", party,
+    /* The message carries the recording epoch (current + 1), as the reference signer sends. */
+    json_t *j = json_pack("{s:I,s:s,s:s}", "epoch", (json_int_t)(epoch + 1), "party_id", party,
                           "verification_key", vk);
     char *txt = json_dumps(j, JSON_COMPACT);
     json_decref(j);

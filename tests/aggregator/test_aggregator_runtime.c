@@ -290,11 +290,11 @@ static void bad_inputs(uint64_t epoch)
     CHECK_OK(mtl_stm_initializer_vk_jsonhex(INIT[epoch - 1][0], &vk));
     snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
                                "\"verification_key\":\"%s\"}",
-             (unsigned long long)epoch, vk);
+             (unsigned long long)epoch + 1, vk);
     expect_4xx("/register-signer", reg, strlen(reg), 400,
               "register unknown party");
     snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"%s\",\"verification_key\":\"%s\"}",
-             (unsigned long long)epoch - 1, PARTY[0], vk);
+             (unsigned long long)epoch, PARTY[0], vk);
     expect_4xx("/register-signer", reg, strlen(reg), 409,
               "register for a closed epoch");
     mtl_free(vk);
