@@ -23,8 +23,7 @@ static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_
 {
     char cache_path[4096];
     struct mtl_digest_cache *cache = NULL;
-    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json",
-             a->cfg.data_stores_directory);
+    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json", a->cfg.data_stores_directory);
     if (mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
         log_warn("digest_cache", "error=\"%s\"", mtl_err_detail());
         cache = NULL;
@@ -142,7 +141,6 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
 void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
 {
     (void)a;
-    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)",
-                   subpath);
+    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)", subpath);
 }
 #endif

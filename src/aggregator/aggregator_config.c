@@ -43,16 +43,39 @@ static const struct setting SETTINGS[] = {
     {"--ancillary-files-signer-config", "ANCILLARY_FILES_SIGNER_CONFIG", "",
      "{\"type\":\"secret-key\",\"secret_key\":JSON-hex} (see tools generate-ancillary-keypair)"},
     {"--public-server-url", "PUBLIC_SERVER_URL", "",
-     "public URL of this aggregator (artifact locations); default http://SERVER_IP:PORT/aggregator"},
+     "public URL of this aggregator (artifact locations); default "
+     "http://SERVER_IP:PORT/aggregator"},
     {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives"},
     {"--ancillary-secret-key-path", "ANCILLARY_SECRET_KEY_PATH", "",
      "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)"},
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
      "Cardano node version (ledger snapshot layout in the ancillary archive)"},
 };
-enum { S_NETWORK, S_CLI, S_DB, S_STORES, S_SNAP, S_IP, S_PORT, S_GVK, S_PARAMS, S_SET, S_RUN,
-       S_PORTFILE, S_STAKES, S_EPOCH, S_MAGIC, S_SOCKET, S_RETENTION, S_ANCILLARY, S_URL, S_ZSTD,
-       S_ANCILLARY_PATH, S_NODE_VERSION, S_COUNT };
+enum {
+    S_NETWORK,
+    S_CLI,
+    S_DB,
+    S_STORES,
+    S_SNAP,
+    S_IP,
+    S_PORT,
+    S_GVK,
+    S_PARAMS,
+    S_SET,
+    S_RUN,
+    S_PORTFILE,
+    S_STAKES,
+    S_EPOCH,
+    S_MAGIC,
+    S_SOCKET,
+    S_RETENTION,
+    S_ANCILLARY,
+    S_URL,
+    S_ZSTD,
+    S_ANCILLARY_PATH,
+    S_NODE_VERSION,
+    S_COUNT
+};
 
 void agg_config_usage(FILE *out)
 {

@@ -250,8 +250,7 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
         crypto_hash_sha256_init(&st);
         json_t *s = json_object();
         static const char *const keys[] = {"party_id", "verification_key",
-                                           "verification_key_signature",
-                                           "operational_certificate"};
+                                           "verification_key_signature", "operational_certificate"};
         for (size_t k = 0; k < MTL_ARRAY_LEN(keys); k++) {
             const char *v = json_string_value(json_object_get(r, keys[k]));
             sha_str(&st, v);
@@ -312,13 +311,12 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
      * clerk (which drops invalid signatures). */
     int64_t t_loaded = agg_now_ns();
     if (e == MTL_OK)
-        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs,
-                                                  n, (const uint8_t *)m.signed_message, 64,
-                                                  &multisig);
+        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs, n,
+                                                  (const uint8_t *)m.signed_message, 64, &multisig);
     int64_t t_aggregated = agg_now_ns();
-    if (e == MTL_OK && mtl_stm_verify_multisig_jsonhex(multisig, g->avk,
-                                                       (const uint8_t *)m.signed_message, 64,
-                                                       params) != MTL_OK) {
+    if (e == MTL_OK &&
+        mtl_stm_verify_multisig_jsonhex(multisig, g->avk, (const uint8_t *)m.signed_message, 64,
+                                        params) != MTL_OK) {
         log_warn("aggregate_recheck", "entity=%s error=\"%s\"", key, mtl_err_detail());
         mtl_free(multisig);
         multisig = NULL;
@@ -370,8 +368,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK && m.type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
-        e = msd_artifact(a, m.type.epoch, mtl_certificate_hash(cert), sealed, art.hash,
-                         &art_json);
+        e = msd_artifact(a, m.type.epoch, mtl_certificate_hash(cert), sealed, art.hash, &art_json);
     } else if (e == MTL_OK && m.type.kind == MTL_SET_CARDANO_DATABASE) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
@@ -399,9 +396,8 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
                  mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n,
                  mtl_certificate_hash(prev), (double)(t1 - t0) / 1e6,
                  q ? (double)(t1 - q) / 1e6 : 0.0, (double)(t_loaded - t0) / 1e6,
-                 (double)(t_aggregated - t_loaded) / 1e6,
-                 (double)(t_verified - t_aggregated) / 1e6, (double)(t_built - t_verified) / 1e6,
-                 (double)(t1 - t_built) / 1e6);
+                 (double)(t_aggregated - t_loaded) / 1e6, (double)(t_verified - t_aggregated) / 1e6,
+                 (double)(t_built - t_verified) / 1e6, (double)(t1 - t_built) / 1e6);
     }
 out:
     agg_open_message_clear(&m);
@@ -433,11 +429,10 @@ static int chain_continues(struct agg *a, uint64_t epoch, const struct agg_signe
         return 0;
     }
     if (mtl_certificate_from_json(&c, json, strlen(json)) == MTL_OK) {
-        const char *want =
-            mtl_certificate_epoch(c) == epoch
-                ? mtl_certificate_avk(c)
-                : mtl_protocol_message_get(mtl_certificate_protocol_message(c),
-                                           "next_aggregate_verification_key");
+        const char *want = mtl_certificate_epoch(c) == epoch
+                               ? mtl_certificate_avk(c)
+                               : mtl_protocol_message_get(mtl_certificate_protocol_message(c),
+                                                          "next_aggregate_verification_key");
         ok = want && strcmp(want, g->avk) == 0;
     }
     mtl_certificate_free(c);
@@ -644,8 +639,9 @@ void agg_runtime_tick(struct agg *a)
     static int waiting_logged = -1;
     if (!chain_continues(a, epoch, g)) {
         if (waiting_logged != (int)epoch)
-            log_info("waiting_for_chain", "epoch=%llu reason=\"no certificate to chain to"
-                                          " with these signers (genesis needed?)\"",
+            log_info("waiting_for_chain",
+                     "epoch=%llu reason=\"no certificate to chain to"
+                     " with these signers (genesis needed?)\"",
                      (unsigned long long)epoch);
         waiting_logged = (int)epoch;
         agg_runtime_release(a, g);
@@ -653,8 +649,7 @@ void agg_runtime_tick(struct agg *a)
     }
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
     if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
-        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"",
-                  mtl_err_detail());
+        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
     if (type_enabled(&a->cfg, "CardanoDatabase"))
         agg_open_cardano_database(a, epoch);
     char **keys = NULL;

@@ -2,8 +2,8 @@
  * stake distribution artifacts and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -91,7 +91,7 @@ void agg_store_close(struct agg_store *s)
 
 /* Run a one-row query binding text args; column 0 of the row as a string. */
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
-                          const char *what)
+                             const char *what)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
@@ -121,10 +121,9 @@ static json_t *certificate_list_item(const char *json)
     if (!c)
         return NULL;
     json_t *item = json_object();
-    static const char *const keys[] = {"hash",           "previous_hash",
-                                       "epoch",          "signed_entity_type",
-                                       "metadata",       "protocol_message",
-                                       "signed_message", "aggregate_verification_key"};
+    static const char *const keys[] = {
+        "hash",     "previous_hash",    "epoch",          "signed_entity_type",
+        "metadata", "protocol_message", "signed_message", "aggregate_verification_key"};
     for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
         json_t *v = json_object_get(c, keys[i]);
         if (i == 4 && json_is_object(v)) {
@@ -144,7 +143,7 @@ static json_t *certificate_list_item(const char *json)
 /* Build a JSON array from the json column of a query (with a LIMIT ?1),
  * each row mapped by fn (or kept as is). */
 mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
-                          json_t *(*fn)(const char *), char **out)
+                             json_t *(*fn)(const char *), char **out)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
@@ -207,8 +206,7 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
             e = mtl_seterr(MTL_ERR_CONFLICT, "certificate %s already stored",
                            mtl_certificate_hash(c));
         else if (rc != SQLITE_DONE)
-            e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s",
-                           sqlite3_errmsg(s->db));
+            e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
     mtl_certificate_free(c);
@@ -226,26 +224,31 @@ mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
 mtl_err agg_store_get_certificate(struct agg_store *s, const char *hash, char **json)
 {
     return agg_store_query_text(s, "SELECT json FROM certificate WHERE hash = ?1", hash, json,
-                      "certificate");
+                                "certificate");
 }
 
 mtl_err agg_store_get_genesis(struct agg_store *s, char **json)
 {
-    return agg_store_query_text(s, "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
-                         " LIMIT 1", NULL, json, "genesis certificate");
+    return agg_store_query_text(
+        s,
+        "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
+        " LIMIT 1",
+        NULL, json, "genesis certificate");
 }
 
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json)
 {
     return agg_store_query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
-                      certificate_list_item, json);
+                                certificate_list_item, json);
 }
 
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
 {
     char *txt = NULL;
-    mtl_err e = agg_store_query_text(s, "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
-                              " HAVING COUNT(*) > 0", NULL, &txt, "certificate");
+    mtl_err e = agg_store_query_text(s,
+                                     "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
+                                     " HAVING COUNT(*) > 0",
+                                     NULL, &txt, "certificate");
     *found = e == MTL_OK;
     *epoch = txt ? strtoull(txt, NULL, 10) : 0;
     mtl_free(txt);
@@ -286,7 +289,7 @@ mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
 {
     return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
-                      "Mithril stake distribution");
+                                "Mithril stake distribution");
 }
 
 static json_t *msd_list_item(const char *json)
@@ -307,8 +310,8 @@ static json_t *msd_list_item(const char *json)
 
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n, msd_list_item,
-                      json);
+    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n,
+                                msd_list_item, json);
 }
 
 /* openapi SignerRegistrationsListItemMessage: party_id and stake. */
@@ -326,9 +329,10 @@ static json_t *registration_item(const char *json)
 
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count)
 {
-    MTL_TRY(agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
-                          " ORDER BY party_id",
-                       (int64_t)epoch, registration_item, json));
+    MTL_TRY(agg_store_query_list(s,
+                                 "SELECT json FROM signer_registration WHERE epoch = ?1"
+                                 " ORDER BY party_id",
+                                 (int64_t)epoch, registration_item, json));
     json_t *a = json_loads(*json, 0, NULL);
     *count = (int)json_array_size(a);
     json_decref(a);
@@ -360,7 +364,8 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
 
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
-                         " ORDER BY party_id",
-                      (int64_t)epoch, NULL, json);
+    return agg_store_query_list(s,
+                                "SELECT json FROM signer_registration WHERE epoch = ?1"
+                                " ORDER BY party_id",
+                                (int64_t)epoch, NULL, json);
 }

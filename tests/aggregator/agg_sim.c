@@ -57,8 +57,7 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
     return k;
 }
 
-static long request(struct sim_http *h, const char *url, const char *post, size_t len,
-                    char **body)
+static long request(struct sim_http *h, const char *url, const char *post, size_t len, char **body)
 {
     struct sim_http *own = h ? NULL : sim_http_new();
     CURL *c = h ? h->c : own->c;
@@ -285,8 +284,7 @@ int sim_run(struct sim_agg *s, const char *const *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
-                         int timeout_ms)
+int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65], int timeout_ms)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/certificates", s->url);
@@ -443,13 +441,14 @@ int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char 
                      mtl_protocol_message_set(pm, "next_protocol_parameters",
                                               ep->next_params_hash) == MTL_OK &&
                      mtl_protocol_message_set(pm, "current_epoch", e) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "cardano_database_merkle_root",
-                                              d.merkle_root) == MTL_OK
+                     mtl_protocol_message_set(pm, "cardano_database_merkle_root", d.merkle_root) ==
+                         MTL_OK
                  ? 0
                  : -1;
     if (rc == 0) {
         mtl_protocol_message_hash(pm, signed_message);
-        snprintf(entity, 160, "{\"CardanoDatabase\":{\"epoch\":%llu,\"immutable_file_number\":%llu}}",
+        snprintf(entity, 160,
+                 "{\"CardanoDatabase\":{\"epoch\":%llu,\"immutable_file_number\":%llu}}",
                  (unsigned long long)ep->epoch, (unsigned long long)n);
     }
     mtl_protocol_message_free(pm);
@@ -489,8 +488,8 @@ char *sim_signature_body(const struct mtl_stm_initializer *init,
     char *sig = NULL;
     uint64_t *idx = NULL, si = 0;
     size_t n = 0, won = 0;
-    if (mtl_stm_sign(init, closed, (const uint8_t *)msg_signed, strlen(msg_signed), &sig,
-                     &won) != MTL_OK)
+    if (mtl_stm_sign(init, closed, (const uint8_t *)msg_signed, strlen(msg_signed), &sig, &won) !=
+        MTL_OK)
         return NULL;
     if (mtl_stm_single_sig_info_jsonhex(sig, &si, &idx, &n) != MTL_OK) {
         mtl_free(sig);
@@ -499,9 +498,9 @@ char *sim_signature_body(const struct mtl_stm_initializer *init,
     json_t *ix = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(ix, json_integer((json_int_t)idx[i]));
-    json_t *j = json_pack("{s:o,s:s,s:s,s:o,s:s}", "entity_type", json_loads(entity, 0, NULL),
-                          "party_id", party, "signature", sig, "indexes", ix, "signed_message",
-                          msg_claimed);
+    json_t *j =
+        json_pack("{s:o,s:s,s:s,s:o,s:s}", "entity_type", json_loads(entity, 0, NULL), "party_id",
+                  party, "signature", sig, "indexes", ix, "signed_message", msg_claimed);
     char *txt = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     mtl_free(sig);

@@ -108,8 +108,7 @@ static long post(const char *route, const char *body, size_t len, char **resp)
 }
 
 /* POST and expect a 4xx answer that is a JSON {label, message}. */
-static void expect_4xx(const char *route, const char *body, size_t len, long want,
-                       const char *what)
+static void expect_4xx(const char *route, const char *body, size_t len, long want, const char *what)
 {
     char *resp = NULL;
     long st = post(route, body, len, &resp);
@@ -146,8 +145,7 @@ static void post_all(uint64_t epoch, const struct sim_epoch *ep, const char *ent
 {
     size_t posted = 0;
     for (size_t i = 0; ep->closed && i < NSIGNERS; i++) {
-        char *body = sim_signature_body(INIT[epoch - 1][i], ep->closed, entity, PARTY[i], msg,
-                                        msg);
+        char *body = sim_signature_body(INIT[epoch - 1][i], ep->closed, entity, PARTY[i], msg, msg);
         if (!body)
             continue; /* no lottery won */
         char *resp = NULL;
@@ -213,12 +211,10 @@ static void bad_inputs(uint64_t epoch)
 
     CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
     int before = db_count("SELECT COUNT(*) FROM single_signature");
-    expect_4xx("/register-signatures", "{\"party_id\":", 12, 400,
-              "malformed JSON");
+    expect_4xx("/register-signatures", "{\"party_id\":", 12, 400, "malformed JSON");
     const char *wrong = "{\"entity_type\":{\"MithrilStakeDistribution\":\"3\"},\"party_id\":5,"
                         "\"signature\":1,\"indexes\":\"x\",\"signed_message\":[]}";
-    expect_4xx("/register-signatures", wrong, strlen(wrong), 400,
-              "wrong types");
+    expect_4xx("/register-signatures", wrong, strlen(wrong), 400, "wrong types");
     size_t big = 2u << 20;
     char *huge = malloc(big);
     memset(huge, ' ', big);
@@ -234,8 +230,7 @@ static void bad_inputs(uint64_t epoch)
         body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, "pool1nobody",
                                   ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "unknown party");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "unknown party");
         free(body);
     }
     mtl_stm_initializer_free(stranger);
@@ -249,7 +244,7 @@ static void bad_inputs(uint64_t epoch)
     CHECK(body != NULL);
     if (body) {
         expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "signature over another message");
+                   "signature over another message");
         free(body);
     }
     /* signed_message that is not the open message */
@@ -258,45 +253,41 @@ static void bad_inputs(uint64_t epoch)
         body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity, PARTY[who], other,
                                   other);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "other signed_message");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "other signed_message");
         free(body);
     }
     /* a signature of party A posted as party B */
     body = NULL;
     for (who = 0; who < NSIGNERS && !body; who++)
-        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity,
-                                  PARTY[(who + 1) % NSIGNERS], ep.signed_message,
-                                  ep.signed_message);
+        body =
+            sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity,
+                               PARTY[(who + 1) % NSIGNERS], ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "signature of another party");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "signature of another party");
         free(body);
     }
     /* an epoch with no open message */
     body = NULL;
     for (who = 0; who < NSIGNERS && !body; who++)
-        body = sim_signature_body(INIT[epoch - 1][who], ep.closed,
-                                  "{\"MithrilStakeDistribution\":99}", PARTY[who],
-                                  ep.signed_message, ep.signed_message);
+        body =
+            sim_signature_body(INIT[epoch - 1][who], ep.closed, "{\"MithrilStakeDistribution\":99}",
+                               PARTY[who], ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 404,
-                  "no open message");
+        expect_4xx("/register-signatures", body, strlen(body), 404, "no open message");
         free(body);
     }
     /* register-signer: malformed, unknown party, other epoch */
     expect_4xx("/register-signer", "[1,2", 4, 400, "register malformed");
     char *vk = NULL, reg[2048];
     CHECK_OK(mtl_stm_initializer_vk_jsonhex(INIT[epoch - 1][0], &vk));
-    snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
-                               "\"verification_key\":\"%s\"}",
+    snprintf(reg, sizeof(reg),
+             "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
+             "\"verification_key\":\"%s\"}",
              (unsigned long long)epoch + 1, vk);
-    expect_4xx("/register-signer", reg, strlen(reg), 400,
-              "register unknown party");
+    expect_4xx("/register-signer", reg, strlen(reg), 400, "register unknown party");
     snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"%s\",\"verification_key\":\"%s\"}",
              (unsigned long long)epoch, PARTY[0], vk);
-    expect_4xx("/register-signer", reg, strlen(reg), 409,
-              "register for a closed epoch");
+    expect_4xx("/register-signer", reg, strlen(reg), 409, "register for a closed epoch");
     mtl_free(vk);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before);
     /* a duplicate: the first is stored, the second refused */
@@ -306,8 +297,7 @@ static void bad_inputs(uint64_t epoch)
                                   ep.signed_message, ep.signed_message);
     if (body) {
         CHECK_EQ_INT(post("/register-signatures", body, strlen(body), NULL), 201);
-        expect_4xx("/register-signatures", body, strlen(body), 409,
-                  "duplicate signature");
+        expect_4xx("/register-signatures", body, strlen(body), 409, "duplicate signature");
         free(body);
     }
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before + 1);
@@ -343,8 +333,8 @@ static void verify_artifacts(size_t want)
             /* a tampered artifact is refused */
             json_t *j = json_loads(art, 0, NULL);
             json_t *s0 = json_array_get(json_object_get(j, "signers"), 0);
-            json_object_set_new(s0, "stake", json_integer(
-                                                 json_integer_value(json_object_get(s0, "stake")) + 1));
+            json_object_set_new(s0, "stake",
+                                json_integer(json_integer_value(json_object_get(s0, "stake")) + 1));
             char *bad = json_dumps(j, JSON_COMPACT);
             CHECK(mtl_msd_verify(bad, strlen(bad), c, NULL) != MTL_OK);
             free(bad);
@@ -382,8 +372,9 @@ static void verify_cardano_databases(size_t want, size_t digests)
         if (c) {
             CHECK_OK(mtl_cardano_database_verify(art, strlen(art), c));
             json_t *j = json_loads(art, 0, NULL);
-            json_object_set_new(j, "merkle_root", json_string("00000000000000000000000000000000"
-                                                              "00000000000000000000000000000000"));
+            json_object_set_new(j, "merkle_root",
+                                json_string("00000000000000000000000000000000"
+                                            "00000000000000000000000000000000"));
             char *bad = json_dumps(j, JSON_COMPACT);
             CHECK(mtl_cardano_database_verify(bad, strlen(bad), c) != MTL_OK);
             free(bad);
@@ -554,11 +545,11 @@ TEST(devnet_lifecycle)
         CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
         char *body = NULL;
         for (size_t i = 0; i < NSIGNERS && !body; i++)
-            body = sim_signature_body(INIT[2][i], ep.closed, ep.entity, PARTY[i],
-                                      ep.signed_message, ep.signed_message);
+            body = sim_signature_body(INIT[2][i], ep.closed, ep.entity, PARTY[i], ep.signed_message,
+                                      ep.signed_message);
         if (body) {
             expect_4xx("/register-signatures", body, strlen(body), 410,
-                      "signature after certification");
+                       "signature after certification");
             free(body);
         }
         sim_epoch_clear(&ep);
@@ -575,8 +566,7 @@ TEST(devnet_lifecycle)
         const char *late = "{\"entity_type\":{\"MithrilStakeDistribution\":2},\"party_id\":"
                            "\"pool1signer0\",\"signature\":\"7b7d\",\"indexes\":[1],"
                            "\"signed_message\":\"00\"}";
-        expect_4xx("/register-signatures", late, strlen(late), 410,
-                  "closed epoch");
+        expect_4xx("/register-signatures", late, strlen(late), 410, "closed epoch");
     }
     sign_all(4, 0, cdb);
     if (th_cur_failed)
@@ -697,9 +687,15 @@ TEST(genesis_export_sign_import)
     CHECK(mtl_atomic_write(sk_path, S.genesis_sk, strlen(S.genesis_sk), 0600) == MTL_OK);
     const char *exp[] = {"genesis", "export", "--target-path", path[0], NULL};
     CHECK_EQ_INT(sim_run(&S, exp), 0);
-    const char *sign[] = {"genesis", "sign", "--to-sign-payload-path", path[0],
-                          "--target-signed-payload-path", path[1],
-                          "--genesis-secret-key-path", sk_path, NULL};
+    const char *sign[] = {"genesis",
+                          "sign",
+                          "--to-sign-payload-path",
+                          path[0],
+                          "--target-signed-payload-path",
+                          path[1],
+                          "--genesis-secret-key-path",
+                          sk_path,
+                          NULL};
     CHECK_EQ_INT(sim_run(&S, sign), 0);
     /* tampered signature: refused, nothing stored */
     uint8_t *sig = NULL;

@@ -45,8 +45,7 @@ TEST(preverified_equals_full_clerk)
     const char *other = "0000000000000000000000000000000000000000000000000000000000000000";
     for (size_t i = 0; i < N && !sigs[ns]; i++) {
         size_t won = 0;
-        if (mtl_stm_sign(init[i], closed, (const uint8_t *)other, 64, &sigs[ns], &won) !=
-            MTL_OK)
+        if (mtl_stm_sign(init[i], closed, (const uint8_t *)other, 64, &sigs[ns], &won) != MTL_OK)
             sigs[ns] = NULL;
     }
     CHECK(sigs[ns] != NULL);
@@ -54,8 +53,8 @@ TEST(preverified_equals_full_clerk)
     char *t = sigs[0];
     sigs[0] = sigs[ns];
     sigs[ns] = t;
-    mtl_err e = mtl_stm_aggregate_preverified_jsonhex(closed, &p, (const char *const *)sigs,
-                                                      ns + 1, (const uint8_t *)msg, 64, &c);
+    mtl_err e = mtl_stm_aggregate_preverified_jsonhex(closed, &p, (const char *const *)sigs, ns + 1,
+                                                      (const uint8_t *)msg, 64, &c);
     CHECK(e != MTL_OK ||
           mtl_stm_verify_multisig_jsonhex(c, avk, (const uint8_t *)msg, 64, &p) != MTL_OK ||
           strcmp(c, a) == 0);
