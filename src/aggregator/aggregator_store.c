@@ -66,6 +66,9 @@ static const struct mtl_db_migration MIGRATIONS[] = {
      "  json TEXT NOT NULL,"
      "  digests TEXT NOT NULL,"
      "  seq INTEGER NOT NULL UNIQUE);"},
+    /* 3: the list item of each certificate, so /certificates does not parse
+     * multi-signatures (MBs with thousands of signers). */
+    {"ALTER TABLE certificate ADD COLUMN item TEXT;"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -190,17 +193,23 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
     sqlite3_stmt *st = NULL;
+    json_t *item = e == MTL_OK ? certificate_list_item(json) : NULL;
+    char *item_txt = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
+    json_decref(item);
+    if (e == MTL_OK && !item_txt)
+        e = mtl_seterr(MTL_ERR_NOMEM, "certificate list item: out of memory");
     if (e == MTL_OK)
         e = mtl_db_prepare(s->db, &st,
                            "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
-                           " seq) VALUES (?1, ?2, ?3, ?4, ?5,"
-                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate))");
+                           " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
+                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
     if (e == MTL_OK) {
         sqlite3_bind_text(st, 1, mtl_certificate_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, mtl_certificate_previous_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)mtl_certificate_epoch(c));
         sqlite3_bind_int(st, 4, mtl_certificate_is_genesis(c) ? 1 : 0);
         sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, item_txt, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_CONSTRAINT)
             e = mtl_seterr(MTL_ERR_CONFLICT, "certificate %s already stored",
@@ -209,6 +218,7 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
             e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
+    free(item_txt);
     mtl_certificate_free(c);
     return e;
 }
@@ -236,10 +246,25 @@ mtl_err agg_store_get_genesis(struct agg_store *s, char **json)
         NULL, json, "genesis certificate");
 }
 
+/* A stored item, or the item of a full certificate (rows of schema < 3). */
+static json_t *stored_list_item(const char *json)
+{
+    if (strncmp(json, "{\"item\":", 8) == 0) {
+        json_t *w = json_loads(json, 0, NULL);
+        json_t *item = json_incref(json_object_get(w, "item"));
+        json_decref(w);
+        return item;
+    }
+    return certificate_list_item(json);
+}
+
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
-                                certificate_list_item, json);
+    return agg_store_query_list(s,
+                                "SELECT CASE WHEN item IS NULL THEN json ELSE"
+                                " '{\"item\":' || item || '}' END FROM certificate"
+                                " ORDER BY seq DESC LIMIT ?1",
+                                n, stored_list_item, json);
 }
 
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
