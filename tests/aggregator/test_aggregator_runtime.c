@@ -457,8 +457,9 @@ static void openapi_checks(void)
          "MithrilStakeDistributionMessage"},
         {"/artifact/cardano-database", "/artifact/cardano-database/",
          "CardanoDatabaseSnapshotMessage"},
+        {"/certificates", "/certificate/", "CertificateMessage"},
     };
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < 3; k++) {
         char url[256], *list = NULL;
         snprintf(url, sizeof(url), "%s%s", S.url, items[k][0]);
         sim_get(NULL, url, &list);
