@@ -79,7 +79,7 @@ static double log_figure(const char *key)
     double v = -1;
     while (f && fgets(line, sizeof(line), f)) {
         char *p = strstr(line, key);
-        if (p && strstr(line, "certificate_created"))
+        if (p && (strstr(line, "certificate_created") || !strchr(key, '=')))
             v = atof(p + strlen(key));
     }
     if (f)
@@ -213,6 +213,10 @@ int main(int argc, char **argv)
     bench_report("  of which: one-transaction store", part[4], "ms");
     bench_report("aggregator peak RSS", (double)rss / 1024.0, "MiB");
     rc = atomic_load(&failed) ? 1 : 0;
+    if (log_figure("Sanitizer") != -1 || log_figure("runtime error") != -1) {
+        fprintf(stderr, "sanitizer report in %s\n", S.log_path);
+        rc = 1;
+    }
 out:
     if (S.pid)
         sim_stop(&S, 1, NULL);

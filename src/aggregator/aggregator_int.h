@@ -242,6 +242,10 @@ struct agg {
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
 };
 uint64_t agg_current_epoch(struct agg *a);
+/* Verify one single signature of msg against g (batched with concurrent
+ * requests, see aggregator_verify.c); 1 when valid. */
+int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_params *p,
+                         const char *sig, const char *msg);
 /* POST /register-signatures */
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r);

@@ -123,7 +123,10 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                        party);
         goto done;
     }
-    if (mtl_stm_single_sig_verify_jsonhex(g->closed, &params, sig,
+    /* Batched with concurrent requests; a refusal is re-checked alone to
+     * name what is wrong. */
+    if (!agg_verify_signature(g, &params, sig, m.signed_message) &&
+        mtl_stm_single_sig_verify_jsonhex(g->closed, &params, sig,
                                           (const uint8_t *)m.signed_message, 64) != MTL_OK) {
         mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
                        mtl_err_detail());
