@@ -305,6 +305,24 @@ static mtl_err can_sign_current_epoch(struct signer_runtime *rt, int *can)
     return MTL_OK;
 }
 
+/* A Signer list of /epoch-settings: objects with string party_id and
+ * verification_key (as the reference's deserialisation requires). */
+static mtl_err check_signers(const json_t *list, const char *name)
+{
+    MTL_CHECK(json_is_array(list), MTL_ERR_BAD_ENCODING, "/epoch-settings: %s is not an array",
+              name);
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s)
+    {
+        MTL_CHECK(json_is_string(json_object_get(s, "party_id")) &&
+                      json_is_string(json_object_get(s, "verification_key")),
+                  MTL_ERR_BAD_ENCODING,
+                  "/epoch-settings: %s[%zu] needs string party_id and verification_key", name, i);
+    }
+    return MTL_OK;
+}
+
 static mtl_err cycle_unregistered(struct signer_runtime *rt)
 {
     uint64_t now = 0;
@@ -323,11 +341,13 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     json_t *ep = json_object_get(settings, "epoch");
     ed.current_signers = json_incref(json_object_get(settings, "current_signers"));
     ed.next_signers = json_incref(json_object_get(settings, "next_signers"));
-    if (!json_is_integer(ep) || json_integer_value(ep) < 0 || !json_is_array(ed.current_signers) ||
-        !json_is_array(ed.next_signers))
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                       "/epoch-settings: need epoch, current_signers and next_signers");
-    else {
+    if (!json_is_integer(ep) || json_integer_value(ep) < 0)
+        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "/epoch-settings: need a non-negative epoch");
+    if (e == MTL_OK)
+        e = check_signers(ed.current_signers, "current_signers");
+    if (e == MTL_OK)
+        e = check_signers(ed.next_signers, "next_signers");
+    if (e == MTL_OK) {
         ed.epoch = (uint64_t)json_integer_value(ep);
         e = network_configuration(rt, rt->epoch, settings, &ed);
     }
