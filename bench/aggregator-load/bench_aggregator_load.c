@@ -79,7 +79,7 @@ static double log_figure(const char *key)
     double v = -1;
     while (f && fgets(line, sizeof(line), f)) {
         char *p = strstr(line, key);
-        if (p && strstr(line, "certificate_created"))
+        if (p && (strstr(line, "certificate_created") || !strchr(key, '=')))
             v = atof(p + strlen(key));
     }
     if (f)
@@ -142,8 +142,8 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     double keygen = run_phase(0);
-    if (atomic_load(&failed) || sim_set_chain(&S, 1, PARTY, stake, N) != 0 ||
-        sim_start(&S) != 0 || sim_wait_epoch(&S, 1) != 0) {
+    if (atomic_load(&failed) || sim_set_chain(&S, 1, PARTY, stake, N) != 0 || sim_start(&S) != 0 ||
+        sim_wait_epoch(&S, 1) != 0) {
         fprintf(stderr, "setup failed (see %s)\n", S.log_path);
         goto out;
     }
@@ -189,8 +189,8 @@ int main(int argc, char **argv)
     long rss = 0;
     sim_stop(&S, 0, &rss);
     double q2c = log_figure("quorum_to_certificate_ms="), agg = log_figure(" aggregate_ms=");
-    static const char *const parts[] = {"load_ms=", "clerk_ms=", "verify_ms=", "build_ms=",
-                                        "store_ms="};
+    static const char *const parts[] = {
+        "load_ms=", "clerk_ms=", "verify_ms=", "build_ms=", "store_ms="};
     double part[5];
     for (size_t i = 0; i < 5; i++)
         part[i] = log_figure(parts[i]);
@@ -201,8 +201,7 @@ int main(int argc, char **argv)
     bench_report("client signing (signers that won a lottery)", (double)signing, "");
     bench_report("client signing time", sign, "s");
     bench_report("signatures/s (every answer: accepted + late)", (double)sent / post, "1/s");
-    bench_report("signatures accepted before the certificate", (double)atomic_load(&accepted),
-                 "");
+    bench_report("signatures accepted before the certificate", (double)atomic_load(&accepted), "");
     bench_report("signatures late (410 after the certificate)", (double)atomic_load(&late), "");
     bench_report("signatures failed", (double)atomic_load(&failed), "");
     bench_report("quorum-to-certificate latency", q2c, "ms");
@@ -214,6 +213,10 @@ int main(int argc, char **argv)
     bench_report("  of which: one-transaction store", part[4], "ms");
     bench_report("aggregator peak RSS", (double)rss / 1024.0, "MiB");
     rc = atomic_load(&failed) ? 1 : 0;
+    if (log_figure("Sanitizer") != -1 || log_figure("runtime error") != -1) {
+        fprintf(stderr, "sanitizer report in %s\n", S.log_path);
+        rc = 1;
+    }
 out:
     if (S.pid)
         sim_stop(&S, 1, NULL);

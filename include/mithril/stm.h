@@ -124,6 +124,17 @@ MTL_API mtl_err mtl_stm_sign(const struct mtl_stm_initializer *init,
 MTL_API MTL_NODISCARD mtl_err mtl_stm_single_sig_verify_jsonhex(
     const struct mtl_stm_closed_reg *closed, const struct mtl_stm_params *params,
     const char *sig_jsonhex, const uint8_t *msg, size_t msg_len);
+/* Verify n single signatures of the same msg against the closed
+ * registration: ok[i] = 1 when signature i passes every check of
+ * mtl_stm_single_sig_verify_jsonhex, else 0. The BLS signatures are checked
+ * together (random linear combination, one pairing check); when that fails
+ * each is checked alone. MTL_OK unless the parameters are bad or memory ran
+ * out (then ok[] is all 0). */
+MTL_API mtl_err mtl_stm_single_sigs_verify_batch_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                                         const struct mtl_stm_params *params,
+                                                         const char *const *sigs_jsonhex,
+                                                         size_t n, const uint8_t *msg,
+                                                         size_t msg_len, int *ok);
 /* Signer index and won indexes of a single signature (indexes: mtl_free). */
 MTL_API mtl_err mtl_stm_single_sig_info_jsonhex(const char *sig_jsonhex, uint64_t *signer_index,
                                                 uint64_t **indexes, size_t *count);

@@ -23,8 +23,7 @@ static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_
 {
     char cache_path[4096];
     struct mtl_digest_cache *cache = NULL;
-    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json",
-             a->cfg.data_stores_directory);
+    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json", a->cfg.data_stores_directory);
     if (mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
         log_warn("digest_cache", "error=\"%s\"", mtl_err_detail());
         cache = NULL;
@@ -40,7 +39,7 @@ void agg_open_cardano_database(struct agg *a, uint64_t epoch)
     uint64_t n = 0;
     struct mtl_db_digests d;
     memset(&d, 0, sizeof(d));
-    if (mtl_immutable_last_certifiable(a->cfg.db_directory, &n) != MTL_OK) {
+    if (mtl_immutable_last_certifiable(a->cfg.db_directory, &n) != MTL_OK || n < 1) {
         log_debug("cardano_database", "nothing certifiable: %s", mtl_err_detail());
         mtl_err_clear();
         return;
@@ -76,7 +75,7 @@ static void snap_config_of(struct agg *a, struct snap_config *sc, uint8_t seed[3
     sc->network = a->cfg.network;
     sc->zstd_level = (int)a->cfg.zstd_level;
     sc->ancillary_sk = *have_sk ? seed : NULL;
-    sc->cardano_node_version = "10.1.4";
+    sc->cardano_node_version = a->cfg.cardano_node_version;
 }
 
 mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
@@ -102,18 +101,9 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
     if (e == MTL_OK)
         e = snap_cardano_database(&sc, m->type.epoch, m->type.a, &d, cert_hash, json, hash_out);
     mtl_memzero(seed, sizeof(seed));
-    json_t *arr = json_array();
-    for (size_t i = 0; e == MTL_OK && i < d.count; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s}", "immutable_file_name", d.files[i].name,
-                                             "digest", d.files[i].digest));
-    char *txt = e == MTL_OK ? json_dumps(arr, AGG_JSON_FLAGS) : NULL;
-    json_decref(arr);
-    if (e == MTL_OK) {
-        *digests_json = txt ? mtl_strdup(txt) : NULL;
-        if (!*digests_json)
-            e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
-    }
-    free(txt);
+    size_t len = 0;
+    if (e == MTL_OK)
+        e = snap_digests_json(&d, digests_json, &len);
     mtl_db_digests_free(&d);
     return e;
 }
@@ -151,7 +141,6 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
 void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
 {
     (void)a;
-    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)",
-                   subpath);
+    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)", subpath);
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
+#include "snapshotter.h"
 
 /* One setting: its flag, environment variable and default. */
 struct setting {
@@ -42,14 +43,39 @@ static const struct setting SETTINGS[] = {
     {"--ancillary-files-signer-config", "ANCILLARY_FILES_SIGNER_CONFIG", "",
      "{\"type\":\"secret-key\",\"secret_key\":JSON-hex} (see tools generate-ancillary-keypair)"},
     {"--public-server-url", "PUBLIC_SERVER_URL", "",
-     "public URL of this aggregator (artifact locations); default http://SERVER_IP:PORT/aggregator"},
+     "public URL of this aggregator (artifact locations); default "
+     "http://SERVER_IP:PORT/aggregator"},
     {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives"},
     {"--ancillary-secret-key-path", "ANCILLARY_SECRET_KEY_PATH", "",
      "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)"},
+    {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
+     "Cardano node version (ledger snapshot layout in the ancillary archive)"},
 };
-enum { S_NETWORK, S_CLI, S_DB, S_STORES, S_SNAP, S_IP, S_PORT, S_GVK, S_PARAMS, S_SET, S_RUN,
-       S_PORTFILE, S_STAKES, S_EPOCH, S_MAGIC, S_SOCKET, S_RETENTION, S_ANCILLARY, S_URL, S_ZSTD,
-       S_ANCILLARY_PATH, S_COUNT };
+enum {
+    S_NETWORK,
+    S_CLI,
+    S_DB,
+    S_STORES,
+    S_SNAP,
+    S_IP,
+    S_PORT,
+    S_GVK,
+    S_PARAMS,
+    S_SET,
+    S_RUN,
+    S_PORTFILE,
+    S_STAKES,
+    S_EPOCH,
+    S_MAGIC,
+    S_SOCKET,
+    S_RETENTION,
+    S_ANCILLARY,
+    S_URL,
+    S_ZSTD,
+    S_ANCILLARY_PATH,
+    S_NODE_VERSION,
+    S_COUNT
+};
 
 void agg_config_usage(FILE *out)
 {
@@ -67,10 +93,11 @@ void agg_config_usage(FILE *out)
                  "genesis bootstrap/export/import read the chain and the store like serve (same\n"
                  "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
                  "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"
-                 "A devnet: start serve, let signers register during two epochs (keys registered\n"
-                 "at epoch e are 'next signers' at e+1), then run genesis bootstrap (same env):\n"
-                 "the genesis certificate of epoch E carries the AVK of the signers registered\n"
-                 "at E-1; multi-signed certificates follow from epoch E+1.\n"
+                 "A devnet: start serve; signers register (keys registered at epoch e sign from\n"
+                 "e+2); retry genesis bootstrap (same env) until it succeeds: it exits 1 naming\n"
+                 "what is missing until the signers registered at E-1 are known in the current\n"
+                 "epoch E. The genesis certificate of E carries their AVK; multi-signed\n"
+                 "certificates follow from epoch E+1.\n"
                  "options (flag, environment variable, default):\n");
     for (size_t i = 0; i < S_COUNT; i++)
         fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
@@ -158,6 +185,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->cardano_node_socket_path = v[S_SOCKET];
     c->ancillary_secret_key = v[S_ANCILLARY];
     c->ancillary_secret_key_path = v[S_ANCILLARY_PATH];
+    c->cardano_node_version = v[S_NODE_VERSION];
     c->server_url = v[S_URL];
     if (v[S_MAGIC][0]) {
         MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
@@ -191,34 +219,27 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
 
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32])
 {
+    char *txt = NULL;
+    const char *src = c->ancillary_secret_key, *what = "ANCILLARY_FILES_SIGNER_CONFIG";
     if (c->ancillary_secret_key_path[0]) {
         uint8_t *data = NULL;
         size_t len = 0;
         MTL_TRY(mtl_read_file(c->ancillary_secret_key_path, 4096, &data, &len));
-        char *txt = mtl_strndup((const char *)data, len);
+        txt = mtl_strndup((const char *)data, len);
         mtl_memzero(data, len);
         mtl_free(data);
         MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
-        mtl_err e = mtl_genesis_vkey_decode(seed, txt);
-        mtl_memzero(txt, len);
-        mtl_free(txt);
-        if (e != MTL_OK)
-            return mtl_err_wrap(e, "ANCILLARY_SECRET_KEY_PATH %s", c->ancillary_secret_key_path);
-        return MTL_OK;
+        src = txt;
+        what = "ANCILLARY_SECRET_KEY_PATH";
     }
-    MTL_CHECK(c->ancillary_secret_key[0], MTL_ERR_CONFIG,
-              "ANCILLARY_FILES_SIGNER_CONFIG: not set (ancillary files unsigned)");
-    json_error_t je;
-    json_t *j = json_loads(c->ancillary_secret_key, 0, &je);
-    MTL_CHECK(j, MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: invalid JSON: %s", je.text);
-    const char *type = json_string_value(json_object_get(j, "type"));
-    const char *sk = json_string_value(json_object_get(j, "secret_key"));
-    mtl_err e = MTL_OK;
-    if (!type || strcmp(type, "secret-key") != 0 || !sk)
-        e = mtl_seterr(MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: need"
-                                       " {\"type\":\"secret-key\",\"secret_key\":...}");
-    else if (mtl_genesis_vkey_decode(seed, sk) != MTL_OK)
-        e = mtl_err_wrap(MTL_ERR_CONFIG, "ANCILLARY_FILES_SIGNER_CONFIG: secret_key");
-    json_decref(j);
+    mtl_err e = src[0] ? snap_ancillary_signer_config_parse(seed, src)
+                       : mtl_seterr(MTL_ERR_CONFIG, "no ancillary key (ANCILLARY_SECRET_KEY_PATH"
+                                                    " or ANCILLARY_FILES_SIGNER_CONFIG)");
+    if (txt) {
+        mtl_memzero(txt, strlen(txt));
+        mtl_free(txt);
+    }
+    if (e != MTL_OK && src[0])
+        e = mtl_err_wrap(e, "%s", what);
     return e;
 }

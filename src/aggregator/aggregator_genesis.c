@@ -214,8 +214,7 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
         if (e == MTL_OK) {
             txt = mtl_strndup((const char *)data, len);
             mtl_memzero(data, len);
-            e = txt ? mtl_genesis_vkey_decode(sk, txt)
-                    : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+            e = txt ? mtl_genesis_vkey_decode(sk, txt) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
         }
         if (txt)
             mtl_memzero(txt, strlen(txt));

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "httpd.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
-#include "httpd.h"
 
 /* JSON output like serde: compact, fields in order, reals short (0.65). */
 #define AGG_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
@@ -28,16 +28,17 @@ struct agg_config {
     struct mtl_stm_params params;
     const char *signed_entity_types;
     unsigned run_interval_ms;
-    const char *port_file; /* write the bound port here (tests with port 0) */
+    const char *port_file;               /* write the bound port here (tests with port 0) */
     const char *stake_distribution_file; /* devnet stand-in for the chain observer */
     int64_t current_epoch;               /* -1: the latest certified epoch */
     uint64_t network_magic;              /* chain observer: 0 = --mainnet */
     const char *cardano_node_socket_path;
-    unsigned store_retention_limit;      /* epochs of keys/signatures kept, 0 = all */
-    const char *ancillary_secret_key;    /* ANCILLARY_FILES_SIGNER_CONFIG JSON (reference form) */
+    unsigned store_retention_limit;        /* epochs of keys/signatures kept, 0 = all */
+    const char *ancillary_secret_key;      /* ANCILLARY_FILES_SIGNER_CONFIG JSON (reference form) */
     const char *ancillary_secret_key_path; /* or a file with the JSON-hex seed */
-    const char *server_url;              /* public URL prefix of served artifact files */
+    const char *server_url;                /* public URL prefix of served artifact files */
     unsigned zstd_level;
+    const char *cardano_node_version;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -158,11 +159,11 @@ void agg_chain_state_clear(struct agg_chain_state *st);
 struct agg_signers {
     uint64_t key_epoch;
     size_t n;
-    char **party;          /* by closed-registration signer index */
+    char **party; /* by closed-registration signer index */
     uint64_t *stake;
     struct mtl_stm_closed_reg *closed;
     char *avk;
-    int refs;              /* under agg_runtime.mu */
+    int refs; /* under agg_runtime.mu */
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
@@ -176,11 +177,12 @@ struct agg_runtime {
     pthread_cond_t cv;
     int stop, wake;
     int have_epoch;
-    uint64_t epoch;              /* chain epoch the runtime is in */
+    uint64_t epoch; /* chain epoch the runtime is in */
     enum agg_state state;
-    struct agg_signers *current; /* key epoch-1: who signs this epoch */
+    struct agg_signers *current;  /* key epoch-1: who signs this epoch */
+    struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
-    int64_t quorum_at_ns;        /* when the last quorum was signalled (bench figure) */
+    int64_t quorum_at_ns;         /* when the last quorum was signalled (bench figure) */
     /* Lottery indexes won per open message, to see the quorum (k distinct
      * indexes) as signatures arrive. */
     struct agg_quorum {
@@ -222,10 +224,12 @@ struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *pa
 void agg_runtime_release(struct agg *a, struct agg_signers *g);
 const char *agg_state_name(enum agg_state s);
 
-/* Protocol message of a signed entity at epoch e (next AVK from key e,
- * next params of key e, Merkle root for CardanoDatabase). */
+/* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
+ * loaded from key e when NULL; next params of key e; Merkle root for
+ * CardanoDatabase). */
 mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, struct mtl_protocol_message **pm);
+                             const char *merkle_root, const char *next_avk,
+                             struct mtl_protocol_message **pm);
 int64_t agg_now_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
@@ -238,12 +242,15 @@ struct agg {
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
 };
 uint64_t agg_current_epoch(struct agg *a);
+/* Verify one single signature of msg against g (batched with concurrent
+ * requests, see aggregator_verify.c); 1 when valid. */
+int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_params *p,
+                         const char *sig, const char *msg);
 /* POST /register-signatures */
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r);
 /* POST /register-signer */
-void agg_register_signer(struct agg *a, const char *body, size_t len,
-                         struct mtl_http_response *r);
+void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r);
 /* AVK JSON-hex of the signers registered for an epoch (MTL_ERR_NOT_FOUND if none). */
 mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,

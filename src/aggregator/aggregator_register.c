@@ -18,8 +18,7 @@ static const char *str_field(json_t *j, const char *k)
     return json_string_value(json_object_get(j, k));
 }
 
-void agg_register_signer(struct agg *a, const char *body, size_t len,
-                         struct mtl_http_response *r)
+void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r)
 {
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
@@ -79,8 +78,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len,
             json_object_set(rec, opt[i], json_object_get(j, opt[i]));
     char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
     json_decref(rec);
-    e = txt ? agg_store_put_registration(&a->store, epoch, party, stake,
-                                         txt)
+    e = txt ? agg_store_put_registration(&a->store, epoch, party, stake, txt)
             : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     free(txt);
     if (e != MTL_OK) {
@@ -107,10 +105,10 @@ mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *c
               (unsigned long long)epoch);
     struct mtl_stm_keyreg *reg = NULL;
     struct mtl_stm_closed_reg *closed = NULL;
-    mtl_err e = json_array_size(arr) ? mtl_stm_keyreg_new(&reg)
-                                     : mtl_seterr(MTL_ERR_NOT_FOUND,
-                                                  "no signer registered for epoch %llu",
-                                                  (unsigned long long)epoch);
+    mtl_err e = json_array_size(arr)
+                    ? mtl_stm_keyreg_new(&reg)
+                    : mtl_seterr(MTL_ERR_NOT_FOUND, "no signer registered for epoch %llu",
+                                 (unsigned long long)epoch);
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v)

@@ -87,8 +87,7 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
         json_t *s = json_loads(signers, 0, NULL), *ns = json_loads(next, 0, NULL), *v;
         size_t i;
         json_array_foreach(s, i, v) stake += json_integer_value(json_object_get(v, "stake"));
-        json_array_foreach(ns, i, v) next_stake +=
-            json_integer_value(json_object_get(v, "stake"));
+        json_array_foreach(ns, i, v) next_stake += json_integer_value(json_object_get(v, "stake"));
         json_decref(s);
         json_decref(ns);
     }

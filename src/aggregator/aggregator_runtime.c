@@ -160,14 +160,18 @@ void agg_runtime_release(struct agg *a, struct agg_signers *g)
 /* ---- protocol messages -------------------------------------------------------- */
 
 mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, struct mtl_protocol_message **out)
+                             const char *merkle_root, const char *next_avk,
+                             struct mtl_protocol_message **out)
 {
     *out = NULL;
     uint64_t e = t->epoch;
     struct agg_signers *next = NULL;
     struct mtl_stm_params np;
     char ph[MTL_HASH_HEX_BYTES], ep[24];
-    MTL_TRY(agg_signers_load(s, e, &next)); /* next signers: key e */
+    if (!next_avk) {
+        MTL_TRY(agg_signers_load(s, e, &next)); /* next signers: key e */
+        next_avk = next->avk;
+    }
     mtl_err rc = agg_store_params(s, e, &np);
     struct mtl_protocol_message *pm = NULL;
     if (rc == MTL_OK)
@@ -175,7 +179,7 @@ mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity
     if (rc == MTL_OK) {
         mtl_protocol_parameters_hash(&np, ph);
         snprintf(ep, sizeof(ep), "%llu", (unsigned long long)e);
-        rc = mtl_protocol_message_set(pm, "next_aggregate_verification_key", next->avk);
+        rc = mtl_protocol_message_set(pm, "next_aggregate_verification_key", next_avk);
     }
     if (rc == MTL_OK)
         rc = mtl_protocol_message_set(pm, "next_protocol_parameters", ph);
@@ -246,8 +250,7 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
         crypto_hash_sha256_init(&st);
         json_t *s = json_object();
         static const char *const keys[] = {"party_id", "verification_key",
-                                           "verification_key_signature",
-                                           "operational_certificate"};
+                                           "verification_key_signature", "operational_certificate"};
         for (size_t k = 0; k < MTL_ARRAY_LEN(keys); k++) {
             const char *v = json_string_value(json_object_get(r, keys[k]));
             sha_str(&st, v);
@@ -308,13 +311,12 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
      * clerk (which drops invalid signatures). */
     int64_t t_loaded = agg_now_ns();
     if (e == MTL_OK)
-        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs,
-                                                  n, (const uint8_t *)m.signed_message, 64,
-                                                  &multisig);
+        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs, n,
+                                                  (const uint8_t *)m.signed_message, 64, &multisig);
     int64_t t_aggregated = agg_now_ns();
-    if (e == MTL_OK && mtl_stm_verify_multisig_jsonhex(multisig, g->avk,
-                                                       (const uint8_t *)m.signed_message, 64,
-                                                       params) != MTL_OK) {
+    if (e == MTL_OK &&
+        mtl_stm_verify_multisig_jsonhex(multisig, g->avk, (const uint8_t *)m.signed_message, 64,
+                                        params) != MTL_OK) {
         log_warn("aggregate_recheck", "entity=%s error=\"%s\"", key, mtl_err_detail());
         mtl_free(multisig);
         multisig = NULL;
@@ -366,8 +368,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK && m.type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
-        e = msd_artifact(a, m.type.epoch, mtl_certificate_hash(cert), sealed, art.hash,
-                         &art_json);
+        e = msd_artifact(a, m.type.epoch, mtl_certificate_hash(cert), sealed, art.hash, &art_json);
     } else if (e == MTL_OK && m.type.kind == MTL_SET_CARDANO_DATABASE) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
@@ -395,9 +396,8 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
                  mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n,
                  mtl_certificate_hash(prev), (double)(t1 - t0) / 1e6,
                  q ? (double)(t1 - q) / 1e6 : 0.0, (double)(t_loaded - t0) / 1e6,
-                 (double)(t_aggregated - t_loaded) / 1e6,
-                 (double)(t_verified - t_aggregated) / 1e6, (double)(t_built - t_verified) / 1e6,
-                 (double)(t1 - t_built) / 1e6);
+                 (double)(t_aggregated - t_loaded) / 1e6, (double)(t_verified - t_aggregated) / 1e6,
+                 (double)(t_built - t_verified) / 1e6, (double)(t1 - t_built) / 1e6);
     }
 out:
     agg_open_message_clear(&m);
@@ -429,11 +429,10 @@ static int chain_continues(struct agg *a, uint64_t epoch, const struct agg_signe
         return 0;
     }
     if (mtl_certificate_from_json(&c, json, strlen(json)) == MTL_OK) {
-        const char *want =
-            mtl_certificate_epoch(c) == epoch
-                ? mtl_certificate_avk(c)
-                : mtl_protocol_message_get(mtl_certificate_protocol_message(c),
-                                           "next_aggregate_verification_key");
+        const char *want = mtl_certificate_epoch(c) == epoch
+                               ? mtl_certificate_avk(c)
+                               : mtl_protocol_message_get(mtl_certificate_protocol_message(c),
+                                                          "next_aggregate_verification_key");
         ok = want && strcmp(want, g->avk) == 0;
     }
     mtl_certificate_free(c);
@@ -470,7 +469,11 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
     }
     mtl_err_clear();
     struct mtl_protocol_message *pm = NULL;
-    e = agg_protocol_message(&a->store, t, merkle_root, &pm);
+    if (!a->rt.next || a->rt.next->key_epoch != t->epoch)
+        e = mtl_seterr(MTL_ERR_NOT_FOUND, "no next signers (registered at epoch %llu)",
+                       (unsigned long long)t->epoch - 1);
+    else
+        e = agg_protocol_message(&a->store, t, merkle_root, a->rt.next->avk, &pm);
     if (e == MTL_OK) {
         snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
         m.type = *t;
@@ -512,13 +515,27 @@ static void epoch_transition(struct agg *a, const struct agg_chain_state *ch)
     for (uint64_t k = e ? e - 1 : 0; k <= e + 1; k++)
         if (agg_store_put_params(&a->store, k, &a->cfg.params) != MTL_OK)
             log_error("record_params", "error=\"%s\"", mtl_err_detail());
-    struct agg_signers *g = NULL;
+    /* Signers of key e-1 were the "next" ones during e-1 (closed since):
+     * reuse them; the PoP checks of a load cost ~3 ms per signer. */
+    struct agg_signers *g = NULL, *next = a->rt.next;
     struct mtl_stm_params p = a->cfg.params;
-    if (e == 0 || agg_signers_load(&a->store, e - 1, &g) != MTL_OK) {
+    a->rt.next = NULL;
+    if (next && e && next->key_epoch == e - 1) {
+        g = next;
+        next = NULL;
+    }
+    agg_signers_free(next);
+    if (agg_signers_load(&a->store, e, &a->rt.next) != MTL_OK) {
+        log_info("no_next_signers", "epoch=%llu reason=\"%s\"", (unsigned long long)e,
+                 mtl_err_detail());
+        mtl_err_clear();
+    }
+    if (!g && (e == 0 || agg_signers_load(&a->store, e - 1, &g) != MTL_OK)) {
         log_info("no_current_signers", "epoch=%llu reason=\"%s\"", (unsigned long long)e,
                  e ? mtl_err_detail() : "epoch 0");
         mtl_err_clear();
-    } else if (agg_store_params(&a->store, e - 1, &p) != MTL_OK)
+    }
+    if (g && agg_store_params(&a->store, e - 1, &p) != MTL_OK)
         p = a->cfg.params;
     if (g)
         g->refs = 1;
@@ -567,6 +584,18 @@ static void try_certify(struct agg *a, struct agg_signers *g, const struct mtl_s
             slot = &tried_cache[i];
     if (n == 0 || (slot && slot->count == n))
         return;
+    /* Signatures seen arriving tell whether k distinct indexes are there;
+     * without that record (restart) try once per new signature count. */
+    int known = 0, reached = 0;
+    pthread_mutex_lock(&a->rt.mu);
+    for (size_t i = 0; i < MTL_ARRAY_LEN(a->rt.quorum); i++)
+        if (a->rt.quorum[i].bits && strcmp(a->rt.quorum[i].key, key) == 0) {
+            known = 1;
+            reached = a->rt.quorum[i].unique >= p->k;
+        }
+    pthread_mutex_unlock(&a->rt.mu);
+    if (known && !reached)
+        return;
     int not_enough = 0;
     mtl_err e = certify(a, g, p, key, &not_enough);
     if (e == MTL_OK || not_enough) {
@@ -610,8 +639,9 @@ void agg_runtime_tick(struct agg *a)
     static int waiting_logged = -1;
     if (!chain_continues(a, epoch, g)) {
         if (waiting_logged != (int)epoch)
-            log_info("waiting_for_chain", "epoch=%llu reason=\"no certificate to chain to"
-                                          " with these signers (genesis needed?)\"",
+            log_info("waiting_for_chain",
+                     "epoch=%llu reason=\"no certificate to chain to"
+                     " with these signers (genesis needed?)\"",
                      (unsigned long long)epoch);
         waiting_logged = (int)epoch;
         agg_runtime_release(a, g);
@@ -619,8 +649,7 @@ void agg_runtime_tick(struct agg *a)
     }
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
     if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
-        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"",
-                  mtl_err_detail());
+        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
     if (type_enabled(&a->cfg, "CardanoDatabase"))
         agg_open_cardano_database(a, epoch);
     char **keys = NULL;
@@ -712,6 +741,8 @@ void agg_runtime_destroy(struct agg *a)
     if (a->rt.current && --a->rt.current->refs == 0)
         agg_signers_free(a->rt.current);
     a->rt.current = NULL;
+    agg_signers_free(a->rt.next);
+    a->rt.next = NULL;
     pthread_cond_destroy(&a->rt.cv);
     pthread_mutex_destroy(&a->rt.mu);
 }

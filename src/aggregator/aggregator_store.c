@@ -2,8 +2,8 @@
  * stake distribution artifacts and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -66,6 +66,9 @@ static const struct mtl_db_migration MIGRATIONS[] = {
      "  json TEXT NOT NULL,"
      "  digests TEXT NOT NULL,"
      "  seq INTEGER NOT NULL UNIQUE);"},
+    /* 3: the list item of each certificate, so /certificates does not parse
+     * multi-signatures (MBs with thousands of signers). */
+    {"ALTER TABLE certificate ADD COLUMN item TEXT;"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -91,7 +94,7 @@ void agg_store_close(struct agg_store *s)
 
 /* Run a one-row query binding text args; column 0 of the row as a string. */
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
-                          const char *what)
+                             const char *what)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
@@ -121,10 +124,9 @@ static json_t *certificate_list_item(const char *json)
     if (!c)
         return NULL;
     json_t *item = json_object();
-    static const char *const keys[] = {"hash",           "previous_hash",
-                                       "epoch",          "signed_entity_type",
-                                       "metadata",       "protocol_message",
-                                       "signed_message", "aggregate_verification_key"};
+    static const char *const keys[] = {
+        "hash",     "previous_hash",    "epoch",          "signed_entity_type",
+        "metadata", "protocol_message", "signed_message", "aggregate_verification_key"};
     for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
         json_t *v = json_object_get(c, keys[i]);
         if (i == 4 && json_is_object(v)) {
@@ -144,7 +146,7 @@ static json_t *certificate_list_item(const char *json)
 /* Build a JSON array from the json column of a query (with a LIMIT ?1),
  * each row mapped by fn (or kept as is). */
 mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
-                          json_t *(*fn)(const char *), char **out)
+                             json_t *(*fn)(const char *), char **out)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
@@ -191,26 +193,32 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
     sqlite3_stmt *st = NULL;
+    json_t *item = e == MTL_OK ? certificate_list_item(json) : NULL;
+    char *item_txt = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
+    json_decref(item);
+    if (e == MTL_OK && !item_txt)
+        e = mtl_seterr(MTL_ERR_NOMEM, "certificate list item: out of memory");
     if (e == MTL_OK)
         e = mtl_db_prepare(s->db, &st,
                            "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
-                           " seq) VALUES (?1, ?2, ?3, ?4, ?5,"
-                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate))");
+                           " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
+                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
     if (e == MTL_OK) {
         sqlite3_bind_text(st, 1, mtl_certificate_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, mtl_certificate_previous_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)mtl_certificate_epoch(c));
         sqlite3_bind_int(st, 4, mtl_certificate_is_genesis(c) ? 1 : 0);
         sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, item_txt, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_CONSTRAINT)
             e = mtl_seterr(MTL_ERR_CONFLICT, "certificate %s already stored",
                            mtl_certificate_hash(c));
         else if (rc != SQLITE_DONE)
-            e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s",
-                           sqlite3_errmsg(s->db));
+            e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
+    free(item_txt);
     mtl_certificate_free(c);
     return e;
 }
@@ -226,26 +234,46 @@ mtl_err agg_store_put_certificate(struct agg_store *s, const char *json)
 mtl_err agg_store_get_certificate(struct agg_store *s, const char *hash, char **json)
 {
     return agg_store_query_text(s, "SELECT json FROM certificate WHERE hash = ?1", hash, json,
-                      "certificate");
+                                "certificate");
 }
 
 mtl_err agg_store_get_genesis(struct agg_store *s, char **json)
 {
-    return agg_store_query_text(s, "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
-                         " LIMIT 1", NULL, json, "genesis certificate");
+    return agg_store_query_text(
+        s,
+        "SELECT json FROM certificate WHERE is_genesis = 1 ORDER BY seq DESC"
+        " LIMIT 1",
+        NULL, json, "genesis certificate");
+}
+
+/* A stored item, or the item of a full certificate (rows of schema < 3). */
+static json_t *stored_list_item(const char *json)
+{
+    if (strncmp(json, "{\"item\":", 8) == 0) {
+        json_t *w = json_loads(json, 0, NULL);
+        json_t *item = json_incref(json_object_get(w, "item"));
+        json_decref(w);
+        return item;
+    }
+    return certificate_list_item(json);
 }
 
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM certificate ORDER BY seq DESC LIMIT ?1", n,
-                      certificate_list_item, json);
+    return agg_store_query_list(s,
+                                "SELECT CASE WHEN item IS NULL THEN json ELSE"
+                                " '{\"item\":' || item || '}' END FROM certificate"
+                                " ORDER BY seq DESC LIMIT ?1",
+                                n, stored_list_item, json);
 }
 
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
 {
     char *txt = NULL;
-    mtl_err e = agg_store_query_text(s, "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
-                              " HAVING COUNT(*) > 0", NULL, &txt, "certificate");
+    mtl_err e = agg_store_query_text(s,
+                                     "SELECT CAST(MAX(epoch) AS TEXT) FROM certificate"
+                                     " HAVING COUNT(*) > 0",
+                                     NULL, &txt, "certificate");
     *found = e == MTL_OK;
     *epoch = txt ? strtoull(txt, NULL, 10) : 0;
     mtl_free(txt);
@@ -286,7 +314,7 @@ mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
 {
     return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
-                      "Mithril stake distribution");
+                                "Mithril stake distribution");
 }
 
 static json_t *msd_list_item(const char *json)
@@ -307,8 +335,8 @@ static json_t *msd_list_item(const char *json)
 
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n, msd_list_item,
-                      json);
+    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n,
+                                msd_list_item, json);
 }
 
 /* openapi SignerRegistrationsListItemMessage: party_id and stake. */
@@ -326,9 +354,10 @@ static json_t *registration_item(const char *json)
 
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count)
 {
-    MTL_TRY(agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
-                          " ORDER BY party_id",
-                       (int64_t)epoch, registration_item, json));
+    MTL_TRY(agg_store_query_list(s,
+                                 "SELECT json FROM signer_registration WHERE epoch = ?1"
+                                 " ORDER BY party_id",
+                                 (int64_t)epoch, registration_item, json));
     json_t *a = json_loads(*json, 0, NULL);
     *count = (int)json_array_size(a);
     json_decref(a);
@@ -360,7 +389,8 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
 
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM signer_registration WHERE epoch = ?1"
-                         " ORDER BY party_id",
-                      (int64_t)epoch, NULL, json);
+    return agg_store_query_list(s,
+                                "SELECT json FROM signer_registration WHERE epoch = ?1"
+                                " ORDER BY party_id",
+                                (int64_t)epoch, NULL, json);
 }

@@ -57,8 +57,7 @@ mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char
     return e;
 }
 
-mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *party,
-                        uint64_t *stake)
+mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *party, uint64_t *stake)
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
@@ -86,8 +85,8 @@ mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *par
 mtl_err agg_store_put_params(struct agg_store *s, uint64_t epoch, const struct mtl_stm_params *p)
 {
     char txt[128];
-    snprintf(txt, sizeof(txt), "{\"k\":%llu,\"m\":%llu,\"phi_f\":%.17g}",
-             (unsigned long long)p->k, (unsigned long long)p->m, p->phi_f);
+    snprintf(txt, sizeof(txt), "{\"k\":%llu,\"m\":%llu,\"phi_f\":%.17g}", (unsigned long long)p->k,
+             (unsigned long long)p->m, p->phi_f);
     sqlite3_stmt *st = NULL;
     LOCK(s);
     mtl_err e = mtl_db_prepare(s->db, &st,
@@ -368,8 +367,8 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
 
 mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json)
 {
-    return agg_store_query_text(s, "SELECT json FROM cardano_database WHERE hash = ?1", hash,
-                                json, "Cardano database snapshot");
+    return agg_store_query_text(s, "SELECT json FROM cardano_database WHERE hash = ?1", hash, json,
+                                "Cardano database snapshot");
 }
 
 /* openapi CardanoDatabaseSnapshotListItemMessage. */
@@ -399,9 +398,9 @@ mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char 
 {
     (void)n;
     if (epoch < 0)
-        return agg_store_query_list(
-            s, "SELECT json FROM cardano_database ORDER BY seq DESC LIMIT ?1", 20, cdb_list_item,
-            json);
+        return agg_store_query_list(s,
+                                    "SELECT json FROM cardano_database ORDER BY seq DESC LIMIT ?1",
+                                    20, cdb_list_item, json);
     return agg_store_query_list(s,
                                 "SELECT json FROM cardano_database WHERE epoch = ?1 ORDER BY"
                                 " seq DESC",
@@ -411,8 +410,7 @@ mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char 
 mtl_err agg_store_cdb_digests(struct agg_store *s, char **json)
 {
     mtl_err e = agg_store_query_text(
-        s, "SELECT digests FROM cardano_database ORDER BY seq DESC LIMIT 1", NULL, json,
-        "digests");
+        s, "SELECT digests FROM cardano_database ORDER BY seq DESC LIMIT 1", NULL, json, "digests");
     if (e == MTL_ERR_NOT_FOUND) {
         mtl_err_clear();
         *json = mtl_strdup("[]");

@@ -58,3 +58,61 @@ out:
     stm_single_clear(&s);
     return rc;
 }
+
+mtl_err mtl_stm_single_sigs_verify_batch_jsonhex(const struct mtl_stm_closed_reg *closed,
+                                                 const struct mtl_stm_params *params,
+                                                 const char *const *sigs_jsonhex, size_t n,
+                                                 const uint8_t *msg, size_t msg_len, int *ok)
+{
+    MTL_TRY(mtl_stm_params_check(params));
+    for (size_t i = 0; i < n; i++)
+        ok[i] = 0;
+    if (n == 0)
+        return MTL_OK;
+    struct stm_single *s = mtl_calloc(n, sizeof(*s));
+    const struct stm_vk **vks = mtl_calloc(n, sizeof(*vks));
+    const struct stm_sig **ss = mtl_calloc(n, sizeof(*ss));
+    size_t *map = mtl_calloc(n, sizeof(*map)), m = 0;
+    uint8_t *msgp = stm_msgp(msg, msg_len, closed->tree.nodes[0]);
+    unsigned char *loaded = mtl_calloc(n, 1);
+    mtl_err rc = s && vks && ss && map && msgp && loaded
+                     ? MTL_OK
+                     : mtl_seterr(MTL_ERR_NOMEM, "batch verify: out of memory");
+    /* Decoding, index bounds and lottery per signature (cheap); the BLS
+     * signatures of those left in one random-linear-combination check. */
+    for (size_t i = 0; rc == MTL_OK && i < n; i++) {
+        if (load_single(&s[i], sigs_jsonhex[i]) != MTL_OK)
+            continue;
+        loaded[i] = 1;
+        if (s[i].signer_index >= closed->n)
+            continue;
+        const struct stm_party *party = &closed->parties[s[i].signer_index];
+        if (stm_single_check_indices(&s[i], params, party->stake, closed->total_stake, msgp,
+                                     msg_len + 32) != MTL_OK)
+            continue;
+        vks[m] = &party->vk;
+        ss[m] = &s[i].sigma;
+        map[m++] = i;
+    }
+    if (rc == MTL_OK && m > 0) {
+        if (stm_bls_verify_aggregate(vks, ss, m, msgp, msg_len + 32) == MTL_OK) {
+            for (size_t j = 0; j < m; j++)
+                ok[map[j]] = 1;
+        } else {
+            for (size_t j = 0; j < m; j++)
+                ok[map[j]] = stm_bls_verify(ss[j], vks[j], msgp, msg_len + 32) == MTL_OK;
+        }
+    }
+    if (rc == MTL_OK)
+        mtl_err_clear(); /* rejections are reported through ok[] */
+    for (size_t i = 0; s && i < n; i++)
+        if (loaded && loaded[i])
+            stm_single_clear(&s[i]);
+    mtl_free(s);
+    mtl_free(vks);
+    mtl_free(ss);
+    mtl_free(map);
+    mtl_free(msgp);
+    mtl_free(loaded);
+    return rc;
+}

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mithril/cardano_db.h"
 #include "mithril/util.h"
 
 struct sim_http {
@@ -56,8 +57,7 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
     return k;
 }
 
-static long request(struct sim_http *h, const char *url, const char *post, size_t len,
-                    char **body)
+static long request(struct sim_http *h, const char *url, const char *post, size_t len, char **body)
 {
     struct sim_http *own = h ? NULL : sim_http_new();
     CURL *c = h ? h->c : own->c;
@@ -146,7 +146,8 @@ static void child_env(struct sim_agg *s)
     char v[512];
     snprintf(v, sizeof(v), "%s/stores", s->dir);
     setenv("DATA_STORES_DIRECTORY", v, 1);
-    setenv("STAKE_DISTRIBUTION_FILE", s->chain_file, 1);
+    if (s->chain_file[0])
+        setenv("STAKE_DISTRIBUTION_FILE", s->chain_file, 1);
     setenv("SERVER_PORT", "0", 1);
     snprintf(v, sizeof(v), "%s/port", s->dir);
     setenv("PORT_FILE", v, 1);
@@ -283,8 +284,7 @@ int sim_run(struct sim_agg *s, const char *const *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
-                         int timeout_ms)
+int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65], int timeout_ms)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/certificates", s->url);
@@ -405,6 +405,9 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
     }
     if (rc == 0) {
         mtl_protocol_message_hash(pm, out->signed_message);
+        memcpy(out->next_params_hash, ph, sizeof(ph));
+        out->next_avk = avk;
+        avk = NULL;
         snprintf(out->entity, sizeof(out->entity), "{\"MithrilStakeDistribution\":%llu}",
                  (unsigned long long)epoch);
     }
@@ -417,8 +420,45 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
     return rc;
 }
 
+int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
+                           char signed_message[MTL_HASH_HEX_BYTES])
+{
+    uint64_t n = 0;
+    struct mtl_db_digests d;
+    struct mtl_protocol_message *pm = NULL;
+    char e[24];
+    memset(&d, 0, sizeof(d));
+    struct mtl_digest_opts o = {.threads = 1};
+    int rc = mtl_immutable_last_certifiable(db_dir, &n) == MTL_OK &&
+                     mtl_cardano_db_digest(db_dir, n, &o, &d) == MTL_OK
+                 ? 0
+                 : -1;
+    snprintf(e, sizeof(e), "%llu", (unsigned long long)ep->epoch);
+    if (rc == 0)
+        rc = mtl_protocol_message_new(&pm) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "next_aggregate_verification_key",
+                                              ep->next_avk) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "next_protocol_parameters",
+                                              ep->next_params_hash) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "current_epoch", e) == MTL_OK &&
+                     mtl_protocol_message_set(pm, "cardano_database_merkle_root", d.merkle_root) ==
+                         MTL_OK
+                 ? 0
+                 : -1;
+    if (rc == 0) {
+        mtl_protocol_message_hash(pm, signed_message);
+        snprintf(entity, 160,
+                 "{\"CardanoDatabase\":{\"epoch\":%llu,\"immutable_file_number\":%llu}}",
+                 (unsigned long long)ep->epoch, (unsigned long long)n);
+    }
+    mtl_protocol_message_free(pm);
+    mtl_db_digests_free(&d);
+    return rc;
+}
+
 void sim_epoch_clear(struct sim_epoch *e)
 {
+    mtl_free(e->next_avk);
     mtl_stm_closed_reg_free(e->closed);
     memset(e, 0, sizeof(*e));
 }
@@ -448,8 +488,8 @@ char *sim_signature_body(const struct mtl_stm_initializer *init,
     char *sig = NULL;
     uint64_t *idx = NULL, si = 0;
     size_t n = 0, won = 0;
-    if (mtl_stm_sign(init, closed, (const uint8_t *)msg_signed, strlen(msg_signed), &sig,
-                     &won) != MTL_OK)
+    if (mtl_stm_sign(init, closed, (const uint8_t *)msg_signed, strlen(msg_signed), &sig, &won) !=
+        MTL_OK)
         return NULL;
     if (mtl_stm_single_sig_info_jsonhex(sig, &si, &idx, &n) != MTL_OK) {
         mtl_free(sig);
@@ -458,9 +498,9 @@ char *sim_signature_body(const struct mtl_stm_initializer *init,
     json_t *ix = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(ix, json_integer((json_int_t)idx[i]));
-    json_t *j = json_pack("{s:o,s:s,s:s,s:o,s:s}", "entity_type", json_loads(entity, 0, NULL),
-                          "party_id", party, "signature", sig, "indexes", ix, "signed_message",
-                          msg_claimed);
+    json_t *j =
+        json_pack("{s:o,s:s,s:s,s:o,s:s}", "entity_type", json_loads(entity, 0, NULL), "party_id",
+                  party, "signature", sig, "indexes", ix, "signed_message", msg_claimed);
     char *txt = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     mtl_free(sig);

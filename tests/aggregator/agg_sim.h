@@ -16,11 +16,11 @@
 
 struct sim_agg {
     char dir[256];        /* work dir: stores, chain file, logs */
-    char chain_file[300];
+    char chain_file[300]; /* "" = the chain observer (CARDANO_CLI_PATH in extra_env) */
     char url[128];        /* http://127.0.0.1:PORT/aggregator */
     char log_path[300];
     pid_t pid;
-    const char *bin;      /* mithril-aggregator */
+    const char *bin; /* mithril-aggregator */
     char params_json[128];
     char genesis_sk[512], genesis_vk[512];
     const char *extra_env[8]; /* "NAME=VALUE" for the next start */
@@ -53,18 +53,23 @@ int sim_genesis(struct sim_agg *s);
  * environment; its exit code (-1 if it did not exit normally). */
 int sim_run(struct sim_agg *s, const char *const *args);
 /* Poll /certificates until one of signed entity `entity_json` exists; its hash. */
-int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65],
-                         int timeout_ms);
+int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65], int timeout_ms);
 
 /* What a signer of epoch e needs: the current signers' closed registration
  * and the MithrilStakeDistribution(e) message (signed_message), from the API. */
 struct sim_epoch {
     uint64_t epoch;
-    struct mtl_stm_params params;     /* of key e-1 */
+    struct mtl_stm_params params;      /* of key e-1 */
     struct mtl_stm_closed_reg *closed; /* current signers (key e-1) */
     char signed_message[MTL_HASH_HEX_BYTES];
-    char entity[96];                   /* {"MithrilStakeDistribution":e} */
+    char entity[96]; /* {"MithrilStakeDistribution":e} */
+    char *next_avk;  /* parts shared by every message of e */
+    char next_params_hash[MTL_HASH_HEX_BYTES];
 };
+/* The CardanoDatabase{e, N} message of a signer holding the node DB:
+ * digests of immutable files 0..=N (N = last certifiable) and Merkle root. */
+int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
+                           char signed_message[MTL_HASH_HEX_BYTES]);
 int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out);
 void sim_epoch_clear(struct sim_epoch *e);
 

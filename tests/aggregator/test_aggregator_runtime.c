@@ -16,6 +16,7 @@
 
 #include "agg_sim.h"
 #include "harness.h"
+#include "mithril/chain_observer.h"
 #include "mithril/util.h"
 
 #define NSIGNERS 5
@@ -32,8 +33,52 @@ static uint64_t stake_at(uint64_t epoch, size_t i)
     return 1000 + 300 * ((epoch * 7 + i * 3) % 5) + 50 * i;
 }
 
+/* Node-sim mode: the chain is tools/cardano-node-sim read through the
+ * cardano-cli shim by the aggregator's chain observer. */
+static int OBS;
+static char SIM_BIN[512], DB_SIM[400], CLI_BIN[512], SOCK[450];
+static uint64_t OBS_STAKE[NSIGNERS];
+
+static void sim_advance(uint64_t epoch)
+{
+    char cmd[1500];
+    /* from an epoch-end tip, --epochs 1 produces exactly the next epoch */
+    snprintf(cmd, sizeof(cmd),
+             "%s --db %s --epochs %d --pools %d --epoch-length 50 --security-param 2 --seed 7"
+             " >/dev/null 2>&1",
+             SIM_BIN, DB_SIM, epoch == 1 ? 2 : 1, NSIGNERS);
+    CHECK(system(cmd) == 0);
+    struct mtl_chain_observer *o = NULL;
+    struct mtl_chain_tip tip;
+    struct mtl_pool_stake *pools = NULL;
+    size_t n = 0;
+    CHECK_OK(mtl_chain_observer_new(&o, CLI_BIN, 42, SOCK));
+    CHECK_OK(mtl_chain_observer_tip(o, &tip));
+    CHECK_EQ_INT(tip.epoch, epoch);
+    CHECK_OK(mtl_chain_observer_stake_distribution(o, &pools, &n));
+    CHECK_EQ_INT(n, NSIGNERS);
+    for (size_t i = 0; i < n && i < NSIGNERS; i++) {
+        snprintf(PARTY[i], 64, "%s", pools[i].pool_id);
+        OBS_STAKE[i] = pools[i].stake;
+    }
+    mtl_free(pools);
+    mtl_chain_observer_free(o);
+}
+
+static uint64_t stake_of(uint64_t epoch, size_t i)
+{
+    return OBS ? OBS_STAKE[i] : stake_at(epoch, i);
+}
+
 static void set_chain(uint64_t epoch)
 {
+    if (OBS) {
+        sim_advance(epoch);
+        if (th_cur_failed)
+            return;
+        CHECK(sim_wait_epoch(&S, epoch) == 0);
+        return;
+    }
     uint64_t st[NSIGNERS];
     for (size_t i = 0; i < NSIGNERS; i++)
         st[i] = stake_at(epoch, i);
@@ -45,10 +90,12 @@ static void register_all(uint64_t epoch)
 {
     for (size_t i = 0; i < NSIGNERS; i++) {
         uint8_t seed[32] = {0};
+        mtl_stm_initializer_free(INIT[epoch + 1][i]);
+        INIT[epoch + 1][i] = NULL;
         seed[0] = (uint8_t)epoch;
         seed[1] = (uint8_t)i;
         seed[2] = 0x5a;
-        CHECK_OK(mtl_stm_initializer_new(&INIT[epoch + 1][i], &PARAMS, stake_at(epoch, i), seed));
+        CHECK_OK(mtl_stm_initializer_new(&INIT[epoch + 1][i], &PARAMS, stake_of(epoch, i), seed));
         CHECK_EQ_INT(sim_register(&S, NULL, epoch, PARTY[i], INIT[epoch + 1][i]), 201);
     }
 }
@@ -61,8 +108,7 @@ static long post(const char *route, const char *body, size_t len, char **resp)
 }
 
 /* POST and expect a 4xx answer that is a JSON {label, message}. */
-static void expect_4xx(const char *route, const char *body, size_t len, long want,
-                       const char *what)
+static void expect_4xx(const char *route, const char *body, size_t len, long want, const char *what)
 {
     char *resp = NULL;
     long st = post(route, body, len, &resp);
@@ -91,28 +137,72 @@ static int db_count(const char *sql)
     return n;
 }
 
-/* Signers of key epoch-1 sign MSD(epoch). */
-static void sign_all(uint64_t epoch, size_t max_posts, int may_die)
+static char DB_DIR[400];
+
+/* Post one signature per signer of key epoch-1 over (entity, message). */
+static void post_all(uint64_t epoch, const struct sim_epoch *ep, const char *entity,
+                     const char *msg, int may_die)
 {
-    struct sim_epoch ep;
-    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
     size_t posted = 0;
-    for (size_t i = 0; ep.closed && i < NSIGNERS && posted < max_posts; i++) {
-        char *body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, PARTY[i],
-                                        ep.signed_message, ep.signed_message);
+    for (size_t i = 0; ep->closed && i < NSIGNERS; i++) {
+        char *body = sim_signature_body(INIT[epoch - 1][i], ep->closed, entity, PARTY[i], msg, msg);
         if (!body)
             continue; /* no lottery won */
         char *resp = NULL;
         long st = post("/register-signatures", body, strlen(body), &resp);
-        if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0))
-            TH_FAIL("signature of %s at epoch %llu: %ld %s", PARTY[i], (unsigned long long)epoch,
-                    st, resp);
+        if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0)) {
+            fprintf(stderr, "signature of %s for %s: %ld %s\n", PARTY[i], entity, st, resp);
+            free(resp);
+            free(body);
+            TH_FAIL("signature refused");
+        }
         posted += st == 201;
         free(resp);
         free(body);
     }
+    printf("%s: %zu signatures accepted\n", entity, posted);
+}
+
+/* Signers of key epoch-1 sign MithrilStakeDistribution(epoch) and
+ * CardanoDatabase(epoch, N), each message recomputed on the signer's side. */
+static void sign_all(uint64_t epoch, int may_die, char cdb_entity[160])
+{
+    struct sim_epoch ep;
+    char msg[MTL_HASH_HEX_BYTES];
+    CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
+    post_all(epoch, &ep, ep.entity, ep.signed_message, may_die);
+    if (sim_cardano_db_message(&ep, DB_DIR, cdb_entity, msg) != 0) {
+        sim_epoch_clear(&ep);
+        TH_FAIL("cardano db message of epoch %llu", (unsigned long long)epoch);
+    }
+    post_all(epoch, &ep, cdb_entity, msg, may_die);
     sim_epoch_clear(&ep);
-    printf("epoch %llu: %zu signatures accepted\n", (unsigned long long)epoch, posted);
+}
+
+/* A node DB: immutable trios 0..5 (N = 4 certifiable) and a ledger snapshot. */
+static void make_db(const char *db)
+{
+    static const char *const ext[] = {"chunk", "primary", "secondary"};
+    char p[600];
+    snprintf(p, sizeof(p), "mkdir -p %s/immutable %s/ledger/200", db, db);
+    CHECK(system(p) == 0);
+    for (unsigned n = 0; n <= 5; n++)
+        for (unsigned k = 0; k < 3; k++) {
+            size_t len = 3000 + n * 500 + k * 100;
+            uint8_t *b = malloc(len);
+            for (size_t i = 0; i < len; i++)
+                b[i] = (uint8_t)((i * 31 + n * 7 + k) % 97);
+            snprintf(p, sizeof(p), "%s/immutable/%05u.%s", db, n, ext[k]);
+            CHECK(mtl_atomic_write(p, b, len, 0644) == MTL_OK);
+            free(b);
+        }
+    const char *meta = "{\"backend\":\"utxohd-mem\",\"checksum\":1,\"tablesCodecVersion\":1}";
+    snprintf(p, sizeof(p), "%s/ledger/200/meta", db);
+    CHECK(mtl_atomic_write(p, meta, strlen(meta), 0644) == MTL_OK);
+    snprintf(p, sizeof(p), "%s/ledger/200/state", db);
+    CHECK(mtl_atomic_write(p, "state", 5, 0644) == MTL_OK);
+    snprintf(p, sizeof(p), "%s/ledger/200/tables", db);
+    CHECK(mtl_atomic_write(p, "tables", 6, 0644) == MTL_OK);
 }
 
 static void bad_inputs(uint64_t epoch)
@@ -121,12 +211,10 @@ static void bad_inputs(uint64_t epoch)
 
     CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
     int before = db_count("SELECT COUNT(*) FROM single_signature");
-    expect_4xx("/register-signatures", "{\"party_id\":", 12, 400,
-              "malformed JSON");
+    expect_4xx("/register-signatures", "{\"party_id\":", 12, 400, "malformed JSON");
     const char *wrong = "{\"entity_type\":{\"MithrilStakeDistribution\":\"3\"},\"party_id\":5,"
                         "\"signature\":1,\"indexes\":\"x\",\"signed_message\":[]}";
-    expect_4xx("/register-signatures", wrong, strlen(wrong), 400,
-              "wrong types");
+    expect_4xx("/register-signatures", wrong, strlen(wrong), 400, "wrong types");
     size_t big = 2u << 20;
     char *huge = malloc(big);
     memset(huge, ' ', big);
@@ -142,8 +230,7 @@ static void bad_inputs(uint64_t epoch)
         body = sim_signature_body(INIT[epoch - 1][i], ep.closed, ep.entity, "pool1nobody",
                                   ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "unknown party");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "unknown party");
         free(body);
     }
     mtl_stm_initializer_free(stranger);
@@ -157,7 +244,7 @@ static void bad_inputs(uint64_t epoch)
     CHECK(body != NULL);
     if (body) {
         expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "signature over another message");
+                   "signature over another message");
         free(body);
     }
     /* signed_message that is not the open message */
@@ -166,45 +253,41 @@ static void bad_inputs(uint64_t epoch)
         body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity, PARTY[who], other,
                                   other);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "other signed_message");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "other signed_message");
         free(body);
     }
     /* a signature of party A posted as party B */
     body = NULL;
     for (who = 0; who < NSIGNERS && !body; who++)
-        body = sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity,
-                                  PARTY[(who + 1) % NSIGNERS], ep.signed_message,
-                                  ep.signed_message);
+        body =
+            sim_signature_body(INIT[epoch - 1][who], ep.closed, ep.entity,
+                               PARTY[(who + 1) % NSIGNERS], ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 400,
-                  "signature of another party");
+        expect_4xx("/register-signatures", body, strlen(body), 400, "signature of another party");
         free(body);
     }
     /* an epoch with no open message */
     body = NULL;
     for (who = 0; who < NSIGNERS && !body; who++)
-        body = sim_signature_body(INIT[epoch - 1][who], ep.closed,
-                                  "{\"MithrilStakeDistribution\":99}", PARTY[who],
-                                  ep.signed_message, ep.signed_message);
+        body =
+            sim_signature_body(INIT[epoch - 1][who], ep.closed, "{\"MithrilStakeDistribution\":99}",
+                               PARTY[who], ep.signed_message, ep.signed_message);
     if (body) {
-        expect_4xx("/register-signatures", body, strlen(body), 404,
-                  "no open message");
+        expect_4xx("/register-signatures", body, strlen(body), 404, "no open message");
         free(body);
     }
     /* register-signer: malformed, unknown party, other epoch */
     expect_4xx("/register-signer", "[1,2", 4, 400, "register malformed");
     char *vk = NULL, reg[2048];
     CHECK_OK(mtl_stm_initializer_vk_jsonhex(INIT[epoch - 1][0], &vk));
-    snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
-                               "\"verification_key\":\"%s\"}",
+    snprintf(reg, sizeof(reg),
+             "{\"epoch\":%llu,\"party_id\":\"pool1nobody\","
+             "\"verification_key\":\"%s\"}",
              (unsigned long long)epoch + 1, vk);
-    expect_4xx("/register-signer", reg, strlen(reg), 400,
-              "register unknown party");
+    expect_4xx("/register-signer", reg, strlen(reg), 400, "register unknown party");
     snprintf(reg, sizeof(reg), "{\"epoch\":%llu,\"party_id\":\"%s\",\"verification_key\":\"%s\"}",
              (unsigned long long)epoch, PARTY[0], vk);
-    expect_4xx("/register-signer", reg, strlen(reg), 409,
-              "register for a closed epoch");
+    expect_4xx("/register-signer", reg, strlen(reg), 409, "register for a closed epoch");
     mtl_free(vk);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before);
     /* a duplicate: the first is stored, the second refused */
@@ -214,8 +297,7 @@ static void bad_inputs(uint64_t epoch)
                                   ep.signed_message, ep.signed_message);
     if (body) {
         CHECK_EQ_INT(post("/register-signatures", body, strlen(body), NULL), 201);
-        expect_4xx("/register-signatures", body, strlen(body), 409,
-                  "duplicate signature");
+        expect_4xx("/register-signatures", body, strlen(body), 409, "duplicate signature");
         free(body);
     }
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before + 1);
@@ -251,8 +333,8 @@ static void verify_artifacts(size_t want)
             /* a tampered artifact is refused */
             json_t *j = json_loads(art, 0, NULL);
             json_t *s0 = json_array_get(json_object_get(j, "signers"), 0);
-            json_object_set_new(s0, "stake", json_integer(
-                                                 json_integer_value(json_object_get(s0, "stake")) + 1));
+            json_object_set_new(s0, "stake",
+                                json_integer(json_integer_value(json_object_get(s0, "stake")) + 1));
             char *bad = json_dumps(j, JSON_COMPACT);
             CHECK(mtl_msd_verify(bad, strlen(bad), c, NULL) != MTL_OK);
             free(bad);
@@ -263,6 +345,64 @@ static void verify_artifacts(size_t want)
         free(cert);
     }
     json_decref(arr);
+}
+
+/* Every CardanoDatabase artifact verifies against its certificate, the
+ * digests route gives its Merkle root, and its files are served. */
+static void verify_cardano_databases(size_t want, size_t digests)
+{
+    char url[300], *list = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/cardano-database", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
+    json_t *arr = json_loads(list, 0, NULL), *v;
+    free(list);
+    CHECK_EQ_INT(json_array_size(arr), want);
+    size_t i;
+    json_array_foreach(arr, i, v)
+    {
+        char *art = NULL, *cert = NULL;
+        snprintf(url, sizeof(url), "%s/artifact/cardano-database/%s", S.url,
+                 json_string_value(json_object_get(v, "hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &art), 200);
+        snprintf(url, sizeof(url), "%s/certificate/%s", S.url,
+                 json_string_value(json_object_get(v, "certificate_hash")));
+        CHECK_EQ_INT(sim_get(NULL, url, &cert), 200);
+        struct mtl_certificate *c = NULL;
+        CHECK_OK(mtl_certificate_from_json(&c, cert, strlen(cert)));
+        if (c) {
+            CHECK_OK(mtl_cardano_database_verify(art, strlen(art), c));
+            json_t *j = json_loads(art, 0, NULL);
+            json_object_set_new(j, "merkle_root",
+                                json_string("00000000000000000000000000000000"
+                                            "00000000000000000000000000000000"));
+            char *bad = json_dumps(j, JSON_COMPACT);
+            CHECK(mtl_cardano_database_verify(bad, strlen(bad), c) != MTL_OK);
+            free(bad);
+            json_decref(j);
+        }
+        mtl_certificate_free(c);
+        free(art);
+        free(cert);
+    }
+    json_decref(arr);
+    /* the digests route: leaves of the latest artifact's Merkle root */
+    char *dg = NULL;
+    snprintf(url, sizeof(url), "%s/artifact/cardano-database/digests", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &dg), 200);
+    json_t *d = json_loads(dg, 0, NULL);
+    free(dg);
+    CHECK(json_array_size(d) > 0);
+    if (digests)
+        CHECK_EQ_INT(json_array_size(d), digests);
+    json_decref(d);
+    /* an archive is served, a traversal attempt is not */
+    snprintf(url, sizeof(url), "%s/cardano-database-download/immutable/00000.tar.zst", S.url);
+    char *tz = NULL;
+    CHECK_EQ_INT(sim_get(NULL, url, &tz), 200);
+    free(tz);
+    snprintf(url, sizeof(url), "%s/cardano-database-download/immutable/..%%2f..%%2fchain.json",
+             S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, NULL), 404);
 }
 
 /* Responses against the openapi schemas (python3-jsonschema). */
@@ -289,6 +429,7 @@ static void openapi_checks(void)
         {"/artifact/cardano-database/epoch/latest", "CardanoDatabaseSnapshotListMessage", 0},
         {"/artifact/cardano-database/digests", "CardanoDatabaseDigestListMessage", 0},
         {"/signers/registered/3", "SignerRegistrationsMessage", 0},
+        {"/artifact/cardano-database/epoch/5", "CardanoDatabaseSnapshotListMessage", 0},
         {"/certificate/xyz", "Error", 0},
     };
     for (size_t i = 0; i < sizeof(R) / sizeof(R[0]); i++) {
@@ -310,18 +451,27 @@ static void openapi_checks(void)
         if (system(cmd) != 0)
             TH_FAIL("GET %s does not match %s", R[i].route, R[i].schema);
     }
-    /* the latest MSD and certificate items too */
-    char url[256], *list = NULL;
-    snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distributions", S.url);
-    sim_get(NULL, url, &list);
-    json_t *arr = json_loads(list, 0, NULL);
-    free(list);
-    const char *h = json_string_value(json_object_get(json_array_get(arr, 0), "hash"));
-    if (h) {
+    /* the latest artifact of each kind too */
+    static const char *const items[][3] = {
+        {"/artifact/mithril-stake-distributions", "/artifact/mithril-stake-distribution/",
+         "MithrilStakeDistributionMessage"},
+        {"/artifact/cardano-database", "/artifact/cardano-database/",
+         "CardanoDatabaseSnapshotMessage"},
+        {"/certificates", "/certificate/", "CertificateMessage"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char url[256], *list = NULL;
+        snprintf(url, sizeof(url), "%s%s", S.url, items[k][0]);
+        sim_get(NULL, url, &list);
+        json_t *arr = json_loads(list, 0, NULL);
+        free(list);
+        const char *h = json_string_value(json_object_get(json_array_get(arr, 0), "hash"));
+        CHECK(h != NULL);
         char path[400], cmd[1500], *body = NULL;
-        snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distribution/%s", S.url, h);
+        snprintf(url, sizeof(url), "%s%s%s", S.url, items[k][1], h ? h : "");
+        json_decref(arr);
         sim_get(NULL, url, &body);
-        snprintf(path, sizeof(path), "%s/msd.json", S.dir);
+        snprintf(path, sizeof(path), "%s/item%zu.json", S.dir, k);
         FILE *f = fopen(path, "w");
         if (f) {
             fputs(body, f);
@@ -330,21 +480,32 @@ static void openapi_checks(void)
         free(body);
         snprintf(cmd, sizeof(cmd),
                  "/usr/bin/python3 %s/tests/aggregator/openapi_check.py "
-                 "%s/reference-data/openapi.yaml MithrilStakeDistributionMessage %s",
-                 src, shared, path);
+                 "%s/reference-data/openapi.yaml %s %s",
+                 src, shared, items[k][2], path);
         if (system(cmd) != 0)
-            TH_FAIL("MSD artifact does not match MithrilStakeDistributionMessage");
+            TH_FAIL("%s does not match %s", items[k][1], items[k][2]);
     }
-    json_decref(arr);
 }
 
 TEST(devnet_lifecycle)
 {
-    char bin[512], hash[65], entity[64];
+    char bin[512], hash[65], entity[64], cdb[160];
     const char *build = getenv("MTL_BUILD_DIR");
     snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
     CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    static char env_db[512], env_anc[512];
+    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
+    make_db(DB_DIR);
+    char keys[400];
+    snprintf(keys, sizeof(keys), "%s", S.dir);
+    const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", keys, NULL};
+    CHECK_EQ_INT(sim_run(&S, anc), 0);
+    snprintf(env_db, sizeof(env_db), "DB_DIRECTORY=%s", DB_DIR);
+    snprintf(env_anc, sizeof(env_anc), "ANCILLARY_SECRET_KEY_PATH=%s/ancillary.sk", S.dir);
     S.extra_env[0] = "STORE_RETENTION_LIMIT=3";
+    S.extra_env[1] = "SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabase";
+    S.extra_env[2] = env_db;
+    S.extra_env[3] = env_anc;
     for (size_t i = 0; i < NSIGNERS; i++)
         snprintf(PARTY[i], 64, "pool1signer%zu", i);
     uint64_t st0[NSIGNERS];
@@ -373,22 +534,23 @@ TEST(devnet_lifecycle)
     bad_inputs(3);
     if (th_cur_failed)
         return;
-    sign_all(3, NSIGNERS, 0);
+    sign_all(3, 0, cdb);
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":3}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
     /* a signature after certification: 410 */
     {
         struct sim_epoch ep;
         CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
         char *body = NULL;
         for (size_t i = 0; i < NSIGNERS && !body; i++)
-            body = sim_signature_body(INIT[2][i], ep.closed, ep.entity, PARTY[i],
-                                      ep.signed_message, ep.signed_message);
+            body = sim_signature_body(INIT[2][i], ep.closed, ep.entity, PARTY[i], ep.signed_message,
+                                      ep.signed_message);
         if (body) {
             expect_4xx("/register-signatures", body, strlen(body), 410,
-                      "signature after certification");
+                       "signature after certification");
             free(body);
         }
         sim_epoch_clear(&ep);
@@ -405,14 +567,14 @@ TEST(devnet_lifecycle)
         const char *late = "{\"entity_type\":{\"MithrilStakeDistribution\":2},\"party_id\":"
                            "\"pool1signer0\",\"signature\":\"7b7d\",\"indexes\":[1],"
                            "\"signed_message\":\"00\"}";
-        expect_4xx("/register-signatures", late, strlen(late), 410,
-                  "closed epoch");
+        expect_4xx("/register-signatures", late, strlen(late), 410, "closed epoch");
     }
-    sign_all(4, NSIGNERS, 0);
+    sign_all(4, 0, cdb);
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":4}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
     set_chain(5);
     if (th_cur_failed)
         return;
@@ -424,31 +586,53 @@ TEST(devnet_lifecycle)
      * the certificate of epoch 5 and its artifact. */
     int stopped = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stopped) && WEXITSTATUS(stopped) == 0);
-    S.extra_env[1] = "MTL_AGG_TEST_CRASH=after_artifact";
+    S.extra_env[4] = "MTL_AGG_TEST_CRASH=after_artifact";
     CHECK(sim_start(&S) == 0);
     CHECK(sim_wait_epoch(&S, 5) == 0);
     int certs_before = db_count("SELECT COUNT(*) FROM certificate");
-    sign_all(5, NSIGNERS, 1);
+    sign_all(5, 1, cdb);
     int st = sim_wait_exit(&S, 20000);
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate WHERE epoch = 5"), 0);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM msd"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM cardano_database"), 2);
     CHECK(db_count("SELECT COUNT(*) FROM single_signature WHERE epoch = 5") > 0);
-    /* restart: the runtime resumes from the stored signatures */
-    S.extra_env[1] = NULL;
+    /* restart: the runtime resumes from the stored signatures (signers
+     * that could not post before the crash post again; stored ones get 409) */
+    S.extra_env[4] = NULL;
     CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 5) == 0);
+    sign_all(5, 0, cdb);
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":5}");
     CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
 
-    size_t checked = 0;
-    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
-    CHECK_EQ_INT(checked, 4); /* genesis(2), 3, 4, 5 */
+    /* every certificate's chain verifies to the genesis */
+    {
+        char url[256], *list = NULL;
+        snprintf(url, sizeof(url), "%s/certificates", S.url);
+        CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
+        json_t *arr = json_loads(list, 0, NULL), *c;
+        free(list);
+        CHECK_EQ_INT(json_array_size(arr), 7); /* genesis(2) + 2 per epoch 3..5 */
+        size_t i;
+        json_array_foreach(arr, i, c)
+        {
+            size_t checked = 0;
+            if (sim_verify_chain(&S, json_string_value(json_object_get(c, "hash")), &checked))
+                TH_FAIL("chain from certificate %zu does not verify: %s", i, mtl_err_detail());
+            CHECK(checked >= 1 && checked <= 5);
+        }
+        json_decref(arr);
+    }
     verify_artifacts(3);
+    verify_cardano_databases(3, 15); /* trios 0..=4 */
     /* retention: keys of epochs < 5-3 pruned, certificates kept */
     set_chain(6);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch < 3"), 0);
     CHECK(db_count("SELECT COUNT(*) FROM signer_registration WHERE epoch >= 3") > 0);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 4);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), 7);
     openapi_checks();
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
@@ -504,9 +688,15 @@ TEST(genesis_export_sign_import)
     CHECK(mtl_atomic_write(sk_path, S.genesis_sk, strlen(S.genesis_sk), 0600) == MTL_OK);
     const char *exp[] = {"genesis", "export", "--target-path", path[0], NULL};
     CHECK_EQ_INT(sim_run(&S, exp), 0);
-    const char *sign[] = {"genesis", "sign", "--to-sign-payload-path", path[0],
-                          "--target-signed-payload-path", path[1],
-                          "--genesis-secret-key-path", sk_path, NULL};
+    const char *sign[] = {"genesis",
+                          "sign",
+                          "--to-sign-payload-path",
+                          path[0],
+                          "--target-signed-payload-path",
+                          path[1],
+                          "--genesis-secret-key-path",
+                          sk_path,
+                          NULL};
     CHECK_EQ_INT(sim_run(&S, sign), 0);
     /* tampered signature: refused, nothing stored */
     uint8_t *sig = NULL;
@@ -545,12 +735,86 @@ TEST(genesis_export_sign_import)
     S = keep;
 }
 
+/* The same life on the simulated node: the aggregator's chain observer runs
+ * the cardano-cli shim; stakes drift every epoch; the node DB and ledger are
+ * the simulator's; MSD and CardanoDatabase certified over 3 epochs. */
+TEST(devnet_node_sim)
+{
+    char bin[512], hash[65], entity[64], cdb[160];
+    const char *build = getenv("MTL_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
+    snprintf(SIM_BIN, sizeof(SIM_BIN), "%s/tools/cardano-node-sim/cardano-node-sim",
+             build ? build : ".");
+    snprintf(CLI_BIN, sizeof(CLI_BIN), "%s/tools/cardano-cli/cardano-cli", build ? build : ".");
+    if (access(SIM_BIN, X_OK) != 0 || access(CLI_BIN, X_OK) != 0) {
+        printf("SKIP devnet_node_sim: %s or %s not built\n", SIM_BIN, CLI_BIN);
+        return;
+    }
+    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    S.chain_file[0] = 0;
+    OBS = 1;
+    snprintf(DB_SIM, sizeof(DB_SIM), "%s/db", S.dir);
+    snprintf(SOCK, sizeof(SOCK), "%s/node.socket", DB_SIM);
+    snprintf(DB_DIR, sizeof(DB_DIR), "%s", DB_SIM);
+    static char env[4][600];
+    snprintf(env[0], sizeof(env[0]), "CARDANO_CLI_PATH=%s", CLI_BIN);
+    snprintf(env[1], sizeof(env[1]), "CARDANO_NODE_SOCKET_PATH=%s", SOCK);
+    snprintf(env[2], sizeof(env[2]), "DB_DIRECTORY=%s", DB_SIM);
+    snprintf(env[3], sizeof(env[3]), "ANCILLARY_SECRET_KEY_PATH=%s/ancillary.sk", S.dir);
+    for (int i = 0; i < 4; i++)
+        S.extra_env[i] = env[i];
+    S.extra_env[4] = "NETWORK_MAGIC=42";
+    S.extra_env[5] = "SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabase";
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s", S.dir);
+    const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", dir, NULL};
+    CHECK_EQ_INT(sim_run(&S, anc), 0);
+    sim_advance(1);
+    if (th_cur_failed)
+        return;
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 1) == 0);
+    register_all(1);
+    set_chain(2);
+    register_all(2);
+    if (th_cur_failed)
+        return;
+    CHECK(sim_genesis(&S) == 0);
+    for (uint64_t e = 3; e <= 5 && !th_cur_failed; e++) {
+        set_chain(e);
+        register_all(e);
+        sign_all(e, 0, cdb);
+        if (th_cur_failed)
+            return;
+        snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":%llu}",
+                 (unsigned long long)e);
+        CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
+        CHECK(sim_wait_certificate(&S, cdb, hash, 30000) == 0);
+    }
+    size_t checked = 0;
+    CHECK(sim_verify_chain(&S, hash, &checked) == 0);
+    CHECK(checked >= 4);
+    verify_artifacts(3);
+    verify_cardano_databases(3, 0);
+    int stop = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
+    OBS = 0;
+    if (th_cur_failed == 0) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
+        if (system(cmd) != 0)
+            printf("could not remove %s\n", S.dir);
+    } else
+        printf("aggregator work dir kept: %s\n", S.dir);
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
     RUN(devnet_lifecycle);
     RUN(genesis_export_sign_import);
+    RUN(devnet_node_sim);
     for (size_t k = 0; k < MAXKEY; k++)
         for (size_t i = 0; i < NSIGNERS; i++)
             mtl_stm_initializer_free(INIT[k][i]);
