@@ -326,6 +326,38 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
         mtl_http_error(r, 404, "not_found", "no route GET %s", p);
 }
 
+/* POST /statistics/cardano-database/...: clients report restorations; we
+ * check the message and log one event (no store, like a metrics counter). */
+static void route_statistics(const char *what, const char *body, size_t len,
+                             struct mtl_http_response *r)
+{
+    static const char *const events[] = {"immutable-files-restored", "ancillary-files-restored",
+                                         "complete-restoration", "partial-restoration"};
+    size_t i = 0;
+    while (i < MTL_ARRAY_LEN(events) && strcmp(what, events[i]) != 0)
+        i++;
+    if (i == MTL_ARRAY_LEN(events)) {
+        mtl_http_error(r, 404, "not_found", "no route POST /statistics/cardano-database/%s", what);
+        return;
+    }
+    json_int_t n = 0;
+    if (i == 0) {
+        json_error_t je;
+        json_t *j = json_loadb(body ? body : "", len, 0, &je);
+        json_t *v = json_is_object(j) ? json_object_get(j, "nb_immutable_files") : NULL;
+        int ok = json_is_integer(v) && json_integer_value(v) >= 0;
+        n = ok ? json_integer_value(v) : 0;
+        json_decref(j);
+        if (!ok) {
+            mtl_http_error(r, 400, "invalid_message",
+                           "statistics: need {\"nb_immutable_files\": non-negative integer}");
+            return;
+        }
+    }
+    log_info("restoration_reported", "kind=%s nb_immutable_files=%lld", what, (long long)n);
+    mtl_http_json(r, 201, "");
+}
+
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
                        size_t body_len, struct mtl_http_response *resp)
 {
@@ -342,6 +374,8 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
         agg_register_signer(a, body, body_len, resp);
     else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0)
         agg_register_signatures(a, body, body_len, resp);
+    else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
+        route_statistics(p + 29, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
         mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
     else

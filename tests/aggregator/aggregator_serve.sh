@@ -107,6 +107,16 @@ code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -d '{}' "$URL/nope")
 [ "$code" = 404 ] && $CHECK Error "$WORK/body" && pass "POST unknown -> 404" || fail "POST unknown: $code"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X DELETE "$URL/status")
 [ "$code" = 405 ] && pass "DELETE -> 405" || fail "DELETE: $code"
+# Client restoration statistics: 201, a malformed count is a JSON 400.
+post() { curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H 'content-type: application/json' -d "$2" "$URL$1"; }
+code=$(post /statistics/cardano-database/immutable-files-restored '{"nb_immutable_files":62}')
+[ "$code" = 201 ] && pass "statistics immutable-files-restored -> 201" || fail "statistics: $code"
+code=$(post /statistics/cardano-database/complete-restoration '')
+[ "$code" = 201 ] && pass "statistics complete-restoration -> 201" || fail "statistics complete: $code"
+code=$(post /statistics/cardano-database/immutable-files-restored '{"nb_immutable_files":"x"}')
+[ "$code" = 400 ] && $CHECK Error "$WORK/body" && pass "statistics bad count -> 400" || fail "statistics bad: $code"
+code=$(post /statistics/cardano-database/nope '{}')
+[ "$code" = 404 ] && pass "statistics unknown -> 404" || fail "statistics unknown: $code"
 
 kill "$PID"; wait "$PID"; rc=$?; PID=
 [ $rc -eq 0 ] && pass "clean shutdown on SIGTERM" || fail "exit $rc on SIGTERM"
