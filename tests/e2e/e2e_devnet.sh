@@ -1,0 +1,113 @@
+#!/bin/bash
+# End-to-end: the devnet of `make demo` in a short configuration, with
+# asserts at each step, then scenarios: stakes change, a signer leaves and
+# another joins, a signer whose node DB was altered. On failure the tail of
+# every log is printed (devnet/lib.sh wait_until / tail_logs).
+set -u
+SRC=${MTL_SOURCE_DIR:?}
+export BUILD_DIR=${MTL_BUILD_DIR:?}
+export RUN_DIR; RUN_DIR=$(mktemp -d /tmp/mtl-e2e.XXXXXX)/devnet
+. "$SRC/devnet/lib.sh"
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+pass() { echo "ok   $*"; }
+finish() { stop_all; [ $fails = 0 ] && rm -rf "$(dirname "$RUN_DIR")"; }
+trap finish EXIT
+py() { /usr/bin/python3 -c "$@"; }
+
+# 1. The demo scenario, kept running for what follows (pool 4 has no signer yet).
+export NUM_SIGNERS=3 NUM_POOLS=4 KEEP_RUNNING=1 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
+if "$SRC/devnet/run" >"$RUN_DIR.summary" 2>"$RUN_DIR.run.log"; then
+    pass "devnet run: $(grep -E '^(restored|verification)' "$RUN_DIR.summary" | tr -s ' ' | tr '\n' ';')"
+else
+    cat "$RUN_DIR.run.log"; fail "devnet/run"; exit 1
+fi
+grep -q 'files byte-identical to the node: OK' "$RUN_DIR.summary" && pass "restored DB byte-identical" || fail "summary verdict"
+mapfile -t POOLS <"$RUN_DIR/node/pools"
+export GENESIS_VERIFICATION_KEY; GENESIS_VERIFICATION_KEY=$(cat "$RUN_DIR/keys/genesis.vkey")
+export MITHRIL_CLIENT_CACHE_DIR=""
+
+# 2. Signers registered per epoch, with their stakes; the chain links to genesis.
+epoch() { get /status | py 'import json,sys; print(json.load(sys.stdin)["epoch"])'; }
+E=$(epoch)
+n=$(get "/signers/registered/$E" | py 'import json,sys; print(len(json.load(sys.stdin)["registrations"]))')
+[ "$n" = 3 ] && pass "3 signers registered for epoch $E" || fail "registered at $E: $n"
+"$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" certificate verify latest >/dev/null 2>&1 \
+    && pass "certificate chain verifies to genesis" || fail "certificate verify latest"
+
+# 3. Stakes change between epochs (the simulator drifts them).
+epoch_ge() { [ "$(epoch)" -ge "$1" ]; }
+wait_until 120 "epoch $((E + 2))" epoch_ge $((E + 2)) || fail "epochs do not advance"
+s1=$(get "/signers/registered/$E" | py 'import json,sys; print(sorted((r["party_id"], r["stake"]) for r in json.load(sys.stdin)["registrations"]))')
+s2=$(get "/signers/registered/$((E + 2))" | py 'import json,sys; print(sorted((r["party_id"], r["stake"]) for r in json.load(sys.stdin)["registrations"]))')
+[ -n "$s1" ] && [ "$s1" != "$s2" ] && pass "stakes changed between epochs $E and $((E + 2))" || fail "stakes: $s1 vs $s2"
+
+# 4. A signer leaves, another joins: two epochs later the latest certificate
+#    is signed by the newcomer and not by the one who left.
+stop_one signer-2
+start_signer signer-3 "${POOLS[3]}"
+E=$(epoch)
+signed_by() { # EPOCH PARTY: is the latest certificate of EPOCH or later signed by PARTY?
+    local h; h=$(get /certificates | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
+    get "/certificate/$h" | py "import json,sys
+c = json.load(sys.stdin)
+print(c['epoch'] >= $1 and any(s['party_id'] == '$2' for s in c['metadata']['signers']))"; }
+latest_cert_by() { [ "$(signed_by "$1" "$2")" = True ]; }
+wait_until 180 "a certificate signed by the new signer" latest_cert_by $((E + 2)) "${POOLS[3]}" \
+    && pass "new signer ${POOLS[3]} signs from epoch $((E + 2))" || fail "new signer never signed"
+[ "$(signed_by $((E + 2)) "${POOLS[2]}")" = False ] && pass "departed signer no longer signs" || fail "departed signer still in the latest certificate"
+
+# 5. A signer whose DB has one altered immutable file: its signatures for that
+#    digest are refused, and no certificate certifies the altered DB.
+ALT=$RUN_DIR/altered-db
+mkdir -p "$ALT/immutable"
+mirror() { # hard-link the node's immutable files (listings skip symlinks), keep our altered 00000.chunk
+    for f in "$RUN_DIR/node/db/immutable/"*; do
+        b=$(basename "$f"); [ "$b" = 00000.chunk ] || ln -f "$f" "$ALT/immutable/$b" 2>/dev/null
+    done
+}
+cp "$RUN_DIR/node/db/immutable/00000.chunk" "$ALT/immutable/00000.chunk"
+printf '\xff' | dd of="$ALT/immutable/00000.chunk" bs=1 seek=100 conv=notrunc 2>/dev/null
+mirror
+( while sleep 0.5; do mirror; done ) & MIRROR=$!
+echo "mirror $MIRROR" >>"$RUN_DIR/pids"
+stop_one signer-1
+start_signer signer-1b "${POOLS[1]}" "$ALT"
+E=$(epoch)
+refused() { grep -qF 'signature_rejected entity={"CardanoDatabase"' "$RUN_DIR/logs/signer-1b.log" &&
+            grep -qF 'is not the open message of {"CardanoDatabase"' "$RUN_DIR/logs/aggregator.log"; }
+wait_until 180 "the altered-DB signer's CardanoDatabase signature refused" refused \
+    && pass "altered-DB signer's CardanoDatabase signature refused by the aggregator" \
+    || fail "no refusal of the altered-DB signer"
+cdb_epoch_ge() { [ "$(get /artifact/cardano-database | py 'import json,sys; print(json.load(sys.stdin)[0]["beacon"]["epoch"])')" -ge "$1" ]; }
+wait_until 180 "a CardanoDatabase certificate of epoch $((E + 2))" cdb_epoch_ge $((E + 2)) \
+    && pass "CardanoDatabase certificates continue" || fail "no CardanoDatabase artifact after the altered signer joined"
+rm -rf "$RUN_DIR/client/restore2"
+"$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" --cache-dir "" cardano-db download latest \
+    --download-dir "$RUN_DIR/client/restore2" >/dev/null 2>"$RUN_DIR/logs/client2.log" \
+    && cmp -s "$RUN_DIR/node/db/immutable/00000.chunk" "$RUN_DIR/client/restore2/db/immutable/00000.chunk" \
+    && pass "latest certified DB is the node's, not the altered one" || fail "restore after altered signer"
+
+# 6. A flipped byte in one served archive: the download fails naming it and
+#    never reports success.
+ARCH=$RUN_DIR/aggregator/snapshots/immutable/00001.tar.zst
+if [ -f "$ARCH" ]; then
+    cp "$ARCH" "$ARCH.orig"
+    size=$(stat -c %s "$ARCH")
+    printf '\x5a' | dd of="$ARCH" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+    rm -rf "$RUN_DIR/client/restore3"
+    if "$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" cardano-db download latest \
+        --download-dir "$RUN_DIR/client/restore3" >"$RUN_DIR/client/restore3.out" 2>"$RUN_DIR/logs/client3.log"; then
+        fail "download with a tampered archive reported success"
+    elif grep -q '00001' "$RUN_DIR/logs/client3.log"; then
+        pass "tampered archive refused: $(grep -m1 '00001' "$RUN_DIR/logs/client3.log" | cut -c1-200)"
+    else
+        fail "tampered archive error does not name the file: $(tail -2 "$RUN_DIR/logs/client3.log")"
+    fi
+    mv "$ARCH.orig" "$ARCH"
+else
+    fail "no archive $ARCH"
+fi
+
+echo "e2e: $fails failure(s), wall ${SECONDS}s"
+[ $fails = 0 ]
