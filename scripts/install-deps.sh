@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
     build-essential cmake ninja-build pkg-config clang   # toolchain (clang: libFuzzer)
     libsodium-dev          # Ed25519 genesis keys, secret wiping, CSPRNG
-    libssl-dev             # SHA-256 (SHA-NI) for digests; openssl CLI checks blst's tarball
+    libssl-dev openssl     # SHA-256 (SHA-NI) for digests; openssl CLI checks blst's tarball, bench_digest
     libcurl4-openssl-dev   # HTTP client (signer, client)
     libmicrohttpd-dev      # HTTP server (aggregator, fake aggregator)
     libjansson-dev         # JSON messages
