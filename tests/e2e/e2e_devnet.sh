@@ -11,7 +11,10 @@ export RUN_DIR; RUN_DIR=$(mktemp -d /tmp/mtl-e2e.XXXXXX)/devnet
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 pass() { echo "ok   $*"; }
-finish() { stop_all; [ $fails = 0 ] && rm -rf "$(dirname "$RUN_DIR")"; }
+finish() {
+    stop_all
+    if [ $fails = 0 ]; then rm -rf "$(dirname "$RUN_DIR")"; else tail_logs; echo "logs kept in $RUN_DIR/logs"; fi
+}
 trap finish EXIT
 py() { /usr/bin/python3 -c "$@"; }
 
