@@ -2,6 +2,16 @@
 
 set(MTL_TEST_ENV "MTL_SHARED_DIR=${MTL_SHARED_DIR};MTL_SOURCE_DIR=${CMAKE_SOURCE_DIR};MTL_BUILD_DIR=${CMAKE_BINARY_DIR}")
 
+# What every CTest test of the tree has: exit 77 = skipped, a timeout (600 s
+# by default), the MTL_* environment and its labels.
+function(_mtl_test_properties name timeout labels)
+  if(NOT timeout)
+    set(timeout 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${timeout}
+                       ENVIRONMENT "${MTL_TEST_ENV}" LABELS "${labels}")
+endfunction()
+
 # mtl_add_test(NAME name SOURCES a.c b.c [LIBS x y] [LABELS l] [TIMEOUT s])
 # A C test binary linked with libmithril (static) and mtlutil, run by CTest.
 # Exit code 77 means skipped (e.g. ../shared absent).
@@ -11,11 +21,7 @@ function(mtl_add_test)
   target_include_directories(${T_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(${T_NAME} PRIVATE mtlutil mithril_static ${T_LIBS})
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
-  if(NOT T_TIMEOUT)
-    set(T_TIMEOUT 600)
-  endif()
-  set_tests_properties(${T_NAME} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "${MTL_TEST_ENV}" LABELS "${T_LABELS}")
+  _mtl_test_properties(${T_NAME} "${T_TIMEOUT}" "${T_LABELS}")
 endfunction()
 
 # mtl_add_script_test(NAME name COMMAND cmd args... [LABELS l] [TIMEOUT s])
@@ -23,11 +29,7 @@ endfunction()
 function(mtl_add_script_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
   add_test(NAME ${T_NAME} COMMAND ${T_COMMAND} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-  if(NOT T_TIMEOUT)
-    set(T_TIMEOUT 600)
-  endif()
-  set_tests_properties(${T_NAME} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "${MTL_TEST_ENV}" LABELS "${T_LABELS}")
+  _mtl_test_properties(${T_NAME} "${T_TIMEOUT}" "${T_LABELS}")
 endfunction()
 
 # mtl_add_fuzz(NAME name SOURCES fuzz_x.c [CORPUS dir])

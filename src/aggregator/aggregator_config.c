@@ -1,55 +1,50 @@
 /* aggregator_config.c - configuration: flags > environment > defaults. */
-#include <errno.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
+#include "settings.h"
 #include "snapshotter.h"
 
-/* One setting: its flag, environment variable and default. */
-struct setting {
-    const char *flag, *env, *def, *help;
-};
-
-static const struct setting SETTINGS[] = {
-    {"--network", "NETWORK", "devnet", "Cardano network (devnet, preview, mainnet...)"},
-    {"--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", "cardano-cli program"},
-    {"--db-directory", "DB_DIRECTORY", "./db", "Cardano node database directory"},
+static const struct mtl_setting SETTINGS[] = {
+    {"--network", "NETWORK", "devnet", "Cardano network (devnet, preview, mainnet...)", 0},
+    {"--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", "cardano-cli program", 0},
+    {"--db-directory", "DB_DIRECTORY", "./db", "Cardano node database directory", 0},
     {"--data-stores-directory", "DATA_STORES_DIRECTORY", "./mithril/stores",
-     "directory of the aggregator's SQLite store"},
+     "directory of the aggregator's SQLite store", 0},
     {"--snapshot-directory", "SNAPSHOT_DIRECTORY", "./mithril/snapshots",
-     "directory of the produced snapshots"},
-    {"--server-ip", "SERVER_IP", "127.0.0.1", "IPv4 address to listen on"},
-    {"--server-port", "SERVER_PORT", "8080", "TCP port (0 = any free port)"},
+     "directory of the produced snapshots", 0},
+    {"--server-ip", "SERVER_IP", "127.0.0.1", "IPv4 address to listen on", 0},
+    {"--server-port", "SERVER_PORT", "8080", "TCP port (0 = any free port)", 0},
     {"--genesis-verification-key", "GENESIS_VERIFICATION_KEY", "",
-     "genesis verification key (JSON-hex) or a file holding it"},
+     "genesis verification key (JSON-hex) or a file holding it", 0},
     {"--protocol-parameters", "PROTOCOL_PARAMETERS", "{\"k\":5,\"m\":100,\"phi_f\":0.65}",
-     "STM parameters as JSON {k, m, phi_f}"},
+     "STM parameters as JSON {k, m, phi_f}", 0},
     {"--signed-entity-types", "SIGNED_ENTITY_TYPES", "MithrilStakeDistribution",
-     "comma-separated signed entity types"},
-    {"--run-interval", "RUN_INTERVAL", "1000", "state machine period in milliseconds"},
-    {"--port-file", "PORT_FILE", "", "write the bound port to this file"},
+     "comma-separated signed entity types", 0},
+    {"--run-interval", "RUN_INTERVAL", "1000", "state machine period in milliseconds", 0},
+    {"--port-file", "PORT_FILE", "", "write the bound port to this file", 0},
     {"--stake-distribution-file", "STAKE_DISTRIBUTION_FILE", "",
-     "JSON {party_id: stake} (devnet stand-in for the chain observer)"},
+     "JSON {party_id: stake} (devnet stand-in for the chain observer)", 0},
     {"--current-epoch", "CURRENT_EPOCH", "",
-     "current epoch (devnet stand-in; default: latest certified epoch)"},
-    {"--network-magic", "NETWORK_MAGIC", "", "network magic for cardano-cli (none: --mainnet)"},
+     "current epoch (devnet stand-in; default: latest certified epoch)", 0},
+    {"--network-magic", "NETWORK_MAGIC", "", "network magic for cardano-cli (none: --mainnet)", 0},
     {"--cardano-node-socket-path", "CARDANO_NODE_SOCKET_PATH", "",
-     "Cardano node socket (given to cardano-cli)"},
+     "Cardano node socket (given to cardano-cli)", 0},
     {"--store-retention-limit", "STORE_RETENTION_LIMIT", "",
-     "epochs of signer keys/stakes/signatures kept (none: keep all)"},
+     "epochs of signer keys/stakes/signatures kept (none: keep all)", 0},
     {"--ancillary-files-signer-config", "ANCILLARY_FILES_SIGNER_CONFIG", "",
-     "{\"type\":\"secret-key\",\"secret_key\":JSON-hex} (see tools generate-ancillary-keypair)"},
+     "{\"type\":\"secret-key\",\"secret_key\":JSON-hex} (see tools generate-ancillary-keypair)", 0},
     {"--public-server-url", "PUBLIC_SERVER_URL", "",
      "public URL of this aggregator (artifact locations); default "
-     "http://SERVER_IP:PORT/aggregator"},
-    {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives"},
+     "http://SERVER_IP:PORT/aggregator",
+     0},
+    {"--zstandard-level", "ZSTANDARD_PARAMETERS__LEVEL", "9", "zstd level of snapshot archives", 0},
     {"--ancillary-secret-key-path", "ANCILLARY_SECRET_KEY_PATH", "",
-     "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)"},
+     "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)", 0},
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
-     "Cardano node version (ledger snapshot layout in the ancillary archive)"},
+     "Cardano node version (ledger snapshot layout in the ancillary archive)", 0},
 };
 enum {
     S_NETWORK,
@@ -99,21 +94,7 @@ void agg_config_usage(FILE *out)
                  "epoch E. The genesis certificate of E carries their AVK; multi-signed\n"
                  "certificates follow from epoch E+1.\n"
                  "options (flag, environment variable, default):\n");
-    for (size_t i = 0; i < S_COUNT; i++)
-        fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
-                SETTINGS[i].def[0] ? SETTINGS[i].def : "(none)", SETTINGS[i].help);
-}
-
-static mtl_err parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    MTL_CHECK(*s >= '0' && *s <= '9' && end && *end == '\0' && errno == 0 && v <= max,
-              MTL_ERR_CONFIG, "%s: '%s' is not an integer in [0, %llu]", name, s,
-              (unsigned long long)max);
-    *out = v;
-    return MTL_OK;
+    mtl_settings_usage(out, SETTINGS, S_COUNT);
 }
 
 static mtl_err parse_params(const char *s, struct mtl_stm_params *p)
@@ -143,28 +124,7 @@ static mtl_err parse_params(const char *s, struct mtl_stm_params *p)
 mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
 {
     const char *v[S_COUNT];
-    for (size_t i = 0; i < S_COUNT; i++) {
-        const char *e = getenv(SETTINGS[i].env);
-        v[i] = e ? e : SETTINGS[i].def;
-    }
-    for (int a = first; a < argc; a++) {
-        size_t i = 0;
-        const char *val = NULL;
-        for (; i < S_COUNT; i++) {
-            size_t fl = strlen(SETTINGS[i].flag);
-            if (strcmp(argv[a], SETTINGS[i].flag) == 0) {
-                MTL_CHECK(a + 1 < argc, MTL_ERR_CONFIG, "%s needs a value", argv[a]);
-                val = argv[++a];
-                break;
-            }
-            if (strncmp(argv[a], SETTINGS[i].flag, fl) == 0 && argv[a][fl] == '=') {
-                val = argv[a] + fl + 1;
-                break;
-            }
-        }
-        MTL_CHECK(i < S_COUNT, MTL_ERR_CONFIG, "unknown option '%s' (see --help)", argv[a]);
-        v[i] = val;
-    }
+    MTL_TRY(mtl_settings_load(SETTINGS, S_COUNT, v, argc, argv, first));
     uint64_t n;
     memset(c, 0, sizeof(*c));
     c->network = v[S_NETWORK];
@@ -179,7 +139,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->stake_distribution_file = v[S_STAKES];
     c->current_epoch = -1;
     if (v[S_EPOCH][0]) {
-        MTL_TRY(parse_u64("CURRENT_EPOCH", v[S_EPOCH], INT64_MAX, &n));
+        MTL_TRY(mtl_settings_u64("CURRENT_EPOCH", v[S_EPOCH], INT64_MAX, &n));
         c->current_epoch = (int64_t)n;
     }
     c->cardano_node_socket_path = v[S_SOCKET];
@@ -188,14 +148,14 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->cardano_node_version = v[S_NODE_VERSION];
     c->server_url = v[S_URL];
     if (v[S_MAGIC][0]) {
-        MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
+        MTL_TRY(mtl_settings_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
         c->network_magic = n;
     }
     if (v[S_RETENTION][0]) {
-        MTL_TRY(parse_u64("STORE_RETENTION_LIMIT", v[S_RETENTION], 1000000, &n));
+        MTL_TRY(mtl_settings_u64("STORE_RETENTION_LIMIT", v[S_RETENTION], 1000000, &n));
         c->store_retention_limit = (unsigned)n;
     }
-    MTL_TRY(parse_u64("ZSTANDARD_PARAMETERS__LEVEL", v[S_ZSTD], 22, &n));
+    MTL_TRY(mtl_settings_u64("ZSTANDARD_PARAMETERS__LEVEL", v[S_ZSTD], 22, &n));
     c->zstd_level = (unsigned)n;
     for (const char *t = c->signed_entity_types; *t;) {
         size_t l = strcspn(t, ",");
@@ -208,9 +168,9 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
         t += l + (t[l] == ',');
     }
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: empty");
-    MTL_TRY(parse_u64("SERVER_PORT", v[S_PORT], 65535, &n));
+    MTL_TRY(mtl_settings_u64("SERVER_PORT", v[S_PORT], 65535, &n));
     c->server_port = (uint16_t)n;
-    MTL_TRY(parse_u64("RUN_INTERVAL", v[S_RUN], 3600000, &n));
+    MTL_TRY(mtl_settings_u64("RUN_INTERVAL", v[S_RUN], 3600000, &n));
     MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
     c->run_interval_ms = (unsigned)n;
     MTL_TRY(parse_params(v[S_PARAMS], &c->params));

@@ -22,31 +22,36 @@ static const char *take_flag(int *argc, char **argv, const char *name)
     return NULL;
 }
 
-static int generate_keypair(int argc, char **argv)
+/* Write an Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
+ * DIR/<name>.vkey, for `genesis generate-keypair` and `tools
+ * generate-ancillary-keypair` (cmd, in the usage line). */
+static int write_keypair(int argc, char **argv, const char *cmd, const char *name)
 {
     const char *dir = take_flag(&argc, argv, "--target-path");
     if (!dir || argc != 0) {
-        fprintf(stderr, "usage: mithril-aggregator genesis generate-keypair --target-path DIR\n");
+        fprintf(stderr, "usage: mithril-aggregator %s --target-path DIR\n", cmd);
         return 2;
     }
     uint8_t sk[MTL_GENESIS_SK_BYTES], vk[MTL_GENESIS_VK_BYTES];
-    char *sk_txt = NULL, *vk_txt = NULL, path[4096];
+    char *sk_txt = NULL, *vk_txt = NULL, path[4096], event[32];
     int rc = 1;
     mtl_genesis_keypair(sk, vk);
     if (mtl_genesis_key_encode(&sk_txt, sk) != MTL_OK ||
         mtl_genesis_key_encode(&vk_txt, vk) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/genesis.sk", dir);
+    snprintf(path, sizeof(path), "%s/%s.sk", dir, name);
     if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/genesis.vkey", dir);
+    snprintf(path, sizeof(path), "%s/%s.vkey", dir, name);
     if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
         goto out;
-    printf("genesis verification key: %s\n", vk_txt);
+    printf("%s verification key: %s\n", name, vk_txt);
     rc = 0;
 out:
-    if (rc)
-        log_error("genesis_keypair", "error=\"%s\"", mtl_err_detail());
+    if (rc) {
+        snprintf(event, sizeof(event), "%s_keypair", name);
+        log_error(event, "error=\"%s\"", mtl_err_detail());
+    }
     mtl_memzero(sk, sizeof(sk));
     if (sk_txt)
         mtl_memzero(sk_txt, strlen(sk_txt));
@@ -284,50 +289,13 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
 int agg_cmd_genesis(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "generate-keypair") == 0)
-        return generate_keypair(argc - 1, argv + 1);
+        return write_keypair(argc - 1, argv + 1, "genesis generate-keypair", "genesis");
     if (argc >= 1 && (strcmp(argv[0], "bootstrap") == 0 || strcmp(argv[0], "export") == 0 ||
                       strcmp(argv[0], "import") == 0 || strcmp(argv[0], "sign") == 0))
         return genesis_cmd(argv[0], argc - 1, argv + 1);
     fprintf(stderr, "mithril-aggregator genesis: unknown subcommand (generate-keypair, bootstrap,"
                     " export, sign, import)\n");
     return 2;
-}
-
-/* An Ed25519 keypair for the ancillary files manifest: ancillary.sk (0600,
- * JSON-hex seed, for ANCILLARY_SECRET_KEY_PATH) and ancillary.vkey (the
- * client's ANCILLARY_VERIFICATION_KEY). */
-static int generate_ancillary_keypair(int argc, char **argv)
-{
-    const char *dir = take_flag(&argc, argv, "--target-path");
-    if (!dir || argc != 0) {
-        fprintf(stderr,
-                "usage: mithril-aggregator tools generate-ancillary-keypair --target-path DIR\n");
-        return 2;
-    }
-    uint8_t sk[32], vk[32];
-    char *sk_txt = NULL, *vk_txt = NULL, path[4096];
-    int rc = 1;
-    mtl_genesis_keypair(sk, vk);
-    if (mtl_genesis_key_encode(&sk_txt, sk) != MTL_OK ||
-        mtl_genesis_key_encode(&vk_txt, vk) != MTL_OK)
-        goto out;
-    snprintf(path, sizeof(path), "%s/ancillary.sk", dir);
-    if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
-        goto out;
-    snprintf(path, sizeof(path), "%s/ancillary.vkey", dir);
-    if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
-        goto out;
-    printf("ancillary verification key: %s\n", vk_txt);
-    rc = 0;
-out:
-    if (rc)
-        log_error("ancillary_keypair", "error=\"%s\"", mtl_err_detail());
-    mtl_memzero(sk, sizeof(sk));
-    if (sk_txt)
-        mtl_memzero(sk_txt, strlen(sk_txt));
-    mtl_free(sk_txt);
-    mtl_free(vk_txt);
-    return rc;
 }
 
 static const char *sealed_at(json_t *c)
@@ -442,7 +410,9 @@ int agg_cmd_tools(int argc, char **argv)
     if (argc >= 1 && strcmp(argv[0], "import-certificates") == 0)
         return import_certificates(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "generate-ancillary-keypair") == 0)
-        return generate_ancillary_keypair(argc - 1, argv + 1);
+        /* ancillary.sk: the seed for ANCILLARY_SECRET_KEY_PATH; ancillary.vkey:
+         * the client's ANCILLARY_VERIFICATION_KEY. */
+        return write_keypair(argc - 1, argv + 1, "tools generate-ancillary-keypair", "ancillary");
     fprintf(stderr, "mithril-aggregator tools: unknown subcommand (import-certificates,"
                     " generate-ancillary-keypair)\n");
     return 2;

@@ -1,5 +1,4 @@
 /* aggregator_main.c - mithril-aggregator: command dispatch and `serve`. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +7,7 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+#include "program.h"
 
 int agg_cmd_serve(int argc, char **argv)
 {
@@ -63,10 +56,8 @@ int agg_cmd_serve(int argc, char **argv)
         agg_store_close(&a.store);
         return 1;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    while (!stop_requested)
+    mtl_prog_catch_stop();
+    while (!mtl_prog_stop)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
     log_info("stopping", "signal=1");
     mtl_httpd_stop(h);
@@ -78,17 +69,11 @@ int agg_cmd_serve(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int verbosity = 0, json = 0, i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            agg_config_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][1] == 'v' && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
-            verbosity += (int)strlen(argv[i] + 1);
-        else
-            break;
+    int verbosity = 0, json = 0, help;
+    int i = mtl_prog_flags(argc, argv, &verbosity, &json, &help);
+    if (help) {
+        agg_config_usage(stdout);
+        return 0;
     }
     mtl_log_setup("aggregator", verbosity, json);
     if (mtl_init() != MTL_OK) {

@@ -313,6 +313,24 @@ static mtl_err parse_object(const struct cmd *c, struct mtl_buf *out, json_t **o
     return MTL_OK;
 }
 
+/* Run `cardano-cli <what>` and parse its stdout as one JSON object (NULL on
+ * error); c keeps the command text for the caller's messages. */
+static mtl_err query_object(const struct mtl_chain_observer *o, const char *const *what,
+                            struct cmd *c, json_t **obj)
+{
+    *obj = NULL;
+    cmd_build(c, o, what);
+    struct mtl_buf out;
+    MTL_TRY(run(o, c, &out));
+    mtl_err rc = parse_object(c, &out, obj);
+    mtl_buf_free(&out);
+    if (rc != MTL_OK) {
+        json_decref(*obj);
+        *obj = NULL;
+    }
+    return rc;
+}
+
 static bool get_u64(json_t *o, const char *key, uint64_t *v)
 {
     json_t *j = json_object_get(o, key);
@@ -330,29 +348,24 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
     memset(tip, 0, sizeof *tip);
     static const char *const what[] = {"tip", NULL};
     struct cmd c;
-    cmd_build(&c, o, what);
-    struct mtl_buf out;
-    MTL_TRY(run(o, &c, &out));
-    json_t *j = NULL;
-    mtl_err rc = parse_object(&c, &out, &j);
-    mtl_buf_free(&out);
-    if (rc != MTL_OK)
-        goto out;
+    json_t *j;
+    MTL_TRY(query_object(o, what, &c, &j));
+    mtl_err rc = MTL_OK;
     if (!get_u64(j, "epoch", &tip->epoch)) {
         rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'epoch' missing or not an unsigned integer",
                         c.text);
         goto out;
     }
     /* slot/block default to 0, hash and era may be absent (reference). */
+    const char *const opt_key[] = {"slot", "block"};
+    uint64_t *const opt_val[] = {&tip->slot, &tip->block};
+    for (size_t i = 0; i < 2; i++)
+        if (json_object_get(j, opt_key[i]) && !get_u64(j, opt_key[i], opt_val[i])) {
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", c.text,
+                            opt_key[i]);
+            goto out;
+        }
     json_t *v;
-    if ((v = json_object_get(j, "slot")) && !get_u64(j, "slot", &tip->slot)) {
-        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'slot' is not an unsigned integer", c.text);
-        goto out;
-    }
-    if ((v = json_object_get(j, "block")) && !get_u64(j, "block", &tip->block)) {
-        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'block' is not an unsigned integer", c.text);
-        goto out;
-    }
     if ((v = json_object_get(j, "hash")) && !json_is_null(v)) {
         const char *h = json_string_value(v);
         uint8_t raw[32];
@@ -405,14 +418,9 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
 {
     static const char *const what[] = {"stake-snapshot", "--all-stake-pools", NULL};
     struct cmd c;
-    cmd_build(&c, o, what);
-    struct mtl_buf out;
-    MTL_TRY(run(o, &c, &out));
-    json_t *j = NULL;
-    mtl_err rc = parse_object(&c, &out, &j);
-    mtl_buf_free(&out);
-    if (rc != MTL_OK)
-        return rc;
+    json_t *j;
+    MTL_TRY(query_object(o, what, &c, &j));
+    mtl_err rc = MTL_OK;
     json_t *pools = json_object_get(j, "pools"), *v;
     const char *key;
     if (!json_is_object(pools)) {
@@ -457,13 +465,10 @@ static mtl_err pool_stake(struct mtl_chain_observer *o, const char *pool_id, uin
 {
     const char *const what[] = {"stake-snapshot", "--stake-pool-id", pool_id, NULL};
     struct cmd c;
-    cmd_build(&c, o, what);
-    struct mtl_buf out;
-    MTL_TRY(run(o, &c, &out));
-    json_t *j = NULL;
-    mtl_err rc = parse_object(&c, &out, &j);
-    mtl_buf_free(&out);
-    if (rc == MTL_OK && !get_u64(j, "poolStakeMark", stake))
+    json_t *j;
+    MTL_TRY(query_object(o, what, &c, &j));
+    mtl_err rc = MTL_OK;
+    if (!get_u64(j, "poolStakeMark", stake))
         rc = mtl_seterr(MTL_ERR_EXTERNAL,
                         "`%s`: field 'poolStakeMark' missing or not an unsigned integer", c.text);
     json_decref(j);

@@ -100,22 +100,15 @@ static int snapshot_show(struct client *cl, const char *arg)
     } else {
         json_t *b = json_object_get(j, "beacon");
         printf("Hash                 %s\n", hash);
-        printf("Epoch                %lld\n",
-               (long long)json_integer_value(json_object_get(b, "epoch")));
-        printf("Immutable File       %lld\n",
-               (long long)json_integer_value(json_object_get(b, "immutable_file_number")));
-        printf("Merkle Root          %s\n",
-               json_string_value(json_object_get(j, "merkle_root")) ?: "?");
-        printf("Network              %s\n",
-               json_string_value(json_object_get(j, "network")) ?: "?");
-        printf("Certificate Hash     %s\n",
-               json_string_value(json_object_get(j, "certificate_hash")) ?: "?");
+        client_show_int(20, "Epoch", b, "epoch");
+        client_show_int(20, "Immutable File", b, "immutable_file_number");
+        client_show_str(20, "Merkle Root", j, "merkle_root");
+        client_show_str(20, "Network", j, "network");
+        client_show_str(20, "Certificate Hash", j, "certificate_hash");
         printf("Database Size        %lld bytes\n",
                (long long)json_integer_value(json_object_get(j, "total_db_size_uncompressed")));
-        printf("Cardano Node Version %s\n",
-               json_string_value(json_object_get(j, "cardano_node_version")) ?: "?");
-        printf("Created              %s\n",
-               json_string_value(json_object_get(j, "created_at")) ?: "?");
+        client_show_str(20, "Cardano Node Version", j, "cardano_node_version");
+        client_show_str(20, "Created", j, "created_at");
         printf("Locations:\n");
         print_locations("digests", json_object_get(j, "digests"));
         print_locations("immutables", json_object_get(j, "immutables"));

@@ -163,6 +163,16 @@ static int cert_list(struct client *cl)
     return CLIENT_EXIT_OK;
 }
 
+void client_show_str(int width, const char *label, const json_t *o, const char *key)
+{
+    printf("%-*s %s\n", width, label, json_string_value(json_object_get(o, key)) ?: "?");
+}
+
+void client_show_int(int width, const char *label, const json_t *o, const char *key)
+{
+    printf("%-*s %lld\n", width, label, (long long)json_integer_value(json_object_get(o, key)));
+}
+
 static int cert_show(struct client *cl, const char *arg)
 {
     char hash[MTL_HASH_HEX_BYTES];
@@ -182,19 +192,13 @@ static int cert_show(struct client *cl, const char *arg)
         char *set = json_dumps(json_object_get(j, "signed_entity_type"), JSON_COMPACT);
         printf("Hash                %s\n", hash);
         printf("Previous Hash       %s\n", prev && *prev ? prev : "(genesis)");
-        printf("Epoch               %lld\n",
-               (long long)json_integer_value(json_object_get(j, "epoch")));
+        client_show_int(19, "Epoch", j, "epoch");
         printf("Signed Entity Type  %s\n", set ? set : "?");
-        printf("Network             %s\n",
-               json_string_value(json_object_get(md, "network")) ?: "?");
-        printf("Initiated At        %s\n",
-               json_string_value(json_object_get(md, "initiated_at")) ?: "?");
-        printf("Sealed At           %s\n",
-               json_string_value(json_object_get(md, "sealed_at")) ?: "?");
-        printf("Total Signers       %lld\n",
-               (long long)json_integer_value(json_object_get(md, "total_signers")));
-        printf("Signed Message      %s\n",
-               json_string_value(json_object_get(j, "signed_message")) ?: "?");
+        client_show_str(19, "Network", md, "network");
+        client_show_str(19, "Initiated At", md, "initiated_at");
+        client_show_str(19, "Sealed At", md, "sealed_at");
+        client_show_int(19, "Total Signers", md, "total_signers");
+        client_show_str(19, "Signed Message", j, "signed_message");
         const char *k;
         json_t *v;
         json_object_foreach(

@@ -49,6 +49,10 @@ mtl_err client_resolve_hash(const struct client *cl, const char *list_route, con
 mtl_err client_mkdir_p(const char *dir, unsigned mode);
 /* Print a JSON value on stdout (pretty unless compact). */
 void client_print_json(const json_t *j);
+/* One "Label  value" line of a show command, the label padded to width: a
+ * string field of o ("?" when absent) or an integer one. */
+void client_show_str(int width, const char *label, const json_t *o, const char *key);
+void client_show_int(int width, const char *label, const json_t *o, const char *key);
 /* Report an error: "mithril-client: <what>: <detail>" (or JSON line). */
 int client_fail(const struct client *cl, mtl_err e, const char *what);
 

@@ -11,6 +11,7 @@
 
 #include "client_int.h"
 #include "log.h"
+#include "program.h"
 
 static const char USAGE[] =
     "usage: mithril-client [global flags] <command>\n"
@@ -66,11 +67,6 @@ static int usage_error(const char *msg, const char *arg)
     return CLIENT_EXIT_USAGE;
 }
 
-static int is_verbose_flag(const char *a)
-{
-    return a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1);
-}
-
 int main(int argc, char **argv)
 {
     struct client cl = {0};
@@ -99,8 +95,8 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--json") == 0) {
             cl.json = 1;
-        } else if (is_verbose_flag(a)) {
-            cl.verbose += (int)strlen(a + 1);
+        } else if (mtl_prog_verbose_flag(a)) {
+            cl.verbose += mtl_prog_verbose_flag(a);
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(USAGE, stdout);
             free(rest);

@@ -21,48 +21,49 @@ static struct mtl_http_opts opts_of(const struct signer_config *c)
     return o;
 }
 
+/* One request: the reply in *r (the caller frees r->body) and its status in
+ * *status; a non-2xx status is an error naming the URL (MTL_ERR_NOT_FOUND for
+ * a GET answered 404). url receives the URL for the caller's messages. */
+static mtl_err call(const struct signer_config *c, const char *method, const char *route,
+                    const char *body, char *url, size_t url_cap, struct mtl_http_reply *r,
+                    long *status)
+{
+    url_of(url, url_cap, c, route);
+    struct mtl_http_opts o = opts_of(c);
+    *status = 0;
+    MTL_TRY(mtl_http_request(method, url, body, &o, r));
+    *status = r->status;
+    if (r->status >= 200 && r->status <= 299)
+        return MTL_OK;
+    char why[200];
+    mtl_http_error_text(r, why, sizeof(why));
+    mtl_err e = mtl_seterr(r->status == 404 && strcmp(method, "GET") == 0 ? MTL_ERR_NOT_FOUND
+                                                                          : MTL_ERR_HTTP,
+                           "%s %s: HTTP %ld %s", method, url, r->status, why);
+    mtl_free(r->body);
+    r->body = NULL;
+    return e;
+}
+
 mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t **out, long *status)
 {
     char url[4096];
-    url_of(url, sizeof(url), c, route);
-    struct mtl_http_opts o = opts_of(c);
     struct mtl_http_reply r;
     *out = NULL;
-    *status = 0;
-    MTL_TRY(mtl_http_request("GET", url, NULL, &o, &r));
-    *status = r.status;
-    mtl_err e = MTL_OK;
-    if (r.status < 200 || r.status > 299) {
-        char why[200];
-        mtl_http_error_text(&r, why, sizeof(why));
-        e = mtl_seterr(r.status == 404 ? MTL_ERR_NOT_FOUND : MTL_ERR_HTTP, "GET %s: HTTP %ld %s",
-                       url, r.status, why);
-    } else {
-        json_error_t je;
-        *out = json_loadb(r.body, r.len, JSON_PRESERVE_ORDER, &je);
-        if (!*out)
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "GET %s: invalid JSON: %s", url, je.text);
-    }
+    MTL_TRY(call(c, "GET", route, NULL, url, sizeof(url), &r, status));
+    json_error_t je;
+    *out = json_loadb(r.body, r.len, JSON_PRESERVE_ORDER, &je);
     mtl_free(r.body);
-    return e;
+    MTL_CHECK(*out, MTL_ERR_BAD_ENCODING, "GET %s: invalid JSON: %s", url, je.text);
+    return MTL_OK;
 }
 
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status)
 {
     char url[4096];
-    url_of(url, sizeof(url), c, route);
-    struct mtl_http_opts o = opts_of(c);
     struct mtl_http_reply r;
-    *status = 0;
-    MTL_TRY(mtl_http_request("POST", url, json, &o, &r));
-    *status = r.status;
-    mtl_err e = MTL_OK;
-    if (r.status < 200 || r.status > 299) {
-        char why[200];
-        mtl_http_error_text(&r, why, sizeof(why));
-        e = mtl_seterr(MTL_ERR_HTTP, "POST %s: HTTP %ld %s", url, r.status, why);
-    }
+    MTL_TRY(call(c, "POST", route, json, url, sizeof(url), &r, status));
     mtl_free(r.body);
-    return e;
+    return MTL_OK;
 }

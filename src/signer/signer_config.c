@@ -1,17 +1,11 @@
 /* signer_config.c - configuration: flags > environment > defaults (names as the
  * reference's mithril-signer configuration.rs). */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "settings.h"
 #include "signer_int.h"
 
-struct setting {
-    const char *flag, *env, *def, *help;
-    int is_bool; /* a flag without value ("true" when present) */
-};
-
-static const struct setting SETTINGS[] = {
+static const struct mtl_setting SETTINGS[] = {
     {"--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "",
      "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)", 0},
     {"--network", "NETWORK", "", "Cardano network: mainnet, preprod, preview, devnet... (required)",
@@ -64,9 +58,7 @@ void signer_config_usage(FILE *out)
                  "  --json                JSON log lines on stderr\n"
                  "  -h, --help            this help\n"
                  "options (flag, environment variable, default):\n");
-    for (size_t i = 0; i < S_COUNT; i++)
-        fprintf(out, "  %-28s %-26s %s\n      %s\n", SETTINGS[i].flag, SETTINGS[i].env,
-                SETTINGS[i].def[0] ? SETTINGS[i].def : "(none)", SETTINGS[i].help);
+    mtl_settings_usage(out, SETTINGS, S_COUNT);
     fprintf(
         out,
         "example (devnet, beside cardano-node-sim and mithril-aggregator):\n"
@@ -80,58 +72,10 @@ void signer_config_usage(FILE *out)
         "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
 }
 
-static mtl_err parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    MTL_CHECK(*s >= '0' && *s <= '9' && end && *end == '\0' && errno == 0 && v <= max,
-              MTL_ERR_CONFIG, "%s: '%s' is not an integer in [0, %llu]", name, s,
-              (unsigned long long)max);
-    *out = v;
-    return MTL_OK;
-}
-
-static mtl_err parse_bool(const char *name, const char *s, int *out)
-{
-    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
-        *out = 1;
-    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || !*s)
-        *out = 0;
-    else
-        return mtl_seterr(MTL_ERR_CONFIG, "%s: '%s' is not true/false", name, s);
-    return MTL_OK;
-}
-
 mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int first)
 {
     const char *v[S_COUNT];
-    for (size_t i = 0; i < S_COUNT; i++) {
-        const char *e = getenv(SETTINGS[i].env);
-        v[i] = e ? e : SETTINGS[i].def;
-    }
-    for (int a = first; a < argc; a++) {
-        size_t i = 0;
-        const char *val = NULL;
-        for (; i < S_COUNT; i++) {
-            size_t fl = strlen(SETTINGS[i].flag);
-            if (strcmp(argv[a], SETTINGS[i].flag) == 0) {
-                if (SETTINGS[i].is_bool) {
-                    val = "true";
-                    break;
-                }
-                MTL_CHECK(a + 1 < argc, MTL_ERR_CONFIG, "%s needs a value", argv[a]);
-                val = argv[++a];
-                break;
-            }
-            if (strncmp(argv[a], SETTINGS[i].flag, fl) == 0 && argv[a][fl] == '=') {
-                val = argv[a] + fl + 1;
-                break;
-            }
-        }
-        MTL_CHECK(i < S_COUNT, MTL_ERR_CONFIG, "unknown option '%s' (see --help)", argv[a]);
-        v[i] = val;
-    }
+    MTL_TRY(mtl_settings_load(SETTINGS, S_COUNT, v, argc, argv, first));
     memset(c, 0, sizeof(*c));
     c->aggregator_endpoint = v[S_AGG];
     c->network = v[S_NET];
@@ -149,7 +93,7 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
     uint64_t n;
     /* Magic: well-known networks have one (reference CardanoNetwork). */
     if (v[S_MAGIC][0]) {
-        MTL_TRY(parse_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
+        MTL_TRY(mtl_settings_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
         c->network_magic = n;
     } else if (strcmp(c->network, "mainnet") == 0)
         c->network_magic = 0;
@@ -161,19 +105,19 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
         return mtl_seterr(MTL_ERR_CONFIG, "NETWORK_MAGIC: required for network '%s'", c->network);
     MTL_CHECK(strcmp(c->network, "mainnet") != 0 || c->network_magic == 0, MTL_ERR_CONFIG,
               "NETWORK_MAGIC: mainnet has no magic");
-    MTL_TRY(parse_u64("RUN_INTERVAL", v[S_RUN], 86400000, &n));
+    MTL_TRY(mtl_settings_u64("RUN_INTERVAL", v[S_RUN], 86400000, &n));
     MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
     c->run_interval_ms = (unsigned)n;
     if (v[S_RET][0]) {
-        MTL_TRY(parse_u64("STORE_RETENTION_LIMIT", v[S_RET], 1000000, &n));
+        MTL_TRY(mtl_settings_u64("STORE_RETENTION_LIMIT", v[S_RET], 1000000, &n));
         c->store_retention_limit = n;
     }
-    MTL_TRY(parse_u64("AGGREGATOR_TIMEOUT_MS", v[S_TIMEOUT], 3600000, &n));
+    MTL_TRY(mtl_settings_u64("AGGREGATOR_TIMEOUT_MS", v[S_TIMEOUT], 3600000, &n));
     MTL_CHECK(n >= 100, MTL_ERR_CONFIG, "AGGREGATOR_TIMEOUT_MS: at least 100");
     c->http_timeout_ms = (unsigned)n;
-    MTL_TRY(parse_u64("MAX_CYCLES", v[S_MAXCYC], UINT64_MAX, &c->max_cycles));
-    MTL_TRY(parse_bool("DISABLE_DIGESTS_CACHE", v[S_NOCACHE], &c->disable_digests_cache));
-    MTL_TRY(parse_bool("RESET_DIGESTS_CACHE", v[S_RESETCACHE], &c->reset_digests_cache));
+    MTL_TRY(mtl_settings_u64("MAX_CYCLES", v[S_MAXCYC], UINT64_MAX, &c->max_cycles));
+    MTL_TRY(mtl_settings_bool("DISABLE_DIGESTS_CACHE", v[S_NOCACHE], &c->disable_digests_cache));
+    MTL_TRY(mtl_settings_bool("RESET_DIGESTS_CACHE", v[S_RESETCACHE], &c->reset_digests_cache));
     /* Validate the fallback type list now rather than at the first cycle. */
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", c->signed_entity_types);

@@ -11,15 +11,8 @@
 #include <time.h>
 
 #include "log.h"
+#include "program.h"
 #include "signer_int.h"
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static double now_ms(int clock)
 {
@@ -52,7 +45,7 @@ static long rss_kb(void)
 /* Sleep ms, waking early on a stop signal. */
 static void pause_ms(double ms)
 {
-    while (ms > 0 && !g_stop) {
+    while (ms > 0 && !mtl_prog_stop) {
         double step = ms > 100 ? 100 : ms;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(step * 1e6)};
         nanosleep(&ts, NULL);
@@ -62,17 +55,11 @@ static void pause_ms(double ms)
 
 int main(int argc, char **argv)
 {
-    int verbosity = 0, json = 0, i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            signer_config_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][1] == 'v' && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
-            verbosity += (int)strlen(argv[i] + 1);
-        else
-            break;
+    int verbosity = 0, json = 0, help;
+    int i = mtl_prog_flags(argc, argv, &verbosity, &json, &help);
+    if (help) {
+        signer_config_usage(stdout);
+        return 0;
     }
     mtl_log_setup("signer", 0, json);
     /* Reference mapping: none error, -v warn, -vv info, -vvv debug, -vvvv trace. */
@@ -91,9 +78,7 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return 1;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    mtl_prog_catch_stop();
     signal(SIGPIPE, SIG_IGN);
     log_info("starting",
              "party=%s aggregator=%s network=%s magic=%llu run_interval_ms=%u "
@@ -102,7 +87,7 @@ int main(int argc, char **argv)
              (unsigned long long)cfg.network_magic, cfg.run_interval_ms, cfg.data_stores_directory,
              cfg.db_directory);
     unsigned failures = 0;
-    for (uint64_t cycle = 1; !g_stop; cycle++) {
+    for (uint64_t cycle = 1; !mtl_prog_stop; cycle++) {
         double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
                k0 = children_cpu_ms();
         const char *before = signer_state_name(rt);

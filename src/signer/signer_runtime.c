@@ -110,6 +110,20 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
         log_info("store_pruned", "epoch=%llu files=%u", (unsigned long long)epoch, removed);
 }
 
+/* Read the chain's epoch; when it moved past ours, start the new epoch
+ * (*moved = 1) so the caller ends its cycle there. */
+static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
+{
+    uint64_t now = 0;
+    *moved = 0;
+    MTL_TRY(current_epoch(rt, &now));
+    if (now > rt->epoch) {
+        new_epoch(rt, now);
+        *moved = 1;
+    }
+    return MTL_OK;
+}
+
 /* ---- network configuration ------------------------------------------------ */
 
 static mtl_err kinds_from_list(const char *list, unsigned *mask)
@@ -325,12 +339,10 @@ static mtl_err check_signers(const json_t *list, const char *name)
 
 static mtl_err cycle_unregistered(struct signer_runtime *rt)
 {
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch) {
-        new_epoch(rt, now);
+    int moved;
+    MTL_TRY(follow_epoch(rt, &moved));
+    if (moved)
         return MTL_OK;
-    }
     json_t *settings = NULL;
     long status;
     mtl_err e = signer_agg_get(rt->cfg, "/epoch-settings", &settings, &status);
@@ -367,6 +379,7 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
     int round_not_open = 0, can = 0;
+    uint64_t now = 0;
     MTL_TRY(current_epoch(rt, &now));
     MTL_TRY(update_stake_distribution(rt, now));
     MTL_TRY(register_signer(rt, &round_not_open));
@@ -489,12 +502,10 @@ static mtl_err sign_message(struct signer_runtime *rt, const char *signed_messag
 
 static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
 {
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch) {
-        new_epoch(rt, now);
+    int moved;
+    MTL_TRY(follow_epoch(rt, &moved));
+    if (moved)
         return MTL_OK;
-    }
     struct mtl_signed_entity_type t;
     int found = 0;
     MTL_TRY(beacon_to_sign(rt, &t, &found));
@@ -548,11 +559,8 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
 
 static mtl_err cycle_registered_not_able(struct signer_runtime *rt)
 {
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch)
-        new_epoch(rt, now);
-    return MTL_OK;
+    int moved;
+    return follow_epoch(rt, &moved);
 }
 
 mtl_err signer_runtime_cycle(struct signer_runtime *rt)

@@ -7,23 +7,11 @@ set -u
 REF="${MTL_SHARED_DIR:-}/reference-data/aggregator-fake-2026-05-21"
 VKEY="${MTL_SHARED_DIR:-}/reference-data/genesis-keys/devnet-e2e/genesis.vkey"
 OPENAPI="${MTL_SHARED_DIR:-}/reference-data/openapi.yaml"
-if [ ! -d "$REF" ] || [ ! -f "$VKEY" ]; then
-    echo "SKIP: reference data absent ($REF)"
-    exit 77
-fi
+. "$MTL_SOURCE_DIR/tests/lib.sh"
+require_reference "$REF" "$VKEY"
 AGG="$MTL_BUILD_DIR/src/aggregator/mithril-aggregator"
 CLIENT="$MTL_BUILD_DIR/src/client/mithril-client"
 CHECK="/usr/bin/python3 $MTL_SOURCE_DIR/tests/aggregator/openapi_check.py $OPENAPI"
-WORK=$(mktemp -d)
-PID=
-fails=0
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-pass() { echo "ok   $*"; }
 
 # Configuration errors name the setting (flags and environment).
 SERVER_PORT=99999 "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "bad port accepted"
@@ -55,11 +43,8 @@ grep -q "hash\|signed" "$WORK/err" && pass "tampered certificate refused" || fai
 "$AGG" tools import-certificates --file "$REF/certificates.json" --data-stores-directory "$WORK/s" >"$WORK/out" 2>"$WORK/err" \
     && pass "import reference chain ($(cat "$WORK/out"))" || { fail "import: $(cat "$WORK/err")"; exit 1; }
 
-"$AGG" -v serve --data-stores-directory "$WORK/s" --server-port 0 --port-file "$WORK/port" >/dev/null 2>"$WORK/agg.err" &
-PID=$!
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-[ -s "$WORK/port" ] || { echo "FAIL: aggregator did not start"; cat "$WORK/agg.err"; exit 1; }
-URL="http://127.0.0.1:$(cat "$WORK/port")/aggregator"
+start_bg aggregator "$WORK/port" "$AGG" -v serve --data-stores-directory "$WORK/s" --server-port 0 --port-file "$WORK/port"
+URL="http://127.0.0.1:$PORT/aggregator"
 
 get() { curl -s -o "$WORK/body" -w '%{http_code}' "$URL$1"; }
 expect() { # expect <path> <status> <schema or -> [--array]
@@ -118,8 +103,7 @@ code=$(post /statistics/cardano-database/immutable-files-restored '{"nb_immutabl
 code=$(post /statistics/cardano-database/nope '{}')
 [ "$code" = 404 ] && pass "statistics unknown -> 404" || fail "statistics unknown: $code"
 
-kill "$PID"; wait "$PID"; rc=$?; PID=
+kill "$BG_PID"; wait "$BG_PID"; rc=$?; BG_PID=
 [ $rc -eq 0 ] && pass "clean shutdown on SIGTERM" || fail "exit $rc on SIGTERM"
-grep -q "Sanitizer" "$WORK/agg.err" && { fail "sanitizer report"; cat "$WORK/agg.err"; }
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+grep -q "Sanitizer" "$WORK/aggregator.err" && { fail "sanitizer report"; cat "$WORK/aggregator.err"; }
+finish aggregator

@@ -6,42 +6,20 @@
 set -u
 REF="${MTL_SHARED_DIR:-}/reference-data/aggregator-fake-2026-05-21"
 VKEY="${MTL_SHARED_DIR:-}/reference-data/genesis-keys/devnet-e2e/genesis.vkey"
-if [ ! -d "$REF" ] || [ ! -f "$VKEY" ]; then
-    echo "SKIP: reference data absent ($REF)"
-    exit 77
-fi
+. "$MTL_SOURCE_DIR/tests/lib.sh"
+require_reference "$REF" "$VKEY"
 CLIENT="$MTL_BUILD_DIR/src/client/mithril-client"
 FAKE="$MTL_BUILD_DIR/tools/aggregator-fake/aggregator-fake"
 PY=/usr/bin/python3
-WORK=$(mktemp -d)
-FAKE_PID=
-fails=0
-cleanup() {
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 start_fake() { # $1 = data dir
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-    rm -f "$WORK/port"
-    "$FAKE" --data-dir "$1" --port 0 --port-file "$WORK/port" >/dev/null 2>"$WORK/fake.err" &
-    FAKE_PID=$!
-    for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-    [ -s "$WORK/port" ] || { echo "FAIL: aggregator-fake did not start"; cat "$WORK/fake.err"; exit 1; }
-    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$(cat "$WORK/port")/aggregator"
+    start_bg aggregator-fake "$WORK/port" "$FAKE" --data-dir "$1" --port 0 --port-file "$WORK/port"
+    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$PORT/aggregator"
 }
 ok() { # ok <name> <cmd...>: must succeed
     local name=$1; shift
     if "$@" >"$WORK/out" 2>"$WORK/err"; then echo "ok   $name"
     else echo "FAIL $name (exit $?)"; cat "$WORK/err"; fails=$((fails + 1)); fi
-}
-ko() { # ko <name> <expected text in stderr> <cmd...>: must fail naming it
-    local name=$1 want=$2; shift 2
-    "$@" >"$WORK/out" 2>"$WORK/err"
-    local rc=$?
-    if [ $rc -ne 0 ] && grep -q -- "$want" "$WORK/err" && ! grep -q "Sanitizer" "$WORK/err"; then echo "ok   $name (exit $rc)"
-    else echo "FAIL $name: exit $rc, stderr lacks '$want'"; cat "$WORK/err"; fails=$((fails + 1)); fi
 }
 
 export GENESIS_VERIFICATION_KEY="$VKEY"
@@ -134,5 +112,4 @@ ko "snapshot show with a tampered certificate under it" "certificate" "$CLIENT" 
 tamper "db merkle" "c = d['$DB_LATEST']; s = c['merkle_root']; c['merkle_root'] = $(flip)" cardano-databases.json
 ko "snapshot show with a tampered merkle root" "verification failed" "$CLIENT" cardano-db snapshot show latest
 
-if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
-echo "all client checks passed"
+finish client

@@ -11,31 +11,11 @@ CLIENT="$BUILD/src/client/mithril-client"
 FAKE="$BUILD/tools/aggregator-fake/aggregator-fake"
 FIXTURE="$BUILD/tests/client/restore-fixture"
 PY=/usr/bin/python3
-W=$(mktemp -d)
-FAKE_PID=
-fails=0
-cleanup() {
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
+. "$MTL_SOURCE_DIR/tests/lib.sh"
+W=$WORK
 start_fake() { # data files [extra args]
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-    rm -f "$W/port"
-    "$FAKE" --data-dir "$1" --files-dir "$2" --port 0 --port-file "$W/port" "${@:3}" >/dev/null 2>"$W/fake.err" &
-    FAKE_PID=$!
-    for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
-    [ -s "$W/port" ] || { echo "FAIL: aggregator-fake did not start"; cat "$W/fake.err"; exit 1; }
-    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$(cat "$W/port")/aggregator"
-}
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-ko() { # ko <name> <expected text> <cmd...>
-    local name=$1 want=$2; shift 2
-    "$@" >"$W/out" 2>"$W/err"
-    local rc=$?
-    if [ $rc -ne 0 ] && grep -q -- "$want" "$W/err" && ! grep -q "Sanitizer" "$W/err" && ! grep -q "successfully" "$W/out"; then
-        echo "ok   $name (exit $rc)"
-    else bad "$name: exit $rc, stderr lacks '$want'"; cat "$W/err"; fi
+    start_bg aggregator-fake "$W/port" "$FAKE" --data-dir "$1" --files-dir "$2" --port 0 --port-file "$W/port" "${@:3}"
+    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$PORT/aggregator"
 }
 
 "$FIXTURE" "$W/db" "$W/data" "$W/files" 5 150000 7 || { echo "FAIL: fixture"; exit 1; }
@@ -45,18 +25,18 @@ start_fake "$W/data" "$W/files"
 # --- a full restore is byte-identical ---
 if "$CLIENT" cardano-db download latest --download-dir "$W/r1" >"$W/out" 2>"$W/err"; then
     diff -r "$W/db/immutable" "$W/r1/db/immutable" >/dev/null && echo "ok   restore is byte-identical" \
-        || bad "restored files differ"
-    grep -q "docker run" "$W/out" || bad "no cardano-node run hint"
-    [ -f "$W/r1/db/clean" ] && [ "$(cat "$W/r1/db/protocolMagicId")" = 42 ] || bad "node markers"
-else bad "download failed"; cat "$W/err"; fi
+        || fail "restored files differ"
+    grep -q "docker run" "$W/out" || fail "no cardano-node run hint"
+    [ -f "$W/r1/db/clean" ] && [ "$(cat "$W/r1/db/protocolMagicId")" = 42 ] || fail "node markers"
+else fail "download failed"; cat "$W/err"; fi
 # --- ancillary files: manifest hashes and signature checked, then moved in ---
 AVK="$W/data/ancillary.vkey"
 if "$CLIENT" cardano-db download latest --download-dir "$W/a1" --include-ancillary \
     --ancillary-verification-key "$AVK" >"$W/out" 2>"$W/err"; then
     ls "$W/a1/db/ledger/"* >/dev/null 2>&1 && [ -f "$W/a1/db/immutable/00006.chunk" ] \
         && [ -z "$(ls -d "$W/a1/db/ancillary-"* 2>/dev/null)" ] && [ ! -e "$W/a1/db/ancillary_manifest.json" ] \
-        && echo "ok   ancillary restore" || bad "ancillary files not in place"
-else bad "ancillary download failed"; cat "$W/err"; fi
+        && echo "ok   ancillary restore" || fail "ancillary files not in place"
+else fail "ancillary download failed"; cat "$W/err"; fi
 OTHER="$W/d-other"; mkdir -p "$OTHER"; "$FIXTURE" "$W/db" "$OTHER" "$W/f-other" 5 150000 7 >/dev/null
 ko "ancillary with another key" "signature" "$CLIENT" cardano-db download latest \
     --download-dir "$W/a2" --include-ancillary --ancillary-verification-key "$OTHER/ancillary.vkey"
@@ -71,13 +51,13 @@ printf 'X' | dd of="$W/stage/$L" bs=1 seek=10 conv=notrunc 2>/dev/null
 start_fake "$W/data" "$W/fa"
 ko "tampered ledger file in the ancillary archive" "$L" "$CLIENT" cardano-db download latest \
     --download-dir "$W/a4" --include-ancillary --ancillary-verification-key "$AVK"
-[ ! -e "$W/a4/db/$L" ] || bad "tampered ancillary file moved into the db"
+[ ! -e "$W/a4/db/$L" ] || fail "tampered ancillary file moved into the db"
 start_fake "$W/data" "$W/files"
 # --json: one document on stdout, JSON lines on stderr
-"$CLIENT" --json cardano-db download latest --download-dir "$W/r2" --start 2 --end 3 >"$W/out" 2>"$W/err" || bad "--json range download"
+"$CLIENT" --json cardano-db download latest --download-dir "$W/r2" --start 2 --end 3 >"$W/out" 2>"$W/err" || fail "--json range download"
 $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["archives_restored"]==2, d
-[json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]' "$W/out" "$W/err" || bad "--json output"
-[ -f "$W/r2/db/immutable/00002.chunk" ] && [ ! -f "$W/r2/db/immutable/00004.chunk" ] || bad "range restore"
+[json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]' "$W/out" "$W/err" || fail "--json output"
+[ -f "$W/r2/db/immutable/00002.chunk" ] && [ ! -f "$W/r2/db/immutable/00004.chunk" ] || fail "range restore"
 ko "range outside the snapshot" "outside" "$CLIENT" cardano-db download latest --download-dir "$W/r3" --end 9
 ko "non-empty target" "not empty" "$CLIENT" cardano-db download latest --download-dir "$W/r1"
 
@@ -98,7 +78,7 @@ $PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[100]^=1; 
 tar -C "$W/db3" --zstd -cf "$W/f3/immutable/00002.tar.zst" immutable/00002.chunk immutable/00002.primary immutable/00002.secondary
 start_fake "$W/data" "$W/f3"
 ko "changed 00002.chunk in a valid archive" "00002.chunk" "$CLIENT" cardano-db download latest --download-dir "$W/r5"
-[ ! -f "$W/r5/db/immutable/00002.chunk" ] || bad "tampered file kept under its final name"
+[ ! -f "$W/r5/db/immutable/00002.chunk" ] || fail "tampered file kept under its final name"
 
 # --- path traversal and foreign entries are refused ---
 rm -rf "$W/f4"; cp -r "$W/files" "$W/f4"
@@ -112,7 +92,7 @@ PYEOF
 zstd -q -f --rm "$W/f4/immutable/00001.tar" -o "$W/f4/immutable/00001.tar.zst"
 start_fake "$W/data" "$W/f4"
 ko "path traversal entry" "unexpected entry" "$CLIENT" cardano-db download latest --download-dir "$W/r6/x"
-[ ! -e "$W/r6/escaped" ] && [ ! -e "$W/escaped" ] || bad "an entry escaped the db dir"
+[ ! -e "$W/r6/escaped" ] && [ ! -e "$W/escaped" ] || fail "an entry escaped the db dir"
 
 # --- digests that do not match the certified Merkle root ---
 rm -rf "$W/d5"; cp -r "$W/data" "$W/d5"; rm -rf "$W/f5"; cp -r "$W/files" "$W/f5"; rm -f "$W/f5"/digests/*
@@ -141,10 +121,9 @@ if "$CLIENT" --json cardano-db download latest --download-dir "$W/r8" --parallel
 d=json.load(open(sys.argv[1])); before=int(sys.argv[2])
 assert d["archives_resumed"] >= before and d["archives_restored"] + d["archives_resumed"] == 25, (d, before)
 assert d["archives_restored"] <= 25 - before, d' "$W/out" "$done_before" \
-        && echo "ok   resumed after kill ($done_before archives kept)" || bad "resume counts"
-    diff -r "$W/db8/immutable" "$W/r8/db/immutable" >/dev/null || bad "resumed restore differs"
-    [ ! -f "$REC" ] || bad "resume record left after success"
-else bad "re-run after kill failed"; cat "$W/err"; fi
+        && echo "ok   resumed after kill ($done_before archives kept)" || fail "resume counts"
+    diff -r "$W/db8/immutable" "$W/r8/db/immutable" >/dev/null || fail "resumed restore differs"
+    [ ! -f "$REC" ] || fail "resume record left after success"
+else fail "re-run after kill failed"; cat "$W/err"; fi
 
-if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
-echo "all restore checks passed"
+finish restore

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mithril/mithril.h"
+#include "program.h"
 
 #define EXIT_USAGE 2
 
@@ -278,8 +279,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (argv[i][1] == 'v' && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1)) {
-            verbosity += (int)strlen(argv[i] + 1);
+        } else if (mtl_prog_verbose_flag(argv[i])) {
+            verbosity += mtl_prog_verbose_flag(argv[i]);
         } else {
             fprintf(stderr, "mithril-cardano-db: unknown option '%s' (see --help)\n", argv[i]);
             return EXIT_USAGE;

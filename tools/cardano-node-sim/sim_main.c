@@ -19,14 +19,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "program.h"
 #include "sim.h"
-
-static volatile sig_atomic_t stop;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -350,7 +344,7 @@ static mtl_err step(struct sim *s, uint64_t slot, bool must_save)
 
 static void sleep_until(const struct timespec *t)
 {
-    while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+    while (!mtl_prog_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
         ;
 }
 
@@ -492,11 +486,7 @@ int main(int argc, char **argv)
         return 1;
     }
     sim_pools_init(&s);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    mtl_prog_catch_stop();
 
     mtl_err rc = open_db(&s);
     if (rc == MTL_OK)
@@ -509,7 +499,7 @@ int main(int argc, char **argv)
              (unsigned long long)end);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
-    while (rc == MTL_OK && !stop && s.next_slot < end) {
+    while (rc == MTL_OK && !mtl_prog_stop && s.next_slot < end) {
         uint64_t slot = s.next_slot;
         if (slot % s.p.epoch_length == 0)
             log_info("epoch", "epoch=%llu slot=%llu", (unsigned long long)(slot / s.p.epoch_length),
@@ -523,7 +513,7 @@ int main(int argc, char **argv)
             sleep_until(&next);
         }
     }
-    if (rc == MTL_OK && stop && (rc = write_checkpoint(&s)) == MTL_OK)
+    if (rc == MTL_OK && mtl_prog_stop && (rc = write_checkpoint(&s)) == MTL_OK)
         rc = write_state(&s); /* interrupted between two saves */
     sim_chunk_close(&s);
     if (rc == MTL_OK) {

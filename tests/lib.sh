@@ -1,0 +1,58 @@
+# tests/lib.sh - sourced by the bash script tests (set -u): a work directory
+# $WORK removed at exit, with the background server of start_bg stopped;
+# pass/fail counting; the skip when the reference data is absent.
+WORK=$(mktemp -d)
+BG_PID=
+fails=0
+stop_bg() {
+    [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null && wait "$BG_PID" 2>/dev/null
+    BG_PID=
+}
+trap 'stop_bg; rm -rf "$WORK"' EXIT
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+pass() { echo "ok   $*"; }
+
+# require_reference PATH...: exit 77 (skipped) unless every PATH exists.
+require_reference() {
+    local p
+    for p in "$@"; do
+        [ -e "$p" ] || { echo "SKIP: reference data absent ($1)"; exit 77; }
+    done
+}
+
+# start_bg NAME PORT_FILE CMD...: stop the previous server, run CMD in the
+# background (stderr in $WORK/NAME.err) and wait until it wrote its port to
+# PORT_FILE; sets BG_PID and PORT.
+start_bg() {
+    local name=$1 port_file=$2
+    shift 2
+    stop_bg
+    rm -f "$port_file"
+    "$@" >/dev/null 2>"$WORK/$name.err" &
+    BG_PID=$!
+    for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+    [ -s "$port_file" ] || { echo "FAIL: $name did not start"; cat "$WORK/$name.err"; exit 1; }
+    PORT=$(cat "$port_file")
+}
+
+# ko NAME WANT CMD...: CMD must fail with WANT in its stderr (no sanitizer
+# report, no "successfully" on stdout).
+ko() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    local rc=$?
+    if [ $rc -ne 0 ] && grep -q -- "$want" "$WORK/err" && ! grep -q "Sanitizer" "$WORK/err" &&
+        ! grep -q "successfully" "$WORK/out"; then
+        echo "ok   $name (exit $rc)"
+    else
+        fail "$name: exit $rc, stderr lacks '$want'"
+        cat "$WORK/err"
+    fi
+}
+
+# finish WHAT: the summary line; exit 1 when a check failed.
+finish() {
+    if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
+    echo "all $1 checks passed"
+}
