@@ -74,7 +74,7 @@ struct shared {
     struct restore_stats *st;
     uint64_t total_archives;
     struct timespec t0;
-    FILE *resume;
+    int resume; /* O_APPEND fd of the resume record, -1 = none */
 };
 
 struct task {
@@ -187,6 +187,21 @@ static void ring_close(struct ring *r)
     r->closed = 1;
     r->released = r->cons;
     pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Consumer, after the tar's end: discard what the transfer still sends
+ * (padding after the end-of-archive blocks) so that it completes. */
+static void ring_drain(struct ring *r)
+{
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        r->cons = r->released = r->prod;
+        pthread_cond_broadcast(&r->cv);
+        if (r->eof || r->closed)
+            break;
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -359,7 +374,10 @@ static void *unpack_thread(void *arg)
         }
     }
 out:
-    ring_close(t->ring); /* the transfer stops at its next write */
+    if (t->err != MTL_OK)
+        ring_close(t->ring); /* the transfer stops at its next write */
+    else
+        ring_drain(t->ring);
     if (a)
         archive_read_free(a);
     (void)seen;
@@ -649,7 +667,10 @@ static void *unpack_any_thread(void *arg)
         fail_task(
             t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s", archive_error_string(a)));
 out:
-    ring_close(t->ring);
+    if (t->err != MTL_OK)
+        ring_close(t->ring);
+    else
+        ring_drain(t->ring);
     if (a)
         archive_read_free(a);
     return NULL;
@@ -657,7 +678,7 @@ out:
 
 mtl_err client_stream_extract(const char *url, const char *dest_dir)
 {
-    struct shared sh = {.err = MTL_OK};
+    struct shared sh = {.err = MTL_OK, .resume = -1};
     struct task *t = mtl_calloc(1, sizeof(*t));
     MTL_CHECK(t, MTL_ERR_NOMEM, "unpack: out of memory");
     t->sh = &sh;
@@ -732,14 +753,17 @@ static void *worker(void *arg)
             sh->st->archives_done++;
             sh->st->files += t->files;
             sh->st->bytes += t->bytes;
-            if (sh->resume) {
-                fprintf(sh->resume, "%llu\n", (unsigned long long)num);
-                fflush(sh->resume);
-                fsync(fileno(sh->resume));
-            }
             report_progress(sh);
         }
         pthread_mutex_unlock(&sh->mu);
+        /* one O_APPEND write per record line (never interleaved), synced
+         * outside the lock so a slow disk does not stall the other workers */
+        if (e == MTL_OK && sh->resume >= 0) {
+            char line[32];
+            int n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)num);
+            if (write(sh->resume, line, (size_t)n) == n)
+                (void)fdatasync(sh->resume);
+        }
     }
     mtl_free(t);
     return NULL;
@@ -785,7 +809,7 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     size_t span = (size_t)(o->last - o->first + 1);
     uint8_t *done = mtl_calloc(span, 1);
     uint64_t *todo = mtl_calloc(span, sizeof(uint64_t));
-    struct shared sh = {.o = o, .st = st, .err = MTL_OK, .total_archives = span};
+    struct shared sh = {.o = o, .st = st, .err = MTL_OK, .total_archives = span, .resume = -1};
     mtl_err e = MTL_OK;
     *st = (struct restore_stats){0};
     if (!done || !todo) {
@@ -801,13 +825,14 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     }
     if (o->resume_path) {
         int fresh = st->archives_skipped == 0;
-        sh.resume = fopen(o->resume_path, fresh ? "w" : "a");
-        if (!sh.resume) {
+        sh.resume = open(o->resume_path,
+                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
+        if (sh.resume < 0) {
             e = mtl_seterr(MTL_ERR_IO, "resume record %s: %s", o->resume_path, strerror(errno));
             goto out;
         }
         if (fresh)
-            fprintf(sh.resume, "%s\n", o->artifact_hash);
+            dprintf(sh.resume, "%s\n", o->artifact_hash);
     }
     pthread_mutex_init(&sh.mu, NULL);
     sh.todo = todo;
@@ -828,8 +853,8 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     if (sh.err != MTL_OK)
         e = mtl_seterr(sh.err, "%s", sh.msg);
 out:
-    if (sh.resume)
-        fclose(sh.resume);
+    if (sh.resume >= 0)
+        close(sh.resume);
     mtl_free(done);
     mtl_free(todo);
     return e;
