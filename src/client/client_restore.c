@@ -533,6 +533,11 @@ static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void
     ZSTD_freeDCtx(x.z);
     if (x.zerr[0])
         return mtl_seterr(MTL_ERR_BAD_ENCODING, "%s is corrupt: %s", label, x.zerr);
+    /* the transfer failed by itself (HTTP status, connection): that is the
+     * cause (and it is retried), not what the unpacker made of the cut body */
+    if (rc != CURLE_OK && !x.broken && !t->sh->abort)
+        return mtl_seterr(MTL_ERR_HTTP, "%s: GET %s: %s (HTTP %ld)", label, url,
+                          curl_easy_strerror(rc), status);
     if (t->err != MTL_OK)
         return mtl_seterr(t->err, "%s", t->msg);
     if (rc != CURLE_OK && t->sh->abort)
