@@ -17,7 +17,6 @@
 
 #define READ_BLOCK (1u << 20) /* 1 MiB reads: few syscalls, the kernel reads ahead */
 #define MAX_THREADS 256u
-#define WILLNEED_MAX (64u << 20) /* whole-file readahead up to this size */
 
 struct hash_result {
     uint64_t size;    /* bytes hashed */
@@ -81,10 +80,6 @@ static int hash_one(struct pool *p, EVP_MD_CTX *ctx, uint8_t *buf, size_t k)
         return -1;
     }
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    /* a not-cached chunk (~26 MB) is then read from disk in large requests
-     * while it is hashed, instead of readahead window by window */
-    if (st.st_size <= (off_t)WILLNEED_MAX)
-        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
     if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         pool_fail(p, MTL_ERR_INTERNAL, "immutable file '%s': SHA-256 init failed", path);
         close(fd);
@@ -157,8 +152,6 @@ static int lane_open(struct pool *p, struct lane *l, size_t k)
         return -1;
     }
     (void)posix_fadvise(l->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (l->st.st_size <= (off_t)WILLNEED_MAX)
-        (void)posix_fadvise(l->fd, 0, 0, POSIX_FADV_WILLNEED);
     l->k = k;
     l->have = l->off = 0;
     l->total = 0;
