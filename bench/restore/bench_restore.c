@@ -3,7 +3,8 @@
  * `curl | zstd -d | tar x` (one archive after the other) and against `cp -r`;
  * peak RSS of the client; cold and warm `certificate verify` on the
  * reference chain.
- *   bench_restore [--size-gb X (default 0.1)] [--parallel N] [--shared DIR] [--json] */
+ *   bench_restore [--size-gb X (default 0.1)] [--parallel N] [--shared DIR] [--json]
+ *                 [--work DIR (reuse/keep a prepared fixture there; not removed)] */
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "restore_fixture.h"
 
 static char bindir[PATH_MAX];
+static double last_cpu; /* user + system seconds of the last run() */
 
 /* Run argv with extra env; returns exit status, *secs wall time, *rss_kb peak. */
 static int run(char *const argv[], double *secs, long *rss_kb, int quiet)
@@ -42,6 +45,8 @@ static int run(char *const argv[], double *secs, long *rss_kb, int quiet)
         *secs = bench_now() - t0;
     if (rss_kb)
         *rss_kb = ru.ru_maxrss;
+    last_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
@@ -87,6 +92,7 @@ int main(int argc, char **argv)
     double gb = 0.1;
     int parallel = 4;
     const char *shared = getenv("MTL_SHARED_DIR");
+    const char *keep = NULL; /* --work: fixture kept for repeated runs */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--size-gb") && i + 1 < argc)
             gb = atof(argv[++i]);
@@ -94,6 +100,8 @@ int main(int argc, char **argv)
             parallel = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shared") && i + 1 < argc)
             shared = argv[++i];
+        else if (!strcmp(argv[i], "--work") && i + 1 < argc)
+            keep = argv[++i];
     }
     bench_parse_args(argc, argv);
     mtl_init();
@@ -107,8 +115,8 @@ int main(int argc, char **argv)
     snprintf(client, sizeof(client), "%s/../src/client/mithril-client", bindir);
 
     char tmpl[] = "/tmp/bench-restore-XXXXXX";
-    char *w = mkdtemp(tmpl);
-    if (!w)
+    char *w = keep ? (char *)keep : mkdtemp(tmpl);
+    if (!w || (keep && mkdir(w, 0755) != 0 && errno != EEXIST))
         return 1;
     char db[512], data[512], files[512], out[512], pf[512], cmd[4096];
     snprintf(db, sizeof(db), "%s/db", w);
@@ -121,11 +129,17 @@ int main(int argc, char **argv)
         chunk = 65536;
     uint64_t last = total / chunk - 1;
     double t0 = bench_now();
-    if (fixture_make_db(db, last, chunk) != MTL_OK ||
-        fixture_publish(db, data, files, 7) != MTL_OK) {
+    char ready[600];
+    snprintf(ready, sizeof(ready), "%s/.fixture-%llu-%llu", w, (unsigned long long)last,
+             (unsigned long long)chunk);
+    int reuse = keep && access(ready, F_OK) == 0;
+    if (!reuse && (fixture_make_db(db, last, chunk) != MTL_OK ||
+                   fixture_publish(db, data, files, 7) != MTL_OK)) {
         fprintf(stderr, "bench_restore: fixture: %s\n", mtl_err_detail());
         return 1;
     }
+    if (keep && !reuse)
+        mtl_atomic_write(ready, "", 0, 0644);
     fprintf(stderr, "bench_restore: %llu archives of ~%llu MiB prepared in %.1fs\n",
             (unsigned long long)last + 1, (unsigned long long)(chunk >> 20), bench_now() - t0);
     int port;
@@ -140,6 +154,11 @@ int main(int argc, char **argv)
     setenv("GENESIS_VERIFICATION_KEY", vk, 1);
     setenv("MITHRIL_CLIENT_CACHE_DIR", "", 1); /* no cache: each run verifies in full */
 
+    if (keep) { /* outputs of an earlier run */
+        snprintf(cmd, sizeof(cmd), "rm -rf %s/restore %s/shell %s/cp", w, w, w);
+        char *rm0[] = {"sh", "-c", cmd, NULL};
+        run(rm0, NULL, NULL, 0);
+    }
     snprintf(out, sizeof(out), "%s/restore", w);
     double secs, client_secs = 0;
     long rss;
@@ -155,6 +174,8 @@ int main(int argc, char **argv)
         client_secs = secs;
         bench_report("restore: mithril-client throughput", mib / secs, "MiB/s");
         bench_report("restore: mithril-client peak RSS", (double)rss / 1024.0, "MiB");
+        /* on a shared machine the CPU it needed says more than the wall time */
+        bench_report("restore: mithril-client CPU (user+sys)", last_cpu, "s");
     }
     /* the same archives through curl | zstd -d | tar x, one after the other */
     snprintf(cmd, sizeof(cmd),
@@ -221,7 +242,10 @@ int main(int argc, char **argv)
             stop(fake);
         }
     }
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", w);
+    if (keep)
+        snprintf(cmd, sizeof(cmd), "rm -rf %s/restore %s/shell %s/cp", w, w, w);
+    else
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", w);
     char *rm[] = {"sh", "-c", cmd, NULL};
     run(rm, NULL, NULL, 0);
     return rc == 0 ? 0 : 1;

@@ -52,8 +52,13 @@ MTL_API mtl_err mtl_immutable_last_certifiable(const char *db_dir, uint64_t *num
  * file starts an empty cache; an unreadable or corrupt one is ignored (empty
  * cache, never trusted) and reported by mtl_digest_cache_warning() — open
  * still succeeds. mtl_cardano_db_digest() adds the newly computed entries and
- * saves the file at its end (atomically, mode 0600). Not thread-safe: one
- * cache per digest call at a time. */
+ * saves them at its end: appended to "<path>.journal" (mode 0600, one write,
+ * each line checksummed, no fsync: a crash only loses entries, which are
+ * hashed again) while the journal is small, else the JSON is rewritten
+ * atomically (mode 0600, fsync) under a new journal id and the journal
+ * removed. A torn or foreign journal is ignored (reported when torn) and
+ * folded into the JSON at the next save. Not thread-safe: one cache per
+ * digest call at a time. */
 struct mtl_digest_cache;
 /* MTL_ERR_INVALID_ARG for a NULL/empty path, MTL_ERR_NOMEM. */
 MTL_API mtl_err mtl_digest_cache_open(struct mtl_digest_cache **out, const char *path);

@@ -1,10 +1,13 @@
 /* client_restore.c - parallel streaming restore of immutable archives.
- * Per archive: a worker thread runs the HTTP transfer and writes the body
- * into a pipe; an unpacking thread reads the pipe through libarchive
- * (zstd or gzip, tar), writes each entry to "<name>.part" while hashing it,
- * compares with the certified digest, then renames it. The pipe bounds the
- * memory in flight; nothing but the restored files touches the disk. */
-#define _GNU_SOURCE /* F_SETPIPE_SZ */
+ * Per archive: a worker thread runs the HTTP transfer and, for zstd bodies,
+ * decompresses straight from libcurl's buffer into a small ring of large
+ * buffers (other bodies, e.g. gzip, are passed as they are); an unpacking
+ * thread reads the ring through libarchive (tar, zero-copy blocks), writes
+ * each entry to "<name>.part" while hashing it, compares with the certified
+ * digest, then renames it. The two threads overlap decompression with
+ * hashing and writing; the ring bounds the memory in flight; nothing but the
+ * restored files touches the disk. */
+#define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
@@ -18,11 +21,30 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "client_restore.h"
 #include "common/common_int.h"
 
 #define IO_BLOCK (256u * 1024u)
+#define RING_SLOTS 4u            /* decompressed buffers in flight per archive */
+#define RING_BYTES (1024u * 1024u) /* each: large writes, few hand-offs */
+#define CURL_BUF (512L * 1024L)  /* fewer, larger receives */
+
+/* Hand-off of decompressed (or raw) body bytes from the transfer thread to
+ * the unpacking thread: the producer fills slot prod % N, the consumer
+ * returns slots to libarchive in order; a slot is reused only after the
+ * consumer has asked for the next one (libarchive's buffer lifetime). */
+struct ring {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[RING_SLOTS];
+    size_t len[RING_SLOTS];
+    uint64_t prod, cons, released; /* slots filled, handed out, given back */
+    size_t fill;                   /* bytes in the slot being filled */
+    int eof;                       /* producer: no more data */
+    int closed;                    /* consumer: stopped reading */
+};
 
 const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
                                                  const char *name)
@@ -52,18 +74,136 @@ struct shared {
     struct restore_stats *st;
     uint64_t total_archives;
     struct timespec t0;
-    FILE *resume;
+    int resume; /* O_APPEND fd of the resume record, -1 = none */
 };
 
 struct task {
     struct shared *sh;
     uint64_t num;
-    int rfd, wfd;
+    struct ring *ring;
     mtl_err err; /* unpacking side */
     char msg[768];
     uint64_t files, bytes;
     const char *dest; /* client_stream_extract: target directory */
 };
+
+static mtl_err ring_init(struct ring *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (unsigned i = 0; i < RING_SLOTS; i++)
+        if (!(r->buf[i] = mtl_malloc(RING_BYTES))) {
+            for (unsigned j = 0; j < i; j++)
+                mtl_free(r->buf[j]);
+            return mtl_seterr(MTL_ERR_NOMEM, "restore: out of memory for buffers");
+        }
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    return MTL_OK;
+}
+
+static void ring_destroy(struct ring *r)
+{
+    for (unsigned i = 0; i < RING_SLOTS; i++)
+        mtl_free(r->buf[i]);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+/* Producer: the free space of the current slot (waits for one); NULL once the
+ * consumer has stopped. */
+static uint8_t *ring_space(struct ring *r, size_t *cap)
+{
+    pthread_mutex_lock(&r->mu);
+    while (!r->closed && r->prod - r->released >= RING_SLOTS)
+        pthread_cond_wait(&r->cv, &r->mu);
+    int closed = r->closed;
+    pthread_mutex_unlock(&r->mu);
+    if (closed)
+        return NULL;
+    *cap = RING_BYTES - r->fill;
+    return r->buf[r->prod % RING_SLOTS] + r->fill;
+}
+
+/* Producer: publish the current slot (when full, or at the end). */
+static void ring_publish(struct ring *r, int eof)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->fill > 0 && r->prod - r->released < RING_SLOTS) {
+        r->len[r->prod % RING_SLOTS] = r->fill;
+        r->prod++;
+        r->fill = 0;
+    }
+    if (eof)
+        r->eof = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Producer: copy raw bytes in (bodies that are not zstd). 0 if the consumer quit. */
+static int ring_put(struct ring *r, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t cap;
+        uint8_t *dst = ring_space(r, &cap);
+        if (!dst)
+            return 0;
+        size_t k = n < cap ? n : cap;
+        memcpy(dst, p, k);
+        r->fill += k;
+        p += k;
+        n -= k;
+        if (r->fill == RING_BYTES)
+            ring_publish(r, 0);
+    }
+    return 1;
+}
+
+/* libarchive read callback (consumer). */
+static la_ssize_t ring_read(struct archive *a, void *ud, const void **out)
+{
+    (void)a;
+    struct ring *r = ((struct task *)ud)->ring;
+    pthread_mutex_lock(&r->mu);
+    if (r->released < r->cons) { /* libarchive is done with the previous slot */
+        r->released = r->cons;
+        pthread_cond_broadcast(&r->cv);
+    }
+    while (r->cons == r->prod && !r->eof)
+        pthread_cond_wait(&r->cv, &r->mu);
+    la_ssize_t n = 0;
+    if (r->cons < r->prod) {
+        *out = r->buf[r->cons % RING_SLOTS];
+        n = (la_ssize_t)r->len[r->cons % RING_SLOTS];
+        r->cons++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Consumer: stop reading; the producer's next write fails. */
+static void ring_close(struct ring *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->closed = 1;
+    r->released = r->cons;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Consumer, after the tar's end: discard what the transfer still sends
+ * (padding after the end-of-archive blocks) so that it completes. */
+static void ring_drain(struct ring *r)
+{
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        r->cons = r->released = r->prod;
+        pthread_cond_broadcast(&r->cv);
+        if (r->eof || r->closed)
+            break;
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
 
 static void fail_task(struct task *t, mtl_err e)
 {
@@ -117,7 +257,7 @@ static mtl_err write_all(int fd, const void *p, size_t n, const char *path)
 }
 
 /* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename. */
-static mtl_err extract_entry(struct task *t, struct archive *a, const char *name, uint8_t *buf)
+static mtl_err extract_entry(struct task *t, struct archive *a, const char *name)
 {
     const struct restore_opts *o = t->sh->o;
     const struct restore_digest *cert = restore_digest_find(o->digests, o->ndigests, name);
@@ -132,17 +272,27 @@ static mtl_err extract_entry(struct task *t, struct archive *a, const char *name
                     ? MTL_OK
                     : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
     uint64_t total = 0;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     while (e == MTL_OK) {
-        la_ssize_t n = archive_read_data(a, buf, IO_BLOCK);
-        if (n == 0)
+        const void *blk;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &blk, &n, &off); /* no copy */
+        if (r == ARCHIVE_EOF)
             break;
-        if (n < 0) {
+        if (r != ARCHIVE_OK) {
             e = mtl_seterr(MTL_ERR_BAD_ENCODING, "immutable file %s: archive %05llu is corrupt: %s",
                            name, (unsigned long long)t->num, archive_error_string(a));
             break;
         }
-        EVP_DigestUpdate(h, buf, (size_t)n);
-        e = write_all(fd, buf, (size_t)n, part);
+        if (off != (la_int64_t)total) {
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                           "immutable file %s: archive %05llu: sparse entries are not supported",
+                           name, (unsigned long long)t->num);
+            break;
+        }
+        EVP_DigestUpdate(h, blk, n);
+        e = write_all(fd, blk, n, part);
         total += (uint64_t)n;
     }
     if (close(fd) != 0 && e == MTL_OK)
@@ -175,9 +325,8 @@ static void *unpack_thread(void *arg)
     struct task *t = arg;
     const struct restore_opts *o = t->sh->o;
     struct archive *a = archive_read_new();
-    uint8_t *buf = mtl_malloc(IO_BLOCK);
     int seen = 0;
-    if (!a || !buf) {
+    if (!a) {
         fail_task(t, mtl_seterr(MTL_ERR_NOMEM, "archive %05llu: out of memory",
                                 (unsigned long long)t->num));
         goto out;
@@ -185,7 +334,7 @@ static void *unpack_thread(void *arg)
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_fd(a, t->rfd, 1 << 20) != ARCHIVE_OK) {
+    if (archive_read_open(a, t, NULL, ring_read, NULL) != ARCHIVE_OK) {
         fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive %05llu: %s",
                                 (unsigned long long)t->num, archive_error_string(a)));
         goto out;
@@ -203,7 +352,7 @@ static void *unpack_thread(void *arg)
         char name[32];
         mtl_err rc = check_entry(t, e, name);
         if (rc == MTL_OK)
-            rc = extract_entry(t, a, name, buf);
+            rc = extract_entry(t, a, name);
         if (rc != MTL_OK) {
             fail_task(t, rc);
             goto out;
@@ -225,13 +374,10 @@ static void *unpack_thread(void *arg)
         }
     }
 out:
-    /* drain so the writer never blocks on a full pipe */
-    if (t->err != MTL_OK) {
-        char sink[4096];
-        while (read(t->rfd, sink, sizeof(sink)) > 0)
-            ;
-    }
-    mtl_free(buf);
+    if (t->err != MTL_OK)
+        ring_close(t->ring); /* the transfer stops at its next write */
+    else
+        ring_drain(t->ring);
     if (a)
         archive_read_free(a);
     (void)seen;
@@ -241,25 +387,85 @@ out:
 struct xfer {
     struct task *t;
     int broken;
+    int kind;           /* 0: not yet known, 1: zstd (decoded here), 2: raw */
+    uint8_t magic[4];   /* first bytes, to tell zstd from the rest */
+    size_t nmagic;
+    ZSTD_DCtx *z;
+    size_t zlast;       /* last ZSTD_decompressStream result: 0 = frame complete */
+    char zerr[200];
 };
+
+/* Decode (zstd) or pass (raw) len bytes into the ring; 0 on failure. */
+static int feed(struct xfer *x, const uint8_t *p, size_t len)
+{
+    struct ring *r = x->t->ring;
+    if (x->kind == 2)
+        return ring_put(r, p, len);
+    ZSTD_inBuffer in = {p, len, 0};
+    int full = 0; /* output filled: the decoder may hold more even with no input left */
+    while (in.pos < in.size || full) {
+        size_t cap;
+        uint8_t *dst = ring_space(r, &cap);
+        if (!dst)
+            return 0;
+        ZSTD_outBuffer out = {dst, cap, 0};
+        size_t ret = ZSTD_decompressStream(x->z, &out, &in);
+        if (ZSTD_isError(ret)) {
+            snprintf(x->zerr, sizeof(x->zerr), "zstd: %s", ZSTD_getErrorName(ret));
+            return 0;
+        }
+        x->zlast = ret;
+        full = out.pos == out.size;
+        r->fill += out.pos;
+        if (r->fill == RING_BYTES)
+            ring_publish(r, 0);
+    }
+    return 1;
+}
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
     struct xfer *x = ud;
-    size_t len = sz * n, off = 0;
+    size_t len = sz * n;
+    const uint8_t *b = (const uint8_t *)p;
     if (x->t->sh->abort || x->broken)
         return 0;
-    while (off < len) {
-        ssize_t w = write(x->t->wfd, p + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            x->broken = 1; /* the unpacker stopped: its error is the one to report */
+    if (x->kind == 0) { /* sniff the zstd frame magic 28 b5 2f fd */
+        size_t k = len < 4 - x->nmagic ? len : 4 - x->nmagic;
+        memcpy(x->magic + x->nmagic, b, k);
+        x->nmagic += k;
+        b += k;
+        len -= k;
+        if (x->nmagic < 4)
+            return sz * n;
+        static const uint8_t zmagic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+        x->kind = memcmp(x->magic, zmagic, 4) == 0 ? 1 : 2;
+        if (x->kind == 1 && !(x->z = ZSTD_createDCtx())) {
+            snprintf(x->zerr, sizeof(x->zerr), "zstd: out of memory");
+            x->broken = 1;
             return 0;
         }
-        off += (size_t)w;
+        if (!feed(x, x->magic, 4)) {
+            x->broken = 1;
+            return 0;
+        }
     }
-    return len;
+    if (len > 0 && !feed(x, b, len)) {
+        x->broken = 1; /* the unpacker stopped (its error is the one to report) or bad zstd */
+        return 0;
+    }
+    return sz * n;
+}
+
+/* End of body: flush the sniffed bytes of a tiny body, the last slot, EOF. */
+static void body_end(struct xfer *x)
+{
+    if (!x->broken && x->kind == 0 && x->nmagic > 0) {
+        x->kind = 2;
+        if (!feed(x, x->magic, x->nmagic))
+            x->broken = 1;
+    }
+    ring_publish(x->t->ring, 1);
 }
 
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -283,17 +489,13 @@ static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num
 static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void *),
                            const char *label)
 {
-    int fds[2];
-    MTL_CHECK(pipe(fds) == 0, MTL_ERR_IO, "pipe: %s", strerror(errno));
-    /* a larger pipe means fewer wake-ups between the two threads (best effort) */
-    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
-    t->rfd = fds[0];
-    t->wfd = fds[1];
+    struct ring ring;
+    MTL_TRY(ring_init(&ring));
+    t->ring = &ring;
     t->err = MTL_OK;
     pthread_t th;
     if (pthread_create(&th, NULL, unpack, t) != 0) {
-        close(fds[0]);
-        close(fds[1]);
+        ring_destroy(&ring);
         return mtl_seterr(MTL_ERR_INTERNAL, "pthread_create failed");
     }
     struct xfer x = {.t = t};
@@ -305,6 +507,7 @@ static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        curl_easy_setopt(c, CURLOPT_BUFFERSIZE, CURL_BUF);
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -317,9 +520,24 @@ static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(c);
     }
-    close(fds[1]); /* EOF for the unpacker */
+    /* a complete transfer must end a zstd frame: else the body was cut */
+    if (rc == CURLE_OK && !x.broken && x.kind == 1 && x.zlast != 0) {
+        snprintf(x.zerr, sizeof(x.zerr), "zstd: truncated stream");
+        x.broken = 1;
+    }
+    if (x.zerr[0])
+        ring_close(&ring); /* do not let the unpacker judge a partial stream */
+    body_end(&x);
     pthread_join(th, NULL);
-    close(fds[0]);
+    ring_destroy(&ring);
+    ZSTD_freeDCtx(x.z);
+    if (x.zerr[0])
+        return mtl_seterr(MTL_ERR_BAD_ENCODING, "%s is corrupt: %s", label, x.zerr);
+    /* the transfer failed by itself (HTTP status, connection): that is the
+     * cause (and it is retried), not what the unpacker made of the cut body */
+    if (rc != CURLE_OK && !x.broken && !t->sh->abort)
+        return mtl_seterr(MTL_ERR_HTTP, "%s: GET %s: %s (HTTP %ld)", label, url,
+                          curl_easy_strerror(rc), status);
     if (t->err != MTL_OK)
         return mtl_seterr(t->err, "%s", t->msg);
     if (rc != CURLE_OK && t->sh->abort)
@@ -390,15 +608,14 @@ static void *unpack_any_thread(void *arg)
 {
     struct task *t = arg;
     struct archive *a = archive_read_new();
-    uint8_t *buf = mtl_malloc(IO_BLOCK);
-    if (!a || !buf) {
+    if (!a) {
         fail_task(t, mtl_seterr(MTL_ERR_NOMEM, "unpack: out of memory"));
         goto out;
     }
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_fd(a, t->rfd, 1 << 20) != ARCHIVE_OK) {
+    if (archive_read_open(a, t, NULL, ring_read, NULL) != ARCHIVE_OK) {
         fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: %s", archive_error_string(a)));
         goto out;
     }
@@ -431,13 +648,18 @@ static void *unpack_any_thread(void *arg)
             fail_task(t, mtl_seterr(MTL_ERR_IO, "create %s: %s", path, strerror(errno)));
             goto out;
         }
-        la_ssize_t n;
-        while (rc == MTL_OK && (n = archive_read_data(a, buf, IO_BLOCK)) != 0) {
-            if (n < 0)
+        const void *blk;
+        size_t n;
+        la_int64_t off;
+        int r2;
+        while (rc == MTL_OK && (r2 = archive_read_data_block(a, &blk, &n, &off)) != ARCHIVE_EOF) {
+            if (r2 != ARCHIVE_OK)
                 rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "archive entry %s: %s", p,
                                 archive_error_string(a));
+            else if (lseek(fd, (off_t)off, SEEK_SET) < 0) /* sparse: holes stay zero */
+                rc = mtl_seterr(MTL_ERR_IO, "seek %s: %s", path, strerror(errno));
             else
-                rc = write_all(fd, buf, (size_t)n, path);
+                rc = write_all(fd, blk, n, path);
         }
         close(fd);
         if (rc != MTL_OK) {
@@ -450,12 +672,10 @@ static void *unpack_any_thread(void *arg)
         fail_task(
             t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s", archive_error_string(a)));
 out:
-    if (t->err != MTL_OK) {
-        char sink[4096];
-        while (read(t->rfd, sink, sizeof(sink)) > 0)
-            ;
-    }
-    mtl_free(buf);
+    if (t->err != MTL_OK)
+        ring_close(t->ring);
+    else
+        ring_drain(t->ring);
     if (a)
         archive_read_free(a);
     return NULL;
@@ -463,7 +683,7 @@ out:
 
 mtl_err client_stream_extract(const char *url, const char *dest_dir)
 {
-    struct shared sh = {.err = MTL_OK};
+    struct shared sh = {.err = MTL_OK, .resume = -1};
     struct task *t = mtl_calloc(1, sizeof(*t));
     MTL_CHECK(t, MTL_ERR_NOMEM, "unpack: out of memory");
     t->sh = &sh;
@@ -538,14 +758,17 @@ static void *worker(void *arg)
             sh->st->archives_done++;
             sh->st->files += t->files;
             sh->st->bytes += t->bytes;
-            if (sh->resume) {
-                fprintf(sh->resume, "%llu\n", (unsigned long long)num);
-                fflush(sh->resume);
-                fsync(fileno(sh->resume));
-            }
             report_progress(sh);
         }
         pthread_mutex_unlock(&sh->mu);
+        /* one O_APPEND write per record line (never interleaved), synced
+         * outside the lock so a slow disk does not stall the other workers */
+        if (e == MTL_OK && sh->resume >= 0) {
+            char line[32];
+            int n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)num);
+            if (write(sh->resume, line, (size_t)n) == n)
+                (void)fdatasync(sh->resume);
+        }
     }
     mtl_free(t);
     return NULL;
@@ -591,7 +814,7 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     size_t span = (size_t)(o->last - o->first + 1);
     uint8_t *done = mtl_calloc(span, 1);
     uint64_t *todo = mtl_calloc(span, sizeof(uint64_t));
-    struct shared sh = {.o = o, .st = st, .err = MTL_OK, .total_archives = span};
+    struct shared sh = {.o = o, .st = st, .err = MTL_OK, .total_archives = span, .resume = -1};
     mtl_err e = MTL_OK;
     *st = (struct restore_stats){0};
     if (!done || !todo) {
@@ -607,13 +830,14 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     }
     if (o->resume_path) {
         int fresh = st->archives_skipped == 0;
-        sh.resume = fopen(o->resume_path, fresh ? "w" : "a");
-        if (!sh.resume) {
+        sh.resume = open(o->resume_path,
+                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
+        if (sh.resume < 0) {
             e = mtl_seterr(MTL_ERR_IO, "resume record %s: %s", o->resume_path, strerror(errno));
             goto out;
         }
         if (fresh)
-            fprintf(sh.resume, "%s\n", o->artifact_hash);
+            dprintf(sh.resume, "%s\n", o->artifact_hash);
     }
     pthread_mutex_init(&sh.mu, NULL);
     sh.todo = todo;
@@ -634,8 +858,8 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
     if (sh.err != MTL_OK)
         e = mtl_seterr(sh.err, "%s", sh.msg);
 out:
-    if (sh.resume)
-        fclose(sh.resume);
+    if (sh.resume >= 0)
+        close(sh.resume);
     mtl_free(done);
     mtl_free(todo);
     return e;

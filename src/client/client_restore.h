@@ -1,5 +1,6 @@
 /* client_restore.h - the streaming restore of immutable-file archives:
- * libcurl -> pipe -> libarchive (zstd/gzip + tar) -> files, each file hashed
+ * libcurl -> zstd (in the transfer thread) -> buffer ring -> libarchive (tar,
+ * or gzip + tar) -> files, each file hashed
  * with SHA-256 while it is written and checked against the certified digest
  * before it gets its final name. Several archives in parallel; no archive is
  * ever written to disk. */

@@ -67,6 +67,12 @@ $PY -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2
 start_fake "$W/data" "$W/f2"
 ko "flipped byte in archive 00003" "00003" "$CLIENT" cardano-db download latest --download-dir "$W/r4"
 
+# --- an archive cut short (a zstd frame that never ends) ---
+rm -rf "$W/f2t"; cp -r "$W/files" "$W/f2t"
+$PY -c 'import sys; p=sys.argv[1]; b=open(p,"rb").read(); open(p,"wb").write(b[:len(b)*2//3])' "$W/f2t/immutable/00003.tar.zst"
+start_fake "$W/data" "$W/f2t"
+ko "truncated archive 00003" "archive 00003 is corrupt" "$CLIENT" cardano-db download latest --download-dir "$W/r4t"
+
 # --- an archive the server does not have: retried, then named ---
 rm -rf "$W/f9"; cp -r "$W/files" "$W/f9"; rm "$W/f9/immutable/00004.tar.zst"
 start_fake "$W/data" "$W/f9"

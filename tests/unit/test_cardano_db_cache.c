@@ -203,10 +203,89 @@ TEST(corrupt_cache_reported_and_ignored)
     dummy_db_remove(db);
 }
 
+/* New entries go to "<cache>.journal" (the JSON is not rewritten); a torn or
+ * tampered journal line is reported, never trusted, and the file is rebuilt. */
+TEST(journal_appends_and_is_checked)
+{
+    char *db = dummy_db(1, 4);
+    CHECK(db);
+    char cache[4096], journal[4200], w[1024];
+    snprintf(cache, sizeof(cache), "%s/digests.json", db);
+    snprintf(journal, sizeof(journal), "%s.journal", cache);
+    struct mtl_db_digests a, b;
+    CHECK_OK(digest_with_cache(db, cache, 3, &a, w, sizeof(w)));
+    CHECK(access(journal, F_OK) != 0); /* first save: the whole JSON */
+    struct stat st0, st1;
+    CHECK(stat(cache, &st0) == 0);
+
+    CHECK_OK(dummy_trio(db, 5));
+    CHECK_OK(digest_with_cache(db, cache, 4, &b, w, sizeof(w)));
+    CHECK_EQ_STR(w, "");
+    CHECK_EQ_INT(b.hashed, 3);
+    CHECK(stat(cache, &st1) == 0);
+    CHECK_EQ_INT(st1.st_ino, st0.st_ino); /* not rewritten */
+    CHECK(stat(journal, &st1) == 0);
+    CHECK_EQ_INT(st1.st_mode & 0777, 0600);
+    mtl_db_digests_free(&b);
+    CHECK_OK(digest_with_cache(db, cache, 4, &b, w, sizeof(w)));
+    CHECK_EQ_STR(w, "");
+    CHECK_EQ_INT(b.hashed, 0); /* all 15 from JSON + journal */
+    char root4[65];
+    snprintf(root4, sizeof(root4), "%s", b.merkle_root);
+    mtl_db_digests_free(&b);
+
+    /* a tampered digest in the journal: its check fails, it is not trusted */
+    uint8_t *j = NULL;
+    size_t jl = 0;
+    CHECK_OK(mtl_read_file(journal, 1 << 20, &j, &jl));
+    char *good = mtl_strdup((const char *)j);
+    char *line = strstr((char *)j, "00004.chunk ");
+    CHECK(line);
+    char *dg = strchr(strchr(strchr(line, ' ') + 1, ' ') + 1, ' ') + 1;
+    dg[0] = dg[0] == 'a' ? 'b' : 'a';
+    dummy_write(journal, j, jl);
+    CHECK_OK(digest_with_cache(db, cache, 4, &b, w, sizeof(w)));
+    if (!strstr(w, "journal") || !strstr(w, "ignored"))
+        TH_FAIL("warning \"%s\" does not report the journal", w);
+    CHECK(b.hashed >= 1);
+    CHECK_EQ_STR(b.merkle_root, root4);
+    mtl_db_digests_free(&b);
+    CHECK(access(journal, F_OK) != 0); /* rebuilt into the JSON */
+    CHECK_OK(digest_with_cache(db, cache, 4, &b, w, sizeof(w)));
+    CHECK_EQ_STR(w, "");
+    CHECK_EQ_INT(b.hashed, 0);
+    mtl_db_digests_free(&b);
+
+    /* a torn last line (crash during the append) */
+    CHECK_OK(dummy_trio(db, 6));
+    CHECK_OK(digest_with_cache(db, cache, 5, &b, w, sizeof(w)));
+    mtl_db_digests_free(&b);
+    mtl_free(j);
+    CHECK_OK(mtl_read_file(journal, 1 << 20, &j, &jl));
+    CHECK(jl > 20);
+    dummy_write(journal, j, jl - 10);
+    CHECK_OK(digest_with_cache(db, cache, 5, &b, w, sizeof(w)));
+    CHECK(strstr(w, "journal") != NULL);
+    CHECK_EQ_INT(b.hashed, 1);
+    mtl_db_digests_free(&b);
+
+    /* a journal of an older JSON (its unlink lost): not applied */
+    dummy_write(journal, good, strlen(good));
+    CHECK_OK(digest_with_cache(db, cache, 5, &b, w, sizeof(w)));
+    CHECK_EQ_STR(w, "");
+    CHECK_EQ_INT(b.hashed, 0);
+    mtl_db_digests_free(&b);
+    mtl_free(good);
+    mtl_free(j);
+    mtl_db_digests_free(&a);
+    dummy_db_remove(db);
+}
+
 int main(void)
 {
     RUN(cached_equals_uncached);
     RUN(changed_file_rehashed);
     RUN(corrupt_cache_reported_and_ignored);
+    RUN(journal_appends_and_is_checked);
     return DONE();
 }
