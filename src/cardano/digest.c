@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,7 +31,6 @@ struct pool {
     size_t ntodo;
     size_t next; /* atomic */
     int stop;    /* atomic */
-    int lanes; /* SHA extensions: two files per thread */
     pthread_mutex_t mu;
     mtl_err err;
     char errmsg[512];
@@ -118,156 +116,9 @@ static int hash_one(struct pool *p, EVP_MD_CTX *ctx, uint8_t *buf, size_t k)
     return 0;
 }
 
-/* With the SHA extensions each worker hashes two files at once (two lanes,
- * interleaved compression, see sha256_ni.c); a lane that finishes takes the
- * next file. Reads and checks are the same as hash_one's. */
-#define LANE_BUF (256u * 1024u) /* per lane: stays in L2 while it is hashed */
-
-struct lane {
-    int fd;
-    size_t k;          /* index into files */
-    uint8_t *buf;      /* LANE_BUF + 64 */
-    size_t have, off;  /* bytes in buf, bytes of it already hashed */
-    uint64_t total;    /* bytes read */
-    int eof;
-    uint32_t h[8];
-    struct stat st;
-};
-
-static int lane_open(struct pool *p, struct lane *l, size_t k)
-{
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    const char *path = p->files[k].path;
-    char errbuf[128];
-    l->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (l->fd < 0) {
-        pool_fail(p, MTL_ERR_IO, "immutable file '%s': cannot open: %s", path, ERRTEXT(errno));
-        return -1;
-    }
-    if (fstat(l->fd, &l->st) != 0) {
-        pool_fail(p, MTL_ERR_IO, "immutable file '%s': cannot stat: %s", path, ERRTEXT(errno));
-        close(l->fd);
-        l->fd = -1;
-        return -1;
-    }
-    (void)posix_fadvise(l->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    l->k = k;
-    l->have = l->off = 0;
-    l->total = 0;
-    l->eof = 0;
-    memcpy(l->h, iv, sizeof(iv));
-    return 0;
-}
-
-/* At least one block unhashed in buf, or the end of the file. */
-static int lane_fill(struct pool *p, struct lane *l)
-{
-    char errbuf[128];
-    while (!l->eof && l->have - l->off < 64) {
-        memmove(l->buf, l->buf + l->off, l->have - l->off);
-        l->have -= l->off;
-        l->off = 0;
-        ssize_t r = read(l->fd, l->buf + l->have, LANE_BUF + 64 - l->have);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            pool_fail(p, MTL_ERR_IO, "immutable file '%s': read failed: %s", p->files[l->k].path,
-                      ERRTEXT(errno));
-            return -1;
-        }
-        if (r == 0)
-            l->eof = 1;
-        l->have += (size_t)r;
-        l->total += (uint64_t)r;
-    }
-    return 0;
-}
-
-/* Pad the last partial block, write the digest and the result. */
-static void lane_finish(struct pool *p, struct lane *l)
-{
-    uint8_t tail[128] = {0};
-    size_t rem = l->have - l->off;
-    memcpy(tail, l->buf + l->off, rem);
-    tail[rem] = 0x80;
-    size_t nb = rem < 56 ? 1 : 2;
-    mtl_be64_put(tail + nb * 64 - 8, l->total * 8);
-    mtl_sha256ni_blocks(l->h, tail, nb);
-    uint8_t md[32];
-    for (int i = 0; i < 8; i++)
-        mtl_be32_put(md + 4 * i, l->h[i]);
-    (void)mtl_hex_encode(p->out[l->k].digest, MTL_DIGEST_HEX_BYTES, md, 32);
-    p->res[l->k].size = l->total;
-    p->res[l->k].st_size = (uint64_t)l->st.st_size;
-    p->res[l->k].mtime_ns = mtime_ns_of(&l->st);
-    close(l->fd);
-    l->fd = -1;
-}
-
-static void worker_lanes(struct pool *p)
-{
-    struct lane L[2] = {{.fd = -1}, {.fd = -1}};
-    int active[2] = {0, 0};
-    for (int i = 0; i < 2; i++)
-        if (!(L[i].buf = mtl_malloc(LANE_BUF + 64))) {
-            pool_fail(p, MTL_ERR_NOMEM, "hashing: out of memory for a read buffer");
-            goto out;
-        }
-    for (;;) {
-        if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (active[i])
-                continue;
-            size_t j = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-            if (j >= p->ntodo)
-                continue;
-            if (lane_open(p, &L[i], p->todo[j]) != 0)
-                goto out;
-            active[i] = 1;
-        }
-        if (!active[0] && !active[1])
-            break;
-        size_t nb[2] = {0, 0};
-        for (int i = 0; i < 2; i++) {
-            if (active[i] && lane_fill(p, &L[i]) != 0)
-                goto out;
-            nb[i] = active[i] ? (L[i].have - L[i].off) / 64 : 0;
-        }
-        if (nb[0] && nb[1]) {
-            size_t n = nb[0] < nb[1] ? nb[0] : nb[1];
-            mtl_sha256ni_blocks_x2(L[0].h, L[0].buf + L[0].off, L[1].h, L[1].buf + L[1].off, n);
-            L[0].off += n * 64;
-            L[1].off += n * 64;
-        } else {
-            for (int i = 0; i < 2; i++)
-                if (nb[i]) {
-                    mtl_sha256ni_blocks(L[i].h, L[i].buf + L[i].off, nb[i]);
-                    L[i].off += nb[i] * 64;
-                }
-        }
-        for (int i = 0; i < 2; i++)
-            if (active[i] && L[i].eof && L[i].have - L[i].off < 64) {
-                lane_finish(p, &L[i]);
-                active[i] = 0;
-            }
-    }
-out:
-    for (int i = 0; i < 2; i++) {
-        if (L[i].fd >= 0)
-            close(L[i].fd);
-        mtl_free(L[i].buf);
-    }
-}
-
 static void *worker(void *arg)
 {
     struct pool *p = arg;
-    if (p->lanes) {
-        worker_lanes(p);
-        return NULL;
-    }
     uint8_t *buf = mtl_malloc(READ_BLOCK);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!buf || !ctx) {
@@ -287,16 +138,6 @@ out:
     EVP_MD_CTX_free(ctx);
     mtl_free(buf);
     return NULL;
-}
-
-/* Two-lane hashing when the CPU has the SHA extensions; MTL_DIGEST_NO_SHANI=1
- * forces OpenSSL (comparisons, tests of both paths). */
-static int sha_lanes(void)
-{
-    const char *no = getenv("MTL_DIGEST_NO_SHANI");
-    if (no && *no && strcmp(no, "0") != 0)
-        return 0;
-    return mtl_sha256ni_available();
 }
 
 static unsigned online_cpus(void)
@@ -384,7 +225,6 @@ mtl_err mtl_immutable_files_digest(const struct mtl_immutable_list *list,
             todo[p.ntodo++] = i;
     }
     pthread_mutex_init(&p.mu, NULL);
-    p.lanes = sha_lanes();
     e = run_pool(&p, threads);
     pthread_mutex_destroy(&p.mu);
     if (e != MTL_OK)
