@@ -163,10 +163,31 @@ struct agg_signers {
     uint64_t *stake;
     struct mtl_stm_closed_reg *closed;
     char *avk;
-    int refs; /* under agg_runtime.mu */
+    int refs;        /* under agg_runtime.mu */
+    size_t *by_name; /* signer indexes sorted by party id */
+    /* Signatures decoded and verified on arrival, by signer index, so the
+     * aggregation does not decode them again. */
+    pthread_mutex_t cache_mu;
+    struct agg_sig_entry {
+        char *key, *sig;
+        struct mtl_stm_sig *dec;
+        struct agg_sig_entry *next;
+    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
+/* Signer index of a party id, or g->n. */
+size_t agg_signers_find(const struct agg_signers *g, const char *party);
+/* Keep dec (owned from now on, also on failure) as the decoded form of sig
+ * for open message key by signer index i. */
+void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
+                           struct mtl_stm_sig *dec);
+/* The decoded form of exactly this sig of key by signer index i, or NULL;
+ * valid while g is held. */
+const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
+                                                const char *sig);
+/* Forget the decoded signatures of key (once certified). */
+void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
 enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
 struct agg;
@@ -245,7 +266,7 @@ uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent
  * requests, see aggregator_verify.c); 1 when valid. */
 int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_params *p,
-                         const char *sig, const char *msg);
+                         const struct mtl_stm_sig *sig, const char *msg);
 /* POST /register-signatures */
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r);

@@ -58,15 +58,106 @@ static mtl_err vk_bytes(const char *jsonhex, uint8_t vk[MTL_STM_VK_BYTES])
     return e;
 }
 
+static void cache_entry_free(struct agg_sig_entry *e)
+{
+    mtl_free(e->key);
+    mtl_free(e->sig);
+    mtl_stm_sig_free(e->dec);
+    mtl_free(e);
+}
+
 void agg_signers_free(struct agg_signers *g)
 {
     if (!g)
         return;
+    for (size_t i = 0; g->cache && i < g->n; i++)
+        for (struct agg_sig_entry *e = g->cache[i], *nx; e; e = nx) {
+            nx = e->next;
+            cache_entry_free(e);
+        }
+    mtl_free(g->cache);
+    pthread_mutex_destroy(&g->cache_mu);
+    mtl_free(g->by_name);
     agg_strv_free(g->party, g->n);
     mtl_free(g->stake);
     mtl_stm_closed_reg_free(g->closed);
     mtl_free(g->avk);
     mtl_free(g);
+}
+
+static const struct agg_signers *sort_g; /* under sort_mu: qsort has no context */
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+static int by_party(const void *a, const void *b)
+{
+    return strcmp(sort_g->party[*(const size_t *)a], sort_g->party[*(const size_t *)b]);
+}
+
+size_t agg_signers_find(const struct agg_signers *g, const char *party)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(g->party[g->by_name[mid]], party);
+        if (c == 0)
+            return g->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return g->n;
+}
+
+void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
+                           struct mtl_stm_sig *dec)
+{
+    struct agg_sig_entry *e = i < g->n ? mtl_calloc(1, sizeof(*e)) : NULL;
+    if (e) {
+        e->key = mtl_strdup(key);
+        e->sig = mtl_strdup(sig);
+        e->dec = dec;
+    }
+    if (!e || !e->key || !e->sig) { /* no memory: aggregation decodes it again */
+        if (e)
+            cache_entry_free(e);
+        else
+            mtl_stm_sig_free(dec);
+        return;
+    }
+    pthread_mutex_lock(&g->cache_mu);
+    e->next = g->cache[i];
+    g->cache[i] = e;
+    pthread_mutex_unlock(&g->cache_mu);
+}
+
+const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
+                                                const char *sig)
+{
+    const struct mtl_stm_sig *d = NULL;
+    if (i >= g->n)
+        return NULL;
+    pthread_mutex_lock(&g->cache_mu);
+    for (struct agg_sig_entry *e = g->cache[i]; e && !d; e = e->next)
+        if (strcmp(e->key, key) == 0 && strcmp(e->sig, sig) == 0)
+            d = e->dec;
+    pthread_mutex_unlock(&g->cache_mu);
+    return d;
+}
+
+void agg_signers_cache_drop(struct agg_signers *g, const char *key)
+{
+    pthread_mutex_lock(&g->cache_mu);
+    for (size_t i = 0; i < g->n; i++)
+        for (struct agg_sig_entry **p = &g->cache[i]; *p;) {
+            struct agg_sig_entry *e = *p;
+            if (strcmp(e->key, key) == 0) {
+                *p = e->next;
+                cache_entry_free(e);
+            } else {
+                p = &e->next;
+            }
+        }
+    pthread_mutex_unlock(&g->cache_mu);
 }
 
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out)
@@ -86,12 +177,17 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
     if (e == MTL_OK && n == 0)
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "no signer registered for epoch %llu",
                        (unsigned long long)key_epoch);
+    if (g)
+        pthread_mutex_init(&g->cache_mu, NULL);
     if (e == MTL_OK) {
         g->key_epoch = key_epoch;
         g->party = mtl_calloc(n, sizeof(char *));
         g->stake = mtl_calloc(n, sizeof(uint64_t));
-        e = g->party && g->stake ? mtl_stm_keyreg_new(&reg)
-                                 : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        g->by_name = mtl_calloc(n, sizeof(size_t));
+        g->cache = mtl_calloc(n, sizeof(*g->cache));
+        e = g->party && g->stake && g->by_name && g->cache
+                ? mtl_stm_keyreg_new(&reg)
+                : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         json_t *v = json_array_get(arr, i);
@@ -120,6 +216,14 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
     }
     if (g)
         g->n = n;
+    if (e == MTL_OK) {
+        for (size_t i = 0; i < n; i++)
+            g->by_name[i] = i;
+        pthread_mutex_lock(&sort_mu);
+        sort_g = g;
+        qsort(g->by_name, n, sizeof(size_t), by_party);
+        pthread_mutex_unlock(&sort_mu);
+    }
     mtl_stm_keyreg_free(reg);
     mtl_free(vks);
     json_decref(arr);
@@ -306,23 +410,52 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     MTL_TRY(agg_store_open_message_get(&a->store, key, &m));
     int64_t t0 = agg_now_ns();
     mtl_err e = agg_store_signatures(&a->store, key, &party, &sigs, &n);
-    /* Signatures were verified on arrival: aggregate without re-checking
-     * each, then verify the multi-signature once; on any doubt, the full
-     * clerk (which drops invalid signatures). */
+    /* Signatures were decoded and verified on arrival (kept decoded by
+     * signer index): aggregate them without decoding or checking each again;
+     * mtl_stm_aggregate_decoded verifies the multi-signature it builds (every
+     * check of mtl_stm_verify_multisig_jsonhex against this registration's
+     * AVK; only points whose bytes were already decoded and checked are
+     * reused). After a restart the stored ones are decoded here. On any doubt,
+     * the full clerk (which re-checks and drops invalid signatures). */
     int64_t t_loaded = agg_now_ns();
-    if (e == MTL_OK)
-        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs, n,
-                                                  (const uint8_t *)m.signed_message, 64, &multisig);
+    const struct mtl_stm_sig **dec = NULL;
+    struct mtl_stm_sig **owned = NULL;
+    size_t *pos = NULL, nowned = 0;
+    if (e == MTL_OK) {
+        dec = mtl_calloc(n ? n : 1, sizeof(*dec));
+        owned = mtl_calloc(n ? n : 1, sizeof(*owned));
+        pos = mtl_calloc(n ? n : 1, sizeof(*pos));
+        if (!dec || !owned || !pos)
+            e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    int decoded_all = e == MTL_OK;
+    for (size_t i = 0; e == MTL_OK && i < n; i++) {
+        pos[i] = agg_signers_find(g, party[i]);
+        dec[i] = agg_signers_cache_get(g, pos[i], key, sigs[i]);
+        if (!dec[i]) {
+            if (mtl_stm_sig_decode_jsonhex(&owned[nowned], sigs[i]) == MTL_OK)
+                dec[i] = owned[nowned++];
+            else
+                decoded_all = 0;
+        }
+    }
+    if (e == MTL_OK && decoded_all)
+        e = mtl_stm_aggregate_decoded(g->closed, params, dec, n, (const uint8_t *)m.signed_message,
+                                      64, &multisig);
     int64_t t_aggregated = agg_now_ns();
-    if (e == MTL_OK &&
-        mtl_stm_verify_multisig_jsonhex(multisig, g->avk, (const uint8_t *)m.signed_message, 64,
-                                        params) != MTL_OK) {
+    if (e != MTL_OK && e != MTL_ERR_NOT_ENOUGH_SIGS && e != MTL_ERR_NOMEM)
         log_warn("aggregate_recheck", "entity=%s error=\"%s\"", key, mtl_err_detail());
+    if ((e == MTL_OK && !decoded_all) ||
+        (e != MTL_OK && e != MTL_ERR_NOT_ENOUGH_SIGS && e != MTL_ERR_NOMEM && n)) {
         mtl_free(multisig);
         multisig = NULL;
         e = mtl_stm_aggregate_jsonhex(g->closed, params, (const char *const *)sigs, n,
                                       (const uint8_t *)m.signed_message, 64, &multisig);
     }
+    for (size_t i = 0; i < nowned; i++)
+        mtl_stm_sig_free(owned[i]);
+    mtl_free(owned);
+    mtl_free(dec);
     if (e == MTL_ERR_NOT_ENOUGH_SIGS) {
         *not_enough = 1;
         goto out;
@@ -332,9 +465,8 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
                                                       : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         ps[i].party_id = party[i];
-        for (size_t j = 0; j < g->n; j++)
-            if (strcmp(g->party[j], party[i]) == 0)
-                ps[i].stake = g->stake[j];
+        if (pos[i] < g->n)
+            ps[i].stake = g->stake[pos[i]];
     }
     if (e == MTL_OK)
         e = agg_store_master_certificate(&a->store, m.type.epoch, &prev_json);
@@ -400,6 +532,9 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
                  (double)(t_built - t_verified) / 1e6, (double)(t1 - t_built) / 1e6);
     }
 out:
+    if (e == MTL_OK)
+        agg_signers_cache_drop(g, key);
+    mtl_free(pos);
     agg_open_message_clear(&m);
     agg_strv_free(party, n);
     agg_strv_free(sigs, n);
