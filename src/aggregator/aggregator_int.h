@@ -72,6 +72,9 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
                                    uint64_t stake, const char *json);
 /* Full registration JSON objects of an epoch, as a JSON array text. */
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
+/* Blake2b-256 over the stored registration texts of an epoch (in order):
+ * tells whether they changed without parsing them. */
+mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint8_t out[32]);
 /* Registered signers of an epoch as the openapi SignersWithStake list. */
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count);
 
@@ -213,6 +216,13 @@ struct agg_runtime {
         int signalled;
     } quorum[8];
     unsigned quorum_next;
+    /* The stake distribution artifact of msd_epoch, prepared off the
+     * quorum-to-certificate path (runtime thread only): its text with
+     * placeholders for certificate_hash and created_at, its hash, and the
+     * registrations it was built from (rebuilt when they differ). */
+    uint64_t msd_epoch;
+    char *msd_text, msd_hash[65];
+    uint8_t msd_regs[32];
 };
 /* Init/destroy the runtime's lock (before the HTTP server starts / after
  * it stops); start/stop its thread. */

@@ -330,19 +330,21 @@ static void sha_str(crypto_hash_sha256_state *st, const char *s)
         crypto_hash_sha256_update(st, (const unsigned char *)s, strlen(s));
 }
 
-static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
-                            char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
+#define MSD_CERT_HASH "@mtl-certificate-hash@"
+#define MSD_CREATED_AT "@mtl-created-at@"
+
+/* The artifact of epoch from its registrations text (regs), with
+ * placeholders for what only certification knows. */
+static mtl_err msd_prepare(struct agg *a, uint64_t epoch, const char *txt,
+                           char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
 {
-    char *txt = NULL;
     struct mtl_stm_params np;
     MTL_TRY(agg_store_params(&a->store, epoch, &np));
-    MTL_TRY(agg_store_registrations(&a->store, epoch, &txt));
     json_t *regs = json_loads(txt, 0, NULL);
-    mtl_free(txt);
     MTL_CHECK(regs, MTL_ERR_INTERNAL, "registrations: bad JSON");
     crypto_hash_sha256_state all;
     uint8_t md[32], be[8];
-    char h[MTL_HASH_HEX_BYTES], created[40];
+    char h[MTL_HASH_HEX_BYTES];
     crypto_hash_sha256_init(&all);
     mtl_be64_put(be, epoch);
     crypto_hash_sha256_update(&all, be, 8);
@@ -372,13 +374,12 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
     }
     crypto_hash_sha256_final(&all, md);
     mtl_hex_encode(hash_out, MTL_HASH_HEX_BYTES, md, 32);
-    agg_rfc3339(now, created);
     json_t *j = json_object();
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
     json_object_set_new(j, "signers", signers);
     json_object_set_new(j, "hash", json_string(hash_out));
-    json_object_set_new(j, "certificate_hash", json_string(cert_hash));
-    json_object_set_new(j, "created_at", json_string(created));
+    json_object_set_new(j, "certificate_hash", json_string(MSD_CERT_HASH));
+    json_object_set_new(j, "created_at", json_string(MSD_CREATED_AT));
     json_object_set_new(j, "protocol_parameters",
                         json_pack("{s:I,s:I,s:f}", "k", (json_int_t)np.k, "m", (json_int_t)np.m,
                                   "phi_f", np.phi_f));
@@ -389,6 +390,58 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
     *json_out = mtl_strdup(out);
     free(out);
     MTL_CHECK(*json_out, MTL_ERR_NOMEM, "out of memory");
+    return MTL_OK;
+}
+
+/* Last occurrence of needle in hay (the placeholders follow the signers). */
+static const char *last_of(const char *hay, const char *needle)
+{
+    size_t hn = strlen(hay), nn = strlen(needle);
+    for (size_t i = hn >= nn ? hn - nn + 1 : 0; i-- > 0;)
+        if (memcmp(hay + i, needle, nn) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* Prepare (or reuse) the artifact of epoch: kept when the registrations
+ * are the same text as when it was prepared. */
+static mtl_err msd_ready(struct agg *a, uint64_t epoch)
+{
+    char *txt = NULL, *text = NULL, hash[MTL_HASH_HEX_BYTES];
+    uint8_t digest[32];
+    MTL_TRY(agg_store_registrations_digest(&a->store, epoch, digest));
+    if (a->rt.msd_text && a->rt.msd_epoch == epoch &&
+        memcmp(a->rt.msd_regs, digest, sizeof(digest)) == 0)
+        return MTL_OK;
+    MTL_TRY(agg_store_registrations(&a->store, epoch, &txt));
+    mtl_err e = msd_prepare(a, epoch, txt, hash, &text);
+    mtl_free(txt);
+    MTL_TRY(e);
+    mtl_free(a->rt.msd_text);
+    a->rt.msd_text = text;
+    a->rt.msd_epoch = epoch;
+    memcpy(a->rt.msd_regs, digest, sizeof(digest));
+    memcpy(a->rt.msd_hash, hash, sizeof(hash));
+    return MTL_OK;
+}
+
+static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
+                            char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
+{
+    MTL_TRY(msd_ready(a, epoch));
+    char created[40];
+    agg_rfc3339(now, created);
+    const char *t = a->rt.msd_text, *p1 = last_of(t, MSD_CERT_HASH),
+               *p2 = last_of(t, MSD_CREATED_AT);
+    MTL_CHECK(p1 && p2 && p1 < p2, MTL_ERR_INTERNAL, "stake distribution artifact: no placeholder");
+    size_t n1 = strlen(MSD_CERT_HASH), n2 = strlen(MSD_CREATED_AT);
+    size_t len = strlen(t) - n1 - n2 + strlen(cert_hash) + strlen(created);
+    char *out = mtl_malloc(len + 1);
+    MTL_CHECK(out, MTL_ERR_NOMEM, "out of memory");
+    snprintf(out, len + 1, "%.*s%s%.*s%s%s", (int)(p1 - t), t, cert_hash, (int)(p2 - p1 - n1),
+             p1 + n1, created, p2 + n2);
+    memcpy(hash_out, a->rt.msd_hash, MTL_HASH_HEX_BYTES);
+    *json_out = out;
     return MTL_OK;
 }
 
@@ -420,7 +473,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     int64_t t_loaded = agg_now_ns();
     const struct mtl_stm_sig **dec = NULL;
     struct mtl_stm_sig **owned = NULL;
-    size_t *pos = NULL, nowned = 0;
+    size_t *pos = NULL, nowned = 0, ncached = 0;
     if (e == MTL_OK) {
         dec = mtl_calloc(n ? n : 1, sizeof(*dec));
         owned = mtl_calloc(n ? n : 1, sizeof(*owned));
@@ -432,6 +485,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         pos[i] = agg_signers_find(g, party[i]);
         dec[i] = agg_signers_cache_get(g, pos[i], key, sigs[i]);
+        ncached += dec[i] != NULL;
         if (!dec[i]) {
             if (mtl_stm_sig_decode_jsonhex(&owned[nowned], sigs[i]) == MTL_OK)
                 dec[i] = owned[nowned++];
@@ -497,6 +551,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
         e = mtl_certificate_verify_link(cert, prev);
     if (e == MTL_OK)
         e = mtl_certificate_to_json(cert, &cert_json);
+    int64_t t_cert = agg_now_ns();
     if (e == MTL_OK && m.type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
@@ -522,14 +577,16 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
         a->rt.quorum_at_ns = 0;
         pthread_mutex_unlock(&a->rt.mu);
         log_info("certificate_created",
-                 "hash=%s epoch=%llu entity=%s signatures=%zu previous=%s aggregate_ms=%.1f"
+                 "hash=%s epoch=%llu entity=%s signatures=%zu decoded_on_arrival=%zu previous=%s"
+                 " aggregate_ms=%.1f"
                  " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
-                 " build_ms=%.1f store_ms=%.1f",
-                 mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n,
+                 " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f",
+                 mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n, ncached,
                  mtl_certificate_hash(prev), (double)(t1 - t0) / 1e6,
                  q ? (double)(t1 - q) / 1e6 : 0.0, (double)(t_loaded - t0) / 1e6,
                  (double)(t_aggregated - t_loaded) / 1e6, (double)(t_verified - t_aggregated) / 1e6,
-                 (double)(t_built - t_verified) / 1e6, (double)(t1 - t_built) / 1e6);
+                 (double)(t_built - t_verified) / 1e6, (double)(t_cert - t_verified) / 1e6,
+                 (double)(t_built - t_cert) / 1e6, (double)(t1 - t_built) / 1e6);
     }
 out:
     if (e == MTL_OK)
@@ -785,6 +842,14 @@ void agg_runtime_tick(struct agg *a)
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
     if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
         log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
+    /* Its artifact, prepared before the quorum (once per epoch). */
+    if (a->rt.msd_epoch != epoch || !a->rt.msd_text) {
+        if (msd_ready(a, epoch) != MTL_OK) {
+            log_debug("msd_prepare", "epoch=%llu error=\"%s\"", (unsigned long long)epoch,
+                      mtl_err_detail());
+            mtl_err_clear();
+        }
+    }
     if (type_enabled(&a->cfg, "CardanoDatabase"))
         agg_open_cardano_database(a, epoch);
     char **keys = NULL;
@@ -878,6 +943,8 @@ void agg_runtime_destroy(struct agg *a)
     a->rt.current = NULL;
     agg_signers_free(a->rt.next);
     a->rt.next = NULL;
+    mtl_free(a->rt.msd_text);
+    a->rt.msd_text = NULL;
     pthread_cond_destroy(&a->rt.cv);
     pthread_mutex_destroy(&a->rt.mu);
 }

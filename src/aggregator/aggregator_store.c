@@ -2,6 +2,7 @@
  * stake distribution artifacts and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,4 +394,33 @@ mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json
                                 "SELECT json FROM signer_registration WHERE epoch = ?1"
                                 " ORDER BY party_id",
                                 (int64_t)epoch, NULL, json);
+}
+
+mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint8_t out[32])
+{
+    sqlite3_stmt *st = NULL;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "SELECT json FROM signer_registration WHERE epoch = ?1"
+                               " ORDER BY party_id");
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)epoch);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            /* length first: row boundaries are part of the digest */
+            uint8_t be[8];
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            mtl_be64_put(be, (uint64_t)n);
+            crypto_generichash_update(&h, be, 8);
+            crypto_generichash_update(&h, sqlite3_column_text(st, 0), n);
+        }
+        if (rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: registrations: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    crypto_generichash_final(&h, out, 32);
+    return e;
 }
