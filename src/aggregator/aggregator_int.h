@@ -72,6 +72,8 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
                                    uint64_t stake, const char *json);
 /* Full registration JSON objects of an epoch, as a JSON array text. */
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
+/* Copy the WAL into the database (passive: never waits for readers). */
+void agg_store_checkpoint(struct agg_store *s);
 /* Blake2b-256 over the stored registration texts of an epoch (in order):
  * tells whether they changed without parsing them. */
 mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint8_t out[32]);
@@ -80,6 +82,11 @@ mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json,
 
 /* Internals shared by the store files. */
 mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json);
+/* Its two halves: parse and check a certificate and build its list item
+ * (no lock needed; item: free()), then insert with the lock held. */
+mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
+                                     const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
                              const char *what);
 mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,

@@ -878,6 +878,7 @@ static void *runtime_main(void *arg)
     while (!a->rt.stop) {
         pthread_mutex_unlock(&a->rt.mu);
         agg_runtime_tick(a);
+        agg_store_checkpoint(&a->store);
         pthread_mutex_lock(&a->rt.mu);
         if (a->rt.stop)
             break;
