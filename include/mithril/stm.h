@@ -127,7 +127,8 @@ MTL_API MTL_NODISCARD mtl_err mtl_stm_single_sig_verify_jsonhex(
  * mtl_stm_single_sig_verify_jsonhex, else 0. The BLS signatures are checked
  * together (random linear combination, one pairing check); when that fails
  * each is checked alone. MTL_OK unless the parameters are bad or memory ran
- * out (then ok[] is all 0). */
+ * out (then ok[] is all 0). From 64 signatures the aggregation runs on two
+ * threads (one extra, joined before returning). */
 MTL_API mtl_err mtl_stm_single_sigs_verify_batch_jsonhex(const struct mtl_stm_closed_reg *closed,
                                                          const struct mtl_stm_params *params,
                                                          const char *const *sigs_jsonhex, size_t n,
@@ -151,7 +152,7 @@ MTL_API uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig);
 MTL_API const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count);
 /* mtl_stm_single_sigs_verify_batch_jsonhex on decoded signatures: ok[i] = 1
  * when sigs[i] passes every check of mtl_stm_single_sig_verify_jsonhex
- * (NULL entries get 0). */
+ * (NULL entries get 0). Two threads from 64 signatures, as that one. */
 MTL_API mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t n,
@@ -185,7 +186,8 @@ MTL_API mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_close
  * signer index / the given signature's sigma reuses that already decoded and
  * subgroup-checked point. MTL_ERR_NOT_ENOUGH_SIGS below the quorum; another
  * error when the result does not verify (then *multisig_jsonhex is NULL).
- * Uses one extra thread while decoding points it has not seen. */
+ * Uses one extra thread (joined before returning) for points it has not
+ * seen and for the aggregated BLS check. */
 MTL_API mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t nsigs,
@@ -197,7 +199,7 @@ MTL_API mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *close
  * the reference (lottery per index, index bound, unique indexes, quorum,
  * batch Merkle proof, aggregated BLS signature). MTL_OK or an error whose
  * detail says which check failed. Decodes the points on two threads (one
- * extra, joined before returning) when there are 32 signatures or more. */
+ * extra, joined before returning) from 32 signatures, and the BLS check from 64. */
 MTL_API MTL_NODISCARD mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex,
                                                               const char *avk_jsonhex,
                                                               const uint8_t *msg, size_t msg_len,
