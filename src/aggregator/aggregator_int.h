@@ -189,7 +189,8 @@ void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
 /* Keep dec (owned from now on, also on failure) as the decoded form of sig
- * for open message key by signer index i. */
+ * for open message key by signer index i, unless one is already kept for
+ * that signer and key. */
 void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
                            struct mtl_stm_sig *dec);
 /* The decoded form of exactly this sig of key by signer index i, or NULL;

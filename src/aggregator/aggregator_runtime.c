@@ -124,10 +124,19 @@ void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, con
             mtl_stm_sig_free(dec);
         return;
     }
+    /* One per signer and message (a party stores one signature per message):
+     * repeated posts do not grow the cache. */
     pthread_mutex_lock(&g->cache_mu);
-    e->next = g->cache[i];
-    g->cache[i] = e;
+    int have = 0;
+    for (struct agg_sig_entry *x = g->cache[i]; x && !have; x = x->next)
+        have = strcmp(x->key, key) == 0;
+    if (!have) {
+        e->next = g->cache[i];
+        g->cache[i] = e;
+    }
     pthread_mutex_unlock(&g->cache_mu);
+    if (have)
+        cache_entry_free(e);
 }
 
 const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
