@@ -70,18 +70,17 @@ MTL_API uint64_t mtl_stm_initializer_stake(const struct mtl_stm_initializer *ini
 MTL_API void mtl_stm_initializer_params(const struct mtl_stm_initializer *init,
                                         struct mtl_stm_params *out);
 /* The verification key + proof of possession as JSON-hex (free with mtl_free). */
-MTL_API mtl_err mtl_stm_initializer_vk_jsonhex(const struct mtl_stm_initializer *init,
-                                               char **hex);
+MTL_API mtl_err mtl_stm_initializer_vk_jsonhex(const struct mtl_stm_initializer *init, char **hex);
 /* Raw 96-byte compressed verification key. */
 MTL_API void mtl_stm_initializer_vk(const struct mtl_stm_initializer *init,
                                     uint8_t out[MTL_STM_VK_BYTES]);
 /* Whole secret state (params, stake, secret key) as bytes to persist in a
  * 0600 file; wipe and free with mtl_stm_secret_free. */
-MTL_API mtl_err mtl_stm_initializer_export(const struct mtl_stm_initializer *init,
-                                           uint8_t **bytes, size_t *len);
+MTL_API mtl_err mtl_stm_initializer_export(const struct mtl_stm_initializer *init, uint8_t **bytes,
+                                           size_t *len);
 MTL_API void mtl_stm_secret_free(uint8_t *bytes, size_t len);
-MTL_API mtl_err mtl_stm_initializer_import(struct mtl_stm_initializer **out,
-                                           const uint8_t *bytes, size_t len);
+MTL_API mtl_err mtl_stm_initializer_import(struct mtl_stm_initializer **out, const uint8_t *bytes,
+                                           size_t len);
 
 /* ---- Key registration --------------------------------------------------- */
 struct mtl_stm_keyreg;
@@ -107,8 +106,7 @@ MTL_API uint64_t mtl_stm_closed_reg_total_stake(const struct mtl_stm_closed_reg 
 MTL_API mtl_err mtl_stm_closed_reg_party(const struct mtl_stm_closed_reg *closed, uint64_t i,
                                          uint8_t vk[MTL_STM_VK_BYTES], uint64_t *stake);
 /* The AVK JSON-hex of this registration (free with mtl_free). */
-MTL_API mtl_err mtl_stm_closed_reg_avk_jsonhex(const struct mtl_stm_closed_reg *closed,
-                                               char **hex);
+MTL_API mtl_err mtl_stm_closed_reg_avk_jsonhex(const struct mtl_stm_closed_reg *closed, char **hex);
 
 /* ---- Signing ------------------------------------------------------------ */
 /* Sign msg as `init` within `closed` (the initializer's key must be
@@ -129,15 +127,36 @@ MTL_API MTL_NODISCARD mtl_err mtl_stm_single_sig_verify_jsonhex(
  * mtl_stm_single_sig_verify_jsonhex, else 0. The BLS signatures are checked
  * together (random linear combination, one pairing check); when that fails
  * each is checked alone. MTL_OK unless the parameters are bad or memory ran
- * out (then ok[] is all 0). */
+ * out (then ok[] is all 0). From 64 signatures the aggregation runs on two
+ * threads (one extra, joined before returning). */
 MTL_API mtl_err mtl_stm_single_sigs_verify_batch_jsonhex(const struct mtl_stm_closed_reg *closed,
                                                          const struct mtl_stm_params *params,
-                                                         const char *const *sigs_jsonhex,
-                                                         size_t n, const uint8_t *msg,
-                                                         size_t msg_len, int *ok);
+                                                         const char *const *sigs_jsonhex, size_t n,
+                                                         const uint8_t *msg, size_t msg_len,
+                                                         int *ok);
 /* Signer index and won indexes of a single signature (indexes: mtl_free). */
 MTL_API mtl_err mtl_stm_single_sig_info_jsonhex(const char *sig_jsonhex, uint64_t *signer_index,
                                                 uint64_t **indexes, size_t *count);
+
+/* ---- Decoded single signatures ----------------------------------------- */
+/* A single signature decoded once (sigma decompressed and checked in G1,
+ * signer index, indexes), for callers that check and aggregate many
+ * signatures without decoding each again (an aggregator). Opaque. */
+struct mtl_stm_sig;
+/* Decode a single signature (JSON-hex): MTL_ERR_BAD_ENCODING /
+ * MTL_ERR_NOT_IN_GROUP when it is malformed. Free with mtl_stm_sig_free. */
+MTL_API mtl_err mtl_stm_sig_decode_jsonhex(struct mtl_stm_sig **out, const char *sig_jsonhex);
+MTL_API void mtl_stm_sig_free(struct mtl_stm_sig *sig);
+MTL_API uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig);
+/* Won indexes (owned by sig); *count receives their number. */
+MTL_API const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count);
+/* mtl_stm_single_sigs_verify_batch_jsonhex on decoded signatures: ok[i] = 1
+ * when sigs[i] passes every check of mtl_stm_single_sig_verify_jsonhex
+ * (NULL entries get 0). Two threads from 64 signatures, as that one. */
+MTL_API mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
+                                          const struct mtl_stm_params *params,
+                                          const struct mtl_stm_sig *const *sigs, size_t n,
+                                          const uint8_t *msg, size_t msg_len, int *ok);
 
 /* ---- Aggregation and verification -------------------------------------- */
 /* Aggregate single signatures (JSON-hex) into a multi-signature (JSON-hex),
@@ -155,15 +174,32 @@ MTL_API mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *close
  * (~1.4 ms each). Verify the result with mtl_stm_verify_multisig_jsonhex. */
 MTL_API mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_closed_reg *closed,
                                                       const struct mtl_stm_params *params,
-                                                      const char *const *sigs_jsonhex,
-                                                      size_t nsigs, const uint8_t *msg,
-                                                      size_t msg_len, char **multisig_jsonhex);
+                                                      const char *const *sigs_jsonhex, size_t nsigs,
+                                                      const uint8_t *msg, size_t msg_len,
+                                                      char **multisig_jsonhex);
+
+/* Aggregate decoded single signatures that each passed the checks of
+ * mtl_stm_sigs_verify_batch for this closed registration, params and msg
+ * (not re-checked), then verify the resulting multi-signature exactly as
+ * mtl_stm_verify_multisig_jsonhex does against this registration's AVK,
+ * except that a key or sigma whose bytes equal the registered key of that
+ * signer index / the given signature's sigma reuses that already decoded and
+ * subgroup-checked point. MTL_ERR_NOT_ENOUGH_SIGS below the quorum; another
+ * error when the result does not verify (then *multisig_jsonhex is NULL).
+ * Uses one extra thread (joined before returning) for points it has not
+ * seen and for the aggregated BLS check. */
+MTL_API mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
+                                          const struct mtl_stm_params *params,
+                                          const struct mtl_stm_sig *const *sigs, size_t nsigs,
+                                          const uint8_t *msg, size_t msg_len,
+                                          char **multisig_jsonhex);
 
 /* Verify a certificate's multi_signature (JSON-hex) against its
  * aggregate_verification_key (JSON-hex) over msg with params: every check of
  * the reference (lottery per index, index bound, unique indexes, quorum,
  * batch Merkle proof, aggregated BLS signature). MTL_OK or an error whose
- * detail says which check failed. */
+ * detail says which check failed. Decodes the points on two threads (one
+ * extra, joined before returning) from 32 signatures, and the BLS check from 64. */
 MTL_API MTL_NODISCARD mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex,
                                                               const char *avk_jsonhex,
                                                               const uint8_t *msg, size_t msg_len,

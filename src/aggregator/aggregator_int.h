@@ -72,11 +72,21 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
                                    uint64_t stake, const char *json);
 /* Full registration JSON objects of an epoch, as a JSON array text. */
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
+/* Copy the WAL into the database (passive: never waits for readers). */
+void agg_store_checkpoint(struct agg_store *s);
+/* Blake2b-256 over the stored registration texts of an epoch (in order):
+ * tells whether they changed without parsing them. */
+mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint8_t out[32]);
 /* Registered signers of an epoch as the openapi SignersWithStake list. */
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count);
 
 /* Internals shared by the store files. */
 mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json);
+/* Its two halves: parse and check a certificate and build its list item
+ * (no lock needed; item: free()), then insert with the lock held. */
+mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
+                                     const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
                              const char *what);
 mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
@@ -163,10 +173,32 @@ struct agg_signers {
     uint64_t *stake;
     struct mtl_stm_closed_reg *closed;
     char *avk;
-    int refs; /* under agg_runtime.mu */
+    int refs;        /* under agg_runtime.mu */
+    size_t *by_name; /* signer indexes sorted by party id */
+    /* Signatures decoded and verified on arrival, by signer index, so the
+     * aggregation does not decode them again. */
+    pthread_mutex_t cache_mu;
+    struct agg_sig_entry {
+        char *key, *sig;
+        struct mtl_stm_sig *dec;
+        struct agg_sig_entry *next;
+    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
+/* Signer index of a party id, or g->n. */
+size_t agg_signers_find(const struct agg_signers *g, const char *party);
+/* Keep dec (owned from now on, also on failure) as the decoded form of sig
+ * for open message key by signer index i, unless one is already kept for
+ * that signer and key. */
+void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
+                           struct mtl_stm_sig *dec);
+/* The decoded form of exactly this sig of key by signer index i, or NULL;
+ * valid while g is held. */
+const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
+                                                const char *sig);
+/* Forget the decoded signatures of key (once certified). */
+void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
 enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
 struct agg;
@@ -192,6 +224,13 @@ struct agg_runtime {
         int signalled;
     } quorum[8];
     unsigned quorum_next;
+    /* The stake distribution artifact of msd_epoch, prepared off the
+     * quorum-to-certificate path (runtime thread only): its text with
+     * placeholders for certificate_hash and created_at, its hash, and the
+     * registrations it was built from (rebuilt when they differ). */
+    uint64_t msd_epoch;
+    char *msd_text, msd_hash[65];
+    uint8_t msd_regs[32];
 };
 /* Init/destroy the runtime's lock (before the HTTP server starts / after
  * it stops); start/stop its thread. */
@@ -245,7 +284,7 @@ uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent
  * requests, see aggregator_verify.c); 1 when valid. */
 int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_params *p,
-                         const char *sig, const char *msg);
+                         const struct mtl_stm_sig *sig, const char *msg);
 /* POST /register-signatures */
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r);

@@ -58,15 +58,115 @@ static mtl_err vk_bytes(const char *jsonhex, uint8_t vk[MTL_STM_VK_BYTES])
     return e;
 }
 
+static void cache_entry_free(struct agg_sig_entry *e)
+{
+    mtl_free(e->key);
+    mtl_free(e->sig);
+    mtl_stm_sig_free(e->dec);
+    mtl_free(e);
+}
+
 void agg_signers_free(struct agg_signers *g)
 {
     if (!g)
         return;
+    for (size_t i = 0; g->cache && i < g->n; i++)
+        for (struct agg_sig_entry *e = g->cache[i], *nx; e; e = nx) {
+            nx = e->next;
+            cache_entry_free(e);
+        }
+    mtl_free(g->cache);
+    pthread_mutex_destroy(&g->cache_mu);
+    mtl_free(g->by_name);
     agg_strv_free(g->party, g->n);
     mtl_free(g->stake);
     mtl_stm_closed_reg_free(g->closed);
     mtl_free(g->avk);
     mtl_free(g);
+}
+
+static const struct agg_signers *sort_g; /* under sort_mu: qsort has no context */
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+static int by_party(const void *a, const void *b)
+{
+    return strcmp(sort_g->party[*(const size_t *)a], sort_g->party[*(const size_t *)b]);
+}
+
+size_t agg_signers_find(const struct agg_signers *g, const char *party)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(g->party[g->by_name[mid]], party);
+        if (c == 0)
+            return g->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return g->n;
+}
+
+void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
+                           struct mtl_stm_sig *dec)
+{
+    struct agg_sig_entry *e = i < g->n ? mtl_calloc(1, sizeof(*e)) : NULL;
+    if (e) {
+        e->key = mtl_strdup(key);
+        e->sig = mtl_strdup(sig);
+        e->dec = dec;
+    }
+    if (!e || !e->key || !e->sig) { /* no memory: aggregation decodes it again */
+        if (e)
+            cache_entry_free(e);
+        else
+            mtl_stm_sig_free(dec);
+        return;
+    }
+    /* One per signer and message (a party stores one signature per message):
+     * repeated posts do not grow the cache. */
+    pthread_mutex_lock(&g->cache_mu);
+    int have = 0;
+    for (struct agg_sig_entry *x = g->cache[i]; x && !have; x = x->next)
+        have = strcmp(x->key, key) == 0;
+    if (!have) {
+        e->next = g->cache[i];
+        g->cache[i] = e;
+    }
+    pthread_mutex_unlock(&g->cache_mu);
+    if (have)
+        cache_entry_free(e);
+}
+
+const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
+                                                const char *sig)
+{
+    const struct mtl_stm_sig *d = NULL;
+    if (i >= g->n)
+        return NULL;
+    pthread_mutex_lock(&g->cache_mu);
+    for (struct agg_sig_entry *e = g->cache[i]; e && !d; e = e->next)
+        if (strcmp(e->key, key) == 0 && strcmp(e->sig, sig) == 0)
+            d = e->dec;
+    pthread_mutex_unlock(&g->cache_mu);
+    return d;
+}
+
+void agg_signers_cache_drop(struct agg_signers *g, const char *key)
+{
+    pthread_mutex_lock(&g->cache_mu);
+    for (size_t i = 0; i < g->n; i++)
+        for (struct agg_sig_entry **p = &g->cache[i]; *p;) {
+            struct agg_sig_entry *e = *p;
+            if (strcmp(e->key, key) == 0) {
+                *p = e->next;
+                cache_entry_free(e);
+            } else {
+                p = &e->next;
+            }
+        }
+    pthread_mutex_unlock(&g->cache_mu);
 }
 
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out)
@@ -86,12 +186,17 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
     if (e == MTL_OK && n == 0)
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "no signer registered for epoch %llu",
                        (unsigned long long)key_epoch);
+    if (g)
+        pthread_mutex_init(&g->cache_mu, NULL);
     if (e == MTL_OK) {
         g->key_epoch = key_epoch;
         g->party = mtl_calloc(n, sizeof(char *));
         g->stake = mtl_calloc(n, sizeof(uint64_t));
-        e = g->party && g->stake ? mtl_stm_keyreg_new(&reg)
-                                 : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        g->by_name = mtl_calloc(n, sizeof(size_t));
+        g->cache = mtl_calloc(n, sizeof(*g->cache));
+        e = g->party && g->stake && g->by_name && g->cache
+                ? mtl_stm_keyreg_new(&reg)
+                : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         json_t *v = json_array_get(arr, i);
@@ -120,6 +225,14 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
     }
     if (g)
         g->n = n;
+    if (e == MTL_OK) {
+        for (size_t i = 0; i < n; i++)
+            g->by_name[i] = i;
+        pthread_mutex_lock(&sort_mu);
+        sort_g = g;
+        qsort(g->by_name, n, sizeof(size_t), by_party);
+        pthread_mutex_unlock(&sort_mu);
+    }
     mtl_stm_keyreg_free(reg);
     mtl_free(vks);
     json_decref(arr);
@@ -226,19 +339,21 @@ static void sha_str(crypto_hash_sha256_state *st, const char *s)
         crypto_hash_sha256_update(st, (const unsigned char *)s, strlen(s));
 }
 
-static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
-                            char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
+#define MSD_CERT_HASH "@mtl-certificate-hash@"
+#define MSD_CREATED_AT "@mtl-created-at@"
+
+/* The artifact of epoch from its registrations text (regs), with
+ * placeholders for what only certification knows. */
+static mtl_err msd_prepare(struct agg *a, uint64_t epoch, const char *txt,
+                           char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
 {
-    char *txt = NULL;
     struct mtl_stm_params np;
     MTL_TRY(agg_store_params(&a->store, epoch, &np));
-    MTL_TRY(agg_store_registrations(&a->store, epoch, &txt));
     json_t *regs = json_loads(txt, 0, NULL);
-    mtl_free(txt);
     MTL_CHECK(regs, MTL_ERR_INTERNAL, "registrations: bad JSON");
     crypto_hash_sha256_state all;
     uint8_t md[32], be[8];
-    char h[MTL_HASH_HEX_BYTES], created[40];
+    char h[MTL_HASH_HEX_BYTES];
     crypto_hash_sha256_init(&all);
     mtl_be64_put(be, epoch);
     crypto_hash_sha256_update(&all, be, 8);
@@ -268,13 +383,12 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
     }
     crypto_hash_sha256_final(&all, md);
     mtl_hex_encode(hash_out, MTL_HASH_HEX_BYTES, md, 32);
-    agg_rfc3339(now, created);
     json_t *j = json_object();
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
     json_object_set_new(j, "signers", signers);
     json_object_set_new(j, "hash", json_string(hash_out));
-    json_object_set_new(j, "certificate_hash", json_string(cert_hash));
-    json_object_set_new(j, "created_at", json_string(created));
+    json_object_set_new(j, "certificate_hash", json_string(MSD_CERT_HASH));
+    json_object_set_new(j, "created_at", json_string(MSD_CREATED_AT));
     json_object_set_new(j, "protocol_parameters",
                         json_pack("{s:I,s:I,s:f}", "k", (json_int_t)np.k, "m", (json_int_t)np.m,
                                   "phi_f", np.phi_f));
@@ -285,6 +399,58 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
     *json_out = mtl_strdup(out);
     free(out);
     MTL_CHECK(*json_out, MTL_ERR_NOMEM, "out of memory");
+    return MTL_OK;
+}
+
+/* Last occurrence of needle in hay (the placeholders follow the signers). */
+static const char *last_of(const char *hay, const char *needle)
+{
+    size_t hn = strlen(hay), nn = strlen(needle);
+    for (size_t i = hn >= nn ? hn - nn + 1 : 0; i-- > 0;)
+        if (memcmp(hay + i, needle, nn) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* Prepare (or reuse) the artifact of epoch: kept when the registrations
+ * are the same text as when it was prepared. */
+static mtl_err msd_ready(struct agg *a, uint64_t epoch)
+{
+    char *txt = NULL, *text = NULL, hash[MTL_HASH_HEX_BYTES];
+    uint8_t digest[32];
+    MTL_TRY(agg_store_registrations_digest(&a->store, epoch, digest));
+    if (a->rt.msd_text && a->rt.msd_epoch == epoch &&
+        memcmp(a->rt.msd_regs, digest, sizeof(digest)) == 0)
+        return MTL_OK;
+    MTL_TRY(agg_store_registrations(&a->store, epoch, &txt));
+    mtl_err e = msd_prepare(a, epoch, txt, hash, &text);
+    mtl_free(txt);
+    MTL_TRY(e);
+    mtl_free(a->rt.msd_text);
+    a->rt.msd_text = text;
+    a->rt.msd_epoch = epoch;
+    memcpy(a->rt.msd_regs, digest, sizeof(digest));
+    memcpy(a->rt.msd_hash, hash, sizeof(hash));
+    return MTL_OK;
+}
+
+static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
+                            char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
+{
+    MTL_TRY(msd_ready(a, epoch));
+    char created[40];
+    agg_rfc3339(now, created);
+    const char *t = a->rt.msd_text, *p1 = last_of(t, MSD_CERT_HASH),
+               *p2 = last_of(t, MSD_CREATED_AT);
+    MTL_CHECK(p1 && p2 && p1 < p2, MTL_ERR_INTERNAL, "stake distribution artifact: no placeholder");
+    size_t n1 = strlen(MSD_CERT_HASH), n2 = strlen(MSD_CREATED_AT);
+    size_t len = strlen(t) - n1 - n2 + strlen(cert_hash) + strlen(created);
+    char *out = mtl_malloc(len + 1);
+    MTL_CHECK(out, MTL_ERR_NOMEM, "out of memory");
+    snprintf(out, len + 1, "%.*s%s%.*s%s%s", (int)(p1 - t), t, cert_hash, (int)(p2 - p1 - n1),
+             p1 + n1, created, p2 + n2);
+    memcpy(hash_out, a->rt.msd_hash, MTL_HASH_HEX_BYTES);
+    *json_out = out;
     return MTL_OK;
 }
 
@@ -306,23 +472,53 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     MTL_TRY(agg_store_open_message_get(&a->store, key, &m));
     int64_t t0 = agg_now_ns();
     mtl_err e = agg_store_signatures(&a->store, key, &party, &sigs, &n);
-    /* Signatures were verified on arrival: aggregate without re-checking
-     * each, then verify the multi-signature once; on any doubt, the full
-     * clerk (which drops invalid signatures). */
+    /* Signatures were decoded and verified on arrival (kept decoded by
+     * signer index): aggregate them without decoding or checking each again;
+     * mtl_stm_aggregate_decoded verifies the multi-signature it builds (every
+     * check of mtl_stm_verify_multisig_jsonhex against this registration's
+     * AVK; only points whose bytes were already decoded and checked are
+     * reused). After a restart the stored ones are decoded here. On any doubt,
+     * the full clerk (which re-checks and drops invalid signatures). */
     int64_t t_loaded = agg_now_ns();
-    if (e == MTL_OK)
-        e = mtl_stm_aggregate_preverified_jsonhex(g->closed, params, (const char *const *)sigs, n,
-                                                  (const uint8_t *)m.signed_message, 64, &multisig);
+    const struct mtl_stm_sig **dec = NULL;
+    struct mtl_stm_sig **owned = NULL;
+    size_t *pos = NULL, nowned = 0, ncached = 0;
+    if (e == MTL_OK) {
+        dec = mtl_calloc(n ? n : 1, sizeof(*dec));
+        owned = mtl_calloc(n ? n : 1, sizeof(*owned));
+        pos = mtl_calloc(n ? n : 1, sizeof(*pos));
+        if (!dec || !owned || !pos)
+            e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    int decoded_all = e == MTL_OK;
+    for (size_t i = 0; e == MTL_OK && i < n; i++) {
+        pos[i] = agg_signers_find(g, party[i]);
+        dec[i] = agg_signers_cache_get(g, pos[i], key, sigs[i]);
+        ncached += dec[i] != NULL;
+        if (!dec[i]) {
+            if (mtl_stm_sig_decode_jsonhex(&owned[nowned], sigs[i]) == MTL_OK)
+                dec[i] = owned[nowned++];
+            else
+                decoded_all = 0;
+        }
+    }
+    if (e == MTL_OK && decoded_all)
+        e = mtl_stm_aggregate_decoded(g->closed, params, dec, n, (const uint8_t *)m.signed_message,
+                                      64, &multisig);
     int64_t t_aggregated = agg_now_ns();
-    if (e == MTL_OK &&
-        mtl_stm_verify_multisig_jsonhex(multisig, g->avk, (const uint8_t *)m.signed_message, 64,
-                                        params) != MTL_OK) {
+    if (e != MTL_OK && e != MTL_ERR_NOT_ENOUGH_SIGS && e != MTL_ERR_NOMEM)
         log_warn("aggregate_recheck", "entity=%s error=\"%s\"", key, mtl_err_detail());
+    if ((e == MTL_OK && !decoded_all) ||
+        (e != MTL_OK && e != MTL_ERR_NOT_ENOUGH_SIGS && e != MTL_ERR_NOMEM && n)) {
         mtl_free(multisig);
         multisig = NULL;
         e = mtl_stm_aggregate_jsonhex(g->closed, params, (const char *const *)sigs, n,
                                       (const uint8_t *)m.signed_message, 64, &multisig);
     }
+    for (size_t i = 0; i < nowned; i++)
+        mtl_stm_sig_free(owned[i]);
+    mtl_free(owned);
+    mtl_free(dec);
     if (e == MTL_ERR_NOT_ENOUGH_SIGS) {
         *not_enough = 1;
         goto out;
@@ -332,9 +528,8 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
                                                       : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         ps[i].party_id = party[i];
-        for (size_t j = 0; j < g->n; j++)
-            if (strcmp(g->party[j], party[i]) == 0)
-                ps[i].stake = g->stake[j];
+        if (pos[i] < g->n)
+            ps[i].stake = g->stake[pos[i]];
     }
     if (e == MTL_OK)
         e = agg_store_master_certificate(&a->store, m.type.epoch, &prev_json);
@@ -365,6 +560,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
         e = mtl_certificate_verify_link(cert, prev);
     if (e == MTL_OK)
         e = mtl_certificate_to_json(cert, &cert_json);
+    int64_t t_cert = agg_now_ns();
     if (e == MTL_OK && m.type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
         art.kind = m.type.kind;
         art.epoch = m.type.epoch;
@@ -390,16 +586,21 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
         a->rt.quorum_at_ns = 0;
         pthread_mutex_unlock(&a->rt.mu);
         log_info("certificate_created",
-                 "hash=%s epoch=%llu entity=%s signatures=%zu previous=%s aggregate_ms=%.1f"
+                 "hash=%s epoch=%llu entity=%s signatures=%zu decoded_on_arrival=%zu previous=%s"
+                 " aggregate_ms=%.1f"
                  " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
-                 " build_ms=%.1f store_ms=%.1f",
-                 mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n,
+                 " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f",
+                 mtl_certificate_hash(cert), (unsigned long long)m.type.epoch, key, n, ncached,
                  mtl_certificate_hash(prev), (double)(t1 - t0) / 1e6,
                  q ? (double)(t1 - q) / 1e6 : 0.0, (double)(t_loaded - t0) / 1e6,
                  (double)(t_aggregated - t_loaded) / 1e6, (double)(t_verified - t_aggregated) / 1e6,
-                 (double)(t_built - t_verified) / 1e6, (double)(t1 - t_built) / 1e6);
+                 (double)(t_built - t_verified) / 1e6, (double)(t_cert - t_verified) / 1e6,
+                 (double)(t_built - t_cert) / 1e6, (double)(t1 - t_built) / 1e6);
     }
 out:
+    if (e == MTL_OK)
+        agg_signers_cache_drop(g, key);
+    mtl_free(pos);
     agg_open_message_clear(&m);
     agg_strv_free(party, n);
     agg_strv_free(sigs, n);
@@ -650,6 +851,14 @@ void agg_runtime_tick(struct agg *a)
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
     if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
         log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
+    /* Its artifact, prepared before the quorum (once per epoch). */
+    if (a->rt.msd_epoch != epoch || !a->rt.msd_text) {
+        if (msd_ready(a, epoch) != MTL_OK) {
+            log_debug("msd_prepare", "epoch=%llu error=\"%s\"", (unsigned long long)epoch,
+                      mtl_err_detail());
+            mtl_err_clear();
+        }
+    }
     if (type_enabled(&a->cfg, "CardanoDatabase"))
         agg_open_cardano_database(a, epoch);
     char **keys = NULL;
@@ -678,6 +887,7 @@ static void *runtime_main(void *arg)
     while (!a->rt.stop) {
         pthread_mutex_unlock(&a->rt.mu);
         agg_runtime_tick(a);
+        agg_store_checkpoint(&a->store);
         pthread_mutex_lock(&a->rt.mu);
         if (a->rt.stop)
             break;
@@ -743,6 +953,8 @@ void agg_runtime_destroy(struct agg *a)
     a->rt.current = NULL;
     agg_signers_free(a->rt.next);
     a->rt.next = NULL;
+    mtl_free(a->rt.msd_text);
+    a->rt.msd_text = NULL;
     pthread_cond_destroy(&a->rt.cv);
     pthread_mutex_destroy(&a->rt.mu);
 }

@@ -42,6 +42,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     char *key = NULL;
     uint64_t *idx = NULL, signer_index = 0;
+    struct mtl_stm_sig *dec = NULL;
     size_t nidx = 0;
     struct agg_open_message m;
     memset(&m, 0, sizeof(m));
@@ -97,21 +98,27 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                        msg, key);
         goto done;
     }
-    size_t pos = g ? g->n : 0;
-    for (size_t i = 0; g && i < g->n; i++)
-        if (strcmp(g->party[i], party) == 0)
-            pos = i;
-    if (!g || pos == (g ? g->n : 0)) {
+    size_t pos = g ? agg_signers_find(g, party) : 0;
+    if (!g || pos == g->n) {
         mtl_http_error(r, 400, "unknown_party",
                        "register-signatures: party %s is not a signer of epoch %llu", party,
                        (unsigned long long)epoch);
         goto done;
     }
-    if (mtl_stm_single_sig_info_jsonhex(sig, &signer_index, &idx, &nidx) != MTL_OK) {
+    /* Decoded once: checked, aggregated later without decoding again. */
+    if (mtl_stm_sig_decode_jsonhex(&dec, sig) != MTL_OK) {
         mtl_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
                        mtl_err_detail());
         goto done;
     }
+    signer_index = mtl_stm_sig_signer_index(dec);
+    const uint64_t *won = mtl_stm_sig_indexes(dec, &nidx);
+    /* own copy: dec goes to the cache, which certification may empty */
+    if (!(idx = mtl_malloc((nidx ? nidx : 1) * sizeof(uint64_t)))) {
+        mtl_http_error(r, 500, "internal_error", "out of memory");
+        goto done;
+    }
+    memcpy(idx, won, nidx * sizeof(uint64_t));
     int same = json_array_size(indexes) == nidx && signer_index == pos;
     for (size_t i = 0; same && i < nidx; i++)
         same = json_is_integer(json_array_get(indexes, i)) &&
@@ -125,13 +132,18 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     }
     /* Batched with concurrent requests; a refusal is re-checked alone to
      * name what is wrong. */
-    if (!agg_verify_signature(g, &params, sig, m.signed_message) &&
+    if (!agg_verify_signature(g, &params, dec, m.signed_message) &&
         mtl_stm_single_sig_verify_jsonhex(g->closed, &params, sig,
                                           (const uint8_t *)m.signed_message, 64) != MTL_OK) {
         mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
                        mtl_err_detail());
         goto done;
     }
+    /* Cached before it is stored, so an aggregation that loads it finds it
+     * decoded (entries are looked up by the stored text: one whose storing
+     * fails is never used). */
+    agg_signers_cache_put(g, pos, key, sig, dec);
+    dec = NULL;
     e = agg_store_put_signature(&a->store, key, m.type.epoch, party, sig, nidx);
     if (e == MTL_ERR_CONFLICT) {
         mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
@@ -145,6 +157,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     agg_runtime_signature(a, key, idx, nidx, &params);
     mtl_http_json(r, 201, "");
 done:
+    mtl_stm_sig_free(dec);
     agg_runtime_release(a, g);
     agg_open_message_clear(&m);
     mtl_free(idx);

@@ -2,6 +2,7 @@
  * stake distribution artifacts and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,21 @@ mtl_err agg_store_open(struct agg_store *s, const char *dir)
     snprintf(path, sizeof(path), "%s/aggregator.sqlite3", dir);
     MTL_TRY(mtl_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
     pthread_mutex_init(&s->lock, NULL);
-    return MTL_OK;
+    /* Checkpoints are run by the runtime after each tick (agg_store_checkpoint),
+     * not inside a commit: a certificate's commit would otherwise copy and
+     * sync megabytes of WAL on the quorum-to-certificate path. The automatic
+     * one stays as a bound (64 MiB of WAL). */
+    mtl_err e = mtl_db_exec(s->db, "PRAGMA wal_autocheckpoint = 16384");
+    if (e != MTL_OK)
+        agg_store_close(s);
+    return e;
+}
+
+void agg_store_checkpoint(struct agg_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void agg_store_close(struct agg_store *s)
@@ -182,9 +197,10 @@ mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
     return e;
 }
 
-/* Insert a certificate with the lock held (inside a transaction or not). */
-mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json)
+mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **out, char **item_out)
 {
+    *out = NULL;
+    *item_out = NULL;
     struct mtl_certificate *c = NULL;
     MTL_TRY(mtl_certificate_from_json(&c, json, strlen(json)));
     char hash[MTL_HASH_HEX_BYTES];
@@ -192,17 +208,30 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
     if (e == MTL_OK && strcmp(hash, mtl_certificate_hash(c)) != 0)
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
-    sqlite3_stmt *st = NULL;
     json_t *item = e == MTL_OK ? certificate_list_item(json) : NULL;
     char *item_txt = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
     json_decref(item);
     if (e == MTL_OK && !item_txt)
         e = mtl_seterr(MTL_ERR_NOMEM, "certificate list item: out of memory");
-    if (e == MTL_OK)
-        e = mtl_db_prepare(s->db, &st,
-                           "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
-                           " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
-                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
+    if (e != MTL_OK) {
+        free(item_txt);
+        mtl_certificate_free(c);
+        return e;
+    }
+    *out = c;
+    *item_out = item_txt;
+    return MTL_OK;
+}
+
+mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
+                                     const char *json, const char *item_txt)
+{
+    sqlite3_stmt *st = NULL;
+    mtl_err e =
+        mtl_db_prepare(s->db, &st,
+                       "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
+                       " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
+                       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
     if (e == MTL_OK) {
         sqlite3_bind_text(st, 1, mtl_certificate_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, mtl_certificate_previous_hash(c), -1, SQLITE_STATIC);
@@ -218,6 +247,16 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
             e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s", sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
+    return e;
+}
+
+/* Insert a certificate with the lock held (inside a transaction or not). */
+mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *json)
+{
+    struct mtl_certificate *c = NULL;
+    char *item_txt = NULL;
+    MTL_TRY(agg_store_cert_prepare(json, &c, &item_txt));
+    mtl_err e = agg_store_cert_insert_locked(s, c, json, item_txt);
     free(item_txt);
     mtl_certificate_free(c);
     return e;
@@ -393,4 +432,33 @@ mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json
                                 "SELECT json FROM signer_registration WHERE epoch = ?1"
                                 " ORDER BY party_id",
                                 (int64_t)epoch, NULL, json);
+}
+
+mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint8_t out[32])
+{
+    sqlite3_stmt *st = NULL;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    pthread_mutex_lock(&s->lock);
+    mtl_err e = mtl_db_prepare(s->db, &st,
+                               "SELECT json FROM signer_registration WHERE epoch = ?1"
+                               " ORDER BY party_id");
+    if (e == MTL_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)epoch);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            /* length first: row boundaries are part of the digest */
+            uint8_t be[8];
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            mtl_be64_put(be, (uint64_t)n);
+            crypto_generichash_update(&h, be, 8);
+            crypto_generichash_update(&h, sqlite3_column_text(st, 0), n);
+        }
+        if (rc != SQLITE_DONE)
+            e = mtl_seterr(MTL_ERR_DB, "store: registrations: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    crypto_generichash_final(&h, out, 32);
+    return e;
 }

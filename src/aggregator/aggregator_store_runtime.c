@@ -308,12 +308,14 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
                           const struct agg_artifact *art)
 {
     struct mtl_certificate *c = NULL;
-    MTL_TRY(mtl_certificate_from_json(&c, cert_json, strlen(cert_json)));
+    char *item = NULL;
+    /* Parsed and checked before the lock: HTTP threads are not held up. */
+    MTL_TRY(agg_store_cert_prepare(cert_json, &c, &item));
     sqlite3_stmt *st = NULL;
     LOCK(s);
     mtl_err e = mtl_db_begin(s->db);
     if (e == MTL_OK)
-        e = agg_store_insert_certificate_locked(s, cert_json);
+        e = agg_store_cert_insert_locked(s, c, cert_json, item);
     if (e == MTL_OK)
         crash_point("after_certificate");
     if (e == MTL_OK && art && art->kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
@@ -361,6 +363,7 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
     if (e != MTL_OK)
         mtl_db_rollback(s->db);
     UNLOCK(s);
+    free(item);
     mtl_certificate_free(c);
     return e;
 }

@@ -13,7 +13,8 @@
 struct vreq {
     const struct agg_signers *g;
     const struct mtl_stm_params *p;
-    const char *sig, *msg;
+    const struct mtl_stm_sig *sig;
+    const char *msg;
     int done, ok;
     struct vreq *next;
 };
@@ -34,11 +35,11 @@ static int same_batch(const struct vreq *a, const struct vreq *b)
 }
 
 int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_params *p,
-                         const char *sig, const char *msg)
+                         const struct mtl_stm_sig *sig, const char *msg)
 {
     struct vreq r = {.g = g, .p = p, .sig = sig, .msg = msg};
     struct vreq *batch[BATCH_MAX];
-    const char *sigs[BATCH_MAX];
+    const struct mtl_stm_sig *sigs[BATCH_MAX];
     int ok[BATCH_MAX];
     pthread_mutex_lock(&vmu);
     struct vreq **tail = &head;
@@ -63,9 +64,9 @@ int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_param
                 q = &(*q)->next;
         }
         pthread_mutex_unlock(&vmu);
-        if (mtl_stm_single_sigs_verify_batch_jsonhex(first->g->closed, first->p, sigs, n,
-                                                     (const uint8_t *)first->msg,
-                                                     strlen(first->msg), ok) != MTL_OK)
+        if (mtl_stm_sigs_verify_batch(first->g->closed, first->p, sigs, n,
+                                      (const uint8_t *)first->msg, strlen(first->msg),
+                                      ok) != MTL_OK)
             memset(ok, 0, sizeof(ok[0]) * n);
         pthread_mutex_lock(&vmu);
         for (size_t i = 0; i < n; i++) {

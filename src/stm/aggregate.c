@@ -1,11 +1,14 @@
 /* aggregate.c - the clerk (aggregation into a concatenation proof) and the
  * verification of a multi-signature against an AVK. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "stm_int.h"
 
 struct sig_reg {
-    struct stm_single s;
+    const struct stm_single *src;
+    uint64_t *idx; /* own copy of the indexes, trimmed to those kept */
+    size_t nidx;
     const struct stm_party *party;
     uint64_t *removed; /* indexes another signature took */
     size_t nremoved;
@@ -23,16 +26,16 @@ static int has_index(const uint64_t *v, size_t n, uint64_t x)
 static int by_signer_index(const void *a, const void *b)
 {
     const struct sig_reg *const *x = a, *const *y = b;
-    if ((*x)->s.signer_index != (*y)->s.signer_index)
-        return (*x)->s.signer_index < (*y)->s.signer_index ? -1 : 1;
+    if ((*x)->src->signer_index != (*y)->src->signer_index)
+        return (*x)->src->signer_index < (*y)->src->signer_index ? -1 : 1;
     return 0;
 }
 
 static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values)[32],
                              size_t nvalues)
 {
-    json_t *root = json_object(), *sigs = json_array(), *bp = json_object(),
-           *vals = json_array(), *ind = json_array();
+    json_t *root = json_object(), *sigs = json_array(), *bp = json_object(), *vals = json_array(),
+           *ind = json_array();
     if (!root || !sigs || !bp || !vals || !ind) {
         json_decref(root), json_decref(sigs), json_decref(bp), json_decref(vals);
         json_decref(ind);
@@ -40,12 +43,16 @@ static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values
     }
     for (size_t i = 0; i < nsel; i++) {
         json_t *pair = json_array(), *party = json_array();
-        json_array_append_new(party, stm_json_from_bytes(sel[i]->party->vk.bytes, MTL_STM_VK_BYTES));
+        struct stm_single kept = *sel[i]->src;
+        kept.indexes = sel[i]->idx;
+        kept.nindexes = sel[i]->nidx;
+        json_array_append_new(party,
+                              stm_json_from_bytes(sel[i]->party->vk.bytes, MTL_STM_VK_BYTES));
         json_array_append_new(party, json_integer((json_int_t)sel[i]->party->stake));
-        json_array_append_new(pair, stm_single_to_json(&sel[i]->s));
+        json_array_append_new(pair, stm_single_to_json(&kept));
         json_array_append_new(pair, party);
         json_array_append_new(sigs, pair);
-        json_array_append_new(ind, json_integer((json_int_t)sel[i]->s.signer_index));
+        json_array_append_new(ind, json_integer((json_int_t)kept.signer_index));
     }
     for (size_t i = 0; i < nvalues; i++)
         json_array_append_new(vals, stm_json_from_bytes(values[i], 32));
@@ -57,61 +64,60 @@ static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values
     return root;
 }
 
-/* The reference's selection: each lottery index goes to the signature with
- * the smallest sigma bytes; walking indexes in order, signatures (minus the
- * indexes they lost) are taken until k indexes are covered. */
-static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
-                         const struct mtl_stm_params *params, const char *const *sigs_jsonhex,
-                         size_t nsigs, const uint8_t *msg, size_t msg_len,
-                         char **multisig_jsonhex, int verify)
+/* The reference's selection over signatures already checked (or accepted as
+ * checked): each lottery index goes to the signature with the smallest sigma
+ * bytes; walking indexes in order, signatures (minus the indexes they lost)
+ * are taken until k indexes are covered. The inputs are not modified. */
+static mtl_err clerk(const struct mtl_stm_closed_reg *closed, const struct mtl_stm_params *params,
+                     const struct stm_single *const *in, size_t nin, char **multisig_jsonhex)
 {
     *multisig_jsonhex = NULL;
-    MTL_TRY(mtl_stm_params_check(params));
     mtl_err rc = MTL_OK;
-    struct sig_reg *regs = mtl_calloc(nsigs ? nsigs : 1, sizeof(*regs));
+    struct sig_reg *regs = mtl_calloc(nin ? nin : 1, sizeof(*regs));
     struct sig_reg **owner = mtl_calloc(params->m + 1, sizeof(*owner));
-    struct sig_reg **sel = mtl_calloc(nsigs ? nsigs : 1, sizeof(*sel));
-    uint64_t *mt_idx = mtl_calloc(nsigs ? nsigs : 1, sizeof(*mt_idx));
+    struct sig_reg **sel = mtl_calloc(nin ? nin : 1, sizeof(*sel));
+    uint64_t *mt_idx = mtl_calloc(nin ? nin : 1, sizeof(*mt_idx));
     uint8_t(*values)[32] = NULL;
     size_t nvalid = 0, nsel = 0, nvalues = 0;
     if (!regs || !owner || !sel || !mt_idx) {
         rc = mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
         goto out;
     }
-    for (size_t i = 0; i < nsigs; i++) {
-        /* Invalid signatures are skipped, as the reference's clerk does. */
-        if (verify && mtl_stm_single_sig_verify_jsonhex(closed, params, sigs_jsonhex[i], msg,
-                                                        msg_len) != MTL_OK)
-            continue;
-        json_t *j;
-        if (stm_json_load_hex(&j, sigs_jsonhex[i], "single signature") != MTL_OK)
-            continue;
-        struct sig_reg *r = &regs[nvalid];
-        mtl_err e = stm_single_from_json(&r->s, j);
-        json_decref(j);
-        if (e != MTL_OK)
+    for (size_t i = 0; i < nin; i++) {
+        const struct stm_single *s = in[i];
+        if (s->signer_index >= closed->n)
             continue;
         int dup = 0;
-        for (size_t d = 0; d < nvalid; d++)
-            dup |= memcmp(regs[d].s.sigma.bytes, r->s.sigma.bytes, MTL_STM_SIG_BYTES) == 0;
-        if (dup) {
-            stm_single_clear(&r->s);
+        for (size_t d = 0; d < nvalid && !dup; d++)
+            dup = memcmp(regs[d].src->sigma.bytes, s->sigma.bytes, MTL_STM_SIG_BYTES) == 0;
+        if (dup)
             continue;
-        }
-        r->party = &closed->parties[r->s.signer_index];
-        r->removed = mtl_malloc((r->s.nindexes ? r->s.nindexes : 1) * sizeof(uint64_t));
-        if (!r->removed) {
-            stm_single_clear(&r->s);
+        /* Indexes beyond m were refused by the per-signature check. */
+        int bad = 0;
+        for (size_t x = 0; x < s->nindexes; x++)
+            bad |= s->indexes[x] > params->m;
+        if (bad)
+            continue;
+        struct sig_reg *r = &regs[nvalid];
+        r->src = s;
+        r->party = &closed->parties[s->signer_index];
+        r->idx = mtl_malloc((s->nindexes ? s->nindexes : 1) * sizeof(uint64_t));
+        r->removed = mtl_malloc((s->nindexes ? s->nindexes : 1) * sizeof(uint64_t));
+        if (!r->idx || !r->removed) {
+            mtl_free(r->idx);
+            mtl_free(r->removed);
             rc = mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
             goto out;
         }
+        memcpy(r->idx, s->indexes, s->nindexes * sizeof(uint64_t));
+        r->nidx = s->nindexes;
         nvalid++;
-        for (size_t x = 0; x < r->s.nindexes; x++) {
-            uint64_t idx = r->s.indexes[x];
+        for (size_t x = 0; x < r->nidx; x++) {
+            uint64_t idx = r->idx[x];
             struct sig_reg *prev = owner[idx];
             if (!prev) {
                 owner[idx] = r;
-            } else if (memcmp(r->s.sigma.bytes, prev->s.sigma.bytes, MTL_STM_SIG_BYTES) < 0) {
+            } else if (memcmp(s->sigma.bytes, prev->src->sigma.bytes, MTL_STM_SIG_BYTES) < 0) {
                 prev->removed[prev->nremoved++] = idx;
                 owner[idx] = r;
             } else {
@@ -125,10 +131,10 @@ static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
         if (!r || r->included)
             continue;
         size_t keep = 0;
-        for (size_t x = 0; x < r->s.nindexes; x++)
-            if (!has_index(r->removed, r->nremoved, r->s.indexes[x]))
-                r->s.indexes[keep++] = r->s.indexes[x];
-        r->s.nindexes = keep;
+        for (size_t x = 0; x < r->nidx; x++)
+            if (!has_index(r->removed, r->nremoved, r->idx[x]))
+                r->idx[keep++] = r->idx[x];
+        r->nidx = keep;
         r->included = 1;
         sel[nsel++] = r;
         count += keep;
@@ -141,13 +147,13 @@ static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
     }
     qsort(sel, nsel, sizeof(*sel), by_signer_index);
     for (size_t i = 0; i < nsel; i++)
-        mt_idx[i] = sel[i]->s.signer_index;
+        mt_idx[i] = sel[i]->src->signer_index;
     rc = stm_tree_batch_path(&closed->tree, mt_idx, nsel, &values, &nvalues);
     if (rc == MTL_OK)
         rc = stm_json_dump_hex(multisig_jsonhex, proof_to_json(sel, nsel, values, nvalues));
 out:
     for (size_t i = 0; regs && i < nvalid; i++) {
-        stm_single_clear(&regs[i].s);
+        mtl_free(regs[i].idx);
         mtl_free(regs[i].removed);
     }
     mtl_free(regs);
@@ -155,6 +161,55 @@ out:
     mtl_free(sel);
     mtl_free(mt_idx);
     mtl_free(values);
+    return rc;
+}
+
+/* JSON-hex inputs: parsed once; with verify, each is checked as
+ * mtl_stm_single_sig_verify_jsonhex does and invalid ones are skipped, as
+ * the reference's clerk does. */
+static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
+                         const struct mtl_stm_params *params, const char *const *sigs_jsonhex,
+                         size_t nsigs, const uint8_t *msg, size_t msg_len, char **multisig_jsonhex,
+                         int verify)
+{
+    *multisig_jsonhex = NULL;
+    MTL_TRY(mtl_stm_params_check(params));
+    struct stm_single *parsed = mtl_calloc(nsigs ? nsigs : 1, sizeof(*parsed));
+    const struct stm_single **ptrs = mtl_calloc(nsigs ? nsigs : 1, sizeof(*ptrs));
+    uint8_t *msgp = stm_msgp(msg, msg_len, closed->tree.nodes[0]);
+    size_t np = 0;
+    mtl_err rc =
+        parsed && ptrs && msgp ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
+    for (size_t i = 0; rc == MTL_OK && i < nsigs; i++) {
+        json_t *j;
+        if (stm_json_load_hex(&j, sigs_jsonhex[i], "single signature") != MTL_OK)
+            continue;
+        struct stm_single *s = &parsed[np];
+        mtl_err e = stm_single_from_json(s, j);
+        json_decref(j);
+        if (e != MTL_OK)
+            continue;
+        if (verify) {
+            const struct stm_party *party =
+                s->signer_index < closed->n ? &closed->parties[s->signer_index] : NULL;
+            if (!party || stm_bls_verify(&s->sigma, &party->vk, msgp, msg_len + 32) != MTL_OK ||
+                stm_single_check_indices(s, params, party->stake, closed->total_stake, msgp,
+                                         msg_len + 32) != MTL_OK) {
+                stm_single_clear(s);
+                continue;
+            }
+        }
+        ptrs[np++] = s;
+    }
+    if (rc == MTL_OK) {
+        mtl_err_clear(); /* skipped signatures are not this call's error */
+        rc = clerk(closed, params, ptrs, np, multisig_jsonhex);
+    }
+    for (size_t i = 0; parsed && i < np; i++)
+        stm_single_clear(&parsed[i]);
+    mtl_free(parsed);
+    mtl_free(ptrs);
+    mtl_free(msgp);
     return rc;
 }
 
@@ -182,7 +237,82 @@ static void proof_clear(struct parsed_proof *p)
     mtl_free(p->indices);
 }
 
-static mtl_err proof_from_json(struct parsed_proof *p, const json_t *j)
+/* Points already decoded and checked (encoding, not infinity, subgroup) by
+ * the same decoders: a multi-signature element with identical bytes reuses
+ * the point instead of decoding it again (same bytes, same result). */
+struct decode_hint {
+    const struct mtl_stm_closed_reg *closed;  /* vks by signer index */
+    const struct stm_single *const *by_index; /* sigmas by signer index (closed->n) */
+};
+
+/* Decoding of the points of signatures [lo, hi): status per signature. */
+struct decode_job {
+    struct parsed_proof *p;
+    const struct decode_hint *hint;
+    size_t lo, hi;
+    mtl_err *status;
+};
+
+static mtl_err decode_one(struct parsed_proof *p, const struct decode_hint *h, size_t i)
+{
+    struct stm_single *s = &p->sigs[i];
+    struct stm_vk *vk = &p->vks[i];
+    uint64_t si = s->signer_index;
+    const struct stm_single *known = h && si < h->closed->n ? h->by_index[si] : NULL;
+    if (known && memcmp(known->sigma.bytes, s->sigma.bytes, MTL_STM_SIG_BYTES) == 0)
+        s->sigma.pt = known->sigma.pt;
+    else
+        MTL_TRY(stm_single_decode_sigma(s));
+    if (h && si < h->closed->n &&
+        memcmp(h->closed->parties[si].vk.bytes, vk->bytes, MTL_STM_VK_BYTES) == 0) {
+        vk->pt = h->closed->parties[si].vk.pt;
+        return MTL_OK;
+    }
+    uint8_t vkb[MTL_STM_VK_BYTES];
+    memcpy(vkb, vk->bytes, sizeof(vkb));
+    mtl_err rc = stm_vk_decode(vk, vkb);
+    return rc == MTL_OK ? MTL_OK : mtl_err_wrap(rc, "party");
+}
+
+static void *decode_range(void *arg)
+{
+    struct decode_job *job = arg;
+    for (size_t i = job->lo; i < job->hi; i++)
+        job->status[i] = decode_one(job->p, job->hint, i);
+    return NULL;
+}
+
+/* Point decoding dominates verification (a G2 and a G1 decompression and
+ * subgroup check per signature): split over two threads when there are
+ * many; the first failure in order is reported (decoded again here, so its
+ * message is this thread's error). */
+static mtl_err decode_points(struct parsed_proof *p, const struct decode_hint *hint)
+{
+    mtl_err *status = mtl_calloc(p->n, sizeof(*status));
+    MTL_CHECK(status, MTL_ERR_NOMEM, "multi-signature: out of memory");
+    struct decode_job jobs[2] = {{p, hint, 0, p->n / 2, status}, {p, hint, p->n / 2, p->n, status}};
+    pthread_t th;
+    int threaded = p->n >= 32 && pthread_create(&th, NULL, decode_range, &jobs[1]) == 0;
+    if (!threaded)
+        jobs[0].hi = p->n;
+    decode_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    mtl_err rc = MTL_OK;
+    for (size_t i = 0; i < p->n && rc == MTL_OK; i++)
+        if (status[i] != MTL_OK) {
+            rc = decode_one(p, hint, i);
+            if (rc == MTL_OK) /* cannot happen: decoding is deterministic */
+                rc = mtl_seterr(status[i], "multi-signature: signatures[%zu] does not decode", i);
+            else
+                rc = mtl_err_wrap(rc, "multi-signature: signatures[%zu]", i);
+        }
+    mtl_free(status);
+    return rc;
+}
+
+static mtl_err proof_from_json(struct parsed_proof *p, const json_t *j,
+                               const struct decode_hint *hint)
 {
     memset(p, 0, sizeof(*p));
     MTL_CHECK(json_is_object(j), MTL_ERR_BAD_ENCODING, "multi-signature: expected an object");
@@ -203,20 +333,20 @@ static mtl_err proof_from_json(struct parsed_proof *p, const json_t *j)
     p->indices = mtl_calloc(ni ? ni : 1, sizeof(uint64_t));
     MTL_CHECK(p->sigs && p->vks && p->stakes && p->values && p->indices, MTL_ERR_NOMEM,
               "multi-signature: out of memory");
+    /* Structure and bytes first, then the points. */
     for (size_t i = 0; i < n; i++) {
         const json_t *pair = json_array_get(sigs, i);
         MTL_CHECK(json_is_array(pair) && json_array_size(pair) == 2, MTL_ERR_BAD_ENCODING,
                   "multi-signature: signatures[%zu] is not [signature, party]", i);
-        MTL_TRY(stm_single_from_json(&p->sigs[i], json_array_get(pair, 0)));
+        mtl_err rc = stm_single_from_json_raw(&p->sigs[i], json_array_get(pair, 0));
+        if (rc != MTL_OK)
+            return mtl_err_wrap(rc, "multi-signature: signatures[%zu]", i);
         p->n = i + 1;
         const json_t *party = json_array_get(pair, 1);
         MTL_CHECK(json_is_array(party) && json_array_size(party) == 2, MTL_ERR_BAD_ENCODING,
                   "multi-signature: signatures[%zu] party is not [vk, stake]", i);
-        uint8_t vkb[MTL_STM_VK_BYTES];
-        MTL_TRY(stm_json_bytes(vkb, sizeof(vkb), json_array_get(party, 0), "party vk"));
-        mtl_err rc = stm_vk_decode(&p->vks[i], vkb);
-        if (rc != MTL_OK)
-            return mtl_err_wrap(rc, "multi-signature: signatures[%zu] party", i);
+        MTL_TRY(stm_json_bytes(p->vks[i].bytes, MTL_STM_VK_BYTES, json_array_get(party, 0),
+                               "party vk"));
         MTL_TRY(stm_json_u64(&p->stakes[i], json_array_get(party, 1), "party stake"));
     }
     for (size_t i = 0; i < nv; i++)
@@ -225,7 +355,7 @@ static mtl_err proof_from_json(struct parsed_proof *p, const json_t *j)
     for (size_t i = 0; i < ni; i++)
         MTL_TRY(stm_json_u64(&p->indices[i], json_array_get(ind, i), "batch_proof index"));
     p->nindices = ni;
-    return MTL_OK;
+    return decode_points(p, hint);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -297,22 +427,27 @@ out:
     return rc;
 }
 
-mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex, const char *avk_jsonhex,
-                                        const uint8_t *msg, size_t msg_len,
-                                        const struct mtl_stm_params *params)
+static mtl_err verify_multisig(const char *multisig_jsonhex, const char *avk_jsonhex,
+                               const struct stm_avk *avk_parsed, const uint8_t *msg, size_t msg_len,
+                               const struct mtl_stm_params *params, const struct decode_hint *hint)
 {
     MTL_TRY(mtl_stm_params_check(params));
     json_t *jm = NULL, *ja = NULL;
     struct stm_avk avk;
     struct parsed_proof p;
     memset(&p, 0, sizeof(p));
-    mtl_err rc = stm_json_load_hex(&ja, avk_jsonhex, "aggregate verification key");
-    if (rc == MTL_OK)
-        rc = stm_avk_from_json(&avk, ja);
+    mtl_err rc = MTL_OK;
+    if (avk_parsed) {
+        avk = *avk_parsed;
+    } else {
+        rc = stm_json_load_hex(&ja, avk_jsonhex, "aggregate verification key");
+        if (rc == MTL_OK)
+            rc = stm_avk_from_json(&avk, ja);
+    }
     if (rc == MTL_OK)
         rc = stm_json_load_hex(&jm, multisig_jsonhex, "multi-signature");
     if (rc == MTL_OK)
-        rc = proof_from_json(&p, jm);
+        rc = proof_from_json(&p, jm, hint);
     if (rc == MTL_OK)
         rc = verify_proof(&p, &avk, msg, msg_len, params);
     proof_clear(&p);
@@ -321,10 +456,58 @@ mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex, const char
     return rc;
 }
 
+mtl_err mtl_stm_verify_multisig_jsonhex(const char *multisig_jsonhex, const char *avk_jsonhex,
+                                        const uint8_t *msg, size_t msg_len,
+                                        const struct mtl_stm_params *params)
+{
+    return verify_multisig(multisig_jsonhex, avk_jsonhex, NULL, msg, msg_len, params, NULL);
+}
+
+mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
+                                  const struct mtl_stm_params *params,
+                                  const struct mtl_stm_sig *const *sigs, size_t nsigs,
+                                  const uint8_t *msg, size_t msg_len, char **multisig_jsonhex)
+{
+    *multisig_jsonhex = NULL;
+    MTL_TRY(mtl_stm_params_check(params));
+    const struct stm_single **in = mtl_calloc(nsigs ? nsigs : 1, sizeof(*in));
+    const struct stm_single **by_index = mtl_calloc(closed->n ? closed->n : 1, sizeof(*by_index));
+    char *ms = NULL;
+    mtl_err rc = in && by_index ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
+    for (size_t i = 0; rc == MTL_OK && i < nsigs; i++) {
+        in[i] = &sigs[i]->s;
+        if (in[i]->signer_index < closed->n && !by_index[in[i]->signer_index])
+            by_index[in[i]->signer_index] = in[i];
+    }
+    if (rc == MTL_OK)
+        rc = clerk(closed, params, in, nsigs, &ms);
+    if (rc == MTL_OK) {
+        /* The result is verified like any multi-signature, against this
+         * registration's AVK; only the decoding of points already checked
+         * is reused. */
+        struct stm_avk avk;
+        memcpy(avk.root, closed->tree.nodes[0], 32);
+        avk.nr_leaves = closed->n;
+        avk.total_stake = closed->total_stake;
+        struct decode_hint hint = {closed, by_index};
+        rc = verify_multisig(ms, NULL, &avk, msg, msg_len, params, &hint);
+        if (rc != MTL_OK)
+            rc = mtl_err_wrap(rc, "aggregate: the multi-signature does not verify");
+    }
+    if (rc == MTL_OK) {
+        *multisig_jsonhex = ms;
+        ms = NULL;
+    }
+    mtl_free(ms);
+    mtl_free(in);
+    mtl_free(by_index);
+    return rc;
+}
+
 mtl_err mtl_stm_aggregate_jsonhex(const struct mtl_stm_closed_reg *closed,
                                   const struct mtl_stm_params *params,
-                                  const char *const *sigs_jsonhex, size_t nsigs,
-                                  const uint8_t *msg, size_t msg_len, char **multisig_jsonhex)
+                                  const char *const *sigs_jsonhex, size_t nsigs, const uint8_t *msg,
+                                  size_t msg_len, char **multisig_jsonhex)
 {
     return aggregate(closed, params, sigs_jsonhex, nsigs, msg, msg_len, multisig_jsonhex, 1);
 }

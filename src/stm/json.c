@@ -28,8 +28,7 @@ mtl_err stm_json_bytes(uint8_t *out, size_t len, const json_t *arr, const char *
               what, json_array_size(arr), len);
     for (size_t i = 0; i < len; i++) {
         const json_t *v = json_array_get(arr, i);
-        MTL_CHECK(json_is_integer(v) && json_integer_value(v) >= 0 &&
-                      json_integer_value(v) <= 255,
+        MTL_CHECK(json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255,
                   MTL_ERR_BAD_ENCODING, "%s: element %zu is not a byte", what, i);
         out[i] = (uint8_t)json_integer_value(v);
     }
@@ -103,15 +102,12 @@ void stm_single_clear(struct stm_single *s)
     s->nindexes = 0;
 }
 
-mtl_err stm_single_from_json(struct stm_single *s, const json_t *j)
+mtl_err stm_single_from_json_raw(struct stm_single *s, const json_t *j)
 {
-    uint8_t sb[MTL_STM_SIG_BYTES];
     memset(s, 0, sizeof(*s));
     MTL_CHECK(json_is_object(j), MTL_ERR_BAD_ENCODING, "single signature: expected an object");
-    MTL_TRY(stm_json_bytes(sb, sizeof(sb), json_object_get(j, "sigma"), "single signature sigma"));
-    mtl_err rc = stm_sig_decode(&s->sigma, sb);
-    if (rc != MTL_OK)
-        return mtl_err_wrap(rc, "single signature sigma");
+    MTL_TRY(stm_json_bytes(s->sigma.bytes, MTL_STM_SIG_BYTES, json_object_get(j, "sigma"),
+                           "single signature sigma"));
     MTL_TRY(stm_json_u64(&s->signer_index, json_object_get(j, "signer_index"),
                          "single signature signer_index"));
     const json_t *ix = json_object_get(j, "indexes");
@@ -122,13 +118,30 @@ mtl_err stm_single_from_json(struct stm_single *s, const json_t *j)
     MTL_CHECK(s->indexes, MTL_ERR_NOMEM, "single signature: out of memory");
     s->nindexes = n;
     for (size_t i = 0; i < n; i++) {
-        rc = stm_json_u64(&s->indexes[i], json_array_get(ix, i), "single signature index");
+        mtl_err rc = stm_json_u64(&s->indexes[i], json_array_get(ix, i), "single signature index");
         if (rc != MTL_OK) {
             stm_single_clear(s);
             return rc;
         }
     }
     return MTL_OK;
+}
+
+mtl_err stm_single_decode_sigma(struct stm_single *s)
+{
+    uint8_t sb[MTL_STM_SIG_BYTES];
+    memcpy(sb, s->sigma.bytes, sizeof(sb));
+    mtl_err rc = stm_sig_decode(&s->sigma, sb);
+    return rc == MTL_OK ? MTL_OK : mtl_err_wrap(rc, "single signature sigma");
+}
+
+mtl_err stm_single_from_json(struct stm_single *s, const json_t *j)
+{
+    MTL_TRY(stm_single_from_json_raw(s, j));
+    mtl_err rc = stm_single_decode_sigma(s);
+    if (rc != MTL_OK)
+        stm_single_clear(s);
+    return rc;
 }
 
 json_t *stm_single_to_json(const struct stm_single *s)

@@ -43,9 +43,9 @@ void stm_tree_free(struct stm_tree *t);
 /* Batch path for sorted, distinct leaf indices: values (mtl_free). */
 mtl_err stm_tree_batch_path(const struct stm_tree *t, const uint64_t *idx, size_t nidx,
                             uint8_t (**values)[32], size_t *nvalues);
-mtl_err stm_batch_path_verify(const uint8_t root[32], uint64_t nr_leaves,
-                              uint8_t (*leaves)[32], const uint64_t *idx, size_t nidx,
-                              uint8_t (*values)[32], size_t nvalues);
+mtl_err stm_batch_path_verify(const uint8_t root[32], uint64_t nr_leaves, uint8_t (*leaves)[32],
+                              const uint64_t *idx, size_t nidx, uint8_t (*values)[32],
+                              size_t nvalues);
 
 /* ---- eligibility.c ---- */
 void stm_dense_mapping(uint8_t ev[64], const uint8_t *msgp, size_t len, uint64_t index,
@@ -87,6 +87,10 @@ struct stm_single {
     uint64_t signer_index;
 };
 mtl_err stm_single_from_json(struct stm_single *s, const json_t *j);
+/* The same without decoding sigma (bytes only, pt unset); then
+ * stm_single_decode_sigma does the point decoding and subgroup check. */
+mtl_err stm_single_from_json_raw(struct stm_single *s, const json_t *j);
+mtl_err stm_single_decode_sigma(struct stm_single *s);
 json_t *stm_single_to_json(const struct stm_single *s);
 void stm_single_clear(struct stm_single *s);
 /* Index bounds + lottery for every index (msgp = msg || root). */
@@ -94,5 +98,10 @@ mtl_err stm_single_check_indices(const struct stm_single *s, const struct mtl_st
                                  uint64_t stake, uint64_t total, const uint8_t *msgp,
                                  size_t msgp_len);
 uint8_t *stm_msgp(const uint8_t *msg, size_t len, const uint8_t root[32]);
+
+/* A decoded single signature (public opaque type). */
+struct mtl_stm_sig {
+    struct stm_single s;
+};
 
 #endif
