@@ -57,7 +57,7 @@ grep -q "hash\|signed" "$WORK/err" && pass "tampered certificate refused" || fai
 
 "$AGG" -v serve --data-stores-directory "$WORK/s" --server-port 0 --port-file "$WORK/port" >/dev/null 2>"$WORK/agg.err" &
 PID=$!
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+for _ in $(seq 1200); do [ -s "$WORK/port" ] && break; sleep 0.05; done  # up to 60 s (ASan, loaded)
 [ -s "$WORK/port" ] || { echo "FAIL: aggregator did not start"; cat "$WORK/agg.err"; exit 1; }
 URL="http://127.0.0.1:$(cat "$WORK/port")/aggregator"
 

@@ -27,7 +27,7 @@ start_fake() { # $1 = data dir
     rm -f "$WORK/port"
     "$FAKE" --data-dir "$1" --port 0 --port-file "$WORK/port" >/dev/null 2>"$WORK/fake.err" &
     FAKE_PID=$!
-    for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ -s "$WORK/port" ] && break; sleep 0.05; done  # up to 60 s (ASan, loaded)
     [ -s "$WORK/port" ] || { echo "FAIL: aggregator-fake did not start"; cat "$WORK/fake.err"; exit 1; }
     export AGGREGATOR_ENDPOINT="http://127.0.0.1:$(cat "$WORK/port")/aggregator"
 }
