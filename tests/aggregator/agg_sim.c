@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -185,6 +186,8 @@ int sim_start(struct sim_agg *s)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* dies with the test, even when the test is killed (ctest timeout) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         child_env(s);
         execl(s->bin, s->bin, "-vv", "serve", (char *)NULL);
         _exit(127);
