@@ -30,7 +30,7 @@ start_bg() {
     rm -f "$port_file"
     "$@" >/dev/null 2>"$WORK/$name.err" &
     BG_PID=$!
-    for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ -s "$port_file" ] && break; sleep 0.05; done  # up to 60 s (ASan, loaded)
     [ -s "$port_file" ] || { echo "FAIL: $name did not start"; cat "$WORK/$name.err"; exit 1; }
     PORT=$(cat "$port_file")
 }

@@ -207,6 +207,10 @@ struct agg_runtime {
     int started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    /* The registration round: register-signer holds it shared from its
+     * epoch check to its store write, an epoch transition exclusively, so
+     * the next signers a transition loads are all that epoch will have. */
+    pthread_rwlock_t round;
     int stop, wake;
     int have_epoch;
     uint64_t epoch; /* chain epoch the runtime is in */

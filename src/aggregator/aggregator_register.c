@@ -24,6 +24,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     json_t *j = json_loadb(body, len, 0, &je);
     struct mtl_stm_keyreg *reg = NULL;
     char *out = NULL;
+    int in_round = 0;
     if (!j || !json_is_object(j)) {
         mtl_http_error(r, 400, "invalid_json", "register-signer: body is not a JSON object%s%s",
                        j ? "" : ": ", j ? "" : je.text);
@@ -38,6 +39,9 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     }
     uint64_t epoch = (uint64_t)json_integer_value(ep), now = 0;
     int have = 0;
+    /* Held until the registration is stored (see agg_runtime.round). */
+    pthread_rwlock_rdlock(&a->rt.round);
+    in_round = 1;
     agg_runtime_release(a, agg_runtime_signers(a, NULL, &now, &have));
     if (!have) {
         mtl_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
@@ -89,6 +93,8 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
              (unsigned long long)epoch, (unsigned long long)stake);
     mtl_http_json(r, 201, "");
 done:
+    if (in_round)
+        pthread_rwlock_unlock(&a->rt.round);
     mtl_stm_keyreg_free(reg);
     mtl_free(out);
     json_decref(j);

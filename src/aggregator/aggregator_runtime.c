@@ -695,6 +695,10 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
 static void epoch_transition(struct agg *a, const struct agg_chain_state *ch)
 {
     uint64_t e = ch->epoch;
+    /* No registration for key e may land after the signers of key e are
+     * loaded below: they would be in /epoch-settings (read from the store)
+     * but not in this epoch's messages, and every signature would be refused. */
+    pthread_rwlock_wrlock(&a->rt.round);
     /* Retention first: keys, stakes and signatures of old epochs go. */
     if (a->cfg.store_retention_limit && e > a->cfg.store_retention_limit) {
         int changes = 0;
@@ -749,6 +753,7 @@ static void epoch_transition(struct agg *a, const struct agg_chain_state *ch)
     a->rt.have_epoch = 1;
     a->rt.state = g ? AGG_READY : AGG_IDLE;
     pthread_mutex_unlock(&a->rt.mu);
+    pthread_rwlock_unlock(&a->rt.round);
     if (last)
         agg_signers_free(old);
     log_info("epoch_changed", "epoch=%llu current_signers=%zu state=%s", (unsigned long long)e,
@@ -942,6 +947,7 @@ void agg_runtime_init(struct agg *a)
 {
     pthread_mutex_init(&a->rt.mu, NULL);
     pthread_cond_init(&a->rt.cv, NULL);
+    pthread_rwlock_init(&a->rt.round, NULL);
 }
 
 void agg_runtime_destroy(struct agg *a)
@@ -957,6 +963,7 @@ void agg_runtime_destroy(struct agg *a)
     a->rt.msd_text = NULL;
     pthread_cond_destroy(&a->rt.cv);
     pthread_mutex_destroy(&a->rt.mu);
+    pthread_rwlock_destroy(&a->rt.round);
 }
 
 mtl_err agg_runtime_start(struct agg *a)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -104,6 +105,15 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Waits are bounded by the clock, not by a number of polls: on a loaded
+ * machine (or under ASan) each poll's request can itself take long. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int sim_setup(struct sim_agg *s, const char *bin, const char *params_json)
 {
     memset(s, 0, sizeof(*s));
@@ -176,12 +186,14 @@ int sim_start(struct sim_agg *s)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* dies with the test, even when the test is killed (ctest timeout) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         child_env(s);
         execl(s->bin, s->bin, "-vv", "serve", (char *)NULL);
         _exit(127);
     }
     s->pid = pid;
-    for (int i = 0; i < 400; i++) {
+    for (long long end = now_ms() + SIM_WAIT_MS; now_ms() < end;) {
         FILE *f = fopen(port_path, "r");
         unsigned port = 0;
         if (f) {
@@ -220,7 +232,7 @@ int sim_stop(struct sim_agg *s, int hard, long *rss_kb)
 int sim_wait_exit(struct sim_agg *s, int timeout_ms)
 {
     int st = 0;
-    for (int t = 0; t < timeout_ms; t += 20) {
+    for (long long end = now_ms() + timeout_ms; now_ms() < end;) {
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
             s->pid = 0;
             return st;
@@ -234,7 +246,7 @@ int sim_wait_epoch(struct sim_agg *s, uint64_t epoch)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/epoch-settings", s->url);
-    for (int i = 0; i < 600; i++) {
+    for (long long end = now_ms() + SIM_WAIT_MS; now_ms() < end;) {
         char *body = NULL;
         long st = sim_get(NULL, url, &body);
         json_t *j = st == 200 ? json_loads(body, 0, NULL) : NULL;
@@ -284,13 +296,30 @@ int sim_run(struct sim_agg *s, const char *const *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+long sim_post_signature(struct sim_agg *s, struct sim_http *h, const char *json, char **body)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/register-signatures", s->url);
+    long long end = now_ms() + SIM_WAIT_MS;
+    for (;;) {
+        long st = sim_post(h, url, json, strlen(json), body);
+        if (st != 404 || now_ms() >= end)
+            return st;
+        if (body) {
+            free(*body);
+            *body = NULL;
+        }
+        sleep_ms(50);
+    }
+}
+
 int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65], int timeout_ms)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/certificates", s->url);
     json_t *want = json_loads(entity_json, 0, NULL);
     int rc = -1;
-    for (int t = 0; rc && t < timeout_ms; t += 20) {
+    for (long long end = now_ms() + timeout_ms; rc && now_ms() < end;) {
         char *body = NULL;
         if (sim_get(NULL, url, &body) == 200) {
             json_t *arr = json_loads(body, 0, NULL), *c;

@@ -14,6 +14,11 @@
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
 
+/* Bound of every wait on the aggregator (start, epoch change, certificate):
+ * generous, as CI runs under ASan on a loaded 2-core machine; a wait that
+ * succeeds returns as soon as its condition holds. */
+#define SIM_WAIT_MS 180000
+
 struct sim_agg {
     char dir[256];        /* work dir: stores, chain file, logs */
     char chain_file[300]; /* "" = the chain observer (CARDANO_CLI_PATH in extra_env) */
@@ -52,6 +57,10 @@ int sim_genesis(struct sim_agg *s);
 /* Run the aggregator binary with args (NULL-terminated) in the same
  * environment; its exit code (-1 if it did not exit normally). */
 int sim_run(struct sim_agg *s, const char *const *args);
+/* POST /register-signatures as a signer does: 404 (no open message yet:
+ * the runtime opens it on a later tick, or has not read the chain since it
+ * started) is retried until SIM_WAIT_MS; any other answer is returned. */
+long sim_post_signature(struct sim_agg *s, struct sim_http *h, const char *json, char **body);
 /* Poll /certificates until one of signed entity `entity_json` exists; its hash. */
 int sim_wait_certificate(struct sim_agg *s, const char *entity_json, char hash[65], int timeout_ms);
 

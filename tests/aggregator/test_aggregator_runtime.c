@@ -129,7 +129,9 @@ static int db_count(const char *sql)
     sqlite3 *db = NULL;
     int n = -1;
     sqlite3_stmt *st = NULL;
+    /* the aggregator writes concurrently: wait out its locks */
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 30000) == SQLITE_OK &&
         sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -149,7 +151,7 @@ static void post_all(uint64_t epoch, const struct sim_epoch *ep, const char *ent
         if (!body)
             continue; /* no lottery won */
         char *resp = NULL;
-        long st = post("/register-signatures", body, strlen(body), &resp);
+        long st = sim_post_signature(&S, NULL, body, &resp);
         if (st != 201 && st != 410 && st != 409 && !(may_die && st == 0)) {
             fprintf(stderr, "signature of %s for %s: %ld %s\n", PARTY[i], entity, st, resp);
             free(resp);
@@ -205,11 +207,29 @@ static void make_db(const char *db)
     CHECK(mtl_atomic_write(p, "tables", 6, 0644) == MTL_OK);
 }
 
+/* The runtime opens an epoch's messages on the tick after it enters the
+ * epoch: wait until entity's is stored (the aggregator's own store). */
+static void wait_open_message(const char *entity)
+{
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM open_message WHERE json(signed_entity) = json('%s')", entity);
+    for (int waited = 0; db_count(sql) != 1; waited += 50) {
+        if (waited >= SIM_WAIT_MS) {
+            TH_FAIL("open message of %s never stored", entity);
+            return;
+        }
+        usleep(50 * 1000);
+    }
+}
+
 static void bad_inputs(uint64_t epoch)
 {
     struct sim_epoch ep;
 
     CHECK(sim_epoch_load(&S, NULL, epoch, &ep) == 0);
+    /* the checks below expect refusals of a signature for an open message */
+    wait_open_message(ep.entity);
     int before = db_count("SELECT COUNT(*) FROM single_signature");
     expect_4xx("/register-signatures", "{\"party_id\":", 12, 400, "malformed JSON");
     const char *wrong = "{\"entity_type\":{\"MithrilStakeDistribution\":\"3\"},\"party_id\":5,"
@@ -538,8 +558,8 @@ TEST(devnet_lifecycle)
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":3}");
-    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
-    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, entity, hash, SIM_WAIT_MS) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, SIM_WAIT_MS) == 0);
     /* a signature after certification: 410 */
     {
         struct sim_epoch ep;
@@ -573,8 +593,8 @@ TEST(devnet_lifecycle)
     if (th_cur_failed)
         return;
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":4}");
-    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
-    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, entity, hash, SIM_WAIT_MS) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, SIM_WAIT_MS) == 0);
     set_chain(5);
     if (th_cur_failed)
         return;
@@ -591,7 +611,7 @@ TEST(devnet_lifecycle)
     CHECK(sim_wait_epoch(&S, 5) == 0);
     int certs_before = db_count("SELECT COUNT(*) FROM certificate");
     sign_all(5, 1, cdb);
-    int st = sim_wait_exit(&S, 20000);
+    int st = sim_wait_exit(&S, SIM_WAIT_MS);
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate WHERE epoch = 5"), 0);
@@ -605,8 +625,8 @@ TEST(devnet_lifecycle)
     CHECK(sim_wait_epoch(&S, 5) == 0);
     sign_all(5, 0, cdb);
     snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":5}");
-    CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
-    CHECK(sim_wait_certificate(&S, cdb, hash, 20000) == 0);
+    CHECK(sim_wait_certificate(&S, entity, hash, SIM_WAIT_MS) == 0);
+    CHECK(sim_wait_certificate(&S, cdb, hash, SIM_WAIT_MS) == 0);
 
     /* every certificate's chain verifies to the genesis */
     {
@@ -714,7 +734,7 @@ TEST(genesis_export_sign_import)
     const char *imp[] = {"genesis", "import", "--signed-payload-path", path[1], NULL};
     CHECK_EQ_INT(sim_run(&S, imp), 0);
     char hash[65];
-    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":2}", hash, 5000) == 0);
+    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":2}", hash, SIM_WAIT_MS) == 0);
     size_t checked = 0;
     CHECK(sim_verify_chain(&S, hash, &checked) == 0);
     CHECK_EQ_INT(checked, 1);
@@ -788,8 +808,8 @@ TEST(devnet_node_sim)
             return;
         snprintf(entity, sizeof(entity), "{\"MithrilStakeDistribution\":%llu}",
                  (unsigned long long)e);
-        CHECK(sim_wait_certificate(&S, entity, hash, 20000) == 0);
-        CHECK(sim_wait_certificate(&S, cdb, hash, 30000) == 0);
+        CHECK(sim_wait_certificate(&S, entity, hash, SIM_WAIT_MS) == 0);
+        CHECK(sim_wait_certificate(&S, cdb, hash, SIM_WAIT_MS) == 0);
     }
     size_t checked = 0;
     CHECK(sim_verify_chain(&S, hash, &checked) == 0);
@@ -812,8 +832,14 @@ int main(void)
 {
     if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
+    /* a test that failed half-way leaves its aggregator running: stop it
+     * before the next one's sim_setup forgets it */
     RUN(devnet_lifecycle);
+    if (S.pid)
+        sim_stop(&S, 1, NULL);
     RUN(genesis_export_sign_import);
+    if (S.pid)
+        sim_stop(&S, 1, NULL);
     RUN(devnet_node_sim);
     for (size_t k = 0; k < MAXKEY; k++)
         for (size_t i = 0; i < NSIGNERS; i++)

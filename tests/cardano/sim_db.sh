@@ -89,6 +89,28 @@ $SIM --db "$T/r" --seed 4 --epochs 1 --epoch-length 30
 $SIM --db "$T/f" --seed 4 --epochs $((EPOCH + 1)) --epoch-length 30
 diff -r "$T/r" "$T/f" || fail "--run + resume differs from a fast run"
 
+# 4c. --epoch-gate: the node holds at the start of an epoch the gate does not
+# allow yet (tip stays in epoch 1), and goes on once the gate is raised
+echo 1 >"$T/gate"
+$SIM --db "$T/g" --seed 4 --run --slot-length 10 --epoch-length 30 --epoch-gate "$T/gate" -v \
+    2>"$T/g.log" &
+PID=$!
+i=0
+until grep -q 'epoch_gate_hold epoch=2' "$T/g.log"; do
+    i=$((i + 1)); [ $i -lt 1200 ] || { kill $PID; fail "--epoch-gate: never held at epoch 2"; }
+    sleep 0.1
+done
+tip_epoch() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tip"]["epoch"])' "$T/g/node.socket"; }
+[ "$(tip_epoch)" = 1 ] || { kill $PID; fail "--epoch-gate: tip went past epoch 1"; }
+echo 2 >"$T/gate.tmp" && mv "$T/gate.tmp" "$T/gate"
+i=0
+until [ "$(tip_epoch)" = 2 ]; do
+    i=$((i + 1)); [ $i -lt 1200 ] || { kill $PID; fail "--epoch-gate: epoch 2 never entered once allowed"; }
+    sleep 0.1
+done
+kill -TERM $PID
+wait $PID || fail "--run with --epoch-gate did not exit cleanly on SIGTERM"
+
 # 5. bad input
 expect_fail "give exactly one of" $SIM --db "$T/x" --epochs 1 --run
 expect_fail "--db DIR is required" $SIM --epochs 1

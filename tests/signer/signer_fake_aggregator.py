@@ -63,6 +63,12 @@ def bech32(hrp, data):
     return hrp + "1" + "".join(CHARSET[d] for d in out)
 
 
+# The signer's request timeout: generous, so that a slow answer on a loaded
+# machine (ASan, 2 cores shared) is not taken for a failure and retried; the
+# hanging routes answer well past it.
+TIMEOUT_MS = 5000
+HANG_S = TIMEOUT_MS / 1000 + 3
+
 FAKE_CLI = r'''#!/usr/bin/python3
 import json, os, sys
 st = json.load(open(os.environ["CARDANO_NODE_SOCKET_PATH"]))
@@ -91,7 +97,7 @@ class World:
         self.sig_posts = []  # (entity json, status) every attempt
         self.sig_mode = None  # "404-once": first post of an entity 404; "400-cdb": DB refused
         self.fail = set()  # routes answering 500
-        self.hang = set()  # routes answering after 3 s
+        self.hang = set()  # routes answering after HANG_S
         self.garbage = 0  # answer that many GETs with malformed bodies
         self.garbage_served = 0
         self.errors_served = 0
@@ -130,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
         p = self.path.removeprefix("/aggregator")
         key = p.split("/")[1] if p.count("/") >= 1 else p
         if key in W.hang:
-            time.sleep(3)
+            time.sleep(HANG_S)
         if key in W.fail:
             with W.lock:
                 W.errors_served += 1
@@ -208,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(404, {"label": "not_found", "message": p})
 
 
-def wait_for(cond, what, timeout=60):
+def wait_for(cond, what, timeout=120):  # generous: ASan on a loaded machine
     t0 = time.time()
     while time.time() - t0 < timeout:
         with W.lock:
@@ -281,12 +287,24 @@ def main():
            "NETWORK": "devnet", "NETWORK_MAGIC": "42", "CARDANO_CLI_PATH": cli,
            "CARDANO_NODE_SOCKET_PATH": state, "DB_DIRECTORY": db,
            "DATA_STORES_DIRECTORY": stores, "PARTY_ID": party, "RUN_INTERVAL": "100",
-           "AGGREGATOR_TIMEOUT_MS": "1000", "STORE_RETENTION_LIMIT": "5"}
+           "AGGREGATOR_TIMEOUT_MS": str(TIMEOUT_MS), "STORE_RETENTION_LIMIT": "5"}
     log_path = os.path.join(work, "signer.log")
     logf = open(log_path, "a")
 
     def start():
         return subprocess.Popen([SIGNER, "-vvv"], env=env, stdout=logf, stderr=logf)
+
+    def log_text():
+        with open(log_path) as fh:
+            return fh.read()
+
+    def wait_cycles(n, what):
+        """Wait until the signer ends n more cycles: what it did before this
+        call is then persisted, and what it did not do in n cycles it will
+        not do (no fixed sleep: cycles are slow on a loaded machine)."""
+        base = log_text().count("event=cycle ")
+        return wait_for(lambda: log_text().count("event=cycle ") >= base + n,
+                        "%d more signer cycles (%s)" % (n, what))
 
     proc = start()
     try:
@@ -295,7 +313,7 @@ def main():
         key11 = os.path.join(stores, "protocol_initializer-11.key")
         check(os.path.exists(key11) and stat.S_IMODE(os.stat(key11).st_mode) == 0o600,
               "key of epoch 11 stored with mode 0600")
-        time.sleep(0.5)
+        wait_cycles(3, "registered for 11")
         check(len([a for a in W.attempts if a[0] == 11]) == 1, "one registration for epoch 11")
 
         # Epoch 11 with the aggregator failing (500) then hanging past the timeout.
@@ -307,9 +325,11 @@ def main():
             W.fail = set()
             W.garbage = 5
         wait_for(lambda: W.garbage == 0, "malformed epoch settings served")
+        timeouts = log_text().count("epoch-settings: Timeout was reached")
         with W.lock:
             W.hang = {"epoch-settings"}
-        time.sleep(2.5)
+        wait_for(lambda: log_text().count("epoch-settings: Timeout was reached") > timeouts,
+                 "signer gives up a request hanging past its timeout")
         check(proc.poll() is None, "signer alive after 500s, malformed answers and timeouts")
         # Registration refused (500) after the key was stored, then kill -9.
         with W.lock:
@@ -338,12 +358,15 @@ def main():
         wait_for(lambda: 13 in W.regs, "registered for epoch 13")
         check(not any(json.loads(s[0]).get("CardanoTransactions") for s in W.sigs),
               "unsupported CardanoTransactions not signed")
-        # kill -9 mid-epoch: the restart neither registers nor signs again.
+        # kill -9 mid-epoch, once the cycle that registered and signed has
+        # ended (the signer records what the aggregator accepted after its
+        # answer): the restart neither registers nor signs again.
+        wait_cycles(1, "registration and signatures of epoch 12 recorded")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         n_att, n_sig = len(W.attempts), len(W.sigs)
         proc = start()
-        time.sleep(2)
+        wait_cycles(5, "restarted mid-epoch")
         check(len(W.attempts) == n_att, "no new registration after kill -9 mid-epoch")
         check(len(W.sigs) == n_sig, "nothing signed twice after restart")
 
@@ -374,7 +397,7 @@ def main():
         wait_for(lambda: any("MithrilStakeDistribution\": 14" in e for e, _, _ in W.sigs),
                  "MSD 14 signed")
         wait_for(lambda: any(c == 400 for _, c in W.sig_posts), "CardanoDatabase 14 refused")
-        time.sleep(1.5)
+        wait_cycles(5, "after the refusal")
         check(sum(1 for _, c in W.sig_posts if c == 400) == 1,
               "a refused signature (400) is not posted again")
         check(W.missing_header == 0, "every request carries mithril-api-version")

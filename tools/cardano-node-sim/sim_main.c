@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "  --socket PATH            state file (default DIR/node.socket)\n"
             "  --tx-bytes N             average transaction padding bytes per block (default 0)\n"
             "  --active-slot-coeff F    probability of a block per slot, 0<F<=1 (default 1.0)\n"
+            "  --epoch-gate FILE        with --run, enter epoch e only once FILE holds a number\n"
+            "                           >= e (a conductor paces epochs by what is done in them)\n"
             "  -v                       more logs (repeat), --json JSON log lines\n"
             "  -h, --help               this help\n");
 }
@@ -348,6 +350,36 @@ static void sleep_until(const struct timespec *t)
         ;
 }
 
+/* --epoch-gate: the highest epoch the node may enter (0 while the file is
+ * missing or unreadable: a conductor writes it atomically). */
+static const char *epoch_gate;
+
+static uint64_t gate_epoch(void)
+{
+    FILE *f = fopen(epoch_gate, "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return (uint64_t)v;
+}
+
+/* Hold the first slot of epoch e until the gate allows it; the slot clock
+ * restarts after a hold (no burst of catch-up slots). */
+static void wait_gate(uint64_t e, struct timespec *next)
+{
+    if (!epoch_gate || gate_epoch() >= e)
+        return;
+    log_info("epoch_gate_hold", "epoch=%llu gate=%s", (unsigned long long)e, epoch_gate);
+    while (!stop && gate_epoch() < e) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    clock_gettime(CLOCK_MONOTONIC, next);
+}
+
 int main(int argc, char **argv)
 {
     struct sim s;
@@ -376,7 +408,8 @@ int main(int argc, char **argv)
         O_SOCKET,
         O_TXB,
         O_F,
-        O_JSON
+        O_JSON,
+        O_GATE
     };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
@@ -392,6 +425,7 @@ int main(int argc, char **argv)
         {"tx-bytes", required_argument, 0, O_TXB},
         {"active-slot-coeff", required_argument, 0, O_F},
         {"json", no_argument, 0, O_JSON},
+        {"epoch-gate", required_argument, 0, O_GATE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -448,6 +482,9 @@ int main(int argc, char **argv)
         case O_JSON:
             json = true;
             break;
+        case O_GATE:
+            epoch_gate = optarg;
+            break;
         case 'v':
             verbosity++;
             break;
@@ -501,6 +538,11 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (rc == MTL_OK && !mtl_prog_stop && s.next_slot < end) {
         uint64_t slot = s.next_slot;
+        if (s.p.run && slot % s.p.epoch_length == 0) {
+            wait_gate(slot / s.p.epoch_length, &next);
+            if (stop)
+                break;
+        }
         if (slot % s.p.epoch_length == 0)
             log_info("epoch", "epoch=%llu slot=%llu", (unsigned long long)(slot / s.p.epoch_length),
                      (unsigned long long)slot);
