@@ -373,7 +373,7 @@ static void wait_gate(uint64_t e, struct timespec *next)
     if (!epoch_gate || gate_epoch() >= e)
         return;
     log_info("epoch_gate_hold", "epoch=%llu gate=%s", (unsigned long long)e, epoch_gate);
-    while (!stop && gate_epoch() < e) {
+    while (!mtl_prog_stop && gate_epoch() < e) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -540,7 +540,7 @@ int main(int argc, char **argv)
         uint64_t slot = s.next_slot;
         if (s.p.run && slot % s.p.epoch_length == 0) {
             wait_gate(slot / s.p.epoch_length, &next);
-            if (stop)
+            if (mtl_prog_stop)
                 break;
         }
         if (slot % s.p.epoch_length == 0)
