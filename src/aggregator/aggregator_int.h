@@ -89,6 +89,9 @@ mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certi
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
                              const char *what);
+/* A new object with the listed keys of a JSON text that has them (list items
+ * of the openapi from stored artifacts); NULL if the text is not JSON. */
+json_t *agg_json_pick(const char *json, const char *const *keys, size_t n);
 mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
                              json_t *(*fn)(const char *), char **out);
 /* Stake distribution read from the chain during `epoch`, recorded under key

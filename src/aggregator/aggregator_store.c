@@ -356,20 +356,26 @@ mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
                                 "Mithril stake distribution");
 }
 
-static json_t *msd_list_item(const char *json)
+json_t *agg_json_pick(const char *json, const char *const *keys, size_t n)
 {
     json_t *a = json_loads(json, 0, NULL);
     if (!a)
         return NULL;
     json_t *item = json_object();
-    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
-    for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
+    for (size_t i = 0; i < n; i++) {
         json_t *v = json_object_get(a, keys[i]);
         if (v)
             json_object_set(item, keys[i], v);
     }
     json_decref(a);
     return item;
+}
+
+/* openapi MithrilStakeDistributionListItemMessage. */
+static json_t *msd_list_item(const char *json)
+{
+    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
+    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
@@ -381,14 +387,8 @@ mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
 /* openapi SignerRegistrationsListItemMessage: party_id and stake. */
 static json_t *registration_item(const char *json)
 {
-    json_t *a = json_loads(json, 0, NULL);
-    if (!a)
-        return NULL;
-    json_t *item = json_object();
-    json_object_set(item, "party_id", json_object_get(a, "party_id"));
-    json_object_set(item, "stake", json_object_get(a, "stake"));
-    json_decref(a);
-    return item;
+    static const char *const keys[] = {"party_id", "stake"};
+    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 
 mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json, int *count)

@@ -49,10 +49,7 @@ mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char
         e = step_done(s, st, "recording stake distribution");
     }
     sqlite3_finalize(st);
-    if (e == MTL_OK)
-        e = mtl_db_commit(s->db);
-    if (e != MTL_OK)
-        mtl_db_rollback(s->db);
+    e = mtl_db_end(s->db, e);
     UNLOCK(s);
     return e;
 }
@@ -358,10 +355,7 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
         }
         sqlite3_finalize(st);
     }
-    if (e == MTL_OK)
-        e = mtl_db_commit(s->db);
-    if (e != MTL_OK)
-        mtl_db_rollback(s->db);
+    e = mtl_db_end(s->db, e);
     UNLOCK(s);
     free(item);
     mtl_certificate_free(c);
@@ -377,10 +371,6 @@ mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json)
 /* openapi CardanoDatabaseSnapshotListItemMessage. */
 static json_t *cdb_list_item(const char *json)
 {
-    json_t *a = json_loads(json, 0, NULL);
-    if (!a)
-        return NULL;
-    json_t *item = json_object();
     static const char *const keys[] = {"hash",
                                        "merkle_root",
                                        "beacon",
@@ -388,22 +378,15 @@ static json_t *cdb_list_item(const char *json)
                                        "total_db_size_uncompressed",
                                        "created_at",
                                        "cardano_node_version"};
-    for (size_t i = 0; i < MTL_ARRAY_LEN(keys); i++) {
-        json_t *v = json_object_get(a, keys[i]);
-        if (v)
-            json_object_set(item, keys[i], v);
-    }
-    json_decref(a);
-    return item;
+    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 
 mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json)
 {
-    (void)n;
-    if (epoch < 0)
+    if (epoch < 0) /* the latest n; an epoch's list is not cut */
         return agg_store_query_list(s,
                                     "SELECT json FROM cardano_database ORDER BY seq DESC LIMIT ?1",
-                                    20, cdb_list_item, json);
+                                    n, cdb_list_item, json);
     return agg_store_query_list(s,
                                 "SELECT json FROM cardano_database WHERE epoch = ?1 ORDER BY"
                                 " seq DESC",
@@ -443,10 +426,7 @@ mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes)
         }
         sqlite3_finalize(st);
     }
-    if (e == MTL_OK)
-        e = mtl_db_commit(s->db);
-    if (e != MTL_OK)
-        mtl_db_rollback(s->db);
+    e = mtl_db_end(s->db, e);
     UNLOCK(s);
     return e;
 }

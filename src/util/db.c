@@ -33,6 +33,15 @@ void mtl_db_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+mtl_err mtl_db_end(sqlite3 *db, mtl_err e)
+{
+    if (e == MTL_OK)
+        e = mtl_db_commit(db);
+    if (e != MTL_OK)
+        mtl_db_rollback(db);
+    return e;
+}
+
 mtl_err mtl_db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
@@ -65,12 +74,8 @@ static mtl_err migrate(sqlite3 *db, const struct mtl_db_migration *migs, size_t 
         mtl_err e = mtl_db_exec(db, migs[i].sql);
         if (e == MTL_OK)
             e = mtl_db_exec(db, bump);
-        if (e == MTL_OK)
-            e = mtl_db_commit(db);
-        if (e != MTL_OK) {
-            mtl_db_rollback(db);
+        if ((e = mtl_db_end(db, e)) != MTL_OK)
             return mtl_err_wrap(e, "migration %zu", i + 1);
-        }
     }
     return MTL_OK;
 }

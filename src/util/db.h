@@ -28,6 +28,9 @@ mtl_err mtl_db_exec(sqlite3 *db, const char *sql);
 mtl_err mtl_db_begin(sqlite3 *db);   /* BEGIN IMMEDIATE */
 mtl_err mtl_db_commit(sqlite3 *db);
 void mtl_db_rollback(sqlite3 *db);
+/* End a transaction begun with mtl_db_begin: commit when e is MTL_OK, else
+ * (or when the commit fails) roll back. Returns the outcome. */
+mtl_err mtl_db_end(sqlite3 *db, mtl_err e);
 /* Prepare a statement; the error names the SQL. */
 mtl_err mtl_db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql);
 /* Schema version (PRAGMA user_version). */
