@@ -241,21 +241,6 @@ static mtl_err check_entry(const struct task *t, struct archive_entry *e, char n
                       (unsigned long long)t->num, p, (unsigned long long)t->num);
 }
 
-static mtl_err write_all(int fd, const void *p, size_t n, const char *path)
-{
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return mtl_seterr(MTL_ERR_IO, "write %s: %s", path, strerror(errno));
-        b += w;
-        n -= (size_t)w;
-    }
-    return MTL_OK;
-}
-
 /* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename. */
 static mtl_err extract_entry(struct task *t, struct archive *a, const char *name)
 {
@@ -292,7 +277,7 @@ static mtl_err extract_entry(struct task *t, struct archive *a, const char *name
             break;
         }
         EVP_DigestUpdate(h, blk, n);
-        e = write_all(fd, blk, n, part);
+        e = mtl_write_all(fd, blk, n, part);
         total += (uint64_t)n;
     }
     if (close(fd) != 0 && e == MTL_OK)
@@ -659,7 +644,7 @@ static void *unpack_any_thread(void *arg)
             else if (lseek(fd, (off_t)off, SEEK_SET) < 0) /* sparse: holes stay zero */
                 rc = mtl_seterr(MTL_ERR_IO, "seek %s: %s", path, strerror(errno));
             else
-                rc = write_all(fd, blk, n, path);
+                rc = mtl_write_all(fd, blk, n, path);
         }
         close(fd);
         if (rc != MTL_OK) {

@@ -41,6 +41,10 @@ _Noreturn void mtl_assert_fail(const char *expr, const char *file, int line);
 
 #define MTL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* write() all n bytes, retrying short writes and EINTR; the error names
+ * `what` (usually the path). */
+mtl_err mtl_write_all(int fd, const void *data, size_t n, const char *what);
+
 /* Growable byte buffer with a hard cap for untrusted input (curl dynbuf). */
 struct mtl_buf {
     uint8_t *data;

@@ -10,13 +10,14 @@
 
 #include "common_int.h"
 
-static mtl_err write_all(int fd, const uint8_t *p, size_t n, const char *path)
+mtl_err mtl_write_all(int fd, const void *data, size_t n, const char *what)
 {
+    const uint8_t *p = data;
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        MTL_CHECK(w > 0, MTL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        MTL_CHECK(w > 0, MTL_ERR_IO, "%s: write failed: %s", what, strerror(errno));
         p += w;
         n -= (size_t)w;
     }
@@ -44,7 +45,7 @@ mtl_err mtl_atomic_write(const char *path, const void *data, size_t len, unsigne
         rc = mtl_seterr(MTL_ERR_IO, "%s: chmod failed: %s", tmp, strerror(errno));
         goto out_unlink;
     }
-    rc = write_all(fd, data, len, tmp);
+    rc = mtl_write_all(fd, data, len, tmp);
     if (rc != MTL_OK)
         goto out_unlink;
     if (fsync(fd) != 0) {

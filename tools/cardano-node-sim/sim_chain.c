@@ -265,20 +265,6 @@ out:
 
 /* ------------------------------------------------------- ImmutableDB */
 
-static mtl_err write_fd(int fd, const void *data, size_t n, const char *what)
-{
-    const uint8_t *p = data;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        MTL_CHECK(w > 0, MTL_ERR_IO, "%s: write failed: %s", what, strerror(errno));
-        p += w;
-        n -= (size_t)w;
-    }
-    return MTL_OK;
-}
-
 static mtl_err open_trio(struct sim *s, uint64_t no, bool fresh)
 {
     static const char *ext[3] = {"chunk", "secondary", "primary"}; /* node order */
@@ -294,7 +280,7 @@ static mtl_err open_trio(struct sim *s, uint64_t no, bool fresh)
     s->ch.no = no;
     if (fresh) {
         static const uint8_t first[5] = {1, 0, 0, 0, 0}; /* version 1, offsets[0] = 0 */
-        MTL_TRY(write_fd(s->ch.fd_primary, first, 5, "primary"));
+        MTL_TRY(mtl_write_all(s->ch.fd_primary, first, 5, "primary"));
         s->ch.chunk_len = s->ch.secondary_len = 0;
         s->ch.n_offsets = 1;
     }
@@ -345,7 +331,7 @@ static mtl_err primary_fill(struct sim *s, uint64_t count, uint32_t value)
         size_t n = count > sizeof buf / 4 ? sizeof buf / 4 : (size_t)count;
         for (size_t i = 0; i < n; i++)
             mtl_be32_put(buf + 4 * i, value);
-        MTL_TRY(write_fd(s->ch.fd_primary, buf, 4 * n, "primary"));
+        MTL_TRY(mtl_write_all(s->ch.fd_primary, buf, 4 * n, "primary"));
         s->ch.n_offsets += n;
         count -= n;
     }
@@ -383,8 +369,8 @@ mtl_err sim_immutable_append(struct sim *s, const struct sim_block *b)
     mtl_be32_put(e + 12, sim_crc32(0, b->bytes, b->len));
     memcpy(e + 16, b->hash, 32);
     mtl_be64_put(e + 48, b->slot);
-    MTL_TRY(write_fd(s->ch.fd_chunk, b->bytes, b->len, "chunk"));
-    MTL_TRY(write_fd(s->ch.fd_secondary, e, sizeof e, "secondary"));
+    MTL_TRY(mtl_write_all(s->ch.fd_chunk, b->bytes, b->len, "chunk"));
+    MTL_TRY(mtl_write_all(s->ch.fd_secondary, e, sizeof e, "secondary"));
     uint64_t r0 = s->ch.n_offsets - 1;
     MTL_TRY(primary_fill(s, rel - r0, (uint32_t)s->ch.secondary_len));
     MTL_TRY(primary_fill(s, 1, (uint32_t)(s->ch.secondary_len + 56)));
@@ -403,7 +389,7 @@ mtl_err sim_write_plain(const char *path, const void *data, size_t len)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     MTL_CHECK(fd >= 0, MTL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    mtl_err rc = write_fd(fd, data, len, tmp);
+    mtl_err rc = mtl_write_all(fd, data, len, tmp);
     close(fd);
     if (rc == MTL_OK && rename(tmp, path) != 0)
         rc = mtl_seterr(MTL_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
