@@ -327,11 +327,13 @@ static void bad_inputs(uint64_t epoch)
     sim_epoch_clear(&ep);
 }
 
-/* Every MSD artifact verifies against its certificate. */
-static void verify_artifacts(size_t want)
+/* Fetch every artifact of a list route (want of them) with the certificate
+ * that signed it, and hand both to check(). */
+static void each_artifact(const char *list_route, const char *item_route, size_t want,
+                          void (*check)(const char *art, const struct mtl_certificate *c))
 {
-    char url[256], *list = NULL;
-    snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distributions", S.url);
+    char url[300], *list = NULL;
+    snprintf(url, sizeof(url), "%s%s", S.url, list_route);
     CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
     json_t *arr = json_loads(list, 0, NULL), *v;
     free(list);
@@ -340,7 +342,7 @@ static void verify_artifacts(size_t want)
     json_array_foreach(arr, i, v)
     {
         char *art = NULL, *cert = NULL;
-        snprintf(url, sizeof(url), "%s/artifact/mithril-stake-distribution/%s", S.url,
+        snprintf(url, sizeof(url), "%s%s%s", S.url, item_route,
                  json_string_value(json_object_get(v, "hash")));
         CHECK_EQ_INT(sim_get(NULL, url, &art), 200);
         snprintf(url, sizeof(url), "%s/certificate/%s", S.url,
@@ -348,18 +350,8 @@ static void verify_artifacts(size_t want)
         CHECK_EQ_INT(sim_get(NULL, url, &cert), 200);
         struct mtl_certificate *c = NULL;
         CHECK_OK(mtl_certificate_from_json(&c, cert, strlen(cert)));
-        if (c) {
-            CHECK_OK(mtl_msd_verify(art, strlen(art), c, NULL));
-            /* a tampered artifact is refused */
-            json_t *j = json_loads(art, 0, NULL);
-            json_t *s0 = json_array_get(json_object_get(j, "signers"), 0);
-            json_object_set_new(s0, "stake",
-                                json_integer(json_integer_value(json_object_get(s0, "stake")) + 1));
-            char *bad = json_dumps(j, JSON_COMPACT);
-            CHECK(mtl_msd_verify(bad, strlen(bad), c, NULL) != MTL_OK);
-            free(bad);
-            json_decref(j);
-        }
+        if (c)
+            check(art, c);
         mtl_certificate_free(c);
         free(art);
         free(cert);
@@ -367,44 +359,47 @@ static void verify_artifacts(size_t want)
     json_decref(arr);
 }
 
+/* An MSD artifact verifies against its certificate; a tampered one does not. */
+static void check_msd(const char *art, const struct mtl_certificate *c)
+{
+    CHECK_OK(mtl_msd_verify(art, strlen(art), c, NULL));
+    json_t *j = json_loads(art, 0, NULL);
+    json_t *s0 = json_array_get(json_object_get(j, "signers"), 0);
+    json_object_set_new(s0, "stake",
+                        json_integer(json_integer_value(json_object_get(s0, "stake")) + 1));
+    char *bad = json_dumps(j, JSON_COMPACT);
+    CHECK(mtl_msd_verify(bad, strlen(bad), c, NULL) != MTL_OK);
+    free(bad);
+    json_decref(j);
+}
+
+/* Likewise a CardanoDatabase artifact, tampered through its Merkle root. */
+static void check_cdb(const char *art, const struct mtl_certificate *c)
+{
+    CHECK_OK(mtl_cardano_database_verify(art, strlen(art), c));
+    json_t *j = json_loads(art, 0, NULL);
+    json_object_set_new(j, "merkle_root",
+                        json_string("00000000000000000000000000000000"
+                                    "00000000000000000000000000000000"));
+    char *bad = json_dumps(j, JSON_COMPACT);
+    CHECK(mtl_cardano_database_verify(bad, strlen(bad), c) != MTL_OK);
+    free(bad);
+    json_decref(j);
+}
+
+/* Every MSD artifact verifies against its certificate. */
+static void verify_artifacts(size_t want)
+{
+    each_artifact("/artifact/mithril-stake-distributions", "/artifact/mithril-stake-distribution/",
+                  want, check_msd);
+}
+
 /* Every CardanoDatabase artifact verifies against its certificate, the
  * digests route gives its Merkle root, and its files are served. */
 static void verify_cardano_databases(size_t want, size_t digests)
 {
-    char url[300], *list = NULL;
-    snprintf(url, sizeof(url), "%s/artifact/cardano-database", S.url);
-    CHECK_EQ_INT(sim_get(NULL, url, &list), 200);
-    json_t *arr = json_loads(list, 0, NULL), *v;
-    free(list);
-    CHECK_EQ_INT(json_array_size(arr), want);
-    size_t i;
-    json_array_foreach(arr, i, v)
-    {
-        char *art = NULL, *cert = NULL;
-        snprintf(url, sizeof(url), "%s/artifact/cardano-database/%s", S.url,
-                 json_string_value(json_object_get(v, "hash")));
-        CHECK_EQ_INT(sim_get(NULL, url, &art), 200);
-        snprintf(url, sizeof(url), "%s/certificate/%s", S.url,
-                 json_string_value(json_object_get(v, "certificate_hash")));
-        CHECK_EQ_INT(sim_get(NULL, url, &cert), 200);
-        struct mtl_certificate *c = NULL;
-        CHECK_OK(mtl_certificate_from_json(&c, cert, strlen(cert)));
-        if (c) {
-            CHECK_OK(mtl_cardano_database_verify(art, strlen(art), c));
-            json_t *j = json_loads(art, 0, NULL);
-            json_object_set_new(j, "merkle_root",
-                                json_string("00000000000000000000000000000000"
-                                            "00000000000000000000000000000000"));
-            char *bad = json_dumps(j, JSON_COMPACT);
-            CHECK(mtl_cardano_database_verify(bad, strlen(bad), c) != MTL_OK);
-            free(bad);
-            json_decref(j);
-        }
-        mtl_certificate_free(c);
-        free(art);
-        free(cert);
-    }
-    json_decref(arr);
+    char url[300];
+    each_artifact("/artifact/cardano-database", "/artifact/cardano-database/", want, check_cdb);
     /* the digests route: leaves of the latest artifact's Merkle root */
     char *dg = NULL;
     snprintf(url, sizeof(url), "%s/artifact/cardano-database/digests", S.url);
