@@ -297,8 +297,6 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct mtl_http_response *r);
 /* POST /register-signer */
 void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r);
-/* AVK JSON-hex of the signers registered for an epoch (MTL_ERR_NOT_FOUND if none). */
-mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
                        size_t body_len, struct mtl_http_response *resp);
 

@@ -1,6 +1,5 @@
 /* aggregator_register.c - POST /register-signer: validation (epoch, stake,
- * key and proof of possession) and recording for the next epoch; the AVK of
- * an epoch's registered signers. */
+ * key and proof of possession) and recording for the next epoch. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,40 +97,4 @@ done:
     mtl_stm_keyreg_free(reg);
     mtl_free(out);
     json_decref(j);
-}
-
-mtl_err agg_epoch_avk(struct agg_store *s, uint64_t epoch, char **avk, size_t *count)
-{
-    *avk = NULL;
-    char *txt = NULL;
-    MTL_TRY(agg_store_registrations(s, epoch, &txt));
-    json_t *arr = json_loads(txt, 0, NULL);
-    mtl_free(txt);
-    MTL_CHECK(arr, MTL_ERR_INTERNAL, "registrations of epoch %llu: bad JSON",
-              (unsigned long long)epoch);
-    struct mtl_stm_keyreg *reg = NULL;
-    struct mtl_stm_closed_reg *closed = NULL;
-    mtl_err e = json_array_size(arr)
-                    ? mtl_stm_keyreg_new(&reg)
-                    : mtl_seterr(MTL_ERR_NOT_FOUND, "no signer registered for epoch %llu",
-                                 (unsigned long long)epoch);
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (e != MTL_OK)
-            break;
-        e = mtl_stm_keyreg_register_jsonhex(
-            reg, (uint64_t)json_integer_value(json_object_get(v, "stake")),
-            str_field(v, "verification_key"));
-    }
-    if (e == MTL_OK)
-        e = mtl_stm_keyreg_close(reg, &closed);
-    if (e == MTL_OK)
-        e = mtl_stm_closed_reg_avk_jsonhex(closed, avk);
-    *count = json_array_size(arr);
-    mtl_stm_closed_reg_free(closed);
-    mtl_stm_keyreg_free(reg);
-    json_decref(arr);
-    return e;
 }
