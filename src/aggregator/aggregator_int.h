@@ -63,8 +63,6 @@ mtl_err agg_store_get_genesis(struct agg_store *s, char **json);
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json);
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found);
 /* Mithril stake distribution artifacts. */
-mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
-                          const char *certificate_hash, const char *json);
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json);
 /* Record a signer (registration JSON incl. stake) for an epoch; replaces. */
@@ -268,7 +266,6 @@ void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_resp
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
                                         uint64_t *epoch, int *have);
 void agg_runtime_release(struct agg *a, struct agg_signers *g);
-const char *agg_state_name(enum agg_state s);
 
 /* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
  * loaded from key e when NULL; next params of key e; Merkle root for

@@ -33,11 +33,6 @@ void agg_rfc3339(int64_t ns, char out[40])
     snprintf(out, 40, "%s.%09lldZ", date, (long long)(ns % 1000000000));
 }
 
-const char *agg_state_name(enum agg_state s)
-{
-    return s == AGG_IDLE ? "idle" : s == AGG_READY ? "ready" : "signing";
-}
-
 /* ---- signers of a key epoch ----------------------------------------------- */
 
 /* The 96 raw key bytes of a vk+PoP JSON-hex. */

@@ -323,33 +323,6 @@ mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
     return e;
 }
 
-mtl_err agg_store_put_msd(struct agg_store *s, const char *hash, uint64_t epoch,
-                          const char *certificate_hash, const char *json)
-{
-    sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->lock);
-    mtl_err e = mtl_db_prepare(s->db, &st,
-                               "INSERT INTO msd(hash, epoch, certificate_hash, json, seq)"
-                               " VALUES (?1, ?2, ?3, ?4,"
-                               " (SELECT COALESCE(MAX(seq), 0) + 1 FROM msd))");
-    if (e == MTL_OK) {
-        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (int64_t)epoch);
-        sqlite3_bind_text(st, 3, certificate_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_CONSTRAINT)
-            e = mtl_seterr(MTL_ERR_CONFLICT,
-                           "stake distribution %s: duplicate or unknown certificate %s", hash,
-                           certificate_hash);
-        else if (rc != SQLITE_DONE)
-            e = mtl_seterr(MTL_ERR_DB, "store: inserting artifact: %s", sqlite3_errmsg(s->db));
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return e;
-}
-
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
 {
     return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
