@@ -3,7 +3,10 @@
 # refuses bad arguments.
 set -euo pipefail
 demo=${1:?usage: stm_demo.sh PATH_TO_DEMO}
-"$demo" --nparties 6 -m 50 -k 5 --phi-f 0.65 | tee /dev/stderr | grep -q 'verification.*: valid'
+# Output captured first: under pipefail, `grep -q` exiting early could SIGPIPE tee.
+out=$("$demo" --nparties 6 -m 50 -k 5 --phi-f 0.65)
+echo "$out" >&2
+grep -q 'verification.*: valid' <<<"$out"
 "$demo" --nparties 4 --json | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
