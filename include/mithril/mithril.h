@@ -21,6 +21,7 @@
 #if __has_include("mithril/chain_observer.h")
 #include "mithril/chain_observer.h"
 #endif
+#include "mithril/pool_identity.h"
 #if __has_include("mithril/cardano_db.h")
 #include "mithril/cardano_db.h"
 #endif

@@ -1,0 +1,154 @@
+/*
+ * mithril/pool_identity.h - who a signer is: Cardano stake pool credentials.
+ *
+ * A stake pool proves it owns a Mithril key the way a Cardano block producer
+ * proves it may forge blocks (spec pool-identity.md):
+ *   - its cold key (Ed25519) signs an operational certificate (opcert) that
+ *     delegates to a hot key-evolving signature key (KES, Sum6KES over
+ *     Ed25519 with Blake2b-256, 64 periods);
+ *   - the KES key, at the current period, signs the Mithril verification key
+ *     (the 96-byte BLS key followed by its 96-byte proof of possession);
+ *   - the pool id ("pool1..." bech32 of Blake2b-224 of the cold key) is the
+ *     signer's party id.
+ * Wire forms (JSON-hex, byte-identical to the reference's serde output):
+ *   operational_certificate    hex of [[kes_vk, issue, start_period, sigma], cold_vk]
+ *   verification_key_signature hex of the nested Sum6KES signature (448 bytes)
+ *   kes_period                 KES evolutions since the opcert's start period
+ * Secret keys live in opaque objects that wipe themselves on free.
+ */
+#ifndef MITHRIL_POOL_IDENTITY_H
+#define MITHRIL_POOL_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mithril/err.h"
+#include "mithril/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTL_KES_DEPTH 6
+#define MTL_KES_PERIODS 64        /* 2^depth: periods 0..63 */
+#define MTL_KES_VK_BYTES 32
+#define MTL_KES_SIG_BYTES 448     /* ed25519 sig (64) + 6 * (lhs 32 + rhs 32) */
+#define MTL_KES_SK_BYTES 608      /* cardano raw Sum6 signing key (no period) */
+#define MTL_COLD_VK_BYTES 32
+#define MTL_COLD_SK_BYTES 64      /* libsodium Ed25519 secret key (seed || vk) */
+#define MTL_ED25519_SIG_BYTES 64
+#define MTL_POOL_ID_MAX 64        /* "pool1" + 53 characters + NUL fits */
+#define MTL_KES_MSG_BYTES 192     /* what the KES key signs: BLS vk (96) || pop (96) */
+
+MTL_API size_t mtl_kes_sig_bytes(void);
+MTL_API size_t mtl_kes_sk_bytes(void);
+
+/* ---- Sum6KES ---------------------------------------------------------- */
+
+struct mtl_kes_sk; /* a KES signing key at some period; wiped by _free */
+
+/* Deterministic key generation from a 32-byte seed (as cardano-base and the
+ * kes crate do: the seed is split down the tree with Blake2b-256 of 1||seed
+ * and 2||seed). The key starts at period 0; vk receives its verification key. */
+MTL_API mtl_err mtl_kes_sk_keygen(struct mtl_kes_sk **out, uint8_t vk[MTL_KES_VK_BYTES],
+                                  const uint8_t seed[32]);
+/* The key in cardano-cli's raw form (MTL_KES_SK_BYTES, as inside a
+ * `KesSigningKey_ed25519_kes_2^6` TextEnvelope) at the given period. Bytes
+ * of another length fail with MTL_ERR_BAD_ENCODING. */
+MTL_API mtl_err mtl_kes_sk_from_bytes(struct mtl_kes_sk **out, const uint8_t *bytes, size_t len,
+                                      uint32_t period);
+MTL_API mtl_err mtl_kes_sk_to_bytes(const struct mtl_kes_sk *sk, uint8_t out[MTL_KES_SK_BYTES]);
+MTL_API void mtl_kes_sk_free(struct mtl_kes_sk *sk);
+MTL_API uint32_t mtl_kes_sk_period(const struct mtl_kes_sk *sk);
+MTL_API void mtl_kes_sk_vk(const struct mtl_kes_sk *sk, uint8_t vk[MTL_KES_VK_BYTES]);
+/* Evolve to the next period, erasing what the past periods needed.
+ * MTL_ERR_STATE when the key is at its last period (63). */
+MTL_API mtl_err mtl_kes_sk_update(struct mtl_kes_sk *sk);
+/* Evolve until the key is at `period` (>= its current one). */
+MTL_API mtl_err mtl_kes_sk_update_to(struct mtl_kes_sk *sk, uint32_t period);
+MTL_API mtl_err mtl_kes_sign(const struct mtl_kes_sk *sk, const uint8_t *msg, size_t len,
+                             uint8_t sig[MTL_KES_SIG_BYTES]);
+/* MTL_OK, or MTL_ERR_VERIFY_FAIL naming the level whose hash or the leaf
+ * signature failed; MTL_ERR_INVALID_ARG for a period >= 64. */
+MTL_API MTL_NODISCARD mtl_err mtl_kes_verify(const uint8_t sig[MTL_KES_SIG_BYTES],
+                                             const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period,
+                                             const uint8_t *msg, size_t len);
+
+/* ---- Operational certificates ---------------------------------------- */
+
+struct mtl_opcert {
+    uint8_t kes_vk[MTL_KES_VK_BYTES];
+    uint64_t issue_number;
+    uint64_t start_kes_period;
+    uint8_t sigma[MTL_ED25519_SIG_BYTES]; /* cold key's signature */
+    uint8_t cold_vk[MTL_COLD_VK_BYTES];
+};
+
+/* Sign a new opcert with the cold secret key (libsodium form, 64 bytes). */
+MTL_API mtl_err mtl_opcert_issue(struct mtl_opcert *out, const uint8_t kes_vk[MTL_KES_VK_BYTES],
+                                 uint64_t issue_number, uint64_t start_kes_period,
+                                 const uint8_t cold_sk[MTL_COLD_SK_BYTES]);
+/* The cold key's signature over kes_vk || issue (u64 BE) || start (u64 BE). */
+MTL_API MTL_NODISCARD mtl_err mtl_opcert_verify(const struct mtl_opcert *oc);
+/* Pool id of the opcert's cold key: bech32 "pool" of Blake2b-224(cold_vk). */
+MTL_API mtl_err mtl_opcert_pool_id(const struct mtl_opcert *oc, char out[MTL_POOL_ID_MAX]);
+MTL_API mtl_err mtl_cold_vk_pool_id(const uint8_t cold_vk[MTL_COLD_VK_BYTES],
+                                    char out[MTL_POOL_ID_MAX]);
+/* Wire form (the reference's JSON-hex); *hex is freed with mtl_free. */
+MTL_API mtl_err mtl_opcert_from_jsonhex(struct mtl_opcert *out, const char *hex);
+MTL_API mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex);
+/* Cardano's CBOR form, as inside a `NodeOperationalCertificate` TextEnvelope:
+ * [[kes_vk, issue, start, sigma], cold_vk]. */
+MTL_API mtl_err mtl_opcert_from_cbor(struct mtl_opcert *out, const uint8_t *cbor, size_t len);
+MTL_API mtl_err mtl_opcert_to_cbor(const struct mtl_opcert *oc, uint8_t **cbor, size_t *len);
+
+/* KES signature wire form (JSON-hex of the nested Sum6 signature). */
+MTL_API mtl_err mtl_kes_sig_from_jsonhex(uint8_t sig[MTL_KES_SIG_BYTES], const char *hex);
+MTL_API mtl_err mtl_kes_sig_to_jsonhex(const uint8_t sig[MTL_KES_SIG_BYTES], char **hex);
+
+/* ---- cardano-cli TextEnvelope files ----------------------------------- */
+
+/* Read a TextEnvelope JSON file ({"type","description","cborHex"}) whose type
+ * is `type`, and return the bytes inside its CBOR byte string (or, for a
+ * structured type such as an opcert, the whole CBOR) with *len. Secret files
+ * are wiped from memory after decoding; free *out with mtl_stm_secret_free
+ * style wiping: mtl_memzero then mtl_free. */
+MTL_API mtl_err mtl_text_envelope_read(const char *path, const char *type, uint8_t **out,
+                                       size_t *len);
+/* Write one atomically with the given mode (0600 for secrets). `cbor` is the
+ * full CBOR value to store in cborHex. */
+MTL_API mtl_err mtl_text_envelope_write(const char *path, const char *type,
+                                        const char *description, const uint8_t *cbor, size_t len,
+                                        unsigned mode);
+
+/* ---- Signer credentials (what the aggregator and the client check) ----- */
+
+/* The 192 bytes the KES key signs for a Mithril key given in its JSON-hex
+ * wire form (vk || pop, each 96 bytes, as the reference's to_bytes()). */
+MTL_API mtl_err mtl_stm_vk_kes_message(const char *vk_jsonhex, uint8_t msg[MTL_KES_MSG_BYTES]);
+
+/* Verify a signer's credentials as the reference does: the opcert's cold
+ * signature; party_id equals the cold key's pool id; the KES signature over
+ * the Mithril key at `kes_evolutions` periods after the opcert's start, under
+ * the opcert's KES key. Errors name the check that failed (and the party).
+ * kes_evolutions >= 64 is refused. */
+MTL_API MTL_NODISCARD mtl_err mtl_signer_credentials_verify(const char *party_id,
+                                                            const char *vk_jsonhex,
+                                                            const char *opcert_jsonhex,
+                                                            const char *kes_sig_jsonhex,
+                                                            uint64_t kes_evolutions);
+/* The aggregator's form: it does not trust the published period. With the
+ * chain's current KES period p, e = p - start_kes_period, the signature must
+ * verify at some t in [max(0, e-1), min(63, e+1)]; *used_evolutions gets it.
+ * An opcert that starts after p is refused. */
+MTL_API MTL_NODISCARD mtl_err mtl_signer_credentials_verify_at(const char *party_id,
+                                                               const char *vk_jsonhex,
+                                                               const char *opcert_jsonhex,
+                                                               const char *kes_sig_jsonhex,
+                                                               uint64_t current_kes_period,
+                                                               uint64_t *used_evolutions);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
