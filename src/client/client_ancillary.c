@@ -27,20 +27,10 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 
 static mtl_err sha256_path(const char *path, char hex[65])
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    MTL_CHECK(fd >= 0, MTL_ERR_INTEGRITY, "ancillary file %s: missing (%s)", path, strerror(errno));
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    uint8_t buf[65536], md[32];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        EVP_DigestUpdate(c, buf, (size_t)n);
-    close(fd);
-    unsigned int l;
-    EVP_DigestFinal_ex(c, md, &l);
-    EVP_MD_CTX_free(c);
-    MTL_CHECK(n == 0, MTL_ERR_IO, "read %s", path);
-    return mtl_hex_encode(hex, 65, md, 32);
+    mtl_err e = restore_sha256_file(path, hex);
+    if (e == MTL_ERR_NOT_FOUND)
+        return mtl_seterr(MTL_ERR_INTEGRITY, "ancillary file %s: missing", path);
+    return e;
 }
 
 static int cmp_key(const void *a, const void *b)

@@ -57,9 +57,7 @@ static mtl_err msd_fetch_verify(struct client *cl, const char *hash, char **body
         goto out;
     }
     log_info("verify_chain", "certificate=%s", cert_hash);
-    if ((e = client_verify_chain(cl, cert_hash, 0, NULL, NULL)) != MTL_OK)
-        goto out;
-    if ((e = client_fetch_certificate(cl, cert_hash, &cert)) != MTL_OK)
+    if ((e = client_verify_chain(cl, cert_hash, 0, NULL, NULL, &cert)) != MTL_OK)
         goto out;
     if ((e = mtl_msd_verify(*body, *len, cert, got)) != MTL_OK) {
         e = mtl_err_wrap(e, "mithril stake distribution %s", hash);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,36 @@ const struct restore_digest *restore_digest_find(const struct restore_digest *d,
     return NULL;
 }
 
+mtl_err restore_sha256_file(const char *path, char hex[65])
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return mtl_seterr(errno == ENOENT ? MTL_ERR_NOT_FOUND : MTL_ERR_IO, "open %s: %s", path,
+                          strerror(errno));
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    mtl_err e = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1
+                    ? MTL_OK
+                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
+    uint8_t *buf = e == MTL_OK ? mtl_malloc(IO_BLOCK) : NULL;
+    if (e == MTL_OK && !buf)
+        e = mtl_seterr(MTL_ERR_NOMEM, "sha256 buffer");
+    ssize_t n = 0;
+    while (e == MTL_OK && (n = read(fd, buf, IO_BLOCK)) > 0)
+        EVP_DigestUpdate(c, buf, (size_t)n);
+    if (e == MTL_OK && n < 0)
+        e = mtl_seterr(MTL_ERR_IO, "read %s: %s", path, strerror(errno));
+    close(fd);
+    if (e == MTL_OK) {
+        uint8_t md[32];
+        unsigned int l = 0;
+        EVP_DigestFinal_ex(c, md, &l);
+        e = mtl_hex_encode(hex, 65, md, 32);
+    }
+    EVP_MD_CTX_free(c);
+    mtl_free(buf);
+    return e;
+}
+
 struct shared {
     const struct restore_opts *o;
     pthread_mutex_t mu;
@@ -75,6 +106,7 @@ struct shared {
     uint64_t total_archives;
     struct timespec t0;
     int resume; /* O_APPEND fd of the resume record, -1 = none */
+    uint64_t declared; /* bytes the entries seen so far declare (atomic) */
 };
 
 struct task {
@@ -241,12 +273,26 @@ static mtl_err check_entry(const struct task *t, struct archive_entry *e, char n
                       (unsigned long long)t->num, p, (unsigned long long)t->num);
 }
 
-/* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename. */
-static mtl_err extract_entry(struct task *t, struct archive *a, const char *name)
+/* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename.
+ * Its declared size is bounded first (tar headers come before the data, and
+ * libarchive never returns more than they declare), so a small archive
+ * cannot fill the disk beyond what the snapshot announces. */
+static mtl_err extract_entry(struct task *t, struct archive *a, struct archive_entry *ent,
+                             const char *name)
 {
     const struct restore_opts *o = t->sh->o;
     const struct restore_digest *cert = restore_digest_find(o->digests, o->ndigests, name);
     MTL_CHECK(cert, MTL_ERR_INTEGRITY, "immutable file %s: not in the certified digests", name);
+    MTL_CHECK(archive_entry_size_is_set(ent) && archive_entry_size(ent) >= 0, MTL_ERR_BAD_ENCODING,
+              "immutable file %s: archive %05llu does not declare its size", name,
+              (unsigned long long)t->num);
+    uint64_t size = (uint64_t)archive_entry_size(ent);
+    uint64_t declared = __atomic_add_fetch(&t->sh->declared, size, __ATOMIC_RELAXED);
+    MTL_CHECK(!o->max_bytes || declared <= o->max_bytes, MTL_ERR_TOO_BIG,
+              "immutable file %s: archive %05llu declares %llu bytes, beyond the %llu bytes the "
+              "snapshot announces for its whole database (archive bomb?)",
+              name, (unsigned long long)t->num, (unsigned long long)size,
+              (unsigned long long)o->max_bytes);
     char path[4200], part[4210];
     snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
     snprintf(part, sizeof(part), "%s.part", path);
@@ -294,6 +340,8 @@ static mtl_err extract_entry(struct task *t, struct archive *a, const char *name
                            cert->digest);
         else if (rename(part, path) != 0)
             e = mtl_seterr(MTL_ERR_IO, "rename %s: %s", part, strerror(errno));
+        else if (o->verified)
+            o->verified[cert - o->digests] = 1;
     }
     EVP_MD_CTX_free(h);
     if (e != MTL_OK)
@@ -337,20 +385,21 @@ static void *unpack_thread(void *arg)
         char name[32];
         mtl_err rc = check_entry(t, e, name);
         if (rc == MTL_OK)
-            rc = extract_entry(t, a, name);
+            rc = extract_entry(t, a, e, name);
         if (rc != MTL_OK) {
             fail_task(t, rc);
             goto out;
         }
         seen++;
     }
-    /* every certified file of this number must have been in the archive */
+    /* every certified file of this number must have come out of the archive
+     * (a file of that name already in the target does not count) */
     static const char *ext[] = {"chunk", "primary", "secondary"};
     for (int i = 0; i < 3; i++) {
-        char want[32], path[4200];
+        char want[32];
         snprintf(want, sizeof(want), "%05llu.%s", (unsigned long long)t->num, ext[i]);
-        snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, want);
-        if (restore_digest_find(o->digests, o->ndigests, want) && access(path, F_OK) != 0) {
+        const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, want);
+        if (d && o->verified && !o->verified[d - o->digests]) {
             fail_task(t, mtl_seterr(MTL_ERR_INTEGRITY,
                                     "immutable file %s: missing from archive "
                                     "%05llu",
@@ -470,25 +519,43 @@ static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num
                  at + strlen(ph));
 }
 
+mtl_err restore_set_url(void *curl, const char *what, const char *url)
+{
+    MTL_CHECK(strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0,
+              MTL_ERR_BAD_ENCODING, "%s: location '%.200s' refused (only http:// and https://)",
+              what, url);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    return MTL_OK;
+}
+
 /* Run the transfer of url into the pipe read by unpack(t) on another thread. */
 static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void *),
                            const char *label)
 {
     struct ring ring;
-    MTL_TRY(ring_init(&ring));
+    CURL *c = curl_easy_init();
+    MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
+    mtl_err ue = restore_set_url(c, label, url);
+    if (ue == MTL_OK)
+        ue = ring_init(&ring);
+    if (ue != MTL_OK) {
+        curl_easy_cleanup(c);
+        return ue;
+    }
     t->ring = &ring;
     t->err = MTL_OK;
     pthread_t th;
     if (pthread_create(&th, NULL, unpack, t) != 0) {
         ring_destroy(&ring);
+        curl_easy_cleanup(c);
         return mtl_seterr(MTL_ERR_INTERNAL, "pthread_create failed");
     }
     struct xfer x = {.t = t};
-    CURL *c = curl_easy_init();
     CURLcode rc = CURLE_FAILED_INIT;
     long status = 0;
-    if (c) {
-        curl_easy_setopt(c, CURLOPT_URL, url);
+    {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
@@ -772,14 +839,23 @@ static void load_resume(const struct restore_opts *o, uint8_t *done)
             unsigned long long n = strtoull(line, &end, 10);
             if (end == line || n < o->first || n > o->last)
                 continue;
+            /* kept only if every file still hashes to its certified digest */
             int complete = 1;
             static const char *ext[] = {"chunk", "primary", "secondary"};
-            for (int i = 0; i < 3; i++) {
-                char name[32], path[4200];
+            for (int i = 0; i < 3 && complete; i++) {
+                char name[32], path[4200], hex[65];
                 snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
                 snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
-                if (restore_digest_find(o->digests, o->ndigests, name) && access(path, F_OK) != 0)
+                const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, name);
+                if (d && (restore_sha256_file(path, hex) != MTL_OK || strcmp(hex, d->digest) != 0))
                     complete = 0;
+            }
+            for (int i = 0; i < 3 && complete && o->verified; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
+                const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, name);
+                if (d)
+                    o->verified[d - o->digests] = 1;
             }
             done[n - o->first] = (uint8_t)complete;
         }

@@ -29,6 +29,9 @@ struct restore_opts {
     int parallel;              /* concurrent archives (>= 1) */
     int json_progress;         /* progress as JSON lines on stderr */
     int tty_progress;          /* a progress bar on stderr */
+    uint64_t max_bytes;        /* bound on the bytes the archives may declare (0 = none) */
+    uint8_t *verified;         /* out, one per digest: 1 once the file on disk was hashed and
+                                  matched (restored now, or kept from a resumed run) */
 };
 
 struct restore_stats {
@@ -40,9 +43,18 @@ struct restore_stats {
  * transfers; its message names the archive and the file. */
 mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_stats *st);
 
+/* SHA-256 of a file's content as lower-case hex; MTL_ERR_NOT_FOUND when it
+ * does not exist. */
+mtl_err restore_sha256_file(const char *path, char hex[65]);
+
 /* Look a file name up in the sorted certified map (NULL if absent). */
 const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
                                                  const char *name);
+
+/* Point a libcurl handle (CURL *) at a location the server gave: http(s)
+ * only, for the URL and any redirect (never file://, ftp://, ...).
+ * MTL_ERR_BAD_ENCODING names the refused URL; `what` says whose it is. */
+mtl_err restore_set_url(void *curl, const char *what, const char *url);
 
 /* Stream a tar.zst/tar.gz archive from url into dest_dir (which must be
  * fresh): regular files and directories with safe relative paths only. */
