@@ -8,7 +8,8 @@ answer counters restart:
     {"upstream": "http://127.0.0.1:N/aggregator",
      "routes": {"/aggregator/certificate/<hash>": ["genuine.json", "forged.json"]}}
 The n-th GET of a scripted path gets the n-th file of its list (the last one
-repeats; "-" forwards that request to the upstream), so answers can change
+repeats; "-" forwards that request to the upstream; "redirect:URL" answers
+302 to URL), so answers can change
 between two requests of the same URL. Every other GET is forwarded to the
 upstream; POSTs (usage statistics) get 201. Forged files are made by the test
 (cert-forge re-hashes certificates, the test re-hashes artifacts)."""
@@ -58,6 +59,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         pick, upstream = answer_for(path)
+        if pick is not None and pick.startswith("redirect:"):
+            self.send_response(302)
+            self.send_header("Location", pick[len("redirect:"):])
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         if pick is not None:
             with open(pick, "rb") as f:
                 return self.send(200, f.read())
