@@ -325,7 +325,11 @@ static int download(struct client *cl, const struct dl_args *a)
             goto fail;
         }
         step(cl, 5, "Downloading and verifying the ancillary files (IOG signature)");
-        if ((e = client_ancillary_restore(url, db, anc_vk)) != MTL_OK)
+        /* bounded by what the artifact announces (else the whole DB's size) */
+        uint64_t anc_max = (uint64_t)json_integer_value(
+            json_object_get(json_object_get(art, "ancillary"), "size_uncompressed"));
+        if ((e = client_ancillary_restore(url, db, anc_vk, anc_max ? anc_max : announced)) !=
+            MTL_OK)
             goto fail;
     }
     step(cl, 6, "Writing the node markers");

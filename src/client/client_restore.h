@@ -56,10 +56,6 @@ const struct restore_digest *restore_digest_find(const struct restore_digest *d,
  * MTL_ERR_BAD_ENCODING names the refused URL; `what` says whose it is. */
 mtl_err restore_set_url(void *curl, const char *what, const char *url);
 
-/* Stream a tar.zst/tar.gz archive from url into dest_dir (which must be
- * fresh): regular files and directories with safe relative paths only. */
-mtl_err client_stream_extract(const char *url, const char *dest_dir);
-
 /* Download a (possibly tar.zst/tar.gz) single-file location into memory:
  * when `archived`, the only regular file of the archive. Capped. */
 mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out, size_t *len);

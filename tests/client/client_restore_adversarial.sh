@@ -4,7 +4,9 @@
 # answered genuine then forged over an altered DB, --allow-override with
 # omitted / stale / extra files, a resume record over an altered file, an
 # archive bomb, file:// ftp:// and redirected locations. Every refusal names
-# what was wrong, exits non-zero and claims nothing verified.
+# what was wrong, exits non-zero and claims nothing verified. Ancillary
+# archives: signature checked before extraction, unlisted entries and
+# oversized listed entries refused before anything is written.
 set -u
 BUILD="$MTL_BUILD_DIR"
 CLIENT="$BUILD/src/client/mithril-client"
@@ -112,4 +114,36 @@ evil_routes "$UP" "$ART/$H" "$W/art-redir.json" \
 refused "archive redirected to file://" "archive 00003" \
     "$CLIENT" --cache-dir "" cardano-db download "$H" --download-dir "$W/l3"
 grep -qi "protocol" "$W/err" || fail "redirect refusal does not name the protocol"
+# --- ancillary: the signature is checked before anything is extracted ---
+AVK="$W/data/ancillary.vkey"
+OTHER="$W/d-other"; "$FIXTURE" "$W/db" "$OTHER" "$W/f-other" 5 150000 7 >/dev/null || fail "fixture other"
+anc_repack() { # FILES_DIR EDIT...: re-pack FILES_DIR's ancillary archive after shell EDITs in $W/stage
+    local a; a=$(ls "$1"/ancillary/*.tar.zst); shift
+    rm -rf "$W/stage"; mkdir "$W/stage"; tar -C "$W/stage" --zstd -xf "$a"
+    (cd "$W/stage" && eval "$@") || fail "repack edit"
+    (cd "$W/stage" && tar --zstd -cf "$a" *) || fail "repack"
+    L=$(cd "$W/stage" && ls ledger/*)
+}
+no_ancillary_left() { # DIR NAME: nothing of the ancillary archive reached DIR
+    [ -z "$(ls -d "$1"/db/ledger "$1"/db/ancillary-* "$1"/db/immutable/00006.* 2>/dev/null)" ] ||
+        fail "$2: ancillary files left in the DB"
+}
+rm -rf "$W/fa1"; cp -r "$W/files" "$W/fa1"
+anc_repack "$W/fa1" 'printf X | dd of="$(ls ledger/*)" bs=1 seek=10 conv=notrunc 2>/dev/null'
+start_fake "$W/data" "$W/fa1"; evil_routes "$UP"
+refused "ancillary: tampered file under a foreign key: the signature is refused first"     "signature does not verify" "$CLIENT" --cache-dir "" cardano-db download "$H"     --download-dir "$W/x1" --include-ancillary --ancillary-verification-key "$OTHER/ancillary.vkey"
+no_ancillary_left "$W/x1" "foreign key"
+rm -rf "$W/fa2"; cp -r "$W/files" "$W/fa2"
+anc_repack "$W/fa2" 'mkdir -p extra && echo owned >extra/payload'
+start_fake "$W/data" "$W/fa2"; evil_routes "$UP"
+refused "ancillary: entry the signed manifest does not list" "extra/payload' is not a file the signed manifest"     "$CLIENT" --cache-dir "" cardano-db download "$H" --download-dir "$W/x2" --include-ancillary     --ancillary-verification-key "$AVK"
+no_ancillary_left "$W/x2" "unlisted entry"
+[ ! -e "$W/x2/db/extra" ] || fail "unlisted ancillary entry reached the DB"
+rm -rf "$W/fa3"; cp -r "$W/files" "$W/fa3"
+anc_repack "$W/fa3" 'truncate -s 64M "$(ls ledger/*)"'
+start_fake "$W/data" "$W/fa3"; evil_routes "$UP"
+refused "ancillary: listed entry far larger than announced" "archive bomb"     "$CLIENT" --cache-dir "" cardano-db download "$H" --download-dir "$W/x3" --include-ancillary     --ancillary-verification-key "$AVK"
+used=$(du -sk "$W/x3" | cut -f1)
+[ "$used" -lt 8192 ] || fail "ancillary bomb wrote ${used} KiB"
+no_ancillary_left "$W/x3" "ancillary bomb"
 finish restore-adversarial
