@@ -107,6 +107,13 @@ static mtl_err check_restored(const char *imm, const struct restore_digest *dg, 
     return MTL_OK;
 }
 
+/* A size field of the artifact (0 when absent), capped far below overflow. */
+static uint64_t json_size(const json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v <= 0 ? 0 : (uint64_t)v > (1ull << 60) ? 1ull << 60 : (uint64_t)v;
+}
+
 static int network_magic(const char *net)
 {
     if (!net)
@@ -282,8 +289,14 @@ static int download(struct client *cl, const struct dl_args *a)
                        hash);
         goto fail;
     }
-    uint64_t announced =
-        (uint64_t)json_integer_value(json_object_get(art, "total_db_size_uncompressed"));
+    /* The bound on what the archives may declare: the announced DB size,
+     * which (as the reference computes it) leaves out the trio of file 0, so
+     * with room for that trio. Sizes are not certified: this only stops a
+     * small archive from writing more than the server itself announced. */
+    uint64_t announced = json_size(art, "total_db_size_uncompressed") +
+                         2 * json_size(json_object_get(art, "immutables"),
+                                       "average_size_uncompressed") +
+                         (1u << 20);
     if (!(verified = mtl_calloc(ndg, 1))) {
         e = mtl_seterr(MTL_ERR_NOMEM, "restore: out of memory");
         goto fail;
@@ -326,8 +339,7 @@ static int download(struct client *cl, const struct dl_args *a)
         }
         step(cl, 5, "Downloading and verifying the ancillary files (IOG signature)");
         /* bounded by what the artifact announces (else the whole DB's size) */
-        uint64_t anc_max = (uint64_t)json_integer_value(
-            json_object_get(json_object_get(art, "ancillary"), "size_uncompressed"));
+        uint64_t anc_max = json_size(json_object_get(art, "ancillary"), "size_uncompressed");
         if ((e = client_ancillary_restore(url, db, anc_vk, anc_max ? anc_max : announced)) !=
             MTL_OK)
             goto fail;

@@ -6,13 +6,16 @@
  *              [--multisig-from OTHER.json] [--rehash]      > FORGED.json
  * --avk-of sets next_aggregate_verification_key to the AVK of a stake
  * distribution artifact's signers (so a forged distribution "matches").
- * Prints the forged certificate JSON on stdout. */
+ * Prints the forged certificate JSON on stdout.
+ *   cert-forge --merkle-root DIGESTS.json
+ * prints the Merkle root of a digests list (for a forged root). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/common_int.h"
+#include "mithril/cardano_db.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
 #include "mithril/util.h"
@@ -52,6 +55,28 @@ static mtl_err msd_avk(const char *path, char **avk)
     return e;
 }
 
+/* Merkle root of a digests list [{"immutable_file_name","digest"}...]. */
+static int print_root(const char *path)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j) {
+        fprintf(stderr, "cert-forge: %s: %s\n", path, je.text);
+        return 1;
+    }
+    size_t n = json_array_size(j);
+    const char **leaves = mtl_calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; leaves && i < n; i++)
+        leaves[i] = json_string_value(json_object_get(json_array_get(j, i), "digest"));
+    char root[MTL_DIGEST_HEX_BYTES];
+    mtl_err e = leaves ? mtl_cardano_db_merkle_root(leaves, n, root) : MTL_ERR_NOMEM;
+    if (e == MTL_OK)
+        printf("%s\n", root);
+    mtl_free(leaves);
+    json_decref(j);
+    return e == MTL_OK ? 0 : die("merkle root");
+}
+
 /* Parse the JSON as a certificate to recompute signed_message or hash. */
 static mtl_err recompute(json_t *c, int hash)
 {
@@ -81,6 +106,8 @@ int main(int argc, char **argv)
         return 2;
     }
     mtl_init();
+    if (argc == 3 && !strcmp(argv[1], "--merkle-root"))
+        return print_root(argv[2]);
     json_error_t je;
     json_t *c = json_load_file(argv[1], JSON_PRESERVE_ORDER, &je);
     if (!c) {
