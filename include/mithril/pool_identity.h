@@ -131,12 +131,24 @@ MTL_API mtl_err mtl_text_envelope_write(const char *path, const char *type,
                                         const char *description, const uint8_t *cbor, size_t len,
                                         unsigned mode);
 
+/* mtl_text_envelope_write for a key type: `key` is wrapped in the CBOR byte
+ * string cardano-cli puts in cborHex. */
+MTL_API mtl_err mtl_text_envelope_write_key(const char *path, const char *type,
+                                            const char *description, const uint8_t *key,
+                                            size_t len, unsigned mode);
 /* A KES signing key file (cardano-cli's 608 raw bytes at period 0, or the
  * reference's 612 bytes ending with the period as a big-endian u32); every
  * copy of the secret is wiped. Free *out with mtl_kes_sk_free. */
 MTL_API mtl_err mtl_kes_sk_read_file(struct mtl_kes_sk **out, const char *path);
+/* Write a KES signing key file, 0600: cardano-cli's form at period 0, the
+ * reference's (period appended) at a later period. */
+MTL_API mtl_err mtl_kes_sk_write_file(const struct mtl_kes_sk *sk, const char *path);
 /* A `NodeOperationalCertificate` file (decoded, not verified). */
 MTL_API mtl_err mtl_opcert_read_file(struct mtl_opcert *out, const char *path);
+MTL_API mtl_err mtl_opcert_write_file(const struct mtl_opcert *oc, const char *path);
+/* A `StakePoolSigningKey` file (a 32-byte Ed25519 seed) in libsodium's
+ * 64-byte form for mtl_opcert_issue; wipe `sk` after use. */
+MTL_API mtl_err mtl_cold_sk_read_file(uint8_t sk[MTL_COLD_SK_BYTES], const char *path);
 
 /* ---- Signer credentials (what the aggregator and the client check) ----- */
 

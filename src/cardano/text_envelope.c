@@ -6,6 +6,7 @@
  * which jansson's internal buffers would not be. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -316,4 +317,57 @@ mtl_err mtl_opcert_read_file(struct mtl_opcert *out, const char *path)
     mtl_err rc = mtl_opcert_from_cbor(out, cbor, len);
     mtl_free(cbor);
     return rc == MTL_OK ? MTL_OK : mtl_err_wrap(rc, "%s", path);
+}
+
+mtl_err mtl_text_envelope_write_key(const char *path, const char *type, const char *description,
+                                    const uint8_t *key, size_t len, unsigned mode)
+{
+    MTL_CHECK(key || len == 0, MTL_ERR_INVALID_ARG, "TextEnvelope: NULL key");
+    MTL_CHECK(len <= TE_MAX / 2, MTL_ERR_TOO_BIG, "TextEnvelope: a %zu-byte key is too long", len);
+    uint8_t *cbor = mtl_malloc(len + 9);
+    MTL_CHECK(cbor, MTL_ERR_NOMEM, "TextEnvelope: out of memory");
+    size_t h = mtl_cbor_put_head(cbor, 2, len);
+    if (len)
+        memcpy(cbor + h, key, len);
+    mtl_err rc = mtl_text_envelope_write(path, type, description, cbor, h + len, mode);
+    mtl_memzero(cbor, len + 9);
+    mtl_free(cbor);
+    return rc;
+}
+
+mtl_err mtl_kes_sk_write_file(const struct mtl_kes_sk *sk, const char *path)
+{
+    MTL_CHECK(sk && path, MTL_ERR_INVALID_ARG, "KES key file: NULL argument");
+    uint8_t raw[MTL_KES_SK_BYTES + 4];
+    uint32_t period = mtl_kes_sk_period(sk);
+    size_t len = period ? sizeof raw : MTL_KES_SK_BYTES;
+    MTL_TRY(mtl_kes_sk_to_bytes(sk, raw));
+    mtl_be32_put(raw + MTL_KES_SK_BYTES, period);
+    mtl_err rc =
+        mtl_text_envelope_write_key(path, MTL_KES_SK_TYPE, "KES Signing Key", raw, len, 0600);
+    mtl_memzero(raw, sizeof raw);
+    return rc;
+}
+
+mtl_err mtl_opcert_write_file(const struct mtl_opcert *oc, const char *path)
+{
+    MTL_CHECK(oc && path, MTL_ERR_INVALID_ARG, "opcert file: NULL argument");
+    uint8_t *cbor;
+    size_t len;
+    MTL_TRY(mtl_opcert_to_cbor(oc, &cbor, &len));
+    mtl_err rc = mtl_text_envelope_write(path, MTL_OPCERT_TYPE, "", cbor, len, 0644);
+    mtl_free(cbor);
+    return rc;
+}
+
+mtl_err mtl_cold_sk_read_file(uint8_t sk[MTL_COLD_SK_BYTES], const char *path)
+{
+    MTL_CHECK(sk && path, MTL_ERR_INVALID_ARG, "cold key file: NULL argument");
+    uint8_t *seed, pk[MTL_COLD_VK_BYTES];
+    size_t len;
+    MTL_TRY(mtl_text_envelope_read(path, MTL_COLD_SK_TYPE, &seed, &len));
+    crypto_sign_ed25519_seed_keypair(pk, sk, seed);
+    mtl_memzero(seed, len);
+    mtl_free(seed);
+    return MTL_OK;
 }

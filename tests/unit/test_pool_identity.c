@@ -298,27 +298,69 @@ TEST(text_envelope_round_trips)
     CHECK(same_key(back, KES_KEY6_HEX));
     mtl_kes_sk_free(back);
 
-    /* The reference's own form appends the period (u32 BE) inside the string. */
-    uint8_t rust[3 + MTL_KES_SK_BYTES + 4];
-    rust[0] = 0x59, rust[1] = 0x02, rust[2] = 0x64;
+    /* mtl_kes_sk_write_file writes the same file, as cardano-cli lays it out. */
+    uint8_t *text1, *text2;
+    size_t n1, n2;
+    char path2[512];
+    tmp_path(path2, sizeof path2, "kes2.skey");
+    CHECK_OK(mtl_kes_sk_write_file(sk, path2));
+    CHECK_OK(mtl_read_file(path, 4096, &text1, &n1));
+    CHECK_OK(mtl_read_file(path2, 4096, &text2, &n2));
+    CHECK(n1 == n2 && memcmp(text1, text2, n1) == 0);
+    static const char CLI_HEAD[] = "{\n    \"type\": \"KesSigningKey_ed25519_kes_2^6\",\n    "
+                                   "\"description\": \"KES Signing Key\",\n    \"cborHex\": "
+                                   "\"590260";
+    CHECK(n1 > sizeof CLI_HEAD && memcmp(text1, CLI_HEAD, sizeof CLI_HEAD - 1) == 0);
+    CHECK(memcmp(text1 + n1 - 4, "\"\n}\n", 4) == 0);
+    mtl_memzero(text1, n1);
+    mtl_memzero(text2, n2);
+    mtl_free(text1);
+    mtl_free(text2);
+    unlink(path2);
+
+    /* At a later period the reference's form appends the period (u32 BE). */
     CHECK_OK(mtl_kes_sk_update_to(sk, 5));
-    CHECK_OK(mtl_kes_sk_to_bytes(sk, rust + 3));
-    memcpy(rust + 3 + MTL_KES_SK_BYTES, "\0\0\0\5", 4);
-    CHECK_OK(
-        mtl_text_envelope_write(path, MTL_KES_SK_TYPE, "KES Signing Key", rust, sizeof rust, 0600));
+    CHECK_OK(mtl_kes_sk_write_file(sk, path));
+    CHECK_OK(mtl_text_envelope_read(path, MTL_KES_SK_TYPE, &got, &len));
+    CHECK_EQ_INT(len, MTL_KES_SK_BYTES + 4);
+    CHECK_MEM(got + MTL_KES_SK_BYTES, "\0\0\0\5", 4);
+    mtl_memzero(got, len);
+    mtl_free(got);
     CHECK_OK(mtl_kes_sk_read_file(&back, path));
     CHECK_EQ_INT(mtl_kes_sk_period(back), 5);
     CHECK(same_key(back, KES_KEY6_UPDATE5_HEX));
     mtl_kes_sk_free(back);
     mtl_kes_sk_free(sk);
 
+    /* A cold signing key file (32-byte seed) gives the reference's opcert key. */
+    uint8_t seed[32], cold[64];
+    char pool[MTL_POOL_ID_MAX];
+    struct mtl_opcert ref;
+    unhex(seed, 32, COLD_SEED_HEX);
+    tmp_path(path, sizeof path, "cold.skey");
+    CHECK_OK(mtl_text_envelope_write_key(path, MTL_COLD_SK_TYPE, "Stake Pool Operator Signing Key",
+                                         seed, 32, 0600));
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK_OK(mtl_cold_sk_read_file(cold, path));
+    reference_opcert(&ref);
+    CHECK_MEM(cold + 32, ref.cold_vk, 32);
+    CHECK_OK(mtl_cold_vk_pool_id(cold + 32, pool));
+    CHECK_EQ_STR(pool, "pool1mxyec46067n3querj9cxkk0g0zlag93pf3ya9vuyr3wgkq2e6t7");
+    mtl_memzero(cold, sizeof cold);
+    mtl_memzero(seed, sizeof seed);
+    unlink(path);
+
     /* An opcert file holds the whole CBOR. */
     struct mtl_opcert oc, oc2;
     uint8_t *cbor;
+    size_t len2;
     reference_opcert(&oc);
     CHECK_OK(mtl_opcert_to_cbor(&oc, &cbor, &len));
     tmp_path(path, sizeof path, "node.cert");
-    CHECK_OK(mtl_text_envelope_write(path, MTL_OPCERT_TYPE, "", cbor, len, 0644));
+    CHECK_OK(mtl_opcert_write_file(&oc, path));
+    CHECK_OK(mtl_text_envelope_read(path, MTL_OPCERT_TYPE, &got, &len2));
+    CHECK(len2 == len && memcmp(got, cbor, len) == 0);
+    mtl_free(got);
     mtl_free(cbor);
     CHECK_OK(mtl_opcert_read_file(&oc2, path));
     CHECK(memcmp(&oc, &oc2, sizeof oc) == 0);
@@ -363,7 +405,6 @@ TEST(text_envelope_round_trips)
     tmp_path(path, sizeof path, "absent");
     CHECK_ERR(mtl_text_envelope_read(path, MTL_COLD_VK_TYPE, &got, &len), MTL_ERR_NOT_FOUND);
     mtl_memzero(raw, sizeof raw);
-    mtl_memzero(rust, sizeof rust);
 }
 
 /* ---- Reference golden values at non-zero periods ---- */
