@@ -5,10 +5,9 @@
  * (file text, decoded strings, CBOR) lives in buffers wiped before return,
  * which jansson's internal buffers would not be. */
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cardano_int.h"
 
@@ -20,49 +19,27 @@ struct te_text {
     size_t len, used;
 };
 
+/* Unbuffered stdio reads straight into t->text: no copy of a secret is left
+ * in a stdio buffer or a freed chunk. */
 static mtl_err te_load(struct te_text *t, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    MTL_CHECK(fd >= 0, errno == ENOENT ? MTL_ERR_NOT_FOUND : MTL_ERR_IO, "%s: cannot open: %s",
-              path, strerror(errno));
-    mtl_err rc = MTL_OK;
-    t->len = 0;
-    for (;;) {
-        ssize_t r = read(fd, t->text + t->len, TE_MAX + 1 - t->len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = mtl_seterr(MTL_ERR_IO, "%s: read failed: %s", path, strerror(errno));
-            break;
-        }
-        if (r == 0)
-            break;
-        t->len += (size_t)r;
-        if (t->len > TE_MAX) {
-            rc = mtl_seterr(MTL_ERR_TOO_BIG, "%s: larger than %d bytes, not a key file", path,
-                            TE_MAX);
-            break;
-        }
-    }
-    close(fd);
-    return rc;
+    FILE *f = fopen(path, "rbe");
+    MTL_CHECK(f, errno == ENOENT ? MTL_ERR_NOT_FOUND : MTL_ERR_IO, "%s: cannot open: %s", path,
+              strerror(errno));
+    setvbuf(f, NULL, _IONBF, 0);
+    t->len = fread(t->text, 1, TE_MAX + 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    MTL_CHECK(!failed, MTL_ERR_IO, "%s: read failed", path);
+    MTL_CHECK(t->len <= TE_MAX, MTL_ERR_TOO_BIG, "%s: larger than %d bytes, not a key file", path,
+              TE_MAX);
+    return MTL_OK;
 }
 
 static void skip_ws(const struct te_text *t, size_t *i)
 {
     while (*i < t->len && strchr(" \t\r\n", t->text[*i]) && t->text[*i])
         (*i)++;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* A JSON string at *i into the arena (NUL-terminated). Escapes are decoded;
@@ -88,14 +65,13 @@ static mtl_err parse_string(struct te_text *t, size_t *i, const char **out, cons
             char e = t->text[(*i)++];
             const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t", *k = strchr(from, e);
             if (e == 'u') {
-                unsigned v = 0;
-                for (int d = 0; d < 4; d++) {
-                    int h = *i < t->len ? hexval(t->text[(*i)++]) : -1;
-                    MTL_CHECK(h >= 0, MTL_ERR_BAD_ENCODING,
-                              "%s: TextEnvelope: bad \\u escape at offset %zu", path, *i);
-                    v = v * 16 + (unsigned)h;
-                }
-                c = v < 0x80 ? (unsigned char)v : '?';
+                uint8_t v[2];
+                size_t nv = 0;
+                MTL_CHECK(t->len - *i >= 4 && mtl_hex_decode(v, 2, &nv, t->text + *i, 4) == MTL_OK,
+                          MTL_ERR_BAD_ENCODING, "%s: TextEnvelope: bad \\u escape at offset %zu",
+                          path, *i);
+                *i += 4;
+                c = v[0] == 0 && v[1] < 0x80 ? v[1] : '?';
             } else {
                 MTL_CHECK(e && k, MTL_ERR_BAD_ENCODING,
                           "%s: TextEnvelope: bad escape at offset %zu", path, *i - 1);

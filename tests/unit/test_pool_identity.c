@@ -390,6 +390,8 @@ TEST(text_envelope_round_trips)
         "\"5821000000000000000000000000000000000000000000000000000000000000000000\"}",
         "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"410000\"}",
         "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": 5}",
+        "{\"type\": \"StakePoolVerificationKey\", \"description\": \"\\u00g9\", "
+        "\"cborHex\": \"58200000000000000000000000000000000000000000000000000000000000000000\"}",
         "{\"type\": \"StakePoolVerificationKey\", \"type\": \"x\", \"cborHex\": \"4100\"}",
         "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"4100\"} x",
         "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"4100\"",
@@ -473,6 +475,66 @@ TEST(reference_golden_kes_signatures_verify_at_33_and_27)
         if (rc == MTL_OK)
             CHECK_EQ_INT(used, 27);
     }
+}
+
+/* A signer of our own: opcert starting at period 10, KES key at `evol`. */
+struct own_signer {
+    char party[MTL_POOL_ID_MAX];
+    char *vk, *opcert, *sig;
+};
+
+static void own_signer(struct own_signer *o, uint32_t evol)
+{
+    uint8_t cold[64], kes_vk[32], msg[MTL_KES_MSG_BYTES], sig[MTL_KES_SIG_BYTES];
+    struct mtl_kes_sk *kes;
+    struct mtl_opcert oc;
+    cold_key(cold);
+    o->vk = jsonhex_of(KEYCERT_VK_JSON);
+    if (mtl_kes_sk_keygen(&kes, kes_vk, KES_SEED) != MTL_OK ||
+        mtl_opcert_issue(&oc, kes_vk, 3, 10, cold) != MTL_OK ||
+        mtl_opcert_pool_id(&oc, o->party) != MTL_OK ||
+        mtl_opcert_to_jsonhex(&oc, &o->opcert) != MTL_OK ||
+        mtl_stm_vk_kes_message(o->vk, msg) != MTL_OK || mtl_kes_sk_update_to(kes, evol) != MTL_OK ||
+        mtl_kes_sign(kes, msg, sizeof msg, sig) != MTL_OK ||
+        mtl_kes_sig_to_jsonhex(sig, &o->sig) != MTL_OK)
+        exit(1);
+    mtl_kes_sk_free(kes);
+    mtl_memzero(cold, sizeof cold);
+}
+
+static void own_signer_free(struct own_signer *o)
+{
+    mtl_free(o->vk);
+    mtl_free(o->opcert);
+    mtl_free(o->sig);
+}
+
+TEST(aggregator_window_matches_the_reference_at_the_edges)
+{
+    struct own_signer o;
+    uint64_t used;
+    /* Last period: the reference tries up to t = 64, which verifies what 63
+     * does, so e = 64 and e = 65 accept; e = 66 does not. */
+    own_signer(&o, 63);
+    CHECK_OK(mtl_signer_credentials_verify(o.party, o.vk, o.opcert, o.sig, 63));
+    CHECK_ERR(mtl_signer_credentials_verify(o.party, o.vk, o.opcert, o.sig, 62),
+              MTL_ERR_VERIFY_FAIL);
+    for (uint64_t e = 0; e < 70; e++) {
+        used = 99;
+        mtl_err rc =
+            mtl_signer_credentials_verify_at(o.party, o.vk, o.opcert, o.sig, 10 + e, &used);
+        CHECK_ERR(rc, e >= 62 && e <= 65 ? MTL_OK : MTL_ERR_VERIFY_FAIL);
+        CHECK_EQ_INT(used, rc == MTL_OK ? 63 : 0);
+    }
+    CHECK_ERR(mtl_signer_credentials_verify_at(o.party, o.vk, o.opcert, o.sig, UINT64_MAX, NULL),
+              MTL_ERR_VERIFY_FAIL);
+    own_signer_free(&o);
+    /* An opcert starting after the chain's period: e saturates at 0. */
+    own_signer(&o, 0);
+    for (uint64_t p = 0; p <= 12; p++)
+        CHECK_ERR(mtl_signer_credentials_verify_at(o.party, o.vk, o.opcert, o.sig, p, &used),
+                  p <= 11 ? MTL_OK : MTL_ERR_VERIFY_FAIL);
+    own_signer_free(&o);
 }
 
 /* ---- Every signer the reference aggregator published ---- */
@@ -665,6 +727,7 @@ int main(void)
     RUN(text_envelope_round_trips);
     RUN(reference_golden_kes_signatures_verify_at_33_and_27);
     RUN(wire_forms_reject_malformed);
+    RUN(aggregator_window_matches_the_reference_at_the_edges);
     const char *shared = th_shared_dir();
     if (shared && load_signers(shared)) {
         RUN(reference_signers_verify_with_their_party_id);
