@@ -21,8 +21,8 @@ void mtl_digest_cache_save(struct mtl_digest_cache *c);
  * period >= 64 keeps taking right subtrees (64 verifies what 63 does), which
  * the reference aggregator's window relies on. mtl_kes_verify bounds it. */
 mtl_err mtl_kes_verify_walk(const uint8_t sig[MTL_KES_SIG_BYTES],
-                            const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period,
-                            const uint8_t *msg, size_t len);
+                            const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period, const uint8_t *msg,
+                            size_t len);
 
 /* cbor.c: definite CBOR heads. mtl_cbor_head reads one at *pos (advancing
  * it); _expect also requires the major type; _bytes reads a byte string of
@@ -32,8 +32,8 @@ mtl_err mtl_cbor_head(const uint8_t *p, size_t len, size_t *pos, unsigned *major
                       const char *what);
 mtl_err mtl_cbor_expect(const uint8_t *p, size_t len, size_t *pos, unsigned major, uint64_t *val,
                         const char *what);
-mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t **out,
-                       size_t want, const char *what);
+mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t **out, size_t want,
+                       const char *what);
 size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
 
 #endif

@@ -52,8 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint8_t sig[MTL_KES_SIG_BYTES], back[MTL_KES_SIG_BYTES];
     char *hex;
-    if (mtl_kes_sig_from_jsonhex(sig, s) == MTL_OK &&
-        mtl_kes_sig_to_jsonhex(sig, &hex) == MTL_OK) {
+    if (mtl_kes_sig_from_jsonhex(sig, s) == MTL_OK && mtl_kes_sig_to_jsonhex(sig, &hex) == MTL_OK) {
         if (mtl_kes_sig_from_jsonhex(back, hex) != MTL_OK || memcmp(sig, back, sizeof sig) != 0)
             abort();
         mtl_free(hex);
