@@ -5,7 +5,9 @@
 # field), artifacts re-hashed around an altered merkle_root / beacon /
 # stake, certificates altered under a warm cache. Each attack runs with the
 # verified-certificate cache off and warm; each is refused with a message
-# naming what was wrong, a non-zero exit and no "verified" claim.
+# naming what was wrong, a non-zero exit and no "verified" claim. Stake
+# distribution signers are authenticated by their pool's opcert and KES
+# signature: the reference's all are (2 of 2), tampered ones are named.
 set -u
 REF="${MTL_SHARED_DIR:-}/reference-data/aggregator-fake-2026-05-21"
 VKEY="${MTL_SHARED_DIR:-}/reference-data/genesis-keys/devnet-e2e/genesis.vkey"
@@ -102,6 +104,36 @@ for mode in off warm; do
             "hash does not match its content" "$CLIENT" "${CACHE[@]}" cardano-db snapshot show "$DB_HASH"
     done
 done
+# --- signers authenticated by their pool (opcert, party id, KES signature) ---
+evil_routes "$UP"
+for h in $($PY -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))))' "$REF/mithril-stake-distributions.json"); do
+    "$CLIENT" --json --cache-dir "$W/cache-warm" mithril-stake-distribution download "$h" --download-dir "$W/ma" >"$W/out" 2>"$W/err" &&
+        $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["signers_authenticated"]==2==d["signers"], d' "$W/out" ||
+        { fail "reference msd $h: not 2 signers authenticated"; cat "$W/out" "$W/err"; }
+done
+pass "every reference stake distribution: 2 of 2 signers authenticated"
+P0=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["signers"][0]["party_id"])' "$W/msd.json")
+P1=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["signers"][1]["party_id"])' "$W/msd.json")
+OC1=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["signers"][1]["operational_certificate"])' "$W/msd.json")
+SIG1=$($PY -c 'import json,sys; s=json.load(open(sys.argv[1]))["signers"][1]["verification_key_signature"]; print(s[:-4] + ("30" if s[-4:-2] != "30" else "31") + s[-2:])' "$W/msd.json")
+msd_tamper() { # NAME WANT EDIT...: a stake distribution with signer fields edited (AVK unchanged), re-hashed
+    local name=$1 want=$2 fh
+    shift 2
+    fh=$($FORGE_ART "$W/msd.json" "$W/msd-t.json" "$@" --rehash)
+    evil_routes "$UP" "$ART_MSD/$fh" "$W/msd-t.json"
+    refused "$name" "$want" "$CLIENT" --cache-dir "" mithril-stake-distribution download "$fh" --download-dir "$W/mt"
+}
+msd_tamper "msd: kes_period off by one" "signer $P0 is not authenticated" signers.0.kes_period=1
+msd_tamper "msd: party_id of another pool" "signer $P1 is not authenticated" "signers.0.party_id=$P1"
+msd_tamper "msd: operational certificate of another pool" "signer $P0 is not authenticated" "signers.0.operational_certificate=$OC1"
+msd_tamper "msd: KES signature altered (second signer named)" "signer $P1 is not authenticated" "signers.1.verification_key_signature=$SIG1"
+msd_tamper "msd: opcert without KES signature" "signer $P0: needs operational_certificate" "signers.0.verification_key_signature="
+FH=$($FORGE_ART "$W/msd.json" "$W/msd-bare.json" signers.0.operational_certificate= signers.0.verification_key_signature= --rehash)
+evil_routes "$UP" "$ART_MSD/$FH" "$W/msd-bare.json"
+"$CLIENT" --json --cache-dir "" mithril-stake-distribution download "$FH" --download-dir "$W/mb" >"$W/out" 2>"$W/err" &&
+    $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["signers_authenticated"]==1 and d["signers"]==2, d' "$W/out" &&
+    pass "msd: a signer without credentials is counted as not authenticated" || { fail "bare signer count"; cat "$W/out" "$W/err"; }
+
 # the warm cache still vouches for the genuine chain
 evil_routes "$UP"
 accepted "genuine chain still verifies from the warm cache" "$CLIENT" --cache-dir "$W/cache-warm" certificate verify "$DB_CERT"
