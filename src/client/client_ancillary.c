@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +151,6 @@ static mtl_err download_to(const char *url, const char *path, uint64_t cap)
     if (e == MTL_OK) {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
         CURLcode rc = curl_easy_perform(c);
@@ -269,41 +264,14 @@ static mtl_err extract_listed(struct archive *a, struct archive_entry *en, const
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     MTL_CHECK(fd >= 0, MTL_ERR_IO, "ancillary file %s: %s", name, strerror(errno));
-    EVP_MD_CTX *h = EVP_MD_CTX_new();
-    mtl_err e = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1
-                    ? MTL_OK
-                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
-    const void *blk;
-    size_t n;
-    la_int64_t off;
+    char label[1100], got[65];
+    snprintf(label, sizeof(label), "ancillary file %s", name);
     uint64_t total = 0;
-    int r;
-    while (e == MTL_OK && (r = archive_read_data_block(a, &blk, &n, &off)) != ARCHIVE_EOF) {
-        if (r != ARCHIVE_OK)
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "ancillary file %s: %s", name,
-                           archive_error_string(a));
-        else if (off != (la_int64_t)total)
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                           "ancillary file %s: sparse entries are not supported", name);
-        else if ((e = mtl_write_all(fd, blk, n, path)) == MTL_OK) {
-            EVP_DigestUpdate(h, blk, n);
-            total += (uint64_t)n;
-        }
-    }
-    if (close(fd) != 0 && e == MTL_OK)
-        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", path, strerror(errno));
-    if (e == MTL_OK) {
-        uint8_t md[32];
-        unsigned int l = 0;
-        char got[65];
-        EVP_DigestFinal_ex(h, md, &l);
-        mtl_hex_encode(got, sizeof(got), md, 32);
-        if (strcmp(got, want) != 0)
-            e = mtl_seterr(MTL_ERR_INTEGRITY,
-                           "ancillary file %s: SHA-256 %s differs from the manifest's %s", name,
-                           got, want);
-    }
-    EVP_MD_CTX_free(h);
+    mtl_err e = restore_write_entry(a, fd, path, label, got, &total);
+    if (e == MTL_OK && strcmp(got, want) != 0)
+        e = mtl_seterr(MTL_ERR_INTEGRITY,
+                       "ancillary file %s: SHA-256 %s differs from the manifest's %s", name, got,
+                       want);
     return e;
 }
 

@@ -39,10 +39,6 @@ mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **
     }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_mem);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);

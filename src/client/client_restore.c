@@ -272,6 +272,44 @@ static mtl_err check_entry(const struct task *t, struct archive_entry *e, char n
                       (unsigned long long)t->num, p, (unsigned long long)t->num);
 }
 
+mtl_err restore_write_entry(struct archive *a, int fd, const char *path, const char *label,
+                            char hex[65], uint64_t *bytes)
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    mtl_err e = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1
+                    ? MTL_OK
+                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
+    uint64_t total = 0;
+    while (e == MTL_OK) {
+        const void *blk;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &blk, &n, &off); /* no copy */
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s is corrupt: %s", label,
+                           archive_error_string(a));
+        else if (off != (la_int64_t)total)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: sparse entries are not supported", label);
+        else if ((e = mtl_write_all(fd, blk, n, path)) == MTL_OK) {
+            EVP_DigestUpdate(h, blk, n);
+            total += (uint64_t)n;
+        }
+    }
+    if (close(fd) != 0 && e == MTL_OK)
+        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", path, strerror(errno));
+    if (e == MTL_OK) {
+        uint8_t md[32];
+        unsigned int l = 0;
+        EVP_DigestFinal_ex(h, md, &l);
+        mtl_hex_encode(hex, 65, md, 32);
+        *bytes = total;
+    }
+    EVP_MD_CTX_free(h);
+    return e;
+}
+
 /* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename.
  * Its declared size is bounded first (tar headers come before the data, and
  * libarchive never returns more than they declare), so a small archive
@@ -297,42 +335,13 @@ static mtl_err extract_entry(struct task *t, struct archive *a, struct archive_e
     snprintf(part, sizeof(part), "%s.part", path);
     int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     MTL_CHECK(fd >= 0, MTL_ERR_IO, "open %s: %s", part, strerror(errno));
-    EVP_MD_CTX *h = EVP_MD_CTX_new();
-    mtl_err e = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1
-                    ? MTL_OK
-                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
-    uint64_t total = 0;
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    while (e == MTL_OK) {
-        const void *blk;
-        size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(a, &blk, &n, &off); /* no copy */
-        if (r == ARCHIVE_EOF)
-            break;
-        if (r != ARCHIVE_OK) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "immutable file %s: archive %05llu is corrupt: %s",
-                           name, (unsigned long long)t->num, archive_error_string(a));
-            break;
-        }
-        if (off != (la_int64_t)total) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                           "immutable file %s: archive %05llu: sparse entries are not supported",
-                           name, (unsigned long long)t->num);
-            break;
-        }
-        EVP_DigestUpdate(h, blk, n);
-        e = mtl_write_all(fd, blk, n, part);
-        total += (uint64_t)n;
-    }
-    if (close(fd) != 0 && e == MTL_OK)
-        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", part, strerror(errno));
+    char label[64], hex[65];
+    snprintf(label, sizeof(label), "immutable file %s: archive %05llu", name,
+             (unsigned long long)t->num);
+    uint64_t total = 0;
+    mtl_err e = restore_write_entry(a, fd, part, label, hex, &total);
     if (e == MTL_OK) {
-        uint8_t md[32];
-        unsigned int mdlen = 0;
-        char hex[65];
-        EVP_DigestFinal_ex(h, md, &mdlen);
-        mtl_hex_encode(hex, sizeof(hex), md, 32);
         if (strcmp(hex, cert->digest) != 0)
             e = mtl_seterr(MTL_ERR_INTEGRITY,
                            "immutable file %s: SHA-256 %s differs from the certified %s", name, hex,
@@ -342,7 +351,6 @@ static mtl_err extract_entry(struct task *t, struct archive *a, struct archive_e
         else if (o->verified)
             o->verified[cert - o->digests] = 1;
     }
-    EVP_MD_CTX_free(h);
     if (e != MTL_OK)
         unlink(part);
     else {
@@ -526,6 +534,10 @@ mtl_err restore_set_url(void *curl, const char *what, const char *url)
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
     return MTL_OK;
 }
 
@@ -557,11 +569,7 @@ static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void
     {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
         curl_easy_setopt(c, CURLOPT_BUFFERSIZE, CURL_BUF);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

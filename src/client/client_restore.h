@@ -43,6 +43,13 @@ struct restore_stats {
  * transfers; its message names the archive and the file. */
 mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_stats *st);
 
+/* Write the current entry of archive a (struct archive *) to fd, hashing
+ * it: hex gets its SHA-256, *bytes its size. Sparse entries are refused;
+ * fd is closed. Errors start with `label` (what the entry is). */
+struct archive;
+mtl_err restore_write_entry(struct archive *a, int fd, const char *path, const char *label,
+                            char hex[65], uint64_t *bytes);
+
 /* SHA-256 of a file's content as lower-case hex; MTL_ERR_NOT_FOUND when it
  * does not exist. */
 mtl_err restore_sha256_file(const char *path, char hex[65]);
@@ -52,7 +59,9 @@ const struct restore_digest *restore_digest_find(const struct restore_digest *d,
                                                  const char *name);
 
 /* Point a libcurl handle (CURL *) at a location the server gave: http(s)
- * only, for the URL and any redirect (never file://, ftp://, ...).
+ * only, for the URL and any redirect (never file://, ftp://, ...); also
+ * sets what every location fetch shares (fail on HTTP errors, follow
+ * redirects, no signals, 30 s to connect).
  * MTL_ERR_BAD_ENCODING names the refused URL; `what` says whose it is. */
 mtl_err restore_set_url(void *curl, const char *what, const char *url);
 

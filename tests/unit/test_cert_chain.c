@@ -54,6 +54,17 @@ static void load(void)
     }
 }
 
+/* A unique path that does not exist yet (the cache file to be). */
+static int fresh_path(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    unlink(tmpl);
+    return 1;
+}
+
 TEST(reference_hashes_recompute)
 {
     const char *h;
@@ -113,10 +124,7 @@ TEST(reference_chain_verifies_to_genesis)
 TEST(cache_skips_verified_certificates)
 {
     char path[] = "/tmp/mtl-cert-cache-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    unlink(path);
+    CHECK(fresh_path(path));
     struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = certs, .cache_path = path};
     size_t checked;
     /* cold: all 43 certificates get checked once across the walks */
@@ -405,10 +413,7 @@ static mtl_err fetch_two_faced(void *ctx, const char *hash, char **json, size_t 
 TEST(warm_cache_does_not_vouch_for_altered_content)
 {
     char path[] = "/tmp/mtl-cert-cache-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    unlink(path);
+    CHECK(fresh_path(path));
     struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = certs, .cache_path = path};
     size_t checked;
     CHECK_OK(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked));
