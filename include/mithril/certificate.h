@@ -178,10 +178,10 @@ MTL_API MTL_NODISCARD mtl_err mtl_certificate_chain_verify(
  * it was verified: check artifacts against this object, never against a
  * second copy fetched later (a server may answer differently). *verified is
  * NULL on failure; free it with mtl_certificate_free. */
-MTL_API MTL_NODISCARD mtl_err mtl_certificate_chain_verify_get(
-    struct mtl_certificate **verified, const char *hash,
-    const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES], const struct mtl_chain_verify_opts *opts,
-    size_t *checked);
+MTL_API MTL_NODISCARD mtl_err
+mtl_certificate_chain_verify_get(struct mtl_certificate **verified, const char *hash,
+                                 const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
+                                 const struct mtl_chain_verify_opts *opts, size_t *checked);
 
 #ifdef __cplusplus
 }

@@ -145,8 +145,8 @@ static mtl_err download_to(const char *url, const char *path, uint64_t cap)
     MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
     mtl_err e = restore_set_url(c, "ancillary archive", url);
     struct sink k = {.fd = -1, .cap = cap, .path = path, .err = MTL_OK};
-    if (e == MTL_OK && (k.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                    0600)) < 0)
+    if (e == MTL_OK &&
+        (k.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
         e = mtl_seterr(MTL_ERR_IO, "create %s: %s", path, strerror(errno));
     if (e == MTL_OK) {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -205,8 +205,7 @@ static mtl_err read_manifest(const char *path, const uint8_t vk[32], json_t **m,
     int r;
     *m = NULL;
     while (e == MTL_OK && !*m && (r = archive_read_next_header(a, &en)) == ARCHIVE_OK) {
-        if (strcmp(entry_name(en), MANIFEST_NAME) != 0 ||
-            archive_entry_filetype(en) != AE_IFREG)
+        if (strcmp(entry_name(en), MANIFEST_NAME) != 0 || archive_entry_filetype(en) != AE_IFREG)
             continue;
         if (archive_entry_size(en) > (la_int64_t)MANIFEST_MAX) {
             e = mtl_seterr(MTL_ERR_TOO_BIG, "ancillary manifest: larger than %u bytes",
@@ -307,8 +306,9 @@ static mtl_err extract_signed(const char *path, const char *dir, json_t *data, u
     json_object_foreach(data, k, v)
     {
         if (e == MTL_OK && !json_object_get(seen, k))
-            e = mtl_seterr(MTL_ERR_INTEGRITY, "ancillary file %s: listed in the manifest, not in "
-                                              "the archive",
+            e = mtl_seterr(MTL_ERR_INTEGRITY,
+                           "ancillary file %s: listed in the manifest, not in "
+                           "the archive",
                            k);
     }
     json_decref(seen);
@@ -328,8 +328,8 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
     uint64_t budget = max_bytes ? max_bytes : UINT64_MAX;
     json_t *m = NULL, *data = NULL;
     /* the compressed archive is not larger than its content plus framing */
-    mtl_err e = download_to(url, arc, max_bytes ? max_bytes + MANIFEST_MAX + (max_bytes >> 6)
-                                                : UINT64_MAX);
+    mtl_err e =
+        download_to(url, arc, max_bytes ? max_bytes + MANIFEST_MAX + (max_bytes >> 6) : UINT64_MAX);
     if (e == MTL_OK)
         e = read_manifest(arc, vk, &m, &data);
     if (e == MTL_OK)

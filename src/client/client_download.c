@@ -293,10 +293,9 @@ static int download(struct client *cl, const struct dl_args *a)
      * which (as the reference computes it) leaves out the trio of file 0, so
      * with room for that trio. Sizes are not certified: this only stops a
      * small archive from writing more than the server itself announced. */
-    uint64_t announced = json_size(art, "total_db_size_uncompressed") +
-                         2 * json_size(json_object_get(art, "immutables"),
-                                       "average_size_uncompressed") +
-                         (1u << 20);
+    uint64_t announced =
+        json_size(art, "total_db_size_uncompressed") +
+        2 * json_size(json_object_get(art, "immutables"), "average_size_uncompressed") + (1u << 20);
     if (!(verified = mtl_calloc(ndg, 1))) {
         e = mtl_seterr(MTL_ERR_NOMEM, "restore: out of memory");
         goto fail;

@@ -37,8 +37,7 @@ mtl_err client_genesis_vk(const struct client *cl, uint8_t vk[MTL_GENESIS_VK_BYT
  * when it is not NULL). *verified (optional) gets the first certificate as
  * the walk verified it: artifacts are checked against that object only. */
 mtl_err client_verify_chain(const struct client *cl, const char *hash, int print,
-                            json_t *checked_json, size_t *count,
-                            struct mtl_certificate **verified);
+                            json_t *checked_json, size_t *count, struct mtl_certificate **verified);
 
 /* Resolve "latest" to the first item hash of a list route; else copy. */
 mtl_err client_resolve_hash(const struct client *cl, const char *list_route, const char *arg,

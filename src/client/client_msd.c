@@ -146,9 +146,9 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
     if (e != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");
     if (cl->json) {
-        json_t *doc = json_pack("{s:s,s:s,s:b,s:I,s:I}", "hash", hash, "filepath", path,
-                                "verified", 1, "signers", (json_int_t)total,
-                                "signers_authenticated", (json_int_t)authenticated);
+        json_t *doc = json_pack("{s:s,s:s,s:b,s:I,s:I}", "hash", hash, "filepath", path, "verified",
+                                1, "signers", (json_int_t)total, "signers_authenticated",
+                                (json_int_t)authenticated);
         client_print_json(doc);
         json_decref(doc);
     } else {

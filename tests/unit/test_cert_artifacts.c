@@ -128,7 +128,8 @@ TEST(reference_cardano_databases_check)
             c = json_deep_copy(d);
             json_t *b = json_object_get(c, "beacon");
             const char *key = field ? "epoch" : "immutable_file_number";
-            json_object_set_new(b, key, json_integer(json_integer_value(json_object_get(b, key)) + 1));
+            json_object_set_new(b, key,
+                                json_integer(json_integer_value(json_object_get(b, key)) + 1));
             CHECK_ERR(db_check_rehashed(c, cert), MTL_ERR_INTEGRITY);
             CHECK(strstr(mtl_err_detail(), "beacon is not what certificate") != NULL);
             json_decref(c);

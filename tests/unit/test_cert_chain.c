@@ -363,8 +363,9 @@ static json_t *forged(const char *h, int what)
 {
     json_t *c = json_deep_copy(json_object_get(certs, h));
     if (what == 0) {
-        json_object_set_new(json_object_get(json_object_get(c, "protocol_message"), "message_parts"),
-                            "next_protocol_parameters", json_string("00"));
+        json_object_set_new(
+            json_object_get(json_object_get(c, "protocol_message"), "message_parts"),
+            "next_protocol_parameters", json_string("00"));
         char *s = json_dumps(c, JSON_COMPACT);
         struct mtl_certificate *cert;
         char sm[65] = "";
@@ -377,8 +378,9 @@ static json_t *forged(const char *h, int what)
     } else {
         const char *k;
         json_t *v;
-        json_object_foreach(certs, k, v) if (strcmp(k, h) != 0 &&
-                                             *json_string_value(json_object_get(v, "multi_signature")))
+        json_object_foreach(certs, k,
+                            v) if (strcmp(k, h) != 0 &&
+                                   *json_string_value(json_object_get(v, "multi_signature")))
         {
             json_object_set(c, "multi_signature", json_object_get(v, "multi_signature"));
             break;
@@ -445,8 +447,9 @@ TEST(chain_verify_get_hands_back_the_verified_certificate)
     char h[65];
     CHECK_OK(mtl_certificate_compute_hash(got, h));
     CHECK_EQ_STR(h, latest);
-    CHECK_EQ_STR(mtl_certificate_signed_message(got),
-                 json_string_value(json_object_get(json_object_get(certs, latest), "signed_message")));
+    CHECK_EQ_STR(
+        mtl_certificate_signed_message(got),
+        json_string_value(json_object_get(json_object_get(certs, latest), "signed_message")));
     mtl_certificate_free(got);
     /* a failed walk hands back nothing */
     t.asked = 0;
