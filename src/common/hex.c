@@ -29,7 +29,8 @@ static int hexval(char c)
     return -1;
 }
 
-mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *hex, size_t hexlen)
+mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *hex,
+                       size_t hexlen)
 {
     if (outlen)
         *outlen = 0;
@@ -38,8 +39,8 @@ mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *
               "hex: %zu bytes encoded, at most %zu expected", hexlen / 2, outcap);
     for (size_t i = 0; i < hexlen / 2; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        MTL_CHECK(hi >= 0 && lo >= 0, MTL_ERR_BAD_ENCODING, "hex: invalid character at offset %zu",
-                  hi < 0 ? 2 * i : 2 * i + 1);
+        MTL_CHECK(hi >= 0 && lo >= 0, MTL_ERR_BAD_ENCODING,
+                  "hex: invalid character at offset %zu", hi < 0 ? 2 * i : 2 * i + 1);
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     if (outlen)
@@ -127,8 +128,8 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *json_text,
-                              size_t expected)
+mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen,
+                              const char *json_text, size_t expected)
 {
     const char *p = skip_ws(json_text);
     size_t n = 0;
@@ -146,8 +147,8 @@ mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen, const
             }
             MTL_CHECK(digits > 0 && digits < 4 && v <= 255, MTL_ERR_BAD_ENCODING,
                       "byte array: element %zu is not a number 0..255", n);
-            MTL_CHECK(n < outcap, MTL_ERR_BAD_ENCODING, "byte array: more than %zu elements",
-                      outcap);
+            MTL_CHECK(n < outcap, MTL_ERR_BAD_ENCODING,
+                      "byte array: more than %zu elements", outcap);
             out[n++] = (uint8_t)v;
             p = skip_ws(p);
             if (*p == ']')
