@@ -19,23 +19,23 @@ mtl_err mtl_seterr(mtl_err err, const char *fmt, ...) MTL_PRINTF(2, 3);
 mtl_err mtl_err_wrap(mtl_err err, const char *fmt, ...) MTL_PRINTF(2, 3);
 
 /* Early-return helpers (zstd's RETURN_ERROR_IF / FORWARD_IF_ERROR). */
-#define MTL_CHECK(cond, err, ...)                                                                  \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return mtl_seterr((err), __VA_ARGS__);                                                 \
+#define MTL_CHECK(cond, err, ...)                                                               \
+    do {                                                                                        \
+        if (!(cond))                                                                            \
+            return mtl_seterr((err), __VA_ARGS__);                                              \
     } while (0)
-#define MTL_TRY(expr)                                                                              \
-    do {                                                                                           \
-        mtl_err mtl_try_rc_ = (expr);                                                              \
-        if (mtl_try_rc_ != MTL_OK)                                                                 \
-            return mtl_try_rc_;                                                                    \
+#define MTL_TRY(expr)                                                                           \
+    do {                                                                                        \
+        mtl_err mtl_try_rc_ = (expr);                                                           \
+        if (mtl_try_rc_ != MTL_OK)                                                              \
+            return mtl_try_rc_;                                                                 \
     } while (0)
 
 /* Invariant check: aborts with file:line (redis serverAssert). */
-#define MTL_ASSERT(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            mtl_assert_fail(#cond, __FILE__, __LINE__);                                            \
+#define MTL_ASSERT(cond)                                                                        \
+    do {                                                                                        \
+        if (!(cond))                                                                            \
+            mtl_assert_fail(#cond, __FILE__, __LINE__);                                         \
     } while (0)
 _Noreturn void mtl_assert_fail(const char *expr, const char *file, int line);
 
