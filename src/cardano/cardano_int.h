@@ -39,14 +39,17 @@ size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
 /* jsonhex_scan.c: strict, allocation-free reading of JSON-hex text of a
  * fixed serde shape, field by field in the text's order. Errors name `what`,
  * the level (when not 0: KES signature levels) and the field, with the text
- * offset. _start refuses NULL (MTL_ERR_INVALID_ARG) and odd-length hex; _lit
+ * offset. _start decodes the hex (refusing NULL with MTL_ERR_INVALID_ARG, odd
+ * lengths, non-hex characters and texts over MTL_JSCAN_MAX); _lit
  * expects exact text ("[[", ",\"lhs_pk\":"); _bytes a serde byte array of
  * exactly n numbers 0..255; _u64 a decimal u64 as serde writes it; _end the
  * end of the text. */
+#define MTL_JSCAN_MAX 2048 /* text bytes: a KES signature has at most 1985 */
 struct mtl_jscan {
-    const char *hex, *what;
-    size_t len, pos; /* in text characters (hex pairs) */
+    const char *what;
+    size_t len, pos;
     unsigned level;
+    uint8_t text[MTL_JSCAN_MAX + 1]; /* the hex, decoded, then a 0 */
 };
 mtl_err mtl_jscan_start(struct mtl_jscan *x, const char *hex, const char *what);
 mtl_err mtl_jscan_lit(struct mtl_jscan *x, const char *lit, const char *field);
