@@ -49,7 +49,7 @@ static char *hex_of_text(const char *json)
             TH_FAIL("error \"%s\" does not say \"%s\"", mtl_err_detail(), substr);                 \
     } while (0)
 
-struct opcert_case {
+struct text_case {
     const char *from, *to, *says;
 };
 
@@ -64,7 +64,7 @@ TEST(opcert_json_is_exactly_the_serde_text)
     CHECK_OK(mtl_opcert_to_jsonhex(&oc, &good));
     CHECK_OK(mtl_opcert_from_jsonhex(&back, good));
     CHECK(memcmp(&back, &oc, sizeof oc) == 0);
-    static const struct opcert_case CASES[] = {
+    static const struct text_case CASES[] = {
         {"[[", "[ [", "at text offset 1, got ' '"},
         {"],7,9,[", "], 7,9,[", "issue_number: expected an unsigned integer"},
         {"],7,9,[", "],07,9,[", "issue_number: number with a leading zero"},
@@ -135,7 +135,7 @@ TEST(kes_signature_json_is_exactly_the_serde_text)
     char *good = hex_of_text(KEYCERT_KES_SIG_JSON);
     uint8_t sig[MTL_KES_SIG_BYTES], want[MTL_KES_SIG_BYTES];
     CHECK_OK(mtl_kes_sig_from_jsonhex(want, good));
-    static const struct opcert_case CASES[] = {
+    static const struct text_case CASES[] = {
         /* Fields in another order (serde's reader would take it). */
         {",\"lhs_pk\":", ",\"rhs_pk\":", "level 1 lhs_pk: expected 'lhs_pk\":'"},
         {"{\"sigma\":{", "{\"sigma\": {", "level 6 sigma (a level 5 signature)"},
@@ -170,7 +170,7 @@ TEST(mithril_key_json_is_exactly_the_serde_text)
     char pool[MTL_POOL_ID_MAX];
     CHECK_OK(mtl_opcert_from_jsonhex(&oc, SIGNERMSG_OPCERT_JSONHEX));
     CHECK_OK(mtl_opcert_pool_id(&oc, pool));
-    static const struct opcert_case CASES[] = {
+    static const struct text_case CASES[] = {
         {"{\"vk\":", "{\"pop\":", "expected 'vk\":' at text offset 2, got 'p'"},
         {"]}", "],\"x\":1}", "pop: expected '}'"},
         {",\"pop\":[", ",\"pop\":[1,", "pop: more than 96 bytes"},
