@@ -239,6 +239,202 @@ TEST(reference_aggregate_verifies)
     mtl_free(avk);
 }
 
+/* The golden aggregate as JSON, its signatures array, and a verifier call on
+ * an edited copy. */
+static mtl_err verify_edited(json_t *ms, const struct mtl_stm_params *p)
+{
+    const uint8_t msg[16] = {0};
+    char *text = json_dumps(ms, JSON_COMPACT | JSON_PRESERVE_ORDER), *hex = NULL, *avk = NULL;
+    mtl_err rc = text ? mtl_jsonhex_encode(&hex, text, strlen(text)) : MTL_ERR_NOMEM;
+    free(text);
+    if (rc == MTL_OK)
+        rc = mtl_jsonhex_encode(&avk, golden_avk_json, strlen(golden_avk_json));
+    if (rc == MTL_OK)
+        rc = mtl_stm_verify_multisig_jsonhex(hex, avk, msg, sizeof(msg), p);
+    mtl_free(hex);
+    mtl_free(avk);
+    return rc;
+}
+
+static json_t *golden_sig(json_t *ms, size_t i)
+{
+    return json_array_get(json_array_get(json_object_get(ms, "signatures"), i), 0);
+}
+
+/* msg || AVK root of the golden setting, what its signatures sign. */
+static uint8_t *golden_msgp(void)
+{
+    const uint8_t msg[16] = {0};
+    uint8_t root[32];
+    json_t *a = json_loads(golden_avk_json, 0, NULL);
+    mtl_err rc = stm_json_bytes(
+        root, 32, json_object_get(json_object_get(a, "mt_commitment"), "root"), "root");
+    json_decref(a);
+    return rc == MTL_OK ? stm_msgp(msg, sizeof(msg), root) : NULL;
+}
+
+/* Indexes in [from, to) that sigma wins for `stake` of 2, skipping `taken`. */
+static json_t *wins(const uint8_t *msgp, const uint8_t sigma[48], uint64_t stake, uint64_t from,
+                    uint64_t to, const json_t *taken)
+{
+    json_t *out = json_array();
+    for (uint64_t j = from; j < to; j++) {
+        uint8_t ev[64];
+        int used = 0;
+        size_t t;
+        json_t *v;
+        json_array_foreach(taken, t, v) used |= (uint64_t)json_integer_value(v) == j;
+        stm_dense_mapping(ev, msgp, 16 + 32, j, sigma);
+        if (!used && mtl_stm_lottery_won(0.8, ev, stake, 2))
+            json_array_append_new(out, json_integer((json_int_t)j));
+    }
+    return out;
+}
+
+/* An index counted twice inside one signature: with k = 8 the golden
+ * aggregate (7 distinct indexes) is short by one; repeating index 1 of the
+ * first signature (won, so the lottery passes) must not make up for it. */
+TEST(repeated_index_does_not_count)
+{
+    struct mtl_stm_params p = {.m = 10, .k = 8, .phi_f = 0.8};
+    json_t *ms = json_loads(golden_multisig_json, 0, NULL);
+    CHECK(ms);
+    json_array_insert_new(json_object_get(golden_sig(ms, 0), "indexes"), 0, json_integer(1));
+    mtl_err rc = verify_edited(ms, &p);
+    int named = strstr(mtl_err_detail(), "used twice") != NULL;
+    json_decref(ms);
+    CHECK_ERR(rc, MTL_ERR_VERIFY_FAIL);
+    CHECK(named);
+}
+
+/* Without any secret key: take arbitrary G1 points as sigmas, keep the
+ * indexes they win for the two registered parties. Every check but the BLS
+ * signature passes (keys and proof are the registered ones). */
+TEST(sigmas_without_keys_are_refused)
+{
+    struct mtl_stm_params p = {.m = 10, .k = 5, .phi_f = 0.8};
+    json_t *ms = json_loads(golden_multisig_json, 0, NULL), *taken = json_array();
+    uint8_t *msgp = golden_msgp();
+    CHECK(ms && taken && msgp);
+    size_t total = 0;
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t ikm[32] = {0x5a, (uint8_t)i}, sigma[48];
+        blst_scalar s;
+        blst_p1 pt;
+        stm_bls_keygen(&s, ikm);
+        blst_sk_to_pk_in_g1(&pt, &s);
+        blst_p1_compress(sigma, &pt);
+        json_t *won = wins(msgp, sigma, 1, 0, p.m, taken);
+        total += json_array_size(won);
+        json_array_extend(taken, won);
+        json_object_set_new(golden_sig(ms, i), "sigma", stm_json_from_bytes(sigma, 48));
+        json_object_set_new(golden_sig(ms, i), "indexes", won);
+    }
+    mtl_free(msgp);
+    json_decref(taken);
+    mtl_err rc = total >= p.k ? verify_edited(ms, &p) : MTL_ERR_INTERNAL;
+    json_decref(ms);
+    CHECK(total >= p.k); /* else pick other points: the lottery must be met */
+    CHECK_ERR(rc, MTL_ERR_VERIFY_FAIL);
+}
+
+/* A third signer outside the registration (its own key, claiming all the
+ * stake) appended to the golden aggregate, the batch proof left covering
+ * the two registered parties: its key is proven nowhere, so refused. */
+TEST(signer_outside_the_proof_is_refused)
+{
+    struct mtl_stm_params p = {.m = 12, .k = 9, .phi_f = 0.8};
+    json_t *ms = json_loads(golden_multisig_json, 0, NULL);
+    uint8_t *msgp = golden_msgp();
+    CHECK(ms && msgp);
+    uint8_t ikm[32] = {0x77};
+    blst_scalar sk;
+    struct stm_vk vk;
+    struct stm_sig sig;
+    stm_bls_keygen(&sk, ikm);
+    stm_bls_sk_to_vk(&vk, &sk);
+    stm_bls_sign(&sig, &sk, msgp, 16 + 32);
+    mtl_memzero(&sk, sizeof(sk));
+    json_t *taken = json_array();
+    json_array_extend(taken, json_object_get(golden_sig(ms, 0), "indexes"));
+    json_array_extend(taken, json_object_get(golden_sig(ms, 1), "indexes"));
+    json_t *won = wins(msgp, sig.bytes, 2, 0, p.m, taken);
+    mtl_free(msgp);
+    size_t total = json_array_size(taken) + json_array_size(won);
+    json_decref(taken);
+    json_t *s3 = json_pack("{s:o,s:o,s:i}", "sigma", stm_json_from_bytes(sig.bytes, 48), "indexes",
+                           won, "signer_index", 2);
+    json_array_append_new(json_object_get(ms, "signatures"),
+                          json_pack("[o,[o,i]]", s3, stm_json_from_bytes(vk.bytes, 96), 2));
+    mtl_err rc = total >= p.k ? verify_edited(ms, &p) : MTL_ERR_INTERNAL;
+    int named = strstr(mtl_err_detail(), "batch proof") != NULL;
+    json_decref(ms);
+    CHECK(total >= p.k); /* the quorum is met only with the outsider */
+    CHECK_ERR(rc, MTL_ERR_VERIFY_FAIL);
+    CHECK(named);
+}
+
+/* A batch proof whose indices are not in increasing order is refused by
+ * name (the path walk assumes sorted leaves). */
+TEST(unsorted_batch_proof_is_refused)
+{
+    struct mtl_stm_params p = {.m = 10, .k = 5, .phi_f = 0.8};
+    json_t *ms = json_loads(golden_multisig_json, 0, NULL);
+    CHECK(ms);
+    json_t *all = json_object_get(ms, "signatures");
+    json_t *first = json_incref(json_array_get(all, 0));
+    json_array_remove(all, 0);
+    json_array_append_new(all, first);
+    json_object_set_new(json_object_get(ms, "batch_proof"), "indices", json_pack("[i,i]", 1, 0));
+    mtl_err rc = verify_edited(ms, &p);
+    int named = strstr(mtl_err_detail(), "not sorted") != NULL;
+    json_decref(ms);
+    CHECK_ERR(rc, MTL_ERR_VERIFY_FAIL);
+    CHECK(named);
+}
+
+/* Index bound: the reference refuses an index above m (index m itself
+ * passes: its check is `index > m`). An index past m that wins the lottery
+ * for the first golden signature, added to it, must be refused: else a
+ * signer could search indexes past m for wins and reach the quorum alone. */
+TEST(index_beyond_m_is_refused)
+{
+    struct mtl_stm_params p = {.m = 10, .k = 5, .phi_f = 0.8};
+    const uint8_t msg[16] = {0};
+    json_t *ms = json_loads(golden_multisig_json, 0, NULL),
+           *avkj = json_loads(golden_avk_json, 0, NULL);
+    CHECK(ms && avkj);
+    json_t *sig0 = json_array_get(json_array_get(json_object_get(ms, "signatures"), 0), 0);
+    uint8_t sigma[48], root[32];
+    CHECK_OK(stm_json_bytes(sigma, 48, json_object_get(sig0, "sigma"), "sigma"));
+    CHECK_OK(stm_json_bytes(
+        root, 32, json_object_get(json_object_get(avkj, "mt_commitment"), "root"), "root"));
+    uint8_t *msgp = stm_msgp(msg, sizeof(msg), root);
+    CHECK(msgp);
+    uint64_t beyond = 0;
+    for (uint64_t j = p.m + 1; j < p.m + 100 && !beyond; j++) {
+        uint8_t ev[64];
+        stm_dense_mapping(ev, msgp, sizeof(msg) + 32, j, sigma);
+        if (mtl_stm_lottery_won(p.phi_f, ev, 1, 2))
+            beyond = j;
+    }
+    mtl_free(msgp);
+    CHECK(beyond > p.m);
+    json_array_append_new(json_object_get(sig0, "indexes"), json_integer((json_int_t)beyond));
+    char *text = json_dumps(ms, JSON_COMPACT | JSON_PRESERVE_ORDER), *hex = NULL, *avk = NULL;
+    json_decref(ms);
+    json_decref(avkj);
+    CHECK_OK(mtl_jsonhex_encode(&hex, text, strlen(text)));
+    free(text);
+    CHECK_OK(mtl_jsonhex_encode(&avk, golden_avk_json, strlen(golden_avk_json)));
+    mtl_err rc = mtl_stm_verify_multisig_jsonhex(hex, avk, msg, sizeof(msg), &p);
+    int named = strstr(mtl_err_detail(), "out of bound") != NULL;
+    mtl_free(hex);
+    mtl_free(avk);
+    CHECK_ERR(rc, MTL_ERR_VERIFY_FAIL);
+    CHECK(named);
+}
+
 int main(void)
 {
     mtl_init();
@@ -248,5 +444,10 @@ int main(void)
     RUN(merkle_root_and_batch_path);
     RUN(single_signatures_avk_and_aggregate);
     RUN(reference_aggregate_verifies);
+    RUN(repeated_index_does_not_count);
+    RUN(sigmas_without_keys_are_refused);
+    RUN(signer_outside_the_proof_is_refused);
+    RUN(unsorted_batch_proof_is_refused);
+    RUN(index_beyond_m_is_refused);
     return DONE();
 }
