@@ -1,7 +1,9 @@
 /* test_cert_fresh_chain.c - a chain made by our own code: a genesis
  * certificate, then multi-signed certificates over 3 epochs whose stake
  * distribution changes; it verifies, and its JSON decodes back identically;
- * a certificate signed with the previous epoch's keys is refused. */
+ * certificates breaking one link rule each (previous epoch's keys, a skipped
+ * epoch, another previous certificate, a lowered quorum) and a source
+ * answering another certificate are refused. */
 #include <jansson.h>
 #include <sodium.h>
 
@@ -91,10 +93,12 @@ static mtl_err put(struct mtl_certificate *c)
     return rc;
 }
 
-/* A certificate of `epoch` signed by the parties of `signers`, chained to
- * prev_hash, handing over `next` (NULL: no certificate, e.g. below quorum). */
+/* A certificate of `epoch` signed by the parties of `signers` under the
+ * parameters p, chained to prev_hash, handing over next_avk (NULL when it
+ * cannot be made, e.g. below quorum). */
 static struct mtl_certificate *signed_cert(uint64_t epoch, const struct epoch_keys *signers,
-                                           const char *next_avk, const char *prev_hash)
+                                           const char *next_avk, const char *prev_hash,
+                                           const struct mtl_stm_params *p)
 {
     struct mtl_protocol_message *pm = message_for(epoch, next_avk);
     char sm[65], *sigs[NPARTIES], *ms = NULL;
@@ -111,7 +115,7 @@ static struct mtl_certificate *signed_cert(uint64_t epoch, const struct epoch_ke
         st[ns].stake = mtl_stm_initializer_stake(signers->init[i]);
         ns++;
     }
-    if (mtl_stm_aggregate_jsonhex(signers->closed, &P, (const char *const *)sigs, ns,
+    if (mtl_stm_aggregate_jsonhex(signers->closed, p, (const char *const *)sigs, ns,
                                   (const uint8_t *)sm, 64, &ms) == MTL_OK) {
         struct mtl_certificate_params mp = {
             .previous_hash = prev_hash,
@@ -119,7 +123,7 @@ static struct mtl_certificate *signed_cert(uint64_t epoch, const struct epoch_ke
             .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch},
             .network = "devnet",
             .version = "0.1.0",
-            .params = P,
+            .params = *p,
             .initiated_at_ns = 1700000000000000000LL + (int64_t)epoch * 1000000,
             .sealed_at_ns = 1700000000000000000LL + (int64_t)epoch * 2000000,
             .signers = st,
@@ -166,7 +170,8 @@ TEST(fresh_chain_over_three_epochs)
     CHECK_OK(rc);
     CHECK_OK(put(chain[1]));
     for (uint64_t e = 2; e <= 3; e++) {
-        chain[e] = signed_cert(e, &keys[e], keys[e + 1].avk, mtl_certificate_hash(chain[e - 1]));
+        chain[e] =
+            signed_cert(e, &keys[e], keys[e + 1].avk, mtl_certificate_hash(chain[e - 1]), &P);
         CHECK(chain[e]);
         CHECK_OK(mtl_certificate_verify_integrity(chain[e], gvk));
         CHECK_OK(mtl_certificate_verify_link(chain[e], chain[e - 1]));
@@ -186,7 +191,7 @@ TEST(old_keys_cannot_sign_the_next_epoch)
 {
     CHECK(chain[2]);
     struct mtl_certificate *forged =
-        signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[2]));
+        signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[2]), &P);
     CHECK(forged);
     mtl_err integrity = mtl_certificate_verify_integrity(forged, gvk);
     mtl_err link = mtl_certificate_verify_link(forged, chain[2]);
@@ -205,12 +210,87 @@ TEST(old_keys_cannot_sign_the_next_epoch)
     CHECK(walk_named);
 }
 
+/* The link rules that a chain walk alone cannot reach: a certificate that
+ * skips an epoch (chained to the genesis of epoch 1, with the AVK and
+ * parameters the genesis handed over: only the epoch gap is wrong), and a
+ * previous certificate that is not the one named by previous_hash. */
+TEST(epoch_gap_and_previous_hash)
+{
+    CHECK(chain[1] && chain[3]);
+    struct mtl_certificate *skip =
+        signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[1]), &P);
+    CHECK(skip);
+    mtl_err integrity = mtl_certificate_verify_integrity(skip, gvk);
+    mtl_err gap = mtl_certificate_verify_link(skip, chain[1]);
+    int gap_named = gap != MTL_OK && strstr(mtl_err_detail(), "is not next to epoch");
+    mtl_err stored = put(skip);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
+    size_t checked;
+    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(skip), gvk, &o, &checked);
+    mtl_certificate_free(skip);
+    CHECK_OK(integrity);
+    CHECK_ERR(gap, MTL_ERR_CHAIN);
+    CHECK(gap_named);
+    CHECK_OK(stored);
+    CHECK_ERR(walk, MTL_ERR_CHAIN);
+    /* same epoch, AVK and parameters, but not the certificate it names */
+    CHECK_ERR(mtl_certificate_verify_link(chain[3], chain[3]), MTL_ERR_CHAIN);
+    CHECK(strstr(mtl_err_detail(), "previous_hash") != NULL);
+}
+
+/* A source that answers another (valid) certificate than the one asked for:
+ * nothing about the hash asked for was verified, so the walk must fail. */
+static mtl_err fetch_genesis_instead(void *ctx, const char *hash, char **json, size_t *len)
+{
+    (void)hash;
+    return fetch_store(ctx, mtl_certificate_hash(chain[1]), json, len);
+}
+
+TEST(source_answering_another_certificate)
+{
+    CHECK(chain[1] && chain[3]);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_genesis_instead, .fetch_ctx = store};
+    size_t checked;
+    CHECK_ERR(mtl_certificate_chain_verify(mtl_certificate_hash(chain[3]), gvk, &o, &checked),
+              MTL_ERR_INTEGRITY);
+    CHECK(strstr(mtl_err_detail(), "instead") != NULL);
+}
+
+/* Parameters: epoch 2 announced P for epoch 3. A certificate of epoch 3 by
+ * epoch 3's own parties under a quorum lowered by two is sound alone, and
+ * refused at its link for its parameters. */
+TEST(lowered_quorum_is_refused)
+{
+    CHECK(chain[2]);
+    struct mtl_stm_params q = P;
+    q.k = P.k - 2;
+    struct mtl_certificate *low =
+        signed_cert(3, &keys[3], keys[4].avk, mtl_certificate_hash(chain[2]), &q);
+    CHECK(low);
+    mtl_err integrity = mtl_certificate_verify_integrity(low, gvk);
+    mtl_err link = mtl_certificate_verify_link(low, chain[2]);
+    int named = link != MTL_OK && strstr(mtl_err_detail(), "next_protocol_parameters");
+    mtl_err stored = put(low);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
+    size_t checked;
+    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(low), gvk, &o, &checked);
+    mtl_certificate_free(low);
+    CHECK_OK(integrity);
+    CHECK_ERR(link, MTL_ERR_CHAIN);
+    CHECK(named);
+    CHECK_OK(stored);
+    CHECK_ERR(walk, MTL_ERR_CHAIN);
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK)
         return 1;
     RUN(fresh_chain_over_three_epochs);
     RUN(old_keys_cannot_sign_the_next_epoch);
+    RUN(epoch_gap_and_previous_hash);
+    RUN(source_answering_another_certificate);
+    RUN(lowered_quorum_is_refused);
     for (int e = 1; e <= 3; e++)
         mtl_certificate_free(chain[e]);
     for (int e = 1; e <= 4; e++)
