@@ -183,56 +183,49 @@ TEST(fresh_chain_over_three_epochs)
     CHECK_EQ_INT(checked, 3);
 }
 
-/* AVK continuity: whoever holds epoch 2's keys makes an epoch-3 certificate
- * that is sound on its own (its multi-signature verifies against the AVK it
- * carries), chained to the real epoch-2 certificate; epoch 2 handed over
- * epoch 3's AVK, so the link and the chain are refused. */
+/* A certificate an attacker made (c, freed here) is sound on its own, but
+ * its link to prev is refused for `why`, and so is the chain from it. */
+static void refused_at_link(struct mtl_certificate *c, const struct mtl_certificate *prev,
+                            const char *why)
+{
+    if (!c)
+        TH_FAIL("the certificate could not be made");
+    mtl_err integrity = mtl_certificate_verify_integrity(c, gvk);
+    mtl_err link = mtl_certificate_verify_link(c, prev);
+    int named = link != MTL_OK && strstr(mtl_err_detail(), why);
+    mtl_err stored = put(c);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
+    size_t checked;
+    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(c), gvk, &o, &checked);
+    int walk_named = walk != MTL_OK && strstr(mtl_err_detail(), why);
+    mtl_certificate_free(c);
+    CHECK_OK(integrity);
+    CHECK_OK(stored);
+    CHECK_ERR(link, MTL_ERR_CHAIN);
+    CHECK_ERR(walk, MTL_ERR_CHAIN);
+    if (!named || !walk_named)
+        TH_FAIL("refused, but not for \"%s\"", why);
+}
+
+/* AVK continuity: whoever holds epoch 2's keys makes an epoch-3 certificate,
+ * chained to the real epoch-2 certificate; epoch 2 handed over epoch 3's
+ * AVK, so it is refused. */
 TEST(old_keys_cannot_sign_the_next_epoch)
 {
     CHECK(chain[2]);
-    struct mtl_certificate *forged =
-        signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[2]), &P);
-    CHECK(forged);
-    mtl_err integrity = mtl_certificate_verify_integrity(forged, gvk);
-    mtl_err link = mtl_certificate_verify_link(forged, chain[2]);
-    int named = link != MTL_OK && strstr(mtl_err_detail(), "next_aggregate_verification_key");
-    mtl_err stored = put(forged);
-    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
-    size_t checked;
-    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(forged), gvk, &o, &checked);
-    int walk_named = walk != MTL_OK && strstr(mtl_err_detail(), "next_aggregate_verification_key");
-    mtl_certificate_free(forged);
-    CHECK_OK(integrity);
-    CHECK_ERR(link, MTL_ERR_CHAIN);
-    CHECK(named);
-    CHECK_OK(stored);
-    CHECK_ERR(walk, MTL_ERR_CHAIN);
-    CHECK(walk_named);
+    refused_at_link(signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[2]), &P),
+                    chain[2], "next_aggregate_verification_key");
 }
 
-/* The link rules that a chain walk alone cannot reach: a certificate that
+/* The link rules a chain walk alone does not reach: a certificate that
  * skips an epoch (chained to the genesis of epoch 1, with the AVK and
  * parameters the genesis handed over: only the epoch gap is wrong), and a
  * previous certificate that is not the one named by previous_hash. */
 TEST(epoch_gap_and_previous_hash)
 {
     CHECK(chain[1] && chain[3]);
-    struct mtl_certificate *skip =
-        signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[1]), &P);
-    CHECK(skip);
-    mtl_err integrity = mtl_certificate_verify_integrity(skip, gvk);
-    mtl_err gap = mtl_certificate_verify_link(skip, chain[1]);
-    int gap_named = gap != MTL_OK && strstr(mtl_err_detail(), "is not next to epoch");
-    mtl_err stored = put(skip);
-    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
-    size_t checked;
-    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(skip), gvk, &o, &checked);
-    mtl_certificate_free(skip);
-    CHECK_OK(integrity);
-    CHECK_ERR(gap, MTL_ERR_CHAIN);
-    CHECK(gap_named);
-    CHECK_OK(stored);
-    CHECK_ERR(walk, MTL_ERR_CHAIN);
+    refused_at_link(signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[1]), &P),
+                    chain[1], "is not next to epoch");
     /* same epoch, AVK and parameters, but not the certificate it names */
     CHECK_ERR(mtl_certificate_verify_link(chain[3], chain[3]), MTL_ERR_CHAIN);
     CHECK(strstr(mtl_err_detail(), "previous_hash") != NULL);
@@ -257,29 +250,14 @@ TEST(source_answering_another_certificate)
 }
 
 /* Parameters: epoch 2 announced P for epoch 3. A certificate of epoch 3 by
- * epoch 3's own parties under a quorum lowered by two is sound alone, and
- * refused at its link for its parameters. */
+ * epoch 3's own parties under a quorum lowered by two is refused. */
 TEST(lowered_quorum_is_refused)
 {
     CHECK(chain[2]);
     struct mtl_stm_params q = P;
     q.k = P.k - 2;
-    struct mtl_certificate *low =
-        signed_cert(3, &keys[3], keys[4].avk, mtl_certificate_hash(chain[2]), &q);
-    CHECK(low);
-    mtl_err integrity = mtl_certificate_verify_integrity(low, gvk);
-    mtl_err link = mtl_certificate_verify_link(low, chain[2]);
-    int named = link != MTL_OK && strstr(mtl_err_detail(), "next_protocol_parameters");
-    mtl_err stored = put(low);
-    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
-    size_t checked;
-    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(low), gvk, &o, &checked);
-    mtl_certificate_free(low);
-    CHECK_OK(integrity);
-    CHECK_ERR(link, MTL_ERR_CHAIN);
-    CHECK(named);
-    CHECK_OK(stored);
-    CHECK_ERR(walk, MTL_ERR_CHAIN);
+    refused_at_link(signed_cert(3, &keys[3], keys[4].avk, mtl_certificate_hash(chain[2]), &q),
+                    chain[2], "next_protocol_parameters");
 }
 
 int main(void)
