@@ -194,19 +194,19 @@ TEST(register_with_pool_identity)
     /* forgeries: 400 naming the failed check, nothing stored */
     char *bad = tampered_opcert(&POOL[1]), *sig = sim_pool_sign_key(&POOL[1], VK[1], e);
     CHECK(bad && sig);
-    refused(sim_register_json(2, PARTY[1], VK[1], bad, sig, e), 400, "opcert",
+    refused(sim_register_json(2, PARTY[1], VK[1], bad, sig, e), 400, "operational certificate",
             "opcert with a bad cold signature");
     mtl_free(bad);
     mtl_free(sig);
-    refused(body_of(PARTY[2], 1, &POOL[1], &POOL[1], e), 400, "pool",
+    refused(body_of(PARTY[2], 1, &POOL[1], &POOL[1], e), 400, "not the pool id",
             "party id that is not the cold key's pool");
-    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[2], e), 400, "KES",
+    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[2], e), 400, "KES signature over the Mithril key",
             "KES signature of another pool's KES key");
-    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[1], e + 2), 400, "KES",
-            "KES signature two periods ahead");
-    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[1], e - 2), 400, "KES",
-            "KES signature two periods behind");
-    refused(body_of(PARTY[4], 4, &LATE_POOL, &LATE_POOL, 0), 400, "period",
+    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[1], e + 2), 400,
+            "KES signature over the Mithril key", "KES signature two periods ahead");
+    refused(body_of(PARTY[1], 1, &POOL[1], &POOL[1], e - 2), 400,
+            "KES signature over the Mithril key", "KES signature two periods behind");
+    refused(body_of(PARTY[4], 4, &LATE_POOL, &LATE_POOL, 0), 400, "after the current KES period",
             "opcert starting after the current KES period");
     /* missing credentials (skip switch off by default) */
     refused(sim_register_json(2, PARTY[1], VK[1], NULL, NULL, 0), 400, "operational_certificate",
@@ -219,8 +219,8 @@ TEST(register_with_pool_identity)
             "verification_key_signature", "opcert without KES signature");
     /* the victim's published opcert and KES signature, replayed with the
      * attacker's key */
-    refused(sim_register_json(2, PARTY[0], VK[1], POOL[0].opcert, published_sig, e), 400, "KES",
-            "another pool's credentials with another key");
+    refused(sim_register_json(2, PARTY[0], VK[1], POOL[0].opcert, published_sig, e), 400,
+            "KES signature over the Mithril key", "another pool's credentials with another key");
     free(published_sig);
     /* a pool without stake, credentials valid */
     refused(body_of(PARTY[5], 5, &POOL[5], &POOL[5], e), 400, "stake", "pool without stake");
