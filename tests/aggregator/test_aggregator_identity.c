@@ -334,7 +334,8 @@ int main(void)
     RUN(register_with_pool_identity);
     if (S.pid)
         sim_stop(&S, 1, NULL);
-    RUN(skip_switch); /* on the same store, at epoch 2 */
+    if (!th_failed)
+        RUN(skip_switch); /* on the same store, at epoch 2 */
     if (S.pid)
         sim_stop(&S, 1, NULL);
     for (size_t i = 0; i < NPOOLS; i++) {
