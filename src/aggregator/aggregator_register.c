@@ -30,7 +30,6 @@ static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, co
 {
     const char *opcert = str_field(j, "operational_certificate");
     const char *sig = str_field(j, "verification_key_signature");
-    struct mtl_opcert oc;
     *verified = 0;
     if (!opcert && !sig && a->cfg.allow_skip_signer_certification)
         return MTL_OK;
@@ -42,15 +41,8 @@ static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, co
               "signer %s: verification_key_signature missing: the KES key must sign the Mithril"
               " key",
               party);
-    uint64_t now = agg_runtime_kes_period(a);
-    /* Not yet valid, as the ledger sees it (the reference saturates the
-     * evolutions at 0 and would take it). */
-    if (mtl_opcert_from_jsonhex(&oc, opcert) == MTL_OK && oc.start_kes_period > now)
-        return mtl_seterr(MTL_ERR_VERIFY_FAIL,
-                          "signer %s: operational certificate starts at KES period %llu, after"
-                          " the current KES period %llu",
-                          party, (unsigned long long)oc.start_kes_period, (unsigned long long)now);
-    MTL_TRY(mtl_signer_credentials_verify_at(party, vk, opcert, sig, now, kes_period));
+    MTL_TRY(mtl_signer_credentials_verify_at(party, vk, opcert, sig, agg_runtime_kes_period(a),
+                                             kes_period));
     *verified = 1;
     return MTL_OK;
 }
