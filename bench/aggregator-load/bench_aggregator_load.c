@@ -268,12 +268,7 @@ out:
     free(BODY);
     free(PARTY);
     free(stake);
-    if (rc == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", S.dir);
-    }
+    sim_cleanup(&S, rc != 0);
     curl_global_cleanup();
     return rc;
 }

@@ -137,6 +137,18 @@ int sim_setup(struct sim_agg *s, const char *bin, const char *params_json)
     return 0;
 }
 
+void sim_cleanup(struct sim_agg *s, int failed)
+{
+    char cmd[400];
+    if (failed) {
+        printf("aggregator work dir kept: %s\n", s->dir);
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    if (system(cmd) != 0)
+        printf("could not remove %s\n", s->dir);
+}
+
 int sim_set_chain(struct sim_agg *s, uint64_t epoch, char (*party)[64], const uint64_t *stake,
                   size_t n)
 {

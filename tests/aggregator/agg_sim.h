@@ -45,6 +45,8 @@ long sim_post(struct sim_http *h, const char *url, const char *json, size_t len,
 
 /* Prepare dir, genesis keys and the chain file at epoch 1. */
 int sim_setup(struct sim_agg *s, const char *bin, const char *params_json);
+/* Remove the work dir, or keep it (and say where) after a failure. */
+void sim_cleanup(struct sim_agg *s, int failed);
 /* Write the chain stand-in: epoch, s->slot and parties (names) with stakes. */
 int sim_set_chain(struct sim_agg *s, uint64_t epoch, char (*party)[64], const uint64_t *stake,
                   size_t n);

@@ -662,13 +662,7 @@ TEST(devnet_lifecycle)
             TH_FAIL("aggregator log: %s", line);
     if (f)
         fclose(f);
-    if (th_cur_failed == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
-        if (system(cmd) != 0)
-            printf("could not remove %s\n", S.dir);
-    } else
-        printf("aggregator work dir kept: %s\n", S.dir);
+    sim_cleanup(&S, th_cur_failed);
 }
 
 /* The air-gapped genesis: export the payload, sign it offline with the
@@ -745,12 +739,7 @@ TEST(genesis_export_sign_import)
     CHECK(stat(path[0], &stt) == 0 && (stt.st_mode & 0777) == 0600);
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
-    if (th_cur_failed == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
-        if (system(cmd) != 0)
-            printf("could not remove %s\n", S.dir);
-    }
+    sim_cleanup(&S, th_cur_failed);
     S = keep;
 }
 
@@ -821,13 +810,7 @@ TEST(devnet_node_sim)
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
     OBS = 0;
-    if (th_cur_failed == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
-        if (system(cmd) != 0)
-            printf("could not remove %s\n", S.dir);
-    } else
-        printf("aggregator work dir kept: %s\n", S.dir);
+    sim_cleanup(&S, th_cur_failed);
 }
 
 int main(void)
