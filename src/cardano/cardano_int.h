@@ -24,8 +24,8 @@ struct mtl_pool_stake;
 mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip);
 /* `query stake-snapshot --all-stake-pools`: pools with stakeMark > 0, in the
  * output's order (*list: mtl_free; NULL on error). */
-mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out,
-                                     struct mtl_pool_stake **list, size_t *count);
+mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
+                                     size_t *count);
 /* `query stake-distribution`'s table (text is cut up): pool(ud, id) for the
  * id of each row, stopping at its first error. */
 mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,

@@ -431,15 +431,15 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
     struct mtl_buf out;
     cmd_build(&c, o, what);
     MTL_TRY(run(o, &c, &out));
-    mtl_err rc = mtl_cli_stake_snapshot_parse(c.text, out.data ? (const char *)out.data : "",
-                                              &d->v, &d->n);
+    mtl_err rc =
+        mtl_cli_stake_snapshot_parse(c.text, out.data ? (const char *)out.data : "", &d->v, &d->n);
     d->cap = d->n;
     mtl_buf_free(&out);
     return rc;
 }
 
-mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out,
-                                     struct mtl_pool_stake **list, size_t *count)
+mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
+                                     size_t *count)
 {
     struct dist dist = {0}, *d = &dist;
     json_t *j;

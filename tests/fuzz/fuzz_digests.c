@@ -16,7 +16,8 @@ static void check_list(const struct restore_digest *d, size_t n, uint64_t max)
     for (size_t i = 0; i < n; i++) {
         const char *dot = strchr(d[i].name, '.');
         MTL_ASSERT(dot && dot - d[i].name == 5 && strspn(d[i].name, "0123456789") == 5);
-        MTL_ASSERT(!strcmp(dot, ".chunk") || !strcmp(dot, ".primary") || !strcmp(dot, ".secondary"));
+        MTL_ASSERT(!strcmp(dot, ".chunk") || !strcmp(dot, ".primary") ||
+                   !strcmp(dot, ".secondary"));
         MTL_ASSERT(strtoull(d[i].name, NULL, 10) <= max);
         MTL_ASSERT(strlen(d[i].digest) == 64 && strspn(d[i].digest, "0123456789abcdef") == 64);
         MTL_ASSERT(i == 0 || strcmp(d[i - 1].name, d[i].name) < 0);
