@@ -592,9 +592,8 @@ mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const c
                                  &info->start_kes_period};
     for (size_t i = 0; i < MTL_ARRAY_LEN(req_key); i++)
         if (!get_u64(j, req_key[i], req_val[i])) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL,
-                            "`%s`: field '%s' missing or not an unsigned integer", c.text,
-                            req_key[i]);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' missing or not an unsigned integer",
+                            c.text, req_key[i]);
             goto out;
         }
     if (info->slots_per_kes_period == 0) {
@@ -612,8 +611,8 @@ mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const c
         if (!v || json_is_null(v))
             continue;
         if (!get_u64(j, opt_key[i], opt_val[i]) || (i == 3 && counter > INT64_MAX)) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer",
-                            c.text, opt_key[i]);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", c.text,
+                            opt_key[i]);
             goto out;
         }
         if (i == 3)
