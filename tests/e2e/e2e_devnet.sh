@@ -29,7 +29,7 @@ else
     cat "$RUN_DIR.run.log"; fail "devnet/run"; exit 1
 fi
 grep -q 'files byte-identical to the node: OK' "$RUN_DIR.summary" && pass "restored DB byte-identical" || fail "summary verdict"
-mapfile -t POOLS <"$RUN_DIR/node/pools"
+mapfile -t POOLS <"$RUN_DIR/node/pool-ids"
 export GENESIS_VERIFICATION_KEY; GENESIS_VERIFICATION_KEY=$(cat "$RUN_DIR/keys/genesis.vkey")
 export MITHRIL_CLIENT_CACHE_DIR=""
 
@@ -58,7 +58,7 @@ s2=$(get "/signers/registered/$((E + 2))" | py 'import json,sys; print(sorted((r
 # 4. A signer leaves, another joins: two epochs later the latest certificate
 #    is signed by the newcomer and not by the one who left.
 stop_one signer-2
-start_signer signer-3 "${POOLS[3]}"
+start_signer signer-3 3
 E=$(epoch)
 signed_by() { # EPOCH PARTY: is the latest certificate of EPOCH or later signed by PARTY?
     local h; h=$(get /certificates | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
@@ -85,7 +85,7 @@ mirror
 ( while sleep 0.5; do mirror; done ) & MIRROR=$!
 echo "mirror $MIRROR" >>"$RUN_DIR/pids"
 stop_one signer-1
-start_signer signer-1b "${POOLS[1]}" "$ALT"
+start_signer signer-1b 1 "$ALT"
 E=$(epoch)
 refused() { grep -qF 'signature_rejected entity={"CardanoDatabase"' "$RUN_DIR/logs/signer-1b.log" &&
             grep -qF 'is not the open message of {"CardanoDatabase"' "$RUN_DIR/logs/aggregator.log"; }
