@@ -122,5 +122,69 @@ else
     fail "no archive $ARCH"
 fi
 
+# 7. Impostors for a victim pool (pool 0, whose signer keeps running): a
+#    registration for its party id (a) with the impostor's own cold key and
+#    opcert, (b) with the victim's opcert but the impostor's KES signature and
+#    Mithril key, (c) with no credentials at all. Each is refused (4xx with a
+#    message), never appears among the next signers, and the victim keeps
+#    signing. The impostor's pool files come from a simulator of another seed.
+VICTIM=${POOLS[0]}
+IMP=$RUN_DIR/impostor
+"$SIM_BIN" --db "$IMP/db" --seed 4242 --epochs 1 --pools 1 --pools-dir "$IMP/pools" >/dev/null 2>&1 \
+    || fail "impostor keys"
+kes_period() {
+    "$CLI_BIN" latest query kes-period-info --testnet-magic "${NETWORK_MAGIC:-42}" \
+        --op-cert-file "$RUN_DIR/node/pools/0/opcert.cert" --out-file "$IMP/kes.json" >/dev/null &&
+        py 'import json,sys; print(json.load(open(sys.argv[1]))["qKesCurrentKesPeriod"])' "$IMP/kes.json"
+}
+# signers_of KEY_EPOCH: "party vk" lines of the signers registered for
+# KEY_EPOCH (during KEY_EPOCH - 1), read from /epoch-settings once it shows them.
+signers_of() { get /epoch-settings | py "import json,sys
+s = json.load(sys.stdin)
+l = s['next_signers'] if s['epoch'] == $1 else s['current_signers'] if s['epoch'] == $1 + 1 else None
+if l is None: sys.exit(1)
+for x in l: print(x['party_id'], x['verification_key'])"; }
+# impostor MODE: post the crafted body for epoch E + 1; sets CODE, MSG, IMP_VK
+impostor() {
+    local body
+    body=$("$BUILD_DIR/tests/e2e/e2e_impostor_body" "$1" $((E + 1)) "$VICTIM" "$(kes_period)" \
+        "$IMP/pools/0" "$RUN_DIR/node/pools/0") || { CODE=000; MSG="no body"; return; }
+    IMP_VK=$(echo "$body" | py 'import json,sys; print(json.load(sys.stdin)["verification_key"])')
+    CODE=$(curl -s -o "$IMP/reply" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -H 'mithril-api-version: 0.1.68' --data "$body" "$(agg_url)/register-signer")
+    MSG=$(head -c 300 "$IMP/reply")
+}
+# The three attempts within one epoch E (again if it turned meanwhile).
+MODES="own-cold-key victim-opcert no-credentials"
+for try in 1 2 3; do
+    E=$(epoch)
+    : >"$IMP/results"
+    for mode in $MODES; do
+        impostor "$mode"
+        echo "$mode $CODE $IMP_VK $MSG" >>"$IMP/results"
+    done
+    [ "$(epoch)" = "$E" ] && ! grep -q register_signer_epoch_mismatch "$IMP/results" && break
+done
+while read -r mode code vk msg; do
+    case $code in
+    4??) pass "impostor ($mode) for $VICTIM refused: HTTP $code $msg" ;;
+    *) fail "impostor ($mode) for $VICTIM not refused: HTTP $code $msg" ;;
+    esac
+done <"$IMP/results"
+wait_until 180 "the signers registered in epoch $E" signers_of $((E + 1)) >/dev/null || fail "no epoch $((E + 1))"
+signers_of $((E + 1)) >"$IMP/signers" || true
+counted=0
+while read -r mode code vk msg; do
+    if grep -qF "$vk" "$IMP/signers"; then fail "impostor ($mode) counted among the signers of epoch $((E + 1))"; counted=1; fi
+done <"$IMP/results"
+[ $counted = 0 ] && [ "$(grep -c "^$VICTIM " "$IMP/signers")" = 1 ] \
+    && pass "no impostor among the $(grep -c . "$IMP/signers") signers of epoch $((E + 1)); the victim's own key is" \
+    || fail "signers of epoch $((E + 1)): $(cut -c1-70 "$IMP/signers" | tr '\n' ';')"
+E=$(epoch)
+wait_until 180 "a certificate of epoch $((E + 2)) signed by the victim" latest_cert_by $((E + 2)) "$VICTIM" \
+    && pass "victim $VICTIM keeps signing (certificate of epoch >= $((E + 2)))" || fail "victim stopped signing"
+grep -q 'event=kes_signed' "$RUN_DIR/logs/signer-0.log" && pass "signers register with a KES signature" \
+    || fail "no KES-signed registration in signer-0's log"
+
 echo "e2e: $fails failure(s), wall ${SECONDS}s"
 [ $fails = 0 ]
