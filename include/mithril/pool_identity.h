@@ -94,7 +94,9 @@ MTL_API MTL_NODISCARD mtl_err mtl_opcert_verify(const struct mtl_opcert *oc);
 MTL_API mtl_err mtl_opcert_pool_id(const struct mtl_opcert *oc, char out[MTL_POOL_ID_MAX]);
 MTL_API mtl_err mtl_cold_vk_pool_id(const uint8_t cold_vk[MTL_COLD_VK_BYTES],
                                     char out[MTL_POOL_ID_MAX]);
-/* Wire form (the reference's JSON-hex); *hex is freed with mtl_free. */
+/* Wire form (the reference's JSON-hex); *hex is freed with mtl_free.
+ * Decoding also accepts the reference's fallback "bytes hex" (hex of the
+ * CBOR form), as its ProtocolKey::decode_key does; encoding writes JSON-hex. */
 MTL_API mtl_err mtl_opcert_from_jsonhex(struct mtl_opcert *out, const char *hex);
 MTL_API mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex);
 /* Cardano's CBOR form, as inside a `NodeOperationalCertificate` TextEnvelope:
@@ -102,11 +104,19 @@ MTL_API mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex);
 MTL_API mtl_err mtl_opcert_from_cbor(struct mtl_opcert *out, const uint8_t *cbor, size_t len);
 MTL_API mtl_err mtl_opcert_to_cbor(const struct mtl_opcert *oc, uint8_t **cbor, size_t *len);
 
-/* KES signature wire form (JSON-hex of the nested Sum6 signature). */
+/* KES signature wire form (JSON-hex of the nested Sum6 signature). Decoding
+ * also accepts the bytes-hex fallback (hex of the 448 flat bytes). */
 MTL_API mtl_err mtl_kes_sig_from_jsonhex(uint8_t sig[MTL_KES_SIG_BYTES], const char *hex);
 MTL_API mtl_err mtl_kes_sig_to_jsonhex(const uint8_t sig[MTL_KES_SIG_BYTES], char **hex);
 
 /* ---- cardano-cli TextEnvelope files ----------------------------------- */
+
+/* The `type` of each file this module reads or writes. */
+#define MTL_KES_SK_TYPE "KesSigningKey_ed25519_kes_2^6"
+#define MTL_KES_VK_TYPE "KesVerificationKey_ed25519_kes_2^6"
+#define MTL_OPCERT_TYPE "NodeOperationalCertificate"
+#define MTL_COLD_VK_TYPE "StakePoolVerificationKey"
+#define MTL_COLD_SK_TYPE "StakePoolSigningKey"
 
 /* Read a TextEnvelope JSON file ({"type","description","cborHex"}) whose type
  * is `type`, and return the bytes inside its CBOR byte string (or, for a
@@ -120,6 +130,25 @@ MTL_API mtl_err mtl_text_envelope_read(const char *path, const char *type, uint8
 MTL_API mtl_err mtl_text_envelope_write(const char *path, const char *type,
                                         const char *description, const uint8_t *cbor, size_t len,
                                         unsigned mode);
+
+/* mtl_text_envelope_write for a key type: `key` is wrapped in the CBOR byte
+ * string cardano-cli puts in cborHex. */
+MTL_API mtl_err mtl_text_envelope_write_key(const char *path, const char *type,
+                                            const char *description, const uint8_t *key,
+                                            size_t len, unsigned mode);
+/* A KES signing key file (cardano-cli's 608 raw bytes at period 0, or the
+ * reference's 612 bytes ending with the period as a big-endian u32); every
+ * copy of the secret is wiped. Free *out with mtl_kes_sk_free. */
+MTL_API mtl_err mtl_kes_sk_read_file(struct mtl_kes_sk **out, const char *path);
+/* Write a KES signing key file, 0600: cardano-cli's form at period 0, the
+ * reference's (period appended) at a later period. */
+MTL_API mtl_err mtl_kes_sk_write_file(const struct mtl_kes_sk *sk, const char *path);
+/* A `NodeOperationalCertificate` file (decoded, not verified). */
+MTL_API mtl_err mtl_opcert_read_file(struct mtl_opcert *out, const char *path);
+MTL_API mtl_err mtl_opcert_write_file(const struct mtl_opcert *oc, const char *path);
+/* A `StakePoolSigningKey` file (a 32-byte Ed25519 seed) in libsodium's
+ * 64-byte form for mtl_opcert_issue; wipe `sk` after use. */
+MTL_API mtl_err mtl_cold_sk_read_file(uint8_t sk[MTL_COLD_SK_BYTES], const char *path);
 
 /* ---- Signer credentials (what the aggregator and the client check) ----- */
 
@@ -138,9 +167,12 @@ MTL_API MTL_NODISCARD mtl_err mtl_signer_credentials_verify(const char *party_id
                                                             const char *kes_sig_jsonhex,
                                                             uint64_t kes_evolutions);
 /* The aggregator's form: it does not trust the published period. With the
- * chain's current KES period p, e = p - start_kes_period, the signature must
- * verify at some t in [max(0, e-1), min(63, e+1)]; *used_evolutions gets it.
- * An opcert that starts after p is refused. */
+ * chain's current KES period p, e = p - start_kes_period (0 when the opcert
+ * starts after p: the reference's KesPeriod subtraction saturates), the
+ * signature must verify at some t in [max(0, e-1), min(64, e+1)], exactly the
+ * periods the reference's KesVerifierStandard tries; t = 64 verifies what 63
+ * does (Sum6 arithmetic), so e = 65 still accepts a period-63 signature.
+ * *used_evolutions (may be NULL) gets the period that verified (<= 63). */
 MTL_API MTL_NODISCARD mtl_err mtl_signer_credentials_verify_at(const char *party_id,
                                                                const char *vk_jsonhex,
                                                                const char *opcert_jsonhex,
