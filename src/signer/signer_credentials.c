@@ -13,35 +13,21 @@
 #include "log.h"
 #include "signer_int.h"
 
-#define OPCERT_TYPE "NodeOperationalCertificate"
-#define KES_SK_TYPE "KesSigningKey_ed25519_kes_2^6"
-
 static mtl_err read_opcert(const char *path, struct mtl_opcert *oc)
 {
-    uint8_t *cbor = NULL;
-    size_t len = 0;
-    mtl_err e = mtl_text_envelope_read(path, OPCERT_TYPE, &cbor, &len);
-    if (e == MTL_OK)
-        e = mtl_opcert_from_cbor(oc, cbor, len);
-    mtl_free(cbor);
+    mtl_err e = mtl_opcert_read_file(oc, path);
     if (e == MTL_OK)
         e = mtl_opcert_verify(oc);
     return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "OPERATIONAL_CERTIFICATE_PATH %s", path);
 }
 
-/* The KES key at the opcert's start period (what kes.skey holds: cardano-cli
- * writes it unevolved), checked to be the opcert's hot key. */
+/* The KES key relative to the opcert's start period (cardano-cli writes it
+ * unevolved; the reference's form carries its period), checked to be the
+ * opcert's hot key. */
 static mtl_err read_kes_key(const char *path, const struct mtl_opcert *oc, struct mtl_kes_sk **sk)
 {
-    uint8_t *raw = NULL;
-    size_t len = 0;
     *sk = NULL;
-    mtl_err e = mtl_text_envelope_read(path, KES_SK_TYPE, &raw, &len);
-    if (e == MTL_OK) {
-        e = mtl_kes_sk_from_bytes(sk, raw, len, 0);
-        mtl_memzero(raw, len);
-    }
-    mtl_free(raw);
+    mtl_err e = mtl_kes_sk_read_file(sk, path);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "KES_SECRET_KEY_PATH %s", path);
     uint8_t vk[MTL_KES_VK_BYTES];

@@ -130,10 +130,12 @@ fi
 #    signing. The impostor's pool files come from a simulator of another seed.
 VICTIM=${POOLS[0]}
 IMP=$RUN_DIR/impostor
+mkdir -p "$IMP"
 "$SIM_BIN" --db "$IMP/db" --seed 4242 --epochs 1 --pools 1 --pools-dir "$IMP/pools" >/dev/null 2>&1 \
     || fail "impostor keys"
 kes_period() {
-    "$CLI_BIN" latest query kes-period-info --testnet-magic "${NETWORK_MAGIC:-42}" \
+    CARDANO_NODE_SOCKET_PATH=$RUN_DIR/node/node.socket \
+        "$CLI_BIN" latest query kes-period-info --testnet-magic "${NETWORK_MAGIC:-42}" \
         --op-cert-file "$RUN_DIR/node/pools/0/opcert.cert" --out-file "$IMP/kes.json" >/dev/null &&
         py 'import json,sys; print(json.load(open(sys.argv[1]))["qKesCurrentKesPeriod"])' "$IMP/kes.json"
 }
@@ -147,6 +149,7 @@ for x in l: print(x['party_id'], x['verification_key'])"; }
 # impostor MODE: post the crafted body for epoch E + 1; sets CODE, MSG, IMP_VK
 impostor() {
     local body
+    IMP_VK=none
     body=$("$BUILD_DIR/tests/e2e/e2e_impostor_body" "$1" $((E + 1)) "$VICTIM" "$(kes_period)" \
         "$IMP/pools/0" "$RUN_DIR/node/pools/0") || { CODE=000; MSG="no body"; return; }
     IMP_VK=$(echo "$body" | py 'import json,sys; print(json.load(sys.stdin)["verification_key"])')

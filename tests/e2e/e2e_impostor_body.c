@@ -52,16 +52,11 @@ int main(int argc, char **argv)
         json_object_set_new(body, "verification_key_signature", json_string(out.signature));
         if (strcmp(mode, "victim-opcert") == 0) {
             struct mtl_opcert oc;
-            uint8_t *cbor = NULL;
-            size_t len = 0;
             char *hex = NULL;
             snprintf(opcert, sizeof opcert, "%s/opcert.cert", vdir);
-            if (mtl_text_envelope_read(opcert, "NodeOperationalCertificate", &cbor, &len) !=
-                    MTL_OK ||
-                mtl_opcert_from_cbor(&oc, cbor, len) != MTL_OK ||
+            if (mtl_opcert_read_file(&oc, opcert) != MTL_OK ||
                 mtl_opcert_to_jsonhex(&oc, &hex) != MTL_OK)
                 return die("victim's opcert");
-            mtl_free(cbor);
             json_object_set_new(body, "operational_certificate", json_string(hex));
             mtl_free(hex);
         } else {

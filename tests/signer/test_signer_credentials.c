@@ -20,33 +20,22 @@ static char dir[64], kes_path[128], opcert_path[128];
 static void write_creds(uint8_t cold_seed, uint8_t kes_seed, uint64_t start, uint64_t issue,
                         int tamper, char pool_id[MTL_POOL_ID_MAX])
 {
-    uint8_t seed[32], cold_vk[32], cold_sk[64], kes_vk[32], raw[3 + MTL_KES_SK_BYTES];
+    uint8_t seed[32], cold_vk[32], cold_sk[64], kes_vk[32];
     struct mtl_kes_sk *sk = NULL;
     struct mtl_opcert oc;
     memset(seed, cold_seed, sizeof seed);
     crypto_sign_seed_keypair(cold_vk, cold_sk, seed);
     memset(seed, kes_seed, sizeof seed);
     CHECK_OK(mtl_kes_sk_keygen(&sk, kes_vk, seed));
-    raw[0] = 0x59; /* CBOR byte string of 608 bytes, as cardano-cli writes it */
-    raw[1] = MTL_KES_SK_BYTES >> 8;
-    raw[2] = MTL_KES_SK_BYTES & 0xff;
-    CHECK_OK(mtl_kes_sk_to_bytes(sk, raw + 3));
+    CHECK_OK(mtl_kes_sk_write_file(sk, kes_path)); /* cardano-cli's form, 0600 */
     mtl_kes_sk_free(sk);
-    CHECK_OK(mtl_text_envelope_write(kes_path, "KesSigningKey_ed25519_kes_2^6", "KES Signing Key",
-                                     raw, sizeof raw, 0600));
     CHECK_OK(mtl_opcert_issue(&oc, kes_vk, issue, start, cold_sk));
     if (tamper)
         oc.issue_number++;
-    uint8_t *cbor = NULL;
-    size_t len = 0;
-    CHECK_OK(mtl_opcert_to_cbor(&oc, &cbor, &len));
-    CHECK_OK(
-        mtl_text_envelope_write(opcert_path, "NodeOperationalCertificate", "", cbor, len, 0644));
-    mtl_free(cbor);
+    CHECK_OK(mtl_opcert_write_file(&oc, opcert_path));
     if (pool_id)
         CHECK_OK(mtl_cold_vk_pool_id(cold_vk, pool_id));
     mtl_memzero(cold_sk, sizeof cold_sk);
-    mtl_memzero(raw, sizeof raw);
 }
 
 /* A Mithril verification key (JSON-hex) from seed byte `seed`. */

@@ -119,14 +119,8 @@ static uint64_t st_u64(json_t *o, const char *key)
  * qKesKesKeyExpiry is null. */
 static int kes_period_info(const char *cmd, json_t *st, const char *path, const char *out_file)
 {
-    uint8_t *cbor = NULL;
-    size_t len = 0;
     struct mtl_opcert oc;
-    mtl_err e = mtl_text_envelope_read(path, "NodeOperationalCertificate", &cbor, &len);
-    if (e == MTL_OK)
-        e = mtl_opcert_from_cbor(&oc, cbor, len);
-    mtl_free(cbor);
-    if (e != MTL_OK)
+    if (mtl_opcert_read_file(&oc, path) != MTL_OK)
         return fail(cmd, "%s", mtl_err_detail());
     uint64_t spkp = st_u64(st, "slotsPerKESPeriod"), max_evo = st_u64(st, "maxKESEvolutions");
     uint64_t slot = st_u64(json_object_get(st, "tip"), "slot");

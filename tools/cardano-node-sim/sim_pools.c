@@ -12,6 +12,11 @@
 #include "mithril/chain_observer.h"
 #include "sim.h"
 
+/* cardano-cli's types of a pool's cold key files (cardano-api appends the
+ * algorithm name, as for the KES key types). */
+#define COLD_VK_TYPE "StakePoolVerificationKey_ed25519"
+#define COLD_SK_TYPE "StakePoolSigningKey_ed25519"
+
 /* Seeds of pool i: cold key, VRF key (stand-in), KES key. */
 struct pool_seeds {
     uint8_t cold[32], vrf[32], kes[32];
@@ -27,10 +32,10 @@ static void pool_seeds(const struct sim *s, uint64_t i, struct pool_seeds *ps)
     mtl_memzero(&r, sizeof r);
 }
 
-/* Cold key pair (libsodium form) and, when kes_raw is given, the KES key
- * at period 0 in cardano-cli's raw form; opcert issue 0 from period 0. */
+/* Cold key pair (libsodium form) and, when kes_out is given, the KES key at
+ * period 0 (free with mtl_kes_sk_free); opcert issue 0 from period 0. */
 static mtl_err pool_keys(const struct sim *s, uint64_t i, struct sim_pool *p,
-                         uint8_t cold_sk[MTL_COLD_SK_BYTES], uint8_t *kes_raw)
+                         uint8_t cold_sk[MTL_COLD_SK_BYTES], struct mtl_kes_sk **kes_out)
 {
     struct pool_seeds ps;
     struct mtl_kes_sk *kes = NULL;
@@ -46,9 +51,11 @@ static mtl_err pool_keys(const struct sim *s, uint64_t i, struct sim_pool *p,
     sim_blake2b(p->key_hash, 28, p->cold_vkey, 32);
     if ((rc = mtl_kes_sk_keygen(&kes, kes_vk, ps.kes)) != MTL_OK)
         goto out;
-    if (kes_raw && (rc = mtl_kes_sk_to_bytes(kes, kes_raw)) != MTL_OK)
-        goto out;
     rc = mtl_opcert_issue(&p->opcert, kes_vk, 0, 0, cold_sk);
+    if (rc == MTL_OK && kes_out) {
+        *kes_out = kes;
+        kes = NULL;
+    }
 out:
     mtl_kes_sk_free(kes);
     mtl_memzero(&ps, sizeof ps);
@@ -65,34 +72,12 @@ mtl_err sim_pools_init(struct sim *s)
     return rc;
 }
 
-/* CBOR byte string head + bytes (keys are 32 or 608 bytes). */
-static size_t cbor_bytes(uint8_t *out, const uint8_t *p, size_t n)
-{
-    size_t h;
-    if (n < 256) {
-        out[0] = 0x58;
-        out[1] = (uint8_t)n;
-        h = 2;
-    } else {
-        out[0] = 0x59;
-        out[1] = (uint8_t)(n >> 8);
-        out[2] = (uint8_t)n;
-        h = 3;
-    }
-    memcpy(out + h, p, n);
-    return h + n;
-}
-
 static mtl_err write_key(const char *dir, const char *name, const char *type, const char *desc,
-                         const uint8_t *key, size_t n, unsigned mode)
+                         const uint8_t key[32], unsigned mode)
 {
     char path[4300];
-    uint8_t cbor[3 + MTL_KES_SK_BYTES];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    size_t len = cbor_bytes(cbor, key, n);
-    mtl_err rc = mtl_text_envelope_write(path, type, desc, cbor, len, mode);
-    mtl_memzero(cbor, sizeof cbor);
-    return rc;
+    return mtl_text_envelope_write_key(path, type, desc, key, 32, mode);
 }
 
 /* Does dir/cold.vkey hold this key? (-1: no file) */
@@ -105,7 +90,7 @@ static int same_cold_key(const char *dir, const uint8_t vk[32], mtl_err *rc)
         return -1;
     uint8_t *have = NULL;
     size_t n = 0;
-    *rc = mtl_text_envelope_read(path, "StakePoolVerificationKey_ed25519", &have, &n);
+    *rc = mtl_text_envelope_read(path, COLD_VK_TYPE, &have, &n);
     int same = *rc == MTL_OK && n == 32 && memcmp(have, vk, 32) == 0;
     mtl_free(have);
     return same;
@@ -113,11 +98,11 @@ static int same_cold_key(const char *dir, const uint8_t vk[32], mtl_err *rc)
 
 static mtl_err write_pool(struct sim *s, uint64_t i, const char *dir)
 {
-    uint8_t cold_sk[MTL_COLD_SK_BYTES], kes_raw[MTL_KES_SK_BYTES];
+    uint8_t cold_sk[MTL_COLD_SK_BYTES];
     struct sim_pool p;
-    uint8_t *cert = NULL;
-    size_t cert_len = 0;
-    mtl_err rc = pool_keys(s, i, &p, cold_sk, kes_raw);
+    struct mtl_kes_sk *kes = NULL;
+    char path[4300], hex[57], id[64];
+    mtl_err rc = pool_keys(s, i, &p, cold_sk, &kes);
     if (rc != MTL_OK)
         goto out;
     int same = same_cold_key(dir, p.cold_vkey, &rc);
@@ -136,39 +121,31 @@ static mtl_err write_pool(struct sim *s, uint64_t i, const char *dir)
         goto out;
     }
     /* cardano-cli's types and descriptions; the cold.skey holds the seed. */
-    rc = write_key(dir, "cold.skey", "StakePoolSigningKey_ed25519",
-                   "Stake Pool Operator Signing Key", cold_sk, 32, 0600);
+    rc =
+        write_key(dir, "cold.skey", COLD_SK_TYPE, "Stake Pool Operator Signing Key", cold_sk, 0600);
+    snprintf(path, sizeof path, "%s/kes.skey", dir);
     if (rc == MTL_OK)
-        rc = write_key(dir, "kes.skey", "KesSigningKey_ed25519_kes_2^6", "KES Signing Key", kes_raw,
-                       MTL_KES_SK_BYTES, 0600);
+        rc = mtl_kes_sk_write_file(kes, path);
     if (rc == MTL_OK)
-        rc = write_key(dir, "kes.vkey", "KesVerificationKey_ed25519_kes_2^6",
-                       "KES Verification Key", p.opcert.kes_vk, 32, 0644);
+        rc = write_key(dir, "kes.vkey", MTL_KES_VK_TYPE, "KES Verification Key", p.opcert.kes_vk,
+                       0644);
+    snprintf(path, sizeof path, "%s/opcert.cert", dir);
     if (rc == MTL_OK)
-        rc = mtl_opcert_to_cbor(&p.opcert, &cert, &cert_len);
-    if (rc == MTL_OK) {
-        char path[4300];
-        snprintf(path, sizeof path, "%s/opcert.cert", dir);
-        rc = mtl_text_envelope_write(path, "NodeOperationalCertificate", "", cert, cert_len, 0644);
-    }
-    if (rc == MTL_OK) {
-        char hex[57], id[64], path[4300];
-        mtl_hex_encode(hex, sizeof hex, p.key_hash, 28);
-        rc = mtl_pool_id_bech32(hex, id);
+        rc = mtl_opcert_write_file(&p.opcert, path);
+    mtl_hex_encode(hex, sizeof hex, p.key_hash, 28);
+    if (rc == MTL_OK && (rc = mtl_pool_id_bech32(hex, id)) == MTL_OK) {
         size_t n = strlen(id);
-        id[n] = '\n';
+        id[n] = '\n'; /* 56 characters: room to spare */
         snprintf(path, sizeof path, "%s/pool.id", dir);
-        if (rc == MTL_OK)
-            rc = mtl_atomic_write(path, id, n + 1, 0644);
+        rc = mtl_atomic_write(path, id, n + 1, 0644);
     }
     /* cold.vkey last: its presence says the directory is complete. */
     if (rc == MTL_OK)
-        rc = write_key(dir, "cold.vkey", "StakePoolVerificationKey_ed25519",
-                       "Stake Pool Operator Verification Key", p.cold_vkey, 32, 0644);
+        rc = write_key(dir, "cold.vkey", COLD_VK_TYPE, "Stake Pool Operator Verification Key",
+                       p.cold_vkey, 0644);
 out:
-    mtl_free(cert);
+    mtl_kes_sk_free(kes);
     mtl_memzero(cold_sk, sizeof cold_sk);
-    mtl_memzero(kes_raw, sizeof kes_raw);
     return rc;
 }
 
