@@ -6,7 +6,6 @@
  * KesSignerStandard). Both files are re-read every time, so an SPO can
  * rotate them without restarting the signer; the KES secret never outlives
  * one signature. */
-#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
