@@ -95,8 +95,11 @@ MTL_API mtl_err mtl_opcert_pool_id(const struct mtl_opcert *oc, char out[MTL_POO
 MTL_API mtl_err mtl_cold_vk_pool_id(const uint8_t cold_vk[MTL_COLD_VK_BYTES],
                                     char out[MTL_POOL_ID_MAX]);
 /* Wire form (the reference's JSON-hex); *hex is freed with mtl_free.
- * Decoding also accepts the reference's fallback "bytes hex" (hex of the
- * CBOR form), as its ProtocolKey::decode_key does; encoding writes JSON-hex. */
+ * Decoding takes exactly the text serde writes (compact, plain decimal
+ * numbers: no spaces, leading zeros or other JSON spellings; hex of either
+ * case), without allocating; it also accepts the reference's fallback "bytes
+ * hex" (hex of the CBOR form), as its ProtocolKey::decode_key does. Encoding
+ * writes JSON-hex. */
 MTL_API mtl_err mtl_opcert_from_jsonhex(struct mtl_opcert *out, const char *hex);
 MTL_API mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex);
 /* Cardano's CBOR form, as inside a `NodeOperationalCertificate` TextEnvelope:
@@ -104,7 +107,8 @@ MTL_API mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex);
 MTL_API mtl_err mtl_opcert_from_cbor(struct mtl_opcert *out, const uint8_t *cbor, size_t len);
 MTL_API mtl_err mtl_opcert_to_cbor(const struct mtl_opcert *oc, uint8_t **cbor, size_t *len);
 
-/* KES signature wire form (JSON-hex of the nested Sum6 signature). Decoding
+/* KES signature wire form (JSON-hex of the nested Sum6 signature, exactly as
+ * serde writes it: fields sigma, lhs_pk, rhs_pk in that order). Decoding
  * also accepts the bytes-hex fallback (hex of the 448 flat bytes). */
 MTL_API mtl_err mtl_kes_sig_from_jsonhex(uint8_t sig[MTL_KES_SIG_BYTES], const char *hex);
 MTL_API mtl_err mtl_kes_sig_to_jsonhex(const uint8_t sig[MTL_KES_SIG_BYTES], char **hex);
@@ -153,7 +157,9 @@ MTL_API mtl_err mtl_cold_sk_read_file(uint8_t sk[MTL_COLD_SK_BYTES], const char 
 /* ---- Signer credentials (what the aggregator and the client check) ----- */
 
 /* The 192 bytes the KES key signs for a Mithril key given in its JSON-hex
- * wire form (vk || pop, each 96 bytes, as the reference's to_bytes()). */
+ * wire form (vk || pop, each 96 bytes, as the reference's to_bytes()). The
+ * text must be serde's {"vk":[...],"pop":[...]} exactly; the points are not
+ * decoded here (the STM registration checks them). */
 MTL_API mtl_err mtl_stm_vk_kes_message(const char *vk_jsonhex, uint8_t msg[MTL_KES_MSG_BYTES]);
 
 /* Verify a signer's credentials as the reference does: the opcert's cold

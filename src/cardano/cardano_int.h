@@ -36,4 +36,32 @@ mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t 
                        const char *what);
 size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
 
+/* jsonhex_scan.c: strict, allocation-free reading of JSON-hex text of a
+ * fixed serde shape, field by field in the text's order. Errors name `what`,
+ * the level (when not 0: KES signature levels) and the field, with the text
+ * offset. _start decodes the hex (refusing NULL with MTL_ERR_INVALID_ARG, odd
+ * lengths, non-hex characters and texts over MTL_JSCAN_MAX); _lit
+ * expects exact text ("[[", ",\"lhs_pk\":"); _bytes a serde byte array of
+ * exactly n numbers 0..255; _u64 a decimal u64 as serde writes it; _end the
+ * end of the text. */
+#define MTL_JSCAN_MAX 2048 /* text bytes: a KES signature has at most 1985 */
+struct mtl_jscan {
+    const char *what;
+    size_t len, pos;
+    unsigned level;
+    uint8_t text[MTL_JSCAN_MAX + 1]; /* the hex, decoded, then a 0 */
+};
+mtl_err mtl_jscan_start(struct mtl_jscan *x, const char *hex, const char *what);
+mtl_err mtl_jscan_lit(struct mtl_jscan *x, const char *lit, const char *field);
+mtl_err mtl_jscan_bytes(struct mtl_jscan *x, uint8_t *out, size_t n, const char *field);
+mtl_err mtl_jscan_u64(struct mtl_jscan *x, uint64_t *out, const char *field);
+mtl_err mtl_jscan_end(struct mtl_jscan *x);
+
+/* kes.c: walk the Merkle path of a Sum6 signature for `period` (as
+ * mtl_kes_verify_walk does) and put the leaf's Ed25519 key in `leaf`.
+ * Returns 0 when every level's keys hash to their parent's, else the level
+ * (6..1) that does not. */
+unsigned mtl_kes_leaf_key(uint8_t leaf[32], const uint8_t sig[MTL_KES_SIG_BYTES],
+                          const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period);
+
 #endif

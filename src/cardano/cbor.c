@@ -33,7 +33,7 @@ mtl_err mtl_cbor_expect(const uint8_t *p, size_t len, size_t *pos, unsigned majo
     static const char *const NAMES[8] = {
         "unsigned integer", "negative integer", "byte string", "text string", "array", "map", "tag",
         "simple/float"};
-    unsigned got;
+    unsigned got = 0;
     size_t at = *pos;
     MTL_TRY(mtl_cbor_head(p, len, pos, &got, val, what));
     MTL_CHECK(got == major, MTL_ERR_BAD_ENCODING,

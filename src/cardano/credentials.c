@@ -2,25 +2,25 @@
  * checks them at registration (key_certification.rs KeyRegWrapper::register,
  * kes/verifier_standard.rs): the opcert's cold signature, the pool id, and
  * the KES signature over the Mithril key (BLS vk || pop bytes). */
+#include <sodium.h>
 #include <string.h>
 
 #include "cardano_int.h"
-#include "stm/stm_int.h"
+#include "mithril/stm.h"
 
+/* Only the bytes: the STM registration decodes and checks the points (curve,
+ * subgroup, proof of possession) on its own. */
 mtl_err mtl_stm_vk_kes_message(const char *vk_jsonhex, uint8_t msg[MTL_KES_MSG_BYTES])
 {
     MTL_CHECK(msg, MTL_ERR_INVALID_ARG, "Mithril verification key: NULL output");
-    json_t *j;
-    MTL_TRY(stm_json_load_hex(&j, vk_jsonhex, "Mithril verification key"));
-    mtl_err rc = MTL_ERR_BAD_ENCODING;
-    if (!json_is_object(j))
-        rc = mtl_seterr(rc, "Mithril verification key: expected {\"vk\", \"pop\"}");
-    else if ((rc = stm_json_bytes(msg, MTL_STM_VK_BYTES, json_object_get(j, "vk"),
-                                  "Mithril verification key vk")) == MTL_OK)
-        rc = stm_json_bytes(msg + MTL_STM_VK_BYTES, MTL_STM_POP_BYTES, json_object_get(j, "pop"),
-                            "Mithril verification key pop");
-    json_decref(j);
-    return rc;
+    struct mtl_jscan x;
+    MTL_TRY(mtl_jscan_start(&x, vk_jsonhex, "Mithril verification key"));
+    MTL_TRY(mtl_jscan_lit(&x, "{\"vk\":", "{\"vk\", \"pop\"}"));
+    MTL_TRY(mtl_jscan_bytes(&x, msg, MTL_STM_VK_BYTES, "vk"));
+    MTL_TRY(mtl_jscan_lit(&x, ",\"pop\":", "pop"));
+    MTL_TRY(mtl_jscan_bytes(&x, msg + MTL_STM_VK_BYTES, MTL_STM_POP_BYTES, "pop"));
+    MTL_TRY(mtl_jscan_lit(&x, "}", "pop"));
+    return mtl_jscan_end(&x);
 }
 
 /* Everything but the KES period: decoded opcert (cold signature checked),
@@ -59,6 +59,44 @@ mtl_err mtl_signer_credentials_verify(const char *party_id, const char *vk_jsonh
     return rc == MTL_OK ? MTL_OK : mtl_err_wrap(rc, "signer %.80s", party_id);
 }
 
+/* The window's periods share one signature: walk each one's Merkle path
+ * (cheap), then run the Ed25519 check (the cost) on e's leaf key first, as
+ * the signer's own period is the likely one, and on each other leaf key at
+ * most once. Same answer as trying lo..hi in order: periods with the same
+ * leaf key verify alike, and one Ed25519 signature does not verify under two
+ * keys. *t is the first period in lo..hi whose leaf verifies. */
+static mtl_err kes_window_verify(const struct creds *c, uint64_t lo, uint64_t hi, uint64_t e,
+                                 uint64_t *t)
+{
+    enum { WMAX = 3 }; /* hi - lo <= 2 */
+    uint8_t leaf[WMAX][32];
+    int state[WMAX]; /* -1 path broken or leaf refused, 0 untried, 1 verified */
+    size_t n = lo <= hi ? (size_t)(hi - lo + 1) : 0, order[WMAX], k = 0;
+    for (size_t i = 0; i < n; i++)
+        state[i] = mtl_kes_leaf_key(leaf[i], c->sig, c->oc.kes_vk, (uint32_t)(lo + i)) ? -1 : 0;
+    if (e >= lo && e <= hi)
+        order[k++] = (size_t)(e - lo);
+    for (size_t i = 0; i < n; i++)
+        if (lo + i != e)
+            order[k++] = i;
+    for (size_t o = 0; o < k; o++) {
+        size_t i = order[o];
+        if (state[i] != 0)
+            continue;
+        int ok = crypto_sign_ed25519_verify_detached(c->sig, c->msg, sizeof c->msg, leaf[i]) == 0;
+        for (size_t j = 0; j < n; j++)
+            if (state[j] == 0 && memcmp(leaf[j], leaf[i], 32) == 0)
+                state[j] = ok ? 1 : -1;
+        if (ok)
+            for (size_t j = 0;; j++)
+                if (state[j] == 1) {
+                    *t = lo + j;
+                    return MTL_OK;
+                }
+    }
+    return MTL_ERR_VERIFY_FAIL;
+}
+
 mtl_err mtl_signer_credentials_verify_at(const char *party_id, const char *vk_jsonhex,
                                          const char *opcert_jsonhex, const char *kes_sig_jsonhex,
                                          uint64_t current_kes_period, uint64_t *used_evolutions)
@@ -76,13 +114,12 @@ mtl_err mtl_signer_credentials_verify_at(const char *party_id, const char *vk_js
     uint64_t start = c.oc.start_kes_period;
     uint64_t e = current_kes_period > start ? current_kes_period - start : 0;
     uint64_t lo = e > 0 ? e - 1 : 0, hi = e < MTL_KES_PERIODS ? e + 1 : MTL_KES_PERIODS;
-    for (uint64_t t = lo; t <= hi; t++)
-        if (mtl_kes_verify_walk(c.sig, c.oc.kes_vk, (uint32_t)t, c.msg, sizeof c.msg) == MTL_OK) {
-            if (used_evolutions)
-                *used_evolutions = t < MTL_KES_PERIODS ? t : MTL_KES_PERIODS - 1;
-            mtl_err_clear();
-            return MTL_OK;
-        }
+    uint64_t t;
+    if (kes_window_verify(&c, lo, hi, e, &t) == MTL_OK) {
+        if (used_evolutions)
+            *used_evolutions = t < MTL_KES_PERIODS ? t : MTL_KES_PERIODS - 1;
+        return MTL_OK;
+    }
     return mtl_seterr(MTL_ERR_VERIFY_FAIL,
                       "signer %.80s: KES signature over the Mithril key does not verify at any "
                       "evolution in [%llu, %llu] (current KES period %llu, opcert start %llu)",

@@ -184,28 +184,38 @@ mtl_err mtl_kes_sign(const struct mtl_kes_sk *sk, const uint8_t *msg, size_t len
     return MTL_OK;
 }
 
+unsigned mtl_kes_leaf_key(uint8_t leaf[32], const uint8_t sig[MTL_KES_SIG_BYTES],
+                          const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period)
+{
+    uint8_t h[32];
+    uint32_t t = period;
+    memcpy(leaf, vk, 32);
+    for (unsigned d = MTL_KES_DEPTH; d >= 1; d--) {
+        const uint8_t *pair = sig + SIG_PAIR(d);
+        hash_pair(h, pair);
+        if (memcmp(h, leaf, 32) != 0)
+            return d;
+        uint32_t half = 1u << (d - 1);
+        if (t < half) {
+            memcpy(leaf, pair, 32);
+        } else {
+            memcpy(leaf, pair + 32, 32);
+            t -= half;
+        }
+    }
+    return 0;
+}
+
 mtl_err mtl_kes_verify_walk(const uint8_t sig[MTL_KES_SIG_BYTES],
                             const uint8_t vk[MTL_KES_VK_BYTES], uint32_t period, const uint8_t *msg,
                             size_t len)
 {
-    uint8_t key[32], h[32];
-    uint32_t t = period;
-    memcpy(key, vk, 32);
-    for (unsigned d = MTL_KES_DEPTH; d >= 1; d--) {
-        const uint8_t *pair = sig + SIG_PAIR(d);
-        hash_pair(h, pair);
-        if (memcmp(h, key, 32) != 0)
-            return mtl_seterr(MTL_ERR_VERIFY_FAIL,
-                              "KES signature: level %u keys do not hash to the %s key", d,
-                              d == MTL_KES_DEPTH ? "verification" : "parent's");
-        uint32_t half = 1u << (d - 1);
-        if (t < half) {
-            memcpy(key, pair, 32);
-        } else {
-            memcpy(key, pair + 32, 32);
-            t -= half;
-        }
-    }
+    uint8_t key[32];
+    unsigned d = mtl_kes_leaf_key(key, sig, vk, period);
+    if (d)
+        return mtl_seterr(MTL_ERR_VERIFY_FAIL,
+                          "KES signature: level %u keys do not hash to the %s key", d,
+                          d == MTL_KES_DEPTH ? "verification" : "parent's");
     /* libsodium's verify rejects small-order keys and R, and non-canonical S,
      * as ed25519-dalek's verify_strict (the kes crate's leaf check) does. */
     if (crypto_sign_ed25519_verify_detached(sig, msg, len, key) != 0)

@@ -8,7 +8,6 @@
 
 #include "cardano_int.h"
 #include "mithril/chain_observer.h"
-#include "stm/stm_int.h"
 
 #define OPCERT_MSG_BYTES 48
 #define OPCERT_CBOR_MAX 160 /* 2 array heads + 3 byte strings + 2 u64 */
@@ -80,52 +79,42 @@ mtl_err mtl_opcert_pool_id(const struct mtl_opcert *oc, char out[MTL_POOL_ID_MAX
 
 /* The reference's ProtocolKey::decode_key falls back to "bytes hex" (hex of
  * the CBOR for an opcert, of the 448 raw bytes for a KES signature) when a
- * key is not JSON-hex; the first error (JSON-hex) is the one reported. */
+ * key is not JSON-hex; the first error (JSON-hex) is the one reported. A CBOR
+ * opcert, even with the longest heads, fits in OPCERT_CBOR_HEX_MAX bytes. */
+#define OPCERT_CBOR_HEX_MAX 256
 static mtl_err opcert_from_bytes_hex(struct mtl_opcert *out, const char *hex, mtl_err json_rc)
 {
-    uint8_t *cbor;
+    uint8_t cbor[OPCERT_CBOR_HEX_MAX];
     size_t len;
     char why[256];
     snprintf(why, sizeof why, "%s", mtl_err_detail());
-    if (mtl_hex_decode_alloc(&cbor, &len, hex, strlen(hex)) != MTL_OK)
+    if (mtl_hex_decode(cbor, sizeof cbor, &len, hex, strlen(hex)) != MTL_OK)
         return mtl_seterr(json_rc, "%s", why);
     struct mtl_opcert oc;
-    mtl_err rc = mtl_opcert_from_cbor(&oc, cbor, len);
-    mtl_free(cbor);
-    if (rc != MTL_OK)
+    if (mtl_opcert_from_cbor(&oc, cbor, len) != MTL_OK)
         return mtl_seterr(json_rc, "%s (nor is it CBOR hex)", why);
     *out = oc;
     mtl_err_clear();
     return MTL_OK;
 }
 
+/* Exactly the reference's serde text: [[kes_vk,issue,start,sigma],cold_vk]. */
 static mtl_err opcert_from_json(struct mtl_opcert *out, const char *hex)
 {
-    json_t *j;
-    MTL_TRY(stm_json_load_hex(&j, hex, "operational certificate"));
-    const json_t *body = json_array_get(j, 0);
-    mtl_err rc = MTL_ERR_BAD_ENCODING;
-    if (!json_is_array(j) || json_array_size(j) != 2 || !json_is_array(body) ||
-        json_array_size(body) != 4) {
-        mtl_seterr(rc, "operational certificate: expected [[kes_vk, issue_number, "
-                       "start_kes_period, sigma], cold_vk]");
-        goto out;
-    }
-    if ((rc = stm_json_bytes(out->kes_vk, 32, json_array_get(body, 0),
-                             "operational certificate kes_vk")) != MTL_OK ||
-        (rc = stm_json_u64(&out->issue_number, json_array_get(body, 1),
-                           "operational certificate issue_number")) != MTL_OK ||
-        (rc = stm_json_u64(&out->start_kes_period, json_array_get(body, 2),
-                           "operational certificate start_kes_period")) != MTL_OK ||
-        (rc = stm_json_bytes(out->sigma, 64, json_array_get(body, 3),
-                             "operational certificate sigma")) != MTL_OK ||
-        (rc = stm_json_bytes(out->cold_vk, 32, json_array_get(j, 1),
-                             "operational certificate cold_vk")) != MTL_OK)
-        goto out;
-    rc = MTL_OK;
-out:
-    json_decref(j);
-    return rc;
+    struct mtl_jscan x;
+    MTL_TRY(mtl_jscan_start(&x, hex, "operational certificate"));
+    MTL_TRY(mtl_jscan_lit(&x, "[[", "[[kes_vk, issue_number, start_kes_period, sigma], cold_vk]"));
+    MTL_TRY(mtl_jscan_bytes(&x, out->kes_vk, 32, "kes_vk"));
+    MTL_TRY(mtl_jscan_lit(&x, ",", "kes_vk"));
+    MTL_TRY(mtl_jscan_u64(&x, &out->issue_number, "issue_number"));
+    MTL_TRY(mtl_jscan_lit(&x, ",", "issue_number"));
+    MTL_TRY(mtl_jscan_u64(&x, &out->start_kes_period, "start_kes_period"));
+    MTL_TRY(mtl_jscan_lit(&x, ",", "start_kes_period"));
+    MTL_TRY(mtl_jscan_bytes(&x, out->sigma, 64, "sigma"));
+    MTL_TRY(mtl_jscan_lit(&x, "],", "sigma"));
+    MTL_TRY(mtl_jscan_bytes(&x, out->cold_vk, 32, "cold_vk"));
+    MTL_TRY(mtl_jscan_lit(&x, "]", "cold_vk"));
+    return mtl_jscan_end(&x);
 }
 
 mtl_err mtl_opcert_from_jsonhex(struct mtl_opcert *out, const char *hex)
@@ -183,34 +172,35 @@ mtl_err mtl_opcert_to_jsonhex(const struct mtl_opcert *oc, char **hex)
     return buf_to_jsonhex(&b, rc, hex);
 }
 
+/* Exactly the kes crate's serde text: level 6 outermost,
+ * {"sigma":<level below>,"lhs_pk":[32],"rhs_pk":[32]}, the Ed25519
+ * signature (64 numbers) innermost. */
 static mtl_err kes_sig_from_json(uint8_t sig[MTL_KES_SIG_BYTES], const char *hex)
 {
-    json_t *j;
-    MTL_TRY(stm_json_load_hex(&j, hex, "KES signature"));
-    const json_t *cur = j;
-    mtl_err rc = MTL_OK;
-    for (unsigned d = MTL_KES_DEPTH; d >= 1 && rc == MTL_OK; d--) {
-        char what[48];
-        if (!json_is_object(cur) || json_object_size(cur) != 3) {
-            rc = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                            "KES signature level %u: expected an object with exactly sigma, "
-                            "lhs_pk and rhs_pk",
-                            d);
-            break;
-        }
-        uint8_t *pair = sig + MTL_ED25519_SIG_BYTES + 64u * (d - 1);
-        snprintf(what, sizeof what, "KES signature level %u lhs_pk", d);
-        rc = stm_json_bytes(pair, 32, json_object_get(cur, "lhs_pk"), what);
-        if (rc == MTL_OK) {
-            snprintf(what, sizeof what, "KES signature level %u rhs_pk", d);
-            rc = stm_json_bytes(pair + 32, 32, json_object_get(cur, "rhs_pk"), what);
-        }
-        cur = json_object_get(cur, "sigma");
+    struct mtl_jscan x;
+    MTL_TRY(mtl_jscan_start(&x, hex, "KES signature"));
+    static const char *const SIGMA_OF[MTL_KES_DEPTH + 1] = {"",
+                                                            "sigma (the Ed25519 signature)",
+                                                            "sigma (a level 1 signature)",
+                                                            "sigma (a level 2 signature)",
+                                                            "sigma (a level 3 signature)",
+                                                            "sigma (a level 4 signature)",
+                                                            "sigma (a level 5 signature)"};
+    x.level = MTL_KES_DEPTH;
+    MTL_TRY(mtl_jscan_lit(&x, "{\"sigma\":", "signature"));
+    for (; x.level > 1; x.level--)
+        MTL_TRY(mtl_jscan_lit(&x, "{\"sigma\":", SIGMA_OF[x.level]));
+    MTL_TRY(mtl_jscan_bytes(&x, sig, MTL_ED25519_SIG_BYTES, SIGMA_OF[1]));
+    for (x.level = 1; x.level <= MTL_KES_DEPTH; x.level++) {
+        uint8_t *pair = sig + MTL_ED25519_SIG_BYTES + 64u * (x.level - 1);
+        MTL_TRY(mtl_jscan_lit(&x, ",\"lhs_pk\":", "lhs_pk"));
+        MTL_TRY(mtl_jscan_bytes(&x, pair, 32, "lhs_pk"));
+        MTL_TRY(mtl_jscan_lit(&x, ",\"rhs_pk\":", "rhs_pk"));
+        MTL_TRY(mtl_jscan_bytes(&x, pair + 32, 32, "rhs_pk"));
+        MTL_TRY(mtl_jscan_lit(&x, "}", "end of object"));
     }
-    if (rc == MTL_OK)
-        rc = stm_json_bytes(sig, MTL_ED25519_SIG_BYTES, cur, "KES signature Ed25519 sigma");
-    json_decref(j);
-    return rc;
+    x.level = 0;
+    return mtl_jscan_end(&x);
 }
 
 mtl_err mtl_kes_sig_from_jsonhex(uint8_t sig[MTL_KES_SIG_BYTES], const char *hex)

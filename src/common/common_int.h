@@ -63,6 +63,9 @@ void mtl_buf_free(struct mtl_buf *b);
 /* Hand the bytes over to the caller (free with mtl_free); buffer becomes empty. */
 uint8_t *mtl_buf_take(struct mtl_buf *b, size_t *len);
 
+/* hex.c: the value + 1 of each hex digit (either case), 0 for other bytes. */
+extern const uint8_t mtl_hex_val1[256];
+
 /* Big-endian packing helpers for the reference's legacy byte codecs. */
 static inline void mtl_be64_put(uint8_t out[8], uint64_t v)
 {

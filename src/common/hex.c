@@ -18,19 +18,18 @@ mtl_err mtl_hex_encode(char *out, size_t outcap, const uint8_t *in, size_t len)
     return MTL_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* Digit value + 1 for each hex character, 0 for any other byte: one load per
+ * character on the hot decoding paths (signer credentials). */
+#define HV(c, v) [(unsigned char)(c)] = (v) + 1
+const uint8_t mtl_hex_val1[256] = {
+    HV('0', 0),  HV('1', 1),  HV('2', 2),  HV('3', 3),  HV('4', 4),  HV('5', 5),
+    HV('6', 6),  HV('7', 7),  HV('8', 8),  HV('9', 9),  HV('a', 10), HV('b', 11),
+    HV('c', 12), HV('d', 13), HV('e', 14), HV('f', 15), HV('A', 10), HV('B', 11),
+    HV('C', 12), HV('D', 13), HV('E', 14), HV('F', 15),
+};
+#undef HV
 
-mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *hex,
-                       size_t hexlen)
+mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *hex, size_t hexlen)
 {
     if (outlen)
         *outlen = 0;
@@ -38,10 +37,11 @@ mtl_err mtl_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *
     MTL_CHECK(hexlen / 2 <= outcap, MTL_ERR_BAD_ENCODING,
               "hex: %zu bytes encoded, at most %zu expected", hexlen / 2, outcap);
     for (size_t i = 0; i < hexlen / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        MTL_CHECK(hi >= 0 && lo >= 0, MTL_ERR_BAD_ENCODING,
-                  "hex: invalid character at offset %zu", hi < 0 ? 2 * i : 2 * i + 1);
-        out[i] = (uint8_t)(hi << 4 | lo);
+        unsigned hi = mtl_hex_val1[(unsigned char)hex[2 * i]],
+                 lo = mtl_hex_val1[(unsigned char)hex[2 * i + 1]];
+        MTL_CHECK(hi && lo, MTL_ERR_BAD_ENCODING, "hex: invalid character at offset %zu",
+                  hi ? 2 * i + 1 : 2 * i);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
     if (outlen)
         *outlen = hexlen / 2;
@@ -128,8 +128,8 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen,
-                              const char *json_text, size_t expected)
+mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *json_text,
+                              size_t expected)
 {
     const char *p = skip_ws(json_text);
     size_t n = 0;
@@ -147,8 +147,8 @@ mtl_err mtl_json_bytes_decode(uint8_t *out, size_t outcap, size_t *outlen,
             }
             MTL_CHECK(digits > 0 && digits < 4 && v <= 255, MTL_ERR_BAD_ENCODING,
                       "byte array: element %zu is not a number 0..255", n);
-            MTL_CHECK(n < outcap, MTL_ERR_BAD_ENCODING,
-                      "byte array: more than %zu elements", outcap);
+            MTL_CHECK(n < outcap, MTL_ERR_BAD_ENCODING, "byte array: more than %zu elements",
+                      outcap);
             out[n++] = (uint8_t)v;
             p = skip_ws(p);
             if (*p == ']')
