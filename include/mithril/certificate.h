@@ -162,14 +162,26 @@ struct mtl_chain_verify_opts {
 };
 
 /* Walk from `hash` to the genesis certificate through previous_hash,
- * checking every rule of the reference. A certificate found in the cache
- * (verified before under the same genesis key) ends the walk early. On
- * success, every walked hash is added to the cache. *checked (optional)
+ * checking every rule of the reference. Every certificate received is
+ * re-hashed from its content and must hash to the hash asked for (its
+ * `hash` field is never trusted). A certificate found in the cache
+ * (verified before under the same genesis key) ends the walk early: its
+ * content checks still run, only its signature check is skipped (the cache
+ * holds content hashes, so a hit means the very content verified before).
+ * On success, every walked hash is added to the cache. *checked (optional)
  * gets the number of certificates verified. Errors name the certificate and
  * the broken rule in mtl_err_detail(). */
 MTL_API MTL_NODISCARD mtl_err mtl_certificate_chain_verify(
     const char *hash, const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
     const struct mtl_chain_verify_opts *opts, size_t *checked);
+/* The same walk, handing back in *verified the first certificate exactly as
+ * it was verified: check artifacts against this object, never against a
+ * second copy fetched later (a server may answer differently). *verified is
+ * NULL on failure; free it with mtl_certificate_free. */
+MTL_API MTL_NODISCARD mtl_err
+mtl_certificate_chain_verify_get(struct mtl_certificate **verified, const char *hash,
+                                 const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
+                                 const struct mtl_chain_verify_opts *opts, size_t *checked);
 
 #ifdef __cplusplus
 }

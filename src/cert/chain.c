@@ -7,8 +7,10 @@
 
 #define CERT_JSON_MAX (16u << 20)
 
-mtl_err mtl_certificate_verify_integrity(const struct mtl_certificate *c,
-                                         const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES])
+/* Checks that need no signature: the hash, signed_message and epoch part
+ * are those of the content. A cache hit may skip only the signature, so
+ * these run on every certificate walked. */
+static mtl_err check_content(const struct mtl_certificate *c)
 {
     char h[MTL_HASH_HEX_BYTES];
     MTL_CHECK(strcmp(c->hash, c->previous_hash) != 0, MTL_ERR_CHAIN,
@@ -20,6 +22,19 @@ mtl_err mtl_certificate_verify_integrity(const struct mtl_certificate *c,
     MTL_CHECK(strcmp(h, c->signed_message) == 0, MTL_ERR_INTEGRITY,
               "certificate %s: signed_message does not match the protocol message hash",
               c->hash);
+    char epoch[24];
+    snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)c->epoch);
+    const char *part = mtl_protocol_message_get(&c->pm, "current_epoch");
+    MTL_CHECK(part && strcmp(part, epoch) == 0, MTL_ERR_CHAIN,
+              "certificate %s: epoch %s does not match the protocol message's current_epoch",
+              c->hash, epoch);
+    return MTL_OK;
+}
+
+mtl_err mtl_certificate_verify_integrity(const struct mtl_certificate *c,
+                                         const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES])
+{
+    MTL_TRY(check_content(c));
     if (mtl_certificate_is_genesis(c)) {
         uint8_t sig[MTL_GENESIS_SIG_BYTES];
         size_t n;
@@ -37,12 +52,6 @@ mtl_err mtl_certificate_verify_integrity(const struct mtl_certificate *c,
         if (rc != MTL_OK)
             return mtl_err_wrap(rc, "certificate %s: multi-signature", c->hash);
     }
-    char epoch[24];
-    snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)c->epoch);
-    const char *part = mtl_protocol_message_get(&c->pm, "current_epoch");
-    MTL_CHECK(part && strcmp(part, epoch) == 0, MTL_ERR_CHAIN,
-              "certificate %s: epoch %s does not match the protocol message's current_epoch",
-              c->hash, epoch);
     return MTL_OK;
 }
 
@@ -157,15 +166,31 @@ static mtl_err fetch_cert(const struct mtl_chain_verify_opts *o, const char *has
     mtl_free(json);
     if (rc != MTL_OK)
         return mtl_err_wrap(rc, "certificate %s", hash);
-    MTL_CHECK(strcmp((*out)->hash, hash) == 0, MTL_ERR_INTEGRITY,
-              "certificate %s: the source returned certificate %s instead", hash, (*out)->hash);
-    return MTL_OK;
+    /* the hash field is only a claim: what was asked for must be the hash of
+     * the content received, else the walk and the cache would vouch for
+     * bytes nobody checked */
+    char h[MTL_HASH_HEX_BYTES];
+    rc = mtl_certificate_compute_hash(*out, h);
+    if (rc == MTL_OK && strcmp(h, hash) != 0)
+        rc = mtl_seterr(MTL_ERR_INTEGRITY,
+                        "certificate %s: hash does not match its content (computed %s)", hash, h);
+    else if (rc == MTL_OK && strcmp((*out)->hash, hash) != 0)
+        rc = mtl_seterr(MTL_ERR_INTEGRITY,
+                        "certificate %s: the source returned it under the hash field %s", hash,
+                        (*out)->hash);
+    if (rc != MTL_OK) {
+        mtl_certificate_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
-mtl_err mtl_certificate_chain_verify(const char *hash,
-                                     const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
-                                     const struct mtl_chain_verify_opts *o, size_t *checked)
+mtl_err mtl_certificate_chain_verify_get(struct mtl_certificate **verified, const char *hash,
+                                         const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
+                                         const struct mtl_chain_verify_opts *o, size_t *checked)
 {
+    if (verified)
+        *verified = NULL;
     if (checked)
         *checked = 0;
     MTL_CHECK(o && o->fetch, MTL_ERR_INVALID_ARG, "chain verify: no certificate source");
@@ -174,13 +199,17 @@ mtl_err mtl_certificate_chain_verify(const char *hash,
     mtl_hex_encode(vkhex, sizeof(vkhex), genesis_vk, MTL_GENESIS_VK_BYTES);
     char *cache = cache_load(o->cache_path);
     char **walked = mtl_calloc(max + 1, sizeof(char *));
-    struct mtl_certificate *cur = NULL, *prev = NULL;
+    struct mtl_certificate *first = NULL, *cur = NULL, *prev = NULL;
     size_t n = 0;
     mtl_err rc = walked ? fetch_cert(o, hash, &cur)
                         : mtl_seterr(MTL_ERR_NOMEM, "chain verify: out of memory");
+    first = cur; /* kept: the very object the walk verifies first */
     while (rc == MTL_OK) {
         if (cache_has(cache, vkhex, cur->hash)) {
-            if (o->progress)
+            /* fetch_cert re-hashed these bytes: the content is the one
+             * verified before, only its signature check may be skipped */
+            rc = check_content(cur);
+            if (rc == MTL_OK && o->progress)
                 o->progress(o->progress_ctx, cur, 1);
             break;
         }
@@ -216,7 +245,8 @@ mtl_err mtl_certificate_chain_verify(const char *hash,
             break;
         if (o->progress)
             o->progress(o->progress_ctx, cur, 0);
-        mtl_certificate_free(cur);
+        if (cur != first)
+            mtl_certificate_free(cur);
         cur = prev;
         prev = NULL;
     }
@@ -226,11 +256,23 @@ mtl_err mtl_certificate_chain_verify(const char *hash,
     }
     if (checked)
         *checked = n;
-    mtl_certificate_free(cur);
+    if (cur != first)
+        mtl_certificate_free(cur);
     mtl_certificate_free(prev);
+    if (rc == MTL_OK && verified)
+        *verified = first;
+    else
+        mtl_certificate_free(first);
     for (size_t i = 0; walked && i < n; i++)
         mtl_free(walked[i]);
     mtl_free(walked);
     mtl_free(cache);
     return rc;
+}
+
+mtl_err mtl_certificate_chain_verify(const char *hash,
+                                     const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
+                                     const struct mtl_chain_verify_opts *o, size_t *checked)
+{
+    return mtl_certificate_chain_verify_get(NULL, hash, genesis_vk, o, checked);
 }

@@ -46,9 +46,8 @@ static mtl_err snapshot_verify(struct client *cl, const char *body, size_t len)
         memcpy(cert_hash, ch, 65);
     json_decref(j);
     MTL_CHECK(*cert_hash, MTL_ERR_BAD_ENCODING, "cardano database: no valid 'certificate_hash'");
-    MTL_TRY(client_verify_chain(cl, cert_hash, 0, NULL, NULL));
     struct mtl_certificate *cert;
-    MTL_TRY(client_fetch_certificate(cl, cert_hash, &cert));
+    MTL_TRY(client_verify_chain(cl, cert_hash, 0, NULL, NULL, &cert));
     mtl_err e = mtl_cardano_database_verify(body, len, cert);
     mtl_certificate_free(cert);
     return e;

@@ -34,21 +34,6 @@ mtl_err client_genesis_vk(const struct client *cl, uint8_t vk[MTL_GENESIS_VK_BYT
     return MTL_OK;
 }
 
-mtl_err client_fetch_certificate(const struct client *cl, const char *hash,
-                                 struct mtl_certificate **out)
-{
-    char route[128];
-    snprintf(route, sizeof(route), "/certificate/%s", hash);
-    char *body;
-    size_t len;
-    MTL_TRY(client_get(cl, route, &body, &len));
-    mtl_err e = mtl_certificate_from_json(out, body, len);
-    mtl_free(body);
-    if (e != MTL_OK)
-        return mtl_err_wrap(e, "certificate %s", hash);
-    return MTL_OK;
-}
-
 static mtl_err fetch_cb(void *ctx, const char *hash, char **json, size_t *len)
 {
     char route[128];
@@ -103,7 +88,7 @@ mtl_err client_mkdir_p(const char *dir, unsigned mode)
 }
 
 mtl_err client_verify_chain(const struct client *cl, const char *hash, int print,
-                            json_t *checked_json, size_t *count)
+                            json_t *checked_json, size_t *count, struct mtl_certificate **verified)
 {
     uint8_t vk[MTL_GENESIS_VK_BYTES];
     MTL_TRY(client_genesis_vk(cl, vk));
@@ -117,7 +102,7 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, int print
         o.cache_path = cache;
     }
     size_t n = 0;
-    mtl_err e = mtl_certificate_chain_verify(hash, vk, &o, &n);
+    mtl_err e = mtl_certificate_chain_verify_get(verified, hash, vk, &o, &n);
     if (count)
         *count = n;
     return e;
@@ -224,7 +209,7 @@ static int cert_verify(struct client *cl, const char *arg)
     if (!cl->json)
         printf("Verifying the certificate chain from %s to genesis:\n", hash);
     size_t n = 0;
-    e = client_verify_chain(cl, hash, 1, arr, &n);
+    e = client_verify_chain(cl, hash, 1, arr, &n, NULL);
     if (e != MTL_OK) {
         json_decref(arr);
         return client_fail(cl, e, "certificate chain verification failed");

@@ -32,13 +32,13 @@ mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **
     mtl_buf_init(&m.b, cap);
     CURL *c = curl_easy_init();
     MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    mtl_err ue = restore_set_url(c, "digests", url);
+    if (ue != MTL_OK) {
+        curl_easy_cleanup(c);
+        return ue;
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_mem);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);

@@ -56,32 +56,62 @@ static int dir_has_entries(const char *path)
     return n;
 }
 
-/* Remove leftovers of interrupted runs (*.part) from db/immutable and, when
- * given the certified map, any name that is not an immutable trio file up
- * to max (the reference removes unexpected files the same way). */
-static void remove_parts(const char *imm, const struct restore_digest *dg, uint64_t max)
+/* Remove leftovers of interrupted runs (*.part) and every name of
+ * db/immutable that is not a certified file: nothing uncertified stays in
+ * the restored DB, --allow-override or not. */
+static void remove_uncertified(const char *imm, const struct restore_digest *dg, size_t ndg)
 {
     DIR *d = opendir(imm);
     if (!d)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        int unexpected = 0;
-        if (dg && e->d_name[0] != '.') {
-            const char *dot = strchr(e->d_name, '.');
-            unexpected =
-                !dot || dot - e->d_name != 5 || strspn(e->d_name, "0123456789") != 5 ||
-                strtoull(e->d_name, NULL, 10) > max ||
-                (strcmp(dot, ".chunk") && strcmp(dot, ".primary") && strcmp(dot, ".secondary"));
-        }
-        if (unexpected || (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0)) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (!restore_digest_find(dg, ndg, e->d_name)) {
             char p[4400];
             snprintf(p, sizeof(p), "%s/%s", imm, e->d_name);
             unlink(p);
         }
     }
     closedir(d);
+}
+
+/* Every certified file in the DB matches its digest: those of the range
+ * were hashed as they were restored (or re-hashed when resumed); those
+ * outside it (a partial restore over an existing DB) are hashed now. */
+static mtl_err check_restored(const char *imm, const struct restore_digest *dg, size_t ndg,
+                              const uint8_t *verified, uint64_t lo, uint64_t hi)
+{
+    for (size_t k = 0; k < ndg; k++) {
+        uint64_t num = strtoull(dg[k].name, NULL, 10);
+        char p[4400], hex[65];
+        snprintf(p, sizeof(p), "%s/%s", imm, dg[k].name);
+        if (num >= lo && num <= hi) {
+            MTL_CHECK(verified[k], MTL_ERR_INTEGRITY,
+                      "immutable file %s: not restored from a verified archive", dg[k].name);
+            continue;
+        }
+        mtl_err e = restore_sha256_file(p, hex);
+        if (e == MTL_ERR_NOT_FOUND)
+            continue;
+        MTL_TRY(e);
+        if (strcmp(hex, dg[k].digest) != 0) {
+            unlink(p);
+            return mtl_seterr(MTL_ERR_INTEGRITY,
+                              "immutable file %s: already in the target with SHA-256 %s, not the "
+                              "certified %s (removed)",
+                              dg[k].name, hex, dg[k].digest);
+        }
+    }
+    return MTL_OK;
+}
+
+/* A size field of the artifact (0 when absent), capped far below overflow. */
+static uint64_t json_size(const json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v <= 0 ? 0 : (uint64_t)v > (1ull << 60) ? 1ull << 60 : (uint64_t)v;
 }
 
 static int network_magic(const char *net)
@@ -122,9 +152,8 @@ static mtl_err verify_artifact(struct client *cl, const char *body, size_t len, 
               "cardano database: no valid 'certificate_hash'");
     char cert_hash[MTL_HASH_HEX_BYTES];
     memcpy(cert_hash, ch, 65);
-    MTL_TRY(client_verify_chain(cl, cert_hash, 0, NULL, NULL));
     struct mtl_certificate *cert;
-    MTL_TRY(client_fetch_certificate(cl, cert_hash, &cert));
+    MTL_TRY(client_verify_chain(cl, cert_hash, 0, NULL, NULL, &cert));
     mtl_err e = mtl_cardano_database_verify(body, len, cert);
     mtl_certificate_free(cert);
     return e;
@@ -161,6 +190,7 @@ static int download(struct client *cl, const struct dl_args *a)
     size_t len;
     json_t *art = NULL;
     struct restore_digest *dg = NULL;
+    uint8_t *verified = NULL;
     size_t ndg = 0;
     int rc = CLIENT_EXIT_FAIL;
     snprintf(route, sizeof(route), "/artifact/cardano-database/%s", hash);
@@ -259,7 +289,20 @@ static int download(struct client *cl, const struct dl_args *a)
                        hash);
         goto fail;
     }
+    /* The bound on what the archives may declare: the announced DB size,
+     * which (as the reference computes it) leaves out the trio of file 0, so
+     * with room for that trio. Sizes are not certified: this only stops a
+     * small archive from writing more than the server itself announced. */
+    uint64_t announced =
+        json_size(art, "total_db_size_uncompressed") +
+        2 * json_size(json_object_get(art, "immutables"), "average_size_uncompressed") + (1u << 20);
+    if (!(verified = mtl_calloc(ndg, 1))) {
+        e = mtl_seterr(MTL_ERR_NOMEM, "restore: out of memory");
+        goto fail;
+    }
     struct restore_opts ro = {.url_template = tpl,
+                              .max_bytes = announced,
+                              .verified = verified,
                               .db_dir = db,
                               .first = lo,
                               .last = hi,
@@ -272,22 +315,14 @@ static int download(struct client *cl, const struct dl_args *a)
                               .tty_progress = !cl->json && isatty(2)};
     struct restore_stats st;
     e = client_restore_immutables(&ro, &st);
-    remove_parts(imm, a->allow_override ? NULL : dg, last + (a->ancillary ? 1 : 0));
+    remove_uncertified(imm, dg, ndg);
     if (e != MTL_OK)
         goto fail;
 
-    /* 5: every certified file of the range is there (each was hashed on arrival) */
+    /* 5: every file in the DB is a certified one with its certified digest */
     step(cl, 5, "Verifying the cardano database");
-    for (size_t k = 0; k < ndg; k++) {
-        uint64_t num = strtoull(dg[k].name, NULL, 10);
-        char p[4400];
-        snprintf(p, sizeof(p), "%s/%s", imm, dg[k].name);
-        if (num >= lo && num <= hi && access(p, F_OK) != 0) {
-            e = mtl_seterr(MTL_ERR_INTEGRITY, "immutable file %s: missing after restore",
-                           dg[k].name);
-            goto fail;
-        }
-    }
+    if ((e = check_restored(imm, dg, ndg, verified, lo, hi)) != MTL_OK)
+        goto fail;
     if (a->ancillary) {
         const char *url = NULL;
         json_array_foreach(json_object_get(json_object_get(art, "ancillary"), "locations"), i, loc)
@@ -302,7 +337,10 @@ static int download(struct client *cl, const struct dl_args *a)
             goto fail;
         }
         step(cl, 5, "Downloading and verifying the ancillary files (IOG signature)");
-        if ((e = client_ancillary_restore(url, db, anc_vk)) != MTL_OK)
+        /* bounded by what the artifact announces (else the whole DB's size) */
+        uint64_t anc_max = json_size(json_object_get(art, "ancillary"), "size_uncompressed");
+        if ((e = client_ancillary_restore(url, db, anc_vk, anc_max ? anc_max : announced)) !=
+            MTL_OK)
             goto fail;
     }
     step(cl, 6, "Writing the node markers");
@@ -362,6 +400,7 @@ static int download(struct client *cl, const struct dl_args *a)
 fail:
     rc = client_fail(cl, e, what);
 out:
+    mtl_free(verified);
     mtl_free(dg);
     json_decref(art);
     mtl_free(body);

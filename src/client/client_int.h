@@ -34,12 +34,10 @@ mtl_err client_get_json(const struct client *cl, const char *route, json_t **out
 mtl_err client_genesis_vk(const struct client *cl, uint8_t vk[MTL_GENESIS_VK_BYTES]);
 /* Verify the chain from `hash` to genesis; prints each certificate checked
  * when `print` (to stdout as a table row, or collected into `checked_json`
- * when it is not NULL). */
+ * when it is not NULL). *verified (optional) gets the first certificate as
+ * the walk verified it: artifacts are checked against that object only. */
 mtl_err client_verify_chain(const struct client *cl, const char *hash, int print,
-                            json_t *checked_json, size_t *count);
-/* Fetch and parse a certificate by hash. */
-mtl_err client_fetch_certificate(const struct client *cl, const char *hash,
-                                 struct mtl_certificate **out);
+                            json_t *checked_json, size_t *count, struct mtl_certificate **verified);
 
 /* Resolve "latest" to the first item hash of a list route; else copy. */
 mtl_err client_resolve_hash(const struct client *cl, const char *list_route, const char *arg,

@@ -8,6 +8,7 @@
 
 #include "client_int.h"
 #include "log.h"
+#include "mithril/pool_identity.h"
 
 static int msd_list(struct client *cl)
 {
@@ -34,6 +35,51 @@ static int msd_list(struct client *cl)
     return CLIENT_EXIT_OK;
 }
 
+/* Each signer's pool credentials, as the reference's aggregator checks them
+ * at registration: the opcert's cold signature, party_id = the cold key's
+ * pool id, the KES signature over the Mithril key at kes_period evolutions.
+ * A signer publishing neither opcert nor KES signature (test networks) is
+ * counted as not authenticated; one publishing either must pass every
+ * check, else the first such signer is named. */
+static mtl_err msd_authenticate_signers(const char *body, size_t len, size_t *authenticated,
+                                        size_t *total)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *signers = json_object_get(j, "signers");
+    mtl_err e = json_is_array(signers)
+                    ? MTL_OK
+                    : mtl_seterr(MTL_ERR_BAD_ENCODING, "stake distribution: no signers array");
+    size_t i, n = 0;
+    json_t *s;
+    json_array_foreach(signers, i, s)
+    {
+        const char *party = json_string_value(json_object_get(s, "party_id"));
+        const char *vk = json_string_value(json_object_get(s, "verification_key"));
+        const char *oc = json_string_value(json_object_get(s, "operational_certificate"));
+        const char *sig = json_string_value(json_object_get(s, "verification_key_signature"));
+        json_t *kp = json_object_get(s, "kes_period");
+        if (e != MTL_OK)
+            break;
+        if ((!oc || !*oc) && (!sig || !*sig))
+            continue;
+        if (!party || !vk || !oc || !*oc || !sig || !*sig || !json_is_integer(kp) ||
+            json_integer_value(kp) < 0)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
+                           "signer %s: needs operational_certificate, verification_key_signature "
+                           "and kes_period together",
+                           party ? party : "(no party_id)");
+        else if ((e = mtl_signer_credentials_verify(party, vk, oc, sig,
+                                                    (uint64_t)json_integer_value(kp))) != MTL_OK)
+            e = mtl_err_wrap(e, "signer %s is not authenticated by its pool", party);
+        else
+            n++;
+    }
+    *authenticated = n;
+    *total = json_array_size(signers);
+    json_decref(j);
+    return e;
+}
+
 static mtl_err msd_fetch_verify(struct client *cl, const char *hash, char **body, size_t *len)
 {
     char route[160];
@@ -57,9 +103,7 @@ static mtl_err msd_fetch_verify(struct client *cl, const char *hash, char **body
         goto out;
     }
     log_info("verify_chain", "certificate=%s", cert_hash);
-    if ((e = client_verify_chain(cl, cert_hash, 0, NULL, NULL)) != MTL_OK)
-        goto out;
-    if ((e = client_fetch_certificate(cl, cert_hash, &cert)) != MTL_OK)
+    if ((e = client_verify_chain(cl, cert_hash, 0, NULL, NULL, &cert)) != MTL_OK)
         goto out;
     if ((e = mtl_msd_verify(*body, *len, cert, got)) != MTL_OK) {
         e = mtl_err_wrap(e, "mithril stake distribution %s", hash);
@@ -84,9 +128,13 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
     if (e != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");
     char *body;
-    size_t len;
+    size_t len, authenticated = 0, total = 0;
     if ((e = msd_fetch_verify(cl, hash, &body, &len)) != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");
+    if ((e = msd_authenticate_signers(body, len, &authenticated, &total)) != MTL_OK) {
+        mtl_free(body);
+        return client_fail(cl, e, "mithril-stake-distribution download");
+    }
     if ((e = client_mkdir_p(dir, 0755)) != MTL_OK) {
         mtl_free(body);
         return client_fail(cl, e, "mithril-stake-distribution download");
@@ -98,13 +146,16 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
     if (e != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");
     if (cl->json) {
-        json_t *doc = json_pack("{s:s,s:s,s:b}", "hash", hash, "filepath", path, "verified", 1);
+        json_t *doc = json_pack("{s:s,s:s,s:b,s:I,s:I}", "hash", hash, "filepath", path, "verified",
+                                1, "signers", (json_int_t)total, "signers_authenticated",
+                                (json_int_t)authenticated);
         client_print_json(doc);
         json_decref(doc);
     } else {
-        printf("Mithril stake distribution %s: certificate chain and artifact verified.\n"
+        printf("Mithril stake distribution %s: certificate chain and artifact verified; %zu of "
+               "%zu signers authenticated by their pool's operational certificate and KES key.\n"
                "Written to %s\n",
-               hash, path);
+               hash, authenticated, total, path);
     }
     return CLIENT_EXIT_OK;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,36 @@ const struct restore_digest *restore_digest_find(const struct restore_digest *d,
     return NULL;
 }
 
+mtl_err restore_sha256_file(const char *path, char hex[65])
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return mtl_seterr(errno == ENOENT ? MTL_ERR_NOT_FOUND : MTL_ERR_IO, "open %s: %s", path,
+                          strerror(errno));
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    mtl_err e = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1
+                    ? MTL_OK
+                    : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
+    uint8_t *buf = e == MTL_OK ? mtl_malloc(IO_BLOCK) : NULL;
+    if (e == MTL_OK && !buf)
+        e = mtl_seterr(MTL_ERR_NOMEM, "sha256 buffer");
+    ssize_t n = 0;
+    while (e == MTL_OK && (n = read(fd, buf, IO_BLOCK)) > 0)
+        EVP_DigestUpdate(c, buf, (size_t)n);
+    if (e == MTL_OK && n < 0)
+        e = mtl_seterr(MTL_ERR_IO, "read %s: %s", path, strerror(errno));
+    close(fd);
+    if (e == MTL_OK) {
+        uint8_t md[32];
+        unsigned int l = 0;
+        EVP_DigestFinal_ex(c, md, &l);
+        e = mtl_hex_encode(hex, 65, md, 32);
+    }
+    EVP_MD_CTX_free(c);
+    mtl_free(buf);
+    return e;
+}
+
 struct shared {
     const struct restore_opts *o;
     pthread_mutex_t mu;
@@ -75,6 +106,7 @@ struct shared {
     uint64_t total_archives;
     struct timespec t0;
     int resume; /* O_APPEND fd of the resume record, -1 = none */
+    uint64_t declared; /* bytes the entries seen so far declare (atomic) */
 };
 
 struct task {
@@ -84,7 +116,6 @@ struct task {
     mtl_err err; /* unpacking side */
     char msg[768];
     uint64_t files, bytes;
-    const char *dest; /* client_stream_extract: target directory */
 };
 
 static mtl_err ring_init(struct ring *r)
@@ -241,23 +272,14 @@ static mtl_err check_entry(const struct task *t, struct archive_entry *e, char n
                       (unsigned long long)t->num, p, (unsigned long long)t->num);
 }
 
-/* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename. */
-static mtl_err extract_entry(struct task *t, struct archive *a, const char *name)
+mtl_err restore_write_entry(struct archive *a, int fd, const char *path, const char *label,
+                            char hex[65], uint64_t *bytes)
 {
-    const struct restore_opts *o = t->sh->o;
-    const struct restore_digest *cert = restore_digest_find(o->digests, o->ndigests, name);
-    MTL_CHECK(cert, MTL_ERR_INTEGRITY, "immutable file %s: not in the certified digests", name);
-    char path[4200], part[4210];
-    snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
-    snprintf(part, sizeof(part), "%s.part", path);
-    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    MTL_CHECK(fd >= 0, MTL_ERR_IO, "open %s: %s", part, strerror(errno));
     EVP_MD_CTX *h = EVP_MD_CTX_new();
     mtl_err e = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1
                     ? MTL_OK
                     : mtl_seterr(MTL_ERR_NOMEM, "sha256 context");
     uint64_t total = 0;
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     while (e == MTL_OK) {
         const void *blk;
         size_t n;
@@ -265,37 +287,70 @@ static mtl_err extract_entry(struct task *t, struct archive *a, const char *name
         int r = archive_read_data_block(a, &blk, &n, &off); /* no copy */
         if (r == ARCHIVE_EOF)
             break;
-        if (r != ARCHIVE_OK) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "immutable file %s: archive %05llu is corrupt: %s",
-                           name, (unsigned long long)t->num, archive_error_string(a));
-            break;
+        if (r != ARCHIVE_OK)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s is corrupt: %s", label,
+                           archive_error_string(a));
+        else if (off != (la_int64_t)total)
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: sparse entries are not supported", label);
+        else if ((e = mtl_write_all(fd, blk, n, path)) == MTL_OK) {
+            EVP_DigestUpdate(h, blk, n);
+            total += (uint64_t)n;
         }
-        if (off != (la_int64_t)total) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                           "immutable file %s: archive %05llu: sparse entries are not supported",
-                           name, (unsigned long long)t->num);
-            break;
-        }
-        EVP_DigestUpdate(h, blk, n);
-        e = mtl_write_all(fd, blk, n, part);
-        total += (uint64_t)n;
     }
     if (close(fd) != 0 && e == MTL_OK)
-        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", part, strerror(errno));
+        e = mtl_seterr(MTL_ERR_IO, "close %s: %s", path, strerror(errno));
     if (e == MTL_OK) {
         uint8_t md[32];
-        unsigned int mdlen = 0;
-        char hex[65];
-        EVP_DigestFinal_ex(h, md, &mdlen);
-        mtl_hex_encode(hex, sizeof(hex), md, 32);
+        unsigned int l = 0;
+        EVP_DigestFinal_ex(h, md, &l);
+        mtl_hex_encode(hex, 65, md, 32);
+        *bytes = total;
+    }
+    EVP_MD_CTX_free(h);
+    return e;
+}
+
+/* Stream one entry to <db>/immutable/<name>.part, hash it, check, rename.
+ * Its declared size is bounded first (tar headers come before the data, and
+ * libarchive never returns more than they declare), so a small archive
+ * cannot fill the disk beyond what the snapshot announces. */
+static mtl_err extract_entry(struct task *t, struct archive *a, struct archive_entry *ent,
+                             const char *name)
+{
+    const struct restore_opts *o = t->sh->o;
+    const struct restore_digest *cert = restore_digest_find(o->digests, o->ndigests, name);
+    MTL_CHECK(cert, MTL_ERR_INTEGRITY, "immutable file %s: not in the certified digests", name);
+    MTL_CHECK(archive_entry_size_is_set(ent) && archive_entry_size(ent) >= 0, MTL_ERR_BAD_ENCODING,
+              "immutable file %s: archive %05llu does not declare its size", name,
+              (unsigned long long)t->num);
+    uint64_t size = (uint64_t)archive_entry_size(ent);
+    uint64_t declared = __atomic_add_fetch(&t->sh->declared, size, __ATOMIC_RELAXED);
+    MTL_CHECK(!o->max_bytes || declared <= o->max_bytes, MTL_ERR_TOO_BIG,
+              "immutable file %s: archive %05llu declares %llu bytes, beyond the %llu bytes the "
+              "snapshot announces for its whole database (archive bomb?)",
+              name, (unsigned long long)t->num, (unsigned long long)size,
+              (unsigned long long)o->max_bytes);
+    char path[4200], part[4210];
+    snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
+    snprintf(part, sizeof(part), "%s.part", path);
+    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    MTL_CHECK(fd >= 0, MTL_ERR_IO, "open %s: %s", part, strerror(errno));
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    char label[64], hex[65];
+    snprintf(label, sizeof(label), "immutable file %s: archive %05llu", name,
+             (unsigned long long)t->num);
+    uint64_t total = 0;
+    mtl_err e = restore_write_entry(a, fd, part, label, hex, &total);
+    if (e == MTL_OK) {
         if (strcmp(hex, cert->digest) != 0)
             e = mtl_seterr(MTL_ERR_INTEGRITY,
                            "immutable file %s: SHA-256 %s differs from the certified %s", name, hex,
                            cert->digest);
         else if (rename(part, path) != 0)
             e = mtl_seterr(MTL_ERR_IO, "rename %s: %s", part, strerror(errno));
+        else if (o->verified)
+            o->verified[cert - o->digests] = 1;
     }
-    EVP_MD_CTX_free(h);
     if (e != MTL_OK)
         unlink(part);
     else {
@@ -337,20 +392,21 @@ static void *unpack_thread(void *arg)
         char name[32];
         mtl_err rc = check_entry(t, e, name);
         if (rc == MTL_OK)
-            rc = extract_entry(t, a, name);
+            rc = extract_entry(t, a, e, name);
         if (rc != MTL_OK) {
             fail_task(t, rc);
             goto out;
         }
         seen++;
     }
-    /* every certified file of this number must have been in the archive */
+    /* every certified file of this number must have come out of the archive
+     * (a file of that name already in the target does not count) */
     static const char *ext[] = {"chunk", "primary", "secondary"};
     for (int i = 0; i < 3; i++) {
-        char want[32], path[4200];
+        char want[32];
         snprintf(want, sizeof(want), "%05llu.%s", (unsigned long long)t->num, ext[i]);
-        snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, want);
-        if (restore_digest_find(o->digests, o->ndigests, want) && access(path, F_OK) != 0) {
+        const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, want);
+        if (d && o->verified && !o->verified[d - o->digests]) {
             fail_task(t, mtl_seterr(MTL_ERR_INTEGRITY,
                                     "immutable file %s: missing from archive "
                                     "%05llu",
@@ -470,32 +526,50 @@ static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num
                  at + strlen(ph));
 }
 
+mtl_err restore_set_url(void *curl, const char *what, const char *url)
+{
+    MTL_CHECK(strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0,
+              MTL_ERR_BAD_ENCODING, "%s: location '%.200s' refused (only http:// and https://)",
+              what, url);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    return MTL_OK;
+}
+
 /* Run the transfer of url into the pipe read by unpack(t) on another thread. */
 static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void *),
                            const char *label)
 {
     struct ring ring;
-    MTL_TRY(ring_init(&ring));
+    CURL *c = curl_easy_init();
+    MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
+    mtl_err ue = restore_set_url(c, label, url);
+    if (ue == MTL_OK)
+        ue = ring_init(&ring);
+    if (ue != MTL_OK) {
+        curl_easy_cleanup(c);
+        return ue;
+    }
     t->ring = &ring;
     t->err = MTL_OK;
     pthread_t th;
     if (pthread_create(&th, NULL, unpack, t) != 0) {
         ring_destroy(&ring);
+        curl_easy_cleanup(c);
         return mtl_seterr(MTL_ERR_INTERNAL, "pthread_create failed");
     }
     struct xfer x = {.t = t};
-    CURL *c = curl_easy_init();
     CURLcode rc = CURLE_FAILED_INIT;
     long status = 0;
-    if (c) {
-        curl_easy_setopt(c, CURLOPT_URL, url);
+    {
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
         curl_easy_setopt(c, CURLOPT_BUFFERSIZE, CURL_BUF);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -549,132 +623,6 @@ static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
         fprintf(stderr, "%s: attempt %d failed (%s), retrying\n", label, attempt, mtl_err_detail());
         sleep(1);
     }
-    return e;
-}
-
-/* A relative path with no empty, "." or ".." component. */
-static int safe_relpath(const char *p)
-{
-    if (!*p || *p == '/' || strlen(p) > 1024)
-        return 0;
-    for (const char *c = p; *c;) {
-        const char *e = strchr(c, '/');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return 0;
-        if (n == 0)
-            return e && !e[1]; /* only a trailing slash */
-        c += n + (e ? 1 : 0);
-    }
-    return 1;
-}
-
-static mtl_err mkparents(const char *root, const char *rel, int include_last)
-{
-    char p[4200];
-    size_t rl = strlen(root);
-    snprintf(p, sizeof(p), "%s/%s", root, rel);
-    for (char *c = p + rl + 1; *c; c++) {
-        if (*c == '/') {
-            *c = 0;
-            MTL_CHECK(mkdir(p, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", p,
-                      strerror(errno));
-            *c = '/';
-        }
-    }
-    if (include_last)
-        MTL_CHECK(mkdir(p, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", p,
-                  strerror(errno));
-    return MTL_OK;
-}
-
-/* Unpack any safe entry (regular files and directories) under t->dest. */
-static void *unpack_any_thread(void *arg)
-{
-    struct task *t = arg;
-    struct archive *a = archive_read_new();
-    if (!a) {
-        fail_task(t, mtl_seterr(MTL_ERR_NOMEM, "unpack: out of memory"));
-        goto out;
-    }
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open(a, t, NULL, ring_read, NULL) != ARCHIVE_OK) {
-        fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive: %s", archive_error_string(a)));
-        goto out;
-    }
-    struct archive_entry *e;
-    int r;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        const char *p = archive_entry_pathname(e);
-        if (p && p[0] == '.' && p[1] == '/')
-            p += 2;
-        mode_t ft = archive_entry_filetype(e);
-        if (!p || !safe_relpath(p) || (ft != AE_IFREG && ft != AE_IFDIR)) {
-            fail_task(t, mtl_seterr(MTL_ERR_BAD_ENCODING,
-                                    "archive: unsafe or unsupported entry "
-                                    "'%.200s'",
-                                    p ? p : "(no name)"));
-            goto out;
-        }
-        mtl_err rc = mkparents(t->dest, p, ft == AE_IFDIR);
-        if (rc != MTL_OK || ft == AE_IFDIR) {
-            if (rc != MTL_OK) {
-                fail_task(t, rc);
-                goto out;
-            }
-            continue;
-        }
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", t->dest, p);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            fail_task(t, mtl_seterr(MTL_ERR_IO, "create %s: %s", path, strerror(errno)));
-            goto out;
-        }
-        const void *blk;
-        size_t n;
-        la_int64_t off;
-        int r2;
-        while (rc == MTL_OK && (r2 = archive_read_data_block(a, &blk, &n, &off)) != ARCHIVE_EOF) {
-            if (r2 != ARCHIVE_OK)
-                rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "archive entry %s: %s", p,
-                                archive_error_string(a));
-            else if (lseek(fd, (off_t)off, SEEK_SET) < 0) /* sparse: holes stay zero */
-                rc = mtl_seterr(MTL_ERR_IO, "seek %s: %s", path, strerror(errno));
-            else
-                rc = mtl_write_all(fd, blk, n, path);
-        }
-        close(fd);
-        if (rc != MTL_OK) {
-            fail_task(t, rc);
-            goto out;
-        }
-        t->files++;
-    }
-    if (r != ARCHIVE_EOF)
-        fail_task(
-            t, mtl_seterr(MTL_ERR_BAD_ENCODING, "archive is corrupt: %s", archive_error_string(a)));
-out:
-    if (t->err != MTL_OK)
-        ring_close(t->ring);
-    else
-        ring_drain(t->ring);
-    if (a)
-        archive_read_free(a);
-    return NULL;
-}
-
-mtl_err client_stream_extract(const char *url, const char *dest_dir)
-{
-    struct shared sh = {.err = MTL_OK, .resume = -1};
-    struct task *t = mtl_calloc(1, sizeof(*t));
-    MTL_CHECK(t, MTL_ERR_NOMEM, "unpack: out of memory");
-    t->sh = &sh;
-    t->dest = dest_dir;
-    mtl_err e = stream_into(url, t, unpack_any_thread, "ancillary archive");
-    mtl_free(t);
     return e;
 }
 
@@ -772,14 +720,23 @@ static void load_resume(const struct restore_opts *o, uint8_t *done)
             unsigned long long n = strtoull(line, &end, 10);
             if (end == line || n < o->first || n > o->last)
                 continue;
+            /* kept only if every file still hashes to its certified digest */
             int complete = 1;
             static const char *ext[] = {"chunk", "primary", "secondary"};
-            for (int i = 0; i < 3; i++) {
-                char name[32], path[4200];
+            for (int i = 0; i < 3 && complete; i++) {
+                char name[32], path[4200], hex[65];
                 snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
                 snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
-                if (restore_digest_find(o->digests, o->ndigests, name) && access(path, F_OK) != 0)
+                const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, name);
+                if (d && (restore_sha256_file(path, hex) != MTL_OK || strcmp(hex, d->digest) != 0))
                     complete = 0;
+            }
+            for (int i = 0; i < 3 && complete && o->verified; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
+                const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, name);
+                if (d)
+                    o->verified[d - o->digests] = 1;
             }
             done[n - o->first] = (uint8_t)complete;
         }

@@ -29,6 +29,9 @@ struct restore_opts {
     int parallel;              /* concurrent archives (>= 1) */
     int json_progress;         /* progress as JSON lines on stderr */
     int tty_progress;          /* a progress bar on stderr */
+    uint64_t max_bytes;        /* bound on the bytes the archives may declare (0 = none) */
+    uint8_t *verified;         /* out, one per digest: 1 once the file on disk was hashed and
+                                  matched (restored now, or kept from a resumed run) */
 };
 
 struct restore_stats {
@@ -40,13 +43,27 @@ struct restore_stats {
  * transfers; its message names the archive and the file. */
 mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_stats *st);
 
+/* Write the current entry of archive a (struct archive *) to fd, hashing
+ * it: hex gets its SHA-256, *bytes its size. Sparse entries are refused;
+ * fd is closed. Errors start with `label` (what the entry is). */
+struct archive;
+mtl_err restore_write_entry(struct archive *a, int fd, const char *path, const char *label,
+                            char hex[65], uint64_t *bytes);
+
+/* SHA-256 of a file's content as lower-case hex; MTL_ERR_NOT_FOUND when it
+ * does not exist. */
+mtl_err restore_sha256_file(const char *path, char hex[65]);
+
 /* Look a file name up in the sorted certified map (NULL if absent). */
 const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
                                                  const char *name);
 
-/* Stream a tar.zst/tar.gz archive from url into dest_dir (which must be
- * fresh): regular files and directories with safe relative paths only. */
-mtl_err client_stream_extract(const char *url, const char *dest_dir);
+/* Point a libcurl handle (CURL *) at a location the server gave: http(s)
+ * only, for the URL and any redirect (never file://, ftp://, ...); also
+ * sets what every location fetch shares (fail on HTTP errors, follow
+ * redirects, no signals, 30 s to connect).
+ * MTL_ERR_BAD_ENCODING names the refused URL; `what` says whose it is. */
+mtl_err restore_set_url(void *curl, const char *what, const char *url);
 
 /* Download a (possibly tar.zst/tar.gz) single-file location into memory:
  * when `archived`, the only regular file of the archive. Capped. */

@@ -641,7 +641,7 @@ TEST(client_restores_over_http)
     const char *anc = json_string_value(json_object_get(
         json_array_get(json_object_get(json_object_get(art, "ancillary"), "locations"), 0), "uri"));
     CHECK(anc);
-    CHECK_OK(client_ancillary_restore(anc, rdb, vk));
+    CHECK_OK(client_ancillary_restore(anc, rdb, vk, 0));
     char cmd[1200];
     /* the restored DB holds the same immutable files 0..=4 and ledger as the node's */
     snprintf(cmd, sizeof(cmd),
@@ -655,7 +655,7 @@ TEST(client_restores_over_http)
     char rdb2[400];
     snprintf(rdb2, sizeof(rdb2), "%s/restored2/db", root);
     mkdirs(rdb2);
-    CHECK_ERR(client_ancillary_restore(anc, rdb2, vk2), MTL_ERR_VERIFY_FAIL);
+    CHECK_ERR(client_ancillary_restore(anc, rdb2, vk2, 0), MTL_ERR_VERIFY_FAIL);
     snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s)\"", rdb2);
     CHECK(run(cmd) == 0); /* nothing moved in, temp dir removed */
     mtl_free(d);

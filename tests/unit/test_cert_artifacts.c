@@ -1,6 +1,10 @@
 /* test_cert_artifacts.c - each reference Mithril stake distribution checks
- * against its certificate; a changed stake or signer is rejected. */
+ * against its certificate; a changed stake or signer is rejected. Each
+ * reference CardanoDatabase checks; with its hash recomputed around an
+ * altered merkle_root or beacon it is still rejected, by the signed-root and
+ * beacon checks behind the hash check. */
 #include <jansson.h>
+#include <sodium.h>
 
 #include "cert/cert_int.h"
 #include "harness.h"
@@ -78,6 +82,25 @@ TEST(tampered_stake_distributions_fail)
     }
 }
 
+/* Check a CardanoDatabase message after recomputing its hash the way the
+ * client does (SHA-256 of epoch u64 BE || merkle_root), as a lying server
+ * would: only the checks behind the hash can refuse it. */
+static mtl_err db_check_rehashed(json_t *art, const struct mtl_certificate *cert)
+{
+    uint8_t buf[8 + 64], md[32];
+    char hex[65];
+    mtl_be64_put(buf, (uint64_t)json_integer_value(
+                          json_object_get(json_object_get(art, "beacon"), "epoch")));
+    memcpy(buf + 8, json_string_value(json_object_get(art, "merkle_root")), 64);
+    crypto_hash_sha256(md, buf, sizeof(buf));
+    mtl_hex_encode(hex, sizeof(hex), md, 32);
+    json_object_set_new(art, "hash", json_string(hex));
+    char *s = json_dumps(art, JSON_COMPACT);
+    mtl_err rc = mtl_cardano_database_verify(s, strlen(s), cert);
+    free(s);
+    return rc;
+}
+
 TEST(reference_cardano_databases_check)
 {
     const char *k;
@@ -97,10 +120,20 @@ TEST(reference_cardano_databases_check)
         snprintf(root, sizeof(root), "%s", json_string_value(json_object_get(c, "merkle_root")));
         root[0] = root[0] == 'a' ? 'b' : 'a';
         json_object_set_new(c, "merkle_root", json_string(root));
-        s = json_dumps(c, JSON_COMPACT);
-        CHECK_ERR(mtl_cardano_database_verify(s, strlen(s), cert), MTL_ERR_INTEGRITY);
-        free(s);
+        CHECK_ERR(db_check_rehashed(c, cert), MTL_ERR_INTEGRITY);
+        CHECK(strstr(mtl_err_detail(), "cardano_database_merkle_root is not the one") != NULL);
         json_decref(c);
+        /* another beacon: immutable number (not hashed), epoch (re-hashed) */
+        for (int field = 0; field < 2; field++) {
+            c = json_deep_copy(d);
+            json_t *b = json_object_get(c, "beacon");
+            const char *key = field ? "epoch" : "immutable_file_number";
+            json_object_set_new(b, key,
+                                json_integer(json_integer_value(json_object_get(b, key)) + 1));
+            CHECK_ERR(db_check_rehashed(c, cert), MTL_ERR_INTEGRITY);
+            CHECK(strstr(mtl_err_detail(), "beacon is not what certificate") != NULL);
+            json_decref(c);
+        }
         mtl_certificate_free(cert);
         n++;
     }

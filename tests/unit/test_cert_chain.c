@@ -54,6 +54,17 @@ static void load(void)
     }
 }
 
+/* A unique path that does not exist yet (the cache file to be). */
+static int fresh_path(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    unlink(tmpl);
+    return 1;
+}
+
 TEST(reference_hashes_recompute)
 {
     const char *h;
@@ -113,10 +124,7 @@ TEST(reference_chain_verifies_to_genesis)
 TEST(cache_skips_verified_certificates)
 {
     char path[] = "/tmp/mtl-cert-cache-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    unlink(path);
+    CHECK(fresh_path(path));
     struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = certs, .cache_path = path};
     size_t checked;
     /* cold: all 43 certificates get checked once across the walks */
@@ -304,13 +312,14 @@ TEST(tampered_fields_are_rejected)
 
 TEST(loops_and_missing_links)
 {
-    /* a certificate whose previous_hash is itself */
+    /* a certificate whose previous_hash is itself: its content cannot hash
+     * to the hash it names, which is what the walk sees first */
     json_t *copy = json_deep_copy(certs);
     json_t *c = json_object_get(copy, latest);
     json_object_set_new(c, "previous_hash", json_string(latest));
     struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = copy};
     size_t checked;
-    CHECK_ERR(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked), MTL_ERR_CHAIN);
+    CHECK_ERR(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked), MTL_ERR_INTEGRITY);
     json_decref(copy);
     /* a missing link */
     copy = json_deep_copy(certs);
@@ -347,6 +356,110 @@ TEST(malformed_certificates_name_the_field)
     json_decref(one);
 }
 
+/* A forged copy of certificate h: a protocol message part changed and
+ * signed_message recomputed, or the multi-signature of another certificate;
+ * its hash field kept (what a lying server answers). */
+static json_t *forged(const char *h, int what)
+{
+    json_t *c = json_deep_copy(json_object_get(certs, h));
+    if (what == 0) {
+        json_object_set_new(
+            json_object_get(json_object_get(c, "protocol_message"), "message_parts"),
+            "next_protocol_parameters", json_string("00"));
+        char *s = json_dumps(c, JSON_COMPACT);
+        struct mtl_certificate *cert;
+        char sm[65] = "";
+        if (mtl_certificate_from_json(&cert, s, strlen(s)) == MTL_OK) {
+            mtl_protocol_message_hash(mtl_certificate_protocol_message(cert), sm);
+            mtl_certificate_free(cert);
+        }
+        free(s);
+        json_object_set_new(c, "signed_message", json_string(sm));
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(certs, k,
+                            v) if (strcmp(k, h) != 0 &&
+                                   *json_string_value(json_object_get(v, "multi_signature")))
+        {
+            json_object_set(c, "multi_signature", json_object_get(v, "multi_signature"));
+            break;
+        }
+    }
+    return c;
+}
+
+/* Serves certificates, answering `forged_one` for `hash` from the
+ * `genuine_first`+1-th request of it on. */
+struct two_faced {
+    json_t *all, *forged_one;
+    const char *hash;
+    int asked, genuine_first;
+};
+
+static mtl_err fetch_two_faced(void *ctx, const char *hash, char **json, size_t *len)
+{
+    struct two_faced *t = ctx;
+    if (strcmp(hash, t->hash) != 0 || t->asked++ < t->genuine_first)
+        return fetch_from(t->all, hash, json, len);
+    char *s = json_dumps(t->forged_one, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    *json = mtl_strdup(s);
+    *len = strlen(s);
+    free(s);
+    return MTL_OK;
+}
+
+/* With a warm cache, a certificate whose message or multi-signature was
+ * altered under the same hash field is refused: a cache hit is for the
+ * content verified before, never for a hash field. */
+TEST(warm_cache_does_not_vouch_for_altered_content)
+{
+    char path[] = "/tmp/mtl-cert-cache-XXXXXX";
+    CHECK(fresh_path(path));
+    struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = certs, .cache_path = path};
+    size_t checked;
+    CHECK_OK(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked));
+    CHECK_OK(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked));
+    CHECK_EQ_INT(checked, 0); /* warm */
+    for (int what = 0; what < 2; what++) {
+        struct two_faced t = {certs, forged(latest, what), latest, 0, 0};
+        o.fetch = fetch_two_faced;
+        o.fetch_ctx = &t;
+        CHECK_ERR(mtl_certificate_chain_verify(latest, genesis_vk, &o, &checked),
+                  MTL_ERR_INTEGRITY);
+        CHECK(strstr(mtl_err_detail(), "hash does not match its content") != NULL);
+        json_decref(t.forged_one);
+    }
+    unlink(path);
+}
+
+/* The walk hands back the certificate it verified: a server answering the
+ * genuine certificate first and a forged one afterwards cannot slip the
+ * forged message to the artifact check. */
+TEST(chain_verify_get_hands_back_the_verified_certificate)
+{
+    struct two_faced t = {certs, forged(latest, 0), latest, 0, 1};
+    struct mtl_chain_verify_opts o = {.fetch = fetch_two_faced, .fetch_ctx = &t};
+    struct mtl_certificate *got;
+    size_t checked;
+    CHECK_OK(mtl_certificate_chain_verify_get(&got, latest, genesis_vk, &o, &checked));
+    CHECK(got != NULL);
+    char h[65];
+    CHECK_OK(mtl_certificate_compute_hash(got, h));
+    CHECK_EQ_STR(h, latest);
+    CHECK_EQ_STR(
+        mtl_certificate_signed_message(got),
+        json_string_value(json_object_get(json_object_get(certs, latest), "signed_message")));
+    mtl_certificate_free(got);
+    /* a failed walk hands back nothing */
+    t.asked = 0;
+    t.genuine_first = 0;
+    got = (struct mtl_certificate *)&t;
+    CHECK(mtl_certificate_chain_verify_get(&got, latest, genesis_vk, &o, &checked) != MTL_OK);
+    CHECK(got == NULL);
+    json_decref(t.forged_one);
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK)
@@ -358,6 +471,8 @@ int main(void)
     RUN(tampered_fields_are_rejected);
     RUN(loops_and_missing_links);
     RUN(malformed_certificates_name_the_field);
+    RUN(warm_cache_does_not_vouch_for_altered_content);
+    RUN(chain_verify_get_hands_back_the_verified_certificate);
     json_decref(certs);
     return DONE();
 }
