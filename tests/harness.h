@@ -5,7 +5,10 @@
  *   int main(void) { RUN(name); return DONE(); }
  *
  * A failed CHECK prints file:line and the expression, marks the test failed
- * and returns from it. SKIP_ALL("why") exits 77, which CTest reports as skipped.
+ * and returns from it. SKIP_ALL("why") exits 77, which CTest reports as skipped,
+ * but only before the first RUN: once a check ran, a skip is a failure (exit 1),
+ * so a skip can never hide the failures of earlier tests. With env CI set, a
+ * missing ../shared is a failure too (a CI run must exercise the reference data).
  */
 #ifndef MTL_TEST_HARNESS_H
 #define MTL_TEST_HARNESS_H
@@ -17,12 +20,13 @@
 
 #include "mithril/mithril.h"
 
-static int th_failed, th_run, th_cur_failed;
+static int th_failed, th_run, th_cur_failed, th_started;
 
 #define TEST(name) static void name(void)
 #define RUN(name)                                                                                \
     do {                                                                                         \
         th_cur_failed = 0;                                                                       \
+        th_started = 1;                                                                          \
         mtl_err_clear();                                                                         \
         name();                                                                                  \
         th_run++;                                                                                \
@@ -81,22 +85,43 @@ static int th_failed, th_run, th_cur_failed;
 
 static inline _Noreturn void th_skip_all(const char *why)
 {
+    if (th_started) {
+        printf("FAIL: skip requested after checks ran (%d tests, %d failed): %s\n", th_run,
+               th_failed, why);
+        exit(1);
+    }
     printf("SKIP: %s\n", why);
     exit(77);
 }
+
+/* Under CI (env CI non-empty) a missing ../shared fails the binary. */
+static inline void th_shared_missing(void)
+{
+    const char *ci = getenv("CI");
+    if (ci && *ci) {
+        printf("FAIL: CI is set and ../shared/reference-data is missing (MTL_SHARED_DIR=%s)\n",
+               getenv("MTL_SHARED_DIR") ? getenv("MTL_SHARED_DIR") : "(unset)");
+        exit(1);
+    }
+}
 #define SKIP_ALL(why) th_skip_all(why)
 
-/* Path to ../shared (MTL_SHARED_DIR from CTest), or NULL when absent. */
+/* Path to ../shared (MTL_SHARED_DIR from CTest), or NULL when absent (under
+ * CI, absent exits 1 instead). */
 static inline const char *th_shared_dir(void)
 {
     const char *d = getenv("MTL_SHARED_DIR");
     static char probe[4096];
-    if (!d || !*d)
+    if (!d || !*d) {
+        th_shared_missing();
         return NULL;
+    }
     snprintf(probe, sizeof(probe), "%s/reference-data/README.md", d);
     FILE *f = fopen(probe, "r");
-    if (!f)
+    if (!f) {
+        th_shared_missing();
         return NULL;
+    }
     fclose(f);
     return d;
 }

@@ -379,11 +379,27 @@ TEST(digests_archive)
     CHECK_OK(mtl_read_file(p, 1 << 20, &t, &tl));
     CHECK_EQ_INT(tl,
                  4 * 345 + 11 + 2); /* compact: 345 bytes a trio + commas + [] (1741 for 5 trios) */
-    char *route = NULL;             /* what GET /artifact/cardano-database/digests serves */
+    /* the expected text, from the DB files' own SHA-256 (spec cardano-db.md:
+     * [{"immutable_file_name":..,"digest":..},..] sorted by name) */
+    static const char *ext[] = {"chunk", "primary", "secondary"};
+    char want[4 * 345 + 11 + 3] = "[", hex[65], f[500];
+    for (int i = 0; i <= 3; i++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(f, sizeof(f), "%s/immutable/%05d.%s", db, i, ext[k]);
+            CHECK(sha256_file(f, hex) == 0);
+            size_t w = strlen(want);
+            snprintf(want + w, sizeof(want) - w,
+                     "%s{\"immutable_file_name\":\"%05d.%s\",\"digest\":\"%s\"}", i + k ? "," : "",
+                     i, ext[k], hex);
+        }
+    strcat(want, "]");
+    CHECK_EQ_INT(strlen(want), tl);
+    CHECK_MEM(want, t, tl);
+    char *route = NULL; /* what GET /artifact/cardano-database/digests serves */
     size_t rl = 0;
     CHECK_OK(snap_digests_json(&dg3, &route, &rl));
     CHECK_EQ_INT(rl, tl);
-    CHECK_MEM(route, t, tl);
+    CHECK_MEM(route, want, tl);
     CHECK(route[rl] == 0);
     mtl_free(route);
     struct restore_digest *d = NULL;

@@ -4,6 +4,7 @@
  * derived vectors on the real devnet samples, and bad inputs named. */
 #define _GNU_SOURCE /* symlink, mkdtemp, nftw */
 #include <errno.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include "cardano_dummy_db.h"
@@ -339,6 +340,42 @@ TEST(real_samples)
     CHECK_EQ_STR(out, "3f4bbbfdb963cd1f5201c85279b678438eae78cfe6d3160bae037d22b8c9ab5e");
 }
 
+/* A file larger than one read of the hasher (3.5 MiB, several reads): its
+ * digest is the SHA-256 of all of it, computed here in one go. */
+TEST(large_file_hashed_whole)
+{
+    char *db = dummy_db(1, 2);
+    CHECK(db);
+    size_t len = 3 * (1u << 20) + (1u << 19) + 17;
+    uint8_t *big = malloc(len), md[32];
+    CHECK(big);
+    for (size_t i = 0; i < len; i++)
+        big[i] = (uint8_t)((i * 2654435761u) >> 13);
+    char p[4096], want[65];
+    snprintf(p, sizeof(p), "%s/immutable/00001.chunk", db);
+    CHECK_OK(mtl_atomic_write(p, big, len, 0644));
+    SHA256(big, len, md);
+    free(big);
+    CHECK_OK(mtl_hex_encode(want, sizeof(want), md, 32));
+    struct mtl_immutable_list l;
+    struct mtl_db_digests d;
+    CHECK_OK(mtl_immutable_list_all(db, &l));
+    struct mtl_digest_opts o = {.threads = 2};
+    mtl_err rc = mtl_immutable_files_digest(&l, &o, &d);
+    mtl_immutable_list_free(&l);
+    CHECK_OK(rc);
+    int found = 0;
+    for (size_t i = 0; i < d.count; i++)
+        if (strcmp(d.files[i].name, "00001.chunk") == 0) {
+            found = 1;
+            CHECK_EQ_STR(d.files[i].digest, want);
+            CHECK_EQ_INT(d.files[i].size, len);
+        }
+    mtl_db_digests_free(&d);
+    dummy_db_remove(db);
+    CHECK(found);
+}
+
 int main(void)
 {
     RUN(listing_rules);
@@ -350,5 +387,6 @@ int main(void)
     RUN(unreadable_file_named);
     RUN(allocation_failures);
     RUN(real_samples);
+    RUN(large_file_hashed_whole);
     return DONE();
 }

@@ -19,8 +19,51 @@ TEST(golden_five_leaves)
     CHECK_OK(mtl_cardano_db_merkle_root(swapped, 5, root));
     CHECK(strcmp(root, "3bbced153528697ecde7345a22e50115306478353619411523e804f2323fd921") != 0);
     CHECK_ERR(mtl_cardano_db_merkle_root(leaves, 0, root), MTL_ERR_INVALID_ARG);
-    /* left-to-right bagging would give a0e5d59a...: make sure we are not that */
-    CHECK(strncmp(root, "a0e5d59a", 8) != 0);
+}
+
+/* BLAKE2s-256 of a || b, the MMR's node hash (spec cardano-db.md §2.3). */
+static void h2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    EVP_DigestInit_ex(ctx, EVP_blake2s256(), NULL);
+    EVP_DigestUpdate(ctx, a, alen);
+    EVP_DigestUpdate(ctx, b, blen);
+    EVP_DigestFinal_ex(ctx, out, &n);
+    EVP_MD_CTX_free(ctx);
+}
+
+/* Peak bagging, modelled here from the spec's pseudocode: golden-1..5 make
+ * the peaks P4 = H(H(g1 g2) H(g3 g4)) and g5; bagged right first the root is
+ * H(g5 || P4), the golden value; left first, H(P4 || g5), is the a0e5d59a...
+ * the spec warns of (V7), and our root must not be it. */
+TEST(peaks_bagged_right_first)
+{
+    const char *g[] = {"golden-1", "golden-2", "golden-3", "golden-4", "golden-5"};
+    uint8_t a[32], b[32], p4[32], rl[32], lr[32];
+    char hex_rl[65], hex_lr[65], root[65];
+    h2(a, g[0], 8, g[1], 8);
+    h2(b, g[2], 8, g[3], 8);
+    h2(p4, a, 32, b, 32);
+    h2(rl, g[4], 8, p4, 32);
+    h2(lr, p4, 32, g[4], 8);
+    CHECK_OK(mtl_hex_encode(hex_rl, sizeof(hex_rl), rl, 32));
+    CHECK_OK(mtl_hex_encode(hex_lr, sizeof(hex_lr), lr, 32));
+    CHECK_EQ_STR(hex_rl, "3bbced153528697ecde7345a22e50115306478353619411523e804f2323fd921");
+    CHECK(strncmp(hex_lr, "a0e5d59a", 8) == 0);
+    CHECK_OK(mtl_cardano_db_merkle_root(g, 5, root));
+    CHECK_EQ_STR(root, hex_rl);
+    /* three peaks (4, 2, 1 leaves): H(H(g7 || H(g5 g6)) || P4) */
+    const char *g7[] = {"golden-1", "golden-2", "golden-3", "golden-4",
+                        "golden-5", "golden-6", "golden-7"};
+    uint8_t p2[32], acc[32], acc2[32];
+    char want7[65];
+    h2(p2, g7[4], 8, g7[5], 8);
+    h2(acc, g7[6], 8, p2, 32);
+    h2(acc2, acc, 32, p4, 32);
+    CHECK_OK(mtl_hex_encode(want7, sizeof(want7), acc2, 32));
+    CHECK_OK(mtl_cardano_db_merkle_root(g7, 7, root));
+    CHECK_EQ_STR(root, want7);
 }
 
 /* Two leaves: a single BLAKE2s of their concatenation, no bagging. */
@@ -75,6 +118,7 @@ TEST(hundred_dummy_trios)
 int main(void)
 {
     RUN(golden_five_leaves);
+    RUN(peaks_bagged_right_first);
     RUN(hundred_dummy_trios);
     RUN(two_leaves_one_node);
     RUN(refused_shapes);

@@ -1,6 +1,9 @@
 /* test_cert_fresh_chain.c - a chain made by our own code: a genesis
  * certificate, then multi-signed certificates over 3 epochs whose stake
- * distribution changes; it verifies, and its JSON decodes back identically. */
+ * distribution changes; it verifies, and its JSON decodes back identically;
+ * certificates breaking one link rule each (previous epoch's keys, a skipped
+ * epoch, another previous certificate, a lowered quorum) and a source
+ * answering another certificate are refused. */
 #include <jansson.h>
 #include <sodium.h>
 
@@ -90,81 +93,171 @@ static mtl_err put(struct mtl_certificate *c)
     return rc;
 }
 
+/* A certificate of `epoch` signed by the parties of `signers` under the
+ * parameters p, chained to prev_hash, handing over next_avk (NULL when it
+ * cannot be made, e.g. below quorum). */
+static struct mtl_certificate *signed_cert(uint64_t epoch, const struct epoch_keys *signers,
+                                           const char *next_avk, const char *prev_hash,
+                                           const struct mtl_stm_params *p)
+{
+    struct mtl_protocol_message *pm = message_for(epoch, next_avk);
+    char sm[65], *sigs[NPARTIES], *ms = NULL;
+    size_t ns = 0;
+    struct mtl_party_stake st[NPARTIES];
+    struct mtl_certificate *c = NULL;
+    mtl_protocol_message_hash(pm, sm);
+    for (int i = 0; i < NPARTIES; i++) {
+        mtl_err rc = mtl_stm_sign(signers->init[i], signers->closed, (const uint8_t *)sm, 64,
+                                  &sigs[ns], NULL);
+        if (rc != MTL_OK)
+            continue;
+        st[ns].party_id = i % 2 ? "pool1odd" : "pool1even";
+        st[ns].stake = mtl_stm_initializer_stake(signers->init[i]);
+        ns++;
+    }
+    if (mtl_stm_aggregate_jsonhex(signers->closed, p, (const char *const *)sigs, ns,
+                                  (const uint8_t *)sm, 64, &ms) == MTL_OK) {
+        struct mtl_certificate_params mp = {
+            .previous_hash = prev_hash,
+            .epoch = epoch,
+            .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch},
+            .network = "devnet",
+            .version = "0.1.0",
+            .params = *p,
+            .initiated_at_ns = 1700000000000000000LL + (int64_t)epoch * 1000000,
+            .sealed_at_ns = 1700000000000000000LL + (int64_t)epoch * 2000000,
+            .signers = st,
+            .nsigners = ns,
+            .message = pm,
+            .avk_jsonhex = signers->avk,
+            .multisig_jsonhex = ms};
+        if (mtl_certificate_build(&c, &mp) != MTL_OK)
+            c = NULL;
+    }
+    for (size_t i = 0; i < ns; i++)
+        mtl_free(sigs[i]);
+    mtl_free(ms);
+    mtl_protocol_message_free(pm);
+    return c;
+}
+
+static struct epoch_keys keys[5];
+static uint8_t gsk[32], gvk[32];
+static struct mtl_certificate *chain[4]; /* chain[e]: the certificate of epoch e */
+
 TEST(fresh_chain_over_three_epochs)
 {
-    uint8_t gsk[32], gvk[32];
     mtl_genesis_keypair(gsk, gvk);
     store = json_object();
-    struct epoch_keys keys[5];
-    memset(keys, 0, sizeof(keys));
     for (uint64_t e = 1; e <= 4; e++)
         CHECK_OK(keys_for_epoch(&keys[e], e));
     /* genesis at epoch 1: its AVK is epoch 1's, it hands over epoch 2's */
     struct mtl_protocol_message *pm = message_for(1, keys[2].avk);
     struct mtl_certificate_params cp = {
-        .previous_hash = "", .epoch = 1,
+        .previous_hash = "",
+        .epoch = 1,
         .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = 1},
-        .network = "devnet", .version = "0.1.0", .params = P,
-        .initiated_at_ns = 1700000000123456789LL, .sealed_at_ns = 1700000000223000000LL,
-        .message = pm, .avk_jsonhex = keys[1].avk, .genesis_sk = gsk};
-    struct mtl_certificate *genesis, *prev;
-    CHECK_OK(mtl_certificate_build(&genesis, &cp));
+        .network = "devnet",
+        .version = "0.1.0",
+        .params = P,
+        .initiated_at_ns = 1700000000123456789LL,
+        .sealed_at_ns = 1700000000223000000LL,
+        .message = pm,
+        .avk_jsonhex = keys[1].avk,
+        .genesis_sk = gsk};
+    mtl_err rc = mtl_certificate_build(&chain[1], &cp);
     mtl_protocol_message_free(pm);
-    CHECK_OK(put(genesis));
-    char prev_hash[65];
-    snprintf(prev_hash, sizeof(prev_hash), "%s", mtl_certificate_hash(genesis));
-    prev = genesis;
+    CHECK_OK(rc);
+    CHECK_OK(put(chain[1]));
     for (uint64_t e = 2; e <= 3; e++) {
-        pm = message_for(e, keys[e + 1].avk);
-        char sm[65];
-        mtl_protocol_message_hash(pm, sm);
-        char *sigs[NPARTIES];
-        size_t ns = 0;
-        struct mtl_party_stake signers[NPARTIES];
-        for (int i = 0; i < NPARTIES; i++) {
-            mtl_err rc = mtl_stm_sign(keys[e].init[i], keys[e].closed, (const uint8_t *)sm, 64,
-                                      &sigs[ns], NULL);
-            if (rc == MTL_ERR_INELIGIBLE)
-                continue;
-            CHECK_OK(rc);
-            signers[ns].party_id = i % 2 ? "pool1odd" : "pool1even";
-            signers[ns].stake = mtl_stm_initializer_stake(keys[e].init[i]);
-            ns++;
-        }
-        char *ms;
-        CHECK_OK(mtl_stm_aggregate_jsonhex(keys[e].closed, &P, (const char *const *)sigs, ns,
-                                           (const uint8_t *)sm, 64, &ms));
-        struct mtl_certificate_params mp = {
-            .previous_hash = prev_hash, .epoch = e,
-            .signed_entity = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = e},
-            .network = "devnet", .version = "0.1.0", .params = P,
-            .initiated_at_ns = 1700000000000000000LL + (int64_t)e * 1000000,
-            .sealed_at_ns = 1700000000000000000LL + (int64_t)e * 2000000,
-            .signers = signers, .nsigners = ns, .message = pm, .avk_jsonhex = keys[e].avk,
-            .multisig_jsonhex = ms};
-        struct mtl_certificate *c;
-        CHECK_OK(mtl_certificate_build(&c, &mp));
-        CHECK_OK(mtl_certificate_verify_integrity(c, gvk));
-        CHECK_OK(mtl_certificate_verify_link(c, prev));
-        CHECK_OK(put(c));
-        snprintf(prev_hash, sizeof(prev_hash), "%s", mtl_certificate_hash(c));
-        mtl_certificate_free(prev);
-        prev = c;
-        for (size_t i = 0; i < ns; i++)
-            mtl_free(sigs[i]);
-        mtl_free(ms);
-        mtl_protocol_message_free(pm);
+        chain[e] =
+            signed_cert(e, &keys[e], keys[e + 1].avk, mtl_certificate_hash(chain[e - 1]), &P);
+        CHECK(chain[e]);
+        CHECK_OK(mtl_certificate_verify_integrity(chain[e], gvk));
+        CHECK_OK(mtl_certificate_verify_link(chain[e], chain[e - 1]));
+        CHECK_OK(put(chain[e]));
     }
     struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
     size_t checked;
-    CHECK_OK(mtl_certificate_chain_verify(prev_hash, gvk, &o, &checked));
+    CHECK_OK(mtl_certificate_chain_verify(mtl_certificate_hash(chain[3]), gvk, &o, &checked));
     CHECK_EQ_INT(checked, 3);
-    /* the epoch-3 certificate signed with epoch-2 keys breaks AVK continuity */
-    CHECK(strcmp(keys[2].avk, keys[3].avk) != 0);
-    mtl_certificate_free(prev);
-    for (int e = 1; e <= 4; e++)
-        keys_free(&keys[e]);
-    json_decref(store);
+}
+
+/* A certificate an attacker made (c, freed here) is sound on its own, but
+ * its link to prev is refused for `why`, and so is the chain from it. */
+static void refused_at_link(struct mtl_certificate *c, const struct mtl_certificate *prev,
+                            const char *why)
+{
+    if (!c)
+        TH_FAIL("the certificate could not be made");
+    mtl_err integrity = mtl_certificate_verify_integrity(c, gvk);
+    mtl_err link = mtl_certificate_verify_link(c, prev);
+    int named = link != MTL_OK && strstr(mtl_err_detail(), why);
+    mtl_err stored = put(c);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_store, .fetch_ctx = store};
+    size_t checked;
+    mtl_err walk = mtl_certificate_chain_verify(mtl_certificate_hash(c), gvk, &o, &checked);
+    int walk_named = walk != MTL_OK && strstr(mtl_err_detail(), why);
+    mtl_certificate_free(c);
+    CHECK_OK(integrity);
+    CHECK_OK(stored);
+    CHECK_ERR(link, MTL_ERR_CHAIN);
+    CHECK_ERR(walk, MTL_ERR_CHAIN);
+    if (!named || !walk_named)
+        TH_FAIL("refused, but not for \"%s\"", why);
+}
+
+/* AVK continuity: whoever holds epoch 2's keys makes an epoch-3 certificate,
+ * chained to the real epoch-2 certificate; epoch 2 handed over epoch 3's
+ * AVK, so it is refused. */
+TEST(old_keys_cannot_sign_the_next_epoch)
+{
+    CHECK(chain[2]);
+    refused_at_link(signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[2]), &P),
+                    chain[2], "next_aggregate_verification_key");
+}
+
+/* The link rules a chain walk alone does not reach: a certificate that
+ * skips an epoch (chained to the genesis of epoch 1, with the AVK and
+ * parameters the genesis handed over: only the epoch gap is wrong), and a
+ * previous certificate that is not the one named by previous_hash. */
+TEST(epoch_gap_and_previous_hash)
+{
+    CHECK(chain[1] && chain[3]);
+    refused_at_link(signed_cert(3, &keys[2], keys[4].avk, mtl_certificate_hash(chain[1]), &P),
+                    chain[1], "is not next to epoch");
+    /* same epoch, AVK and parameters, but not the certificate it names */
+    CHECK_ERR(mtl_certificate_verify_link(chain[3], chain[3]), MTL_ERR_CHAIN);
+    CHECK(strstr(mtl_err_detail(), "previous_hash") != NULL);
+}
+
+/* A source that answers another (valid) certificate than the one asked for:
+ * nothing about the hash asked for was verified, so the walk must fail. */
+static mtl_err fetch_genesis_instead(void *ctx, const char *hash, char **json, size_t *len)
+{
+    (void)hash;
+    return fetch_store(ctx, mtl_certificate_hash(chain[1]), json, len);
+}
+
+TEST(source_answering_another_certificate)
+{
+    CHECK(chain[1] && chain[3]);
+    struct mtl_chain_verify_opts o = {.fetch = fetch_genesis_instead, .fetch_ctx = store};
+    size_t checked;
+    CHECK_ERR(mtl_certificate_chain_verify(mtl_certificate_hash(chain[3]), gvk, &o, &checked),
+              MTL_ERR_INTEGRITY);
+    CHECK(strstr(mtl_err_detail(), "instead") != NULL);
+}
+
+/* Parameters: epoch 2 announced P for epoch 3. A certificate of epoch 3 by
+ * epoch 3's own parties under a quorum lowered by two is refused. */
+TEST(lowered_quorum_is_refused)
+{
+    CHECK(chain[2]);
+    struct mtl_stm_params q = P;
+    q.k = P.k - 2;
+    refused_at_link(signed_cert(3, &keys[3], keys[4].avk, mtl_certificate_hash(chain[2]), &q),
+                    chain[2], "next_protocol_parameters");
 }
 
 int main(void)
@@ -172,5 +265,14 @@ int main(void)
     if (mtl_init() != MTL_OK)
         return 1;
     RUN(fresh_chain_over_three_epochs);
+    RUN(old_keys_cannot_sign_the_next_epoch);
+    RUN(epoch_gap_and_previous_hash);
+    RUN(source_answering_another_certificate);
+    RUN(lowered_quorum_is_refused);
+    for (int e = 1; e <= 3; e++)
+        mtl_certificate_free(chain[e]);
+    for (int e = 1; e <= 4; e++)
+        keys_free(&keys[e]);
+    json_decref(store);
     return DONE();
 }

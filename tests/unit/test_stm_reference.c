@@ -30,11 +30,11 @@ static void params_of(const json_t *c, struct mtl_stm_params *p)
     p->phi_f = json_real_value(json_object_get(pp, "phi_f"));
 }
 
-#define FOR_MULTISIGNED(c)                                                                       \
-    const char *key_;                                                                            \
-    json_t *c;                                                                                   \
-    json_object_foreach(certs, key_, c) if (strlen(json_string_value(                           \
-                                                json_object_get(c, "multi_signature"))) > 0)
+#define FOR_MULTISIGNED(c)                                                                         \
+    const char *key_;                                                                              \
+    json_t *c;                                                                                     \
+    json_object_foreach(                                                                           \
+        certs, key_, c) if (strlen(json_string_value(json_object_get(c, "multi_signature"))) > 0)
 
 TEST(all_reference_multisignatures_verify)
 {
@@ -195,6 +195,87 @@ TEST(reference_objects_reencode_identically)
     CHECK(n > 0);
 }
 
+/* The reference's single signatures, re-aggregated by our clerk, give its
+ * multi-signatures byte for byte: each MithrilStakeDistribution artifact's
+ * signers (keys + PoP, stakes) registered with us give a closed registration
+ * whose AVK is that of the certificates it signs; the single signatures
+ * inside those certificates' multi-signatures go through
+ * mtl_stm_aggregate_jsonhex again. */
+TEST(reference_single_signatures_reaggregate_identically)
+{
+    char path[4096];
+    snprintf(path, sizeof(path),
+             "%s/reference-data/aggregator-fake-2026-05-21/"
+             "mithril-stake-distributions.json",
+             th_shared_dir());
+    json_t *msds = json_load_file(path, 0, NULL), *msd;
+    CHECK(msds && json_object_size(msds) > 0);
+    struct mtl_stm_closed_reg *closed[32] = {0};
+    char *avks[32] = {0};
+    size_t nreg = 0;
+    const char *mk;
+    json_object_foreach(msds, mk, msd)
+    {
+        struct mtl_stm_keyreg *reg;
+        size_t i;
+        json_t *sg;
+        if (nreg == MTL_ARRAY_LEN(closed) || mtl_stm_keyreg_new(&reg) != MTL_OK)
+            break;
+        json_array_foreach(json_object_get(msd, "signers"), i, sg)
+            CHECK_OK(mtl_stm_keyreg_register_jsonhex(
+                reg, (uint64_t)json_integer_value(json_object_get(sg, "stake")),
+                json_string_value(json_object_get(sg, "verification_key"))));
+        mtl_err rc = mtl_stm_keyreg_close(reg, &closed[nreg]);
+        mtl_stm_keyreg_free(reg);
+        CHECK_OK(rc);
+        CHECK_OK(mtl_stm_closed_reg_avk_jsonhex(closed[nreg], &avks[nreg]));
+        nreg++;
+    }
+    json_decref(msds);
+    int same = 0;
+    FOR_MULTISIGNED(c)
+    {
+        const char *avk = json_string_value(json_object_get(c, "aggregate_verification_key"));
+        const char *ms = json_string_value(json_object_get(c, "multi_signature"));
+        const char *msg = json_string_value(json_object_get(c, "signed_message"));
+        size_t r = 0;
+        while (r < nreg && strcmp(avks[r], avk) != 0)
+            r++;
+        if (r == nreg)
+            continue; /* signed by a registration no artifact lists */
+        struct mtl_stm_params p;
+        params_of(c, &p);
+        char *text, *sigs[16] = {0}, *again = NULL;
+        size_t len, n = 0, i;
+        CHECK_OK(mtl_jsonhex_decode(&text, &len, ms));
+        json_t *j = json_loads(text, 0, NULL), *pair;
+        mtl_free(text);
+        json_array_foreach(json_object_get(j, "signatures"), i, pair)
+        {
+            char *t = json_dumps(json_array_get(pair, 0), JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (n < MTL_ARRAY_LEN(sigs) && t &&
+                mtl_jsonhex_encode(&sigs[n], t, strlen(t)) == MTL_OK)
+                n++;
+            free(t);
+        }
+        json_decref(j);
+        mtl_err rc = mtl_stm_aggregate_jsonhex(closed[r], &p, (const char *const *)sigs, n,
+                                               (const uint8_t *)msg, strlen(msg), &again);
+        for (i = 0; i < n; i++)
+            mtl_free(sigs[i]);
+        CHECK_OK(rc);
+        CHECK_EQ_STR(again, ms);
+        mtl_free(again);
+        same++;
+    }
+    for (size_t r = 0; r < nreg; r++) {
+        mtl_stm_closed_reg_free(closed[r]);
+        mtl_free(avks[r]);
+    }
+    printf("re-aggregated %d reference multi-signatures identically\n", same);
+    CHECK(same >= 20);
+}
+
 TEST(decoders_reject_garbage)
 {
     struct mtl_stm_params p = {105, 70, 0.95};
@@ -219,6 +300,7 @@ int main(void)
     RUN(all_reference_multisignatures_verify);
     RUN(tampered_reference_multisignatures_are_rejected);
     RUN(reference_objects_reencode_identically);
+    RUN(reference_single_signatures_reaggregate_identically);
     RUN(decoders_reject_garbage);
     json_decref(certs);
     return DONE();
