@@ -45,6 +45,10 @@ static const struct mtl_setting SETTINGS[] = {
      "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)", 0},
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
      "Cardano node version (ledger snapshot layout in the ancillary archive)", 0},
+    {"--slots-per-kes-period", "SLOTS_PER_KES_PERIOD", "129600",
+     "slots per KES period (genesis slotsPerKESPeriod): current KES period = slot / this", 0},
+    {"--allow-skip-signer-certification", "ALLOW_SKIP_SIGNER_CERTIFICATION", "false",
+     "TESTS ONLY: accept registrations without pool credentials (party id unverified)", 1},
 };
 enum {
     S_NETWORK,
@@ -69,6 +73,8 @@ enum {
     S_ZSTD,
     S_ANCILLARY_PATH,
     S_NODE_VERSION,
+    S_KES_SLOTS,
+    S_SKIP_CERT,
     S_COUNT
 };
 
@@ -174,6 +180,11 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
     c->run_interval_ms = (unsigned)n;
     MTL_TRY(parse_params(v[S_PARAMS], &c->params));
+    MTL_TRY(mtl_settings_u64("SLOTS_PER_KES_PERIOD", v[S_KES_SLOTS], UINT32_MAX, &n));
+    MTL_CHECK(n > 0, MTL_ERR_CONFIG, "SLOTS_PER_KES_PERIOD: must be > 0");
+    c->slots_per_kes_period = n;
+    MTL_TRY(mtl_settings_bool("ALLOW_SKIP_SIGNER_CERTIFICATION", v[S_SKIP_CERT],
+                              &c->allow_skip_signer_certification));
     return MTL_OK;
 }
 
