@@ -119,8 +119,8 @@ MTL_API mtl_err mtl_kes_sig_to_jsonhex(const uint8_t sig[MTL_KES_SIG_BYTES], cha
 #define MTL_KES_SK_TYPE "KesSigningKey_ed25519_kes_2^6"
 #define MTL_KES_VK_TYPE "KesVerificationKey_ed25519_kes_2^6"
 #define MTL_OPCERT_TYPE "NodeOperationalCertificate"
-#define MTL_COLD_VK_TYPE "StakePoolVerificationKey"
-#define MTL_COLD_SK_TYPE "StakePoolSigningKey"
+#define MTL_COLD_VK_TYPE "StakePoolVerificationKey_ed25519"
+#define MTL_COLD_SK_TYPE "StakePoolSigningKey_ed25519"
 
 /* Read a TextEnvelope JSON file ({"type","description","cborHex"}) whose type
  * is `type`, and return the bytes inside its CBOR byte string (or, for a
@@ -150,7 +150,7 @@ MTL_API mtl_err mtl_kes_sk_write_file(const struct mtl_kes_sk *sk, const char *p
 /* A `NodeOperationalCertificate` file (decoded, not verified). */
 MTL_API mtl_err mtl_opcert_read_file(struct mtl_opcert *out, const char *path);
 MTL_API mtl_err mtl_opcert_write_file(const struct mtl_opcert *oc, const char *path);
-/* A `StakePoolSigningKey` file (a 32-byte Ed25519 seed) in libsodium's
+/* A `StakePoolSigningKey_ed25519` file (a 32-byte Ed25519 seed) in libsodium's
  * 64-byte form for mtl_opcert_issue; wipe `sk` after use. */
 MTL_API mtl_err mtl_cold_sk_read_file(uint8_t sk[MTL_COLD_SK_BYTES], const char *path);
 

@@ -42,21 +42,6 @@ static mtl_err sha256_path(const char *path, char hex[65])
     return e;
 }
 
-/* A relative path with no empty, "." or ".." component. */
-static int safe_relpath(const char *p)
-{
-    if (!*p || *p == '/' || strlen(p) > 1024)
-        return 0;
-    for (const char *c = p; *c;) {
-        const char *e = strchr(c, '/');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return 0;
-        c += n + (e ? 1 : 0);
-    }
-    return 1;
-}
-
 /* The manifest's data (borrowed from m) once its signature verifies under
  * vk; every key must be a safe relative path and every value a string. */
 static mtl_err manifest_signed_data(json_t *m, const uint8_t vk[32], json_t **data_out)
@@ -70,7 +55,7 @@ static mtl_err manifest_signed_data(json_t *m, const uint8_t vk[32], json_t **da
     json_t *v;
     json_object_foreach(data, k, v)
     {
-        MTL_CHECK(json_is_string(v) && safe_relpath(k) && strcmp(k, MANIFEST_NAME) != 0,
+        MTL_CHECK(json_is_string(v) && restore_safe_relpath(k) && strcmp(k, MANIFEST_NAME) != 0,
                   MTL_ERR_BAD_ENCODING, "ancillary manifest: bad entry '%.200s'", k);
     }
     uint8_t md[32], sig[64];

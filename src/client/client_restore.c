@@ -64,6 +64,21 @@ const struct restore_digest *restore_digest_find(const struct restore_digest *d,
     return NULL;
 }
 
+/* A relative path with no empty, "." or ".." component. */
+int restore_safe_relpath(const char *p)
+{
+    if (!*p || *p == '/' || strlen(p) > 1024)
+        return 0;
+    for (const char *c = p; *c;) {
+        const char *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        c += n + (e ? 1 : 0);
+    }
+    return 1;
+}
+
 mtl_err restore_sha256_file(const char *path, char hex[65])
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

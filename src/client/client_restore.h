@@ -53,6 +53,9 @@ mtl_err restore_write_entry(struct archive *a, int fd, const char *path, const c
 /* SHA-256 of a file's content as lower-case hex; MTL_ERR_NOT_FOUND when it
  * does not exist. */
 mtl_err restore_sha256_file(const char *path, char hex[65]);
+/* 1 when p is a relative path with no empty, "." or ".." component (the
+ * names an ancillary archive may hold). */
+int restore_safe_relpath(const char *p);
 
 /* Look a file name up in the sorted certified map (NULL if absent). */
 const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,

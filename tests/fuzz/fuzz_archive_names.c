@@ -2,8 +2,9 @@
  * crash and let nothing out of the target directory: an immutable archive
  * accepts only immutable/NNNNN.{chunk,primary,secondary} regular files of
  * its own number (check_entry), an ancillary archive only relative paths
- * without "." or ".." components (safe_relpath). Both are static in
- * src/client/client_restore.c, which is compiled in here as it is.
+ * without "." or ".." components (restore_safe_relpath). Both live in
+ * src/client/client_restore.c (check_entry is static), compiled in here as
+ * it is.
  * Input: 3 bytes of archive number (big-endian), 1 byte choosing the entry
  * type, then the entry's path. */
 #include "client/client_restore.c"
@@ -49,9 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         MTL_ASSERT(ft == AE_IFREG);
         MTL_ASSERT(strncmp(name, want, (size_t)wl) == 0);
         MTL_ASSERT(strncmp(p, "immutable/", 10) == 0 && strcmp(p + 10, name) == 0);
-        MTL_ASSERT(safe_relpath(p));
+        MTL_ASSERT(restore_safe_relpath(p));
     }
-    MTL_ASSERT(safe_relpath(p) == relpath_ok(p));
+    MTL_ASSERT(restore_safe_relpath(p) == relpath_ok(p));
 out:
     archive_entry_free(e);
     mtl_free(path);

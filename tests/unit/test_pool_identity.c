@@ -367,7 +367,7 @@ TEST(text_envelope_round_trips)
 
     /* A cold verification key file as cardano-cli writes it. */
     static const char COLD_VK_FILE[] =
-        "{\n    \"type\": \"StakePoolVerificationKey\",\n    \"description\": \"Stake Pool "
+        "{\n    \"type\": \"StakePoolVerificationKey_ed25519\",\n    \"description\": \"Stake Pool "
         "Operator Verification Key \\u00e9\\t\",\n    \"cborHex\": \"5820%s\"\n}\n";
     char text[512], vkhex[65];
     CHECK_OK(mtl_hex_encode(vkhex, sizeof vkhex, oc.cold_vk, 32));
@@ -383,18 +383,18 @@ TEST(text_envelope_round_trips)
         "",
         "[]",
         "{\"type\": \"StakePoolVerificationKey\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"58\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"5820zz\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"4100\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": "
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"58\"}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"5820zz\"}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"4100\"}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": "
         "\"5821000000000000000000000000000000000000000000000000000000000000000000\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"410000\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": 5}",
-        "{\"type\": \"StakePoolVerificationKey\", \"description\": \"\\u00g9\", "
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"410000\"}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": 5}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"description\": \"\\u00g9\", "
         "\"cborHex\": \"58200000000000000000000000000000000000000000000000000000000000000000\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"type\": \"x\", \"cborHex\": \"4100\"}",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"4100\"} x",
-        "{\"type\": \"StakePoolVerificationKey\", \"cborHex\": \"4100\"",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"type\": \"x\", \"cborHex\": \"4100\"}",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"4100\"} x",
+        "{\"type\": \"StakePoolVerificationKey_ed25519\", \"cborHex\": \"4100\"",
     };
     for (size_t i = 0; i < NELEM(BAD); i++) {
         CHECK_OK(mtl_atomic_write(path, BAD[i], strlen(BAD[i]), 0644));

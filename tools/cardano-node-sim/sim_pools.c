@@ -14,8 +14,8 @@
 
 /* cardano-cli's types of a pool's cold key files (cardano-api appends the
  * algorithm name, as for the KES key types). */
-#define COLD_VK_TYPE "StakePoolVerificationKey_ed25519"
-#define COLD_SK_TYPE "StakePoolSigningKey_ed25519"
+#define COLD_VK_TYPE MTL_COLD_VK_TYPE
+#define COLD_SK_TYPE MTL_COLD_SK_TYPE
 
 /* Seeds of pool i: cold key, VRF key (stand-in), KES key. */
 struct pool_seeds {
