@@ -45,6 +45,12 @@ static const struct mtl_setting SETTINGS[] = {
      "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)", 0},
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
      "Cardano node version (ledger snapshot layout in the ancillary archive)", 0},
+    {"--http-threads", "HTTP_THREADS", "4", "HTTP server epoll worker threads", 0},
+    {"--http-max-connections", "HTTP_MAX_CONNECTIONS", "1024", "open HTTP connections, total", 0},
+    {"--http-per-ip-connections", "HTTP_PER_IP_CONNECTIONS", "64",
+     "open HTTP connections per client address", 0},
+    {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",
+     "milliseconds a client has to send a whole request (then the connection is closed)", 0},
 };
 enum {
     S_NETWORK,
@@ -69,6 +75,10 @@ enum {
     S_ZSTD,
     S_ANCILLARY_PATH,
     S_NODE_VERSION,
+    S_HTTP_THREADS,
+    S_HTTP_MAX,
+    S_HTTP_PER_IP,
+    S_HTTP_DEADLINE,
     S_COUNT
 };
 
@@ -174,6 +184,21 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
     c->run_interval_ms = (unsigned)n;
     MTL_TRY(parse_params(v[S_PARAMS], &c->params));
+    static const struct {
+        int idx;
+        const char *name;
+        uint64_t max;
+    } http[] = {{S_HTTP_THREADS, "HTTP_THREADS", 256},
+                {S_HTTP_MAX, "HTTP_MAX_CONNECTIONS", 1000000},
+                {S_HTTP_PER_IP, "HTTP_PER_IP_CONNECTIONS", 1000000},
+                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000}};
+    unsigned *dst[] = {&c->http_threads, &c->http_max_connections, &c->http_per_ip,
+                       &c->http_deadline_ms};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(http); i++) {
+        MTL_TRY(mtl_settings_u64(http[i].name, v[http[i].idx], http[i].max, &n));
+        MTL_CHECK(n > 0, MTL_ERR_CONFIG, "%s: must be > 0", http[i].name);
+        *dst[i] = (unsigned)n;
+    }
     return MTL_OK;
 }
 

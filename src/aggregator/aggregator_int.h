@@ -39,6 +39,7 @@ struct agg_config {
     const char *server_url;                /* public URL prefix of served artifact files */
     unsigned zstd_level;
     const char *cardano_node_version;
+    unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
