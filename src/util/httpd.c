@@ -311,6 +311,17 @@ static void *sweep(void *arg)
     return NULL;
 }
 
+/* MHD's own messages (a peer that closed mid-request...) at debug level: an
+ * attack must not flood the log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = 0;
+    log_debug("http_mhd", "message=\"%s\"", msg);
+}
+
 mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t port,
                              const struct mtl_httpd_opts *opts, mtl_httpd_handler handler,
                              void *ctx)
@@ -347,7 +358,7 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
         h->o.threads, MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)32768, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024u, MHD_OPTION_END);
+        1024u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!h->d) {
         pthread_mutex_destroy(&h->lock);
         mtl_free(h);
@@ -380,6 +391,14 @@ uint16_t mtl_httpd_port(const struct mtl_httpd *h)
 uint64_t mtl_httpd_deadline_closes(const struct mtl_httpd *h)
 {
     return atomic_load(&h->deadline_closes);
+}
+
+unsigned mtl_httpd_connections(struct mtl_httpd *h)
+{
+    pthread_mutex_lock(&h->lock);
+    unsigned n = h->n_conns;
+    pthread_mutex_unlock(&h->lock);
+    return n;
 }
 
 void mtl_httpd_stop(struct mtl_httpd *h)

@@ -56,8 +56,9 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
 /* The same with default limits and one body bound for every route. */
 mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, size_t max_body,
                         mtl_httpd_handler handler, void *ctx);
-/* Connections closed at their deadline since the start (tests, logs). */
+/* Connections closed at their deadline since the start, and open now. */
 uint64_t mtl_httpd_deadline_closes(const struct mtl_httpd *h);
+unsigned mtl_httpd_connections(struct mtl_httpd *h);
 uint16_t mtl_httpd_port(const struct mtl_httpd *h);
 void mtl_httpd_stop(struct mtl_httpd *h);
 
