@@ -46,7 +46,7 @@ static const struct mtl_setting SETTINGS[] = {
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
      "Cardano node version (ledger snapshot layout in the ancillary archive)", 0},
     {"--http-threads", "HTTP_THREADS", "4", "HTTP server epoll worker threads", 0},
-    {"--http-max-connections", "HTTP_MAX_CONNECTIONS", "1024", "open HTTP connections, total", 0},
+    {"--http-max-connections", "HTTP_MAX_CONNECTIONS", "4096", "open HTTP connections, total", 0},
     {"--http-per-ip-connections", "HTTP_PER_IP_CONNECTIONS", "64",
      "open HTTP connections per client address", 0},
     {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",

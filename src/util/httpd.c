@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -340,7 +341,14 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
     if (!h->o.threads)
         h->o.threads = 4;
     if (!h->o.max_connections)
-        h->o.max_connections = 1024;
+        h->o.max_connections = 4096;
+    /* Each connection is a descriptor: lift the soft limit to fit them. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < h->o.max_connections + 256u) {
+        rl.rlim_cur = rl.rlim_max < h->o.max_connections + 256u ? rl.rlim_max
+                                                                : h->o.max_connections + 256u;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (!h->o.per_ip)
         h->o.per_ip = 64;
     if (!h->o.deadline_ms)

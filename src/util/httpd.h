@@ -41,7 +41,7 @@ struct mtl_httpd_opts {
     const struct mtl_httpd_route_limit *limits; /* optional per-route bounds */
     size_t n_limits;
     unsigned threads;         /* epoll worker threads; 4 */
-    unsigned max_connections; /* total; 1024 */
+    unsigned max_connections; /* total; 4096 (the descriptor soft limit is raised) */
     unsigned per_ip;          /* connections per client address; 64 */
     unsigned deadline_ms;     /* a request must be fully received this long after the
                                  connection opened or its previous answer; 10000 */
