@@ -7,8 +7,12 @@
  * after. POST /register-signatures carries a well-formed body for an epoch
  * with no open message: the route parses it and answers 4xx (counted apart).
  *
+ * Each phase runs twice: saturated (every client sends its next request at
+ * once: requests/s, latency is queueing), then paced (each client waits
+ * --think ms on average between requests: the latency a client sees).
+ *
  *   bench_http_load [--clients C (1000)] [--slow S (1000)] [--seconds D (5)]
- *                   [--quick] [--json] [--aggregator PATH] [--threads N]
+ *                   [--think MS (500)] [--quick] [--json] [--aggregator PATH] [--threads N]
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -30,7 +34,7 @@
 #include "mithril/util.h"
 
 static size_t C = 1000, S = 1000;
-static double D = 5;
+static double D = 5, THINK = 0.5;
 static uint16_t PORT;
 static const char SIG_BODY[] =
     "{\"entity_type\":{\"MithrilStakeDistribution\":1},\"party_id\":\"pool1bench\","
@@ -92,7 +96,7 @@ static void *slow_run(void *arg)
 /* ---- normal clients: one epoll loop, keep-alive, one request in flight ------- */
 struct client {
     int fd, from;
-    double t0;
+    double t0, due; /* due: next request after the think time (0 = none waiting) */
     char in[8192];
     size_t got;
 };
@@ -146,13 +150,19 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void load(int post, struct run *r)
+/* think: seconds a client waits between an answer and its next request (on
+ * average; 0 = at once, the server saturated). */
+static void load(int post, double think, struct run *r)
 {
     struct client *cs = calloc(C, sizeof(*cs));
     int ep = epoll_create1(EPOLL_CLOEXEC);
     for (size_t i = 0; i < C; i++) {
         cs[i].fd = -1;
         cs[i].from = 10 + (int)(i / 50);
+        if (think > 0) { /* paced clients start spread over one think time */
+            cs[i].due = bench_now() + think * (double)rand() / RAND_MAX;
+            continue;
+        }
         send_req(&cs[i], post, ep);
         if (cs[i].fd < 0)
             r->errors++;
@@ -160,7 +170,7 @@ static void load(int post, struct run *r)
     double t_end = bench_now() + D;
     struct epoll_event evs[256];
     while (bench_now() < t_end) {
-        int n = epoll_wait(ep, evs, 256, 100);
+        int n = epoll_wait(ep, evs, 256, think > 0 ? 5 : 100);
         for (int i = 0; i < n; i++) {
             struct client *c = evs[i].data.ptr;
             ssize_t k = recv(c->fd, c->in + c->got, sizeof(c->in) - 1 - c->got, 0);
@@ -182,13 +192,21 @@ static void load(int post, struct run *r)
             }
             r->lat[r->n++] = bench_now() - c->t0;
             r->non200 += st != 200;
-            send_req(c, post, ep);
+            if (think > 0)
+                c->due = bench_now() + think * (0.5 + (double)rand() / RAND_MAX);
+            else
+                send_req(c, post, ep);
         }
+        for (size_t i = 0; think > 0 && i < C; i++)
+            if (cs[i].due > 0 && bench_now() >= cs[i].due) {
+                cs[i].due = 0;
+                send_req(&cs[i], post, ep);
+            }
     }
     /* Requests still in flight at the end were not answered within the run:
      * a client waiting over 1 s counts as an error. */
     for (size_t i = 0; i < C; i++) {
-        if (cs[i].fd >= 0 && bench_now() - cs[i].t0 > 1.0) {
+        if (cs[i].fd >= 0 && !cs[i].due && bench_now() - cs[i].t0 > 1.0) {
             r->errors++;
             r->late++;
         }
@@ -234,6 +252,21 @@ static void report(const char *phase, const char *route, struct run *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Saturated (requests/s), then paced (latency of clients that are not
+ * queueing behind each other), for both routes. */
+static void phases(const char *attack, struct run *r)
+{
+    static const char *const route[2] = {"GET /certificates", "POST /register-signatures (4xx)"};
+    char name[96];
+    for (int paced = 0; paced < 2; paced++)
+        for (int post = 0; post < 2; post++) {
+            sleep(1); /* the server has closed the previous connections (per-IP count) */
+            load(post, paced ? THINK : 0, r);
+            snprintf(name, sizeof(name), "%s, %s", attack, paced ? "paced" : "saturated");
+            report(name, route[post], r);
+        }
+}
+
 int main(int argc, char **argv)
 {
     char bin[PATH_MAX] = "", self[PATH_MAX], threads_env[64] = "";
@@ -247,6 +280,8 @@ int main(int argc, char **argv)
             C = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--slow") == 0 && i + 1 < argc)
             S = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--think") == 0 && i + 1 < argc)
+            THINK = atof(argv[++i]) / 1000;
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             D = atof(argv[++i]);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
@@ -255,7 +290,7 @@ int main(int argc, char **argv)
             snprintf(bin, sizeof(bin), "%s", argv[++i]);
         else if (strcmp(argv[i], "--help") == 0) {
             printf("usage: bench_http_load [--clients C] [--slow S] [--seconds D] [--quick]"
-                   " [--json] [--aggregator PATH] [--threads N]\n");
+                   " [--think MS] [--json] [--aggregator PATH] [--threads N]\n");
             return 0;
         }
     }
@@ -295,19 +330,11 @@ int main(int argc, char **argv)
     usleep(500000);
     bench_report("aggregator idle RSS", (double)proc_kb(A.pid, "VmRSS:"), "kB");
     struct run r = {0};
-    load(0, &r);
-    report("alone", "GET /certificates", &r);
-    sleep(1); /* the server has closed the previous phase's connections (per-IP count) */
-    load(1, &r);
-    report("alone", "POST /register-signatures (4xx)", &r);
+    phases("alone", &r);
     pthread_t t;
     pthread_create(&t, NULL, slow_run, NULL);
     sleep(3); /* the slow sockets are in place */
-    load(0, &r);
-    report("slow sockets", "GET /certificates", &r);
-    sleep(1);
-    load(1, &r);
-    report("slow sockets", "POST /register-signatures (4xx)", &r);
+    phases("slow sockets", &r);
     atomic_store(&slow_stop, 1);
     pthread_join(t, NULL);
     bench_report("slow sockets reopened (closed by the server)", (double)slow_reopened, "");
