@@ -269,7 +269,7 @@ static void phases(const char *attack, struct run *r)
 
 int main(int argc, char **argv)
 {
-    char bin[PATH_MAX] = "", self[PATH_MAX], threads_env[64] = "";
+    char bin[PATH_MAX] = "", threads_env[64] = "";
     bench_parse_args(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
@@ -299,14 +299,8 @@ int main(int argc, char **argv)
                         " 0 < --seconds <= 60\n");
         return 2;
     }
-    if (!bin[0]) {
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        self[n > 0 ? n : 0] = 0;
-        char *slash = strrchr(self, '/');
-        if (slash)
-            *slash = 0;
-        snprintf(bin, sizeof(bin), "%s/../src/aggregator/mithril-aggregator", self);
-    }
+    if (!bin[0])
+        bench_build_path(bin, sizeof(bin), "src/aggregator/mithril-aggregator");
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
