@@ -5,12 +5,16 @@ ASAN      ?= $(BUILD)/asan
 FUZZ      ?= $(BUILD)/fuzz
 BLST_DIR  := $(abspath $(BUILD))/deps/blst
 JOBS      ?= $(shell nproc)
-FUZZ_SECS ?= 15
+# make test fuzzes for FUZZ_BUDGET seconds in all, split across the targets;
+# make fuzz runs FUZZ_RUNS executions per target (at most FUZZ_CAP s each).
+FUZZ_BUDGET ?= 90
+FUZZ_RUNS ?= 10000000
+FUZZ_CAP  ?= 3600
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps blst build test test-fast test-asan fuzz bench demo clean format
+.PHONY: all deps blst build test test-fast test-asan fuzz fuzz-build fuzz-quick bench demo clean format
 
 all: build
 
@@ -41,16 +45,25 @@ test-asan: blst
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ctest -j $(JOBS) --output-on-failure -LE no-asan
 
-fuzz: blst
+fuzz-build: blst
 	@if command -v clang >/dev/null 2>&1; then \
 	    [ -f $(FUZZ)/CMakeCache.txt ] || CC=clang cmake -S . -B $(FUZZ) $(CMAKE_GEN) \
 	        -DMTL_BLST_DIR=$(BLST_DIR) -DMTL_FUZZ=ON -DMTL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; \
-	    cmake --build $(FUZZ) -j $(JOBS) && tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECS); \
+	    cmake --build $(FUZZ) -j $(JOBS); \
 	else echo "fuzz: clang not found, skipping libFuzzer runs"; fi
+
+# Bounded, in make test.
+fuzz-quick: fuzz-build
+	@if [ -f $(FUZZ)/fuzzers.txt ]; then tests/fuzz/run.sh $(FUZZ) --budget $(FUZZ_BUDGET); fi
+
+# The long run: its per-target execution counts go in the closing notes.
+fuzz: fuzz-build
+	@if [ -f $(FUZZ)/fuzzers.txt ]; then \
+	    tests/fuzz/run.sh $(FUZZ) --runs $(FUZZ_RUNS) --cap $(FUZZ_CAP); fi
 
 # The whole suite: normal build, bounded fuzzing, then everything again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (its CTest summary ends the output).
-test: test-fast fuzz test-asan
+test: test-fast fuzz-quick test-asan
 
 bench: build
 	$(BUILD)/bench/run-all.sh

@@ -23,14 +23,19 @@ static mtl_err read_file_stand_in(const struct agg_config *c, struct agg_chain_s
     json_t *root = json_load_file(c->stake_distribution_file, 0, &je);
     MTL_CHECK(root, MTL_ERR_BAD_ENCODING, "STAKE_DISTRIBUTION_FILE %s: %s",
               c->stake_distribution_file, je.text);
-    json_t *d = root, *ep = json_object_get(root, "epoch");
+    json_t *d = root, *ep = json_object_get(root, "epoch"), *slot = json_object_get(root, "slot");
     mtl_err e = MTL_OK;
     if (json_is_object(json_object_get(root, "stake_distribution"))) {
         d = json_object_get(root, "stake_distribution");
         if (!json_is_integer(ep) || json_integer_value(ep) < 0)
             e = mtl_seterr(MTL_ERR_BAD_ENCODING, "STAKE_DISTRIBUTION_FILE: epoch missing");
-        else
+        else if (slot && (!json_is_integer(slot) || json_integer_value(slot) < 0))
+            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "STAKE_DISTRIBUTION_FILE: slot is not a"
+                                                 " non-negative integer");
+        else {
             st->epoch = (uint64_t)json_integer_value(ep);
+            st->slot = slot ? (uint64_t)json_integer_value(slot) : 0;
+        }
     } else if (c->current_epoch >= 0)
         st->epoch = (uint64_t)c->current_epoch;
     else
@@ -94,6 +99,7 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
         if (e == MTL_OK) {
             st->n = n;
             st->epoch = tip.epoch;
+            st->slot = tip.slot;
         }
         mtl_free(pools);
         mtl_chain_observer_free(o);

@@ -45,6 +45,10 @@ static const struct mtl_setting SETTINGS[] = {
      "file of the ancillary Ed25519 secret key (tools generate-ancillary-keypair)", 0},
     {"--cardano-node-version", "CARDANO_NODE_VERSION", "10.5.1",
      "Cardano node version (ledger snapshot layout in the ancillary archive)", 0},
+    {"--slots-per-kes-period", "SLOTS_PER_KES_PERIOD", "129600",
+     "slots per KES period (genesis slotsPerKESPeriod): current KES period = slot / this", 0},
+    {"--allow-skip-signer-certification", "ALLOW_SKIP_SIGNER_CERTIFICATION", "false",
+     "TESTS ONLY: accept registrations without pool credentials (party id unverified)", 1},
     {"--http-threads", "HTTP_THREADS", "4", "HTTP server epoll worker threads", 0},
     {"--http-max-connections", "HTTP_MAX_CONNECTIONS", "4096", "open HTTP connections, total", 0},
     {"--http-per-ip-connections", "HTTP_PER_IP_CONNECTIONS", "64",
@@ -75,6 +79,8 @@ enum {
     S_ZSTD,
     S_ANCILLARY_PATH,
     S_NODE_VERSION,
+    S_KES_SLOTS,
+    S_SKIP_CERT,
     S_HTTP_THREADS,
     S_HTTP_MAX,
     S_HTTP_PER_IP,
@@ -184,6 +190,11 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     MTL_CHECK(n > 0, MTL_ERR_CONFIG, "RUN_INTERVAL: must be > 0");
     c->run_interval_ms = (unsigned)n;
     MTL_TRY(parse_params(v[S_PARAMS], &c->params));
+    MTL_TRY(mtl_settings_u64("SLOTS_PER_KES_PERIOD", v[S_KES_SLOTS], UINT32_MAX, &n));
+    MTL_CHECK(n > 0, MTL_ERR_CONFIG, "SLOTS_PER_KES_PERIOD: must be > 0");
+    c->slots_per_kes_period = n;
+    MTL_TRY(mtl_settings_bool("ALLOW_SKIP_SIGNER_CERTIFICATION", v[S_SKIP_CERT],
+                              &c->allow_skip_signer_certification));
     static const struct {
         int idx;
         const char *name;

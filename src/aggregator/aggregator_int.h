@@ -39,6 +39,10 @@ struct agg_config {
     const char *server_url;                /* public URL prefix of served artifact files */
     unsigned zstd_level;
     const char *cardano_node_version;
+    uint64_t slots_per_kes_period; /* genesis slotsPerKESPeriod */
+    /* Tests only: registrations without opcert/KES signature are accepted
+     * with their party id unverified (the reference's build feature). */
+    int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
 };
 
@@ -66,9 +70,13 @@ mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
 /* Mithril stake distribution artifacts. */
 mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json);
-/* Record a signer (registration JSON incl. stake) for an epoch; replaces. */
+/* Record a signer (registration JSON incl. stake) with its verification key
+ * (JSON-hex) for an epoch. Never replaces: the party already registered with
+ * the same key leaves the store as it is and sets *existing; with another
+ * key, or a key another party of the epoch registered, MTL_ERR_CONFLICT
+ * naming which. */
 mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const char *party_id,
-                                   uint64_t stake, const char *json);
+                                   const char *vk, uint64_t stake, const char *json, int *existing);
 /* Full registration JSON objects of an epoch, as a JSON array text. */
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
 /* Copy the WAL into the database (passive: never waits for readers). */
@@ -155,14 +163,15 @@ mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes);
 /* ---- chain source ------------------------------------------------------------ */
 struct agg_chain_state {
     uint64_t epoch;
+    uint64_t slot; /* of the tip: the current KES period is slot / slots_per_kes_period */
     size_t n;
     char (*party)[64];
     uint64_t *stake;
 };
 /* Read the epoch and stake distribution: the chain observer (CARDANO_CLI_PATH)
  * or, when STAKE_DISTRIBUTION_FILE is set, that file (devnet stand-in):
- * {"epoch":E,"stake_distribution":{party:stake}} or {party:stake} with
- * CURRENT_EPOCH. */
+ * {"epoch":E,"slot":S,"stake_distribution":{party:stake}} (slot optional,
+ * default 0) or {party:stake} with CURRENT_EPOCH. */
 mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st);
 void agg_chain_state_clear(struct agg_chain_state *st);
 
@@ -216,6 +225,7 @@ struct agg_runtime {
     int stop, wake;
     int have_epoch;
     uint64_t epoch; /* chain epoch the runtime is in */
+    uint64_t slot;  /* chain tip's slot at the last read */
     enum agg_state state;
     struct agg_signers *current;  /* key epoch-1: who signs this epoch */
     struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
@@ -267,6 +277,8 @@ void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_resp
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
                                         uint64_t *epoch, int *have);
 void agg_runtime_release(struct agg *a, struct agg_signers *g);
+/* The chain's current KES period (tip slot / SLOTS_PER_KES_PERIOD). */
+uint64_t agg_runtime_kes_period(struct agg *a);
 
 /* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
  * loaded from key e when NULL; next params of key e; Merkle root for

@@ -71,6 +71,10 @@ int agg_cmd_serve(int argc, char **argv)
         snprintf(a.public_url, sizeof(a.public_url), "http://%s:%u/aggregator", a.cfg.server_ip,
                  port);
     log_info("listening", "ip=%s port=%u network=%s", a.cfg.server_ip, port, a.cfg.network);
+    if (a.cfg.allow_skip_signer_certification)
+        log_warn("UNSAFE_allow_skip_signer_certification",
+                 "reason=\"ALLOW_SKIP_SIGNER_CERTIFICATION is on: registrations without pool"
+                 " credentials are accepted, anyone may register a key for any pool; tests only\"");
     /* The runtime (chain reads, certificates, snapshots) runs on its own
      * thread so the API stays responsive. */
     if (agg_runtime_start(&a) != MTL_OK) {

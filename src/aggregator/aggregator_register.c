@@ -1,5 +1,6 @@
 /* aggregator_register.c - POST /register-signer: validation (epoch, stake,
- * key and proof of possession) and recording for the next epoch. */
+ * pool credentials, key and proof of possession) and recording for the next
+ * epoch. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
+#include "mithril/pool_identity.h"
 
 /* Signers registered at epoch e sign from e + SIGNER_RECORDING_OFFSET on
  * (mithril-common entities/epoch.rs). */
@@ -15,6 +17,34 @@
 static const char *str_field(json_t *j, const char *k)
 {
     return json_string_value(json_object_get(j, k));
+}
+
+/* The pool credentials, checked as the reference's registration verifier
+ * does: opcert signed by the cold key, party id = the cold key's pool id, KES
+ * signature of the Mithril key at the chain's current KES period (within one
+ * period either side). *kes_period gets the evolutions that verified;
+ * *verified is 0 when the registration carried no credentials and the skip
+ * switch let it through. */
+static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, const char *vk,
+                                 uint64_t *kes_period, int *verified)
+{
+    const char *opcert = str_field(j, "operational_certificate");
+    const char *sig = str_field(j, "verification_key_signature");
+    *verified = 0;
+    if (!opcert && !sig && a->cfg.allow_skip_signer_certification)
+        return MTL_OK;
+    MTL_CHECK(opcert, MTL_ERR_INVALID_ARG,
+              "signer %s: operational_certificate missing: a registration must prove the pool"
+              " owns the key",
+              party);
+    MTL_CHECK(sig, MTL_ERR_INVALID_ARG,
+              "signer %s: verification_key_signature missing: the KES key must sign the Mithril"
+              " key",
+              party);
+    MTL_TRY(mtl_signer_credentials_verify_at(party, vk, opcert, sig, agg_runtime_kes_period(a),
+                                             kes_period));
+    *verified = 1;
+    return MTL_OK;
 }
 
 void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r)
@@ -64,6 +94,16 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
                        mtl_err_detail());
         goto done;
     }
+    uint64_t kes_period = 0;
+    int verified = 0;
+    e = check_credentials(a, j, party, vk, &kes_period, &verified);
+    if (e != MTL_OK) {
+        log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
+                 (unsigned long long)epoch, mtl_err_detail());
+        mtl_http_error(r, 400, "failed_signer_registration", "register-signer: %s",
+                       mtl_err_detail());
+        goto done;
+    }
     /* The key must decode, be in the subgroup, and carry a valid PoP. */
     e = mtl_stm_keyreg_new(&reg);
     if (e == MTL_OK)
@@ -73,23 +113,43 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
                        mtl_err_detail());
         goto done;
     }
-    json_t *rec = json_pack("{s:s,s:s,s:I}", "party_id", party, "verification_key", vk, "stake",
-                            (json_int_t)stake);
-    const char *opt[] = {"verification_key_signature", "operational_certificate"};
-    for (size_t i = 0; rec && i < MTL_ARRAY_LEN(opt); i++)
-        if (json_is_string(json_object_get(j, opt[i])))
-            json_object_set(rec, opt[i], json_object_get(j, opt[i]));
+    /* Stored in the reference's SignerWithStake field order: epoch-settings
+     * and the stake distribution artifact publish it as it is. */
+    json_t *rec = json_pack("{s:s,s:s}", "party_id", party, "verification_key", vk);
+    if (rec && verified) {
+        json_object_set(rec, "verification_key_signature",
+                        json_object_get(j, "verification_key_signature"));
+        json_object_set(rec, "operational_certificate",
+                        json_object_get(j, "operational_certificate"));
+        json_object_set_new(rec, "kes_period", json_integer((json_int_t)kes_period));
+    }
+    if (rec)
+        json_object_set_new(rec, "stake", json_integer((json_int_t)stake));
     char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
     json_decref(rec);
-    e = txt ? agg_store_put_registration(&a->store, epoch, party, stake, txt)
+    int existing = 0;
+    e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, &existing)
             : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     free(txt);
+    if (e == MTL_ERR_CONFLICT) {
+        log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
+                 (unsigned long long)epoch, mtl_err_detail());
+        mtl_http_error(r, 409, "signer_registration_conflict", "register-signer: %s",
+                       mtl_err_detail());
+        goto done;
+    }
     if (e != MTL_OK) {
         mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
         goto done;
     }
-    log_info("signer_registered", "party=%s epoch=%llu stake=%llu", party,
-             (unsigned long long)epoch, (unsigned long long)stake);
+    /* The same key again (a signer retrying): the first record stands. */
+    if (existing)
+        log_debug("signer_already_registered", "party=%s epoch=%llu", party,
+                  (unsigned long long)epoch);
+    else
+        log_info("signer_registered", "party=%s epoch=%llu stake=%llu kes_period=%llu%s", party,
+                 (unsigned long long)epoch, (unsigned long long)stake,
+                 (unsigned long long)kes_period, verified ? "" : " UNVERIFIED=1");
     mtl_http_json(r, 201, "");
 done:
     if (in_round)

@@ -254,6 +254,14 @@ struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *pa
     return g;
 }
 
+uint64_t agg_runtime_kes_period(struct agg *a)
+{
+    pthread_mutex_lock(&a->rt.mu);
+    uint64_t slot = a->rt.slot;
+    pthread_mutex_unlock(&a->rt.mu);
+    return slot / a->cfg.slots_per_kes_period;
+}
+
 void agg_runtime_release(struct agg *a, struct agg_signers *g)
 {
     if (!g)
@@ -367,6 +375,10 @@ static mtl_err msd_prepare(struct agg *a, uint64_t epoch, const char *txt,
             if (v)
                 json_object_set_new(s, keys[k], json_string(v));
         }
+        /* kes_period is published but not part of the signer's hash */
+        json_t *kes = json_object_get(r, "kes_period");
+        if (json_is_integer(kes))
+            json_object_set(s, "kes_period", kes);
         json_int_t stake = json_integer_value(json_object_get(r, "stake"));
         json_object_set_new(s, "stake", json_integer(stake));
         mtl_be64_put(be, (uint64_t)stake);
@@ -826,6 +838,7 @@ void agg_runtime_tick(struct agg *a)
     last_err[0] = 0;
     pthread_mutex_lock(&a->rt.mu);
     int changed = !a->rt.have_epoch || a->rt.epoch != ch.epoch;
+    a->rt.slot = ch.slot;
     pthread_mutex_unlock(&a->rt.mu);
     if (changed)
         epoch_transition(a, &ch);

@@ -70,6 +70,11 @@ static const struct mtl_db_migration MIGRATIONS[] = {
     /* 3: the list item of each certificate, so /certificates does not parse
      * multi-signatures (MBs with thousands of signers). */
     {"ALTER TABLE certificate ADD COLUMN item TEXT;"},
+    /* 4: a Mithril key stands for one pool per epoch (NULLs, from before,
+     * are distinct for the index). */
+    {"ALTER TABLE signer_registration ADD COLUMN verification_key TEXT;"
+     "CREATE UNIQUE INDEX signer_registration_key ON signer_registration(epoch,"
+     " verification_key);"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -376,21 +381,72 @@ mtl_err agg_store_list_signers(struct agg_store *s, uint64_t epoch, char **json,
     return MTL_OK;
 }
 
-mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const char *party_id,
-                                   uint64_t stake, const char *json)
+/* Column 0 (text) of the first row of sql over ?1 epoch, ?2 party, ?3 key
+ * into out ("" when no row). */
+static mtl_err registration_lookup_locked(struct agg_store *s, const char *sql, uint64_t epoch,
+                                          const char *party_id, const char *vk, char *out,
+                                          size_t cap)
 {
     sqlite3_stmt *st = NULL;
+    out[0] = 0;
+    MTL_TRY(mtl_db_prepare(s->db, &st, sql));
+    sqlite3_bind_int64(st, 1, (int64_t)epoch);
+    sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, vk, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    mtl_err e =
+        rc == SQLITE_ROW || rc == SQLITE_DONE
+            ? MTL_OK
+            : mtl_seterr(MTL_ERR_DB, "store: registration lookup: %s", sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return e;
+}
+
+mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const char *party_id,
+                                   const char *vk, uint64_t stake, const char *json, int *existing)
+{
+    sqlite3_stmt *st = NULL;
+    char held[8], owner[256];
+    *existing = 0;
     MTL_CHECK(stake <= INT64_MAX, MTL_ERR_INVALID_ARG, "stake %llu too large",
               (unsigned long long)stake);
     pthread_mutex_lock(&s->lock);
-    mtl_err e = mtl_db_prepare(s->db, &st,
-                               "INSERT OR REPLACE INTO signer_registration(epoch, party_id, json,"
-                               " stake) VALUES (?1, ?2, ?3, ?4)");
-    if (e == MTL_OK) {
+    /* The lookups and the insert under one lock: a concurrent registration
+     * of the same party or key cannot slip between them. */
+    mtl_err e = registration_lookup_locked(
+        s,
+        "SELECT CASE WHEN verification_key IS ?3 THEN 'same' ELSE 'other' END"
+        " FROM signer_registration WHERE epoch = ?1 AND party_id = ?2",
+        epoch, party_id, vk, held, sizeof(held));
+    if (e == MTL_OK && strcmp(held, "same") == 0)
+        *existing = 1;
+    else if (e == MTL_OK && held[0])
+        e = mtl_seterr(MTL_ERR_CONFLICT,
+                       "%s is already registered for epoch %llu with another verification key"
+                       " (a registration is never replaced)",
+                       party_id, (unsigned long long)epoch);
+    if (e == MTL_OK && !*existing)
+        e = registration_lookup_locked(s,
+                                       "SELECT party_id FROM signer_registration WHERE epoch = ?1"
+                                       " AND verification_key = ?3 AND party_id <> ?2",
+                                       epoch, party_id, vk, owner, sizeof(owner));
+    if (e == MTL_OK && !*existing && owner[0])
+        e = mtl_seterr(MTL_ERR_CONFLICT,
+                       "this verification key is already registered for epoch %llu by %s (one"
+                       " Mithril key stands for one pool)",
+                       (unsigned long long)epoch, owner);
+    if (e == MTL_OK && !*existing)
+        e = mtl_db_prepare(s->db, &st,
+                           "INSERT INTO signer_registration(epoch, party_id, json, stake,"
+                           " verification_key) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (st) {
         sqlite3_bind_int64(st, 1, (int64_t)epoch);
         sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)stake);
+        sqlite3_bind_text(st, 5, vk, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             e = mtl_seterr(MTL_ERR_DB, "store: recording signer: %s", sqlite3_errmsg(s->db));
     }

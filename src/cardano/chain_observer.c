@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/common_int.h"
+#include "cardano_int.h"
 #include "mithril/chain_observer.h"
 
 extern char **environ;
@@ -294,9 +294,8 @@ done:
 
 /* Parse stdout as one JSON object (text before the first '{' is ignored,
  * like the reference does for the tip). */
-static mtl_err parse_object(const struct cmd *c, struct mtl_buf *out, json_t **obj)
+static mtl_err parse_object(const char *cmd, const char *s, json_t **obj)
 {
-    const char *s = out->data ? (const char *)out->data : "";
     const char *brace = strchr(s, '{');
     json_error_t je;
     *obj = brace ? json_loads(brace, 0, &je) : NULL;
@@ -306,10 +305,10 @@ static mtl_err parse_object(const struct cmd *c, struct mtl_buf *out, json_t **o
         for (char *p = head; *p; p++)
             if (*p == '\n' || *p == '\r')
                 *p = ' ';
-        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object (%s): '%s'", c->text,
+        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object (%s): '%s'", cmd,
                           brace ? je.text : "no '{'", head);
     }
-    MTL_CHECK(json_is_object(*obj), MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object", c->text);
+    MTL_CHECK(json_is_object(*obj), MTL_ERR_EXTERNAL, "`%s`: output is not a JSON object", cmd);
     return MTL_OK;
 }
 
@@ -322,7 +321,7 @@ static mtl_err query_object(const struct mtl_chain_observer *o, const char *cons
     cmd_build(c, o, what);
     struct mtl_buf out;
     MTL_TRY(run(o, c, &out));
-    mtl_err rc = parse_object(c, &out, obj);
+    mtl_err rc = parse_object(c->text, out.data ? (const char *)out.data : "", obj);
     mtl_buf_free(&out);
     if (rc != MTL_OK) {
         json_decref(*obj);
@@ -348,12 +347,23 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
     memset(tip, 0, sizeof *tip);
     static const char *const what[] = {"tip", NULL};
     struct cmd c;
+    struct mtl_buf out;
+    cmd_build(&c, o, what);
+    MTL_TRY(run(o, &c, &out));
+    mtl_err rc = mtl_cli_tip_parse(c.text, out.data ? (const char *)out.data : "", tip);
+    mtl_buf_free(&out);
+    return rc;
+}
+
+mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip)
+{
+    memset(tip, 0, sizeof *tip);
     json_t *j;
-    MTL_TRY(query_object(o, what, &c, &j));
+    MTL_TRY(parse_object(cmd, out, &j));
     mtl_err rc = MTL_OK;
     if (!get_u64(j, "epoch", &tip->epoch)) {
         rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'epoch' missing or not an unsigned integer",
-                        c.text);
+                        cmd);
         goto out;
     }
     /* slot/block default to 0, hash and era may be absent (reference). */
@@ -361,7 +371,7 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
     uint64_t *const opt_val[] = {&tip->slot, &tip->block};
     for (size_t i = 0; i < 2; i++)
         if (json_object_get(j, opt_key[i]) && !get_u64(j, opt_key[i], opt_val[i])) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", c.text,
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", cmd,
                             opt_key[i]);
             goto out;
         }
@@ -371,7 +381,7 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
         uint8_t raw[32];
         size_t n;
         if (!h || strlen(h) != 64 || mtl_hex_decode(raw, sizeof raw, &n, h, 64) != MTL_OK) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'hash' is not 64 hex digits", c.text);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'hash' is not 64 hex digits", cmd);
             goto out;
         }
         for (int i = 0; i < 64; i++)
@@ -381,7 +391,7 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
     if ((v = json_object_get(j, "era")) && !json_is_null(v)) {
         const char *e = json_string_value(v);
         if (!e || strlen(e) >= sizeof tip->era) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'era' is not a short string", c.text);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'era' is not a short string", cmd);
             goto out;
         }
         snprintf(tip->era, sizeof tip->era, "%s", e);
@@ -418,13 +428,29 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
 {
     static const char *const what[] = {"stake-snapshot", "--all-stake-pools", NULL};
     struct cmd c;
+    struct mtl_buf out;
+    cmd_build(&c, o, what);
+    MTL_TRY(run(o, &c, &out));
+    mtl_err rc =
+        mtl_cli_stake_snapshot_parse(c.text, out.data ? (const char *)out.data : "", &d->v, &d->n);
+    d->cap = d->n;
+    mtl_buf_free(&out);
+    return rc;
+}
+
+mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
+                                     size_t *count)
+{
+    struct dist dist = {0}, *d = &dist;
     json_t *j;
-    MTL_TRY(query_object(o, what, &c, &j));
+    *list = NULL;
+    *count = 0;
+    MTL_TRY(parse_object(cmd, out, &j));
     mtl_err rc = MTL_OK;
     json_t *pools = json_object_get(j, "pools"), *v;
     const char *key;
     if (!json_is_object(pools)) {
-        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'pools' missing or not an object", c.text);
+        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field 'pools' missing or not an object", cmd);
         goto out;
     }
     json_object_foreach(pools, key, v)
@@ -433,13 +459,13 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
         uint64_t stake;
         if (mtl_pool_id_bech32(key, id) != MTL_OK) {
             rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: pool key '%.60s' is not a 28-byte hex hash",
-                            c.text, key);
+                            cmd, key);
             goto out;
         }
         if (!get_u64(v, "stakeMark", &stake)) {
             rc = mtl_seterr(MTL_ERR_EXTERNAL,
                             "`%s`: field 'stakeMark' of pool %s missing or not an unsigned integer",
-                            c.text, id);
+                            cmd, id);
             goto out;
         }
         if ((rc = dist_add(d, id, stake)) != MTL_OK)
@@ -447,7 +473,13 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
     }
 out:
     json_decref(j);
-    return rc;
+    if (rc != MTL_OK) {
+        mtl_free(d->v);
+        return rc;
+    }
+    *list = d->v;
+    *count = d->n;
+    return MTL_OK;
 }
 
 static bool plausible_pool_id(const char *w)
@@ -475,6 +507,19 @@ static mtl_err pool_stake(struct mtl_chain_observer *o, const char *pool_id, uin
     return rc;
 }
 
+struct legacy_ctx {
+    struct mtl_chain_observer *o;
+    struct dist *d;
+};
+
+static mtl_err legacy_pool(void *ud, const char *pool_id)
+{
+    struct legacy_ctx *x = ud;
+    uint64_t stake = 0;
+    MTL_TRY(pool_stake(x->o, pool_id, &stake));
+    return dist_add(x->d, pool_id, stake);
+}
+
 /* Legacy path: the text table, then one stake-snapshot per pool (the
  * fractions are of the wrong epoch, so only the pool list is used). */
 static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
@@ -484,8 +529,17 @@ static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
     cmd_build(&c, o, what);
     struct mtl_buf out;
     MTL_TRY(run(o, &c, &out));
+    struct legacy_ctx x = {o, d};
+    mtl_err rc = mtl_cli_stake_table_parse(c.text, out.data ? (char *)out.data : (char *)"",
+                                           legacy_pool, &x);
+    mtl_buf_free(&out);
+    return rc;
+}
+
+mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
+                                  mtl_err (*pool)(void *ud, const char *pool_id), void *ud)
+{
     mtl_err rc = MTL_OK;
-    char *text = out.data ? (char *)out.data : (char *)"";
     while (*text == '\n' || *text == ' ' || *text == '\r' || *text == '\t')
         text++; /* stdout is trimmed before the 2 header lines are skipped */
     int line_no = 0;
@@ -495,7 +549,7 @@ static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
         char w1[128], w2[128], extra[2];
         if (line_no == 0 && !strstr(line, "PoolId")) {
             /* the reference would return an empty distribution here */
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: no 'PoolId' header line, got '%.80s'", c.text,
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: no 'PoolId' header line, got '%.80s'", cmd,
                             line);
             break;
         }
@@ -506,19 +560,15 @@ static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
         char *end;
         strtod(w2, &end);
         if (end == w2 || *end) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: could not parse stake from '%s'", c.text, w2);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: could not parse stake from '%s'", cmd, w2);
             break;
         }
         if (!plausible_pool_id(w1)) {
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: '%s' is not a pool1... id", c.text, w1);
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: '%s' is not a pool1... id", cmd, w1);
             break;
         }
-        uint64_t stake = 0;
-        rc = pool_stake(o, w1, &stake);
-        if (rc == MTL_OK)
-            rc = dist_add(d, w1, stake);
+        rc = pool(ud, w1);
     }
-    mtl_buf_free(&out);
     return rc;
 }
 
@@ -558,4 +608,67 @@ mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
     *pools = d.v;
     *n = d.n;
     return MTL_OK;
+}
+
+/* ------------------------------------------------------------ KES period */
+
+mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o, uint64_t slots_per_kes_period,
+                                      uint64_t *period)
+{
+    MTL_CHECK(o && period, MTL_ERR_INVALID_ARG, "chain observer KES period: NULL argument");
+    MTL_CHECK(slots_per_kes_period > 0, MTL_ERR_INVALID_ARG,
+              "chain observer KES period: slots_per_kes_period must be > 0");
+    struct mtl_chain_tip tip;
+    MTL_TRY(mtl_chain_observer_tip(o, &tip));
+    *period = tip.slot / slots_per_kes_period;
+    return MTL_OK;
+}
+
+mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const char *opcert_path,
+                                           struct mtl_kes_period_info *info)
+{
+    MTL_CHECK(o && opcert_path && *opcert_path && info, MTL_ERR_INVALID_ARG,
+              "kes-period-info: NULL argument or empty opcert path");
+    memset(info, 0, sizeof *info);
+    info->node_counter = -1;
+    const char *const what[] = {"kes-period-info", "--op-cert-file", opcert_path, NULL};
+    struct cmd c;
+    json_t *j;
+    MTL_TRY(query_object(o, what, &c, &j));
+    mtl_err rc = MTL_OK;
+    static const char *const req_key[] = {"qKesCurrentKesPeriod", "qKesSlotsPerKesPeriod",
+                                          "qKesStartKesInterval"};
+    uint64_t *const req_val[] = {&info->current_kes_period, &info->slots_per_kes_period,
+                                 &info->start_kes_period};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(req_key); i++)
+        if (!get_u64(j, req_key[i], req_val[i])) {
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' missing or not an unsigned integer",
+                            c.text, req_key[i]);
+            goto out;
+        }
+    if (info->slots_per_kes_period == 0) {
+        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: qKesSlotsPerKesPeriod is 0", c.text);
+        goto out;
+    }
+    static const char *const opt_key[] = {"qKesEndKesInterval", "qKesMaxKESEvolutions",
+                                          "qKesOnDiskOperationalCertificateNumber",
+                                          "qKesNodeStateOperationalCertificateNumber"};
+    uint64_t counter = 0;
+    uint64_t *const opt_val[] = {&info->end_kes_period, &info->max_kes_evolutions,
+                                 &info->on_disk_counter, &counter};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(opt_key); i++) {
+        json_t *v = json_object_get(j, opt_key[i]);
+        if (!v || json_is_null(v))
+            continue;
+        if (!get_u64(j, opt_key[i], opt_val[i]) || (i == 3 && counter > INT64_MAX)) {
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", c.text,
+                            opt_key[i]);
+            goto out;
+        }
+        if (i == 3)
+            info->node_counter = (int64_t)counter;
+    }
+out:
+    json_decref(j);
+    return rc;
 }

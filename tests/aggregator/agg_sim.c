@@ -137,13 +137,26 @@ int sim_setup(struct sim_agg *s, const char *bin, const char *params_json)
     return 0;
 }
 
+void sim_cleanup(struct sim_agg *s, int failed)
+{
+    char cmd[400];
+    if (failed) {
+        printf("aggregator work dir kept: %s\n", s->dir);
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    if (system(cmd) != 0)
+        printf("could not remove %s\n", s->dir);
+}
+
 int sim_set_chain(struct sim_agg *s, uint64_t epoch, char (*party)[64], const uint64_t *stake,
                   size_t n)
 {
     json_t *d = json_object();
     for (size_t i = 0; i < n; i++)
         json_object_set_new(d, party[i], json_integer((json_int_t)stake[i]));
-    json_t *j = json_pack("{s:I,s:o}", "epoch", (json_int_t)epoch, "stake_distribution", d);
+    json_t *j = json_pack("{s:I,s:I,s:o}", "epoch", (json_int_t)epoch, "slot", (json_int_t)s->slot,
+                          "stake_distribution", d);
     char *txt = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     int rc = txt && mtl_atomic_write(s->chain_file, txt, strlen(txt), 0644) == MTL_OK ? 0 : -1;
@@ -162,6 +175,8 @@ static void child_env(struct sim_agg *s)
     snprintf(v, sizeof(v), "%s/port", s->dir);
     setenv("PORT_FILE", v, 1);
     setenv("RUN_INTERVAL", "50", 1);
+    snprintf(v, sizeof(v), "%d", SIM_SLOTS_PER_KES_PERIOD);
+    setenv("SLOTS_PER_KES_PERIOD", v, 1);
     setenv("PROTOCOL_PARAMETERS", s->params_json, 1);
     setenv("GENESIS_VERIFICATION_KEY", s->genesis_vk, 1);
     setenv("NETWORK", "devnet", 1);
@@ -493,17 +508,11 @@ void sim_epoch_clear(struct sim_epoch *e)
 }
 
 long sim_register(struct sim_agg *s, struct sim_http *h, uint64_t epoch, const char *party,
-                  const struct mtl_stm_initializer *init)
+                  const struct mtl_stm_initializer *init, const struct sim_pool *pool)
 {
-    char *vk = NULL, url[256];
-    if (mtl_stm_initializer_vk_jsonhex(init, &vk) != MTL_OK)
+    char url[256], *txt = sim_register_body(s, epoch, party, init, pool);
+    if (!txt)
         return 0;
-    /* The message carries the recording epoch (current + 1), as the reference signer sends. */
-    json_t *j = json_pack("{s:I,s:s,s:s}", "epoch", (json_int_t)(epoch + 1), "party_id", party,
-                          "verification_key", vk);
-    char *txt = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    mtl_free(vk);
     snprintf(url, sizeof(url), "%s/register-signer", s->url);
     long st = sim_post(h, url, txt, strlen(txt), NULL);
     free(txt);

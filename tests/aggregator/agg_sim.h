@@ -12,12 +12,15 @@
 #include <sys/types.h>
 
 #include "mithril/certificate.h"
+#include "mithril/pool_identity.h"
 #include "mithril/stm.h"
 
 /* Bound of every wait on the aggregator (start, epoch change, certificate):
  * generous, as CI runs under ASan on a loaded 2-core machine; a wait that
  * succeeds returns as soon as its condition holds. */
 #define SIM_WAIT_MS 180000
+/* The aggregator's SLOTS_PER_KES_PERIOD: KES period = slot / this. */
+#define SIM_SLOTS_PER_KES_PERIOD 100
 
 struct sim_agg {
     char dir[256];        /* work dir: stores, chain file, logs */
@@ -29,6 +32,7 @@ struct sim_agg {
     char params_json[128];
     char genesis_sk[512], genesis_vk[512];
     const char *extra_env[8]; /* "NAME=VALUE" for the next start */
+    uint64_t slot;            /* tip slot sim_set_chain writes (KES period) */
 };
 
 /* HTTP (a fresh handle per call, or a kept one for speed: pass NULL). */
@@ -41,7 +45,9 @@ long sim_post(struct sim_http *h, const char *url, const char *json, size_t len,
 
 /* Prepare dir, genesis keys and the chain file at epoch 1. */
 int sim_setup(struct sim_agg *s, const char *bin, const char *params_json);
-/* Write the chain stand-in: epoch and parties (names) with stakes. */
+/* Remove the work dir, or keep it (and say where) after a failure. */
+void sim_cleanup(struct sim_agg *s, int failed);
+/* Write the chain stand-in: epoch, s->slot and parties (names) with stakes. */
 int sim_set_chain(struct sim_agg *s, uint64_t epoch, char (*party)[64], const uint64_t *stake,
                   size_t n);
 int sim_start(struct sim_agg *s);
@@ -82,9 +88,34 @@ int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char 
 int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out);
 void sim_epoch_clear(struct sim_epoch *e);
 
-/* Register a signer's key for the current epoch; HTTP status. */
+/* A stake pool's identity, deterministic from idx: its cold key, the seed
+ * of its KES key and its opcert (JSON-hex) from start_kes_period; pool_id is
+ * its party id. */
+struct sim_pool {
+    char pool_id[MTL_POOL_ID_MAX];
+    uint8_t cold_sk[MTL_COLD_SK_BYTES];
+    uint8_t kes_seed[32];
+    uint64_t start_kes_period;
+    char *opcert;
+};
+int sim_pool_init(struct sim_pool *p, uint32_t idx, uint64_t start_kes_period);
+void sim_pool_clear(struct sim_pool *p);
+/* The KES signature (JSON-hex, mtl_free) of a Mithril key by the pool's KES
+ * key evolved `evolutions` times. */
+char *sim_pool_sign_key(const struct sim_pool *p, const char *vk_jsonhex, uint64_t evolutions);
+/* A register-signer body (malloc'ed); opcert/sig NULL are left out. */
+char *sim_register_json(uint64_t record_epoch, const char *party, const char *vk,
+                        const char *opcert, const char *sig, uint64_t kes_period);
+/* The KES period the aggregator reads from s->slot. */
+uint64_t sim_kes_period(const struct sim_agg *s);
+/* The body registering init's key for the current epoch under party, with
+ * pool's credentials signed at the chain's KES period (none when pool is
+ * NULL: only an aggregator with ALLOW_SKIP_SIGNER_CERTIFICATION takes it). */
+char *sim_register_body(const struct sim_agg *s, uint64_t epoch, const char *party,
+                        const struct mtl_stm_initializer *init, const struct sim_pool *pool);
+/* POST that body; the HTTP status. */
 long sim_register(struct sim_agg *s, struct sim_http *h, uint64_t epoch, const char *party,
-                  const struct mtl_stm_initializer *init);
+                  const struct mtl_stm_initializer *init, const struct sim_pool *pool);
 /* The register-signatures body of init's signature over msg (NULL when it
  * wins no lottery). */
 char *sim_signature_body(const struct mtl_stm_initializer *init,

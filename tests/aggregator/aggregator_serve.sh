@@ -20,6 +20,10 @@ grep -q "SERVER_PORT" "$WORK/err" && pass "bad SERVER_PORT refused" || fail "bad
 grep -q "PROTOCOL_PARAMETERS" "$WORK/err" && pass "bad PROTOCOL_PARAMETERS refused" || fail "params error: $(cat "$WORK/err")"
 "$AGG" serve --no-such-flag 1 2>"$WORK/err" && fail "unknown flag accepted"
 grep -q "no-such-flag" "$WORK/err" && pass "unknown flag refused" || fail "flag error: $(cat "$WORK/err")"
+SLOTS_PER_KES_PERIOD=0 "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "0 slots per KES period accepted"
+grep -q "SLOTS_PER_KES_PERIOD" "$WORK/err" && pass "bad SLOTS_PER_KES_PERIOD refused" || fail "KES period error: $(cat "$WORK/err")"
+ALLOW_SKIP_SIGNER_CERTIFICATION=maybe "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "bad skip switch accepted"
+grep -q "ALLOW_SKIP_SIGNER_CERTIFICATION" "$WORK/err" && pass "bad ALLOW_SKIP_SIGNER_CERTIFICATION refused" || fail "skip switch error: $(cat "$WORK/err")"
 "$AGG" --help | grep -q "GENESIS_VERIFICATION_KEY" && pass "--help lists settings" || fail "--help"
 
 # genesis generate-keypair: secret 0600, both keys decodable by the client side.
