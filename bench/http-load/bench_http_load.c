@@ -343,6 +343,7 @@ int main(int argc, char **argv)
     if (sim_set_chain(&A, 1, party, stake, 1) != 0 || sim_start(&A) != 0 ||
         sim_wait_epoch(&A, 1) != 0) {
         fprintf(stderr, "bench_http_load: aggregator did not start (log %s)\n", A.log_path);
+        sim_cleanup(&A, 1);
         return 1;
     }
     sscanf(strrchr(A.url, ':') + 1, "%hu", &PORT);
@@ -363,5 +364,6 @@ int main(int argc, char **argv)
     sleep(3); /* the sweep trims after the burst */
     bench_report("aggregator RSS 3 s after the load", (double)proc_kb(A.pid, "VmRSS:"), "kB");
     sim_stop(&A, 0, NULL);
+    sim_cleanup(&A, 0);
     return 0;
 }
