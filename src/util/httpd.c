@@ -291,6 +291,7 @@ static void *sweep(void *arg)
         pthread_mutex_lock(&h->lock);
         for (struct conn *k = h->conns.next; k != &h->conns; k = k->next) {
             if (!k->answering && !k->shut && now - k->since_ms > h->o.deadline_ms) {
+                atomic_fetch_add(&h->deadline_closes, 1); /* counted before the peer sees it */
                 shutdown(k->fd, SHUT_RDWR);
                 k->shut = 1;
                 closed++;
@@ -301,11 +302,9 @@ static void *sweep(void *arg)
             h->peak = h->n_conns;
         }
         pthread_mutex_unlock(&h->lock);
-        if (closed) {
-            atomic_fetch_add(&h->deadline_closes, closed);
+        if (closed)
             log_info("http_deadline", "closed=%" PRIu64 " deadline_ms=%u", closed,
                      h->o.deadline_ms);
-        }
         if (trim)
             malloc_trim(0);
     }
