@@ -47,18 +47,20 @@ static void json_str(FILE *f, const char *s, size_t n)
 
 /* Append a %s value to the line. Inside quotes of the format (key="%s") a
  * quote, a backslash and control bytes are escaped; a bare value (key=%s) is
- * quoted and escaped when it holds anything but a plain word, so no value can
- * end its field, start another one or another line. */
+ * quoted and escaped when it is empty, starts with a quote or holds a space, a
+ * backslash or a control byte, so no value can end its field, start another
+ * one or another line. A quote inside a bare word ends nothing and stays as
+ * is: entity={"CardanoDatabase":..} reads as before. */
 static void put_value(char *out, size_t cap, size_t *o, const char *v, int quoted)
 {
-    int plain = v[0] != 0;
+    int plain = v[0] != 0 && v[0] != '"';
     for (const char *p = v; *p && plain; p++)
-        plain = (unsigned char)*p > 0x20 && *p != '"' && *p != '\\' && *p != 0x7f;
+        plain = (unsigned char)*p > 0x20 && *p != '\\' && *p != 0x7f;
     if (!quoted && !plain && *o < cap)
         out[(*o)++] = '"';
     for (; *v && *o + 5 < cap; v++) {
         unsigned char c = (unsigned char)*v;
-        if (c == '"' || c == '\\') {
+        if ((c == '"' || c == '\\') && !(plain && !quoted)) {
             out[(*o)++] = '\\';
             out[(*o)++] = (char)c;
         } else if (c == '\n' || c == '\r' || c == '\t') {

@@ -50,7 +50,6 @@ TEST(kv_values_escaped)
 {
     char *out = capture(0, FORGED, NASTY);
     CHECK(out);
-    printf("%s", out);
     /* One line, and the forged event is text inside the quoted party_id. */
     CHECK_EQ_INT(count_char(out, '\n'), 1);
     CHECK(out[strlen(out) - 1] == '\n');
@@ -67,7 +66,6 @@ TEST(json_values_escaped)
 {
     char *out = capture(1, FORGED, NASTY);
     CHECK(out);
-    printf("%s", out);
     CHECK_EQ_INT(count_char(out, '\n'), 1);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
@@ -89,6 +87,23 @@ TEST(plain_values_unquoted)
     char *out = capture(0, "pool1abc", "x");
     CHECK(out);
     CHECK(strstr(out, " party_id=pool1abc detail=\"x\" "));
+    free(out);
+    /* A quote inside a bare word stays; one that would open a value does not. */
+    out = capture(0, "{\"CardanoDatabase\":3}", "x");
+    CHECK(out);
+    CHECK(strstr(out, " party_id={\"CardanoDatabase\":3} detail="));
+    free(out);
+    out = capture(1, "\"x level=error", "x");
+    CHECK(out);
+    json_t *j = json_loads(out, 0, NULL);
+    CHECK(j);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "party_id")), "\"x level=error");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "level")), "warn");
+    json_decref(j);
+    free(out);
+    out = capture(0, "\"x", "x");
+    CHECK(out);
+    CHECK(strstr(out, " party_id=\"\\\"x\" detail="));
     free(out);
     out = capture(0, "", "");
     CHECK(out);
