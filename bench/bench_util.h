@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double bench_now(void)
 {
@@ -32,6 +33,18 @@ static inline void bench_parse_args(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--json") == 0)
             bench_json = 1;
+}
+
+/* out = <build dir>/rel, the build dir being the parent of this program's. */
+static inline void bench_build_path(char *out, size_t cap, const char *rel)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(out, cap, "%s/../%s", self, rel);
 }
 
 #endif

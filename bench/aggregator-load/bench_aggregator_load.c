@@ -120,7 +120,7 @@ static double log_figure(const char *key)
 
 int main(int argc, char **argv)
 {
-    char bin[PATH_MAX] = "", self[PATH_MAX];
+    char bin[PATH_MAX] = "";
     bench_parse_args(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -143,14 +143,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_aggregator_load: need --signers >= 10, 1 <= --threads <= 256\n");
         return 2;
     }
-    if (!bin[0]) {
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        self[n > 0 ? n : 0] = 0;
-        char *slash = strrchr(self, '/');
-        if (slash)
-            *slash = 0;
-        snprintf(bin, sizeof(bin), "%s/../src/aggregator/mithril-aggregator", self);
-    }
+    if (!bin[0])
+        bench_build_path(bin, sizeof(bin), "src/aggregator/mithril-aggregator");
     if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
     /* Every signer wins ~2.3 lotteries (phi_f 0.99, m = N/2): almost all

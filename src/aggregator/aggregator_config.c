@@ -49,6 +49,12 @@ static const struct mtl_setting SETTINGS[] = {
      "slots per KES period (genesis slotsPerKESPeriod): current KES period = slot / this", 0},
     {"--allow-skip-signer-certification", "ALLOW_SKIP_SIGNER_CERTIFICATION", "false",
      "TESTS ONLY: accept registrations without pool credentials (party id unverified)", 1},
+    {"--http-threads", "HTTP_THREADS", "4", "HTTP server epoll worker threads", 0},
+    {"--http-max-connections", "HTTP_MAX_CONNECTIONS", "4096", "open HTTP connections, total", 0},
+    {"--http-per-ip-connections", "HTTP_PER_IP_CONNECTIONS", "64",
+     "open HTTP connections per client address", 0},
+    {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",
+     "milliseconds a client has to send a whole request (then the connection is closed)", 0},
 };
 enum {
     S_NETWORK,
@@ -75,6 +81,10 @@ enum {
     S_NODE_VERSION,
     S_KES_SLOTS,
     S_SKIP_CERT,
+    S_HTTP_THREADS,
+    S_HTTP_MAX,
+    S_HTTP_PER_IP,
+    S_HTTP_DEADLINE,
     S_COUNT
 };
 
@@ -185,6 +195,21 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->slots_per_kes_period = n;
     MTL_TRY(mtl_settings_bool("ALLOW_SKIP_SIGNER_CERTIFICATION", v[S_SKIP_CERT],
                               &c->allow_skip_signer_certification));
+    static const struct {
+        int idx;
+        const char *name;
+        uint64_t max;
+    } http[] = {{S_HTTP_THREADS, "HTTP_THREADS", 256},
+                {S_HTTP_MAX, "HTTP_MAX_CONNECTIONS", 1000000},
+                {S_HTTP_PER_IP, "HTTP_PER_IP_CONNECTIONS", 1000000},
+                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000}};
+    unsigned *dst[] = {&c->http_threads, &c->http_max_connections, &c->http_per_ip,
+                       &c->http_deadline_ms};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(http); i++) {
+        MTL_TRY(mtl_settings_u64(http[i].name, v[http[i].idx], http[i].max, &n));
+        MTL_CHECK(n > 0, MTL_ERR_CONFIG, "%s: must be > 0", http[i].name);
+        *dst[i] = (unsigned)n;
+    }
     return MTL_OK;
 }
 

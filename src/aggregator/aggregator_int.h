@@ -43,6 +43,7 @@ struct agg_config {
     /* Tests only: registrations without opcert/KES signature are accepted
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
+    unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the

@@ -9,6 +9,27 @@
 #include "log.h"
 #include "program.h"
 
+/* Body bounds per route: a registration is a few KB; a signature carries at
+ * most m won indexes, twice (hex-encoded JSON inside, won_indexes beside). */
+static void http_opts(const struct agg_config *c, struct mtl_httpd_opts *o,
+                      struct mtl_httpd_route_limit lim[3])
+{
+    unsigned digits = 1;
+    for (uint64_t m = c->params.m; m >= 10; m /= 10)
+        digits++;
+    lim[0] = (struct mtl_httpd_route_limit){"POST", "/aggregator/register-signer", 16 << 10};
+    lim[1] = (struct mtl_httpd_route_limit){"POST", "/aggregator/register-signatures",
+                                            (8 << 10) + (size_t)c->params.m * 3 * (digits + 1)};
+    lim[2] = (struct mtl_httpd_route_limit){"POST", "/aggregator/statistics/", 4 << 10};
+    *o = (struct mtl_httpd_opts){.max_body = 4 << 10,
+                                 .limits = lim,
+                                 .n_limits = 3,
+                                 .threads = c->http_threads,
+                                 .max_connections = c->http_max_connections,
+                                 .per_ip = c->http_per_ip,
+                                 .deadline_ms = c->http_deadline_ms};
+}
+
 int agg_cmd_serve(int argc, char **argv)
 {
     struct agg a;
@@ -25,7 +46,10 @@ int agg_cmd_serve(int argc, char **argv)
     }
     agg_runtime_init(&a);
     struct mtl_httpd *h = NULL;
-    e = mtl_httpd_start(&h, a.cfg.server_ip, a.cfg.server_port, 1 << 20, agg_routes_handle, &a);
+    struct mtl_httpd_opts ho;
+    struct mtl_httpd_route_limit lim[3];
+    http_opts(&a.cfg, &ho, lim);
+    e = mtl_httpd_start_opts(&h, a.cfg.server_ip, a.cfg.server_port, &ho, agg_routes_handle, &a);
     if (e != MTL_OK) {
         log_error("listen", "error=\"%s\"", mtl_err_detail());
         agg_runtime_destroy(&a);

@@ -1,29 +1,70 @@
-/* httpd.c - libmicrohttpd server with capped bodies and JSON responses. */
+/*
+ * httpd.c - libmicrohttpd server with bounded requests and JSON responses.
+ *
+ * Against slow clients (one header line every few seconds on many sockets):
+ * epoll worker threads instead of a thread per connection, total and
+ * per-address connection limits, and a whole-request deadline. MHD only has an
+ * idle timer (reset by any byte), so each connection is recorded when it opens
+ * and a sweep thread shuts down the socket of any connection whose request is
+ * still incomplete at its deadline; MHD then sees EOF and closes it. Bodies are
+ * bounded per route, refused from Content-Length before being read.
+ */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <malloc.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/common_int.h"
 #include "httpd.h"
 #include "log.h"
 
+/* One open connection, between MHD's STARTED and CLOSED notifications. */
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    int answering; /* request received: the deadline no longer applies */
+    int shut;      /* shut down by the sweep already */
+    uint64_t since_ms;
+};
+
 struct mtl_httpd {
     struct MHD_Daemon *d;
     mtl_httpd_handler handler;
     void *ctx;
-    size_t max_body;
+    struct mtl_httpd_opts o;
     uint16_t port;
+    pthread_mutex_t lock; /* conns, n_conns, peak */
+    struct conn conns;    /* list head */
+    unsigned n_conns, peak;
+    pthread_t sweeper;
+    atomic_int stopping;
+    atomic_uint_fast64_t deadline_closes;
 };
 
 struct req {
     struct mtl_buf body;
+    size_t max_body;
     int too_big;
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 void mtl_http_json(struct mtl_http_response *r, int status, const char *json)
 {
@@ -95,31 +136,84 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct mtl_http_respo
     return ret;
 }
 
+static size_t route_bound(const struct mtl_httpd *h, const char *method, const char *url)
+{
+    for (size_t i = 0; i < h->o.n_limits; i++) {
+        const struct mtl_httpd_route_limit *l = &h->o.limits[i];
+        if (strcmp(l->method, method) == 0 && strncmp(url, l->prefix, strlen(l->prefix)) == 0)
+            return l->max_body;
+    }
+    return h->o.max_body;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+/* The request is in: from now on the connection is answering, not late. */
+static void mark_answering(struct mtl_httpd *h, struct MHD_Connection *c, int answering)
+{
+    struct conn *k = conn_of(c);
+    if (!k)
+        return;
+    pthread_mutex_lock(&h->lock);
+    k->answering = answering;
+    k->since_ms = now_ms();
+    pthread_mutex_unlock(&h->lock);
+}
+
+static enum MHD_Result refuse_too_big(struct mtl_httpd *h, struct MHD_Connection *c,
+                                      const char *method, const char *url, size_t bound)
+{
+    struct mtl_http_response r = {.status = 500};
+    (void)h;
+    mtl_http_error(&r, 413, "payload_too_large",
+                   "request body larger than %zu bytes, the bound of %s %s", bound, method, url);
+    mark_answering(h, c, 1);
+    enum MHD_Result ret = send_resp(c, &r);
+    mtl_free(r.body);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     struct mtl_httpd *h = cls;
     struct req *rq = *con_cls;
+    (void)version;
     if (!rq) {
         rq = mtl_calloc(1, sizeof(*rq));
         if (!rq)
             return MHD_NO;
-        mtl_buf_init(&rq->body, h->max_body);
+        rq->max_body = route_bound(h, method, url);
+        mtl_buf_init(&rq->body, rq->max_body);
         *con_cls = rq;
+        /* A declared length over the bound is refused before reading a byte. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > rq->max_body) {
+            rq->too_big = 1;
+            return refuse_too_big(h, c, method, url, rq->max_body);
+        }
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_big && mtl_buf_append(&rq->body, upload, *upload_size) != MTL_OK)
-            rq->too_big = 1; /* keep reading, answer 413 at the end */
+        if (!rq->too_big && (rq->body.len + *upload_size > rq->max_body ||
+                             mtl_buf_append(&rq->body, upload, *upload_size) != MTL_OK)) {
+            rq->too_big = 1; /* chunked: drop the rest, answer 413 at the end */
+            mtl_buf_free(&rq->body);
+        }
         *upload_size = 0;
         return MHD_YES;
     }
-    struct mtl_http_response r = {.status = 500};
     if (rq->too_big)
-        mtl_http_error(&r, 413, "payload_too_large", "request body larger than %zu bytes",
-                       h->max_body);
-    else if (strcmp(method, "OPTIONS") == 0)
+        return refuse_too_big(h, c, method, url, rq->max_body);
+    struct mtl_http_response r = {.status = 500};
+    mark_answering(h, c, 1);
+    if (strcmp(method, "OPTIONS") == 0)
         mtl_http_json(&r, 204, "");
     else {
         mtl_buf_nul(&rq->body);
@@ -134,16 +228,103 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode toe)
 {
+    struct mtl_httpd *h = cls;
     struct req *rq = *con_cls;
+    (void)toe;
     if (rq) {
         mtl_buf_free(&rq->body);
         mtl_free(rq);
         *con_cls = NULL;
     }
+    /* Keep-alive: the next request has its own deadline from now. */
+    mark_answering(h, c, 0);
 }
 
-mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, size_t max_body,
-                        mtl_httpd_handler handler, void *ctx)
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct mtl_httpd *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *k = mtl_calloc(1, sizeof(*k));
+        const union MHD_ConnectionInfo *i =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!k || !i) {
+            mtl_free(k);
+            return; /* untracked: MHD's idle timeout still applies */
+        }
+        k->fd = i->connect_fd;
+        k->since_ms = now_ms();
+        pthread_mutex_lock(&h->lock);
+        k->next = h->conns.next;
+        k->prev = &h->conns;
+        h->conns.next->prev = k;
+        h->conns.next = k;
+        if (++h->n_conns > h->peak)
+            h->peak = h->n_conns;
+        pthread_mutex_unlock(&h->lock);
+        *socket_context = k;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        struct conn *k = *socket_context;
+        /* Unlinked before MHD closes the descriptor: the sweep never shuts a
+         * reused one. */
+        pthread_mutex_lock(&h->lock);
+        k->prev->next = k->next;
+        k->next->prev = k->prev;
+        h->n_conns--;
+        pthread_mutex_unlock(&h->lock);
+        mtl_free(k);
+        *socket_context = NULL;
+    }
+}
+
+/* Every tenth of the deadline (at most 250 ms): shut down late connections; after a burst
+ * (connections down to a quarter of the peak) hand freed memory back. */
+static void *sweep(void *arg)
+{
+    struct mtl_httpd *h = arg;
+    unsigned step = h->o.deadline_ms / 10 > 250 ? 250 : h->o.deadline_ms / 10;
+    struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (long)(step % 1000) * 1000000};
+    while (!atomic_load(&h->stopping)) {
+        nanosleep(&ts, NULL);
+        uint64_t now = now_ms(), closed = 0;
+        int trim = 0;
+        pthread_mutex_lock(&h->lock);
+        for (struct conn *k = h->conns.next; k != &h->conns; k = k->next) {
+            if (!k->answering && !k->shut && now - k->since_ms > h->o.deadline_ms) {
+                atomic_fetch_add(&h->deadline_closes, 1); /* counted before the peer sees it */
+                shutdown(k->fd, SHUT_RDWR);
+                k->shut = 1;
+                closed++;
+            }
+        }
+        if (h->peak >= 64 && h->n_conns <= h->peak / 4) {
+            trim = 1;
+            h->peak = h->n_conns;
+        }
+        pthread_mutex_unlock(&h->lock);
+        if (closed)
+            log_info("http_deadline", "closed=%" PRIu64 " deadline_ms=%u", closed,
+                     h->o.deadline_ms);
+        if (trim)
+            malloc_trim(0);
+    }
+    return NULL;
+}
+
+/* MHD's own messages (a peer that closed mid-request...) at debug level: an
+ * attack must not flood the log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = 0;
+    log_debug("http_mhd", "message=\"%s\"", msg);
+}
+
+mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t port,
+                             const struct mtl_httpd_opts *opts, mtl_httpd_handler handler,
+                             void *ctx)
 {
     *out = NULL;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -153,15 +334,48 @@ mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, s
     MTL_CHECK(h, MTL_ERR_NOMEM, "server: out of memory");
     h->handler = handler;
     h->ctx = ctx;
-    h->max_body = max_body;
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                MHD_USE_ERROR_LOG,
-                            port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    h->o = *opts;
+    if (!h->o.max_body)
+        h->o.max_body = 1 << 20;
+    if (!h->o.threads)
+        h->o.threads = 4;
+    if (!h->o.max_connections)
+        h->o.max_connections = 4096;
+    /* Each connection is a descriptor: lift the soft limit to fit them. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < h->o.max_connections + 256u) {
+        rl.rlim_cur = rl.rlim_max < h->o.max_connections + 256u ? rl.rlim_max
+                                                                : h->o.max_connections + 256u;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (!h->o.per_ip)
+        h->o.per_ip = 64;
+    if (!h->o.deadline_ms)
+        h->o.deadline_ms = 10000;
+    if (h->o.deadline_ms < 10)
+        h->o.deadline_ms = 10;
+    h->conns.next = h->conns.prev = &h->conns;
+    pthread_mutex_init(&h->lock, NULL);
+    /* The idle timer stays as a backstop for answers a client stops reading. */
+    unsigned idle_s = h->o.deadline_ms / 1000 + 1;
+    h->d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL, on_request, h,
+        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE,
+        h->o.threads, MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)32768, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!h->d) {
+        pthread_mutex_destroy(&h->lock);
         mtl_free(h);
         return mtl_seterr(MTL_ERR_IO, "server: cannot listen on %s:%u", ip, port);
+    }
+    if (pthread_create(&h->sweeper, NULL, sweep, h) != 0) {
+        MHD_stop_daemon(h->d);
+        pthread_mutex_destroy(&h->lock);
+        mtl_free(h);
+        return mtl_seterr(MTL_ERR_IO, "server: cannot start the deadline thread");
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : port;
@@ -169,15 +383,38 @@ mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, s
     return MTL_OK;
 }
 
+mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, size_t max_body,
+                        mtl_httpd_handler handler, void *ctx)
+{
+    struct mtl_httpd_opts o = {.max_body = max_body};
+    return mtl_httpd_start_opts(out, ip, port, &o, handler, ctx);
+}
+
 uint16_t mtl_httpd_port(const struct mtl_httpd *h)
 {
     return h->port;
+}
+
+uint64_t mtl_httpd_deadline_closes(const struct mtl_httpd *h)
+{
+    return atomic_load(&h->deadline_closes);
+}
+
+unsigned mtl_httpd_connections(struct mtl_httpd *h)
+{
+    pthread_mutex_lock(&h->lock);
+    unsigned n = h->n_conns;
+    pthread_mutex_unlock(&h->lock);
+    return n;
 }
 
 void mtl_httpd_stop(struct mtl_httpd *h)
 {
     if (!h)
         return;
+    atomic_store(&h->stopping, 1);
+    pthread_join(h->sweeper, NULL);
     MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->lock);
     mtl_free(h);
 }

@@ -28,9 +28,37 @@ typedef void (*mtl_httpd_handler)(void *ctx, const char *method, const char *pat
                                   const char *body, size_t body_len,
                                   struct mtl_http_response *resp);
 
-/* Start listening on ip:port (port 0 = any free port; see mtl_httpd_port). */
+/* Body bound of the requests whose method is `method` and path starts with
+ * `prefix` (the first matching row wins). */
+struct mtl_httpd_route_limit {
+    const char *method, *prefix;
+    size_t max_body;
+};
+
+/* Limits against slow or greedy clients; a 0 field takes the default. */
+struct mtl_httpd_opts {
+    size_t max_body;                             /* routes not in `limits`; 1 MiB */
+    const struct mtl_httpd_route_limit *limits; /* optional per-route bounds */
+    size_t n_limits;
+    unsigned threads;         /* epoll worker threads; 4 */
+    unsigned max_connections; /* total; 4096 (the descriptor soft limit is raised) */
+    unsigned per_ip;          /* connections per client address; 64 */
+    unsigned deadline_ms;     /* a request must be fully received this long after the
+                                 connection opened or its previous answer; 10000 */
+};
+
+/* Start listening on ip:port (port 0 = any free port; see mtl_httpd_port).
+ * The server uses epoll worker threads; a connection still sending its request
+ * at the deadline is closed; a body over its bound is answered 413. */
+mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t port,
+                             const struct mtl_httpd_opts *opts, mtl_httpd_handler handler,
+                             void *ctx);
+/* The same with default limits and one body bound for every route. */
 mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, size_t max_body,
                         mtl_httpd_handler handler, void *ctx);
+/* Connections closed at their deadline since the start, and open now. */
+uint64_t mtl_httpd_deadline_closes(const struct mtl_httpd *h);
+unsigned mtl_httpd_connections(struct mtl_httpd *h);
 uint16_t mtl_httpd_port(const struct mtl_httpd *h);
 void mtl_httpd_stop(struct mtl_httpd *h);
 

@@ -28,8 +28,10 @@ void mtl_log_setup(const char *prog, int verbosity, bool json);
 /* Parse a level name ("error".."trace") or number; -1 when unknown. */
 int mtl_log_level_parse(const char *s);
 
-/* fmt is a sequence of key=value pairs, e.g. "epoch=%u party=%s". Values
- * containing spaces are quoted by the caller as key="a b". */
+/* fmt is a sequence of key=value pairs, e.g. "epoch=%u party=%s". Every %s
+ * value is escaped: in key="%s" its quotes, backslashes and control bytes; a
+ * bare key=%s is quoted and escaped when it is not a plain word. A value can
+ * thus never forge a field or a line; --json output restores its bytes. */
 void mtl_log_emit(int level, const char *event, const char *fmt, ...) MTL_PRINTF(3, 4);
 
 #define mtl_log(level, event, ...)                                                               \

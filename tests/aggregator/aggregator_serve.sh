@@ -106,6 +106,15 @@ code=$(post /statistics/cardano-database/immutable-files-restored '{"nb_immutabl
 [ "$code" = 400 ] && $CHECK Error "$WORK/body" && pass "statistics bad count -> 400" || fail "statistics bad: $code"
 code=$(post /statistics/cardano-database/nope '{}')
 [ "$code" = 404 ] && pass "statistics unknown -> 404" || fail "statistics unknown: $code"
+# Each POST route bounds its body (m=100: signatures 8192 + 100*3*4 bytes):
+# one byte over is a JSON 413 naming the bound, before the route parses it.
+for rb in register-signer:16384 register-signatures:9392 statistics/cardano-database/complete-restoration:4096; do
+    r=${rb%%:*}; b=${rb##*:}
+    head -c $((b + 1)) /dev/zero | tr '\0' a >"$WORK/big"
+    code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST --data-binary @"$WORK/big" "$URL/$r")
+    [ "$code" = 413 ] && $CHECK Error "$WORK/body" && grep -q "larger than $b bytes" "$WORK/body" \
+        && pass "POST /$r over $b bytes -> 413" || fail "POST /$r oversized: $code $(cat "$WORK/body")"
+done
 
 kill "$BG_PID"; wait "$BG_PID"; rc=$?; BG_PID=
 [ $rc -eq 0 ] && pass "clean shutdown on SIGTERM" || fail "exit $rc on SIGTERM"
