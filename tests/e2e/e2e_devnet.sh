@@ -95,7 +95,7 @@ stop_one signer-1
 start_signer signer-1b 1 "$ALT"
 E=$(epoch)
 refused() { grep -qF 'signature_rejected entity={"CardanoDatabase"' "$RUN_DIR/logs/signer-1b.log" &&
-            grep -qF 'is not the open message of {"CardanoDatabase"' "$RUN_DIR/logs/aggregator.log"; }
+            grep -qF 'is not the open message of {\"CardanoDatabase\"' "$RUN_DIR/logs/aggregator.log"; }
 wait_until 180 "the altered-DB signer's CardanoDatabase signature refused" refused \
     && pass "altered-DB signer's CardanoDatabase signature refused by the aggregator" \
     || fail "no refusal of the altered-DB signer"
