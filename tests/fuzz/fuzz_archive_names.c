@@ -23,7 +23,7 @@ static int relpath_ok(const char *p)
         if (c[n] == '\0')
             return n > 0 && strcmp(c, ".") != 0 && strcmp(c, "..") != 0;
         if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return n == 0 && c[1] == '\0' ? 1 : 0;
+            return 0; /* "a//", "a/./b", "a/../b" */
         if (c[n + 1] == '\0')
             return 1; /* "dir/" */
         c += n + 1;
