@@ -97,12 +97,15 @@ tail_logs() {
     done
 }
 
-# start_signer NAME POOL_ID [DB_DIRECTORY]: a mithril-signer for a pool, its
-# stores in RUN_DIR/NAME, reading the node's DB unless told otherwise.
+# start_signer NAME POOL_INDEX [DB_DIRECTORY]: a mithril-signer for pool
+# POOL_INDEX with its KES key and operational certificate (written by the
+# simulator in RUN_DIR/node/pools/POOL_INDEX: the party id is the opcert's pool
+# id), its stores in RUN_DIR/NAME, reading the node's DB unless told otherwise.
 start_signer() {
-    local name=$1 pool=$2 db=${3:-$RUN_DIR/node/db}
+    local name=$1 keys=$RUN_DIR/node/pools/$2 db=${3:-$RUN_DIR/node/db}
     mkdir -p "$RUN_DIR/$name"
-    start "$name" env AGGREGATOR_ENDPOINT="$(agg_url)" PARTY_ID="$pool" NETWORK=devnet \
+    start "$name" env AGGREGATOR_ENDPOINT="$(agg_url)" NETWORK=devnet \
+        KES_SECRET_KEY_PATH="$keys/kes.skey" OPERATIONAL_CERTIFICATE_PATH="$keys/opcert.cert" \
         NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
         CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
         DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \

@@ -51,6 +51,30 @@ struct mtl_pool_stake {
 MTL_API mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
                                                       struct mtl_pool_stake **pools, size_t *n);
 
+/* Current KES period the reference's way: the tip's slot divided by
+ * slots_per_kes_period (the node's genesis `slotsPerKESPeriod`; the reference
+ * hard-codes 129600). MTL_ERR_INVALID_ARG when slots_per_kes_period is 0. */
+MTL_API mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o,
+                                              uint64_t slots_per_kes_period, uint64_t *period);
+
+struct mtl_kes_period_info {
+    uint64_t current_kes_period;   /* qKesCurrentKesPeriod */
+    uint64_t slots_per_kes_period; /* qKesSlotsPerKesPeriod (node genesis) */
+    uint64_t start_kes_period;     /* qKesStartKesInterval: the opcert's start */
+    uint64_t end_kes_period;       /* qKesEndKesInterval (start + max evolutions) */
+    uint64_t max_kes_evolutions;   /* qKesMaxKESEvolutions */
+    uint64_t on_disk_counter;      /* qKesOnDiskOperationalCertificateNumber */
+    int64_t node_counter;          /* qKesNodeStateOperationalCertificateNumber; -1: null */
+};
+/* `query kes-period-info --op-cert-file opcert_path`: what the node says of
+ * an operational certificate (how an SPO learns the current KES period and
+ * the genesis slotsPerKESPeriod through cardano-cli). Text before the JSON
+ * object (the program's check marks) is ignored. The three first fields are
+ * required; the others default to 0 (node_counter to -1) when absent/null. */
+MTL_API mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o,
+                                                   const char *opcert_path,
+                                                   struct mtl_kes_period_info *info);
+
 /* bech32 "pool1..." of a 28-byte pool key hash given in hex (56 digits). */
 MTL_API mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[64]);
 

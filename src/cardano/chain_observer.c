@@ -559,3 +559,66 @@ mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
     *n = d.n;
     return MTL_OK;
 }
+
+/* ------------------------------------------------------------ KES period */
+
+mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o, uint64_t slots_per_kes_period,
+                                      uint64_t *period)
+{
+    MTL_CHECK(o && period, MTL_ERR_INVALID_ARG, "chain observer KES period: NULL argument");
+    MTL_CHECK(slots_per_kes_period > 0, MTL_ERR_INVALID_ARG,
+              "chain observer KES period: slots_per_kes_period must be > 0");
+    struct mtl_chain_tip tip;
+    MTL_TRY(mtl_chain_observer_tip(o, &tip));
+    *period = tip.slot / slots_per_kes_period;
+    return MTL_OK;
+}
+
+mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const char *opcert_path,
+                                           struct mtl_kes_period_info *info)
+{
+    MTL_CHECK(o && opcert_path && *opcert_path && info, MTL_ERR_INVALID_ARG,
+              "kes-period-info: NULL argument or empty opcert path");
+    memset(info, 0, sizeof *info);
+    info->node_counter = -1;
+    const char *const what[] = {"kes-period-info", "--op-cert-file", opcert_path, NULL};
+    struct cmd c;
+    json_t *j;
+    MTL_TRY(query_object(o, what, &c, &j));
+    mtl_err rc = MTL_OK;
+    static const char *const req_key[] = {"qKesCurrentKesPeriod", "qKesSlotsPerKesPeriod",
+                                          "qKesStartKesInterval"};
+    uint64_t *const req_val[] = {&info->current_kes_period, &info->slots_per_kes_period,
+                                 &info->start_kes_period};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(req_key); i++)
+        if (!get_u64(j, req_key[i], req_val[i])) {
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' missing or not an unsigned integer",
+                            c.text, req_key[i]);
+            goto out;
+        }
+    if (info->slots_per_kes_period == 0) {
+        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: qKesSlotsPerKesPeriod is 0", c.text);
+        goto out;
+    }
+    static const char *const opt_key[] = {"qKesEndKesInterval", "qKesMaxKESEvolutions",
+                                          "qKesOnDiskOperationalCertificateNumber",
+                                          "qKesNodeStateOperationalCertificateNumber"};
+    uint64_t counter = 0;
+    uint64_t *const opt_val[] = {&info->end_kes_period, &info->max_kes_evolutions,
+                                 &info->on_disk_counter, &counter};
+    for (size_t i = 0; i < MTL_ARRAY_LEN(opt_key); i++) {
+        json_t *v = json_object_get(j, opt_key[i]);
+        if (!v || json_is_null(v))
+            continue;
+        if (!get_u64(j, opt_key[i], opt_val[i]) || (i == 3 && counter > INT64_MAX)) {
+            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: field '%s' is not an unsigned integer", c.text,
+                            opt_key[i]);
+            goto out;
+        }
+        if (i == 3)
+            info->node_counter = (int64_t)counter;
+    }
+out:
+    json_decref(j);
+    return rc;
+}

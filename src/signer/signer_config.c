@@ -18,7 +18,18 @@ static const struct mtl_setting SETTINGS[] = {
     {"--db-directory", "DB_DIRECTORY", "./db", "Cardano node database directory", 0},
     {"--data-stores-directory", "DATA_STORES_DIRECTORY", "./mithril/stores",
      "signer stores: keys (0600), stakes, signed beacons, digest cache", 0},
-    {"--party-id", "PARTY_ID", "", "pool id (bech32 pool1...) of this signer (required)", 0},
+    {"--kes-secret-key-path", "KES_SECRET_KEY_PATH", "",
+     "the pool's KES signing key, cardano-cli TextEnvelope (kes.skey, 0600) (required)", 0},
+    {"--operational-certificate-path", "OPERATIONAL_CERTIFICATE_PATH", "",
+     "the pool's operational certificate (opcert.cert); its cold key gives the party id "
+     "(required)",
+     0},
+    {"--party-id", "PARTY_ID", "",
+     "pool id (pool1...): must match the opcert; alone only with ALLOW_UNAUTHENTICATED_SIGNER", 0},
+    {"--allow-unauthenticated-signer", "ALLOW_UNAUTHENTICATED_SIGNER", "false",
+     "TESTS ONLY: register PARTY_ID without KES signature nor opcert (a verifying aggregator "
+     "refuses it)",
+     1},
     {"--run-interval", "RUN_INTERVAL", "5000", "state machine period in milliseconds", 0},
     {"--store-retention-limit", "STORE_RETENTION_LIMIT", "",
      "epochs of stakes/signed beacons kept (empty: all)", 0},
@@ -38,7 +49,10 @@ enum {
     S_SOCK,
     S_DB,
     S_STORES,
+    S_KES,
+    S_OPCERT,
     S_PARTY,
+    S_UNAUTH,
     S_RUN,
     S_RET,
     S_TIMEOUT,
@@ -49,11 +63,42 @@ enum {
     S_COUNT
 };
 
+/* Credentials, or PARTY_ID alone behind the explicit test switch. */
+static mtl_err identity(struct signer_config *c, const char *kes, const char *opcert)
+{
+    MTL_CHECK(!kes[0] == !opcert[0], MTL_ERR_CONFIG,
+              "%s: required with %s (the pool's operational certificate and KES key go together)",
+              kes[0] ? "OPERATIONAL_CERTIFICATE_PATH" : "KES_SECRET_KEY_PATH",
+              kes[0] ? "KES_SECRET_KEY_PATH" : "OPERATIONAL_CERTIFICATE_PATH");
+    if (!kes[0]) {
+        MTL_CHECK(c->allow_unauthenticated && c->party_id[0], MTL_ERR_CONFIG,
+                  "KES_SECRET_KEY_PATH and OPERATIONAL_CERTIFICATE_PATH: required (the pool's "
+                  "kes.skey and opcert.cert; the party id is the opcert's pool id). PARTY_ID "
+                  "without them needs ALLOW_UNAUTHENTICATED_SIGNER=true, for tests only");
+        return MTL_OK;
+    }
+    c->kes_secret_key_path = kes;
+    c->operational_certificate_path = opcert;
+    MTL_TRY(signer_credentials_load(kes, opcert, c->pool_id));
+    MTL_CHECK(!c->party_id[0] || strcmp(c->party_id, c->pool_id) == 0, MTL_ERR_CONFIG,
+              "PARTY_ID %s is not the pool id of the operational certificate (%s)", c->party_id,
+              c->pool_id);
+    c->party_id = c->pool_id;
+    c->allow_unauthenticated = 0;
+    return MTL_OK;
+}
+
 void signer_config_usage(FILE *out)
 {
     fprintf(out, "usage: mithril-signer [-v...] [--json] [options]\n"
                  "Runs the Mithril signer beside a Cardano node: registers this pool's STM key\n"
                  "with the aggregator every epoch and signs what it computes itself.\n"
+                 "Key files: the block producer's KES signing key (kes.skey) and operational\n"
+                 "certificate (opcert.cert), as cardano-cli writes them (node key-gen-KES,\n"
+                 "node issue-op-cert). The party id is the pool id of the opcert's cold key; the\n"
+                 "Mithril key is signed with the KES key at the chain's current KES period\n"
+                 "(cardano-cli query kes-period-info). The devnet's cardano-node-sim writes them\n"
+                 "for each pool in <pools-dir>/<i>/ (see README, \"Running a signer\").\n"
                  "  -v, -vv, -vvv, -vvvv  log level: warn (default: error), info, debug, trace\n"
                  "  --json                JSON log lines on stderr\n"
                  "  -h, --help            this help\n"
@@ -66,7 +111,9 @@ void signer_config_usage(FILE *out)
         "\\\n"
         "  CARDANO_CLI_PATH=build/tools/cardano-cli/cardano-cli \\\n"
         "  CARDANO_NODE_SOCKET_PATH=devnet/node/node.socket DB_DIRECTORY=devnet/node/db \\\n"
-        "  DATA_STORES_DIRECTORY=devnet/signer-0 PARTY_ID=pool1... RUN_INTERVAL=250 \\\n"
+        "  DATA_STORES_DIRECTORY=devnet/signer-0 RUN_INTERVAL=250 \\\n"
+        "  KES_SECRET_KEY_PATH=devnet/node/pools/0/kes.skey \\\n"
+        "  OPERATIONAL_CERTIFICATE_PATH=devnet/node/pools/0/opcert.cert \\\n"
         "  mithril-signer -vv\n"
         "Logs: one event per line on stderr (event=cycle gives wall/CPU time and RSS).\n"
         "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
@@ -84,11 +131,12 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
     c->db_directory = v[S_DB];
     c->data_stores_directory = v[S_STORES];
     c->party_id = v[S_PARTY];
+    MTL_TRY(
+        mtl_settings_bool("ALLOW_UNAUTHENTICATED_SIGNER", v[S_UNAUTH], &c->allow_unauthenticated));
     c->signed_entity_types = v[S_SET];
     MTL_CHECK(c->aggregator_endpoint[0], MTL_ERR_CONFIG, "AGGREGATOR_ENDPOINT: required");
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: required");
-    MTL_CHECK(c->party_id[0], MTL_ERR_CONFIG,
-              "PARTY_ID: required (no operational certificate support)");
+    MTL_TRY(identity(c, v[S_KES], v[S_OPCERT]));
     MTL_CHECK(c->data_stores_directory[0], MTL_ERR_CONFIG, "DATA_STORES_DIRECTORY: empty");
     uint64_t n;
     /* Magic: well-known networks have one (reference CardanoNetwork). */

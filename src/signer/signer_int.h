@@ -8,6 +8,7 @@
 
 #include "common/common_int.h"
 #include "mithril/certificate.h"
+#include "mithril/pool_identity.h"
 #include "mithril/stm.h"
 
 /* Epoch offsets (mithril-common entities/epoch.rs). */
@@ -22,7 +23,10 @@ struct signer_config {
     const char *cardano_node_socket_path;
     const char *db_directory;
     const char *data_stores_directory;
-    const char *party_id;
+    const char *party_id; /* the opcert's pool id, or PARTY_ID in test mode */
+    const char *kes_secret_key_path, *operational_certificate_path; /* NULL in test mode */
+    int allow_unauthenticated; /* ALLOW_UNAUTHENTICATED_SIGNER: PARTY_ID, no credentials */
+    char pool_id[MTL_POOL_ID_MAX];
     unsigned run_interval_ms;
     uint64_t store_retention_limit; /* epochs kept; 0 = keep all (reference: None) */
     unsigned http_timeout_ms;
@@ -30,8 +34,30 @@ struct signer_config {
     uint64_t max_cycles;             /* 0 = run forever (tests: stop after N cycles) */
     const char *signed_entity_types; /* used when /protocol-configuration is absent */
 };
+/* Reads the settings and, with credentials, the opcert and KES key (the
+ * party id is the opcert's pool id; a PARTY_ID given too must equal it). */
 mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int first);
 void signer_config_usage(FILE *out);
+
+/* ---- credentials (signer_credentials.c) ------------------------------------ */
+/* Check the opcert (cold signature) and that the KES key is its hot key;
+ * pool_id receives the opcert's pool id. Errors name the setting and file. */
+mtl_err signer_credentials_load(const char *kes_path, const char *opcert_path,
+                                char pool_id[MTL_POOL_ID_MAX]);
+/* The registration's credential fields (reference RegisterSignerMessage). */
+struct signer_credentials_out {
+    char *opcert;            /* operational_certificate (JSON-hex) */
+    char *signature;         /* verification_key_signature (JSON-hex) */
+    uint64_t kes_evolutions; /* kes_period: current KES period - opcert start */
+};
+/* Re-read both files, refuse an opcert of another pool than party_id, one
+ * starting after current_kes_period, a key past its 64 periods or not the
+ * opcert's; else sign the Mithril key (vk_jsonhex) with the KES key evolved
+ * to current_kes_period - start (a copy in memory, wiped after). */
+mtl_err signer_credentials_sign(const char *kes_path, const char *opcert_path, const char *party_id,
+                                uint64_t current_kes_period, const char *vk_jsonhex,
+                                struct signer_credentials_out *out);
+void signer_credentials_out_free(struct signer_credentials_out *out);
 
 /* ---- store: files in DATA_STORES_DIRECTORY ---------------------------------- */
 /* protocol_initializer-<E>.key (0600, atomic): secret initializer for key E.

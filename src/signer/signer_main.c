@@ -70,6 +70,18 @@ int main(int argc, char **argv)
         log_error("bad_configuration", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
+    if (cfg.allow_unauthenticated) {
+        /* Shown whatever the log level: this signer proves nothing. */
+        fprintf(stderr,
+                "mithril-signer: WARNING: ALLOW_UNAUTHENTICATED_SIGNER is set: registering "
+                "as %s with no KES signature and no operational certificate (tests only; "
+                "a verifying aggregator refuses it)\n",
+                cfg.party_id);
+        log_warn("unauthenticated_signer",
+                 "party=%s detail=\"ALLOW_UNAUTHENTICATED_SIGNER: no KES signature, no opcert; "
+                 "tests only\"",
+                 cfg.party_id);
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct signer_runtime *rt = NULL;
     if (signer_runtime_new(&rt, &cfg) != MTL_OK) {
@@ -81,11 +93,11 @@ int main(int argc, char **argv)
     mtl_prog_catch_stop();
     signal(SIGPIPE, SIG_IGN);
     log_info("starting",
-             "party=%s aggregator=%s network=%s magic=%llu run_interval_ms=%u "
+             "party=%s identity=%s aggregator=%s network=%s magic=%llu run_interval_ms=%u "
              "stores=%s db=%s",
-             cfg.party_id, cfg.aggregator_endpoint, cfg.network,
-             (unsigned long long)cfg.network_magic, cfg.run_interval_ms, cfg.data_stores_directory,
-             cfg.db_directory);
+             cfg.party_id, cfg.allow_unauthenticated ? "UNAUTHENTICATED" : "opcert+kes",
+             cfg.aggregator_endpoint, cfg.network, (unsigned long long)cfg.network_magic,
+             cfg.run_interval_ms, cfg.data_stores_directory, cfg.db_directory);
     unsigned failures = 0;
     for (uint64_t cycle = 1; !mtl_prog_stop; cycle++) {
         double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),

@@ -221,6 +221,36 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epo
     return e;
 }
 
+/* The credential fields of a registration: the chain's current KES period
+ * for our opcert (cardano-cli query kes-period-info), then the KES signature
+ * of the Mithril key at that period. An opcert the node already superseded,
+ * one starting in the future, an expired or mismatched KES key: refused. */
+static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t *msg)
+{
+    const struct signer_config *c = rt->cfg;
+    struct mtl_kes_period_info info;
+    mtl_err e = mtl_chain_observer_kes_period_info(rt->obs, c->operational_certificate_path, &info);
+    if (e != MTL_OK)
+        return mtl_err_wrap(e, "could not read the current KES period");
+    MTL_CHECK(info.node_counter < 0 || (uint64_t)info.node_counter <= info.on_disk_counter,
+              MTL_ERR_STATE,
+              "operational certificate issue number %llu is older than the node's counter %lld: "
+              "a newer opcert was issued for this pool",
+              (unsigned long long)info.on_disk_counter, (long long)info.node_counter);
+    struct signer_credentials_out out;
+    MTL_TRY(signer_credentials_sign(c->kes_secret_key_path, c->operational_certificate_path,
+                                    c->party_id, info.current_kes_period, vk, &out));
+    /* field order of the reference's RegisterSignerMessage */
+    json_object_set_new(msg, "verification_key_signature", json_string(out.signature));
+    json_object_set_new(msg, "operational_certificate", json_string(out.opcert));
+    json_object_set_new(msg, "kes_period", json_integer((json_int_t)out.kes_evolutions));
+    log_info("kes_signed", "kes_period=%llu evolutions=%llu slots_per_kes_period=%llu",
+             (unsigned long long)info.current_kes_period, (unsigned long long)out.kes_evolutions,
+             (unsigned long long)info.slots_per_kes_period);
+    signer_credentials_out_free(&out);
+    return MTL_OK;
+}
+
 /* The reference's register_signer_to_aggregator, made crash-safe: the key of
  * epoch E+1 is created once and stored (0600) *before* it is posted, so a
  * restart re-posts the same key instead of registering a different one. */
@@ -267,6 +297,13 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     MTL_TRY(e);
     json_t *msg = json_pack("{s:I,s:s,s:s}", "epoch", (json_int_t)key, "party_id", c->party_id,
                             "verification_key", vk);
+    if (msg && c->kes_secret_key_path && (e = add_credentials(rt, vk, msg)) != MTL_OK) {
+        log_error("registration_refused", "epoch=%llu party=%s reason=\"%s\"",
+                  (unsigned long long)key, c->party_id, mtl_err_detail());
+        json_decref(msg);
+        mtl_free(vk);
+        return mtl_err_wrap(e, "not registering for epoch %llu", (unsigned long long)key);
+    }
     char *txt = msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(msg);
     mtl_free(vk);

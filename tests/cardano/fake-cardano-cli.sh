@@ -5,6 +5,7 @@
 [ -n "$FAKE_CLI_LOG" ] && echo "$* | ${CARDANO_NODE_SOCKET_PATH:-unset}" >>"$FAKE_CLI_LOG"
 mode=${FAKE_CLI_MODE:-real}
 case "$*" in
+*"query kes-period-info"*) what=kes ;;
 *"query tip"*) what=tip ;;
 *"--all-stake-pools"*) what=all ;;
 *"--stake-pool-id"*) what=pool ;;
@@ -25,9 +26,35 @@ badepoch:tip) echo '{"epoch": "x", "era": "Conway"}'; exit 0 ;;
 badhash:tip) echo '{"epoch": 3, "hash": "zz", "slot": 1}'; exit 0 ;;
 nohash:tip) echo '{"epoch": 3, "era": "Conway", "slot": 5, "syncProgress": "100.00"}'; exit 0 ;;
 signal:*) kill -9 $$ ;;
+nullnode:kes | badkes:kes | zerokes:kes)
+    spkp=129600; node=6; cur='"qKesCurrentKesPeriod": 404,'
+    [ "$mode" = nullnode ] && node=null
+    [ "$mode" = badkes ] && cur='"qKesCurrentKesPeriod": -1,'
+    [ "$mode" = zerokes ] && spkp=0
+    printf '{%s "qKesStartKesInterval": 400, "qKesSlotsPerKesPeriod": %s, "qKesKesKeyExpiry": null,
+ "qKesNodeStateOperationalCertificateNumber": %s}\n' "$cur" "$spkp" "$node"
+    exit 0 ;;
 esac
 
 case "$mode:$what" in
+*:kes)
+    # cardano-cli 10.x: check marks on stdout, then the JSON (--out-file gets the JSON only)
+    printf '\342\234\223 Operational certificate'"'"'s KES period is within the correct KES period interval\n'
+    printf '\342\234\223 The operational certificate counter agrees with the node protocol state counter\n'
+    cat <<'J'
+{
+    "qKesCurrentKesPeriod": 404,
+    "qKesEndKesInterval": 466,
+    "qKesKesKeyExpiry": "2027-03-02T16:40:39Z",
+    "qKesMaxKESEvolutions": 62,
+    "qKesNodeStateOperationalCertificateNumber": 6,
+    "qKesOnDiskOperationalCertificateNumber": 6,
+    "qKesRemainingSlotsInKesPeriod": 8005350,
+    "qKesSlotsPerKesPeriod": 129600,
+    "qKesStartKesInterval": 404
+}
+J
+    ;;
 *:tip)
     cat <<'J'
 {

@@ -167,4 +167,73 @@ expect_fail "Missing: (--mainnet" $CLI latest query tip
 expect_fail "all-stake-pools" $CLI latest query stake-snapshot --testnet-magic 42
 expect_fail "does not exist" env CARDANO_NODE_SOCKET_PATH="$T/nope" $CLI latest query tip --testnet-magic 42
 expect_fail "CARDANO_NODE_SOCKET_PATH not set" env -u CARDANO_NODE_SOCKET_PATH $CLI query tip --testnet-magic 42
+
+# 7. pool credentials: SPO files per pool, secrets 0600, ids = the chain's ids
+for i in 0 1 2; do
+    d=$T/a/pools/$i
+    [ "$(stat -c %a "$d")" = 700 ] || fail "pools/$i mode $(stat -c %a "$d")"
+    for f in cold.skey kes.skey; do
+        [ "$(stat -c %a "$d/$f")" = 600 ] || fail "pools/$i/$f mode $(stat -c %a "$d/$f")"
+    done
+    for f in cold.vkey kes.vkey opcert.cert pool.id; do [ -s "$d/$f" ] || fail "no pools/$i/$f"; done
+done
+/usr/bin/python3 - "$T/a/pools" "$T/dist.txt" "$T/snap.json" <<'PY'
+import hashlib, json, os, sys
+d, dist, snap = sys.argv[1:4]
+want = {"cold.vkey": ("StakePoolVerificationKey_ed25519", "5820"),
+        "cold.skey": ("StakePoolSigningKey_ed25519", "5820"),
+        "kes.vkey": ("KesVerificationKey_ed25519_kes_2^6", "5820"),
+        "kes.skey": ("KesSigningKey_ed25519_kes_2^6", "590260"),
+        "opcert.cert": ("NodeOperationalCertificate", "82845820")}
+ids, hashes = set(), set()
+for i in sorted(os.listdir(d)):
+    env = {}
+    for f, (typ, head) in want.items():
+        e = json.load(open(os.path.join(d, i, f)))
+        assert set(e) == {"type", "description", "cborHex"}, (f, e.keys())
+        assert e["type"] == typ and e["cborHex"].startswith(head), (i, f, e["type"], e["cborHex"][:12])
+        env[f] = bytes.fromhex(e["cborHex"])
+    cold = env["cold.vkey"][2:]
+    op = env["opcert.cert"]
+    # [[kes_vk, issue 0, start 0, sigma], cold_vk]
+    assert op[4:36] == env["kes.vkey"][2:] and op[36:38] == b"\x00\x00", i
+    assert op[38:40] == b"\x58\x40" and op[104:106] == b"\x58\x20" and op[106:] == cold, i
+    h = hashlib.blake2b(cold, digest_size=28).hexdigest()
+    hashes.add(h)
+    ids.add(open(os.path.join(d, i, "pool.id")).read().strip())
+rows = {l.split()[0] for l in open(dist).read().split("\n")[2:] if l}
+assert ids == rows, (ids, rows)
+assert hashes == set(json.load(open(snap))["pools"]), hashes
+PY
+OPC=$T/a/pools/1/opcert.cert
+$CLI latest query kes-period-info --op-cert-file "$OPC" --testnet-magic 42 --out-file "$T/kes.json" >"$T/kes.out"
+/usr/bin/python3 - "$T/kes.out" "$T/kes.json" <<'PY'
+import json, sys
+out = open(sys.argv[1], encoding="utf-8").read()
+head, body = out[:out.index("{")], out[out.index("{"):]
+assert "\u2713 Operational certificate's KES period is within" in head, head
+assert "\u2713 The operational certificate counter agrees" in head, head
+j = json.loads(body)
+assert j == json.load(open(sys.argv[2])), "--out-file holds the same JSON"
+assert list(j) == sorted(j) and body.startswith('{\n    "qKesCurrentKesPeriod": 0,'), body[:60]
+# slot 299 with the default 129600 slots per period: period 0, 62 evolutions
+assert j == {"qKesCurrentKesPeriod": 0, "qKesEndKesInterval": 62, "qKesKesKeyExpiry": None,
+             "qKesMaxKESEvolutions": 62, "qKesNodeStateOperationalCertificateNumber": 0,
+             "qKesOnDiskOperationalCertificateNumber": 0,
+             "qKesRemainingSlotsInKesPeriod": 62 * 129600 - 299, "qKesSlotsPerKesPeriod": 129600,
+             "qKesStartKesInterval": 0}, j
+PY
+expect_fail "Missing: --op-cert-file" $CLI latest query kes-period-info --testnet-magic 42
+expect_fail "nope.cert" $CLI latest query kes-period-info --op-cert-file "$T/nope.cert" --testnet-magic 42
+expect_fail "NodeOperationalCertificate" $CLI latest query kes-period-info --op-cert-file "$T/a/pools/1/kes.vkey" --testnet-magic 42
+# KES periods come from slots: 40 slots per period, tip slot 199 => period 4
+$SIM --db "$T/k" --seed 5 --epochs 2 --slots-per-kes-period 40 --pools-dir "$T/kpools"
+[ -e "$T/kpools/2/opcert.cert" ] && [ ! -e "$T/k/pools" ] || fail "--pools-dir not used"
+CARDANO_NODE_SOCKET_PATH=$T/k/node.socket $CLI latest query kes-period-info --testnet-magic 42 \
+    --op-cert-file "$T/kpools/2/opcert.cert" | grep -q '"qKesCurrentKesPeriod": 4,' || fail "KES period 4 at slot 199"
+expect_fail "slotsPerKESPeriod=40, not 50" $SIM --db "$T/k" --seed 5 --epochs 1 --slots-per-kes-period 50 --pools-dir "$T/kpools"
+# keys of another seed (or pool) in a pool directory are never overwritten
+cp "$T/kpools/0/cold.vkey" "$T/kpools/1/cold.vkey"
+expect_fail "not the cold key of pool 1" $SIM --db "$T/k" --seed 5 --epochs 1 --slots-per-kes-period 40 --pools-dir "$T/kpools"
+expect_fail "--slots-per-kes-period" $SIM --db "$T/x" --epochs 1 --slots-per-kes-period 0
 echo "sim_db: all checks passed"

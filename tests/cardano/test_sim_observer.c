@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "mithril/chain_observer.h"
+#include "mithril/pool_identity.h"
 #include "mithril/util.h"
 
 static char sim[4096], cli[4096], fallback_cli[4096], dir[256], sock[512];
@@ -75,6 +77,53 @@ TEST(epochs_advance_and_stakes_change)
     mtl_chain_observer_free(fb);
 }
 
+/* Every pool's SPO files: the opcert verifies under the cold key, the KES
+ * key is the opcert's, the pool id is the chain's, and the node reports
+ * the KES period of the opcert (slot 299, 129600 slots per period: 0). */
+TEST(pool_credentials_match_the_chain)
+{
+    struct mtl_chain_observer *o = NULL;
+    CHECK_OK(mtl_chain_observer_new(&o, cli, 42, sock));
+    struct mtl_pool_stake *p = NULL;
+    size_t n = 0;
+    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_EQ_INT(n, 4);
+    size_t matched = 0;
+    for (int i = 0; i < 4; i++) {
+        char path[600], id[64] = "";
+        struct mtl_opcert oc;
+        snprintf(path, sizeof path, "%s/pools/%d/opcert.cert", dir, i);
+        CHECK_OK(mtl_opcert_read_file(&oc, path));
+        CHECK_OK(mtl_opcert_verify(&oc));
+        CHECK_EQ_INT(oc.issue_number, 0);
+        CHECK_EQ_INT(oc.start_kes_period, 0);
+        CHECK_OK(mtl_opcert_pool_id(&oc, id));
+        for (size_t k = 0; k < n; k++)
+            matched += strcmp(p[k].pool_id, id) == 0;
+        snprintf(path, sizeof path, "%s/pools/%d/kes.skey", dir, i);
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+        struct mtl_kes_sk *sk = NULL;
+        CHECK_OK(mtl_kes_sk_read_file(&sk, path));
+        uint8_t vk[MTL_KES_VK_BYTES];
+        if (sk)
+            mtl_kes_sk_vk(sk, vk);
+        CHECK(sk && mtl_kes_sk_period(sk) == 0 && memcmp(vk, oc.kes_vk, sizeof vk) == 0);
+        mtl_kes_sk_free(sk);
+        snprintf(path, sizeof path, "%s/pools/%d/opcert.cert", dir, i);
+        struct mtl_kes_period_info k;
+        CHECK_OK(mtl_chain_observer_kes_period_info(o, path, &k));
+        CHECK_EQ_INT(k.current_kes_period, 0);
+        CHECK_EQ_INT(k.slots_per_kes_period, 129600);
+        CHECK_EQ_INT(k.start_kes_period, 0);
+        CHECK_EQ_INT(k.end_kes_period, 62);
+        CHECK_EQ_INT(k.node_counter, 0);
+    }
+    CHECK_EQ_INT(matched, 4); /* each pool's id is one of the chain's, all different */
+    mtl_free(p);
+    mtl_chain_observer_free(o);
+}
+
 TEST(wrong_magic_is_reported)
 {
     struct mtl_chain_observer *o = NULL;
@@ -101,6 +150,7 @@ int main(void)
     if (mtl_init() != MTL_OK)
         return 1;
     RUN(epochs_advance_and_stakes_change);
+    RUN(pool_credentials_match_the_chain);
     RUN(wrong_magic_is_reported);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

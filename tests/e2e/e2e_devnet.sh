@@ -36,7 +36,7 @@ for f in $(for n in $(seq 0 "${N:--1}"); do printf '%05d.chunk %05d.primary %05d
 done
 [ -n "$N" ] && [ "$same" -eq $((3 * (N + 1))) ] && pass "restored DB byte-identical (immutables 0..$N)" ||
     fail "restored DB: $same of $((3 * (${N:-0} + 1))) immutable files identical to the node's"
-mapfile -t POOLS <"$RUN_DIR/node/pools"
+mapfile -t POOLS <"$RUN_DIR/node/pool-ids"
 export GENESIS_VERIFICATION_KEY; GENESIS_VERIFICATION_KEY=$(cat "$RUN_DIR/keys/genesis.vkey")
 export MITHRIL_CLIENT_CACHE_DIR=""
 
@@ -65,7 +65,7 @@ s2=$(get "/signers/registered/$((E + 2))" | py 'import json,sys; print(sorted((r
 # 4. A signer leaves, another joins: two epochs later the latest certificate
 #    is signed by the newcomer and not by the one who left.
 stop_one signer-2
-start_signer signer-3 "${POOLS[3]}"
+start_signer signer-3 3
 E=$(epoch)
 signed_by() { # EPOCH PARTY: is the latest certificate of EPOCH or later signed by PARTY?
     local h; h=$(get /certificates | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
@@ -92,7 +92,7 @@ mirror
 ( while sleep 0.5; do mirror; done ) & MIRROR=$!
 echo "mirror $MIRROR" >>"$RUN_DIR/pids"
 stop_one signer-1
-start_signer signer-1b "${POOLS[1]}" "$ALT"
+start_signer signer-1b 1 "$ALT"
 E=$(epoch)
 refused() { grep -qF 'signature_rejected entity={"CardanoDatabase"' "$RUN_DIR/logs/signer-1b.log" &&
             grep -qF 'is not the open message of {"CardanoDatabase"' "$RUN_DIR/logs/aggregator.log"; }
@@ -128,6 +128,70 @@ if [ -f "$ARCH" ]; then
 else
     fail "no archive $ARCH"
 fi
+
+# 7. Impostors for a victim pool (pool 0, whose signer keeps running): a
+#    registration for its party id (a) with the impostor's own cold key and
+#    opcert, (b) with the victim's opcert but the impostor's KES signature and
+#    Mithril key, (c) with no credentials at all. Each is refused (4xx with a
+#    message), never appears among the next signers, and the victim keeps
+#    signing. The impostor's pool files come from a simulator of another seed.
+VICTIM=${POOLS[0]}
+IMP=$RUN_DIR/impostor
+mkdir -p "$IMP"
+"$SIM_BIN" --db "$IMP/db" --seed 4242 --epochs 1 --pools 1 --pools-dir "$IMP/pools" >/dev/null 2>&1 \
+    || fail "impostor keys"
+kes_period() {
+    CARDANO_NODE_SOCKET_PATH=$RUN_DIR/node/node.socket \
+        "$CLI_BIN" latest query kes-period-info --testnet-magic "${NETWORK_MAGIC:-42}" \
+        --op-cert-file "$RUN_DIR/node/pools/0/opcert.cert" --out-file "$IMP/kes.json" >/dev/null &&
+        py 'import json,sys; print(json.load(open(sys.argv[1]))["qKesCurrentKesPeriod"])' "$IMP/kes.json"
+}
+# signers_of KEY_EPOCH: "party vk" lines of the signers registered for
+# KEY_EPOCH (during KEY_EPOCH - 1), read from /epoch-settings once it shows them.
+signers_of() { get /epoch-settings | py "import json,sys
+s = json.load(sys.stdin)
+l = s['next_signers'] if s['epoch'] == $1 else s['current_signers'] if s['epoch'] == $1 + 1 else None
+if l is None: sys.exit(1)
+for x in l: print(x['party_id'], x['verification_key'])"; }
+# impostor MODE: post the crafted body for epoch E + 1; sets CODE, MSG, IMP_VK
+impostor() {
+    local body
+    IMP_VK=none
+    body=$("$BUILD_DIR/tests/e2e/e2e_impostor_body" "$1" $((E + 1)) "$VICTIM" "$(kes_period)" \
+        "$IMP/pools/0" "$RUN_DIR/node/pools/0") || { CODE=000; MSG="no body"; return; }
+    IMP_VK=$(echo "$body" | py 'import json,sys; print(json.load(sys.stdin)["verification_key"])')
+    CODE=$(curl -s -o "$IMP/reply" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -H 'mithril-api-version: 0.1.68' --data "$body" "$(agg_url)/register-signer")
+    MSG=$(head -c 300 "$IMP/reply")
+}
+# Each attempt is made again when it raced an epoch change (409: the round
+# of another epoch; that refusal says nothing about the credentials). Once
+# its epoch E is over, the signers registered during E (shown from E + 1 on)
+# must not hold the impostor's key, and hold the victim's once.
+for mode in own-cold-key victim-opcert no-credentials; do
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        E=$(epoch)
+        impostor "$mode"
+        case $MSG in *register_signer_epoch_mismatch*) sleep 1 ;; *) break ;; esac
+    done
+    case $CODE:$MSG in
+    *register_signer_epoch_mismatch*) fail "impostor ($mode): every attempt raced an epoch change: $MSG" ;;
+    4??:*) pass "impostor ($mode) for $VICTIM refused: HTTP $CODE $MSG" ;;
+    *) fail "impostor ($mode) for $VICTIM not refused: HTTP $CODE $MSG" ;;
+    esac
+    if ! wait_until 180 "the signers registered in epoch $E" signers_of $((E + 1)) >"$IMP/signers"; then
+        fail "impostor ($mode): signers of epoch $((E + 1)) never shown"
+    elif grep -qF "$IMP_VK" "$IMP/signers" || [ "$(grep -c "^$VICTIM " "$IMP/signers")" != 1 ]; then
+        fail "impostor ($mode) counted: $(cut -c1-70 "$IMP/signers" | tr '\n' ';')"
+    else
+        pass "impostor ($mode) not among the $(grep -c . "$IMP/signers") signers of epoch $((E + 1)); the victim's own key is"
+    fi
+done
+E=$(epoch)
+wait_until 180 "a certificate of epoch $((E + 2)) signed by the victim" latest_cert_by $((E + 2)) "$VICTIM" \
+    && pass "victim $VICTIM keeps signing (certificate of epoch >= $((E + 2)))" || fail "victim stopped signing"
+grep -q 'event=kes_signed' "$RUN_DIR/logs/signer-0.log" && pass "signers register with a KES signature" \
+    || fail "no KES-signed registration in signer-0's log"
 
 echo "e2e: $fails failure(s), wall ${SECONDS}s"
 [ $fails = 0 ]

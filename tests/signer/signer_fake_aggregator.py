@@ -7,8 +7,13 @@ running and retries when the aggregator answers 500 or hangs past the
 timeout; after kill -9 between storing a key and the aggregator accepting
 it, the restarted signer posts the *same* key; it signs MithrilStakeDistribution
 and CardanoDatabase once each per epoch from its own data (digest cache used
-on the next round), never re-signing after a restart.
+on the next round), never re-signing after a restart. Identity: the party id
+is the pool id of the opcert (pool files made by cardano-node-sim), every
+registration carries the opcert, the KES signature and the KES evolutions the
+node reports; an expired KES key or a superseded opcert gives no registration;
+PARTY_ID alone only behind ALLOW_UNAUTHENTICATED_SIGNER, with a warning.
 """
+import hashlib
 import json
 import os
 import re
@@ -23,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BUILD = os.environ.get("MTL_BUILD_DIR", ".")
 SIGNER = os.path.join(BUILD, "src/signer/mithril-signer")
+SIM = os.path.join(BUILD, "tools/cardano-node-sim/cardano-node-sim")
 FAILS = []
 
 
@@ -76,6 +82,16 @@ a = sys.argv[1:]
 if "tip" in a:
     print(json.dumps({"block": 100 * st["epoch"], "epoch": st["epoch"], "era": "Conway",
                       "hash": "ab" * 32, "slot": 1000 * st["epoch"], "syncProgress": "100.00"}))
+elif "kes-period-info" in a:
+    # cardano-cli's shape: check marks, then the JSON (opcert from period 0, issue 0)
+    cur = st.get("kesPeriod", 0)
+    print("\u2713 Operational certificate's KES period is within the correct KES period interval")
+    print(json.dumps({"qKesCurrentKesPeriod": cur, "qKesEndKesInterval": 62,
+                      "qKesKesKeyExpiry": None, "qKesMaxKESEvolutions": 62,
+                      "qKesNodeStateOperationalCertificateNumber": st.get("nodeCounter", 0),
+                      "qKesOnDiskOperationalCertificateNumber": 0,
+                      "qKesRemainingSlotsInKesPeriod": None, "qKesSlotsPerKesPeriod": 1000,
+                      "qKesStartKesInterval": 0}, indent=4, sort_keys=True))
 elif "stake-snapshot" in a:
     pools = {h: {"stakeGo": s, "stakeMark": s, "stakeSet": s} for h, s in st["pools"].items()}
     t = sum(st["pools"].values())
@@ -103,6 +119,7 @@ class World:
         self.errors_served = 0
         self.missing_header = 0
         self.params = {"k": 2, "m": 20, "phi_f": 0.9}
+        self.bodies = []  # every /register-signer body
 
     def signers(self, key):
         return [{"party_id": p, "verification_key": vk} for p, vk in self.regs.get(key, {}).items()]
@@ -185,6 +202,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         with W.lock:
             if p == "/register-signer":
+                W.bodies.append(body)
                 ok = body.get("epoch") == W.epoch + 1  # the reference's recording epoch
                 W.attempts.append((body.get("epoch"), body.get("party_id"),
                                    body.get("verification_key"), ok))
@@ -247,32 +265,72 @@ def main():
     h = subprocess.run([SIGNER, "--help"], capture_output=True, text=True)
     check(h.returncode == 0 and "AGGREGATOR_ENDPOINT" in h.stdout and "PARTY_ID" in h.stdout
           and "-vvvv" in h.stdout, "--help documents the settings and -v levels")
-    env0 = {k: v for k, v in os.environ.items()}
+    check(all(x in h.stdout for x in ("KES_SECRET_KEY_PATH", "OPERATIONAL_CERTIFICATE_PATH",
+                                       "kes.skey", "opcert.cert", "ALLOW_UNAUTHENTICATED_SIGNER")),
+          "--help names the key files the signer needs")
+    env0 = {k: v for k, v in os.environ.items()
+            if k not in ("PARTY_ID", "KES_SECRET_KEY_PATH", "OPERATIONAL_CERTIFICATE_PATH",
+                         "ALLOW_UNAUTHENTICATED_SIGNER")}
+    test_mode = {"PARTY_ID": "pool1x", "ALLOW_UNAUTHENTICATED_SIGNER": "true"}
     r = subprocess.run([SIGNER], capture_output=True, text=True,
-                       env={**env0, "AGGREGATOR_ENDPOINT": "", "PARTY_ID": ""})
+                       env={**env0, "AGGREGATOR_ENDPOINT": "", **test_mode})
     check(r.returncode == 2 and "AGGREGATOR_ENDPOINT" in r.stderr, "missing endpoint refused")
     r = subprocess.run([SIGNER, "--aggregator-endpoint", "http://x", "--network", "devnet",
-                        "--party-id", "pool1x"], capture_output=True, text=True)
+                        "--party-id", "pool1x", "--allow-unauthenticated-signer"],
+                       capture_output=True, text=True, env=env0)
     check(r.returncode == 2 and "NETWORK_MAGIC" in r.stderr, "devnet without magic refused")
     r = subprocess.run([SIGNER, "--run-interval", "abc"], capture_output=True, text=True,
                        env={**env0, "AGGREGATOR_ENDPOINT": "http://x", "NETWORK": "mainnet",
-                            "PARTY_ID": "pool1x"})
+                            **test_mode})
     check(r.returncode == 2 and "RUN_INTERVAL" in r.stderr, "bad RUN_INTERVAL refused")
+    base = {**env0, "AGGREGATOR_ENDPOINT": "http://127.0.0.1:9", "NETWORK": "mainnet",
+            "CARDANO_CLI_PATH": "/nonexistent/cardano-cli", "MAX_CYCLES": "1",
+            "DATA_STORES_DIRECTORY": os.path.join(work, "unauth")}
+    r = subprocess.run([SIGNER], capture_output=True, text=True,
+                       env={**base, "PARTY_ID": "pool1x"})
+    check(r.returncode == 2 and "KES_SECRET_KEY_PATH and OPERATIONAL_CERTIFICATE_PATH" in r.stderr
+          and "ALLOW_UNAUTHENTICATED_SIGNER" in r.stderr,
+          "PARTY_ID without credentials nor test switch refused, naming the settings")
+    r = subprocess.run([SIGNER], capture_output=True, text=True, env={**base, **test_mode})
+    check(r.returncode == 0 and "WARNING: ALLOW_UNAUTHENTICATED_SIGNER" in r.stderr,
+          "the test switch runs PARTY_ID alone, with a warning on stderr")
+
+    # The pool's files, as cardano-node-sim writes them for each pool.
+    pools_dir = os.path.join(work, "pools")
+    subprocess.run([SIM, "--db", os.path.join(work, "simdb"), "--seed", "3", "--epochs", "1",
+                    "--pools", "3", "--pools-dir", pools_dir], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pool_files = os.path.join(pools_dir, "2")
+    r = subprocess.run([SIGNER], capture_output=True, text=True,
+                       env={**base, "KES_SECRET_KEY_PATH": os.path.join(pools_dir, "1/kes.skey"),
+                            "OPERATIONAL_CERTIFICATE_PATH": os.path.join(pool_files, "opcert.cert")})
+    check(r.returncode != 0 and "not the KES key of the operational certificate" in r.stderr,
+          "another pool's KES key refused at start: %s" % r.stderr.strip()[-160:])
 
     srv = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
 
-    pools_hex = ["%02x" % i * 28 for i in (1, 2, 3)]
+    def cold_hash(i):
+        env = json.load(open(os.path.join(pools_dir, str(i), "cold.vkey")))
+        return hashlib.blake2b(bytes.fromhex(env["cborHex"])[2:], digest_size=28).hexdigest()
+
+    pools_hex = [cold_hash(i) for i in range(3)]
     stakes = {pools_hex[0]: 1000, pools_hex[1]: 3000, pools_hex[2]: 6000}
     party = bech32("pool", bytes.fromhex(pools_hex[2]))
+    check(party == open(os.path.join(pool_files, "pool.id")).read().strip(),
+          "pool.id is the bech32 of the cold key hash")
+    opcert_hex = json.load(open(os.path.join(pool_files, "opcert.cert")))["cborHex"]
     state = os.path.join(work, "node.json")
+    node = {"kesPeriod": None, "nodeCounter": 0}  # kesPeriod None: the epoch's number
 
     def set_epoch(e):
         with W.lock:
             W.epoch = e
+        kes = e if node["kesPeriod"] is None else node["kesPeriod"]
         with open(state + ".tmp", "w") as fh:
-            json.dump({"epoch": e, "pools": stakes}, fh)
+            json.dump({"epoch": e, "pools": stakes, "kesPeriod": kes,
+                       "nodeCounter": node["nodeCounter"]}, fh)
         os.replace(state + ".tmp", state)
 
     set_epoch(10)
@@ -286,7 +344,9 @@ def main():
     env = {**env0, "AGGREGATOR_ENDPOINT": "http://127.0.0.1:%d/aggregator" % port,
            "NETWORK": "devnet", "NETWORK_MAGIC": "42", "CARDANO_CLI_PATH": cli,
            "CARDANO_NODE_SOCKET_PATH": state, "DB_DIRECTORY": db,
-           "DATA_STORES_DIRECTORY": stores, "PARTY_ID": party, "RUN_INTERVAL": "100",
+           "DATA_STORES_DIRECTORY": stores, "RUN_INTERVAL": "100",
+           "KES_SECRET_KEY_PATH": os.path.join(pool_files, "kes.skey"),
+           "OPERATIONAL_CERTIFICATE_PATH": os.path.join(pool_files, "opcert.cert"),
            "AGGREGATOR_TIMEOUT_MS": str(TIMEOUT_MS), "STORE_RETENTION_LIMIT": "5"}
     log_path = os.path.join(work, "signer.log")
     logf = open(log_path, "a")
@@ -315,6 +375,19 @@ def main():
               "key of epoch 11 stored with mode 0600")
         wait_cycles(3, "registered for 11")
         check(len([a for a in W.attempts if a[0] == 11]) == 1, "one registration for epoch 11")
+        b = W.bodies[0]
+        check(list(b) == ["epoch", "party_id", "verification_key", "verification_key_signature",
+                          "operational_certificate", "kes_period"],
+              "register-signer body has the reference's fields in order: %s" % list(b))
+        check(b["party_id"] == party and b["kes_period"] == 10,
+              "party id = the opcert's pool id, kes_period = evolutions at period 10")
+        # JSON-hex of [[kes_vk, 0, 0, sigma], cold_vk], the bytes of the opcert file
+        oc = json.loads(bytes.fromhex(b["operational_certificate"]))
+        raw = bytes.fromhex(opcert_hex)
+        check(bytes(oc[0][0]) == raw[4:36] and oc[0][1:3] == [0, 0] and bytes(oc[0][3]) ==
+              raw[40:104] and bytes(oc[1]) == raw[106:], "operational_certificate is the file's")
+        sig = json.loads(bytes.fromhex(b["verification_key_signature"]))
+        check(isinstance(sig, dict), "verification_key_signature is the nested Sum6 signature")
 
         # Epoch 11 with the aggregator failing (500) then hanging past the timeout.
         with W.lock:
@@ -405,6 +478,26 @@ def main():
                           for f in os.listdir(stores) if f.endswith(".key"))
         check(key_mode_ok, "all stored keys are 0600")
         check(not os.path.exists(key11), "key of epoch 11 deleted once useless")
+        check(all(bd.get("kes_period") == bd["epoch"] - 1 for bd in W.bodies),
+              "each registration signed at the KES period of its epoch: %s"
+              % [(bd["epoch"], bd.get("kes_period")) for bd in W.bodies])
+
+        # Epoch 15: the KES key is past its 64 periods, then the node has a newer
+        # opcert for the pool: no registration, a clear error; then fine again.
+        n_att = len(W.attempts)
+        node["kesPeriod"] = 64
+        set_epoch(15)
+        wait_for(lambda: "KES key expired: 64 evolutions" in log_text(),
+                 "expired KES key: registration refused with a message")
+        node["kesPeriod"], node["nodeCounter"] = 15, 1
+        set_epoch(15)
+        wait_for(lambda: "a newer opcert was issued" in log_text(),
+                 "superseded opcert: registration refused with a message")
+        check(len(W.attempts) == n_att and "event=registration_refused" in log_text(),
+              "nothing posted while the credentials do not match the chain")
+        node["nodeCounter"] = 0
+        set_epoch(15)
+        wait_for(lambda: 16 in W.regs and party in W.regs[16], "registers again once they do")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -204,6 +204,69 @@ TEST(stake_distribution_errors)
     mtl_chain_observer_free(o);
 }
 
+TEST(kes_period_from_tip)
+{
+    mode("real");
+    struct mtl_chain_observer *o = obs(42);
+    uint64_t p = 0;
+    /* the reference: slot 25886617 / 129600 */
+    CHECK_OK(mtl_chain_observer_kes_period(o, 129600, &p));
+    CHECK_EQ_INT(p, 199);
+    CHECK_OK(mtl_chain_observer_kes_period(o, 100, &p));
+    CHECK_EQ_INT(p, 258866);
+    CHECK_EQ_STR(log_text(), "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n"
+                             "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n");
+    CHECK_ERR(mtl_chain_observer_kes_period(o, 0, &p), MTL_ERR_INVALID_ARG);
+    CHECK(strstr(mtl_err_detail(), "slots_per_kes_period"));
+    mode("fail");
+    CHECK_ERR(mtl_chain_observer_kes_period(o, 129600, &p), MTL_ERR_EXTERNAL);
+    mtl_chain_observer_free(o);
+}
+
+TEST(kes_period_info_real_shape)
+{
+    mode("real");
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_kes_period_info k;
+    /* check-mark lines before the JSON are skipped */
+    CHECK_OK(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
+    CHECK_EQ_INT(k.current_kes_period, 404);
+    CHECK_EQ_INT(k.slots_per_kes_period, 129600);
+    CHECK_EQ_INT(k.start_kes_period, 404);
+    CHECK_EQ_INT(k.end_kes_period, 466);
+    CHECK_EQ_INT(k.max_kes_evolutions, 62);
+    CHECK_EQ_INT(k.on_disk_counter, 6);
+    CHECK_EQ_INT(k.node_counter, 6);
+    CHECK_EQ_STR(log_text(), "latest query kes-period-info --op-cert-file /pool/opcert.cert "
+                             "--testnet-magic 42 | /tmp/observer-test.socket\n");
+    mode("nullnode"); /* a pool that never forged: no node counter; optional fields absent */
+    CHECK_OK(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
+    CHECK_EQ_INT(k.node_counter, -1);
+    CHECK_EQ_INT(k.start_kes_period, 400);
+    CHECK_EQ_INT(k.end_kes_period, 0);
+    mtl_chain_observer_free(o);
+}
+
+TEST(kes_period_info_errors)
+{
+    struct mtl_chain_observer *o = obs(42);
+    struct mtl_kes_period_info k;
+    mode("badkes");
+    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "field 'qKesCurrentKesPeriod'"));
+    mode("zerokes");
+    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "qKesSlotsPerKesPeriod is 0"));
+    mode("fail");
+    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "kes-period-info --op-cert-file /pool/opcert.cert"));
+    mode("garbage");
+    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK(strstr(mtl_err_detail(), "not a JSON object"));
+    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "", &k), MTL_ERR_INVALID_ARG);
+    mtl_chain_observer_free(o);
+}
+
 int main(void)
 {
     const char *src = getenv("MTL_SOURCE_DIR");
@@ -222,6 +285,9 @@ int main(void)
     RUN(stake_distribution_all_pools);
     RUN(stake_distribution_fallback);
     RUN(stake_distribution_errors);
+    RUN(kes_period_from_tip);
+    RUN(kes_period_info_real_shape);
+    RUN(kes_period_info_errors);
     unlink(logfile);
     return DONE();
 }

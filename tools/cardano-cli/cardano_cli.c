@@ -1,12 +1,13 @@
 /* cardano_cli.c - a cardano-cli compatible shim for the devnet: answers
- *   cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot
- *       [--all-stake-pools | --stake-pool-id pool1...]... (--testnet-magic N | --mainnet)
- *       [--socket-path P] [--out-file F]
+ *   cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot|kes-period-info
+ *       [--all-stake-pools | --stake-pool-id pool1...]... [--op-cert-file F]
+ *       (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]
  * from the JSON state file that cardano-node-sim keeps at the socket path
  * ($CARDANO_NODE_SOCKET_PATH), printing what the real cardano-cli prints
  * (spec cardano-db.md 6.1). Failures go to stderr with exit status 1. */
 #include <jansson.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,15 @@
 
 #include "common/common_int.h"
 #include "mithril/chain_observer.h"
+#include "mithril/pool_identity.h"
 
 #define MAINNET_MAGIC 764824073ULL
 
 static const char *USAGE =
     "usage: cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot\n"
     "         [--all-stake-pools | --stake-pool-id POOL_ID ...]\n"
+    "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
+    "       cardano-cli [latest|conway] query kes-period-info --op-cert-file FILE\n"
     "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
     "       cardano-cli --version\n"
     "Shim of cardano-cli for the simulated devnet (tools/cardano-node-sim): reads the\n"
@@ -103,6 +107,78 @@ static int emit_json(const char *out_file, json_t *j, size_t flags)
     return rc;
 }
 
+static uint64_t st_u64(json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+/* `query kes-period-info`: the check-mark lines, then the JSON (also
+ * written to --out-file), computed from the node state and the opcert file
+ * like cardano-cli does. The shim has no wall clock for the chain, so
+ * qKesKesKeyExpiry is null. */
+static int kes_period_info(const char *cmd, json_t *st, const char *path, const char *out_file)
+{
+    struct mtl_opcert oc;
+    if (mtl_opcert_read_file(&oc, path) != MTL_OK)
+        return fail(cmd, "%s", mtl_err_detail());
+    uint64_t spkp = st_u64(st, "slotsPerKESPeriod"), max_evo = st_u64(st, "maxKESEvolutions");
+    uint64_t slot = st_u64(json_object_get(st, "tip"), "slot");
+    if (spkp == 0)
+        return fail(cmd, "the node state has no slotsPerKESPeriod (cardano-node-sim too old?)%s",
+                    "");
+    uint64_t cur = slot / spkp, start = oc.start_kes_period, end = start + max_evo;
+    uint8_t hash[28];
+    char hex[57];
+    crypto_generichash(hash, sizeof hash, oc.cold_vk, sizeof oc.cold_vk, NULL, 0);
+    mtl_hex_encode(hex, sizeof hex, hash, sizeof hash);
+    json_t *pool = json_object_get(json_object_get(st, "pools"), hex);
+    json_t *node_counter = json_object_get(pool, "opcertCounter");
+    bool within = start <= cur && cur < end;
+    if (within)
+        printf("\342\234\223 Operational certificate's KES period is within the correct KES "
+               "period interval\n");
+    else
+        printf("\342\234\227 Node operational certificate at: %s has an incorrectly specified "
+               "starting KES period.\nCurrent KES period: %llu\nOperational certificate's "
+               "starting KES period: %llu\nOperational certificate's expiry KES period: %llu\n",
+               path, (unsigned long long)cur, (unsigned long long)start, (unsigned long long)end);
+    if (!json_is_integer(node_counter))
+        printf("\342\234\227 No blocks minted so far with the operational certificate at: %s\n"
+               "On disk operational certificate counter: %llu\n",
+               path, (unsigned long long)oc.issue_number);
+    else if ((uint64_t)json_integer_value(node_counter) <= oc.issue_number)
+        printf("\342\234\223 The operational certificate counter agrees with the node protocol "
+               "state counter\n");
+    else
+        printf("\342\234\227 The protocol state counter is greater than the counter in the "
+               "operational certificate at: %s\nOn disk operational certificate counter: %llu\n"
+               "Protocol state counter: %lld\n",
+               path, (unsigned long long)oc.issue_number,
+               (long long)json_integer_value(node_counter));
+    json_t *j = json_object();
+    json_object_set_new(j, "qKesCurrentKesPeriod", json_integer((json_int_t)cur));
+    json_object_set_new(j, "qKesEndKesInterval", json_integer((json_int_t)end));
+    json_object_set_new(j, "qKesKesKeyExpiry", json_null());
+    json_object_set_new(j, "qKesMaxKESEvolutions", json_integer((json_int_t)max_evo));
+    json_object_set_new(j, "qKesNodeStateOperationalCertificateNumber",
+                        json_is_integer(node_counter) ? json_incref(node_counter) : json_null());
+    json_object_set_new(j, "qKesOnDiskOperationalCertificateNumber",
+                        json_integer((json_int_t)oc.issue_number));
+    json_object_set_new(j, "qKesRemainingSlotsInKesPeriod",
+                        within ? json_integer((json_int_t)(end * spkp - slot)) : json_null());
+    json_object_set_new(j, "qKesSlotsPerKesPeriod", json_integer((json_int_t)spkp));
+    json_object_set_new(j, "qKesStartKesInterval", json_integer((json_int_t)start));
+    /* cardano-cli prints the JSON and also writes it to --out-file */
+    json_t *copy = out_file ? json_deep_copy(j) : NULL;
+    int rc = emit_json(NULL, j, JSON_SORT_KEYS);
+    if (rc == 0 && copy)
+        rc = emit_json(out_file, copy, JSON_SORT_KEYS);
+    else
+        json_decref(copy);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -125,10 +201,11 @@ int main(int argc, char **argv)
     const char *what = argv[i++];
     char cmd[64];
     snprintf(cmd, sizeof cmd, "query %s", what);
-    if (strcmp(what, "tip") && strcmp(what, "stake-distribution") && strcmp(what, "stake-snapshot"))
+    if (strcmp(what, "tip") && strcmp(what, "stake-distribution") &&
+        strcmp(what, "stake-snapshot") && strcmp(what, "kes-period-info"))
         return usage_error("Invalid argument `%s'", what);
 
-    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH");
+    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH"), *opcert = NULL;
     const char *pool_ids[64];
     size_t npool_ids = 0;
     bool all_pools = false, have_net = false, json_out = false;
@@ -136,7 +213,8 @@ int main(int argc, char **argv)
     for (; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = !strcmp(a, "--testnet-magic") || !strcmp(a, "--out-file") ||
-                     !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path");
+                     !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path") ||
+                     !strcmp(a, "--op-cert-file");
         if (takes && !v)
             return usage_error("The option `%s' expects an argument.", a);
         if (!strcmp(a, "--testnet-magic")) {
@@ -155,7 +233,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--socket-path")) {
             socket = v;
             i++;
-        } else if (!strcmp(a, "--stake-pool-id") && strcmp(what, "tip") != 0) {
+        } else if (!strcmp(a, "--op-cert-file") && !strcmp(what, "kes-period-info")) {
+            opcert = v;
+            i++;
+        } else if (!strcmp(a, "--stake-pool-id") && !strcmp(what, "stake-snapshot")) {
             if (npool_ids == MTL_ARRAY_LEN(pool_ids))
                 return usage_error("too many %s", a);
             pool_ids[npool_ids++] = v;
@@ -172,6 +253,8 @@ int main(int argc, char **argv)
     }
     if (!have_net)
         return usage_error("Missing: (--mainnet | --testnet-magic NATURAL)%s", "");
+    if (!strcmp(what, "kes-period-info") && !opcert)
+        return usage_error("Missing: --op-cert-file FILEPATH%s", "");
     if (!strcmp(what, "stake-snapshot") && !all_pools && npool_ids == 0)
         return usage_error("Missing: (--all-stake-pools | (--stake-pool-id STAKE_POOL_ID)%s)", "");
     if (!socket || !*socket)
@@ -212,6 +295,10 @@ int main(int argc, char **argv)
     int rc = 1;
     if (!strcmp(what, "tip")) {
         rc = emit_json(out_file, json_deep_copy(tip), JSON_SORT_KEYS);
+        goto out;
+    }
+    if (!strcmp(what, "kes-period-info")) {
+        rc = kes_period_info(cmd, st, opcert, out_file);
         goto out;
     }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/common_int.h"
+#include "mithril/pool_identity.h"
 
 /* ---- deterministic PRNG (xoshiro256**, seeded by splitmix64) ---- */
 struct sim_rng {
@@ -26,16 +27,19 @@ void sim_blake2b(uint8_t *out, size_t outlen, const uint8_t *in, size_t n);
 struct sim_params {
     const char *db;
     char socket[4096];
+    char pools_dir[4096]; /* per-pool SPO key files (--pools-dir, default DB/pools) */
     uint64_t seed, k, epoch_length, pools, magic, tx_bytes, slot_length_ms;
-    double f;        /* active slot coefficient */
-    uint64_t epochs; /* 0 with --run */
+    uint64_t slots_per_kes_period; /* genesis slotsPerKESPeriod */
+    double f;                      /* active slot coefficient */
+    uint64_t epochs;               /* 0 with --run */
     bool run;
 };
 
 struct sim_pool {
-    uint8_t cold_vkey[32], vrf_vkey[32], hot_vkey[32];
-    uint8_t key_hash[28]; /* BLAKE2b-224 of the cold key: the pool id */
-    uint64_t live;        /* stake at the end of the epoch being computed */
+    uint8_t cold_vkey[32], vrf_vkey[32];
+    uint8_t key_hash[28];     /* BLAKE2b-224 of the cold key: the pool id */
+    struct mtl_opcert opcert; /* issue 0, start period 0, hot key = the KES key */
+    uint64_t live;            /* stake at the end of the epoch being computed */
     uint64_t mark, set, go;
 };
 
@@ -85,8 +89,15 @@ mtl_err sim_volatile_write(struct sim *s, const struct sim_block *b);
 mtl_err sim_volatile_remove(struct sim *s, uint64_t block_no);
 mtl_err sim_volatile_read(struct sim *s, struct sim_block *b);
 mtl_err sim_ledger_snapshot(struct sim *s, uint64_t slot);
-void sim_pools_init(struct sim *s);
 void sim_stakes_at_epoch(struct sim *s, uint64_t epoch);
 mtl_err sim_write_plain(const char *path, const void *data, size_t len);
+
+/* sim_pools.c: Cardano's maxKESEvolutions (genesis) the sim announces. */
+#define SIM_MAX_KES_EVOLUTIONS 62
+/* Keys of every pool from the seed: cold Ed25519 key, KES key, opcert. */
+mtl_err sim_pools_init(struct sim *s);
+/* The SPO files of every pool in p.pools_dir/<i>/ (see README); files of an
+ * earlier run are kept when they hold this seed's keys, refused otherwise. */
+mtl_err sim_pools_write(struct sim *s);
 
 #endif

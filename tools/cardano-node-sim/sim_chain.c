@@ -194,11 +194,11 @@ static mtl_err make_header(struct sim *s, struct sim_rng *r, const struct sim_po
     MTL_TRY(cb_rand_bytes(h, r, 80));
     MTL_TRY(cb_head(h, CB_UINT, body_size));
     MTL_TRY(cb_bytes(h, body_hash, 32));
-    MTL_TRY(cb_head(h, CB_ARRAY, 4)); /* operational_cert */
-    MTL_TRY(cb_bytes(h, pool->hot_vkey, 32));
-    MTL_TRY(cb_head(h, CB_UINT, 0));
-    MTL_TRY(cb_head(h, CB_UINT, slot / 129600));
-    MTL_TRY(cb_rand_bytes(h, r, 64));
+    MTL_TRY(cb_head(h, CB_ARRAY, 4)); /* operational_cert: the pool's own */
+    MTL_TRY(cb_bytes(h, pool->opcert.kes_vk, 32));
+    MTL_TRY(cb_head(h, CB_UINT, pool->opcert.issue_number));
+    MTL_TRY(cb_head(h, CB_UINT, pool->opcert.start_kes_period));
+    MTL_TRY(cb_bytes(h, pool->opcert.sigma, 64));
     MTL_TRY(cb_head(h, CB_ARRAY, 2)); /* protocol_version */
     MTL_TRY(cb_head(h, CB_UINT, 10));
     MTL_TRY(cb_head(h, CB_UINT, 0));
@@ -498,19 +498,6 @@ mtl_err sim_volatile_read(struct sim *s, struct sim_block *b)
 }
 
 /* ------------------------------------------------------ ledger, stakes */
-
-void sim_pools_init(struct sim *s)
-{
-    for (uint64_t i = 0; i < s->p.pools; i++) {
-        struct sim_pool *p = &s->pools[i];
-        struct sim_rng r;
-        sim_rng_init(&r, s->p.seed, SIM_TAG_POOL, i);
-        sim_rng_bytes(&r, p->cold_vkey, 32);
-        sim_rng_bytes(&r, p->vrf_vkey, 32);
-        sim_rng_bytes(&r, p->hot_vkey, 32);
-        sim_blake2b(p->key_hash, 28, p->cold_vkey, 32);
-    }
-}
 
 /* Live stake drifts by up to +-5 % per epoch; the node's snapshots at the
  * boundary into epoch e are mark = live(e-1), set = live(e-2), go = live(e-3). */

@@ -39,6 +39,9 @@ static void usage(FILE *f)
             "  --magic M                network magic (default 42)\n"
             "  --socket PATH            state file (default DIR/node.socket)\n"
             "  --tx-bytes N             average transaction padding bytes per block (default 0)\n"
+            "  --slots-per-kes-period N genesis slotsPerKESPeriod (default 129600)\n"
+            "  --pools-dir DIR          SPO key files of each pool, DIR/<i>/{cold.vkey,cold.skey,\n"
+            "                           kes.skey,kes.vkey,opcert.cert,pool.id} (default DB/pools)\n"
             "  --active-slot-coeff F    probability of a block per slot, 0<F<=1 (default 1.0)\n"
             "  --epoch-gate FILE        with --run, enter epoch e only once FILE holds a number\n"
             "                           >= e (a conductor paces epochs by what is done in them)\n"
@@ -102,6 +105,9 @@ static mtl_err write_state(struct sim *s)
     json_object_set_new(j, "magic", json_integer((json_int_t)s->p.magic));
     json_object_set_new(j, "epochLength", json_integer((json_int_t)s->p.epoch_length));
     json_object_set_new(j, "securityParam", json_integer((json_int_t)s->p.k));
+    json_object_set_new(j, "slotsPerKESPeriod",
+                        json_integer((json_int_t)s->p.slots_per_kes_period));
+    json_object_set_new(j, "maxKESEvolutions", json_integer(SIM_MAX_KES_EVOLUTIONS));
     json_object_set_new(j, "tip", tip_json(s));
     for (uint64_t i = 0; i < s->p.pools; i++) {
         char hex[57];
@@ -110,6 +116,9 @@ static mtl_err write_state(struct sim *s)
         json_object_set_new(p, "stakeGo", json_integer((json_int_t)s->pools[i].go));
         json_object_set_new(p, "stakeMark", json_integer((json_int_t)s->pools[i].mark));
         json_object_set_new(p, "stakeSet", json_integer((json_int_t)s->pools[i].set));
+        /* the node's protocol-state counter: the issue number its blocks carry */
+        json_object_set_new(p, "opcertCounter",
+                            json_integer((json_int_t)s->pools[i].opcert.issue_number));
         json_object_set_new(pools, hex, p);
     }
     json_object_set_new(j, "pools", pools);
@@ -123,10 +132,11 @@ static void checkpoint_path(const struct sim *s, char *out, size_t cap)
 
 static json_t *params_json(const struct sim_params *p)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "seed", (json_int_t)p->seed, "securityParam",
-                     (json_int_t)p->k, "epochLength", (json_int_t)p->epoch_length, "pools",
-                     (json_int_t)p->pools, "magic", (json_int_t)p->magic, "txBytes",
-                     (json_int_t)p->tx_bytes, "activeSlotCoeff", p->f);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}", "seed", (json_int_t)p->seed,
+                     "securityParam", (json_int_t)p->k, "epochLength", (json_int_t)p->epoch_length,
+                     "pools", (json_int_t)p->pools, "magic", (json_int_t)p->magic, "txBytes",
+                     (json_int_t)p->tx_bytes, "activeSlotCoeff", p->f, "slotsPerKESPeriod",
+                     (json_int_t)p->slots_per_kes_period);
 }
 
 static mtl_err write_checkpoint(struct sim *s)
@@ -134,7 +144,7 @@ static mtl_err write_checkpoint(struct sim *s)
     char path[4200], hex[65];
     checkpoint_path(s, path, sizeof path);
     json_t *j = json_object(), *vol = json_object();
-    json_object_set_new(j, "version", json_integer(2));
+    json_object_set_new(j, "version", json_integer(3));
     json_object_set_new(j, "params", params_json(&s->p));
     json_object_set_new(j, "nextSlot", json_integer((json_int_t)s->next_slot));
     json_object_set_new(j, "nextBlock", json_integer((json_int_t)s->next_block));
@@ -222,7 +232,7 @@ static mtl_err resume(struct sim *s, const char *path)
         goto out;
     json_t *vol = json_object_get(j, "volatile");
     uint64_t first = ju(vol, "first"), count = ju(vol, "count");
-    if (ju(j, "version") != 2 || count > s->p.k || first == UINT64_MAX ||
+    if (ju(j, "version") != 3 || count > s->p.k || first == UINT64_MAX ||
         (count && (!s->has_tip || first + count != s->tip_block + 1))) {
         rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: bad version or volatile range", path);
         goto out;
@@ -390,11 +400,12 @@ int main(int argc, char **argv)
     s.p.slot_length_ms = 100;
     s.p.magic = 42;
     s.p.f = 1.0;
+    s.p.slots_per_kes_period = 129600; /* mainnet/preprod/preview genesis */
     s.ch.fd_chunk = s.ch.fd_secondary = s.ch.fd_primary = -1;
     s.stake_epoch = UINT64_MAX;
     int verbosity = 0;
     bool json = false, have_epochs = false;
-    const char *socket = NULL;
+    const char *socket = NULL, *pools_dir = NULL;
     enum {
         O_DB = 256,
         O_SEED,
@@ -409,7 +420,9 @@ int main(int argc, char **argv)
         O_TXB,
         O_F,
         O_JSON,
-        O_GATE
+        O_GATE,
+        O_SPKP,
+        O_POOLSDIR
     };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
@@ -426,6 +439,8 @@ int main(int argc, char **argv)
         {"active-slot-coeff", required_argument, 0, O_F},
         {"json", no_argument, 0, O_JSON},
         {"epoch-gate", required_argument, 0, O_GATE},
+        {"slots-per-kes-period", required_argument, 0, O_SPKP},
+        {"pools-dir", required_argument, 0, O_POOLSDIR},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -485,6 +500,12 @@ int main(int argc, char **argv)
         case O_GATE:
             epoch_gate = optarg;
             break;
+        case O_SPKP:
+            bad |= parse_u64(optarg, "--slots-per-kes-period", 1, I63, &s.p.slots_per_kes_period);
+            break;
+        case O_POOLSDIR:
+            pools_dir = optarg;
+            break;
         case 'v':
             verbosity++;
             break;
@@ -510,6 +531,10 @@ int main(int argc, char **argv)
         snprintf(s.p.socket, sizeof s.p.socket, "%s", socket);
     else
         snprintf(s.p.socket, sizeof s.p.socket, "%s/node.socket", s.p.db);
+    if (pools_dir)
+        snprintf(s.p.pools_dir, sizeof s.p.pools_dir, "%s", pools_dir);
+    else
+        snprintf(s.p.pools_dir, sizeof s.p.pools_dir, "%s/pools", s.p.db);
     mtl_log_setup("cardano-node-sim", verbosity, json);
     if (mtl_init() != MTL_OK) {
         log_error("init", "detail=\"%s\"", mtl_err_detail());
@@ -522,10 +547,13 @@ int main(int argc, char **argv)
         log_error("init", "detail=\"out of memory\"");
         return 1;
     }
-    sim_pools_init(&s);
     mtl_prog_catch_stop();
 
-    mtl_err rc = open_db(&s);
+    mtl_err rc = sim_pools_init(&s);
+    if (rc == MTL_OK)
+        rc = open_db(&s);
+    if (rc == MTL_OK)
+        rc = sim_pools_write(&s);
     if (rc == MTL_OK)
         rc = write_state(&s);
     uint64_t end = UINT64_MAX;
