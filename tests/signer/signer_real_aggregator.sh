@@ -13,7 +13,9 @@
 #   - kill -9 of a signer after its registration, restarted as if the kill
 #     came before it recorded the aggregator's answer: it posts the same key
 #     again (the aggregator keeps its one record, unchanged), signs nothing
-#     twice, and its key signs the certificates two epochs later;
+#     twice, and its key signs the certificates two epochs later; kill -9
+#     of another signer mid-epoch: restarted, it neither registers nor signs
+#     again in that epoch;
 #   - kill -9 of the aggregator across an epoch change, restarted on the same
 #     store: the signers recover, register and the new certificates chain to
 #     the old ones (mithril-client verifies the chain to genesis);
@@ -152,11 +154,11 @@ kill9_signer() {
     kill -KILL "${PID[signer-$1]}"
     wait "${PID[signer-$1]}" 2>/dev/null
 }
-AGG_ENV=(env NETWORK=devnet NETWORK_MAGIC=$MAGIC CARDANO_CLI_PATH="$CLI" CARDANO_NODE_SOCKET_PATH="$SOCKET"
+AGG_ENV=(env NETWORK=devnet NETWORK_MAGIC="$MAGIC" CARDANO_CLI_PATH="$CLI" CARDANO_NODE_SOCKET_PATH="$SOCKET"
     DB_DIRECTORY="$WORK/node/db" DATA_STORES_DIRECTORY="$WORK/agg/stores"
     SNAPSHOT_DIRECTORY="$WORK/agg/snapshots" SERVER_IP=127.0.0.1 SERVER_PORT="$PORT"
     PORT_FILE="$WORK/agg/port" PROTOCOL_PARAMETERS="$PARAMS" RUN_INTERVAL=250
-    SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabase
+    SIGNED_ENTITY_TYPES="MithrilStakeDistribution,CardanoDatabase"
     ANCILLARY_SECRET_KEY_PATH="$WORK/keys/ancillary.sk" SLOTS_PER_KES_PERIOD=$((2 * EL)))
 start_aggregator() {
     rm -f "$WORK/agg/port"
