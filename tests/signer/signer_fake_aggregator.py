@@ -1,24 +1,30 @@
 #!/usr/bin/python3
-"""mithril-signer against a tiny fake aggregator and a fake cardano-cli.
+"""mithril-signer against a tiny fake aggregator and a fake cardano-cli, for
+what the real aggregator and cardano-node-sim cannot be made to do.
 
-Checks: --help and bad configuration; the signer registers once per epoch
-with the aggregator's recording epoch (e+1) and keeps its key 0600; it keeps
-running and retries when the aggregator answers 500 or hangs past the
-timeout; after kill -9 between storing a key and the aggregator accepting
-it, the restarted signer posts the *same* key; it signs MithrilStakeDistribution
-and CardanoDatabase once each per epoch from its own data (digest cache used
-on the next round), never re-signing after a restart. Identity: the party id
-is the pool id of the opcert (pool files made by cardano-node-sim), every
-registration carries the opcert, the KES signature and the KES evolutions the
-node reports; an expired KES key or a superseded opcert gives no registration;
-PARTY_ID alone only behind ALLOW_UNAUTHENTICATED_SIGNER, with a warning.
+The signer against the real mithril-aggregator over cardano-node-sim (one
+registration per epoch with the key it stored 0600, certificates, kill -9 of
+a signer after registering or mid-epoch, kill -9 of the aggregator, a signer
+started before the aggregator, SIGTERM) is tests/signer/signer_real_aggregator.sh.
+
+Checked here: --help and bad configuration; faults injected by the fake
+aggregator: 500s, requests hanging past the timeout, malformed epoch
+settings, a registration answered 500 then kill -9 (the restarted signer
+posts the *same* key), a signature answered 404 (message not open yet, retried)
+and one refused with 400 (given up, the others still signed); every request
+carries mithril-api-version; the digest cache is used on the next rounds; old
+keys are deleted. Identity, with node answers the fake cardano-cli makes up:
+the party id is the pool id of the opcert (pool files made by
+cardano-node-sim), every registration carries the opcert, the KES signature
+and the KES evolutions the node reports; an expired KES key or a superseded
+opcert gives no registration; PARTY_ID alone only behind
+ALLOW_UNAUTHENTICATED_SIGNER, with a warning.
 """
 import hashlib
 import json
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -368,13 +374,9 @@ def main():
 
     proc = start()
     try:
-        # Epoch 10: stakes of 11 recorded, key 11 registered once, stored 0600.
+        # Epoch 10: stakes of 11 recorded, key 11 registered.
         wait_for(lambda: 11 in W.regs and party in W.regs[11], "registered for epoch 11 at epoch 10")
         key11 = os.path.join(stores, "protocol_initializer-11.key")
-        check(os.path.exists(key11) and stat.S_IMODE(os.stat(key11).st_mode) == 0o600,
-              "key of epoch 11 stored with mode 0600")
-        wait_cycles(3, "registered for 11")
-        check(len([a for a in W.attempts if a[0] == 11]) == 1, "one registration for epoch 11")
         b = W.bodies[0]
         check(list(b) == ["epoch", "party_id", "verification_key", "verification_key_signature",
                           "operational_certificate", "kes_period"],
@@ -431,20 +433,8 @@ def main():
         wait_for(lambda: 13 in W.regs, "registered for epoch 13")
         check(not any(json.loads(s[0]).get("CardanoTransactions") for s in W.sigs),
               "unsupported CardanoTransactions not signed")
-        # kill -9 mid-epoch, once the cycle that registered and signed has
-        # ended (the signer records what the aggregator accepted after its
-        # answer): the restart neither registers nor signs again.
-        wait_cycles(1, "registration and signatures of epoch 12 recorded")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        n_att, n_sig = len(W.attempts), len(W.sigs)
-        proc = start()
-        wait_cycles(5, "restarted mid-epoch")
-        check(len(W.attempts) == n_att, "no new registration after kill -9 mid-epoch")
-        check(len(W.sigs) == n_sig, "nothing signed twice after restart")
-
-        # Epoch 13 with one more immutable trio: signs again with the key
-        # registered before the kill; digests of old files come from the cache.
+        # Epoch 13 with one more immutable trio: digests of old files come
+        # from the cache.
         # Each entity is first answered 404 (message not open yet): retried.
         write_immutables(db, 4)
         with W.lock:
@@ -454,7 +444,7 @@ def main():
             return ": 13" in ent or '"epoch": 13' in ent
 
         wait_for(lambda: len([x for x in W.sigs if in13(x[0])]) >= 2,
-                 "signatures posted at epoch 13 after restart")
+                 "signatures posted at epoch 13")
         # (a CardanoDatabase{12, 3} may also have been tried if the signer saw
         # the new trio before the epoch change: only epoch 13 is counted)
         e13 = [(e, c) for e, c in W.sig_posts if in13(e)]
@@ -474,9 +464,6 @@ def main():
         check(sum(1 for _, c in W.sig_posts if c == 400) == 1,
               "a refused signature (400) is not posted again")
         check(W.missing_header == 0, "every request carries mithril-api-version")
-        key_mode_ok = all(stat.S_IMODE(os.stat(os.path.join(stores, f)).st_mode) == 0o600
-                          for f in os.listdir(stores) if f.endswith(".key"))
-        check(key_mode_ok, "all stored keys are 0600")
         check(not os.path.exists(key11), "key of epoch 11 deleted once useless")
         check(all(bd.get("kes_period") == bd["epoch"] - 1 for bd in W.bodies),
               "each registration signed at the KES period of its epoch: %s"
@@ -508,7 +495,6 @@ def main():
         logf.close()
         srv.shutdown()
     log = open(log_path).read()
-    check(proc.returncode == 0, "SIGTERM stops the signer cleanly (rc %s)" % proc.returncode)
     dig = re.findall(r"event=digests_computed .*?hashed=(\d+) from_cache=(\d+)", log)
     dig = [(int(a), int(b)) for a, b in dig]
     check(dig[:3] == [(9, 0), (3, 9), (0, 12)],
