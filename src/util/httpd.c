@@ -313,7 +313,7 @@ static void *sweep(void *arg)
 
 /* MHD's own messages (a peer that closed mid-request...) at debug level: an
  * attack must not flood the log. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+MTL_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     (void)cls;
