@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aggregator_int.h"
+#include "aggregator_certifier.h"
 #include "common/common_int.h"
 #include "log.h"
 
@@ -199,17 +199,27 @@ static void *runtime_main(void *arg)
     return NULL;
 }
 
-void agg_runtime_init(struct agg *a)
+mtl_err agg_runtime_init(struct agg *a)
 {
+    MTL_TRY(agg_certifier_new(&a->certifier, a->cfg.max_open_messages));
     pthread_mutex_init(&a->rt.mu, NULL);
     pthread_cond_init(&a->rt.cv, NULL);
     pthread_rwlock_init(&a->rt.round, NULL);
+    return MTL_OK;
+}
+
+void agg_runtime_wake(struct agg *a)
+{
+    pthread_mutex_lock(&a->rt.mu);
+    a->rt.wake = 1;
+    pthread_cond_signal(&a->rt.cv);
+    pthread_mutex_unlock(&a->rt.mu);
 }
 
 void agg_runtime_destroy(struct agg *a)
 {
-    for (size_t i = 0; i < MTL_ARRAY_LEN(a->rt.quorum); i++)
-        mtl_free(a->rt.quorum[i].bits);
+    agg_certifier_free(a->certifier);
+    a->certifier = NULL;
     if (a->rt.current && --a->rt.current->refs == 0)
         agg_signers_free(a->rt.current);
     a->rt.current = NULL;

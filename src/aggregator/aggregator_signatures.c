@@ -1,11 +1,12 @@
 /* aggregator_signatures.c - POST /register-signatures: each single
  * signature is checked on arrival (open message, party, signed message,
- * lottery and BLS signature) and stored; nothing is stored on any error. */
+ * lottery and BLS signature) and handed to the certifier, decoded; nothing
+ * is stored on any error. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregator_int.h"
+#include "aggregator_certifier.h"
 #include "common/common_int.h"
 #include "log.h"
 
@@ -41,7 +42,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     json_error_t je;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     char *key = NULL;
-    uint64_t *idx = NULL, signer_index = 0;
+    uint64_t signer_index = 0;
     struct mtl_stm_sig *dec = NULL;
     size_t nidx = 0;
     struct agg_open_message m;
@@ -112,13 +113,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
         goto done;
     }
     signer_index = mtl_stm_sig_signer_index(dec);
-    const uint64_t *won = mtl_stm_sig_indexes(dec, &nidx);
-    /* own copy: dec goes to the cache, which certification may empty */
-    if (!(idx = mtl_malloc((nidx ? nidx : 1) * sizeof(uint64_t)))) {
-        mtl_http_error(r, 500, "internal_error", "out of memory");
-        goto done;
-    }
-    memcpy(idx, won, nidx * sizeof(uint64_t));
+    const uint64_t *idx = mtl_stm_sig_indexes(dec, &nidx);
     int same = json_array_size(indexes) == nidx && signer_index == pos;
     for (size_t i = 0; same && i < nidx; i++)
         same = json_is_integer(json_array_get(indexes, i)) &&
@@ -139,28 +134,24 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                        mtl_err_detail());
         goto done;
     }
-    /* Cached before it is stored, so an aggregation that loads it finds it
-     * decoded (entries are looked up by the stored text: one whose storing
-     * fails is never used). */
-    agg_signers_cache_put(g, pos, key, sig, dec);
-    dec = NULL;
-    e = agg_store_put_signature(&a->store, key, m.type.epoch, party, sig, nidx);
-    if (e == MTL_ERR_CONFLICT) {
+    e = agg_certifier_register(a, &m, g, &params, party, sig, dec);
+    dec = NULL; /* the certifier's now */
+    if (e == MTL_ERR_CONFLICT)
         mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
-        goto done;
-    }
-    if (e != MTL_OK) {
+    else if (e == MTL_ERR_STATE)
+        mtl_http_error(r, 410, "already_certified", "register-signatures: %s", mtl_err_detail());
+    else if (e == MTL_ERR_TOO_BIG) /* the signer tries again later */
+        mtl_http_error(r, 503, "certifier_full", "register-signatures: %s", mtl_err_detail());
+    else if (e != MTL_OK)
         mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
-        goto done;
+    else {
+        log_debug("signature_registered", "party=%s entity=%s won=%zu", party, key, nidx);
+        mtl_http_json(r, 201, "");
     }
-    log_debug("signature_registered", "party=%s entity=%s won=%zu", party, key, nidx);
-    agg_runtime_signature(a, key, idx, nidx, &params);
-    mtl_http_json(r, 201, "");
 done:
     mtl_stm_sig_free(dec);
     agg_runtime_release(a, g);
     agg_open_message_clear(&m);
-    mtl_free(idx);
     mtl_free(key);
     json_decref(j);
 }
