@@ -129,7 +129,8 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
         e = build_artifact(a, m, &x);
     x.t_built = agg_now_ns();
     if (e == MTL_OK)
-        e = agg_store_certify(&a->store, m->signed_entity, x.cert_json, x.art_json ? &x.art : NULL);
+        e = agg_store_certify_built(&a->store, m->signed_entity, x.cert, x.cert_json,
+                                    x.art_json ? &x.art : NULL);
     if (e == MTL_OK) {
         int64_t t1 = agg_now_ns();
         log_info("certificate_created",

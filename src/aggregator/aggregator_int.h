@@ -93,6 +93,8 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
 /* Its two halves: parse and check a certificate and build its list item
  * (no lock needed; item: free()), then insert with the lock held. */
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+/* The openapi list item text of a certificate JSON (free()). */
+mtl_err agg_store_cert_item(const char *json, char **item);
 mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
@@ -153,6 +155,11 @@ struct agg_artifact {
  * process (SIGKILL) inside the transaction. */
 mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
                           const struct agg_artifact *art);
+/* The same for a certificate c built and checked by the caller (cert_json
+ * its JSON): not parsed nor hashed again. */
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art);
 /* Cardano database artifacts. */
 mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
