@@ -29,9 +29,12 @@ struct agg_certifier {
     pthread_mutex_t mu;
     size_t max_open, nopen;
     struct held *open;
+    void (*quorum)(void *);
+    void *arg;
 };
 
-mtl_err agg_certifier_new(struct agg_certifier **out, size_t max_open)
+mtl_err agg_certifier_new(struct agg_certifier **out, size_t max_open, void (*quorum)(void *),
+                          void *arg)
 {
     *out = NULL;
     MTL_CHECK(max_open > 0, MTL_ERR_INVALID_ARG, "certifier: at least one open message");
@@ -39,6 +42,8 @@ mtl_err agg_certifier_new(struct agg_certifier **out, size_t max_open)
     MTL_CHECK(c, MTL_ERR_NOMEM, "certifier: out of memory");
     pthread_mutex_init(&c->mu, NULL);
     c->max_open = max_open;
+    c->quorum = quorum;
+    c->arg = arg;
     *out = c;
     return MTL_OK;
 }
@@ -234,8 +239,8 @@ mtl_err agg_certifier_register(struct agg *a, const struct agg_open_message *m,
         sig = NULL;
     }
     mtl_stm_sig_free(sig);
-    if (quorum)
-        agg_runtime_wake(a);
+    if (quorum && c->quorum)
+        c->quorum(c->arg);
     return e;
 }
 

@@ -21,15 +21,18 @@
 
 struct agg_certifier;
 
-/* A certifier holding at most max_open messages (> 0). */
-mtl_err agg_certifier_new(struct agg_certifier **out, size_t max_open);
+/* A certifier holding at most max_open messages (> 0); quorum(arg) is
+ * called (from the thread handing the signature) when a message reaches
+ * its quorum. */
+mtl_err agg_certifier_new(struct agg_certifier **out, size_t max_open, void (*quorum)(void *),
+                          void *arg);
 void agg_certifier_free(struct agg_certifier *c);
 
 /* Hand one accepted signature of open message m (decoded, its signer index
  * that of party in g, verified against m): stored, then held. sig is owned
  * from now on (also on failure). MTL_ERR_CONFLICT when the party already
  * signed m, MTL_ERR_STATE when m is certified meanwhile, MTL_ERR_TOO_BIG
- * when the certifier is full. Wakes the runtime when m reaches the quorum.
+ * when the certifier is full. Calls the quorum callback when m reaches it.
  * Any thread. */
 mtl_err agg_certifier_register(struct agg *a, const struct agg_open_message *m,
                                struct agg_signers *g, const struct mtl_stm_params *p,

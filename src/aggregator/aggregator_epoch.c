@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregator_certifier.h"
+#include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
 
@@ -148,7 +148,6 @@ void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch)
     a->rt.state = g ? AGG_READY : AGG_IDLE;
     pthread_mutex_unlock(&a->rt.mu);
     pthread_rwlock_unlock(&a->rt.round);
-    agg_certifier_expire(a->certifier, e); /* older messages are closed */
     if (last)
         agg_signers_free(old);
     log_info("epoch_changed", "epoch=%llu current_signers=%zu state=%s", (unsigned long long)e,

@@ -235,8 +235,7 @@ mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL). */
 void agg_runtime_tick(struct agg *a);
-/* Run the next tick now (a message reached its quorum). */
-void agg_runtime_wake(struct agg *a);
+
 /* CardanoDatabase: open the message of the current beacon (digests of the
  * immutable files 0..=N) / build the artifact with the snapshotter. */
 void agg_open_cardano_database(struct agg *a, uint64_t epoch);

@@ -234,7 +234,7 @@ TEST(restart_reloads_stored_signatures)
     /* A new certifier (the process restarted) holds nothing until the
      * message's next signature: then all of the stored ones. */
     agg_certifier_free(A.certifier);
-    CHECK_OK(agg_certifier_new(&A.certifier, MAXOPEN));
+    CHECK_OK(agg_certifier_new(&A.certifier, MAXOPEN, NULL, NULL));
     CHECK_EQ_INT(agg_certifier_open_count(A.certifier), 0);
     char *sig = sign(G, winners[n - 1], m);
     CHECK(sig);
