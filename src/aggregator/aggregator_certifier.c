@@ -311,6 +311,9 @@ void agg_cert_sigs_clear(struct agg_cert_sigs *s)
 static mtl_err snapshot(const struct held *h, const struct agg_signers *g, struct agg_cert_sigs *s)
 {
     s->n = 0;
+    MTL_CHECK(h->key_epoch == g->key_epoch && h->n == g->n, MTL_ERR_INTERNAL,
+              "certifier: %s was signed by the signers of epoch %llu", h->key,
+              (unsigned long long)h->key_epoch);
     s->sig = mtl_calloc(h->count ? h->count : 1, sizeof(*s->sig));
     s->pos = mtl_calloc(h->count ? h->count : 1, sizeof(*s->pos));
     if (!s->sig || !s->pos) {
