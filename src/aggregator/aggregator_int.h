@@ -44,6 +44,7 @@ struct agg_config {
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
+    unsigned max_open_messages; /* open messages the certifier holds signatures of */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -92,6 +93,8 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
 /* Its two halves: parse and check a certificate and build its list item
  * (no lock needed; item: free()), then insert with the lock held. */
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+/* The openapi list item text of a certificate JSON (free()). */
+mtl_err agg_store_cert_item(const char *json, char **item);
 mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
@@ -152,6 +155,11 @@ struct agg_artifact {
  * process (SIGKILL) inside the transaction. */
 mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
                           const struct agg_artifact *art);
+/* The same for a certificate c built and checked by the caller (cert_json
+ * its JSON): not parsed nor hashed again. */
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art);
 /* Cardano database artifacts. */
 mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
@@ -186,30 +194,11 @@ struct agg_signers {
     char *avk;
     int refs;        /* under agg_runtime.mu */
     size_t *by_name; /* signer indexes sorted by party id */
-    /* Signatures decoded and verified on arrival, by signer index, so the
-     * aggregation does not decode them again. */
-    pthread_mutex_t cache_mu;
-    struct agg_sig_entry {
-        char *key, *sig;
-        struct mtl_stm_sig *dec;
-        struct agg_sig_entry *next;
-    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
-/* Keep dec (owned from now on, also on failure) as the decoded form of sig
- * for open message key by signer index i, unless one is already kept for
- * that signer and key. */
-void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
-                           struct mtl_stm_sig *dec);
-/* The decoded form of exactly this sig of key by signer index i, or NULL;
- * valid while g is held. */
-const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
-                                                const char *sig);
-/* Forget the decoded signatures of key (once certified). */
-void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
 enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
 struct agg;
@@ -230,16 +219,6 @@ struct agg_runtime {
     struct agg_signers *current;  /* key epoch-1: who signs this epoch */
     struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
-    int64_t quorum_at_ns;         /* when the last quorum was signalled (bench figure) */
-    /* Lottery indexes won per open message, to see the quorum (k distinct
-     * indexes) as signatures arrive. */
-    struct agg_quorum {
-        char key[160];
-        uint8_t *bits;
-        uint64_t m, unique;
-        int signalled;
-    } quorum[8];
-    unsigned quorum_next;
     /* The stake distribution artifact of msd_epoch, prepared off the
      * quorum-to-certificate path (runtime thread only): its text with
      * placeholders for certificate_hash and created_at, its hash, and the
@@ -248,18 +227,15 @@ struct agg_runtime {
     char *msd_text, msd_hash[65];
     uint8_t msd_regs[32];
 };
-/* Init/destroy the runtime's lock (before the HTTP server starts / after
- * it stops); start/stop its thread. */
-void agg_runtime_init(struct agg *a);
+/* Init/destroy the runtime's locks and certifier (before the HTTP server
+ * starts / after it stops); start/stop its thread. */
+mtl_err agg_runtime_init(struct agg *a);
 void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL). */
 void agg_runtime_tick(struct agg *a);
-/* Record the indexes of an accepted signature; wakes the runtime when the
- * message has k distinct won indexes. */
-void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
-                           const struct mtl_stm_params *p);
+
 /* CardanoDatabase: open the message of the current beacon (digests of the
  * immutable files 0..=N) / build the artifact with the snapshotter. */
 void agg_open_cardano_database(struct agg *a, uint64_t epoch);
@@ -280,6 +256,17 @@ void agg_runtime_release(struct agg *a, struct agg_signers *g);
 /* The chain's current KES period (tip slot / SLOTS_PER_KES_PERIOD). */
 uint64_t agg_runtime_kes_period(struct agg *a);
 
+/* Epoch service (aggregator_epoch.c): move the runtime to the chain's
+ * epoch (retention, stakes and parameters recorded, current and next
+ * signers loaded) under the registration round held exclusively. */
+void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
+/* Artifacts (aggregator_artifacts.c): prepare (or keep) the stake
+ * distribution artifact of epoch; complete it with the certificate hash
+ * and creation time (runtime thread only). */
+mtl_err agg_msd_ready(struct agg *a, uint64_t epoch);
+mtl_err agg_msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
+                         char hash_out[MTL_HASH_HEX_BYTES], char **json_out);
+
 /* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
  * loaded from key e when NULL; next params of key e; Merkle root for
  * CardanoDatabase). */
@@ -295,6 +282,7 @@ struct agg {
     struct agg_config cfg;
     struct agg_store store;
     struct agg_runtime rt;
+    struct agg_certifier *certifier; /* aggregator_certifier.h */
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
 };
 uint64_t agg_current_epoch(struct agg *a);
