@@ -16,6 +16,7 @@
 
 #include "mithril/err.h"
 #include "mithril/export.h"
+#include "mithril/signed_entity.h"
 #include "mithril/stm.h"
 
 #ifdef __cplusplus
@@ -26,25 +27,6 @@ extern "C" {
 #define MTL_GENESIS_VK_BYTES 32
 #define MTL_GENESIS_SK_BYTES 32
 #define MTL_GENESIS_SIG_BYTES 64
-
-/* Signed entity types (the reference's discriminants). */
-enum mtl_signed_entity_kind {
-    MTL_SET_MITHRIL_STAKE_DISTRIBUTION = 0,
-    MTL_SET_CARDANO_STAKE_DISTRIBUTION = 1,
-    MTL_SET_CARDANO_IMMUTABLE_FILES_FULL = 2, /* legacy */
-    MTL_SET_CARDANO_TRANSACTIONS = 3,
-    MTL_SET_CARDANO_DATABASE = 4,
-    MTL_SET_CARDANO_BLOCKS_TRANSACTIONS = 5,
-};
-struct mtl_signed_entity_type {
-    enum mtl_signed_entity_kind kind;
-    uint64_t epoch;
-    uint64_t a; /* immutable_file_number (database) or block_number */
-    uint64_t b; /* block_number_offset (blocks transactions) */
-};
-/* Its JSON, e.g. {"MithrilStakeDistribution":15} (free with mtl_free). */
-MTL_API mtl_err mtl_signed_entity_type_to_json(const struct mtl_signed_entity_type *t, char **json);
-MTL_API const char *mtl_signed_entity_kind_name(enum mtl_signed_entity_kind k);
 
 /* ---- Protocol messages -------------------------------------------------- */
 struct mtl_protocol_message;
