@@ -32,7 +32,7 @@ struct signer_runtime {
 };
 
 static const unsigned SUPPORTED =
-    (1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION) | (1u << MTL_SET_CARDANO_DATABASE);
+    MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION) | MTL_SET_BIT(MTL_SET_CARDANO_DATABASE);
 
 static void epoch_data_clear(struct epoch_data *ed)
 {
@@ -126,16 +126,12 @@ static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
 
 /* ---- network configuration ------------------------------------------------ */
 
+/* The types of a settings list; MithrilStakeDistribution is always allowed
+ * (reference default). */
 static mtl_err kinds_from_list(const char *list, unsigned *mask)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", list);
-    *mask = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION; /* always allowed (reference default) */
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int k = signer_kind_parse(t);
-        MTL_CHECK(k >= 0, MTL_ERR_BAD_ENCODING, "unknown signed entity type '%s'", t);
-        *mask |= 1u << k;
-    }
+    MTL_TRY(mtl_signed_entity_kinds_parse(mask, list));
+    *mask |= MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
     return MTL_OK;
 }
 
@@ -152,14 +148,18 @@ static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
     mtl_err e = signer_parse_params(json_object_get(j, "protocol_parameters"), params);
     json_t *types = json_object_get(j, "available_signed_entity_types");
     if (e == MTL_OK && allowed) {
-        *allowed = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
+        *allowed = MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
         size_t i;
         json_t *t;
         json_array_foreach(types, i, t)
         {
-            int k = json_is_string(t) ? signer_kind_parse(json_string_value(t)) : -1;
-            if (k >= 0)
-                *allowed |= 1u << k;
+            /* types this signer does not know are skipped, as the reference does */
+            enum mtl_signed_entity_kind k;
+            const char *name = json_string_value(t);
+            if (name && mtl_signed_entity_kind_parse(&k, name, strlen(name)) == MTL_OK)
+                *allowed |= MTL_SET_BIT(k);
+            else
+                mtl_err_clear();
         }
     }
     json_decref(j);
@@ -198,7 +198,7 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t key = epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t key = epoch + MTL_SIGNER_RECORDING_OFFSET;
     json_t *have = NULL;
     MTL_TRY(signer_store_get_stakes(dir, key, &have));
     size_t n_have = have ? json_object_size(have) : 0;
@@ -257,7 +257,7 @@ static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t
 static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
 {
     const struct signer_config *c = rt->cfg;
-    uint64_t key = rt->ed.epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t key = rt->ed.epoch + MTL_SIGNER_RECORDING_OFFSET;
     *round_not_open = 0;
     if (signer_store_is_registered(c->data_stores_directory, key)) {
         log_debug("already_registered", "epoch=%llu", (unsigned long long)key);
@@ -436,8 +436,8 @@ static mtl_err beacon_to_sign(struct signer_runtime *rt, struct mtl_signed_entit
 {
     *found = 0;
     unsigned mask = rt->ed.allowed & SUPPORTED;
-    for (int k = 0; k <= MTL_SET_CARDANO_BLOCKS_TRANSACTIONS && !*found; k++) {
-        if (!(mask & (1u << k)))
+    for (int k = 0; k < MTL_SET_KIND_COUNT && !*found; k++) {
+        if (!(mask & MTL_SET_BIT(k)))
             continue;
         memset(t, 0, sizeof(*t));
         t->kind = (enum mtl_signed_entity_kind)k;
@@ -497,8 +497,14 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
         if (warn)
             log_warn("digest_cache_problem", "detail=\"%s\"", warn);
     }
-    if (e == MTL_OK)
-        e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
+    if (e == MTL_OK) {
+        struct mtl_signed_entity_view v = {
+            .next_avk = avk,
+            .next_params = &next_params,
+            .merkle_root = t->kind == MTL_SET_CARDANO_DATABASE ? dg.merkle_root : NULL,
+        };
+        e = mtl_signed_entity_message(pm, t, &v);
+    }
     mtl_db_digests_free(&dg);
     mtl_free(avk);
     json_decref(stakes);
