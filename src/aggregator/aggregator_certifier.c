@@ -33,7 +33,6 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
 {
     struct agg_open_message m;
     char **party = NULL, **sigs = NULL, *multisig = NULL, *prev_json = NULL, *cert_json = NULL;
-    char *art_json = NULL, *digests_json = NULL;
     size_t n = 0;
     struct mtl_protocol_message *pm = NULL;
     struct mtl_certificate *cert = NULL, *prev = NULL;
@@ -133,25 +132,11 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK)
         e = mtl_certificate_to_json(cert, &cert_json);
     int64_t t_cert = agg_now_ns();
-    if (e == MTL_OK && m.type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
-        art.kind = m.type.kind;
-        art.epoch = m.type.epoch;
-        e = agg_msd_artifact(a, m.type.epoch, mtl_certificate_hash(cert), sealed, art.hash,
-                             &art_json);
-    } else if (e == MTL_OK && m.type.kind == MTL_SET_CARDANO_DATABASE) {
-        art.kind = m.type.kind;
-        art.epoch = m.type.epoch;
-        art.immutable_file_number = m.type.a;
-        e = agg_cardano_database_artifact(a, &m, mtl_certificate_hash(cert), art.hash, &art_json,
-                                          &digests_json);
-        if (e == MTL_OK)
-            e = mtl_cardano_database_verify(art_json, strlen(art_json), cert);
-    }
+    if (e == MTL_OK) /* by the kind's handler (aggregator_entities.c) */
+        e = agg_entity_build_artifact(a, &m, cert, sealed, &art);
     int64_t t_built = agg_now_ns();
-    art.json = art_json;
-    art.digests_json = digests_json;
     if (e == MTL_OK)
-        e = agg_store_certify(&a->store, key, cert_json, art_json ? &art : NULL);
+        e = agg_store_certify(&a->store, key, cert_json, art.json ? &art : NULL);
     if (e == MTL_OK) {
         int64_t t1 = agg_now_ns();
         pthread_mutex_lock(&a->rt.mu);
@@ -181,8 +166,7 @@ out:
     mtl_free(multisig);
     mtl_free(prev_json);
     mtl_free(cert_json);
-    mtl_free(art_json);
-    mtl_free(digests_json);
+    agg_artifact_clear(&art);
     mtl_protocol_message_free(pm);
     mtl_certificate_free(cert);
     mtl_certificate_free(prev);
