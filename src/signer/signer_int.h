@@ -88,6 +88,23 @@ mtl_err signer_store_prune(const char *dir, uint64_t current_epoch, uint64_t ret
 mtl_err signer_closed_reg(const json_t *signers, const json_t *stakes,
                           struct mtl_stm_closed_reg **out);
 mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonhex);
+/* What the signer reads from its node for a signed entity kind
+ * (signer_entities.c): the beacon of the current time point (t->kind and
+ * t->epoch set; NULL: the epoch alone) and the entity's Merkle root for
+ * mtl_signed_entity_message's chain view (NULL: none). */
+struct mtl_digest_cache;
+struct signer_node {
+    const struct signer_config *cfg;
+    struct mtl_digest_cache *cache; /* may be NULL */
+};
+struct signer_entity {
+    enum mtl_signed_entity_kind kind;
+    mtl_err (*beacon)(const struct signer_node *n, struct mtl_signed_entity_type *t);
+    mtl_err (*root)(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                    char root[MTL_HASH_HEX_BYTES]);
+};
+/* The kind's row, NULL when this signer does not sign it. */
+const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k);
 /* RegisterSignaturesMessage JSON (free with mtl_free). */
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
                                  const char *sig_jsonhex, const char *signed_message, char **json);

@@ -115,6 +115,18 @@ TEST(reference_cardano_database_message)
     json_decref(certs);
 }
 
+/* The kinds this signer reads from its node: the stake distribution needs
+ * no root, the Cardano database a beacon and a root; others are not signed. */
+TEST(signer_entity_rows)
+{
+    const struct signer_entity *msd = signer_entity(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
+    const struct signer_entity *cdb = signer_entity(MTL_SET_CARDANO_DATABASE);
+    CHECK(msd && !msd->beacon && !msd->root);
+    CHECK(cdb && cdb->beacon && cdb->root);
+    CHECK(signer_entity(MTL_SET_CARDANO_TRANSACTIONS) == NULL);
+    CHECK(signer_entity(MTL_SET_CARDANO_IMMUTABLE_FILES_FULL) == NULL);
+}
+
 TEST(stakes_must_match)
 {
     json_t *settings = load_ref("epoch-settings.json"), *certs = load_ref("certificates.json");
@@ -304,6 +316,7 @@ int main(void)
     RUN(signature_message);
     RUN(reference_msd_message);
     RUN(reference_cardano_database_message);
+    RUN(signer_entity_rows);
     RUN(stakes_must_match);
     return DONE();
 }
