@@ -44,6 +44,11 @@ MTL_API void mtl_protocol_message_hash(const struct mtl_protocol_message *pm,
                                        char out[MTL_HASH_HEX_BYTES]);
 /* {"message_parts":{...}} in the reference's key order (free with mtl_free). */
 MTL_API mtl_err mtl_protocol_message_to_json(const struct mtl_protocol_message *pm, char **json);
+/* Parse {"message_parts":{...}} (len bytes): every part a known key with a
+ * string value, else MTL_ERR_BAD_ENCODING naming it. *out is new (free with
+ * mtl_protocol_message_free), NULL on failure. */
+MTL_API mtl_err mtl_protocol_message_from_json(struct mtl_protocol_message **out, const char *json,
+                                               size_t len);
 
 /* Hash of protocol parameters (k, m, phi_f as U8F24 fixed point). */
 MTL_API void mtl_protocol_parameters_hash(const struct mtl_stm_params *p,

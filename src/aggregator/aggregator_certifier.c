@@ -9,25 +9,6 @@
 #include "common/common_int.h"
 #include "log.h"
 
-/* Rebuild a protocol message from its stored {"message_parts":{...}}. */
-static mtl_err pm_from_json(const char *json, struct mtl_protocol_message **out)
-{
-    json_t *j = json_loads(json, 0, NULL);
-    json_t *parts = json_object_get(j, "message_parts");
-    mtl_err e = json_is_object(parts) ? mtl_protocol_message_new(out)
-                                      : mtl_seterr(MTL_ERR_INTERNAL, "stored message: bad JSON");
-    const char *k;
-    json_t *v;
-    json_object_foreach(parts, k, v)
-    {
-        if (e != MTL_OK)
-            break;
-        e = mtl_protocol_message_set(*out, k, json_string_value(v));
-    }
-    json_decref(j);
-    return e;
-}
-
 static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *params,
                        const char *key, int *not_enough)
 {
@@ -107,7 +88,7 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK)
         e = mtl_certificate_from_json(&prev, prev_json, strlen(prev_json));
     if (e == MTL_OK)
-        e = pm_from_json(m.protocol_message, &pm);
+        e = mtl_protocol_message_from_json(&pm, m.protocol_message, strlen(m.protocol_message));
     int64_t sealed = agg_now_ns(), t_verified = sealed;
     if (e == MTL_OK) {
         struct mtl_certificate_params cp = {

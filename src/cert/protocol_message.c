@@ -127,6 +127,26 @@ json_t *pm_to_json(const struct mtl_protocol_message *pm)
     return j;
 }
 
+mtl_err mtl_protocol_message_from_json(struct mtl_protocol_message **out, const char *json,
+                                       size_t len)
+{
+    *out = NULL;
+    json_error_t err;
+    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "protocol_message: not JSON (%s)", err.text);
+    struct mtl_protocol_message *pm = NULL;
+    mtl_err e = mtl_protocol_message_new(&pm);
+    if (e == MTL_OK)
+        e = pm_from_json(pm, j);
+    json_decref(j);
+    if (e != MTL_OK) {
+        mtl_protocol_message_free(pm);
+        return e;
+    }
+    *out = pm;
+    return MTL_OK;
+}
+
 mtl_err mtl_protocol_message_to_json(const struct mtl_protocol_message *pm, char **json)
 {
     json_t *j = pm_to_json(pm);

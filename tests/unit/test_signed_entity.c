@@ -220,6 +220,14 @@ TEST(reference_messages_rebuilt)
         CHECK_OK(rebuild(c, &t, &pm));
         CHECK_OK(mtl_protocol_message_to_json(pm, &got));
         CHECK_EQ_STR(got, want);
+        /* and read back as it is */
+        struct mtl_protocol_message *back = NULL;
+        char *again = NULL;
+        CHECK_OK(mtl_protocol_message_from_json(&back, want, strlen(want)));
+        CHECK_OK(mtl_protocol_message_to_json(back, &again));
+        CHECK_EQ_STR(again, want);
+        mtl_protocol_message_free(back);
+        mtl_free(again);
         mtl_protocol_message_hash(pm, h);
         CHECK_EQ_STR(h, signed_message);
         mtl_protocol_message_free(pm);
@@ -247,6 +255,29 @@ TEST(reference_messages_rebuilt)
         n++;
     }
     CHECK_EQ_INT(n, 43);
+}
+
+TEST(protocol_message_json_is_strict)
+{
+    static const char *const bad[] = {
+        "{\"message_parts\":{\"current_epoch\":3}}",
+        "{\"message_parts\":{\"current_epochs\":\"3\"}}",
+        "{\"message_parts\":[]}",
+        "{\"parts\":{}}",
+        "{\"message_parts\":{\"current_epoch\":\"3\",\"current_epoch\":\"4\"}}",
+        "{\"message_parts\":{}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct mtl_protocol_message *pm = (struct mtl_protocol_message *)1;
+        CHECK_ERR(mtl_protocol_message_from_json(&pm, bad[i], strlen(bad[i])),
+                  MTL_ERR_BAD_ENCODING);
+        CHECK(pm == NULL);
+    }
+    struct mtl_protocol_message *pm = NULL;
+    const char *ok = "{\"message_parts\":{\"current_epoch\":\"3\"}}";
+    CHECK_OK(mtl_protocol_message_from_json(&pm, ok, strlen(ok)));
+    CHECK_EQ_STR(mtl_protocol_message_get(pm, "current_epoch"), "3");
+    mtl_protocol_message_free(pm);
 }
 
 TEST(chain_view_is_checked)
@@ -323,6 +354,7 @@ int main(void)
     RUN(reference_beacons_round_trip);
     RUN(malformed_entities_are_refused);
     RUN(reference_messages_rebuilt);
+    RUN(protocol_message_json_is_strict);
     RUN(chain_view_is_checked);
     RUN(entity_equality_and_signed_epoch);
     json_decref(certs);
