@@ -14,8 +14,8 @@
  * entity.md tells what else a new kind touches).
  *
  * Names are parsed exactly: "CardanoDatabase" is a kind, "CardanoDatabaseX",
- * "cardanodatabase" and "Cardano" are not. No function here allocates unless
- * it says so; all are thread-safe.
+ * "cardanodatabase" and "Cardano" are not. Results the caller frees are said
+ * so; every function is thread-safe (no state but the error detail).
  */
 #ifndef MITHRIL_SIGNED_ENTITY_H
 #define MITHRIL_SIGNED_ENTITY_H

@@ -108,11 +108,14 @@ mtl_err mtl_signed_entity_kind_parse(enum mtl_signed_entity_kind *k, const char 
             return MTL_OK;
         }
     }
+    char names[256] = "";
+    for (unsigned i = 0; i < MTL_SET_KIND_COUNT; i++)
+        if (KINDS[i].parts) /* the legacy kind is not suggested */
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                     names[0] ? ", " : "", KINDS[i].name);
     return mtl_seterr(MTL_ERR_BAD_ENCODING,
-                      "signed entity type '%.*s': unknown (expected MithrilStakeDistribution,"
-                      " CardanoStakeDistribution, CardanoTransactions, CardanoDatabase or"
-                      " CardanoBlocksTransactions, exactly)",
-                      (int)(len > 64 ? 64 : len), name);
+                      "signed entity type '%.*s': unknown (expected exactly one of %s)",
+                      (int)(len > 64 ? 64 : len), name, names);
 }
 
 mtl_err mtl_signed_entity_kinds_parse(unsigned *mask, const char *list)
