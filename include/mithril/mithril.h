@@ -15,6 +15,7 @@
 #if __has_include("mithril/stm.h")
 #include "mithril/stm.h"
 #endif
+#include "mithril/signed_entity.h"
 #if __has_include("mithril/certificate.h")
 #include "mithril/certificate.h"
 #endif

@@ -9,29 +9,10 @@
 #include "common/common_int.h"
 #include "log.h"
 
-/* Rebuild a protocol message from its stored {"message_parts":{...}}. */
-static mtl_err pm_from_json(const char *json, struct mtl_protocol_message **out)
-{
-    json_t *j = json_loads(json, 0, NULL);
-    json_t *parts = json_object_get(j, "message_parts");
-    mtl_err e = json_is_object(parts) ? mtl_protocol_message_new(out)
-                                      : mtl_seterr(MTL_ERR_INTERNAL, "stored message: bad JSON");
-    const char *k;
-    json_t *v;
-    json_object_foreach(parts, k, v)
-    {
-        if (e != MTL_OK)
-            break;
-        e = mtl_protocol_message_set(*out, k, json_string_value(v));
-    }
-    json_decref(j);
-    return e;
-}
-
 /* What one certification makes (freed by made_clear). */
 struct made {
     struct mtl_certificate *cert, *prev;
-    char *cert_json, *art_json, *digests_json;
+    char *cert_json;
     struct agg_artifact art;
     int64_t sealed, t_cert, t_built;
 };
@@ -41,8 +22,7 @@ static void made_clear(struct made *x)
     mtl_certificate_free(x->cert);
     mtl_certificate_free(x->prev);
     mtl_free(x->cert_json);
-    mtl_free(x->art_json);
-    mtl_free(x->digests_json);
+    agg_artifact_clear(&x->art);
     memset(x, 0, sizeof(*x));
 }
 
@@ -63,7 +43,7 @@ static mtl_err build_certificate(struct agg *a, struct agg_signers *g,
     if (e == MTL_OK)
         e = mtl_certificate_from_json(&x->prev, prev_json, strlen(prev_json));
     if (e == MTL_OK)
-        e = pm_from_json(m->protocol_message, &pm);
+        e = mtl_protocol_message_from_json(&pm, m->protocol_message, strlen(m->protocol_message));
     x->sealed = agg_now_ns();
     if (e == MTL_OK) {
         struct mtl_certificate_params cp = {
@@ -93,26 +73,6 @@ static mtl_err build_certificate(struct agg *a, struct agg_signers *g,
     return e;
 }
 
-/* The artifact of m's signed entity (none for other kinds). */
-static mtl_err build_artifact(struct agg *a, const struct agg_open_message *m, struct made *x)
-{
-    const char *cert_hash = mtl_certificate_hash(x->cert);
-    x->art.kind = m->type.kind;
-    x->art.epoch = m->type.epoch;
-    if (m->type.kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION)
-        MTL_TRY(
-            agg_msd_artifact(a, m->type.epoch, cert_hash, x->sealed, x->art.hash, &x->art_json));
-    else if (m->type.kind == MTL_SET_CARDANO_DATABASE) {
-        x->art.immutable_file_number = m->type.a;
-        MTL_TRY(agg_cardano_database_artifact(a, m, cert_hash, x->art.hash, &x->art_json,
-                                              &x->digests_json));
-        MTL_TRY(mtl_cardano_database_verify(x->art_json, strlen(x->art_json), x->cert));
-    }
-    x->art.json = x->art_json;
-    x->art.digests_json = x->digests_json;
-    return MTL_OK;
-}
-
 static double ms(int64_t from, int64_t to)
 {
     return (double)(to - from) / 1e6;
@@ -126,11 +86,11 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
     mtl_err e = build_certificate(a, g, p, m, s, &x);
     x.t_cert = agg_now_ns();
     if (e == MTL_OK)
-        e = build_artifact(a, m, &x);
+        e = agg_entity_build_artifact(a, m, x.cert, x.sealed, &x.art); /* its kind's handler */
     x.t_built = agg_now_ns();
     if (e == MTL_OK)
         e = agg_store_certify_built(&a->store, m->signed_entity, x.cert, x.cert_json,
-                                    x.art_json ? &x.art : NULL);
+                                    x.art.json ? &x.art : NULL);
     if (e == MTL_OK) {
         int64_t t1 = agg_now_ns();
         log_info("certificate_created",

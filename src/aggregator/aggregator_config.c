@@ -176,16 +176,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     }
     MTL_TRY(mtl_settings_u64("ZSTANDARD_PARAMETERS__LEVEL", v[S_ZSTD], 22, &n));
     c->zstd_level = (unsigned)n;
-    for (const char *t = c->signed_entity_types; *t;) {
-        size_t l = strcspn(t, ",");
-        MTL_CHECK((l == 24 && strncmp(t, "MithrilStakeDistribution", l) == 0) ||
-                      (l == 15 && strncmp(t, "CardanoDatabase", l) == 0),
-                  MTL_ERR_CONFIG,
-                  "SIGNED_ENTITY_TYPES: '%.*s' is not supported (MithrilStakeDistribution,"
-                  " CardanoDatabase)",
-                  (int)l, t);
-        t += l + (t[l] == ',');
-    }
+    MTL_TRY(agg_entities_parse(c->signed_entity_types, &c->signed_entity_mask));
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: empty");
     MTL_TRY(mtl_settings_u64("SERVER_PORT", v[S_PORT], 65535, &n));
     c->server_port = (uint16_t)n;

@@ -10,44 +10,7 @@
 #include "common/common_int.h"
 #include "log.h"
 
-/* ---- protocol messages -------------------------------------------------------- */
-
-mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, const char *next_avk,
-                             struct mtl_protocol_message **out)
-{
-    *out = NULL;
-    uint64_t e = t->epoch;
-    struct agg_signers *next = NULL;
-    struct mtl_stm_params np;
-    char ph[MTL_HASH_HEX_BYTES], ep[24];
-    if (!next_avk) {
-        MTL_TRY(agg_signers_load(s, e, &next)); /* next signers: key e */
-        next_avk = next->avk;
-    }
-    mtl_err rc = agg_store_params(s, e, &np);
-    struct mtl_protocol_message *pm = NULL;
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_new(&pm);
-    if (rc == MTL_OK) {
-        mtl_protocol_parameters_hash(&np, ph);
-        snprintf(ep, sizeof(ep), "%llu", (unsigned long long)e);
-        rc = mtl_protocol_message_set(pm, "next_aggregate_verification_key", next_avk);
-    }
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_set(pm, "next_protocol_parameters", ph);
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_set(pm, "current_epoch", ep);
-    if (rc == MTL_OK && merkle_root)
-        rc = mtl_protocol_message_set(pm, "cardano_database_merkle_root", merkle_root);
-    agg_signers_free(next);
-    if (rc != MTL_OK) {
-        mtl_protocol_message_free(pm);
-        return rc;
-    }
-    *out = pm;
-    return MTL_OK;
-}
+/* ---- open messages ------------------------------------------------------------ */
 
 /* Open the message of a signed entity unless it exists. */
 mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
@@ -64,11 +27,19 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
     }
     mtl_err_clear();
     struct mtl_protocol_message *pm = NULL;
-    if (!a->rt.next || a->rt.next->key_epoch != t->epoch)
+    struct mtl_stm_params np;
+    /* the next signers and parameters: those recorded under the signed epoch */
+    uint64_t se = mtl_signed_entity_signed_epoch(t);
+    if (!a->rt.next || a->rt.next->key_epoch != se)
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "no next signers (registered at epoch %llu)",
-                       (unsigned long long)t->epoch - 1);
+                       (unsigned long long)se - 1);
     else
-        e = agg_protocol_message(&a->store, t, merkle_root, a->rt.next->avk, &pm);
+        e = agg_store_params(&a->store, se, &np);
+    if (e == MTL_OK) {
+        struct mtl_signed_entity_view v = {
+            .next_avk = a->rt.next->avk, .next_params = &np, .merkle_root = merkle_root};
+        e = mtl_signed_entity_message(&pm, t, &v);
+    }
     if (e == MTL_OK) {
         snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
         m.type = *t;

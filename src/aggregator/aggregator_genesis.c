@@ -84,7 +84,6 @@ static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
 {
     memset(g, 0, sizeof(*g));
     struct agg_chain_state ch;
-    char ph[MTL_HASH_HEX_BYTES], ep[24];
     MTL_TRY(agg_config_load(&g->cfg, argc, argv, 0));
     MTL_TRY(agg_store_open(&g->store, g->cfg.data_stores_directory));
     MTL_TRY(agg_chain_read(&g->cfg, &ch));
@@ -99,12 +98,10 @@ static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
     if (e != MTL_OK)
         return mtl_err_wrap(e, "genesis: signers of epoch %llu (registered at epoch %llu)",
                             (unsigned long long)g->epoch, (unsigned long long)g->epoch - 1);
-    mtl_protocol_parameters_hash(&g->params, ph);
-    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)g->epoch);
-    MTL_TRY(mtl_protocol_message_new(&g->pm));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "next_aggregate_verification_key", g->next->avk));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "next_protocol_parameters", ph));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "current_epoch", ep));
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION,
+                                       .epoch = g->epoch};
+    struct mtl_signed_entity_view v = {.next_avk = g->next->avk, .next_params = &g->params};
+    MTL_TRY(mtl_signed_entity_message(&g->pm, &t, &v));
     mtl_protocol_message_hash(g->pm, g->signed_message);
     return MTL_OK;
 }

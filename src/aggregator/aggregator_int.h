@@ -27,6 +27,8 @@ struct agg_config {
     const char *genesis_verification_key; /* path to genesis.vkey or the JSON-hex itself */
     struct mtl_stm_params params;
     const char *signed_entity_types;
+    /* MTL_SET_BIT of each kind signed (MithrilStakeDistribution always) */
+    unsigned signed_entity_mask;
     unsigned run_interval_ms;
     const char *port_file;               /* write the bound port here (tests with port 0) */
     const char *stake_distribution_file; /* devnet stand-in for the chain observer */
@@ -68,9 +70,6 @@ mtl_err agg_store_get_genesis(struct agg_store *s, char **json);
 /* JSON array of the latest n certificates (list items), newest first. */
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json);
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found);
-/* Mithril stake distribution artifacts. */
-mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json);
-mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json);
 /* Record a signer (registration JSON incl. stake) with its verification key
  * (JSON-hex) for an epoch. Never replaces: the party already registered with
  * the same key leaves the store as it is and sets *existing; with another
@@ -142,14 +141,14 @@ void agg_strv_free(char **v, size_t n);
  * certificate: the first of epoch, else the first of epoch-1). */
 mtl_err agg_store_master_certificate(struct agg_store *s, uint64_t epoch, char **json);
 
-/* One artifact produced with its certificate. */
+/* One artifact produced with its certificate (built by its kind's handler). */
 struct agg_artifact {
-    enum mtl_signed_entity_kind kind;
+    struct mtl_signed_entity_type entity;
     char hash[MTL_HASH_HEX_BYTES];
-    uint64_t epoch, immutable_file_number;
-    const char *json;
-    const char *digests_json; /* CardanoDatabase only */
+    char *json;  /* the artifact message (mtl_malloc'ed) */
+    char *extra; /* the kind's side document (CardanoDatabase: digests list), or NULL */
 };
+void agg_artifact_clear(struct agg_artifact *art);
 /* Certificate + artifact + open message certified, in ONE transaction. The
  * test hook MTL_AGG_TEST_CRASH=after_certificate|after_artifact kills the
  * process (SIGKILL) inside the transaction. */
@@ -160,10 +159,15 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
 mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
                                 const struct mtl_certificate *c, const char *cert_json,
                                 const struct agg_artifact *art);
-/* Cardano database artifacts. */
-mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
-mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
-mtl_err agg_store_cdb_digests(struct agg_store *s, char **json);
+/* Artifacts, one table keyed by kind: one by hash; a list of openapi list
+ * items (item() picks them from each stored JSON), newest first, the latest
+ * n when epoch < 0 else all of that epoch; the newest one's extra document
+ * (MTL_ERR_NOT_FOUND when none). */
+mtl_err agg_store_artifact_get(struct agg_store *s, enum mtl_signed_entity_kind k, const char *hash,
+                               char **json);
+mtl_err agg_store_artifact_list(struct agg_store *s, enum mtl_signed_entity_kind k, int64_t epoch,
+                                unsigned n, json_t *(*item)(const char *), char **json);
+mtl_err agg_store_artifact_extra(struct agg_store *s, enum mtl_signed_entity_kind k, char **json);
 /* Retention: drop registrations, stakes, signatures and open messages of
  * epoch keys < min_epoch (certificates and artifacts are kept). */
 mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes);
@@ -235,20 +239,13 @@ mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL). */
 void agg_runtime_tick(struct agg *a);
-
-/* CardanoDatabase: open the message of the current beacon (digests of the
- * immutable files 0..=N) / build the artifact with the snapshotter. */
-void agg_open_cardano_database(struct agg *a, uint64_t epoch);
-/* Open a signed entity's message (Merkle root for CardanoDatabase) unless it exists. */
+/* Open a signed entity's message unless it exists: the protocol message
+ * of mtl_signed_entity_message with the next signers of its signed epoch
+ * and merkle_root (NULL for MithrilStakeDistribution). */
 mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
                                    const char *merkle_root);
 /* The ancillary Ed25519 seed of ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32]);
-mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
-                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
-                                      char **json, char **digests_json);
-/* GET /cardano-database-download/<subpath> (snapshot files). */
-void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r);
 /* Current signers (refcounted; release with agg_runtime_release). */
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
                                         uint64_t *epoch, int *have);
@@ -260,19 +257,56 @@ uint64_t agg_runtime_kes_period(struct agg *a);
  * epoch (retention, stakes and parameters recorded, current and next
  * signers loaded) under the registration round held exclusively. */
 void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
-/* Artifacts (aggregator_artifacts.c): prepare (or keep) the stake
- * distribution artifact of epoch; complete it with the certificate hash
- * and creation time (runtime thread only). */
-mtl_err agg_msd_ready(struct agg *a, uint64_t epoch);
-mtl_err agg_msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
-                         char hash_out[MTL_HASH_HEX_BYTES], char **json_out);
 
-/* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
- * loaded from key e when NULL; next params of key e; Merkle root for
- * CardanoDatabase). */
-mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, const char *next_avk,
-                             struct mtl_protocol_message **pm);
+/* ---- signed entity handlers (aggregator_entities.c) --------------------------- */
+/* What the aggregator does for one signed entity kind; each kind has one
+ * file defining its handler (aggregator_msd.c, aggregator_cardano_db.c) and
+ * one row in the table of aggregator_entities.c. The message itself is the
+ * library's (mtl_signed_entity_message). */
+struct agg_entity_handler {
+    enum mtl_signed_entity_kind kind;
+    /* Open this kind's message(s) of epoch when due; runtime thread, every
+     * tick once the chain continues. Logs its own failures. */
+    void (*open)(struct agg *a, uint64_t epoch);
+    /* The artifact of certified message m: cert is the certificate just
+     * built, sealed_ns its sealing time. Fills art->hash, json, extra and
+     * checks the artifact against cert. */
+    mtl_err (*build_artifact)(struct agg *a, const struct agg_open_message *m,
+                              const struct mtl_certificate *cert, int64_t sealed_ns,
+                              struct agg_artifact *art);
+    /* Answer GET path p (after /aggregator) when it is one of this kind's
+     * routes: 1 when answered, 0 when not its route. */
+    int (*route)(struct agg *a, const char *p, struct mtl_http_response *r);
+};
+extern const struct agg_entity_handler agg_msd_handler;
+extern const struct agg_entity_handler agg_cardano_db_handler;
+/* The handler of a kind, NULL when this aggregator cannot sign it. */
+const struct agg_entity_handler *agg_entity_handler(enum mtl_signed_entity_kind k);
+/* Open the messages of every kind the configuration enables. */
+void agg_entities_open(struct agg *a, uint64_t epoch);
+/* The certifier's call: the artifact of m by its kind's handler (art is
+ * cleared first; a kind without artifact leaves art->json NULL). */
+mtl_err agg_entity_build_artifact(struct agg *a, const struct agg_open_message *m,
+                                  const struct mtl_certificate *cert, int64_t sealed_ns,
+                                  struct agg_artifact *art);
+/* GET routes of the kinds: 1 when one answered. */
+int agg_entities_route(struct agg *a, const char *p, struct mtl_http_response *r);
+/* JSON array of the enabled kinds' names (available_signed_entity_types). */
+json_t *agg_entities_json(const struct agg *a);
+/* SIGNED_ENTITY_TYPES as a mask: exact names with a handler, else
+ * MTL_ERR_CONFIG naming the type. */
+mtl_err agg_entities_parse(const char *list, unsigned *mask);
+/* Shared by handlers' routes: reply with an artifact of kind by hash, a list
+ * (see agg_store_artifact_list), or a stored text; what names it in errors. */
+void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
+                        const char *what, struct mtl_http_response *r);
+void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
+                             json_t *(*item)(const char *), const char *what,
+                             struct mtl_http_response *r);
+void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what);
+/* Parse a decimal epoch or "latest" (the current epoch); 0 when neither. */
+int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch);
+
 int64_t agg_now_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);

@@ -21,7 +21,7 @@ static int is_hash(const char *s)
     return n == 64;
 }
 
-static void reply_json(struct mtl_http_response *r, mtl_err e, char *json, const char *what)
+void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what)
 {
     if (e == MTL_OK) {
         r->status = 200;
@@ -174,17 +174,8 @@ static void route_epoch_settings(struct agg *a, struct mtl_http_response *r)
     reply_obj(r, 200, j);
 }
 
-static json_t *entity_types_json(struct agg *a)
-{
-    json_t *set = json_array();
-    json_array_append_new(set, json_string("MithrilStakeDistribution"));
-    if (strstr(a->cfg.signed_entity_types, "CardanoDatabase"))
-        json_array_append_new(set, json_string("CardanoDatabase"));
-    return set;
-}
-
 /* Parse a decimal epoch or "latest" (the current epoch). */
-static int parse_epoch(struct agg *a, const char *arg, uint64_t *epoch)
+int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch)
 {
     if (strcmp(arg, "latest") == 0) {
         *epoch = agg_current_epoch(a);
@@ -197,11 +188,32 @@ static int parse_epoch(struct agg *a, const char *arg, uint64_t *epoch)
     return *end == 0;
 }
 
+void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
+                        const char *what, struct mtl_http_response *r)
+{
+    if (!is_hash(hash)) {
+        mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
+        return;
+    }
+    char *json = NULL;
+    mtl_err e = agg_store_artifact_get(&a->store, k, hash, &json);
+    agg_route_reply(r, e, json, what);
+}
+
+void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
+                             json_t *(*item)(const char *), const char *what,
+                             struct mtl_http_response *r)
+{
+    char *json = NULL;
+    mtl_err e = agg_store_artifact_list(&a->store, k, epoch, LIST_LIMIT, item, &json);
+    agg_route_reply(r, e, json, what);
+}
+
 static void route_protocol_configuration(struct agg *a, const char *arg,
                                          struct mtl_http_response *r)
 {
     uint64_t epoch;
-    if (!parse_epoch(a, arg, &epoch)) {
+    if (!agg_route_epoch(a, arg, &epoch)) {
         mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
@@ -213,7 +225,7 @@ static void route_protocol_configuration(struct agg *a, const char *arg,
     }
     json_t *j = json_object();
     json_object_set_new(j, "protocol_parameters", params_json(&p));
-    json_object_set_new(j, "available_signed_entity_types", entity_types_json(a));
+    json_object_set_new(j, "available_signed_entity_types", agg_entities_json(a));
     reply_obj(r, 200, j);
 }
 
@@ -222,7 +234,7 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
     json_t *j = json_pack("{s:s,s:s,s:{}}", "open_api_version", MTL_API_VERSION,
                           "documentation_url", "https://mithril.network", "capabilities");
     json_t *caps = json_object_get(j, "capabilities");
-    json_object_set_new(caps, "signed_entity_types", entity_types_json(a));
+    json_object_set_new(caps, "signed_entity_types", agg_entities_json(a));
     json_object_set_new(caps, "aggregate_signature_type", json_string("Concatenation"));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
@@ -233,7 +245,7 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
 static void route_registered(struct agg *a, const char *arg, struct mtl_http_response *r)
 {
     uint64_t epoch;
-    if (!parse_epoch(a, arg, &epoch)) {
+    if (!agg_route_epoch(a, arg, &epoch)) {
         mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
@@ -242,7 +254,7 @@ static void route_registered(struct agg *a, const char *arg, struct mtl_http_res
     /* Registered at e = recorded under key e+1 (reference offset). */
     mtl_err e = agg_store_list_signers(&a->store, epoch + 1, &list, &n);
     if (e != MTL_OK) {
-        reply_json(r, e, NULL, "signers");
+        agg_route_reply(r, e, NULL, "signers");
         return;
     }
     /* The list is complete JSON; wrap it without reparsing. */
@@ -274,55 +286,22 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
         route_epoch_settings(a, r);
     else if (strcmp(p, "/certificates") == 0) {
         e = agg_store_list_certificates(&a->store, LIST_LIMIT, &json);
-        reply_json(r, e, json, "certificates");
+        agg_route_reply(r, e, json, "certificates");
     } else if (strcmp(p, "/certificate/genesis") == 0) {
         e = agg_store_get_genesis(&a->store, &json);
-        reply_json(r, e, json, "genesis certificate");
+        agg_route_reply(r, e, json, "genesis certificate");
     } else if (strncmp(p, "/certificate/", 13) == 0) {
         if (!is_hash(p + 13)) {
             mtl_http_error(r, 400, "invalid_hash", "certificate hash must be 64 hex digits");
             return;
         }
         e = agg_store_get_certificate(&a->store, p + 13, &json);
-        reply_json(r, e, json, "certificate");
-    } else if (strcmp(p, "/artifact/mithril-stake-distributions") == 0) {
-        e = agg_store_list_msd(&a->store, LIST_LIMIT, &json);
-        reply_json(r, e, json, "stake distributions");
-    } else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0) {
-        if (!is_hash(p + 37)) {
-            mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
-            return;
-        }
-        e = agg_store_get_msd(&a->store, p + 37, &json);
-        reply_json(r, e, json, "stake distribution");
-    } else if (strcmp(p, "/artifact/cardano-database") == 0) {
-        e = agg_store_list_cdb(&a->store, -1, LIST_LIMIT, &json);
-        reply_json(r, e, json, "cardano databases");
-    } else if (strcmp(p, "/artifact/cardano-database/digests") == 0) {
-        e = agg_store_cdb_digests(&a->store, &json);
-        reply_json(r, e, json, "cardano database digests");
-    } else if (strncmp(p, "/artifact/cardano-database/epoch/", 33) == 0) {
-        uint64_t epoch;
-        if (!parse_epoch(a, p + 33, &epoch)) {
-            mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", p + 33);
-            return;
-        }
-        e = agg_store_list_cdb(&a->store, (int64_t)epoch, LIST_LIMIT, &json);
-        reply_json(r, e, json, "cardano databases");
-    } else if (strncmp(p, "/artifact/cardano-database/", 27) == 0) {
-        if (!is_hash(p + 27)) {
-            mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
-            return;
-        }
-        e = agg_store_get_cdb(&a->store, p + 27, &json);
-        reply_json(r, e, json, "cardano database");
-    } else if (strncmp(p, "/cardano-database-download/", 27) == 0)
-        agg_serve_download(a, p + 27, r);
-    else if (strncmp(p, "/protocol-configuration/", 24) == 0)
+        agg_route_reply(r, e, json, "certificate");
+    } else if (strncmp(p, "/protocol-configuration/", 24) == 0)
         route_protocol_configuration(a, p + 24, r);
     else if (strncmp(p, "/signers/registered/", 20) == 0)
         route_registered(a, p + 20, r);
-    else
+    else if (!agg_entities_route(a, p, r)) /* the signed entities' artifacts */
         mtl_http_error(r, 404, "not_found", "no route GET %s", p);
 }
 

@@ -72,20 +72,6 @@ static int chain_continues(struct agg *a, uint64_t epoch, const struct agg_signe
     return ok;
 }
 
-static int type_enabled(const struct agg_config *c, const char *name)
-{
-    if (strcmp(name, "MithrilStakeDistribution") == 0)
-        return 1; /* always signed, like the reference */
-    size_t l = strlen(name);
-    for (const char *t = c->signed_entity_types; *t;) {
-        size_t k = strcspn(t, ",");
-        if (k == l && strncmp(t, name, l) == 0)
-            return 1;
-        t += k + (t[k] == ',');
-    }
-    return 0;
-}
-
 void agg_runtime_tick(struct agg *a)
 {
     struct agg_chain_state ch;
@@ -133,19 +119,7 @@ void agg_runtime_tick(struct agg *a)
         for (size_t i = 0; i < n; i++)
             agg_certifier_try(a, g, &p, keys[i]);
     agg_strv_free(keys, n);
-    struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
-    if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
-        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
-    /* Its artifact, prepared before the quorum (once per epoch). */
-    if (a->rt.msd_epoch != epoch || !a->rt.msd_text) {
-        if (agg_msd_ready(a, epoch) != MTL_OK) {
-            log_debug("msd_prepare", "epoch=%llu error=\"%s\"", (unsigned long long)epoch,
-                      mtl_err_detail());
-            mtl_err_clear();
-        }
-    }
-    if (type_enabled(&a->cfg, "CardanoDatabase"))
-        agg_open_cardano_database(a, epoch);
+    agg_entities_open(a, epoch); /* each enabled kind's handler */
     n = 0;
     keys = NULL;
     if (agg_store_open_messages_pending(&a->store, epoch, &keys, &n) != MTL_OK)

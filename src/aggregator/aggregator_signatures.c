@@ -10,30 +10,13 @@
 #include "common/common_int.h"
 #include "log.h"
 
-/* {"MithrilStakeDistribution":e} or {"CardanoDatabase":{"epoch":e,
- * "immutable_file_number":n}}. */
+/* The entity_type member, strictly (mtl_signed_entity_type_from_json). */
 static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
 {
-    memset(t, 0, sizeof(*t));
-    if (!json_is_object(j) || json_object_size(j) != 1)
-        return 0;
-    json_t *v = json_object_get(j, "MithrilStakeDistribution");
-    if (v) {
-        t->kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return 0;
-        t->epoch = (uint64_t)json_integer_value(v);
-        return 1;
-    }
-    v = json_object_get(j, "CardanoDatabase");
-    json_t *ep = json_object_get(v, "epoch"), *n = json_object_get(v, "immutable_file_number");
-    if (!json_is_integer(ep) || !json_is_integer(n) || json_integer_value(ep) < 0 ||
-        json_integer_value(n) < 0)
-        return 0;
-    t->kind = MTL_SET_CARDANO_DATABASE;
-    t->epoch = (uint64_t)json_integer_value(ep);
-    t->a = (uint64_t)json_integer_value(n);
-    return 1;
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    int ok = s && mtl_signed_entity_type_from_json(t, s, strlen(s)) == MTL_OK;
+    free(s);
+    return ok;
 }
 
 /* The signature decoded (once: the certifier keeps it so), its signer
@@ -118,6 +101,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
         goto done;
     }
     struct mtl_signed_entity_type t;
+    mtl_err_clear(); /* a detail below is then the entity's */
     const char *party = json_string_value(json_object_get(j, "party_id"));
     const char *sig = json_string_value(json_object_get(j, "signature"));
     const char *msg = json_string_value(json_object_get(j, "signed_message"));
@@ -125,8 +109,9 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     if (!party || !*party || !sig || !msg || !json_is_array(indexes) ||
         !parse_entity(json_object_get(j, "entity_type"), &t)) {
         mtl_http_error(r, 400, "invalid_message",
-                       "register-signatures: need entity_type (MithrilStakeDistribution or"
-                       " CardanoDatabase), party_id, signature, indexes and signed_message");
+                       "register-signatures: need entity_type (a signed entity), party_id,"
+                       " signature, indexes and signed_message%s%s",
+                       *mtl_err_detail() ? ": " : "", mtl_err_detail());
         goto done;
     }
     if (mtl_signed_entity_type_to_json(&t, &key) != MTL_OK) {

@@ -1,5 +1,5 @@
-/* aggregator_store.c - the aggregator's SQLite store: certificates, Mithril
- * stake distribution artifacts and signer registrations, one file. */
+/* aggregator_store.c - the aggregator's SQLite store: certificates, the
+ * artifacts of every signed entity kind and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -75,6 +75,30 @@ static const struct mtl_db_migration MIGRATIONS[] = {
     {"ALTER TABLE signer_registration ADD COLUMN verification_key TEXT;"
      "CREATE UNIQUE INDEX signer_registration_key ON signer_registration(epoch,"
      " verification_key);"},
+    /* 5: one artifact table keyed by kind (enum mtl_signed_entity_kind, the
+     * reference's SignedEntityTypeId) for every signed entity; extra holds a
+     * kind's side document (CardanoDatabase: its digests). The rows of the
+     * per-kind tables move over, seq keeping each kind's order. */
+    {"CREATE TABLE artifact ("
+     "  kind INTEGER NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  signed_entity TEXT NOT NULL,"
+     "  certificate_hash TEXT NOT NULL REFERENCES certificate(hash),"
+     "  json TEXT NOT NULL,"
+     "  extra TEXT,"
+     "  seq INTEGER NOT NULL UNIQUE,"
+     "  PRIMARY KEY (kind, hash));"
+     "CREATE INDEX artifact_kind_epoch ON artifact(kind, epoch);"
+     "INSERT INTO artifact(kind, hash, epoch, signed_entity, certificate_hash, json, extra, seq)"
+     " SELECT 0, hash, epoch, '{\"MithrilStakeDistribution\":' || epoch || '}',"
+     " certificate_hash, json, NULL, seq FROM msd;"
+     "INSERT INTO artifact(kind, hash, epoch, signed_entity, certificate_hash, json, extra, seq)"
+     " SELECT 4, hash, epoch, '{\"CardanoDatabase\":{\"epoch\":' || epoch ||"
+     " ',\"immutable_file_number\":' || immutable_file_number || '}}', certificate_hash, json,"
+     " digests, seq + (SELECT COALESCE(MAX(seq), 0) FROM msd) FROM cardano_database;"
+     "DROP TABLE msd;"
+     "DROP TABLE cardano_database;"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -350,12 +374,6 @@ mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
     return e;
 }
 
-mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
-{
-    return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
-                                "Mithril stake distribution");
-}
-
 json_t *agg_json_pick(const char *json, const char *const *keys, size_t n)
 {
     json_t *a = json_loads(json, 0, NULL);
@@ -371,17 +389,42 @@ json_t *agg_json_pick(const char *json, const char *const *keys, size_t n)
     return item;
 }
 
-/* openapi MithrilStakeDistributionListItemMessage. */
-static json_t *msd_list_item(const char *json)
+/* ---- artifacts ----------------------------------------------------------------- */
+
+mtl_err agg_store_artifact_get(struct agg_store *s, enum mtl_signed_entity_kind k, const char *hash,
+                               char **json)
 {
-    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
-    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT json FROM artifact WHERE kind = %d AND hash = ?1", (int)k);
+    return agg_store_query_text(s, sql, hash, json, mtl_signed_entity_kind_name(k));
 }
 
-mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
+mtl_err agg_store_artifact_list(struct agg_store *s, enum mtl_signed_entity_kind k, int64_t epoch,
+                                unsigned n, json_t *(*item)(const char *), char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n,
-                                msd_list_item, json);
+    char sql[128];
+    if (epoch < 0) { /* the latest n; an epoch's list is not cut */
+        snprintf(sql, sizeof(sql),
+                 "SELECT json FROM artifact WHERE kind = %d ORDER BY seq DESC"
+                 " LIMIT ?1",
+                 (int)k);
+        return agg_store_query_list(s, sql, n, item, json);
+    }
+    snprintf(sql, sizeof(sql),
+             "SELECT json FROM artifact WHERE kind = %d AND epoch = ?1"
+             " ORDER BY seq DESC",
+             (int)k);
+    return agg_store_query_list(s, sql, epoch, item, json);
+}
+
+mtl_err agg_store_artifact_extra(struct agg_store *s, enum mtl_signed_entity_kind k, char **json)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "SELECT extra FROM artifact WHERE kind = %d AND extra IS NOT NULL"
+             " ORDER BY seq DESC LIMIT 1",
+             (int)k);
+    return agg_store_query_text(s, sql, NULL, json, "artifact side document");
 }
 
 /* openapi SignerRegistrationsListItemMessage: party_id and stake. */

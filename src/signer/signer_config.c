@@ -167,10 +167,8 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
     MTL_TRY(mtl_settings_bool("DISABLE_DIGESTS_CACHE", v[S_NOCACHE], &c->disable_digests_cache));
     MTL_TRY(mtl_settings_bool("RESET_DIGESTS_CACHE", v[S_RESETCACHE], &c->reset_digests_cache));
     /* Validate the fallback type list now rather than at the first cycle. */
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", c->signed_entity_types);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        MTL_CHECK(signer_kind_parse(t) >= 0, MTL_ERR_CONFIG,
-                  "SIGNED_ENTITY_TYPES: unknown type '%s'", t);
+    unsigned mask;
+    if (mtl_signed_entity_kinds_parse(&mask, c->signed_entity_types) != MTL_OK)
+        return mtl_err_wrap(MTL_ERR_CONFIG, "SIGNED_ENTITY_TYPES");
     return MTL_OK;
 }

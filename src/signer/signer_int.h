@@ -11,9 +11,6 @@
 #include "mithril/pool_identity.h"
 #include "mithril/stm.h"
 
-/* Epoch offsets (mithril-common entities/epoch.rs). */
-#define SIGNER_RECORDING_OFFSET 1 /* registration at e is recorded under e+1 */
-
 /* Configuration: flags > environment > defaults (reference configuration.rs). */
 struct signer_config {
     const char *aggregator_endpoint; /* no trailing slash */
@@ -91,18 +88,28 @@ mtl_err signer_store_prune(const char *dir, uint64_t current_epoch, uint64_t ret
 mtl_err signer_closed_reg(const json_t *signers, const json_t *stakes,
                           struct mtl_stm_closed_reg **out);
 mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonhex);
-/* Protocol message of a signed entity: next AVK, next protocol parameters
- * hash, current epoch, and for CardanoDatabase the Merkle root given. */
-mtl_err signer_protocol_message(const struct mtl_signed_entity_type *t, const char *next_avk,
-                                const struct mtl_stm_params *next_params, const char *merkle_root,
-                                struct mtl_protocol_message **out);
+/* What the signer reads from its node for a signed entity kind
+ * (signer_entities.c): the beacon of the current time point (t->kind and
+ * t->epoch set; NULL: the epoch alone) and the entity's Merkle root for
+ * mtl_signed_entity_message's chain view (NULL: none). */
+struct mtl_digest_cache;
+struct signer_node {
+    const struct signer_config *cfg;
+    struct mtl_digest_cache *cache; /* may be NULL */
+};
+struct signer_entity {
+    enum mtl_signed_entity_kind kind;
+    mtl_err (*beacon)(const struct signer_node *n, struct mtl_signed_entity_type *t);
+    mtl_err (*root)(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                    char root[MTL_HASH_HEX_BYTES]);
+};
+/* The kind's row, NULL when this signer does not sign it. */
+const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k);
 /* RegisterSignaturesMessage JSON (free with mtl_free). */
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
                                  const char *sig_jsonhex, const char *signed_message, char **json);
 /* Parse {"k":..,"m":..,"phi_f":..}. */
 mtl_err signer_parse_params(const json_t *j, struct mtl_stm_params *p);
-/* Parse a discriminant name ("MithrilStakeDistribution"); -1 unknown. */
-int signer_kind_parse(const char *name);
 
 /* ---- aggregator client ------------------------------------------------------- */
 struct signer_http_result {

@@ -31,9 +31,6 @@ struct signer_runtime {
     int warned_no_protocol_configuration;
 };
 
-static const unsigned SUPPORTED =
-    (1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION) | (1u << MTL_SET_CARDANO_DATABASE);
-
 static void epoch_data_clear(struct epoch_data *ed)
 {
     json_decref(ed->current_signers);
@@ -126,16 +123,12 @@ static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
 
 /* ---- network configuration ------------------------------------------------ */
 
+/* The types of a settings list; MithrilStakeDistribution is always allowed
+ * (reference default). */
 static mtl_err kinds_from_list(const char *list, unsigned *mask)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", list);
-    *mask = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION; /* always allowed (reference default) */
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int k = signer_kind_parse(t);
-        MTL_CHECK(k >= 0, MTL_ERR_BAD_ENCODING, "unknown signed entity type '%s'", t);
-        *mask |= 1u << k;
-    }
+    MTL_TRY(mtl_signed_entity_kinds_parse(mask, list));
+    *mask |= MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
     return MTL_OK;
 }
 
@@ -152,14 +145,18 @@ static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
     mtl_err e = signer_parse_params(json_object_get(j, "protocol_parameters"), params);
     json_t *types = json_object_get(j, "available_signed_entity_types");
     if (e == MTL_OK && allowed) {
-        *allowed = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
+        *allowed = MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
         size_t i;
         json_t *t;
         json_array_foreach(types, i, t)
         {
-            int k = json_is_string(t) ? signer_kind_parse(json_string_value(t)) : -1;
-            if (k >= 0)
-                *allowed |= 1u << k;
+            /* types this signer does not know are skipped, as the reference does */
+            enum mtl_signed_entity_kind k;
+            const char *name = json_string_value(t);
+            if (name && mtl_signed_entity_kind_parse(&k, name, strlen(name)) == MTL_OK)
+                *allowed |= MTL_SET_BIT(k);
+            else
+                mtl_err_clear();
         }
     }
     json_decref(j);
@@ -198,7 +195,7 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t key = epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t key = epoch + MTL_SIGNER_RECORDING_OFFSET;
     json_t *have = NULL;
     MTL_TRY(signer_store_get_stakes(dir, key, &have));
     size_t n_have = have ? json_object_size(have) : 0;
@@ -257,7 +254,7 @@ static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t
 static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
 {
     const struct signer_config *c = rt->cfg;
-    uint64_t key = rt->ed.epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t key = rt->ed.epoch + MTL_SIGNER_RECORDING_OFFSET;
     *round_not_open = 0;
     if (signer_store_is_registered(c->data_stores_directory, key)) {
         log_debug("already_registered", "epoch=%llu", (unsigned long long)key);
@@ -435,20 +432,18 @@ static mtl_err beacon_to_sign(struct signer_runtime *rt, struct mtl_signed_entit
                               int *found)
 {
     *found = 0;
-    unsigned mask = rt->ed.allowed & SUPPORTED;
-    for (int k = 0; k <= MTL_SET_CARDANO_BLOCKS_TRANSACTIONS && !*found; k++) {
-        if (!(mask & (1u << k)))
+    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    for (int k = 0; k < MTL_SET_KIND_COUNT && !*found; k++) {
+        const struct signer_entity *se = signer_entity((enum mtl_signed_entity_kind)k);
+        if (!(rt->ed.allowed & MTL_SET_BIT(k)) || !se)
             continue;
         memset(t, 0, sizeof(*t));
         t->kind = (enum mtl_signed_entity_kind)k;
         t->epoch = rt->epoch;
-        if (k == MTL_SET_CARDANO_DATABASE) {
-            mtl_err e = mtl_immutable_last_certifiable(rt->cfg->db_directory, &t->a);
-            if (e != MTL_OK) {
-                log_warn("no_immutable_to_sign", "db=%s error=\"%s\"", rt->cfg->db_directory,
-                         mtl_err_detail());
-                continue;
-            }
+        if (se->beacon && se->beacon(&node, t) != MTL_OK) {
+            log_warn("no_beacon_to_sign", "entity=%s error=\"%s\"",
+                     mtl_signed_entity_kind_name(t->kind), mtl_err_detail());
+            continue;
         }
         char *json = NULL;
         MTL_TRY(mtl_signed_entity_type_to_json(t, &json));
@@ -466,7 +461,6 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
     struct mtl_stm_initializer *next_init = NULL;
     json_t *stakes = NULL;
     char *avk = NULL;
-    struct mtl_db_digests dg = {0};
     struct mtl_stm_params next_params;
     MTL_TRY(signer_store_get_initializer(dir, e_now, &next_init));
     MTL_CHECK(next_init, MTL_ERR_NOT_FOUND, "can not get protocol_initializer at epoch %llu",
@@ -479,27 +473,22 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
                        (unsigned long long)e_now);
     if (e == MTL_OK)
         e = signer_avk(rt->ed.next_signers, stakes, &avk);
-    if (e == MTL_OK && t->kind == MTL_SET_CARDANO_DATABASE) {
-        /* One thread: the signer shares the node's machine. */
-        struct mtl_digest_opts o = {.threads = 1, .cache = rt->cache};
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        e = mtl_cardano_db_digest(rt->cfg->db_directory, t->a, &o, &dg);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-        if (e == MTL_OK)
-            log_info("digests_computed",
-                     "immutable_file_number=%llu files=%zu bytes=%llu hashed=%zu from_cache=%zu "
-                     "ms=%.1f merkle_root=%s",
-                     (unsigned long long)t->a, dg.count, (unsigned long long)dg.total_bytes,
-                     dg.hashed, dg.from_cache, ms, dg.merkle_root);
-        const char *warn = rt->cache ? mtl_digest_cache_warning(rt->cache) : NULL;
-        if (warn)
-            log_warn("digest_cache_problem", "detail=\"%s\"", warn);
+    const struct signer_entity *se = signer_entity(t->kind);
+    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    char root[MTL_HASH_HEX_BYTES];
+    if (e == MTL_OK && !se)
+        e = mtl_seterr(MTL_ERR_INVALID_ARG, "%s is not signed by this signer",
+                       mtl_signed_entity_kind_name(t->kind));
+    if (e == MTL_OK && se->root)
+        e = se->root(&node, t, root);
+    if (e == MTL_OK) {
+        struct mtl_signed_entity_view v = {
+            .next_avk = avk,
+            .next_params = &next_params,
+            .merkle_root = se->root ? root : NULL,
+        };
+        e = mtl_signed_entity_message(pm, t, &v);
     }
-    if (e == MTL_OK)
-        e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
-    mtl_db_digests_free(&dg);
     mtl_free(avk);
     json_decref(stakes);
     return e;

@@ -24,6 +24,13 @@ SLOTS_PER_KES_PERIOD=0 "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/e
 grep -q "SLOTS_PER_KES_PERIOD" "$WORK/err" && pass "bad SLOTS_PER_KES_PERIOD refused" || fail "KES period error: $(cat "$WORK/err")"
 ALLOW_SKIP_SIGNER_CERTIFICATION=maybe "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "bad skip switch accepted"
 grep -q "ALLOW_SKIP_SIGNER_CERTIFICATION" "$WORK/err" && pass "bad ALLOW_SKIP_SIGNER_CERTIFICATION refused" || fail "skip switch error: $(cat "$WORK/err")"
+# Signed entity types are exact names the aggregator has a handler for.
+SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabaseX "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoDatabaseX accepted"
+grep -q "SIGNED_ENTITY_TYPES: signed entity type 'CardanoDatabaseX': unknown" "$WORK/err" && pass "CardanoDatabaseX refused" || fail "type error: $(cat "$WORK/err")"
+"$AGG" serve --signed-entity-types cardanodatabase --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "cardanodatabase accepted"
+grep -q "'cardanodatabase': unknown" "$WORK/err" && pass "lower-case type refused" || fail "case error: $(cat "$WORK/err")"
+SIGNED_ENTITY_TYPES=CardanoTransactions "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoTransactions accepted"
+grep -q "CardanoTransactions is not signed by this aggregator" "$WORK/err" && pass "type without handler refused" || fail "handler error: $(cat "$WORK/err")"
 "$AGG" --help | grep -q "GENESIS_VERIFICATION_KEY" && pass "--help lists settings" || fail "--help"
 
 # genesis generate-keypair: secret 0600, both keys decodable by the client side.

@@ -603,8 +603,8 @@ TEST(devnet_lifecycle)
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate WHERE epoch = 5"), 0);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM msd"), 2);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM cardano_database"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM artifact WHERE kind = 0"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM artifact WHERE kind = 4"), 2);
     CHECK(db_count("SELECT COUNT(*) FROM single_signature WHERE epoch = 5") > 0);
     /* restart: the runtime resumes from the stored signatures (signers
      * that could not post before the crash post again; stored ones get 409) */

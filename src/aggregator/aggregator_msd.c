@@ -1,6 +1,7 @@
-/* aggregator_artifacts.c - the Mithril stake distribution artifact,
- * prepared off the quorum-to-certificate path and completed with the
- * certificate hash and creation time at certification. */
+/* aggregator_msd.c - the MithrilStakeDistribution signed entity: its open
+ * message each epoch, its artifact (prepared off the quorum-to-certificate
+ * path and completed with the certificate hash and creation time at
+ * certification) and its routes. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
+#include "log.h"
 
 /* SHA-256 over the signer's fields (hex) and stake, as the reference's
  * SignerWithStake::compute_hash; the MSD hash is over epoch || those. */
@@ -96,7 +98,7 @@ static const char *last_of(const char *hay, const char *needle)
 
 /* Prepare (or reuse) the artifact of epoch: kept when the registrations
  * are the same text as when it was prepared. */
-mtl_err agg_msd_ready(struct agg *a, uint64_t epoch)
+static mtl_err msd_ready(struct agg *a, uint64_t epoch)
 {
     char *txt = NULL, *text = NULL, hash[MTL_HASH_HEX_BYTES];
     uint8_t digest[32];
@@ -116,13 +118,13 @@ mtl_err agg_msd_ready(struct agg *a, uint64_t epoch)
     return MTL_OK;
 }
 
-mtl_err agg_msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
-                         char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
+static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
+                            char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
 {
     /* One prepared during this epoch is final: the registrations of key
      * epoch closed when the runtime entered it (the registration round). */
     if (!a->rt.msd_text || a->rt.msd_epoch != epoch)
-        MTL_TRY(agg_msd_ready(a, epoch));
+        MTL_TRY(msd_ready(a, epoch));
     char created[40];
     agg_rfc3339(now, created);
     const char *t = a->rt.msd_text, *p1 = last_of(t, MSD_CERT_HASH),
@@ -138,3 +140,58 @@ mtl_err agg_msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, i
     *json_out = out;
     return MTL_OK;
 }
+
+/* ---- the handler ------------------------------------------------------------------ */
+
+static void msd_open(struct agg *a, uint64_t epoch)
+{
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
+    if (agg_open_message_with_root(a, &t, NULL) != MTL_OK)
+        log_error("open_message", "entity=MithrilStakeDistribution error=\"%s\"", mtl_err_detail());
+    /* Its artifact, prepared before the quorum (once per epoch). */
+    if (a->rt.msd_epoch != epoch || !a->rt.msd_text) {
+        if (msd_ready(a, epoch) != MTL_OK) {
+            log_debug("msd_prepare", "epoch=%llu error=\"%s\"", (unsigned long long)epoch,
+                      mtl_err_detail());
+            mtl_err_clear();
+        }
+    }
+}
+
+static mtl_err msd_build(struct agg *a, const struct agg_open_message *m,
+                         const struct mtl_certificate *cert, int64_t sealed_ns,
+                         struct agg_artifact *art)
+{
+    /* not re-verified here: the proofs of possession of every signer would
+     * sit on the quorum-to-certificate path (clients check it) */
+    return msd_artifact(a, m->type.epoch, mtl_certificate_hash(cert), sealed_ns, art->hash,
+                        &art->json);
+}
+
+/* openapi MithrilStakeDistributionListItemMessage. */
+static json_t *msd_list_item(const char *json)
+{
+    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
+    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
+}
+
+static int msd_route(struct agg *a, const char *p, struct mtl_http_response *r)
+{
+    static const char item[] = "/artifact/mithril-stake-distribution/";
+    if (strcmp(p, "/artifact/mithril-stake-distributions") == 0)
+        agg_route_artifact_list(a, MTL_SET_MITHRIL_STAKE_DISTRIBUTION, -1, msd_list_item,
+                                "stake distributions", r);
+    else if (strncmp(p, item, sizeof(item) - 1) == 0)
+        agg_route_artifact(a, MTL_SET_MITHRIL_STAKE_DISTRIBUTION, p + sizeof(item) - 1,
+                           "stake distribution", r);
+    else
+        return 0;
+    return 1;
+}
+
+const struct agg_entity_handler agg_msd_handler = {
+    .kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION,
+    .open = msd_open,
+    .build_artifact = msd_build,
+    .route = msd_route,
+};
