@@ -1,8 +1,7 @@
 /* aggregator_cardano_db.c - the CardanoDatabase signed entity: beacon
  * (epoch, last certifiable immutable file), digests and Merkle root of the
  * immutable files (cardano_db.h), the artifact built by the snapshotter and
- * its files served. Both libraries come from other modules: without them the
- * type is reported as unavailable and never opened. */
+ * its files served. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +10,9 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
-#ifdef MTL_HAVE_CARDANO_DB
 #include "mithril/cardano_db.h"
-#endif
-#ifdef MTL_HAVE_SNAPSHOTTER
 #include "snapshotter.h"
-#endif
 
-#if defined(MTL_HAVE_CARDANO_DB) && defined(MTL_HAVE_SNAPSHOTTER)
 static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_db_digests *d)
 {
     char cache_path[4096];
@@ -117,30 +111,3 @@ void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_resp
     mtl_memzero(seed, sizeof(seed));
     snap_serve_download(&sc, subpath, r);
 }
-#else
-void agg_open_cardano_database(struct agg *a, uint64_t epoch)
-{
-    static int logged;
-    (void)a;
-    if (!logged)
-        log_warn("cardano_database_unavailable",
-                 "epoch=%llu reason=\"built without the Cardano DB digests or the snapshotter\"",
-                 (unsigned long long)epoch);
-    logged = 1;
-}
-
-mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
-                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
-                                      char **json, char **digests_json)
-{
-    (void)a, (void)m, (void)cert_hash, (void)hash_out;
-    *json = *digests_json = NULL;
-    return mtl_seterr(MTL_ERR_CONFIG, "CardanoDatabase: built without the snapshotter");
-}
-
-void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
-{
-    (void)a;
-    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)", subpath);
-}
-#endif

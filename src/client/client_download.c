@@ -59,22 +59,25 @@ static int dir_has_entries(const char *path)
 /* Remove leftovers of interrupted runs (*.part) and every name of
  * db/immutable that is not a certified file: nothing uncertified stays in
  * the restored DB, --allow-override or not. */
-static void remove_uncertified(const char *imm, const struct restore_digest *dg, size_t ndg)
+static mtl_err remove_uncertified(const char *imm, const struct restore_digest *dg, size_t ndg)
 {
     DIR *d = opendir(imm);
     if (!d)
-        return;
+        return MTL_OK;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    mtl_err err = MTL_OK;
+    while (err == MTL_OK && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         if (!restore_digest_find(dg, ndg, e->d_name)) {
             char p[4400];
-            snprintf(p, sizeof(p), "%s/%s", imm, e->d_name);
-            unlink(p);
+            err = mtl_path_fmt(p, sizeof(p), "%s/%s", imm, e->d_name);
+            if (err == MTL_OK)
+                unlink(p);
         }
     }
     closedir(d);
+    return err == MTL_OK ? MTL_OK : mtl_err_wrap(err, "uncertified file left in %s", imm);
 }
 
 /* Every certified file in the DB matches its digest: those of the range
@@ -86,7 +89,7 @@ static mtl_err check_restored(const char *imm, const struct restore_digest *dg, 
     for (size_t k = 0; k < ndg; k++) {
         uint64_t num = strtoull(dg[k].name, NULL, 10);
         char p[4400], hex[65];
-        snprintf(p, sizeof(p), "%s/%s", imm, dg[k].name);
+        MTL_TRY(mtl_path_fmt(p, sizeof(p), "%s/%s", imm, dg[k].name));
         if (num >= lo && num <= hi) {
             MTL_CHECK(verified[k], MTL_ERR_INTEGRITY,
                       "immutable file %s: not restored from a verified archive", dg[k].name);
@@ -221,10 +224,10 @@ static int download(struct client *cl, const struct dl_args *a)
     /* 1: disk */
     step(cl, 1, "Checking local disk info");
     char db[4200], imm[4300], resume[4400];
-    snprintf(db, sizeof(db), "%s/db", a->dir);
-    snprintf(imm, sizeof(imm), "%s/immutable", db);
-    snprintf(resume, sizeof(resume), "%s/.mithril-client-restore", db);
-    if ((e = client_mkdir_p(db, 0755)) != MTL_OK)
+    if ((e = mtl_path_fmt(db, sizeof(db), "%s/db", a->dir)) != MTL_OK ||
+        (e = mtl_path_fmt(imm, sizeof(imm), "%s/immutable", db)) != MTL_OK ||
+        (e = mtl_path_fmt(resume, sizeof(resume), "%s/.mithril-client-restore", db)) != MTL_OK ||
+        (e = client_mkdir_p(db, 0755)) != MTL_OK)
         goto fail;
     int resuming = 0;
     FILE *rf = fopen(resume, "r");
@@ -315,7 +318,9 @@ static int download(struct client *cl, const struct dl_args *a)
                               .tty_progress = !cl->json && isatty(2)};
     struct restore_stats st;
     e = client_restore_immutables(&ro, &st);
-    remove_uncertified(imm, dg, ndg);
+    mtl_err removed = remove_uncertified(imm, dg, ndg);
+    if (e == MTL_OK)
+        e = removed;
     if (e != MTL_OK)
         goto fail;
 
@@ -359,15 +364,14 @@ static int download(struct client *cl, const struct dl_args *a)
     post_statistics(cl, a->ancillary, a->start >= 0 || a->end >= 0,
                     st.archives_done + st.archives_skipped);
     char canon[PATH_MAX];
-    if (!realpath(db, canon))
-        snprintf(canon, sizeof(canon), "%s", db);
+    const char *shown = realpath(db, canon) ? canon : db;
     const char *nodev = json_string_value(json_object_get(art, "cardano_node_version"));
     char docker[8192];
     snprintf(docker, sizeof(docker),
              "docker run -v cardano-node-ipc:/ipc -v cardano-node-data:/data --mount "
              "type=bind,source=\"%s\",target=/data/db/ -e NETWORK=%s "
              "ghcr.io/intersectmbo/cardano-node:%s",
-             canon, net ? net : "private", nodev ? nodev : "latest");
+             shown, net ? net : "private", nodev ? nodev : "latest");
     if (cl->json) {
         char ts[40];
         time_t t = time(NULL);
@@ -375,7 +379,7 @@ static int download(struct client *cl, const struct dl_args *a)
         gmtime_r(&t, &tmv);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tmv);
         json_t *doc =
-            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory", canon,
+            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory", shown,
                       "run_docker_cmd", docker, "archives_restored", (json_int_t)st.archives_done,
                       "archives_resumed", (json_int_t)st.archives_skipped, "files",
                       (json_int_t)st.files, "bytes", (json_int_t)st.bytes);
@@ -389,7 +393,7 @@ static int download(struct client *cl, const struct dl_args *a)
                "    Files in the directory '%s' can be used to run a Cardano node with version >= "
                "%s.\n\nIf you are using the Cardano Docker image, you can restore a Cardano node "
                "with:\n\n    %s\n\n",
-               hash, canon, nodev ? nodev : "?", docker);
+               hash, shown, nodev ? nodev : "?", docker);
         printf("(%llu archive(s) restored, %llu already restored by an earlier run, %llu files, "
                "%llu bytes)\n",
                (unsigned long long)st.archives_done, (unsigned long long)st.archives_skipped,

@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain_observer.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
-#include "mithril/chain_observer.h"
 #include "signer_int.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */

@@ -26,6 +26,10 @@
 
 #define IO_BLOCK (1u << 20)
 #define PATH_CAP 4096
+/* db_dir and out_dir are at most this long, so that every path made from
+ * them (a suffix of under 512 bytes: archive entry names, file names) fits
+ * in PATH_CAP; longer ones are refused by dirs_check. */
+#define DIR_MAX (PATH_CAP - 512)
 
 /* One archive entry: a file of the DB (src) or bytes in memory (data). */
 struct arc_entry {
@@ -66,8 +70,7 @@ static mtl_err mkdir_p(const char *path)
 static void fsync_dir_of(const char *path)
 {
     char d[PATH_CAP];
-    snprintf(d, sizeof(d), "%s", path);
-    char *s = strrchr(d, '/');
+    char *s = mtl_path_fmt(d, sizeof(d), "%s", path) == MTL_OK ? strrchr(d, '/') : NULL;
     if (!s)
         return;
     *s = 0;
@@ -101,8 +104,7 @@ static void remove_stale_temps(const char *dir)
         if ((*end && *end != '.') || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
             continue;
         char p[PATH_CAP];
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        if (unlink(p) == 0)
+        if (mtl_path_fmt(p, sizeof(p), "%s/%s", dir, de->d_name) == MTL_OK && unlink(p) == 0)
             log_info("snapshot_stale_temp_removed", "path=%s", p);
     }
     closedir(d);
@@ -375,8 +377,18 @@ static void trio_entries(const struct snap_config *c, uint64_t number, struct ar
     }
 }
 
+static mtl_err dirs_check(const struct snap_config *c)
+{
+    MTL_CHECK(strlen(c->db_dir) <= DIR_MAX && strlen(c->out_dir) <= DIR_MAX, MTL_ERR_CONFIG,
+              "snapshotter: %s directory longer than %d bytes: %.80s...",
+              strlen(c->db_dir) > DIR_MAX ? "DB" : "snapshot", DIR_MAX,
+              strlen(c->db_dir) > DIR_MAX ? c->db_dir : c->out_dir);
+    return MTL_OK;
+}
+
 mtl_err snap_immutable_archive(const struct snap_config *c, uint64_t number, bool *created)
 {
+    MTL_TRY(dirs_check(c));
     char final[PATH_CAP];
     snprintf(final, sizeof(final), "%s/immutable/%05" PRIu64 ".tar.zst", c->out_dir, number);
     if (created)
@@ -421,26 +433,27 @@ static int ledger_kind(const char *ledger_dir, const char *name)
 {
     char p[PATH_CAP];
     struct stat st;
-    snprintf(p, sizeof(p), "%s/%s", ledger_dir, name);
-    if (stat(p, &st) != 0)
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s", ledger_dir, name) != MTL_OK || stat(p, &st) != 0)
         return -1;
     if (S_ISREG(st.st_mode))
         return 0;
     if (!S_ISDIR(st.st_mode))
         return -1;
-    snprintf(p, sizeof(p), "%s/%s/meta", ledger_dir, name);
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/meta", ledger_dir, name) != MTL_OK)
+        return -1;
     json_t *m = json_load_file(p, 0, NULL);
     const char *backend = json_string_value(json_object_get(m, "backend"));
     bool mem = backend && strcmp(backend, "utxohd-mem") == 0;
     json_decref(m);
-    snprintf(p, sizeof(p), "%s/%s/state", ledger_dir, name);
-    if (!mem || !is_regular(p))
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/state", ledger_dir, name) != MTL_OK || !mem ||
+        !is_regular(p))
         return -1;
-    snprintf(p, sizeof(p), "%s/%s/tables/tvar", ledger_dir, name);
-    if (is_regular(p))
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/tables/tvar", ledger_dir, name) == MTL_OK &&
+        is_regular(p))
         return 1;
-    snprintf(p, sizeof(p), "%s/%s/tables", ledger_dir, name);
-    return is_regular(p) ? 2 : -1;
+    return mtl_path_fmt(p, sizeof(p), "%s/%s/tables", ledger_dir, name) == MTL_OK && is_regular(p)
+               ? 2
+               : -1;
 }
 
 /* The `want` latest valid ledger snapshots, newest first. */
@@ -719,6 +732,7 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     MTL_CHECK(c && c->db_dir && c->out_dir && c->base_url && digests && certificate_hash &&
                   artifact_json && hash_out,
               MTL_ERR_INVALID_ARG, "snapshotter: missing argument");
+    MTL_TRY(dirs_check(c));
     MTL_CHECK(network_ok(c->network), MTL_ERR_CONFIG,
               "snapshotter: network '%.64s' must be [a-z0-9_-]+", c->network ? c->network : "");
     MTL_CHECK(n >= 1, MTL_ERR_INVALID_ARG,
@@ -889,8 +903,7 @@ void snap_serve_download(const struct snap_config *c, const char *subpath,
         return;
     }
     char path[PATH_CAP];
-    snprintf(path, sizeof(path), "%s/%s", c->out_dir, s);
-    if (!is_regular(path)) {
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s", c->out_dir, s) != MTL_OK || !is_regular(path)) {
         mtl_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
         return;
     }

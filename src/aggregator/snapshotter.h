@@ -13,8 +13,8 @@
  * matching verification key text (ancillary.vkey) is the hex of the JSON array
  * of the 32 public-key bytes. Both are produced by snap_ancillary_keypair_text.
  */
-#ifndef MTL_UTIL_SNAPSHOTTER_H
-#define MTL_UTIL_SNAPSHOTTER_H
+#ifndef MTL_AGGREGATOR_SNAPSHOTTER_H
+#define MTL_AGGREGATOR_SNAPSHOTTER_H
 
 #include <stdbool.h>
 #include <stdint.h>
