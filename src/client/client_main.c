@@ -138,7 +138,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mithril-client: initialisation failed\n");
         return CLIENT_EXIT_FAIL;
     }
-    signal(SIGPIPE, SIG_IGN); /* a failed unpacker closes its pipe: an error, not a death */
+    signal(SIGPIPE, SIG_IGN); /* a peer closing its socket is an error, not a death */
     const char *cmd = rest[0];
     if (strcmp(cmd, "certificate") == 0)
         rc = cmd_certificate(&cl, nrest - 1, rest + 1);

@@ -556,7 +556,7 @@ mtl_err restore_set_url(void *curl, const char *what, const char *url)
     return MTL_OK;
 }
 
-/* Run the transfer of url into the pipe read by unpack(t) on another thread. */
+/* Run the transfer of url into the ring buffer read by unpack(t) on another thread. */
 static mtl_err stream_into(const char *url, struct task *t, void *(*unpack)(void *),
                            const char *label)
 {
