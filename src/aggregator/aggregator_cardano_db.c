@@ -17,8 +17,9 @@ static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_
 {
     char cache_path[4096];
     struct mtl_digest_cache *cache = NULL;
-    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json", a->cfg.data_stores_directory);
-    if (mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
+    if (mtl_path_fmt(cache_path, sizeof(cache_path), "%s/digests-cache.json",
+                     a->cfg.data_stores_directory) != MTL_OK ||
+        mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
         log_warn("digest_cache", "error=\"%s\"", mtl_err_detail());
         cache = NULL;
     }

@@ -72,7 +72,7 @@ static mtl_err manifest_signed_data(json_t *m, const uint8_t vk[32], json_t **da
 mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_t **data_out)
 {
     char mp[4200];
-    snprintf(mp, sizeof(mp), "%s/" MANIFEST_NAME, dir);
+    MTL_TRY(mtl_path_fmt(mp, sizeof(mp), "%s/" MANIFEST_NAME, dir));
     json_error_t je;
     json_t *m = json_load_file(mp, 0, &je);
     MTL_CHECK(m, MTL_ERR_BAD_ENCODING, "ancillary manifest: %s", je.text);
@@ -84,8 +84,8 @@ mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], json_
         json_object_foreach(data, k, v)
         {
             char p[4400], got[65];
-            snprintf(p, sizeof(p), "%s/%s", dir, k);
-            if ((e = sha256_path(p, got)) != MTL_OK)
+            if ((e = mtl_path_fmt(p, sizeof(p), "%s/%s", dir, k)) != MTL_OK ||
+                (e = sha256_path(p, got)) != MTL_OK)
                 break;
             if (strcmp(got, json_string_value(v)) != 0) {
                 e = mtl_seterr(MTL_ERR_INTEGRITY,
@@ -223,7 +223,7 @@ static mtl_err read_manifest(const char *path, const uint8_t vk[32], json_t **m,
 static mtl_err make_parents(const char *dir, const char *rel)
 {
     char p[4400];
-    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    MTL_TRY(mtl_path_fmt(p, sizeof(p), "%s/%s", dir, rel));
     char *slash = strrchr(p, '/');
     if (slash && slash > p + strlen(dir)) {
         *slash = 0;
@@ -245,7 +245,7 @@ static mtl_err extract_listed(struct archive *a, struct archive_entry *en, const
     *budget -= (uint64_t)archive_entry_size(en);
     MTL_TRY(make_parents(dir, name));
     char path[4400];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    MTL_TRY(mtl_path_fmt(path, sizeof(path), "%s/%s", dir, name));
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     MTL_CHECK(fd >= 0, MTL_ERR_IO, "ancillary file %s: %s", name, strerror(errno));
     char label[1100], got[65];
@@ -305,8 +305,8 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
                                  uint64_t max_bytes)
 {
     char tmp[4200], arc[4200];
-    snprintf(tmp, sizeof(tmp), "%s/ancillary-%ld", db_dir, (long)getpid());
-    snprintf(arc, sizeof(arc), "%s/ancillary-%ld.tar.part", db_dir, (long)getpid());
+    MTL_TRY(mtl_path_fmt(tmp, sizeof(tmp), "%s/ancillary-%ld", db_dir, (long)getpid()));
+    MTL_TRY(mtl_path_fmt(arc, sizeof(arc), "%s/ancillary-%ld.tar.part", db_dir, (long)getpid()));
     nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     unlink(arc);
     MTL_CHECK(mkdir(tmp, 0700) == 0, MTL_ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
@@ -326,10 +326,11 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
         json_object_foreach(data, k, v)
         {
             char from[4400], to[4400];
-            snprintf(from, sizeof(from), "%s/%s", tmp, k);
-            snprintf(to, sizeof(to), "%s/%s", db_dir, k);
+            if ((e = mtl_path_fmt(from, sizeof(from), "%s/%s", tmp, k)) != MTL_OK ||
+                (e = mtl_path_fmt(to, sizeof(to), "%s/%s", db_dir, k)) != MTL_OK)
+                break;
             char parent[4400];
-            snprintf(parent, sizeof(parent), "%s", to);
+            memcpy(parent, to, sizeof(parent));
             char *slash = strrchr(parent, '/');
             if (slash) {
                 *slash = 0;

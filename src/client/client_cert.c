@@ -98,7 +98,7 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, int print
         .fetch = fetch_cb, .fetch_ctx = (void *)cl, .progress = progress_cb, .progress_ctx = &pr};
     if (cl->cache_dir && *cl->cache_dir) {
         MTL_TRY(client_mkdir_p(cl->cache_dir, 0700));
-        snprintf(cache, sizeof(cache), "%s/verified-certificates", cl->cache_dir);
+        MTL_TRY(mtl_path_fmt(cache, sizeof(cache), "%s/verified-certificates", cl->cache_dir));
         o.cache_path = cache;
     }
     size_t n = 0;

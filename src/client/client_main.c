@@ -111,12 +111,16 @@ int main(int argc, char **argv)
     char cache_default[4096];
     if (!cl.cache_dir) {
         const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        mtl_err pe = MTL_OK;
         if (x && *x)
-            snprintf(cache_default, sizeof(cache_default), "%s/mithril-client", x);
+            pe = mtl_path_fmt(cache_default, sizeof(cache_default), "%s/mithril-client", x);
         else if (home && *home)
-            snprintf(cache_default, sizeof(cache_default), "%s/.cache/mithril-client", home);
+            pe = mtl_path_fmt(cache_default, sizeof(cache_default), "%s/.cache/mithril-client",
+                              home);
         else
             cache_default[0] = 0;
+        if (pe != MTL_OK) /* cache_default is "": no cache */
+            log_warn("cache_dir", "error=\"%s\" cache=disabled", mtl_err_detail());
         cl.cache_dir = cache_default;
     }
     if (nrest == 0) {

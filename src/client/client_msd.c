@@ -140,8 +140,9 @@ static int msd_download(struct client *cl, const char *arg, const char *dir)
         return client_fail(cl, e, "mithril-stake-distribution download");
     }
     char path[4200];
-    snprintf(path, sizeof(path), "%s/mithril_stake_distribution-%s.json", dir, hash);
-    e = mtl_atomic_write(path, body, len, 0644);
+    e = mtl_path_fmt(path, sizeof(path), "%s/mithril_stake_distribution-%s.json", dir, hash);
+    if (e == MTL_OK)
+        e = mtl_atomic_write(path, body, len, 0644);
     mtl_free(body);
     if (e != MTL_OK)
         return client_fail(cl, e, "mithril-stake-distribution download");

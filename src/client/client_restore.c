@@ -346,8 +346,8 @@ static mtl_err extract_entry(struct task *t, struct archive *a, struct archive_e
               name, (unsigned long long)t->num, (unsigned long long)size,
               (unsigned long long)o->max_bytes);
     char path[4200], part[4210];
-    snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
-    snprintf(part, sizeof(part), "%s.part", path);
+    MTL_TRY(mtl_path_fmt(path, sizeof(path), "%s/immutable/%s", o->db_dir, name));
+    MTL_TRY(mtl_path_fmt(part, sizeof(part), "%s.part", path));
     int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     MTL_CHECK(fd >= 0, MTL_ERR_IO, "open %s: %s", part, strerror(errno));
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -741,7 +741,11 @@ static void load_resume(const struct restore_opts *o, uint8_t *done)
             for (int i = 0; i < 3 && complete; i++) {
                 char name[32], path[4200], hex[65];
                 snprintf(name, sizeof(name), "%05llu.%s", n, ext[i]);
-                snprintf(path, sizeof(path), "%s/immutable/%s", o->db_dir, name);
+                if (mtl_path_fmt(path, sizeof(path), "%s/immutable/%s", o->db_dir, name) !=
+                    MTL_OK) {
+                    complete = 0;
+                    break;
+                }
                 const struct restore_digest *d = restore_digest_find(o->digests, o->ndigests, name);
                 if (d && (restore_sha256_file(path, hex) != MTL_OK || strcmp(hex, d->digest) != 0))
                     complete = 0;
@@ -765,7 +769,7 @@ mtl_err client_restore_immutables(const struct restore_opts *o, struct restore_s
               "restore: bad range %llu..%llu", (unsigned long long)o->first,
               (unsigned long long)o->last);
     char dir[4200];
-    snprintf(dir, sizeof(dir), "%s/immutable", o->db_dir);
+    MTL_TRY(mtl_path_fmt(dir, sizeof(dir), "%s/immutable", o->db_dir));
     MTL_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, MTL_ERR_IO, "mkdir %s: %s", dir,
               strerror(errno));
     size_t span = (size_t)(o->last - o->first + 1);

@@ -61,10 +61,11 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
                                                                   : NULL);
     if (e == MTL_OK && !c->disable_digests_cache) {
         char p[4096];
-        snprintf(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
-        if (c->reset_digests_cache)
+        e = mtl_path_fmt(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
+        if (e == MTL_OK && c->reset_digests_cache)
             unlink(p);
-        e = mtl_digest_cache_open(&rt->cache, p);
+        if (e == MTL_OK)
+            e = mtl_digest_cache_open(&rt->cache, p);
     }
     if (e != MTL_OK) {
         signer_runtime_free(rt);
