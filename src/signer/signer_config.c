@@ -9,52 +9,52 @@ static mtl_err parse_types(void *field, const char *name, const char *text);
 
 /* One row per setting: field, flag, environment variable, default, bounds
  * (integers; 1 = required for strings), help. */
-#define CFG struct signer_config
-#define STR(f, flag, env, def, req, help) MTL_SETTING_STR(CFG, f, flag, env, def, req, help)
-#define UINT(f, flag, env, def, lo, hi, help) MTL_SETTING_UINT(CFG, f, flag, env, def, lo, hi, help)
-#define BOOL(f, flag, env, def, help) MTL_SETTING_BOOL(CFG, f, flag, env, def, help)
+#define MTL_SETTINGS_CFG struct signer_config
 static const struct mtl_setting SETTINGS[] = {
-    STR(aggregator_endpoint, "--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "", 1,
-        "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)"),
-    STR(network, "--network", "NETWORK", "", 1,
-        "Cardano network: mainnet, preprod, preview, devnet... (required)"),
-    UINT(network_magic, "--network-magic", "NETWORK_MAGIC", "", 0, UINT32_MAX,
-         "network magic (required unless mainnet/preprod/preview)"),
-    STR(cardano_cli_path, "--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", 0,
-        "cardano-cli program"),
-    STR(cardano_node_socket_path, "--cardano-node-socket-path", "CARDANO_NODE_SOCKET_PATH", "", 0,
-        "Cardano node socket (passed to cardano-cli)"),
-    STR(db_directory, "--db-directory", "DB_DIRECTORY", "./db", 0,
-        "Cardano node database directory"),
-    STR(data_stores_directory, "--data-stores-directory", "DATA_STORES_DIRECTORY",
-        "./mithril/stores", 1, "signer stores: keys (0600), stakes, signed beacons, digest cache"),
-    STR(kes_secret_key_path, "--kes-secret-key-path", "KES_SECRET_KEY_PATH", "", 0,
-        "the pool's KES signing key, cardano-cli TextEnvelope (kes.skey, 0600) (required)"),
-    STR(operational_certificate_path, "--operational-certificate-path",
-        "OPERATIONAL_CERTIFICATE_PATH", "", 0,
-        "the pool's operational certificate (opcert.cert); its cold key gives the party id "
-        "(required)"),
-    STR(party_id, "--party-id", "PARTY_ID", "", 0,
+    SET_STR(aggregator_endpoint, "--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "", 1,
+            "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)"),
+    SET_STR(network, "--network", "NETWORK", "", 1,
+            "Cardano network: mainnet, preprod, preview, devnet... (required)"),
+    SET_UINT(network_magic, "--network-magic", "NETWORK_MAGIC", "", 0, UINT32_MAX,
+             "network magic (required unless mainnet/preprod/preview)"),
+    SET_STR(cardano_cli_path, "--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", 0,
+            "cardano-cli program"),
+    SET_STR(cardano_node_socket_path, "--cardano-node-socket-path", "CARDANO_NODE_SOCKET_PATH", "",
+            0, "Cardano node socket (passed to cardano-cli)"),
+    SET_STR(db_directory, "--db-directory", "DB_DIRECTORY", "./db", 0,
+            "Cardano node database directory"),
+    SET_STR(data_stores_directory, "--data-stores-directory", "DATA_STORES_DIRECTORY",
+            "./mithril/stores", 1,
+            "signer stores: keys (0600), stakes, signed beacons, digest cache"),
+    SET_STR(kes_secret_key_path, "--kes-secret-key-path", "KES_SECRET_KEY_PATH", "", 0,
+            "the pool's KES signing key, cardano-cli TextEnvelope (kes.skey, 0600) (required)"),
+    SET_STR(operational_certificate_path, "--operational-certificate-path",
+            "OPERATIONAL_CERTIFICATE_PATH", "", 0,
+            "the pool's operational certificate (opcert.cert); its cold key gives the party id "
+            "(required)"),
+    SET_STR(
+        party_id, "--party-id", "PARTY_ID", "", 0,
         "pool id (pool1...): must match the opcert; alone only with ALLOW_UNAUTHENTICATED_SIGNER"),
-    BOOL(allow_unauthenticated, "--allow-unauthenticated-signer", "ALLOW_UNAUTHENTICATED_SIGNER",
-         "false",
-         "TESTS ONLY: register PARTY_ID without KES signature nor opcert (a verifying aggregator "
-         "refuses it)"),
-    UINT(run_interval_ms, "--run-interval", "RUN_INTERVAL", "5000", 1, 86400000,
-         "state machine period in milliseconds"),
-    UINT(store_retention_limit, "--store-retention-limit", "STORE_RETENTION_LIMIT", "", 0, 1000000,
-         "epochs of stakes/signed beacons kept (empty: all)"),
-    UINT(http_timeout_ms, "--aggregator-timeout", "AGGREGATOR_TIMEOUT_MS", "30000", 100, 3600000,
-         "timeout of one aggregator request in milliseconds"),
-    MTL_SETTING_CUSTOM(CFG, signed_entity_types, "--signed-entity-types", "SIGNED_ENTITY_TYPES",
-                       "MithrilStakeDistribution,CardanoDatabase", parse_types,
-                       "types signed when the aggregator has no /protocol-configuration"),
-    BOOL(disable_digests_cache, "--disable-digests-cache", "DISABLE_DIGESTS_CACHE", "false",
-         "do not cache file digests"),
-    BOOL(reset_digests_cache, "--reset-digests-cache", "RESET_DIGESTS_CACHE", "false",
-         "empty the digest cache at start"),
-    UINT(max_cycles, "--max-cycles", "MAX_CYCLES", "0", 0, UINT64_MAX,
-         "stop after N cycles (0: run until SIGTERM/SIGINT)"),
+    SET_BOOL(
+        allow_unauthenticated, "--allow-unauthenticated-signer", "ALLOW_UNAUTHENTICATED_SIGNER",
+        "false",
+        "TESTS ONLY: register PARTY_ID without KES signature nor opcert (a verifying aggregator "
+        "refuses it)"),
+    SET_UINT(run_interval_ms, "--run-interval", "RUN_INTERVAL", "5000", 1, 86400000,
+             "state machine period in milliseconds"),
+    SET_UINT(store_retention_limit, "--store-retention-limit", "STORE_RETENTION_LIMIT", "", 0,
+             1000000, "epochs of stakes/signed beacons kept (empty: all)"),
+    SET_UINT(http_timeout_ms, "--aggregator-timeout", "AGGREGATOR_TIMEOUT_MS", "30000", 100,
+             3600000, "timeout of one aggregator request in milliseconds"),
+    SET_CUSTOM(signed_entity_types, "--signed-entity-types", "SIGNED_ENTITY_TYPES",
+               "MithrilStakeDistribution,CardanoDatabase", parse_types,
+               "types signed when the aggregator has no /protocol-configuration"),
+    SET_BOOL(disable_digests_cache, "--disable-digests-cache", "DISABLE_DIGESTS_CACHE", "false",
+             "do not cache file digests"),
+    SET_BOOL(reset_digests_cache, "--reset-digests-cache", "RESET_DIGESTS_CACHE", "false",
+             "empty the digest cache at start"),
+    SET_UINT(max_cycles, "--max-cycles", "MAX_CYCLES", "0", 0, UINT64_MAX,
+             "stop after N cycles (0: run until SIGTERM/SIGINT)"),
 };
 
 /* Credentials, or PARTY_ID alone behind the explicit test switch. */

@@ -3,13 +3,13 @@
  * environment variable over a default, declared as one table per program
  * (redis' config.c): each row names the flag, the variable, the default,
  * the field of the program's configuration struct it fills, its type and
- * bounds, and its --help text. Rows are written with the MTL_SETTING_*
- * macros, one row per setting:
+ * bounds, and its --help text. Rows are written with the SET_* macros (the
+ * MTL_SETTING_* ones for the struct MTL_SETTINGS_CFG), one row per setting:
  *
- *   #define CFG struct agg_config
+ *   #define MTL_SETTINGS_CFG struct agg_config
  *   static const struct mtl_setting SETTINGS[] = {
- *       MTL_SETTING_UINT(CFG, server_port, "--server-port", "SERVER_PORT", "8080", 0, 65535,
- *                        "TCP port (0 = any free port)"),
+ *       SET_UINT(server_port, "--server-port", "SERVER_PORT", "8080", 0, 65535,
+ *                "TCP port (0 = any free port)"),
  *   };
  */
 #ifndef MTL_UTIL_SETTINGS_H
@@ -48,6 +48,11 @@ struct mtl_setting {
     {flag, env, def, MTL_SETTING_BOOL, MTL_SETTING_FIELD_(cfg, field), 0, 1, NULL, help}
 #define MTL_SETTING_CUSTOM(cfg, field, flag, env, def, parse, help)                              \
     {flag, env, def, MTL_SETTING_CUSTOM, MTL_SETTING_FIELD_(cfg, field), 0, 0, parse, help}
+/* The rows of a table for the struct MTL_SETTINGS_CFG (defined by its file). */
+#define SET_STR(...) MTL_SETTING_STR(MTL_SETTINGS_CFG, __VA_ARGS__)
+#define SET_UINT(...) MTL_SETTING_UINT(MTL_SETTINGS_CFG, __VA_ARGS__)
+#define SET_BOOL(...) MTL_SETTING_BOOL(MTL_SETTINGS_CFG, __VA_ARGS__)
+#define SET_CUSTOM(...) MTL_SETTING_CUSTOM(MTL_SETTINGS_CFG, __VA_ARGS__)
 
 /* The "options (flag, environment variable, default)" rows of --help. */
 void mtl_settings_usage(FILE *out, const struct mtl_setting *s, size_t n);

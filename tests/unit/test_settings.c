@@ -27,15 +27,15 @@ static mtl_err parse_parity(void *field, const char *name, const char *text)
     return MTL_OK;
 }
 
-#define CFG struct cfg
+#define MTL_SETTINGS_CFG struct cfg
 static const struct mtl_setting ROWS[] = {
-    MTL_SETTING_STR(CFG, name, "--name", "TS_NAME", "", 1, "required name"),
-    MTL_SETTING_UINT(CFG, port, "--port", "TS_PORT", "8080", 0, 65535, "port"),
-    MTL_SETTING_UINT(CFG, interval, "--interval", "TS_INTERVAL", "1000", 100, 3600000, "ms"),
-    MTL_SETTING_UINT(CFG, epoch, "--epoch", "TS_EPOCH", "", 0, INT64_MAX, "epoch"),
-    MTL_SETTING_UINT(CFG, big, "--big", "TS_BIG", "0", 0, UINT64_MAX, "u64"),
-    MTL_SETTING_BOOL(CFG, flag, "--flag", "TS_FLAG", "false", "switch"),
-    MTL_SETTING_CUSTOM(CFG, parity, "--parity", "TS_PARITY", "even", parse_parity, "parity"),
+    SET_STR(name, "--name", "TS_NAME", "", 1, "required name"),
+    SET_UINT(port, "--port", "TS_PORT", "8080", 0, 65535, "port"),
+    SET_UINT(interval, "--interval", "TS_INTERVAL", "1000", 100, 3600000, "ms"),
+    SET_UINT(epoch, "--epoch", "TS_EPOCH", "", 0, INT64_MAX, "epoch"),
+    SET_UINT(big, "--big", "TS_BIG", "0", 0, UINT64_MAX, "u64"),
+    SET_BOOL(flag, "--flag", "TS_FLAG", "false", "switch"),
+    SET_CUSTOM(parity, "--parity", "TS_PARITY", "even", parse_parity, "parity"),
 };
 
 static mtl_err load(struct cfg *c, int argc, char **argv)
