@@ -364,13 +364,14 @@ fail:
 
 /* ---- immutable archives ------------------------------------------------ */
 
-static const char *const TRIO[] = {"chunk", "primary", "secondary"};
-
+/* Trio file names: libmithril's rule, the one the client accepts. */
 static void trio_entries(const struct snap_config *c, uint64_t number, struct arc_entry ents[3])
 {
     memset(ents, 0, 3 * sizeof(*ents));
-    for (int i = 0; i < 3; i++) {
-        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%05" PRIu64 ".%s", number, TRIO[i]);
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char f[MTL_IMMUTABLE_NAME_BYTES];
+        mtl_immutable_trio_name(f, number, i);
+        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%s", f);
         snprintf(ents[i].src, sizeof(ents[i].src), "%s/%s", c->db_dir, ents[i].name);
     }
 }
@@ -640,10 +641,11 @@ static json_t *part(const char *size_key, uint64_t size, json_t *locations)
 
 static mtl_err trio_size(const struct snap_config *c, uint64_t num, uint64_t *sum)
 {
-    for (int i = 0; i < 3; i++) {
-        char p[PATH_CAP];
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char p[PATH_CAP], f[MTL_IMMUTABLE_NAME_BYTES];
         struct stat st;
-        snprintf(p, sizeof(p), "%s/immutable/%05" PRIu64 ".%s", c->db_dir, num, TRIO[i]);
+        mtl_immutable_trio_name(f, num, i);
+        snprintf(p, sizeof(p), "%s/immutable/%s", c->db_dir, f);
         MTL_CHECK(stat(p, &st) == 0, MTL_ERR_IO, "stat %s: %s", p, strerror(errno));
         *sum += (uint64_t)st.st_size;
     }
