@@ -106,8 +106,8 @@ static bool entry_ok(const char *path, const char *digest)
 }
 
 /* {"data":{...sorted...},"signature":"..."} as compact JSON. */
-static mtl_err manifest_text(char **json, size_t *len, const struct mtl_ancillary_file *s,
-                             size_t n, const char *sig_hex)
+static mtl_err manifest_text(char **json, size_t *len, const struct mtl_ancillary_file *s, size_t n,
+                             const char *sig_hex)
 {
     json_t *m = json_object(), *data = json_object();
     int ok = m && data && json_object_set(m, "data", data) == 0;
@@ -251,8 +251,7 @@ long mtl_ancillary_manifest_find(const struct mtl_ancillary_manifest *m, const c
     return -1;
 }
 
-const char *mtl_ancillary_manifest_digest(const struct mtl_ancillary_manifest *m,
-                                          const char *path)
+const char *mtl_ancillary_manifest_digest(const struct mtl_ancillary_manifest *m, const char *path)
 {
     long i = mtl_ancillary_manifest_find(m, path);
     return i < 0 ? NULL : m->files[i].digest;

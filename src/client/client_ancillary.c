@@ -222,8 +222,8 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
     MTL_CHECK(mkdir(tmp, 0700) == 0, MTL_ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
     struct mtl_ancillary_manifest m = {0};
     /* the compressed archive is not larger than its content plus framing */
-    uint64_t cap = max_bytes ? max_bytes + MTL_ANCILLARY_MANIFEST_MAX + (max_bytes >> 6)
-                             : UINT64_MAX;
+    uint64_t cap =
+        max_bytes ? max_bytes + MTL_ANCILLARY_MANIFEST_MAX + (max_bytes >> 6) : UINT64_MAX;
     mtl_err e = download_to(url, arc, cap);
     if (e == MTL_OK)
         e = read_manifest(arc, vk, &m);

@@ -42,6 +42,10 @@ void out_note(const char *fmt, ...) MTL_PRINTF(1, 2);
  * string field of o ("?" when absent) or an integer one. */
 void out_show_str(int width, const char *label, const json_t *o, const char *key);
 void out_show_int(int width, const char *label, const json_t *o, const char *key);
+/* A list command: GET route (a JSON array), printed as it is with --json,
+ * else as a table: header(), then row(item) per item. */
+int out_list(struct cli *c, const char *route, const char *what, void (*header)(void),
+             void (*row)(json_t *item));
 /* The current UTC time as 2026-01-31T12:00:00Z. */
 void out_timestamp(char ts[40]);
 

@@ -6,33 +6,22 @@
 
 #include "client_cli.h"
 
-static int snapshot_list(struct cli *c)
+static void snapshot_header(void)
 {
-    json_t *list;
-    mtl_err e = client_get_json(c->cl.endpoint, "/artifact/cardano-database", &list);
-    if (e != MTL_OK)
-        return out_fail(c, e, "cardano-db snapshot list");
-    if (c->json) {
-        out_json(list);
-    } else {
-        printf("%-6s  %-9s  %-64s  %-64s  %-10s  %s\n", "Epoch", "Immutable", "Hash", "Merkle Root",
-               "Size", "Created");
-        size_t i;
-        json_t *it;
-        json_array_foreach(list, i, it)
-        {
-            json_t *b = json_object_get(it, "beacon");
-            printf("%-6lld  %-9lld  %-64s  %-64s  %-10lld  %s\n",
-                   (long long)json_integer_value(json_object_get(b, "epoch")),
-                   (long long)json_integer_value(json_object_get(b, "immutable_file_number")),
-                   json_string_value(json_object_get(it, "hash")) ?: "?",
-                   json_string_value(json_object_get(it, "merkle_root")) ?: "?",
-                   (long long)json_integer_value(json_object_get(it, "total_db_size_uncompressed")),
-                   json_string_value(json_object_get(it, "created_at")) ?: "");
-        }
-    }
-    json_decref(list);
-    return CLIENT_EXIT_OK;
+    printf("%-6s  %-9s  %-64s  %-64s  %-10s  %s\n", "Epoch", "Immutable", "Hash", "Merkle Root",
+           "Size", "Created");
+}
+
+static void snapshot_row(json_t *it)
+{
+    json_t *b = json_object_get(it, "beacon");
+    printf("%-6lld  %-9lld  %-64s  %-64s  %-10lld  %s\n",
+           (long long)json_integer_value(json_object_get(b, "epoch")),
+           (long long)json_integer_value(json_object_get(b, "immutable_file_number")),
+           json_string_value(json_object_get(it, "hash")) ?: "?",
+           json_string_value(json_object_get(it, "merkle_root")) ?: "?",
+           (long long)json_integer_value(json_object_get(it, "total_db_size_uncompressed")),
+           json_string_value(json_object_get(it, "created_at")) ?: "");
 }
 
 static void print_locations(const char *what, json_t *section)
@@ -95,8 +84,8 @@ static int snapshot_show(struct cli *c, const char *arg)
     json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
     mtl_free(body);
     if (!j)
-        return out_fail(
-            c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text), what);
+        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
+                        what);
     if (c->json)
         out_json(j);
     else
@@ -109,7 +98,8 @@ int cmd_cardano_db(struct cli *c, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[0], "snapshot") == 0) {
         if (argc == 2 && strcmp(argv[1], "list") == 0)
-            return snapshot_list(c);
+            return out_list(c, "/artifact/cardano-database", "cardano-db snapshot list",
+                            snapshot_header, snapshot_row);
         if (argc == 3 && strcmp(argv[1], "show") == 0)
             return snapshot_show(c, argv[2]);
     }

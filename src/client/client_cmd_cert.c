@@ -22,28 +22,10 @@ static void print_cert_row(json_t *it)
            (long long)json_integer_value(json_object_get(it, "epoch")), set, sealed ? sealed : "");
 }
 
-static int cert_list(struct cli *c)
+static void cert_header(void)
 {
-    json_t *list;
-    mtl_err e = client_get_json(c->cl.endpoint, "/certificates", &list);
-    if (e != MTL_OK)
-        return out_fail(c, e, "certificate list");
-    if (!json_is_array(list)) {
-        json_decref(list);
-        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "/certificates: not an array"),
-                        "certificate list");
-    }
-    if (c->json) {
-        out_json(list);
-    } else {
-        printf("%-64s  %-64s  %-6s  %-28s  %s\n", "Hash", "Previous Hash", "Epoch",
-               "Signed Entity Type", "Sealed At");
-        size_t i;
-        json_t *it;
-        json_array_foreach(list, i, it) print_cert_row(it);
-    }
-    json_decref(list);
-    return CLIENT_EXIT_OK;
+    printf("%-64s  %-64s  %-6s  %-28s  %s\n", "Hash", "Previous Hash", "Epoch",
+           "Signed Entity Type", "Sealed At");
 }
 
 static void print_cert(const char *hash, json_t *j)
@@ -62,8 +44,8 @@ static void print_cert(const char *hash, json_t *j)
     out_show_str(19, "Signed Message", j, "signed_message");
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(json_object_get(j, "protocol_message"), "message_parts"),
-                        k, v)
+    json_object_foreach(json_object_get(json_object_get(j, "protocol_message"), "message_parts"), k,
+                        v)
     {
         const char *s = json_string_value(v);
         size_t n = s ? strlen(s) : 0;
@@ -124,7 +106,7 @@ static int cert_verify(struct cli *c, const char *arg)
 int cmd_certificate(struct cli *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
-        return cert_list(c);
+        return out_list(c, "/certificates", "certificate list", cert_header, print_cert_row);
     if (argc == 2 && strcmp(argv[0], "show") == 0)
         return cert_show(c, argv[1]);
     if (argc == 2 && strcmp(argv[0], "verify") == 0)

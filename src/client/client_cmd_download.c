@@ -64,11 +64,11 @@ static void print_result(const struct cli *c, const struct client_dl_result *r)
     if (c->json) {
         char ts[40];
         out_timestamp(ts);
-        json_t *doc = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory",
-                                r->db_dir, "run_docker_cmd", docker, "archives_restored",
-                                (json_int_t)st->archives_done, "archives_resumed",
-                                (json_int_t)st->archives_skipped, "files", (json_int_t)st->files,
-                                "bytes", (json_int_t)st->bytes);
+        json_t *doc =
+            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "timestamp", ts, "db_directory", r->db_dir,
+                      "run_docker_cmd", docker, "archives_restored", (json_int_t)st->archives_done,
+                      "archives_resumed", (json_int_t)st->archives_skipped, "files",
+                      (json_int_t)st->files, "bytes", (json_int_t)st->bytes);
         char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);

@@ -7,29 +7,18 @@
 
 #include "client_cli.h"
 
-static int msd_list(struct cli *c)
+static void msd_header(void)
 {
-    json_t *list;
-    mtl_err e = client_get_json(c->cl.endpoint, "/artifact/mithril-stake-distributions", &list);
-    if (e != MTL_OK)
-        return out_fail(c, e, "mithril-stake-distribution list");
-    if (c->json) {
-        out_json(list);
-    } else {
-        printf("%-6s  %-64s  %-64s  %s\n", "Epoch", "Hash", "Certificate Hash", "Created");
-        size_t i;
-        json_t *it;
-        json_array_foreach(list, i, it)
-        {
-            printf("%-6lld  %-64s  %-64s  %s\n",
-                   (long long)json_integer_value(json_object_get(it, "epoch")),
-                   json_string_value(json_object_get(it, "hash")) ?: "?",
-                   json_string_value(json_object_get(it, "certificate_hash")) ?: "?",
-                   json_string_value(json_object_get(it, "created_at")) ?: "");
-        }
-    }
-    json_decref(list);
-    return CLIENT_EXIT_OK;
+    printf("%-6s  %-64s  %-64s  %s\n", "Epoch", "Hash", "Certificate Hash", "Created");
+}
+
+static void msd_row(json_t *it)
+{
+    printf("%-6lld  %-64s  %-64s  %s\n",
+           (long long)json_integer_value(json_object_get(it, "epoch")),
+           json_string_value(json_object_get(it, "hash")) ?: "?",
+           json_string_value(json_object_get(it, "certificate_hash")) ?: "?",
+           json_string_value(json_object_get(it, "created_at")) ?: "");
 }
 
 /* Verified and authenticated, then written to dir: path gets where. */
@@ -78,7 +67,8 @@ static int msd_download(struct cli *c, const char *arg, const char *dir)
 int cmd_msd(struct cli *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
-        return msd_list(c);
+        return out_list(c, "/artifact/mithril-stake-distributions",
+                        "mithril-stake-distribution list", msd_header, msd_row);
     if (argc >= 2 && strcmp(argv[0], "download") == 0) {
         const char *dir = ".", *hash = NULL;
         for (int i = 1; i < argc; i++) {

@@ -112,8 +112,8 @@ static mtl_err check_disk(struct dl *d)
     uint64_t total = json_size(d->art, "total_db_size_uncompressed");
     if (rq->start >= 0 || rq->end >= 0)
         total = (d->hi - d->lo + 1) *
-                json_size(json_object_get(d->art, "immutables"), "average_size_uncompressed") *
-                11 / 10;
+                json_size(json_object_get(d->art, "immutables"), "average_size_uncompressed") * 11 /
+                10;
     struct statvfs vfs;
     if (statvfs(d->db, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < total)
         client_emitf(&d->cl->events, CLIENT_EVENT_WARNING, 1,
@@ -268,13 +268,11 @@ static void post_statistics(const struct dl *d)
     const struct client_dl_request *rq = d->rq;
     uint64_t n = d->res->stats.archives_done + d->res->stats.archives_skipped;
     char body[64];
-    const char *routes[3] = {rq->ancillary_vk
-                                 ? "/statistics/cardano-database/ancillary-files-restored"
-                                 : NULL,
-                             rq->start >= 0 || rq->end >= 0
-                                 ? "/statistics/cardano-database/partial-restoration"
-                                 : "/statistics/cardano-database/complete-restoration",
-                             n ? "/statistics/cardano-database/immutable-files-restored" : NULL};
+    const char *routes[3] = {
+        rq->ancillary_vk ? "/statistics/cardano-database/ancillary-files-restored" : NULL,
+        rq->start >= 0 || rq->end >= 0 ? "/statistics/cardano-database/partial-restoration"
+                                       : "/statistics/cardano-database/complete-restoration",
+        n ? "/statistics/cardano-database/immutable-files-restored" : NULL};
     snprintf(body, sizeof(body), "{\"nb_immutable_files\":%llu}", (unsigned long long)n);
     for (int i = 0; i < 3; i++)
         if (routes[i] && client_post(d->cl->endpoint, routes[i], i == 2 ? body : NULL) != MTL_OK)

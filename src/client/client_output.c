@@ -75,6 +75,29 @@ void out_show_int(int width, const char *label, const json_t *o, const char *key
     printf("%-*s %lld\n", width, label, (long long)json_integer_value(json_object_get(o, key)));
 }
 
+int out_list(struct cli *c, const char *route, const char *what, void (*header)(void),
+             void (*row)(json_t *item))
+{
+    json_t *list;
+    mtl_err e = client_get_json(c->cl.endpoint, route, &list);
+    if (e != MTL_OK)
+        return out_fail(c, e, what);
+    if (!json_is_array(list)) {
+        json_decref(list);
+        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: not an array", route), what);
+    }
+    if (c->json) {
+        out_json(list);
+    } else {
+        header();
+        size_t i;
+        json_t *it;
+        json_array_foreach(list, i, it) row(it);
+    }
+    json_decref(list);
+    return CLIENT_EXIT_OK;
+}
+
 static void draw_step(const struct cli *c, const struct client_event *ev)
 {
     if (c->json) {
@@ -127,9 +150,8 @@ static void draw_certificate(struct cli *c, const struct mtl_certificate *cert, 
     const char *kind = mtl_certificate_is_genesis(cert) ? "genesis" : "standard";
     if (c->certificates) {
         json_array_append_new(c->certificates,
-                              json_pack("{s:s,s:I,s:s,s:s,s:b}", "hash",
-                                        mtl_certificate_hash(cert), "epoch",
-                                        (json_int_t)mtl_certificate_epoch(cert),
+                              json_pack("{s:s,s:I,s:s,s:s,s:b}", "hash", mtl_certificate_hash(cert),
+                                        "epoch", (json_int_t)mtl_certificate_epoch(cert),
                                         "signed_entity_type", mtl_signed_entity_kind_name(set.kind),
                                         "kind", kind, "from_cache", from_cache));
     } else if (c->print_certificates) {

@@ -61,8 +61,8 @@ mtl_err client_restore_entry_name(uint64_t num, const char *p, int regular,
     uint64_t n;
     if (strncmp(p, "immutable/", 10) == 0 && mtl_immutable_trio_parse(p + 10, &n, NULL) &&
         n == num) {
-        MTL_CHECK(regular, MTL_ERR_BAD_ENCODING,
-                  "archive %05llu: entry %s is not a regular file", (unsigned long long)num, p);
+        MTL_CHECK(regular, MTL_ERR_BAD_ENCODING, "archive %05llu: entry %s is not a regular file",
+                  (unsigned long long)num, p);
         memcpy(name, p + 10, strlen(p + 10) + 1);
         return MTL_OK;
     }
@@ -264,14 +264,13 @@ static void report_progress(struct shared *sh)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     struct client_event ev = {.kind = CLIENT_EVENT_ARCHIVES};
-    ev.progress = (struct client_progress){
-        .done = sh->st->archives_done + sh->st->archives_skipped,
-        .total = sh->total_archives,
-        .fresh = sh->st->archives_done,
-        .files = sh->st->files,
-        .bytes = sh->st->bytes,
-        .elapsed = (double)(now.tv_sec - sh->t0.tv_sec) +
-                   (double)(now.tv_nsec - sh->t0.tv_nsec) / 1e9};
+    ev.progress = (struct client_progress){.done = sh->st->archives_done + sh->st->archives_skipped,
+                                           .total = sh->total_archives,
+                                           .fresh = sh->st->archives_done,
+                                           .files = sh->st->files,
+                                           .bytes = sh->st->bytes,
+                                           .elapsed = (double)(now.tv_sec - sh->t0.tv_sec) +
+                                                      (double)(now.tv_nsec - sh->t0.tv_nsec) / 1e9};
     client_emit(sh->o->events, &ev);
 }
 

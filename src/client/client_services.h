@@ -24,8 +24,8 @@ enum client_event_kind {
 };
 
 struct client_progress {
-    uint64_t done, total; /* archives done (restored now or kept) out of total */
-    uint64_t fresh;       /* of done, restored by this run */
+    uint64_t done, total;  /* archives done (restored now or kept) out of total */
+    uint64_t fresh;        /* of done, restored by this run */
     uint64_t files, bytes; /* restored by this run */
     double elapsed;        /* seconds since the restore started */
 };
@@ -84,8 +84,7 @@ mtl_err client_msd_fetch_verified(const struct client *cl, const char *hash, cha
  * signer publishing neither opcert nor KES signature is counted as not
  * authenticated; one publishing either must pass every check, else the
  * first such signer is named. */
-mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated,
-                                size_t *total);
+mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated, size_t *total);
 
 /* ---- Certified digests (client_digests.c) -------------------------------- */
 
@@ -163,18 +162,18 @@ mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], size_
 /* ---- cardano-db download (client_download.c) ----------------------------- */
 
 struct client_dl_request {
-    const char *hash;         /* artifact hash or "latest" */
-    const char *dir;          /* the DB goes to <dir>/db */
+    const char *hash;            /* artifact hash or "latest" */
+    const char *dir;             /* the DB goes to <dir>/db */
     const uint8_t *ancillary_vk; /* 32 bytes: also restore the ancillary files (NULL: no) */
-    long long start, end;     /* immutable range (-1: from 0 / to the last) */
+    long long start, end;        /* immutable range (-1: from 0 / to the last) */
     int allow_override, parallel;
 };
 
 struct client_dl_result {
     char hash[MTL_HASH_HEX_BYTES];
-    char db_dir[PATH_MAX];  /* canonical path of <dir>/db */
-    char network[64];       /* "" when the artifact has none */
-    char node_version[64];  /* "" when the artifact has none */
+    char db_dir[PATH_MAX]; /* canonical path of <dir>/db */
+    char network[64];      /* "" when the artifact has none */
+    char node_version[64]; /* "" when the artifact has none */
     struct restore_stats stats;
 };
 

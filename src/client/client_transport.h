@@ -66,7 +66,7 @@ struct client_entry {
     const char *name; /* path, a leading "./" removed ("" when it has none) */
     int regular;      /* a regular file */
     int directory;
-    int size_known;   /* the header declares the size */
+    int size_known; /* the header declares the size */
     int64_t size;
     void *archive; /* the libarchive reader, for client_entry_write/_read */
 };

@@ -174,16 +174,14 @@ static mtl_err authenticate_signer(json_t *s, int *authenticated)
               "signer %s: needs operational_certificate, verification_key_signature and "
               "kes_period together",
               party ? party : "(no party_id)");
-    mtl_err e =
-        mtl_signer_credentials_verify(party, vk, oc, sig, (uint64_t)json_integer_value(kp));
+    mtl_err e = mtl_signer_credentials_verify(party, vk, oc, sig, (uint64_t)json_integer_value(kp));
     if (e != MTL_OK)
         return mtl_err_wrap(e, "signer %s is not authenticated by its pool", party);
     *authenticated = 1;
     return MTL_OK;
 }
 
-mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated,
-                                size_t *total)
+mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated, size_t *total)
 {
     json_t *j = json_loadb(body, len, 0, NULL);
     json_t *signers = json_object_get(j, "signers");

@@ -78,7 +78,8 @@ TEST(bad_certificates_refused)
     CHECK(genesis);
     /* the genesis certificate with another epoch, its hash kept */
     json_t *t = json_deep_copy(genesis);
-    json_object_set_new(t, "epoch", json_integer(json_integer_value(json_object_get(t, "epoch")) + 1));
+    json_object_set_new(t, "epoch",
+                        json_integer(json_integer_value(json_object_get(t, "epoch")) + 1));
     char *j = dump(t);
     CHECK_ERR(agg_store_put_certificate(&s, j), MTL_ERR_INTEGRITY);
     CHECK(strstr(mtl_err_detail(), "hash does not match its content") != NULL);

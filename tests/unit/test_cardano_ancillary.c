@@ -20,8 +20,8 @@ static const char *H2 = "2222222222222222222222222222222222222222222222222222222
  * tests, `compute_hash`). */
 TEST(reference_hash_vector)
 {
-    static const uint8_t want[32] = {123, 150, 146, 219, 108, 23,  117, 210, 8,   3,   126,
-                                     211, 68,  93,  169, 200, 177, 115, 169, 219, 87,  2,
+    static const uint8_t want[32] = {123, 150, 146, 219, 108, 23,  117, 210, 8,   3,  126,
+                                     211, 68,  93,  169, 200, 177, 115, 169, 219, 87, 2,
                                      238, 52,  209, 37,  214, 207, 21,  188, 246, 127};
     struct mtl_ancillary_file f[2] = {{"file2", "hash2"}, {"file1", "hash1"}};
     uint8_t md[32];
@@ -43,7 +43,8 @@ TEST(path_order_is_rusts)
     struct mtl_ancillary_file f[3] = {{"a-b", H1}, {"a/b", H2}, {"a", H1}};
     char *json = NULL;
     CHECK_OK(mtl_ancillary_manifest_sign(&json, NULL, f, 3, sk));
-    char *pa = strstr(json, "\"a\":"), *pab = strstr(json, "\"a/b\""), *pamb = strstr(json, "\"a-b\"");
+    char *pa = strstr(json, "\"a\":"), *pab = strstr(json, "\"a/b\""),
+         *pamb = strstr(json, "\"a-b\"");
     CHECK(pa && pab && pamb && pa < pab && pab < pamb);
     struct mtl_ancillary_manifest m;
     CHECK_OK(mtl_ancillary_manifest_verify(&m, json, strlen(json), vk));
@@ -86,7 +87,8 @@ TEST(real_files_signed_and_verified)
     struct mtl_ancillary_manifest m;
     CHECK_OK(mtl_ancillary_manifest_verify(&m, json, len, vk));
     CHECK_EQ_INT(m.count, 12);
-    CHECK_EQ_STR(mtl_ancillary_manifest_digest(&m, "immutable/00003.secondary"), d.files[11].digest);
+    CHECK_EQ_STR(mtl_ancillary_manifest_digest(&m, "immutable/00003.secondary"),
+                 d.files[11].digest);
     mtl_ancillary_manifest_free(&m);
     char p[4200];
     snprintf(p, sizeof(p), "%s/reference-data/genesis-keys/release-mainnet/ancillary.vkey", sh);
@@ -119,10 +121,22 @@ static char *tampered(void (*edit)(json_t *m))
     json_decref(m);
     return out;
 }
-static json_t *data_of(json_t *m) { return json_object_get(m, "data"); }
-static void e_digest(json_t *m) { json_object_set_new(data_of(m), "ledger/100/state", json_string(H2)); }
-static void e_add(json_t *m) { json_object_set_new(data_of(m), "ledger/100/extra", json_string(H1)); }
-static void e_drop(json_t *m) { json_object_del(data_of(m), "ledger/100/state"); }
+static json_t *data_of(json_t *m)
+{
+    return json_object_get(m, "data");
+}
+static void e_digest(json_t *m)
+{
+    json_object_set_new(data_of(m), "ledger/100/state", json_string(H2));
+}
+static void e_add(json_t *m)
+{
+    json_object_set_new(data_of(m), "ledger/100/extra", json_string(H1));
+}
+static void e_drop(json_t *m)
+{
+    json_object_del(data_of(m), "ledger/100/state");
+}
 static void e_rename(json_t *m)
 {
     json_object_del(data_of(m), "ledger/100/state");
@@ -133,17 +147,42 @@ static void e_reorder(json_t *m) /* same data, keys in another order: still genu
     json_t *d = json_deep_copy(data_of(m));
     json_object_clear(data_of(m));
     json_object_set(data_of(m), "ledger/100/state", json_object_get(d, "ledger/100/state"));
-    json_object_set(data_of(m), "immutable/00004.chunk", json_object_get(d, "immutable/00004.chunk"));
+    json_object_set(data_of(m), "immutable/00004.chunk",
+                    json_object_get(d, "immutable/00004.chunk"));
     json_decref(d);
 }
-static void e_unsigned(json_t *m) { json_object_del(m, "signature"); }
-static void e_sig_short(json_t *m) { json_object_set_new(m, "signature", json_string("abcd")); }
-static void e_traversal(json_t *m) { json_object_set_new(data_of(m), "../escape", json_string(H1)); }
-static void e_absolute(json_t *m) { json_object_set_new(data_of(m), "/etc/passwd", json_string(H1)); }
-static void e_self(json_t *m) { json_object_set_new(data_of(m), "ancillary_manifest.json", json_string(H1)); }
-static void e_not_hex(json_t *m) { json_object_set_new(data_of(m), "ledger/100/state", json_string("XYZ")); }
-static void e_number(json_t *m) { json_object_set_new(data_of(m), "ledger/100/state", json_integer(1)); }
-static void e_empty(json_t *m) { json_object_clear(data_of(m)); }
+static void e_unsigned(json_t *m)
+{
+    json_object_del(m, "signature");
+}
+static void e_sig_short(json_t *m)
+{
+    json_object_set_new(m, "signature", json_string("abcd"));
+}
+static void e_traversal(json_t *m)
+{
+    json_object_set_new(data_of(m), "../escape", json_string(H1));
+}
+static void e_absolute(json_t *m)
+{
+    json_object_set_new(data_of(m), "/etc/passwd", json_string(H1));
+}
+static void e_self(json_t *m)
+{
+    json_object_set_new(data_of(m), "ancillary_manifest.json", json_string(H1));
+}
+static void e_not_hex(json_t *m)
+{
+    json_object_set_new(data_of(m), "ledger/100/state", json_string("XYZ"));
+}
+static void e_number(json_t *m)
+{
+    json_object_set_new(data_of(m), "ledger/100/state", json_integer(1));
+}
+static void e_empty(json_t *m)
+{
+    json_object_clear(data_of(m));
+}
 
 TEST(tampered_refused)
 {
@@ -185,7 +224,8 @@ TEST(malformed_refused)
 {
     struct mtl_ancillary_manifest m;
     char dup[512];
-    snprintf(dup, sizeof(dup), "{\"data\":{\"a\":\"%s\",\"a\":\"%s\"},\"signature\":\"00\"}", H1, H2);
+    snprintf(dup, sizeof(dup), "{\"data\":{\"a\":\"%s\",\"a\":\"%s\"},\"signature\":\"00\"}", H1,
+             H2);
     CHECK_ERR(mtl_ancillary_manifest_verify(&m, dup, strlen(dup), vk), MTL_ERR_BAD_ENCODING);
     CHECK(strstr(mtl_err_detail(), "duplicate") != NULL);
     CHECK_ERR(mtl_ancillary_manifest_verify(&m, "[1]", 3, vk), MTL_ERR_BAD_ENCODING);

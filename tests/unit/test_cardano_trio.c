@@ -32,11 +32,22 @@ TEST(names_built_and_parsed)
 
 TEST(near_misses_refused)
 {
-    static const char *bad[] = {
-        "0042.chunk",       "000042.chunk",        "+0042.chunk", "00042.Chunk",
-        "00042.chunk ",     "00042.chunk.part",    "00042",       "00042.",
-        ".chunk",           "00042.ledger",        "a0042.chunk", "00042..chunk",
-        "immutable/00042.chunk", "18446744073709551616.chunk", "", "00042.chunkx"};
+    static const char *bad[] = {"0042.chunk",
+                                "000042.chunk",
+                                "+0042.chunk",
+                                "00042.Chunk",
+                                "00042.chunk ",
+                                "00042.chunk.part",
+                                "00042",
+                                "00042.",
+                                ".chunk",
+                                "00042.ledger",
+                                "a0042.chunk",
+                                "00042..chunk",
+                                "immutable/00042.chunk",
+                                "18446744073709551616.chunk",
+                                "",
+                                "00042.chunkx"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         if (mtl_immutable_trio_parse(bad[i], NULL, NULL))
             TH_FAIL("accepted '%s'", bad[i]);
