@@ -366,13 +366,14 @@ fail:
 
 /* ---- immutable archives ------------------------------------------------ */
 
-static const char *const TRIO[] = {"chunk", "primary", "secondary"};
-
+/* Trio file names: libmithril's rule, the one the client accepts. */
 static void trio_entries(const struct snap_config *c, uint64_t number, struct arc_entry ents[3])
 {
     memset(ents, 0, 3 * sizeof(*ents));
-    for (int i = 0; i < 3; i++) {
-        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%05" PRIu64 ".%s", number, TRIO[i]);
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char f[MTL_IMMUTABLE_NAME_BYTES];
+        mtl_immutable_trio_name(f, number, i);
+        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%s", f);
         snprintf(ents[i].src, sizeof(ents[i].src), "%s/%s", c->db_dir, ents[i].name);
     }
 }
@@ -507,85 +508,23 @@ static int cmp_entry_name(const void *x, const void *y)
     return strcmp(((const struct arc_entry *)x)->name, ((const struct arc_entry *)y)->name);
 }
 
-mtl_err snap_manifest_hash(uint8_t md[32], const void *data_json)
-{
-    const json_t *data = data_json;
-    MTL_CHECK(json_is_object(data), MTL_ERR_INVALID_ARG, "manifest data: not an object");
-    size_t n = json_object_size(data), i = 0;
-    const char **keys = mtl_calloc(n ? n : 1, sizeof(char *));
-    MTL_CHECK(keys, MTL_ERR_NOMEM, "manifest keys");
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)data, k, v) keys[i++] = k;
-    for (size_t a = 1; a < n; a++) /* insertion sort: a handful of keys */
-        for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-            const char *t = keys[b];
-            keys[b] = keys[b - 1];
-            keys[b - 1] = t;
-        }
-    EVP_MD_CTX *h = EVP_MD_CTX_new();
-    mtl_err e = MTL_OK;
-    if (!h) {
-        e = mtl_seterr(MTL_ERR_NOMEM, "EVP_MD_CTX_new");
-        goto out;
-    }
-    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-    for (i = 0; i < n; i++) {
-        const char *val = json_string_value(json_object_get(data, keys[i]));
-        if (!val) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "manifest data: %s is not a string", keys[i]);
-            goto out;
-        }
-        EVP_DigestUpdate(h, keys[i], strlen(keys[i]));
-        EVP_DigestUpdate(h, val, strlen(val));
-    }
-    unsigned int l = 0;
-    if (EVP_DigestFinal_ex(h, md, &l) != 1 || l != 32)
-        e = mtl_seterr(MTL_ERR_INTERNAL, "SHA-256 failed");
-out:
-    EVP_MD_CTX_free(h);
-    mtl_free(keys);
-    return e;
-}
-
 /* Tail of the ancillary archive: the signed manifest of the entries just
  * written (their digests are of the very bytes archived). */
 static mtl_err manifest_tail(void *ctx, struct arc_entry *ents, size_t n, struct arc_entry *tail)
 {
-    const uint8_t *sk = ctx;
-    json_t *m = json_object(), *data = json_object();
-    mtl_err e = MTL_OK;
-    char *text = NULL;
-    if (!m || !data) {
-        json_decref(data);
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest");
-        goto out;
-    }
-    json_object_set_new(m, "data", data);
-    /* entries are in sorted order already (see build_ancillary) */
+    struct mtl_ancillary_file *files = mtl_calloc(n, sizeof(*files));
+    MTL_CHECK(files, MTL_ERR_NOMEM, "manifest");
     for (size_t i = 0; i < n; i++)
-        json_object_set_new(data, ents[i].name, json_string(ents[i].sha));
-    uint8_t md[32], sig[MTL_GENESIS_SIG_BYTES];
-    char sig_hex[2 * MTL_GENESIS_SIG_BYTES + 1];
-    if ((e = snap_manifest_hash(md, data)) != MTL_OK ||
-        (e = mtl_genesis_sign(sig, sk, md, sizeof(md))) != MTL_OK ||
-        (e = mtl_hex_encode(sig_hex, sizeof(sig_hex), sig, sizeof(sig))) != MTL_OK)
-        goto out;
-    json_object_set_new(m, "signature", json_string(sig_hex));
-    text = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!text) {
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest json");
-        goto out;
-    }
-    snprintf(tail->name, sizeof(tail->name), "%s", SNAP_ANCILLARY_MANIFEST);
-    tail->len = strlen(text);
-    tail->data = mtl_strdup(text);
-    if (!tail->data)
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest");
-out:
-    free(text);
-    json_decref(m);
-    return e;
+        files[i] = (struct mtl_ancillary_file){ents[i].name, ents[i].sha};
+    char *text = NULL;
+    size_t len = 0;
+    mtl_err e = mtl_ancillary_manifest_sign(&text, &len, files, n, ctx);
+    mtl_free(files);
+    MTL_TRY(e);
+    snprintf(tail->name, sizeof(tail->name), "%s", MTL_ANCILLARY_MANIFEST_NAME);
+    tail->len = len;
+    tail->data = text;
+    return MTL_OK;
 }
 
 static const char *const LEDGER_FILES[3][3] = {
@@ -715,10 +654,11 @@ static json_t *part(const char *size_key, uint64_t size, json_t *locations)
 
 static mtl_err trio_size(const struct snap_config *c, uint64_t num, uint64_t *sum)
 {
-    for (int i = 0; i < 3; i++) {
-        char p[PATH_CAP];
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char p[PATH_CAP], f[MTL_IMMUTABLE_NAME_BYTES];
         struct stat st;
-        snprintf(p, sizeof(p), "%s/immutable/%05" PRIu64 ".%s", c->db_dir, num, TRIO[i]);
+        mtl_immutable_trio_name(f, num, i);
+        snprintf(p, sizeof(p), "%s/immutable/%s", c->db_dir, f);
         MTL_CHECK(stat(p, &st) == 0, MTL_ERR_IO, "stat %s: %s", p, strerror(errno));
         *sum += (uint64_t)st.st_size;
     }
