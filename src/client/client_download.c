@@ -88,9 +88,9 @@ static mtl_err fetch_artifact(struct dl *d)
 static mtl_err check_disk(struct dl *d)
 {
     const struct client_dl_request *rq = d->rq;
-    snprintf(d->db, sizeof(d->db), "%s/db", rq->dir);
-    snprintf(d->imm, sizeof(d->imm), "%s/immutable", d->db);
-    snprintf(d->resume, sizeof(d->resume), "%s/.mithril-client-restore", d->db);
+    MTL_TRY(mtl_path_fmt(d->db, sizeof(d->db), "%s/db", rq->dir));
+    MTL_TRY(mtl_path_fmt(d->imm, sizeof(d->imm), "%s/immutable", d->db));
+    MTL_TRY(mtl_path_fmt(d->resume, sizeof(d->resume), "%s/.mithril-client-restore", d->db));
     MTL_TRY(client_mkdir_p(d->db, 0755));
     int resuming = 0;
     FILE *rf = fopen(d->resume, "r");
@@ -282,8 +282,10 @@ static void post_statistics(const struct dl *d)
 static void fill_result(struct dl *d)
 {
     struct client_dl_result *r = d->res;
-    if (!realpath(d->db, r->db_dir))
-        snprintf(r->db_dir, sizeof(r->db_dir), "%s", d->db);
+    /* the path as given when it has no canonical form ("" when too long) */
+    if (!realpath(d->db, r->db_dir) &&
+        mtl_path_fmt(r->db_dir, sizeof(r->db_dir), "%s", d->db) != MTL_OK)
+        log_warn("db_dir", "error=\"%s\"", mtl_err_detail());
     const char *net = json_string_value(json_object_get(d->art, "network"));
     const char *nodev = json_string_value(json_object_get(d->art, "cardano_node_version"));
     snprintf(r->network, sizeof(r->network), "%s", net ? net : "");
