@@ -79,12 +79,15 @@ static void default_cache(struct cli *c, char *buf, size_t cap)
     if (c->cl.cache_dir)
         return;
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    mtl_err e = MTL_OK;
     if (x && *x)
-        snprintf(buf, cap, "%s/mithril-client", x);
+        e = mtl_path_fmt(buf, cap, "%s/mithril-client", x);
     else if (home && *home)
-        snprintf(buf, cap, "%s/.cache/mithril-client", home);
+        e = mtl_path_fmt(buf, cap, "%s/.cache/mithril-client", home);
     else
         buf[0] = 0;
+    if (e != MTL_OK) /* buf is "": no cache */
+        log_warn("cache_dir", "error=\"%s\" cache=disabled", mtl_err_detail());
     c->cl.cache_dir = buf;
 }
 
