@@ -170,16 +170,7 @@ mtl_certificate_chain_verify_get(struct mtl_certificate **verified, const char *
                                  const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
                                  const struct mtl_chain_verify_opts *opts, size_t *checked);
 
-#ifdef __cplusplus
-}
-#endif
-#endif
-
-#ifndef MITHRIL_CERTIFICATE_ARTIFACT_H
-#define MITHRIL_CERTIFICATE_ARTIFACT_H
-#ifdef __cplusplus
-extern "C" {
-#endif
+/* ---- Artifacts ---------------------------------------------------------- */
 /* Check a MithrilStakeDistribution artifact message (JSON, the openapi's
  * MithrilStakeDistributionMessage) against the certificate that signed it:
  * its hash, the AVK of its signers (proofs of possession checked) in the
@@ -195,6 +186,7 @@ MTL_API MTL_NODISCARD mtl_err mtl_msd_verify(const char *msd_json, size_t len,
  * separately checks restored files against merkle_root. */
 MTL_API MTL_NODISCARD mtl_err mtl_cardano_database_verify(const char *json, size_t len,
                                                           const struct mtl_certificate *cert);
+
 #ifdef __cplusplus
 }
 #endif

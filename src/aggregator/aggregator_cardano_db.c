@@ -1,9 +1,7 @@
 /* aggregator_cardano_db.c - the CardanoDatabase signed entity handler:
  * beacon (epoch, last certifiable immutable file), digests and Merkle root
  * of the immutable files (cardano_db.h), the artifact built by the
- * snapshotter, its routes and its files served. Both libraries come from
- * other modules: without them the type is reported as unavailable and never
- * opened. */
+ * snapshotter, its routes and its files served. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +10,16 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
-#ifdef MTL_HAVE_CARDANO_DB
 #include "mithril/cardano_db.h"
-#endif
-#ifdef MTL_HAVE_SNAPSHOTTER
 #include "snapshotter.h"
-#endif
 
-#if defined(MTL_HAVE_CARDANO_DB) && defined(MTL_HAVE_SNAPSHOTTER)
 static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_db_digests *d)
 {
     char cache_path[4096];
     struct mtl_digest_cache *cache = NULL;
-    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json", a->cfg.data_stores_directory);
-    if (mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
+    if (mtl_path_fmt(cache_path, sizeof(cache_path), "%s/digests-cache.json",
+                     a->cfg.data_stores_directory) != MTL_OK ||
+        mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
         log_warn("digest_cache", "error=\"%s\"", mtl_err_detail());
         cache = NULL;
     }
@@ -120,32 +114,6 @@ static void serve_download(struct agg *a, const char *subpath, struct mtl_http_r
     mtl_memzero(seed, sizeof(seed));
     snap_serve_download(&sc, subpath, r);
 }
-#else
-static void cdb_open(struct agg *a, uint64_t epoch)
-{
-    static int logged;
-    (void)a;
-    if (!logged)
-        log_warn("cardano_database_unavailable",
-                 "epoch=%llu reason=\"built without the Cardano DB digests or the snapshotter\"",
-                 (unsigned long long)epoch);
-    logged = 1;
-}
-
-static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
-                         const struct mtl_certificate *cert, int64_t sealed_ns,
-                         struct agg_artifact *art)
-{
-    (void)a, (void)m, (void)cert, (void)sealed_ns, (void)art;
-    return mtl_seterr(MTL_ERR_CONFIG, "CardanoDatabase: built without the snapshotter");
-}
-
-static void serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
-{
-    (void)a;
-    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)", subpath);
-}
-#endif
 
 /* ---- routes ---------------------------------------------------------------------- */
 

@@ -39,11 +39,11 @@ static int write_keypair(int argc, char **argv, const char *cmd, const char *nam
     if (mtl_genesis_key_encode(&sk_txt, sk) != MTL_OK ||
         mtl_genesis_key_encode(&vk_txt, vk) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/%s.sk", dir, name);
-    if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s.sk", dir, name) != MTL_OK ||
+        mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/%s.vkey", dir, name);
-    if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s.vkey", dir, name) != MTL_OK ||
+        mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
         goto out;
     printf("%s verification key: %s\n", name, vk_txt);
     rc = 0;

@@ -107,7 +107,7 @@ mtl_err agg_store_open(struct agg_store *s, const char *dir)
     char path[4096];
     MTL_CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST, MTL_ERR_IO,
               "DATA_STORES_DIRECTORY %s: cannot create: %s", dir, strerror(errno));
-    snprintf(path, sizeof(path), "%s/aggregator.sqlite3", dir);
+    MTL_TRY(mtl_path_fmt(path, sizeof(path), "%s/aggregator.sqlite3", dir));
     MTL_TRY(mtl_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
     pthread_mutex_init(&s->lock, NULL);
     /* Checkpoints are run by the runtime after each tick (agg_store_checkpoint),

@@ -17,21 +17,6 @@ mtl_err mtl_digest_cache_put(struct mtl_digest_cache *c, const char *name, uint6
 /* Write the cache file when dirty; a failure is kept as the cache warning. */
 void mtl_digest_cache_save(struct mtl_digest_cache *c);
 
-/* chain_observer.c: cardano-cli's stdout (NUL-terminated) parsed; cmd names
- * the command in the errors (MTL_ERR_EXTERNAL naming the field). */
-struct mtl_chain_tip;
-struct mtl_pool_stake;
-/* `query tip`. */
-mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip);
-/* `query stake-snapshot --all-stake-pools`: pools with stakeMark > 0, in the
- * output's order (*list: mtl_free; NULL on error). */
-mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
-                                     size_t *count);
-/* `query stake-distribution`'s table (text is cut up): pool(ud, id) for the
- * id of each row, stopping at its first error. */
-mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
-                                  mtl_err (*pool)(void *ud, const char *pool_id), void *ud);
-
 /* kes.c: Sum6 verification for any period, as the kes crate walks it: a
  * period >= 64 keeps taking right subtrees (64 verifies what 63 does), which
  * the reference aggregator's window relies on. mtl_kes_verify bounds it. */

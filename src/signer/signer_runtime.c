@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain_observer.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
-#include "mithril/chain_observer.h"
 #include "signer_int.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
@@ -58,10 +58,11 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
                                                                   : NULL);
     if (e == MTL_OK && !c->disable_digests_cache) {
         char p[4096];
-        snprintf(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
-        if (c->reset_digests_cache)
+        e = mtl_path_fmt(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
+        if (e == MTL_OK && c->reset_digests_cache)
             unlink(p);
-        e = mtl_digest_cache_open(&rt->cache, p);
+        if (e == MTL_OK)
+            e = mtl_digest_cache_open(&rt->cache, p);
     }
     if (e != MTL_OK) {
         signer_runtime_free(rt);

@@ -180,7 +180,7 @@ static mtl_err make_ancillary(const char *data_dir, const char *files_dir, const
     EVP_DigestInit_ex(h, EVP_sha256(), NULL);
     json_t *data = json_object();
     for (int i = 0; i < 4; i++) { /* names are already in sorted order */
-        snprintf(p, sizeof(p), "%s/%s", stage, names[i]);
+        MTL_TRY(mtl_path_fmt(p, sizeof(p), "%s/%s", stage, names[i]));
         MTL_TRY(write_pseudo(p, 3000 + 1000 * (uint64_t)i, 1000 + (uint64_t)i));
         char hex[65];
         uint64_t sz;

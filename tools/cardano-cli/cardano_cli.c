@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "common/common_int.h"
-#include "mithril/chain_observer.h"
 #include "mithril/pool_identity.h"
 
 #define MAINNET_MAGIC 764824073ULL

@@ -1,11 +1,9 @@
 /* test_client_digests.c - the client's digests-list decoder and Merkle root
  * check: filtering by immutable number, sorting, and malformed lists
  * rejected with an error naming the problem. */
-#define _GNU_SOURCE /* client_restore.c uses F_SETPIPE_SZ */
 #include <string.h>
 
-#include "client/client_digests.c"
-#include "client/client_restore.c"
+#include "client_services.h"
 #include "harness.h"
 
 static const char *D64 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cardano_int.h"
-#include "mithril/chain_observer.h"
+#include "chain_observer.h"
+#include "common/common_int.h"
 
 extern char **environ;
 

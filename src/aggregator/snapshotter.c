@@ -26,6 +26,10 @@
 
 #define IO_BLOCK (1u << 20)
 #define PATH_CAP 4096
+/* db_dir and out_dir are at most this long, so that every path made from
+ * them (a suffix of under 512 bytes: archive entry names, file names) fits
+ * in PATH_CAP; longer ones are refused by dirs_check. */
+#define DIR_MAX (PATH_CAP - 512)
 
 /* One archive entry: a file of the DB (src) or bytes in memory (data). */
 struct arc_entry {
@@ -66,8 +70,7 @@ static mtl_err mkdir_p(const char *path)
 static void fsync_dir_of(const char *path)
 {
     char d[PATH_CAP];
-    snprintf(d, sizeof(d), "%s", path);
-    char *s = strrchr(d, '/');
+    char *s = mtl_path_fmt(d, sizeof(d), "%s", path) == MTL_OK ? strrchr(d, '/') : NULL;
     if (!s)
         return;
     *s = 0;
@@ -101,8 +104,7 @@ static void remove_stale_temps(const char *dir)
         if ((*end && *end != '.') || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
             continue;
         char p[PATH_CAP];
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        if (unlink(p) == 0)
+        if (mtl_path_fmt(p, sizeof(p), "%s/%s", dir, de->d_name) == MTL_OK && unlink(p) == 0)
             log_info("snapshot_stale_temp_removed", "path=%s", p);
     }
     closedir(d);
@@ -364,19 +366,30 @@ fail:
 
 /* ---- immutable archives ------------------------------------------------ */
 
-static const char *const TRIO[] = {"chunk", "primary", "secondary"};
-
+/* Trio file names: libmithril's rule, the one the client accepts. */
 static void trio_entries(const struct snap_config *c, uint64_t number, struct arc_entry ents[3])
 {
     memset(ents, 0, 3 * sizeof(*ents));
-    for (int i = 0; i < 3; i++) {
-        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%05" PRIu64 ".%s", number, TRIO[i]);
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char f[MTL_IMMUTABLE_NAME_BYTES];
+        mtl_immutable_trio_name(f, number, i);
+        snprintf(ents[i].name, sizeof(ents[i].name), "immutable/%s", f);
         snprintf(ents[i].src, sizeof(ents[i].src), "%s/%s", c->db_dir, ents[i].name);
     }
 }
 
+static mtl_err dirs_check(const struct snap_config *c)
+{
+    MTL_CHECK(strlen(c->db_dir) <= DIR_MAX && strlen(c->out_dir) <= DIR_MAX, MTL_ERR_CONFIG,
+              "snapshotter: %s directory longer than %d bytes: %.80s...",
+              strlen(c->db_dir) > DIR_MAX ? "DB" : "snapshot", DIR_MAX,
+              strlen(c->db_dir) > DIR_MAX ? c->db_dir : c->out_dir);
+    return MTL_OK;
+}
+
 mtl_err snap_immutable_archive(const struct snap_config *c, uint64_t number, bool *created)
 {
+    MTL_TRY(dirs_check(c));
     char final[PATH_CAP];
     snprintf(final, sizeof(final), "%s/immutable/%05" PRIu64 ".tar.zst", c->out_dir, number);
     if (created)
@@ -421,26 +434,27 @@ static int ledger_kind(const char *ledger_dir, const char *name)
 {
     char p[PATH_CAP];
     struct stat st;
-    snprintf(p, sizeof(p), "%s/%s", ledger_dir, name);
-    if (stat(p, &st) != 0)
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s", ledger_dir, name) != MTL_OK || stat(p, &st) != 0)
         return -1;
     if (S_ISREG(st.st_mode))
         return 0;
     if (!S_ISDIR(st.st_mode))
         return -1;
-    snprintf(p, sizeof(p), "%s/%s/meta", ledger_dir, name);
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/meta", ledger_dir, name) != MTL_OK)
+        return -1;
     json_t *m = json_load_file(p, 0, NULL);
     const char *backend = json_string_value(json_object_get(m, "backend"));
     bool mem = backend && strcmp(backend, "utxohd-mem") == 0;
     json_decref(m);
-    snprintf(p, sizeof(p), "%s/%s/state", ledger_dir, name);
-    if (!mem || !is_regular(p))
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/state", ledger_dir, name) != MTL_OK || !mem ||
+        !is_regular(p))
         return -1;
-    snprintf(p, sizeof(p), "%s/%s/tables/tvar", ledger_dir, name);
-    if (is_regular(p))
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s/tables/tvar", ledger_dir, name) == MTL_OK &&
+        is_regular(p))
         return 1;
-    snprintf(p, sizeof(p), "%s/%s/tables", ledger_dir, name);
-    return is_regular(p) ? 2 : -1;
+    return mtl_path_fmt(p, sizeof(p), "%s/%s/tables", ledger_dir, name) == MTL_OK && is_regular(p)
+               ? 2
+               : -1;
 }
 
 /* The `want` latest valid ledger snapshots, newest first. */
@@ -494,85 +508,23 @@ static int cmp_entry_name(const void *x, const void *y)
     return strcmp(((const struct arc_entry *)x)->name, ((const struct arc_entry *)y)->name);
 }
 
-mtl_err snap_manifest_hash(uint8_t md[32], const void *data_json)
-{
-    const json_t *data = data_json;
-    MTL_CHECK(json_is_object(data), MTL_ERR_INVALID_ARG, "manifest data: not an object");
-    size_t n = json_object_size(data), i = 0;
-    const char **keys = mtl_calloc(n ? n : 1, sizeof(char *));
-    MTL_CHECK(keys, MTL_ERR_NOMEM, "manifest keys");
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)data, k, v) keys[i++] = k;
-    for (size_t a = 1; a < n; a++) /* insertion sort: a handful of keys */
-        for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-            const char *t = keys[b];
-            keys[b] = keys[b - 1];
-            keys[b - 1] = t;
-        }
-    EVP_MD_CTX *h = EVP_MD_CTX_new();
-    mtl_err e = MTL_OK;
-    if (!h) {
-        e = mtl_seterr(MTL_ERR_NOMEM, "EVP_MD_CTX_new");
-        goto out;
-    }
-    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-    for (i = 0; i < n; i++) {
-        const char *val = json_string_value(json_object_get(data, keys[i]));
-        if (!val) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "manifest data: %s is not a string", keys[i]);
-            goto out;
-        }
-        EVP_DigestUpdate(h, keys[i], strlen(keys[i]));
-        EVP_DigestUpdate(h, val, strlen(val));
-    }
-    unsigned int l = 0;
-    if (EVP_DigestFinal_ex(h, md, &l) != 1 || l != 32)
-        e = mtl_seterr(MTL_ERR_INTERNAL, "SHA-256 failed");
-out:
-    EVP_MD_CTX_free(h);
-    mtl_free(keys);
-    return e;
-}
-
 /* Tail of the ancillary archive: the signed manifest of the entries just
  * written (their digests are of the very bytes archived). */
 static mtl_err manifest_tail(void *ctx, struct arc_entry *ents, size_t n, struct arc_entry *tail)
 {
-    const uint8_t *sk = ctx;
-    json_t *m = json_object(), *data = json_object();
-    mtl_err e = MTL_OK;
-    char *text = NULL;
-    if (!m || !data) {
-        json_decref(data);
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest");
-        goto out;
-    }
-    json_object_set_new(m, "data", data);
-    /* entries are in sorted order already (see build_ancillary) */
+    struct mtl_ancillary_file *files = mtl_calloc(n, sizeof(*files));
+    MTL_CHECK(files, MTL_ERR_NOMEM, "manifest");
     for (size_t i = 0; i < n; i++)
-        json_object_set_new(data, ents[i].name, json_string(ents[i].sha));
-    uint8_t md[32], sig[MTL_GENESIS_SIG_BYTES];
-    char sig_hex[2 * MTL_GENESIS_SIG_BYTES + 1];
-    if ((e = snap_manifest_hash(md, data)) != MTL_OK ||
-        (e = mtl_genesis_sign(sig, sk, md, sizeof(md))) != MTL_OK ||
-        (e = mtl_hex_encode(sig_hex, sizeof(sig_hex), sig, sizeof(sig))) != MTL_OK)
-        goto out;
-    json_object_set_new(m, "signature", json_string(sig_hex));
-    text = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!text) {
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest json");
-        goto out;
-    }
-    snprintf(tail->name, sizeof(tail->name), "%s", SNAP_ANCILLARY_MANIFEST);
-    tail->len = strlen(text);
-    tail->data = mtl_strdup(text);
-    if (!tail->data)
-        e = mtl_seterr(MTL_ERR_NOMEM, "manifest");
-out:
-    free(text);
-    json_decref(m);
-    return e;
+        files[i] = (struct mtl_ancillary_file){ents[i].name, ents[i].sha};
+    char *text = NULL;
+    size_t len = 0;
+    mtl_err e = mtl_ancillary_manifest_sign(&text, &len, files, n, ctx);
+    mtl_free(files);
+    MTL_TRY(e);
+    snprintf(tail->name, sizeof(tail->name), "%s", MTL_ANCILLARY_MANIFEST_NAME);
+    tail->len = len;
+    tail->data = text;
+    return MTL_OK;
 }
 
 static const char *const LEDGER_FILES[3][3] = {
@@ -702,10 +654,11 @@ static json_t *part(const char *size_key, uint64_t size, json_t *locations)
 
 static mtl_err trio_size(const struct snap_config *c, uint64_t num, uint64_t *sum)
 {
-    for (int i = 0; i < 3; i++) {
-        char p[PATH_CAP];
+    for (unsigned i = 0; i < MTL_IMMUTABLE_TRIO_FILES; i++) {
+        char p[PATH_CAP], f[MTL_IMMUTABLE_NAME_BYTES];
         struct stat st;
-        snprintf(p, sizeof(p), "%s/immutable/%05" PRIu64 ".%s", c->db_dir, num, TRIO[i]);
+        mtl_immutable_trio_name(f, num, i);
+        snprintf(p, sizeof(p), "%s/immutable/%s", c->db_dir, f);
         MTL_CHECK(stat(p, &st) == 0, MTL_ERR_IO, "stat %s: %s", p, strerror(errno));
         *sum += (uint64_t)st.st_size;
     }
@@ -719,6 +672,7 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     MTL_CHECK(c && c->db_dir && c->out_dir && c->base_url && digests && certificate_hash &&
                   artifact_json && hash_out,
               MTL_ERR_INVALID_ARG, "snapshotter: missing argument");
+    MTL_TRY(dirs_check(c));
     MTL_CHECK(network_ok(c->network), MTL_ERR_CONFIG,
               "snapshotter: network '%.64s' must be [a-z0-9_-]+", c->network ? c->network : "");
     MTL_CHECK(n >= 1, MTL_ERR_INVALID_ARG,
@@ -889,8 +843,7 @@ void snap_serve_download(const struct snap_config *c, const char *subpath,
         return;
     }
     char path[PATH_CAP];
-    snprintf(path, sizeof(path), "%s/%s", c->out_dir, s);
-    if (!is_regular(path)) {
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s", c->out_dir, s) != MTL_OK || !is_regular(path)) {
         mtl_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
         return;
     }

@@ -1,20 +1,19 @@
 /*
- * mithril/chain_observer.h - what the Cardano chain says: current epoch,
- * chain point and stake distribution, read through a cardano-cli compatible
- * program (the reference's cli_observer, spec cardano-db.md section 6.1).
+ * chain_observer.h - what the Cardano chain says: current epoch, chain point
+ * and stake distribution, read through a cardano-cli compatible program (the
+ * reference's cli_observer, spec cardano-db.md section 6.1).
+ *
+ * Program-side code (the aggregator, the signer, the devnet tools), not part
+ * of libmithril: it spawns processes, which the library never does.
  */
-#ifndef MITHRIL_CHAIN_OBSERVER_H
-#define MITHRIL_CHAIN_OBSERVER_H
+#ifndef MTL_UTIL_CHAIN_OBSERVER_H
+#define MTL_UTIL_CHAIN_OBSERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mithril/err.h"
-#include "mithril/export.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include "mithril/pool_identity.h"
 
 struct mtl_chain_observer;
 /* cli_path: the cardano-cli program (searched in PATH when it has no '/');
@@ -26,11 +25,11 @@ struct mtl_chain_observer;
  * (then it is killed), and fails with MTL_ERR_EXTERNAL naming the command and
  * its exit status + stderr, or the field of its output that is wrong. The
  * observer may be used from one thread at a time. */
-MTL_API mtl_err mtl_chain_observer_new(struct mtl_chain_observer **out, const char *cli_path,
-                                       uint64_t network_magic, const char *socket_path);
-MTL_API void mtl_chain_observer_free(struct mtl_chain_observer *o);
+mtl_err mtl_chain_observer_new(struct mtl_chain_observer **out, const char *cli_path,
+                               uint64_t network_magic, const char *socket_path);
+void mtl_chain_observer_free(struct mtl_chain_observer *o);
 /* Per-command timeout (default 60000 ms). */
-MTL_API mtl_err mtl_chain_observer_set_timeout(struct mtl_chain_observer *o, unsigned timeout_ms);
+mtl_err mtl_chain_observer_set_timeout(struct mtl_chain_observer *o, unsigned timeout_ms);
 
 struct mtl_chain_tip {
     uint64_t epoch, slot, block;
@@ -38,24 +37,24 @@ struct mtl_chain_tip {
     char era[24];
 };
 /* `query tip`: epoch is required; slot/block default to 0, hash/era to "". */
-MTL_API mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_tip *tip);
+mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_tip *tip);
 
 struct mtl_pool_stake {
-    char pool_id[64]; /* bech32 "pool1..." */
-    uint64_t stake;   /* stakeMark; pools with 0 are dropped */
+    char pool_id[MTL_POOL_ID_MAX]; /* bech32 "pool1..." */
+    uint64_t stake;                /* stakeMark; pools with 0 are dropped */
 };
 /* Stake distribution sorted by pool_id; free *pools with mtl_free.
  * `query stake-snapshot --all-stake-pools` (stakeMark of each pool); if that
  * fails in any way, `query stake-distribution` + one `query stake-snapshot
  * --stake-pool-id` per pool (poolStakeMark), like the reference. */
-MTL_API mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
-                                                      struct mtl_pool_stake **pools, size_t *n);
+mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
+                                              struct mtl_pool_stake **pools, size_t *n);
 
 /* Current KES period the reference's way: the tip's slot divided by
  * slots_per_kes_period (the node's genesis `slotsPerKESPeriod`; the reference
  * hard-codes 129600). MTL_ERR_INVALID_ARG when slots_per_kes_period is 0. */
-MTL_API mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o,
-                                              uint64_t slots_per_kes_period, uint64_t *period);
+mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o, uint64_t slots_per_kes_period,
+                                      uint64_t *period);
 
 struct mtl_kes_period_info {
     uint64_t current_kes_period;   /* qKesCurrentKesPeriod */
@@ -71,14 +70,20 @@ struct mtl_kes_period_info {
  * the genesis slotsPerKESPeriod through cardano-cli). Text before the JSON
  * object (the program's check marks) is ignored. The three first fields are
  * required; the others default to 0 (node_counter to -1) when absent/null. */
-MTL_API mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o,
-                                                   const char *opcert_path,
-                                                   struct mtl_kes_period_info *info);
+mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const char *opcert_path,
+                                           struct mtl_kes_period_info *info);
 
-/* bech32 "pool1..." of a 28-byte pool key hash given in hex (56 digits). */
-MTL_API mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[64]);
+/* cardano-cli's stdout (NUL-terminated) parsed (the fuzz target calls
+ * them); cmd names the command in the errors (MTL_ERR_EXTERNAL naming the
+ * field). `query tip`: */
+mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip);
+/* `query stake-snapshot --all-stake-pools`: pools with stakeMark > 0, in the
+ * output's order (*list: mtl_free; NULL on error). */
+mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
+                                     size_t *count);
+/* `query stake-distribution`'s table (text is cut up): pool(ud, id) for the
+ * id of each row, stopping at its first error. */
+mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
+                                  mtl_err (*pool)(void *ud, const char *pool_id), void *ud);
 
-#ifdef __cplusplus
-}
-#endif
 #endif

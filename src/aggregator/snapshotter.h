@@ -13,8 +13,8 @@
  * matching verification key text (ancillary.vkey) is the hex of the JSON array
  * of the 32 public-key bytes. Both are produced by snap_ancillary_keypair_text.
  */
-#ifndef MTL_UTIL_SNAPSHOTTER_H
-#define MTL_UTIL_SNAPSHOTTER_H
+#ifndef MTL_AGGREGATOR_SNAPSHOTTER_H
+#define MTL_AGGREGATOR_SNAPSHOTTER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,8 +22,6 @@
 #include "httpd.h"
 #include "mithril/cardano_db.h"
 #include "mithril/err.h"
-
-#define SNAP_ANCILLARY_MANIFEST "ancillary_manifest.json"
 
 struct snap_config {
     const char *db_dir; /* the Cardano node DB (contains immutable/, ledger/) */
@@ -87,9 +85,5 @@ mtl_err snap_ancillary_keypair_text(uint8_t sk[32], uint8_t vk[32], char **sk_co
 /* Parse ANCILLARY_FILES_SIGNER_CONFIG: the JSON object above, or the bare
  * secret_key text. The "gcp-kms" type is refused (MTL_ERR_CONFIG). */
 mtl_err snap_ancillary_signer_config_parse(uint8_t sk[32], const char *text);
-
-/* SHA-256(key1 || value1 || ...) over the manifest's data in sorted key
- * order: what the ancillary signature signs. data: a jansson json_t* object. */
-mtl_err snap_manifest_hash(uint8_t md[32], const void *data_json);
 
 #endif
