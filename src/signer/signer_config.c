@@ -40,6 +40,11 @@ static const struct mtl_setting SETTINGS[] = {
     {"--disable-digests-cache", "DISABLE_DIGESTS_CACHE", "false", "do not cache file digests", 1},
     {"--reset-digests-cache", "RESET_DIGESTS_CACHE", "false", "empty the digest cache at start", 1},
     {"--max-cycles", "MAX_CYCLES", "0", "stop after N cycles (0: run until SIGTERM/SIGINT)", 0},
+    {"--enable-metrics-server", "ENABLE_METRICS_SERVER", "false",
+     "serve Prometheus metrics on GET /metrics", 1},
+    {"--metrics-server-ip", "METRICS_SERVER_IP", "127.0.0.1", "IPv4 address of the metrics server",
+     0},
+    {"--metrics-server-port", "METRICS_SERVER_PORT", "9090", "TCP port of the metrics server", 0},
 };
 enum {
     S_AGG,
@@ -60,6 +65,9 @@ enum {
     S_NOCACHE,
     S_RESETCACHE,
     S_MAXCYC,
+    S_METRICS,
+    S_METRICS_IP,
+    S_METRICS_PORT,
     S_COUNT
 };
 
@@ -166,6 +174,10 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
     MTL_TRY(mtl_settings_u64("MAX_CYCLES", v[S_MAXCYC], UINT64_MAX, &c->max_cycles));
     MTL_TRY(mtl_settings_bool("DISABLE_DIGESTS_CACHE", v[S_NOCACHE], &c->disable_digests_cache));
     MTL_TRY(mtl_settings_bool("RESET_DIGESTS_CACHE", v[S_RESETCACHE], &c->reset_digests_cache));
+    MTL_TRY(mtl_settings_bool("ENABLE_METRICS_SERVER", v[S_METRICS], &c->enable_metrics_server));
+    c->metrics_server_ip = v[S_METRICS_IP];
+    MTL_TRY(mtl_settings_u64("METRICS_SERVER_PORT", v[S_METRICS_PORT], 65535, &n));
+    c->metrics_server_port = (uint16_t)n;
     /* Validate the fallback type list now rather than at the first cycle. */
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", c->signed_entity_types);

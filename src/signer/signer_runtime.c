@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "mithril/cardano_db.h"
+#include "metrics.h"
 #include "mithril/chain_observer.h"
 #include "signer_int.h"
 
@@ -29,6 +30,7 @@ struct signer_runtime {
     struct mtl_chain_observer *obs;
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
+    struct mtl_metrics *metrics;
 };
 
 static const unsigned SUPPORTED =
@@ -54,7 +56,9 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
-    mtl_err e = signer_store_init(c->data_stores_directory);
+    mtl_err e = signer_metrics_new(&rt->metrics);
+    if (e == MTL_OK)
+        e = signer_store_init(c->data_stores_directory);
     if (e == MTL_OK)
         e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
@@ -81,7 +85,13 @@ void signer_runtime_free(struct signer_runtime *rt)
     epoch_data_clear(&rt->ed);
     mtl_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
+    mtl_metrics_free(rt->metrics);
     mtl_free(rt);
+}
+
+struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt)
+{
+    return rt->metrics;
 }
 
 static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
@@ -194,11 +204,17 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 
 /* ---- Unregistered ---------------------------------------------------------- */
 
-/* Stakes read from the chain during e are recorded under e+1 (once). */
-static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
+/* Stakes read from the chain during e are recorded under e+1 (once). The
+ * cycle began by checking that the chain is in e; the epoch is read again
+ * after the stakes: when the chain crossed into another epoch meanwhile, the
+ * stakes may be the new epoch's (a key made with them would carry the wrong
+ * stake and every signature of its epoch be refused), so they are dropped
+ * and the new epoch starts (*moved). */
+static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t key = epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t epoch = rt->epoch, key = epoch + SIGNER_RECORDING_OFFSET, after = 0;
+    *moved = 0;
     json_t *have = NULL;
     MTL_TRY(signer_store_get_stakes(dir, key, &have));
     size_t n_have = have ? json_object_size(have) : 0;
@@ -210,6 +226,17 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epo
     mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "could not read the stake distribution");
+    if ((e = current_epoch(rt, &after)) != MTL_OK || after != epoch) {
+        mtl_free(pools);
+        MTL_TRY(e);
+        log_warn("stakes_dropped", "epoch=%llu chain_epoch=%llu reason=\"the chain left the "
+                 "epoch while its stake distribution was read\"",
+                 (unsigned long long)epoch, (unsigned long long)after);
+        if (after > epoch)
+            new_epoch(rt, after);
+        *moved = 1;
+        return MTL_OK;
+    }
     json_t *obj = json_object();
     for (size_t i = 0; obj && i < n; i++)
         json_object_set_new(obj, pools[i].pool_id, json_integer((json_int_t)pools[i].stake));
@@ -309,6 +336,7 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     mtl_free(vk);
     MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
     long status = 0;
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
     e = signer_agg_post(c, "/register-signer", txt, &status);
     free(txt);
     if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
@@ -321,6 +349,8 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
                             (unsigned long long)key);
     log_info("signer_registered", "epoch=%llu party=%s stake=%llu", (unsigned long long)key,
              c->party_id, (unsigned long long)stake);
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_SUCCESS);
+    mtl_metrics_set(rt->metrics, SIGNER_M_REGISTRATION_LAST_EPOCH, (int64_t)rt->epoch);
     return signer_store_mark_registered(c->data_stores_directory, key);
 }
 
@@ -416,9 +446,9 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
     int round_not_open = 0, can = 0;
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    MTL_TRY(update_stake_distribution(rt, now));
+    MTL_TRY(update_stake_distribution(rt, &moved));
+    if (moved)
+        return MTL_OK;
     MTL_TRY(register_signer(rt, &round_not_open));
     MTL_TRY(can_sign_current_epoch(rt, &can));
     rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
@@ -566,6 +596,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
     if (e == MTL_OK && sig)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
+        mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
         e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
@@ -579,9 +610,12 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
             log_error("signature_rejected", "entity=%s signed_message=%s detail=\"%s\"", entity,
                       hash, mtl_err_detail());
             e = MTL_OK;
-        } else if (e == MTL_OK)
+        } else if (e == MTL_OK) {
             log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
                      won);
+            mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_SUCCESS);
+            mtl_metrics_set(rt->metrics, SIGNER_M_SIGNATURE_LAST_EPOCH, (int64_t)rt->epoch);
+        }
     }
     if (e == MTL_OK)
         e = signer_store_mark_signed(rt->cfg->data_stores_directory, rt->epoch, entity);
