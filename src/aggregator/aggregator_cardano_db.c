@@ -63,18 +63,16 @@ void agg_open_cardano_database(struct agg *a, uint64_t epoch)
     mtl_free(key);
 }
 
-static void snap_config_of(struct agg *a, struct snap_config *sc, uint8_t seed[32], int *have_sk)
+/* The snapshotter's settings; the ancillary key is the one read at start. */
+static void snap_config_of(struct agg *a, struct snap_config *sc)
 {
     memset(sc, 0, sizeof(*sc));
-    *have_sk = agg_ancillary_seed(&a->cfg, seed) == MTL_OK;
-    if (!*have_sk)
-        mtl_err_clear();
     sc->db_dir = a->cfg.db_directory;
     sc->out_dir = a->cfg.snapshot_directory;
     sc->base_url = a->public_url;
     sc->network = a->cfg.network;
     sc->zstd_level = (int)a->cfg.zstd_level;
-    sc->ancillary_sk = *have_sk ? seed : NULL;
+    sc->ancillary_sk = a->have_ancillary ? a->ancillary_seed : NULL;
     sc->cardano_node_version = a->cfg.cardano_node_version;
 }
 
@@ -87,9 +85,7 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
     *json = *digests_json = NULL;
     MTL_TRY(digests_of(a, m->type.epoch, m->type.a, &d));
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
+    snap_config_of(a, &sc);
     mtl_err e = MTL_OK;
     json_t *pm = json_loads(m->protocol_message, 0, NULL);
     const char *root = json_string_value(
@@ -100,7 +96,6 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
     json_decref(pm);
     if (e == MTL_OK)
         e = snap_cardano_database(&sc, m->type.epoch, m->type.a, &d, cert_hash, json, hash_out);
-    mtl_memzero(seed, sizeof(seed));
     size_t len = 0;
     if (e == MTL_OK)
         e = snap_digests_json(&d, digests_json, &len);
@@ -111,10 +106,7 @@ mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_messa
 void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
 {
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
-    mtl_memzero(seed, sizeof(seed));
+    snap_config_of(a, &sc);
     snap_serve_download(&sc, subpath, r);
 }
 #else

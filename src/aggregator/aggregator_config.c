@@ -94,7 +94,7 @@ void agg_config_usage(FILE *out)
                  "commands:\n"
                  "  serve                         run the aggregator HTTP server\n"
                  "  genesis generate-keypair --target-path DIR\n"
-                 "  genesis bootstrap --genesis-secret-key JSON_HEX\n"
+                 "  genesis bootstrap --genesis-secret-key-path K   (or env GENESIS_SECRET_KEY)\n"
                  "  genesis export --target-path F\n"
                  "  genesis sign --to-sign-payload-path F --target-signed-payload-path G\n"
                  "               --genesis-secret-key-path K\n"

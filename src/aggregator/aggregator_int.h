@@ -266,7 +266,8 @@ void agg_open_cardano_database(struct agg *a, uint64_t epoch);
 /* Open a signed entity's message (Merkle root for CardanoDatabase) unless it exists. */
 mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
                                    const char *merkle_root);
-/* The ancillary Ed25519 seed of ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
+/* The ancillary Ed25519 seed of ANCILLARY_SECRET_KEY_PATH or
+ * ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32]);
 mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
                                       const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
@@ -296,6 +297,9 @@ struct agg {
     struct agg_store store;
     struct agg_runtime rt;
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
+    /* The ancillary Ed25519 seed, read once at start (wiped at exit). */
+    uint8_t ancillary_seed[32];
+    int have_ancillary;
 };
 uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent

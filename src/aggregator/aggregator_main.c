@@ -39,9 +39,19 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("config", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
+    /* The ancillary key is read once, here: a configured key that does not
+     * load stops the start; none configured, ancillary archives go unsigned. */
+    if (a.cfg.ancillary_secret_key_path[0] || a.cfg.ancillary_secret_key[0]) {
+        if (agg_ancillary_seed(&a.cfg, a.ancillary_seed) != MTL_OK) {
+            log_error("config", "error=\"%s\"", mtl_err_detail());
+            return 2;
+        }
+        a.have_ancillary = 1;
+    }
     e = agg_store_open(&a.store, a.cfg.data_stores_directory);
     if (e != MTL_OK) {
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
+        mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
         return 1;
     }
     agg_runtime_init(&a);
@@ -54,6 +64,7 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("listen", "error=\"%s\"", mtl_err_detail());
         agg_runtime_destroy(&a);
         agg_store_close(&a.store);
+        mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
         return 1;
     }
     unsigned port = mtl_httpd_port(h);
@@ -82,6 +93,7 @@ int agg_cmd_serve(int argc, char **argv)
         mtl_httpd_stop(h);
         agg_runtime_destroy(&a);
         agg_store_close(&a.store);
+        mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
         return 1;
     }
     mtl_prog_catch_stop();
@@ -92,6 +104,7 @@ int agg_cmd_serve(int argc, char **argv)
     agg_runtime_stop(&a);
     agg_runtime_destroy(&a);
     agg_store_close(&a.store);
+    mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
     return 0;
 }
 
