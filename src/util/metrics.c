@@ -205,8 +205,8 @@ static void metrics_route(void *ctx, const char *method, const char *path, const
 mtl_err mtl_metrics_serve(struct mtl_metrics *m, const char *ip, uint16_t port,
                           struct mtl_httpd **out)
 {
-    /* Scrapers are few: one worker thread, small bounds, no bodies. */
-    struct mtl_httpd_opts o = {.max_body = 1, .threads = 1, .max_connections = 64, .per_ip = 16};
+    /* Scrapers are few: two worker threads (MHD wants a pool of 2+), small bounds, no bodies. */
+    struct mtl_httpd_opts o = {.max_body = 1, .threads = 2, .max_connections = 64, .per_ip = 16};
     mtl_err e = mtl_httpd_start_opts(out, ip, port, &o, metrics_route, m);
     return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "metrics server");
 }
