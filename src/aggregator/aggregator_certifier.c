@@ -153,6 +153,11 @@ static mtl_err certify(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK)
         e = agg_store_certify(&a->store, key, cert_json, art_json ? &art : NULL);
     if (e == MTL_OK) {
+        mtl_metrics_inc(a->metrics, AGG_M_CERTIFICATES);
+        if (art_json)
+            mtl_metrics_inc(a->metrics, m.type.kind == MTL_SET_CARDANO_DATABASE
+                                            ? AGG_M_CDB_PRODUCED
+                                            : AGG_M_MSD_PRODUCED);
         int64_t t1 = agg_now_ns();
         pthread_mutex_lock(&a->rt.mu);
         int64_t q = a->rt.quorum_at_ns;

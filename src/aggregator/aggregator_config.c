@@ -55,6 +55,13 @@ static const struct mtl_setting SETTINGS[] = {
      "open HTTP connections per client address", 0},
     {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",
      "milliseconds a client has to send a whole request (then the connection is closed)", 0},
+    {"--enable-metrics-server", "ENABLE_METRICS_SERVER", "false",
+     "serve Prometheus metrics on GET /metrics", 1},
+    {"--metrics-server-ip", "METRICS_SERVER_IP", "127.0.0.1", "IPv4 address of the metrics server",
+     0},
+    {"--metrics-server-port", "METRICS_SERVER_PORT", "9090", "TCP port of the metrics server", 0},
+    {"--custom-origin-tag-white-list", "CUSTOM_ORIGIN_TAG_WHITE_LIST", "",
+     "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA", 0},
 };
 enum {
     S_NETWORK,
@@ -85,6 +92,10 @@ enum {
     S_HTTP_MAX,
     S_HTTP_PER_IP,
     S_HTTP_DEADLINE,
+    S_METRICS,
+    S_METRICS_IP,
+    S_METRICS_PORT,
+    S_ORIGIN_TAGS,
     S_COUNT
 };
 
@@ -210,6 +221,11 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
         MTL_CHECK(n > 0, MTL_ERR_CONFIG, "%s: must be > 0", http[i].name);
         *dst[i] = (unsigned)n;
     }
+    MTL_TRY(mtl_settings_bool("ENABLE_METRICS_SERVER", v[S_METRICS], &c->enable_metrics_server));
+    c->metrics_server_ip = v[S_METRICS_IP];
+    MTL_TRY(mtl_settings_u64("METRICS_SERVER_PORT", v[S_METRICS_PORT], 65535, &n));
+    c->metrics_server_port = (uint16_t)n;
+    c->custom_origin_tag_white_list = v[S_ORIGIN_TAGS];
     return MTL_OK;
 }
 
