@@ -13,21 +13,10 @@
 #     aggregator's settings and the key file) once the signers of the current
 #     epoch are known; /status is no longer blocked;
 #   - certificates resume in the next epoch, chained to the new genesis, and
-#     mithril-client verifies that chain; the old certificates stay served.
-set -u
-SRC=${MTL_SOURCE_DIR:?}
-export BUILD_DIR=${MTL_BUILD_DIR:?}
-export RUN_DIR; RUN_DIR=$(mktemp -d /tmp/mtl-regenesis.XXXXXX)/devnet
-. "$SRC/devnet/lib.sh"
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-pass() { echo "ok   $*"; }
-finish() {
-    stop_all
-    if [ $fails = 0 ]; then rm -rf "$(dirname "$RUN_DIR")"; else tail_logs; echo "logs kept in $RUN_DIR/logs"; fi
-}
-trap finish EXIT
-py() { /usr/bin/python3 -c "$@"; }
+#     mithril-client verifies that chain and restores its Cardano DB (the
+#     ancillary archive signed with the key the aggregator read at start: its
+#     file was moved away meanwhile); the old certificates stay served.
+. "${MTL_SOURCE_DIR:?}/tests/e2e/e2e_lib.sh" regenesis
 
 export NUM_SIGNERS=3 NUM_POOLS=3 KEEP_RUNNING=1 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180} EPOCH_GATE=1
 if "$SRC/devnet/run" >"$RUN_DIR.summary" 2>"$RUN_DIR.run.log"; then
@@ -68,8 +57,12 @@ set_gate $((E + 2))
 wait_until 120 "the node in epoch $((E + 2))" node_in $((E + 2)) && pass "node led through epoch $((E + 1)) with the aggregator down" \
     || fail "node not in epoch $((E + 2))"
 
-# 3. Back in E+2 on the same store and port: blocked, and it says why.
+# 3. Back in E+2 on the same store and port: blocked, and it says why. Its
+#    ancillary key file is moved away once it started: the key is read at
+#    start only (the archives of step 5 are still signed with it).
 start_aggregator "$PORT"
+wait_until 60 "the aggregator up" get /status >/dev/null || fail "aggregator not up"
+mv "$RUN_DIR/keys/ancillary.sk" "$RUN_DIR/keys/ancillary.sk.away"
 blocked() { [ "$(status runtime_state)" = blocked-epoch-gap ]; }
 wait_until 60 "/status blocked-epoch-gap" blocked && pass "/status: runtime_state=blocked-epoch-gap" \
     || fail "/status: runtime_state '$(status runtime_state)'"
@@ -129,6 +122,15 @@ CHAIN=$(walk "$H")
     || fail "mithril-client certificate verify $H: $(tail -n 2 "$RUN_DIR/logs/client-verify.log")"
 "$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" certificate verify "$LAST" >/dev/null 2>&1 \
     && pass "the chain before the gap still verifies ($LAST)" || fail "old chain no longer verifies"
+cdb_in() { get /artifact/cardano-database | py "import json,sys
+print(any(a['beacon']['epoch'] == $1 for a in json.load(sys.stdin)))" | grep -q True; }
+wait_until 120 "a CardanoDatabase artifact of epoch $((E + 4))" cdb_in $((E + 4)) || fail "no CardanoDatabase in $((E + 4))"
+CDB=$(get /artifact/cardano-database | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
+"$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" cardano-db download "$CDB" --download-dir "$RUN_DIR/client/after" \
+    --include-ancillary --ancillary-verification-key "$(cat "$RUN_DIR/keys/ancillary.vkey")" \
+    >/dev/null 2>"$RUN_DIR/logs/client-after.log" \
+    && pass "the new chain's Cardano DB restores, ancillary signed with the key read at start" \
+    || fail "restore after re-genesis: $(tail -n 2 "$RUN_DIR/logs/client-after.log")"
 
 echo "e2e regenesis: $fails failure(s), wall ${SECONDS}s"
 [ $fails = 0 ]
