@@ -62,6 +62,8 @@ static const struct mtl_setting SETTINGS[] = {
     {"--metrics-server-port", "METRICS_SERVER_PORT", "9090", "TCP port of the metrics server", 0},
     {"--custom-origin-tag-white-list", "CUSTOM_ORIGIN_TAG_WHITE_LIST", "",
      "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA", 0},
+    {"--max-open-messages", "MAX_OPEN_MESSAGES", "64",
+     "open messages collecting signatures at a time (a signature for one more: 503)", 0},
 };
 enum {
     S_NETWORK,
@@ -96,6 +98,7 @@ enum {
     S_METRICS_IP,
     S_METRICS_PORT,
     S_ORIGIN_TAGS,
+    S_MAX_OPEN,
     S_COUNT
 };
 
@@ -213,9 +216,10 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     } http[] = {{S_HTTP_THREADS, "HTTP_THREADS", 256},
                 {S_HTTP_MAX, "HTTP_MAX_CONNECTIONS", 1000000},
                 {S_HTTP_PER_IP, "HTTP_PER_IP_CONNECTIONS", 1000000},
-                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000}};
+                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000},
+                {S_MAX_OPEN, "MAX_OPEN_MESSAGES", 1000000}};
     unsigned *dst[] = {&c->http_threads, &c->http_max_connections, &c->http_per_ip,
-                       &c->http_deadline_ms};
+                       &c->http_deadline_ms, &c->max_open_messages};
     for (size_t i = 0; i < MTL_ARRAY_LEN(http); i++) {
         MTL_TRY(mtl_settings_u64(http[i].name, v[http[i].idx], http[i].max, &n));
         MTL_CHECK(n > 0, MTL_ERR_CONFIG, "%s: must be > 0", http[i].name);

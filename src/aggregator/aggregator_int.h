@@ -49,6 +49,7 @@ struct agg_config {
     const char *metrics_server_ip;
     uint16_t metrics_server_port;
     const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
+    unsigned max_open_messages; /* open messages the certifier holds signatures of */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -97,6 +98,8 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
 /* Its two halves: parse and check a certificate and build its list item
  * (no lock needed; item: free()), then insert with the lock held. */
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+/* The openapi list item text of a certificate JSON (free()). */
+mtl_err agg_store_cert_item(const char *json, char **item);
 mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
@@ -157,6 +160,11 @@ struct agg_artifact {
  * process (SIGKILL) inside the transaction. */
 mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
                           const struct agg_artifact *art);
+/* The same for a certificate c built and checked by the caller (cert_json
+ * its JSON): not parsed nor hashed again. */
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art);
 /* Cardano database artifacts. */
 mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
 mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
@@ -191,30 +199,11 @@ struct agg_signers {
     char *avk;
     int refs;        /* under agg_runtime.mu */
     size_t *by_name; /* signer indexes sorted by party id */
-    /* Signatures decoded and verified on arrival, by signer index, so the
-     * aggregation does not decode them again. */
-    pthread_mutex_t cache_mu;
-    struct agg_sig_entry {
-        char *key, *sig;
-        struct mtl_stm_sig *dec;
-        struct agg_sig_entry *next;
-    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
-/* Keep dec (owned from now on, also on failure) as the decoded form of sig
- * for open message key by signer index i, unless one is already kept for
- * that signer and key. */
-void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
-                           struct mtl_stm_sig *dec);
-/* The decoded form of exactly this sig of key by signer index i, or NULL;
- * valid while g is held. */
-const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
-                                                const char *sig);
-/* Forget the decoded signatures of key (once certified). */
-void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
 enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING, AGG_BLOCKED };
 struct agg;
@@ -235,16 +224,6 @@ struct agg_runtime {
     struct agg_signers *current;  /* key epoch-1: who signs this epoch */
     struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
-    int64_t quorum_at_ns;         /* when the last quorum was signalled (bench figure) */
-    /* Lottery indexes won per open message, to see the quorum (k distinct
-     * indexes) as signatures arrive. */
-    struct agg_quorum {
-        char key[160];
-        uint8_t *bits;
-        uint64_t m, unique;
-        int signalled;
-    } quorum[8];
-    unsigned quorum_next;
     /* The stake distribution artifact of msd_epoch, prepared off the
      * quorum-to-certificate path (runtime thread only): its text with
      * placeholders for certificate_hash and created_at, its hash, and the
@@ -256,9 +235,9 @@ struct agg_runtime {
      * states): blocked-no-genesis, blocked-epoch-gap, blocked-chain. */
     char blocked_state[32], blocked_reason[320];
 };
-/* Init/destroy the runtime's lock (before the HTTP server starts / after
- * it stops); start/stop its thread. */
-void agg_runtime_init(struct agg *a);
+/* Init/destroy the runtime's locks and certifier (before the HTTP server
+ * starts / after it stops); start/stop its thread. */
+mtl_err agg_runtime_init(struct agg *a);
 void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
@@ -267,10 +246,7 @@ void agg_runtime_stop(struct agg *a);
 mtl_err agg_runtime_tick(struct agg *a);
 /* The blocked state and its reason (0 when not blocked). */
 int agg_runtime_blocked(struct agg *a, char state[32], char reason[320]);
-/* Record the indexes of an accepted signature; wakes the runtime when the
- * message has k distinct won indexes. */
-void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
-                           const struct mtl_stm_params *p);
+
 /* CardanoDatabase: open the message of the current beacon (digests of the
  * immutable files 0..=N) / build the artifact with the snapshotter. */
 void agg_open_cardano_database(struct agg *a, uint64_t epoch);
@@ -296,10 +272,6 @@ uint64_t agg_runtime_kes_period(struct agg *a);
  * epoch (retention, stakes and parameters recorded, current and next
  * signers loaded) under the registration round held exclusively. */
 void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
-/* Certifier (aggregator_certifier.c): certify the open message key with
- * the signers g when its signatures may reach the quorum (runtime thread). */
-void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
-                       const char *key);
 /* Artifacts (aggregator_artifacts.c): prepare (or keep) the stake
  * distribution artifact of epoch; complete it with the certificate hash
  * and creation time (runtime thread only). */
@@ -322,6 +294,7 @@ struct agg {
     struct agg_config cfg;
     struct agg_store store;
     struct agg_runtime rt;
+    struct agg_certifier *certifier; /* aggregator_certifier.h */
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
     /* The ancillary Ed25519 seed, read once at start (wiped at exit). */
     uint8_t ancillary_seed[32];

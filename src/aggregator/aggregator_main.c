@@ -55,7 +55,11 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
         goto out_wipe;
     }
-    agg_runtime_init(&a);
+    if (agg_runtime_init(&a) != MTL_OK) {
+        log_error("runtime", "error=\"%s\"", mtl_err_detail());
+        agg_store_close(&a.store);
+        goto out_wipe;
+    }
     e = agg_metrics_new(&a.metrics);
     if (e == MTL_OK && a.cfg.enable_metrics_server)
         e = mtl_metrics_serve(a.metrics, a.cfg.metrics_server_ip, a.cfg.metrics_server_port, &mh);
