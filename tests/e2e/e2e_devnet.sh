@@ -189,68 +189,74 @@ grep -q 'event=kes_signed' "$RUN_DIR/logs/signer-0.log" && pass "signers registe
 #    aggregator and a signer: what happened above is counted, per origin tag.
 AM=$(metrics_url aggregator)
 SM=$(metrics_url signer-0)
-# metric URL NAME [LABELS]: the value of a series ("" when absent).
-metric() { curl -sf "$1" | py "import sys
+# metric FILE NAME [LABELS]: the value of a series in a scrape ("" when absent).
+metric() { py "import sys
 for ln in sys.stdin:
     k, _, v = ln.strip().rpartition(' ')
-    if k == '$2' + ('{${3:-}}' if '${3:-}' else ''): print(v)"; }
+    if k == '$2' + ('{${3:-}}' if '${3:-}' else ''): print(v)" <"$1"; }
 if [ -z "$AM" ] || [ -z "$SM" ]; then
     fail "metrics servers not announced (aggregator: '$AM', signer-0: '$SM')"
 else
     P=mithril_aggregator_
+    n_certs=$(get /certificates | py 'import json,sys; print(sum(c["previous_hash"] != "" for c in json.load(sys.stdin)))')
+    # one scrape for the figures compared with each other
     curl -sf -D "$RUN_DIR/metrics.headers" "$AM" >"$RUN_DIR/metrics.txt"
+    M=$RUN_DIR/metrics.txt
     grep -qi '^content-type: text/plain; version=0.0.4' "$RUN_DIR/metrics.headers" \
         && grep -q "^# TYPE ${P}certificate_total_produced_since_startup counter$" "$RUN_DIR/metrics.txt" \
         && pass "aggregator metrics served as Prometheus text" || fail "aggregator metrics format"
-    n_certs=$(get /certificates | py 'import json,sys; print(sum(c["previous_hash"] != "" for c in json.load(sys.stdin)))')
-    produced=$(metric "$AM" ${P}certificate_total_produced_since_startup)
+    produced=$(metric "$M" ${P}certificate_total_produced_since_startup)
     [ -n "$produced" ] && [ "$produced" -ge "$n_certs" ] && [ "$n_certs" -ge 1 ] \
         && pass "certificates produced: $produced (>= the $n_certs listed non-genesis ones)" \
         || fail "certificates produced: '$produced', listed $n_certs"
-    msd=$(metric "$AM" ${P}artifact_mithril_stake_distribution_total_produced_since_startup)
-    cdb=$(metric "$AM" ${P}artifact_cardano_database_total_produced_since_startup)
-    [ "${msd:-0}" -ge 1 ] && [ "${cdb:-0}" -ge 1 ] && [ $((msd + cdb)) -le "$produced" ] \
+    msd=$(metric "$M" ${P}artifact_mithril_stake_distribution_total_produced_since_startup)
+    cdb=$(metric "$M" ${P}artifact_cardano_database_total_produced_since_startup)
+    # (a certificate being stored while scraped may show its artifact and not itself yet)
+    [ "${msd:-0}" -ge 1 ] && [ "${cdb:-0}" -ge 1 ] && [ $((msd + cdb)) -le $((produced + 1)) ] \
         && pass "artifacts produced: $msd stake distributions, $cdb Cardano databases" \
         || fail "artifacts produced: msd '$msd' cdb '$cdb' of '$produced' certificates"
-    rr=$(metric "$AM" ${P}signer_registration_total_received_since_startup 'origin_tag="NA"')
-    rs=$(metric "$AM" ${P}signer_registration_total_successful_since_startup 'origin_tag="NA"')
+    rr=$(metric "$M" ${P}signer_registration_total_received_since_startup 'origin_tag="NA"')
+    rs=$(metric "$M" ${P}signer_registration_total_successful_since_startup 'origin_tag="NA"')
     [ -n "$rr" ] && [ -n "$rs" ] && [ "$rs" -ge 9 ] && [ $((rr - rs)) -ge 3 ] \
         && pass "signer registrations: $rr received, $rs successful (the impostors' refused)" \
         || fail "signer registrations: received '$rr' successful '$rs'"
-    sr=$(metric "$AM" ${P}signature_registration_total_received_since_startup 'origin_tag="NA"')
-    ss=$(metric "$AM" ${P}signature_registration_total_successful_since_startup 'origin_tag="NA"')
+    sr=$(metric "$M" ${P}signature_registration_total_received_since_startup 'origin_tag="NA"')
+    ss=$(metric "$M" ${P}signature_registration_total_successful_since_startup 'origin_tag="NA"')
     [ -n "$ss" ] && [ "$ss" -ge "$n_certs" ] && [ "$sr" -gt "$ss" ] \
         && pass "signatures: $sr received, $ss successful (the altered DB's refused)" \
         || fail "signatures: received '$sr' successful '$ss'"
-    cs=$(metric "$AM" ${P}runtime_cycle_success_since_startup)
-    ct=$(metric "$AM" ${P}runtime_cycle_total_since_startup)
+    cs=$(metric "$M" ${P}runtime_cycle_success_since_startup)
+    ct=$(metric "$M" ${P}runtime_cycle_total_since_startup)
     [ "${cs:-0}" -ge 1 ] && [ "$cs" -le "$ct" ] && pass "runtime cycles: $cs successful of $ct" \
         || fail "runtime cycles: '$cs' of '$ct'"
     # Details served and restorations, by origin tag and client type: a
     # white-listed tag is kept, any other is counted as NA.
     H=$(get /certificates | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
     L='client_type="CLI",origin_tag="CI"'
-    before=$(metric "$AM" certificate_detail_total_served_since_startup "$L")
-    na=$(metric "$AM" certificate_detail_total_served_since_startup 'client_type="NA",origin_tag="NA"')
+    before=$(metric "$M" certificate_detail_total_served_since_startup "$L")
+    na=$(metric "$M" certificate_detail_total_served_since_startup 'client_type="NA",origin_tag="NA"')
     for tag in CI CI EVIL; do
         curl -sf -o /dev/null -H "mithril-origin-tag: $tag" -H 'mithril-client-type: CLI' "$(agg_url)/certificate/$H"
     done
     curl -sf -o /dev/null -X POST -H 'mithril-origin-tag: CI' -H 'mithril-client-type: CLI' \
         -H 'Content-Type: application/json' -d '{"nb_immutable_files":7}' \
         "$(agg_url)/statistics/cardano-database/immutable-files-restored"
-    after=$(metric "$AM" certificate_detail_total_served_since_startup "$L")
-    evil=$(metric "$AM" certificate_detail_total_served_since_startup 'client_type="CLI",origin_tag="NA"')
-    restored=$(metric "$AM" ${P}cardano_db_immutable_files_restored_since_startup "$L")
-    complete=$(metric "$AM" ${P}cardano_db_complete_restoration_since_startup 'client_type="NA",origin_tag="NA"')
+    curl -sf "$AM" >"$RUN_DIR/metrics2.txt"
+    M=$RUN_DIR/metrics2.txt
+    after=$(metric "$M" certificate_detail_total_served_since_startup "$L")
+    evil=$(metric "$M" certificate_detail_total_served_since_startup 'client_type="CLI",origin_tag="NA"')
+    restored=$(metric "$M" ${P}cardano_db_immutable_files_restored_since_startup "$L")
+    complete=$(metric "$M" ${P}cardano_db_complete_restoration_since_startup 'client_type="NA",origin_tag="NA"')
     [ $((after - ${before:-0})) = 2 ] && [ "${evil:-0}" = 1 ] && [ "${restored:-0}" = 7 ] \
         && [ "${na:-0}" -ge 1 ] && [ "${complete:-0}" -ge 1 ] \
         && pass "by origin tag: CI counted 2 certificate details and 7 restored files, EVIL as NA; the clients' restorations counted" \
         || fail "origin tags: CI $before -> $after, EVIL->NA '$evil', restored '$restored', NA details '$na', complete '$complete'"
     SP=mithril_signer_
-    ok=$(metric "$SM" ${SP}signer_registration_success_since_startup)
-    last=$(metric "$SM" ${SP}signer_registration_success_last_epoch)
-    sig=$(metric "$SM" ${SP}signature_registration_success_since_startup)
-    sig_last=$(metric "$SM" ${SP}signature_registration_success_last_epoch)
+    curl -sf "$SM" >"$RUN_DIR/signer-metrics.txt"
+    ok=$(metric "$RUN_DIR/signer-metrics.txt" ${SP}signer_registration_success_since_startup)
+    last=$(metric "$RUN_DIR/signer-metrics.txt" ${SP}signer_registration_success_last_epoch)
+    sig=$(metric "$RUN_DIR/signer-metrics.txt" ${SP}signature_registration_success_since_startup)
+    sig_last=$(metric "$RUN_DIR/signer-metrics.txt" ${SP}signature_registration_success_last_epoch)
     now=$(epoch)
     [ "${ok:-0}" -ge 3 ] && [ "${sig:-0}" -ge 2 ] && [ $((now - ${last:-0})) -le 1 ] && [ $((now - ${sig_last:-0})) -le 1 ] \
         && pass "signer-0 metrics: $ok registrations (last in epoch $last), $sig signatures (last in epoch $sig_last), aggregator in $now" \
