@@ -204,48 +204,67 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 
 /* ---- Unregistered ---------------------------------------------------------- */
 
-/* Stakes read from the chain during e are recorded under e+1 (once). The
- * cycle began by checking that the chain is in e; the epoch is read again
- * after the stakes: when the chain crossed into another epoch meanwhile, the
- * stakes may be the new epoch's (a key made with them would carry the wrong
- * stake and every signature of its epoch be refused), so they are dropped
- * and the new epoch starts (*moved). */
-static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
+/* The stakes of one epoch e, read between two reads of the chain's epoch
+ * that both give e, recorded under e+1 (once). When the chain crossed into
+ * another epoch between them the stakes may be the new epoch's (a key made
+ * with them would carry the wrong stake and every signature of its epoch be
+ * refused): they are dropped and read again, at most 3 times. The window is
+ * three node queries, not the whole cycle, so a slow cycle still records. */
+static mtl_err record_stakes(struct signer_runtime *rt, uint64_t *epoch)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t epoch = rt->epoch, key = epoch + SIGNER_RECORDING_OFFSET, after = 0;
-    *moved = 0;
-    json_t *have = NULL;
-    MTL_TRY(signer_store_get_stakes(dir, key, &have));
-    size_t n_have = have ? json_object_size(have) : 0;
-    json_decref(have);
-    if (n_have)
-        return MTL_OK;
-    struct mtl_pool_stake *pools = NULL;
-    size_t n = 0;
-    mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
-    if (e != MTL_OK)
-        return mtl_err_wrap(e, "could not read the stake distribution");
-    if ((e = current_epoch(rt, &after)) != MTL_OK || after != epoch) {
+    for (int attempt = 1;; attempt++) {
+        uint64_t before = 0, after = 0;
+        MTL_TRY(current_epoch(rt, &before));
+        uint64_t key = before + SIGNER_RECORDING_OFFSET;
+        json_t *have = NULL;
+        MTL_TRY(signer_store_get_stakes(dir, key, &have));
+        size_t n_have = have ? json_object_size(have) : 0;
+        json_decref(have);
+        *epoch = before;
+        if (n_have)
+            return MTL_OK;
+        struct mtl_pool_stake *pools = NULL;
+        size_t n = 0;
+        mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
+        if (e != MTL_OK)
+            return mtl_err_wrap(e, "could not read the stake distribution");
+        if ((e = current_epoch(rt, &after)) == MTL_OK && after == before) {
+            json_t *obj = json_object();
+            for (size_t i = 0; obj && i < n; i++)
+                json_object_set_new(obj, pools[i].pool_id,
+                                    json_integer((json_int_t)pools[i].stake));
+            mtl_free(pools);
+            e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
+            json_decref(obj);
+            if (e == MTL_OK)
+                log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
+            return e;
+        }
         mtl_free(pools);
         MTL_TRY(e);
-        log_warn("stakes_dropped", "epoch=%llu chain_epoch=%llu reason=\"the chain left the "
-                 "epoch while its stake distribution was read\"",
-                 (unsigned long long)epoch, (unsigned long long)after);
-        if (after > epoch)
-            new_epoch(rt, after);
-        *moved = 1;
-        return MTL_OK;
+        log_warn("stakes_dropped",
+                 "epoch=%llu chain_epoch=%llu reason=\"the chain left the epoch while its stake "
+                 "distribution was read\"",
+                 (unsigned long long)before, (unsigned long long)after);
+        MTL_CHECK(attempt < 3, MTL_ERR_STATE,
+                  "the chain changed epoch during each of 3 reads of its stake distribution");
     }
-    json_t *obj = json_object();
-    for (size_t i = 0; obj && i < n; i++)
-        json_object_set_new(obj, pools[i].pool_id, json_integer((json_int_t)pools[i].stake));
-    mtl_free(pools);
-    e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
-    json_decref(obj);
-    if (e == MTL_OK)
-        log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
-    return e;
+}
+
+/* Stakes of the chain's current epoch recorded; when that is past ours
+ * (the chain moved during the cycle), the new epoch starts (*moved) and the
+ * next cycle registers there, its stakes already recorded. */
+static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
+{
+    uint64_t epoch = 0;
+    *moved = 0;
+    MTL_TRY(record_stakes(rt, &epoch));
+    if (epoch > rt->epoch) {
+        new_epoch(rt, epoch);
+        *moved = 1;
+    }
+    return MTL_OK;
 }
 
 /* The credential fields of a registration: the chain's current KES period
