@@ -429,6 +429,11 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     MTL_TRY(follow_epoch(rt, &moved));
     if (moved)
         return MTL_OK;
+    /* The stakes first, as early in the epoch as can be: the aggregator's
+     * answers below may be slow and the stakes must be read in this epoch. */
+    MTL_TRY(update_stake_distribution(rt, &moved));
+    if (moved)
+        return MTL_OK;
     json_t *settings = NULL;
     long status;
     mtl_err e = signer_agg_get(rt->cfg, "/epoch-settings", &settings, &status);
@@ -465,9 +470,6 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
     int round_not_open = 0, can = 0;
-    MTL_TRY(update_stake_distribution(rt, &moved));
-    if (moved)
-        return MTL_OK;
     MTL_TRY(register_signer(rt, &round_not_open));
     MTL_TRY(can_sign_current_epoch(rt, &can));
     rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
