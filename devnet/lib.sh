@@ -97,6 +97,26 @@ tail_logs() {
     done
 }
 
+# The aggregator's settings (NAME=VALUE lines written by devnet/run in
+# RUN_DIR/aggregator/env) into the array AGG_SETTINGS.
+agg_settings() { mapfile -t AGG_SETTINGS <"$RUN_DIR/aggregator/env"; }
+
+# start_aggregator PORT: `serve` with the devnet's settings on PORT (0: any
+# free one; a restart passes the previous one, which the signers know).
+start_aggregator() {
+    agg_settings
+    start aggregator env "${AGG_SETTINGS[@]}" SERVER_PORT="$1" "$AGG_BIN" -vv serve
+}
+
+# metrics_url NAME: the Prometheus URL of a program of the devnet (its log
+# names the port it got).
+metrics_url() {
+    local port
+    port=$(sed -n 's/.*event=metrics_server ip=[0-9.]* port=\([0-9]*\).*/\1/p' \
+        "$RUN_DIR/logs/$1.log" 2>/dev/null | tail -n 1)
+    [ -n "$port" ] && echo "http://127.0.0.1:$port/metrics"
+}
+
 # start_signer NAME POOL_INDEX [DB_DIRECTORY]: a mithril-signer for pool
 # POOL_INDEX with its KES key and operational certificate (written by the
 # simulator in RUN_DIR/node/pools/POOL_INDEX: the party id is the opcert's pool
@@ -109,5 +129,5 @@ start_signer() {
         NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
         CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
         DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \
-        "$SIGNER_BIN" -vv
+        ENABLE_METRICS_SERVER=true METRICS_SERVER_PORT=0 "$SIGNER_BIN" -vv
 }

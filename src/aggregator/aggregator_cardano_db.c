@@ -58,18 +58,16 @@ static void cdb_open(struct agg *a, uint64_t epoch)
     mtl_free(key);
 }
 
-static void snap_config_of(struct agg *a, struct snap_config *sc, uint8_t seed[32], int *have_sk)
+/* The snapshotter's settings; the ancillary key is the one read at start. */
+static void snap_config_of(struct agg *a, struct snap_config *sc)
 {
     memset(sc, 0, sizeof(*sc));
-    *have_sk = agg_ancillary_seed(&a->cfg, seed) == MTL_OK;
-    if (!*have_sk)
-        mtl_err_clear();
     sc->db_dir = a->cfg.db_directory;
     sc->out_dir = a->cfg.snapshot_directory;
     sc->base_url = a->public_url;
     sc->network = a->cfg.network;
     sc->zstd_level = (int)a->cfg.zstd_level;
-    sc->ancillary_sk = *have_sk ? seed : NULL;
+    sc->ancillary_sk = a->have_ancillary ? a->ancillary_seed : NULL;
     sc->cardano_node_version = a->cfg.cardano_node_version;
 }
 
@@ -82,9 +80,7 @@ static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
     memset(&d, 0, sizeof(d));
     MTL_TRY(digests_of(a, m->type.epoch, m->type.a, &d));
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
+    snap_config_of(a, &sc);
     mtl_err e = MTL_OK;
     /* the certified message, not a re-read of the stored JSON */
     const char *root = mtl_protocol_message_get(mtl_certificate_protocol_message(cert),
@@ -95,7 +91,6 @@ static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
     if (e == MTL_OK)
         e = snap_cardano_database(&sc, m->type.epoch, m->type.a, &d, mtl_certificate_hash(cert),
                                   &art->json, art->hash);
-    mtl_memzero(seed, sizeof(seed));
     size_t len = 0;
     if (e == MTL_OK)
         e = snap_digests_json(&d, &art->extra, &len);
@@ -108,10 +103,7 @@ static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
 static void serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
 {
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
-    mtl_memzero(seed, sizeof(seed));
+    snap_config_of(a, &sc);
     snap_serve_download(&sc, subpath, r);
 }
 

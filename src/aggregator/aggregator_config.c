@@ -74,6 +74,15 @@ static const struct mtl_setting SETTINGS[] = {
     SET_UINT(http_deadline_ms, "--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000", 1,
              3600000,
              "milliseconds a client has to send a whole request (then the connection is closed)"),
+    SET_BOOL(enable_metrics_server, "--enable-metrics-server", "ENABLE_METRICS_SERVER", "false",
+             "serve Prometheus metrics on GET /metrics"),
+    SET_STR(metrics_server_ip, "--metrics-server-ip", "METRICS_SERVER_IP", "127.0.0.1", 0,
+            "IPv4 address of the metrics server"),
+    SET_UINT(metrics_server_port, "--metrics-server-port", "METRICS_SERVER_PORT", "9090", 0, 65535,
+             "TCP port of the metrics server"),
+    SET_STR(custom_origin_tag_white_list, "--custom-origin-tag-white-list",
+            "CUSTOM_ORIGIN_TAG_WHITE_LIST", "", 0,
+            "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA"),
     SET_UINT(max_open_messages, "--max-open-messages", "MAX_OPEN_MESSAGES", "64", 1, 1000000,
              "open messages collecting signatures at a time (a signature for one more: 503)"),
 };
@@ -84,7 +93,7 @@ void agg_config_usage(FILE *out)
                  "commands:\n"
                  "  serve                         run the aggregator HTTP server\n"
                  "  genesis generate-keypair --target-path DIR\n"
-                 "  genesis bootstrap --genesis-secret-key JSON_HEX\n"
+                 "  genesis bootstrap --genesis-secret-key-path K   (or env GENESIS_SECRET_KEY)\n"
                  "  genesis export --target-path F\n"
                  "  genesis sign --to-sign-payload-path F --target-signed-payload-path G\n"
                  "               --genesis-secret-key-path K\n"

@@ -192,6 +192,45 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
     return e;
 }
 
+/* The genesis secret key from a file (JSON-hex, as generate-keypair writes
+ * it); every copy is wiped. */
+static mtl_err read_secret_key(const char *path, uint8_t sk[MTL_GENESIS_SK_BYTES])
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *txt = NULL;
+    mtl_err e = mtl_read_file(path, 4096, &data, &len);
+    if (e == MTL_OK) {
+        txt = mtl_strndup((const char *)data, len);
+        mtl_memzero(data, len);
+        e = txt ? mtl_genesis_vkey_decode(sk, txt) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    if (txt)
+        mtl_memzero(txt, strlen(txt));
+    mtl_free(txt);
+    mtl_free(data);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "genesis secret key %s", path);
+}
+
+/* bootstrap's key: --genesis-secret-key-path FILE, else the environment's
+ * GENESIS_SECRET_KEY (the reference's name), else --genesis-secret-key (the
+ * reference's flag, visible to every local user in ps: warned). */
+static mtl_err bootstrap_key(const char *path, const char *hex, uint8_t sk[MTL_GENESIS_SK_BYTES])
+{
+    if (path)
+        return read_secret_key(path, sk);
+    if (hex)
+        log_warn("secret_on_command_line",
+                 "flag=--genesis-secret-key detail=\"other users can read it in ps: use "
+                 "--genesis-secret-key-path or GENESIS_SECRET_KEY\"");
+    else
+        hex = getenv("GENESIS_SECRET_KEY");
+    MTL_CHECK(hex && hex[0], MTL_ERR_CONFIG,
+              "genesis bootstrap: --genesis-secret-key-path FILE or GENESIS_SECRET_KEY needed");
+    mtl_err e = mtl_genesis_vkey_decode(sk, hex);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "genesis secret key");
+}
+
 static int genesis_cmd(const char *sub, int argc, char **argv)
 {
     struct genesis_ctx g;
@@ -211,18 +250,7 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
                             " --target-signed-payload-path G --genesis-secret-key-path K\n");
             return 2;
         }
-        char *txt = NULL;
-        e = mtl_read_file(key, 4096, &data, &len);
-        if (e == MTL_OK) {
-            txt = mtl_strndup((const char *)data, len);
-            mtl_memzero(data, len);
-            e = txt ? mtl_genesis_vkey_decode(sk, txt) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
-        }
-        if (txt)
-            mtl_memzero(txt, strlen(txt));
-        mtl_free(txt);
-        mtl_free(data);
-        data = NULL;
+        e = read_secret_key(key, sk);
         if (e == MTL_OK)
             e = mtl_read_file(in, 4096, &data, &len);
         if (e == MTL_OK)
@@ -238,18 +266,24 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
         printf("signed payload written to %s\n", out);
         return 0;
     }
-    const char *target = NULL, *signed_path = NULL, *sk_hex = NULL;
+    const char *target = NULL, *signed_path = NULL, *sk_hex = NULL, *sk_path = NULL;
     if (strcmp(sub, "export") == 0)
         target = take_flag(&argc, argv, "--target-path");
     else if (strcmp(sub, "import") == 0)
         signed_path = take_flag(&argc, argv, "--signed-payload-path");
-    else
+    else {
+        sk_path = take_flag(&argc, argv, "--genesis-secret-key-path");
         sk_hex = take_flag(&argc, argv, "--genesis-secret-key");
-    if (!target && !signed_path && !sk_hex) {
+    }
+    if (!target && !signed_path && strcmp(sub, "bootstrap") != 0) {
         fprintf(stderr, "mithril-aggregator genesis %s: missing argument (see --help)\n", sub);
         return 2;
     }
-    e = genesis_prepare(&g, argc, argv);
+    /* The key first: a missing one is reported before the chain is read. */
+    if (!target && !signed_path)
+        e = bootstrap_key(sk_path, sk_hex, sk);
+    if (e == MTL_OK)
+        e = genesis_prepare(&g, argc, argv);
     if (e == MTL_OK && target) {
         e = mtl_atomic_write(target, g.signed_message, 64, 0644);
         if (e == MTL_OK)
@@ -268,12 +302,9 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
             memcpy(sig, data, sizeof(sig));
             e = genesis_store(&g, NULL, sig);
         }
-    } else if (e == MTL_OK) {
-        e = mtl_genesis_vkey_decode(sk, sk_hex);
-        if (e == MTL_OK)
-            e = genesis_store(&g, sk, NULL);
-        mtl_memzero(sk, sizeof(sk));
-    }
+    } else if (e == MTL_OK)
+        e = genesis_store(&g, sk, NULL);
+    mtl_memzero(sk, sizeof(sk));
     if (e == MTL_OK)
         rc = 0;
     else

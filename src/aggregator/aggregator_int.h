@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "httpd.h"
+#include "metrics.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
 
@@ -46,6 +47,10 @@ struct agg_config {
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
+    int enable_metrics_server; /* GET /metrics on metrics_server_ip:port */
+    const char *metrics_server_ip;
+    uint16_t metrics_server_port;
+    const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
     unsigned max_open_messages; /* open messages the certifier holds signatures of */
 };
 
@@ -204,7 +209,7 @@ void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
 
-enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
+enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING, AGG_BLOCKED };
 struct agg;
 struct agg_runtime {
     pthread_t thread;
@@ -230,6 +235,9 @@ struct agg_runtime {
     uint64_t msd_epoch;
     char *msd_text, msd_hash[65];
     uint8_t msd_regs[32];
+    /* AGG_BLOCKED: why certificates cannot be made (the reference's Blocked
+     * states): blocked-no-genesis, blocked-epoch-gap, blocked-chain. */
+    char blocked_state[32], blocked_reason[320];
 };
 /* Init/destroy the runtime's locks and certifier (before the HTTP server
  * starts / after it stops); start/stop its thread. */
@@ -237,14 +245,19 @@ mtl_err agg_runtime_init(struct agg *a);
 void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
-/* One step of the state machine (the thread calls it every RUN_INTERVAL). */
-void agg_runtime_tick(struct agg *a);
+/* One step of the state machine (the thread calls it every RUN_INTERVAL);
+ * MTL_OK unless the chain could not be read. */
+mtl_err agg_runtime_tick(struct agg *a);
+/* The blocked state and its reason (0 when not blocked). */
+int agg_runtime_blocked(struct agg *a, char state[32], char reason[320]);
+
 /* Open a signed entity's message unless it exists: the protocol message
  * of mtl_signed_entity_message with the next signers of its signed epoch
  * and merkle_root (NULL for MithrilStakeDistribution). */
 mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
                                    const char *merkle_root);
-/* The ancillary Ed25519 seed of ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
+/* The ancillary Ed25519 seed of ANCILLARY_SECRET_KEY_PATH or
+ * ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32]);
 /* Current signers (refcounted; release with agg_runtime_release). */
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
@@ -318,7 +331,37 @@ struct agg {
     struct agg_runtime rt;
     struct agg_certifier *certifier; /* aggregator_certifier.h */
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
+    /* The ancillary Ed25519 seed, read once at start (wiped at exit). */
+    uint8_t ancillary_seed[32];
+    int have_ancillary;
+    struct mtl_metrics *metrics; /* NULL: not counted */
 };
+
+/* ---- metrics (aggregator_metrics.c): the reference's names ------------------- */
+enum {
+    AGG_M_CERTIFICATE_DETAIL_SERVED,
+    AGG_M_CDB_IMMUTABLE_RESTORED,
+    AGG_M_CDB_ANCILLARY_RESTORED,
+    AGG_M_CDB_COMPLETE_RESTORATION,
+    AGG_M_CDB_PARTIAL_RESTORATION,
+    AGG_M_CDB_DETAIL_SERVED,
+    AGG_M_MSD_DETAIL_SERVED,
+    AGG_M_SIGNER_REGISTRATION_RECEIVED,
+    AGG_M_SIGNER_REGISTRATION_OK,
+    AGG_M_SIGNATURE_RECEIVED,
+    AGG_M_SIGNATURE_OK,
+    AGG_M_CERTIFICATES,
+    AGG_M_CDB_PRODUCED,
+    AGG_M_MSD_PRODUCED,
+    AGG_M_CYCLE_SUCCESS,
+    AGG_M_CYCLE_TOTAL,
+    AGG_M_COUNT
+};
+mtl_err agg_metrics_new(struct mtl_metrics **out);
+/* Count n for the request being handled: labelled with its client type and
+ * origin tag / with its origin tag only. */
+void agg_metrics_client(struct agg *a, size_t id, uint64_t n);
+void agg_metrics_origin(struct agg *a, size_t id);
 uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent
  * requests, see aggregator_verify.c); 1 when valid. */

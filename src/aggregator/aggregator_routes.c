@@ -126,6 +126,12 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     mtl_free(txt);
     json_object_set_new(j, "total_cardano_spo", json_integer(spo));
     json_object_set_new(j, "total_cardano_stake", json_integer(total));
+    /* Beyond the openapi, only while blocked: the state and why. */
+    char state[32], reason[320];
+    if (agg_runtime_blocked(a, state, reason)) {
+        json_object_set_new(j, "runtime_state", json_string(state));
+        json_object_set_new(j, "blocked_reason", json_string(reason));
+    }
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     mtl_http_json(r, 200, out ? out : "{}");
@@ -307,7 +313,7 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
 
 /* POST /statistics/cardano-database/...: clients report restorations; we
  * check the message and log one event (no store, like a metrics counter). */
-static void route_statistics(const char *what, const char *body, size_t len,
+static void route_statistics(struct agg *a, const char *what, const char *body, size_t len,
                              struct mtl_http_response *r)
 {
     static const char *const events[] = {"immutable-files-restored", "ancillary-files-restored",
@@ -334,7 +340,22 @@ static void route_statistics(const char *what, const char *body, size_t len,
         }
     }
     log_info("restoration_reported", "kind=%s nb_immutable_files=%lld", what, (long long)n);
+    /* the counters follow the events' order; immutable files count their number */
+    agg_metrics_client(a, AGG_M_CDB_IMMUTABLE_RESTORED + i, i == 0 ? (uint64_t)n : 1);
     mtl_http_json(r, 201, "");
+}
+
+/* Details served, counted per client type and origin tag (the reference
+ * counts the request, found or not). */
+static void count_detail(struct agg *a, const char *p)
+{
+    if (strncmp(p, "/certificate/", 13) == 0)
+        agg_metrics_client(a, AGG_M_CERTIFICATE_DETAIL_SERVED, 1);
+    else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0)
+        agg_metrics_client(a, AGG_M_MSD_DETAIL_SERVED, 1);
+    else if (strncmp(p, "/artifact/cardano-database/", 27) == 0 &&
+             strcmp(p + 27, "digests") != 0 && strncmp(p + 27, "epoch/", 6) != 0)
+        agg_metrics_client(a, AGG_M_CDB_DETAIL_SERVED, 1);
 }
 
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
@@ -347,14 +368,21 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
     }
     const char *p = path + strlen(PREFIX);
     log_debug("request", "method=%s path=%s", method, path);
-    if (strcmp(method, "GET") == 0)
+    if (strcmp(method, "GET") == 0) {
         get_route(a, p, resp);
-    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0)
+        count_detail(a, p);
+    } else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0) {
+        agg_metrics_origin(a, AGG_M_SIGNER_REGISTRATION_RECEIVED);
         agg_register_signer(a, body, body_len, resp);
-    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0)
+        if (resp->status / 100 == 2)
+            agg_metrics_origin(a, AGG_M_SIGNER_REGISTRATION_OK);
+    } else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0) {
+        agg_metrics_origin(a, AGG_M_SIGNATURE_RECEIVED);
         agg_register_signatures(a, body, body_len, resp);
-    else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
-        route_statistics(p + 29, body, body_len, resp);
+        if (resp->status / 100 == 2)
+            agg_metrics_origin(a, AGG_M_SIGNATURE_OK);
+    } else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
+        route_statistics(a, p + 29, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
         mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
     else

@@ -72,7 +72,66 @@ static int chain_continues(struct agg *a, uint64_t epoch, const struct agg_signe
     return ok;
 }
 
-void agg_runtime_tick(struct agg *a)
+/* Blocked (the reference's BlockedReason): no certificate at all; an epoch
+ * that ended without one (the reference's has_gap_with: certificates cannot
+ * chain across it); or no certificate to chain to with these signers. Logged
+ * once per state and epoch; cleared when it no longer holds. */
+static int blocked(struct agg *a, uint64_t epoch, const struct agg_signers *g)
+{
+    uint64_t last = 0;
+    int found = 0;
+    char state[32] = "", reason[320] = "";
+    if (agg_store_latest_epoch(&a->store, &last, &found) != MTL_OK) {
+        log_warn("blocked_check", "error=\"%s\"", mtl_err_detail());
+        return 1; /* the store cannot tell: try again next tick */
+    }
+    if (!found) {
+        snprintf(state, sizeof(state), "blocked-no-genesis");
+        snprintf(reason, sizeof(reason), "no genesis certificate yet: run genesis bootstrap");
+    } else if (last + 1 < epoch) {
+        snprintf(state, sizeof(state), "blocked-epoch-gap");
+        snprintf(reason, sizeof(reason),
+                 "epoch %llu ended without a certificate (the last one is of epoch %llu): "
+                 "certificates cannot chain across it; a new genesis is needed "
+                 "(docs/aggregator.md, Re-genesis)",
+                 (unsigned long long)(epoch - 1), (unsigned long long)last);
+    } else if (g && !chain_continues(a, epoch, g)) {
+        snprintf(state, sizeof(state), "blocked-chain");
+        snprintf(reason, sizeof(reason),
+                 "no certificate to chain to with the signers of epoch %llu (genesis needed?)",
+                 (unsigned long long)epoch);
+    }
+    static uint64_t logged_epoch;
+    pthread_mutex_lock(&a->rt.mu);
+    int was = a->rt.blocked_state[0] != 0, same = strcmp(a->rt.blocked_state, state) == 0;
+    if (state[0])
+        a->rt.state = AGG_BLOCKED;
+    else if (a->rt.state == AGG_BLOCKED)
+        a->rt.state = AGG_READY;
+    snprintf(a->rt.blocked_state, sizeof(a->rt.blocked_state), "%s", state);
+    snprintf(a->rt.blocked_reason, sizeof(a->rt.blocked_reason), "%s", reason);
+    pthread_mutex_unlock(&a->rt.mu);
+    /* a gap is an incident; waiting for a first genesis is not */
+    if (state[0] && (!same || logged_epoch != epoch))
+        mtl_log(strcmp(state, "blocked-epoch-gap") == 0 ? MTL_LOG_ERROR : MTL_LOG_WARN, "blocked",
+                "state=%s epoch=%llu reason=\"%s\"", state, (unsigned long long)epoch, reason);
+    else if (!state[0] && was)
+        log_info("unblocked", "epoch=%llu", (unsigned long long)epoch);
+    logged_epoch = epoch;
+    return state[0] != 0;
+}
+
+int agg_runtime_blocked(struct agg *a, char state[32], char reason[320])
+{
+    pthread_mutex_lock(&a->rt.mu);
+    int b = a->rt.state == AGG_BLOCKED;
+    snprintf(state, 32, "%s", a->rt.blocked_state);
+    snprintf(reason, 320, "%s", a->rt.blocked_reason);
+    pthread_mutex_unlock(&a->rt.mu);
+    return b;
+}
+
+mtl_err agg_runtime_tick(struct agg *a)
 {
     struct agg_chain_state ch;
     static char last_err[256];
@@ -81,7 +140,7 @@ void agg_runtime_tick(struct agg *a)
             snprintf(last_err, sizeof(last_err), "%s", mtl_err_detail());
             log_warn("chain_read", "error=\"%s\"", last_err);
         }
-        return;
+        return MTL_ERR_IO;
     }
     last_err[0] = 0;
     pthread_mutex_lock(&a->rt.mu);
@@ -98,18 +157,9 @@ void agg_runtime_tick(struct agg *a)
     uint64_t epoch;
     int have;
     struct agg_signers *g = agg_runtime_signers(a, &p, &epoch, &have);
-    if (!g)
-        return; /* idle: nobody can sign this epoch */
-    static int waiting_logged = -1;
-    if (!chain_continues(a, epoch, g)) {
-        if (waiting_logged != (int)epoch)
-            log_info("waiting_for_chain",
-                     "epoch=%llu reason=\"no certificate to chain to"
-                     " with these signers (genesis needed?)\"",
-                     (unsigned long long)epoch);
-        waiting_logged = (int)epoch;
+    if (!have || blocked(a, epoch, g) || !g) {
         agg_runtime_release(a, g);
-        return;
+        return MTL_OK; /* blocked, or idle: nobody can sign this epoch */
     }
     /* Messages with a quorum first: a tick woken by one certifies it
      * before anything else. */
@@ -130,6 +180,7 @@ void agg_runtime_tick(struct agg *a)
         a->rt.state = n ? AGG_SIGNING : AGG_READY;
     pthread_mutex_unlock(&a->rt.mu);
     agg_runtime_release(a, g);
+    return MTL_OK;
 }
 
 static void *runtime_main(void *arg)
@@ -139,7 +190,9 @@ static void *runtime_main(void *arg)
     pthread_mutex_lock(&a->rt.mu);
     while (!a->rt.stop) {
         pthread_mutex_unlock(&a->rt.mu);
-        agg_runtime_tick(a);
+        mtl_metrics_inc(a->metrics, AGG_M_CYCLE_TOTAL);
+        if (agg_runtime_tick(a) == MTL_OK)
+            mtl_metrics_inc(a->metrics, AGG_M_CYCLE_SUCCESS);
         agg_store_checkpoint(&a->store);
         pthread_mutex_lock(&a->rt.mu);
         if (a->rt.stop)

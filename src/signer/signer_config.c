@@ -55,6 +55,12 @@ static const struct mtl_setting SETTINGS[] = {
              "empty the digest cache at start"),
     SET_UINT(max_cycles, "--max-cycles", "MAX_CYCLES", "0", 0, UINT64_MAX,
              "stop after N cycles (0: run until SIGTERM/SIGINT)"),
+    SET_BOOL(enable_metrics_server, "--enable-metrics-server", "ENABLE_METRICS_SERVER", "false",
+             "serve Prometheus metrics on GET /metrics"),
+    SET_STR(metrics_server_ip, "--metrics-server-ip", "METRICS_SERVER_IP", "127.0.0.1", 0,
+            "IPv4 address of the metrics server"),
+    SET_UINT(metrics_server_port, "--metrics-server-port", "METRICS_SERVER_PORT", "9090", 0, 65535,
+             "TCP port of the metrics server"),
 };
 
 /* Credentials, or PARTY_ID alone behind the explicit test switch. */

@@ -30,6 +30,9 @@ struct signer_config {
     int disable_digests_cache, reset_digests_cache;
     uint64_t max_cycles;             /* 0 = run forever (tests: stop after N cycles) */
     const char *signed_entity_types; /* used when /protocol-configuration is absent */
+    int enable_metrics_server;       /* GET /metrics on metrics_server_ip:port */
+    const char *metrics_server_ip;
+    uint16_t metrics_server_port;
 };
 /* Reads the settings and, with credentials, the opcert and KES key (the
  * party id is the opcert's pool id; a PARTY_ID given too must equal it). */
@@ -123,6 +126,21 @@ mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t 
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status);
 
+/* ---- metrics (signer_metrics.c): the reference's mithril-signer metrics ---- */
+enum {
+    SIGNER_M_REGISTRATION_SUCCESS,
+    SIGNER_M_REGISTRATION_TOTAL,
+    SIGNER_M_REGISTRATION_LAST_EPOCH,
+    SIGNER_M_SIGNATURE_SUCCESS,
+    SIGNER_M_SIGNATURE_TOTAL,
+    SIGNER_M_SIGNATURE_LAST_EPOCH,
+    SIGNER_M_CYCLE_SUCCESS,
+    SIGNER_M_CYCLE_TOTAL,
+    SIGNER_M_COUNT
+};
+struct mtl_metrics;
+mtl_err signer_metrics_new(struct mtl_metrics **out);
+
 /* ---- runtime ------------------------------------------------------------------ */
 enum signer_state_kind { ST_INIT, ST_UNREGISTERED, ST_READY_TO_SIGN, ST_REGISTERED_NOT_ABLE };
 struct signer_runtime;
@@ -132,5 +150,7 @@ void signer_runtime_free(struct signer_runtime *rt);
  * state kept (the reference's RuntimeError::KeepState). */
 mtl_err signer_runtime_cycle(struct signer_runtime *rt);
 const char *signer_state_name(const struct signer_runtime *rt);
+/* The runtime's metrics registry (borrowed). */
+struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt);
 
 #endif

@@ -10,6 +10,7 @@
 #include "chain_observer.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
+#include "metrics.h"
 #include "signer_int.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
@@ -29,6 +30,7 @@ struct signer_runtime {
     struct mtl_chain_observer *obs;
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
+    struct mtl_metrics *metrics;
 };
 
 static void epoch_data_clear(struct epoch_data *ed)
@@ -51,7 +53,9 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
-    mtl_err e = signer_store_init(c->data_stores_directory);
+    mtl_err e = signer_metrics_new(&rt->metrics);
+    if (e == MTL_OK)
+        e = signer_store_init(c->data_stores_directory);
     if (e == MTL_OK)
         e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
@@ -79,7 +83,13 @@ void signer_runtime_free(struct signer_runtime *rt)
     epoch_data_clear(&rt->ed);
     mtl_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
+    mtl_metrics_free(rt->metrics);
     mtl_free(rt);
+}
+
+struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt)
+{
+    return rt->metrics;
 }
 
 static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
@@ -192,31 +202,67 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 
 /* ---- Unregistered ---------------------------------------------------------- */
 
-/* Stakes read from the chain during e are recorded under e+1 (once). */
-static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
+/* The stakes of one epoch e, read between two reads of the chain's epoch
+ * that both give e, recorded under e+1 (once). When the chain crossed into
+ * another epoch between them the stakes may be the new epoch's (a key made
+ * with them would carry the wrong stake and every signature of its epoch be
+ * refused): they are dropped and read again, at most 3 times. The window is
+ * three node queries, not the whole cycle, so a slow cycle still records. */
+static mtl_err record_stakes(struct signer_runtime *rt, uint64_t *epoch)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t key = epoch + MTL_SIGNER_RECORDING_OFFSET;
-    json_t *have = NULL;
-    MTL_TRY(signer_store_get_stakes(dir, key, &have));
-    size_t n_have = have ? json_object_size(have) : 0;
-    json_decref(have);
-    if (n_have)
-        return MTL_OK;
-    struct mtl_pool_stake *pools = NULL;
-    size_t n = 0;
-    mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
-    if (e != MTL_OK)
-        return mtl_err_wrap(e, "could not read the stake distribution");
-    json_t *obj = json_object();
-    for (size_t i = 0; obj && i < n; i++)
-        json_object_set_new(obj, pools[i].pool_id, json_integer((json_int_t)pools[i].stake));
-    mtl_free(pools);
-    e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
-    json_decref(obj);
-    if (e == MTL_OK)
-        log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
-    return e;
+    for (int attempt = 1;; attempt++) {
+        uint64_t before = 0, after = 0;
+        MTL_TRY(current_epoch(rt, &before));
+        uint64_t key = before + MTL_SIGNER_RECORDING_OFFSET;
+        json_t *have = NULL;
+        MTL_TRY(signer_store_get_stakes(dir, key, &have));
+        size_t n_have = have ? json_object_size(have) : 0;
+        json_decref(have);
+        *epoch = before;
+        if (n_have)
+            return MTL_OK;
+        struct mtl_pool_stake *pools = NULL;
+        size_t n = 0;
+        mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
+        if (e != MTL_OK)
+            return mtl_err_wrap(e, "could not read the stake distribution");
+        if ((e = current_epoch(rt, &after)) == MTL_OK && after == before) {
+            json_t *obj = json_object();
+            for (size_t i = 0; obj && i < n; i++)
+                json_object_set_new(obj, pools[i].pool_id,
+                                    json_integer((json_int_t)pools[i].stake));
+            mtl_free(pools);
+            e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
+            json_decref(obj);
+            if (e == MTL_OK)
+                log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
+            return e;
+        }
+        mtl_free(pools);
+        MTL_TRY(e);
+        log_warn("stakes_dropped",
+                 "epoch=%llu chain_epoch=%llu reason=\"the chain left the epoch while its stake "
+                 "distribution was read\"",
+                 (unsigned long long)before, (unsigned long long)after);
+        MTL_CHECK(attempt < 3, MTL_ERR_STATE,
+                  "the chain changed epoch during each of 3 reads of its stake distribution");
+    }
+}
+
+/* Stakes of the chain's current epoch recorded; when that is past ours
+ * (the chain moved during the cycle), the new epoch starts (*moved) and the
+ * next cycle registers there, its stakes already recorded. */
+static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
+{
+    uint64_t epoch = 0;
+    *moved = 0;
+    MTL_TRY(record_stakes(rt, &epoch));
+    if (epoch > rt->epoch) {
+        new_epoch(rt, epoch);
+        *moved = 1;
+    }
+    return MTL_OK;
 }
 
 /* The credential fields of a registration: the chain's current KES period
@@ -307,6 +353,7 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     mtl_free(vk);
     MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
     long status = 0;
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
     e = signer_agg_post(c, "/register-signer", txt, &status);
     free(txt);
     if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
@@ -319,6 +366,8 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
                             (unsigned long long)key);
     log_info("signer_registered", "epoch=%llu party=%s stake=%llu", (unsigned long long)key,
              c->party_id, (unsigned long long)stake);
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_SUCCESS);
+    mtl_metrics_set(rt->metrics, SIGNER_M_REGISTRATION_LAST_EPOCH, (int64_t)rt->epoch);
     return signer_store_mark_registered(c->data_stores_directory, key);
 }
 
@@ -378,6 +427,11 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     MTL_TRY(follow_epoch(rt, &moved));
     if (moved)
         return MTL_OK;
+    /* The stakes first, as early in the epoch as can be: the aggregator's
+     * answers below may be slow and the stakes must be read in this epoch. */
+    MTL_TRY(update_stake_distribution(rt, &moved));
+    if (moved)
+        return MTL_OK;
     json_t *settings = NULL;
     long status;
     mtl_err e = signer_agg_get(rt->cfg, "/epoch-settings", &settings, &status);
@@ -414,9 +468,6 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
     int round_not_open = 0, can = 0;
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    MTL_TRY(update_stake_distribution(rt, now));
     MTL_TRY(register_signer(rt, &round_not_open));
     MTL_TRY(can_sign_current_epoch(rt, &can));
     rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
@@ -556,6 +607,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
     if (e == MTL_OK && sig)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
+        mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
         e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
@@ -569,9 +621,12 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
             log_error("signature_rejected", "entity=%s signed_message=%s detail=\"%s\"", entity,
                       hash, mtl_err_detail());
             e = MTL_OK;
-        } else if (e == MTL_OK)
+        } else if (e == MTL_OK) {
             log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
                      won);
+            mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_SUCCESS);
+            mtl_metrics_set(rt->metrics, SIGNER_M_SIGNATURE_LAST_EPOCH, (int64_t)rt->epoch);
+        }
     }
     if (e == MTL_OK)
         e = signer_store_mark_signed(rt->cfg->data_stores_directory, rt->epoch, entity);

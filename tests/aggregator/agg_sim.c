@@ -282,8 +282,9 @@ int sim_genesis(struct sim_agg *s)
         return -1;
     if (pid == 0) {
         child_env(s);
-        execl(s->bin, s->bin, "genesis", "bootstrap", "--genesis-secret-key", s->genesis_sk,
-              (char *)NULL);
+        /* the environment, not argv: a secret on a command line is in ps */
+        setenv("GENESIS_SECRET_KEY", s->genesis_sk, 1);
+        execl(s->bin, s->bin, "genesis", "bootstrap", (char *)NULL);
         _exit(127);
     }
     int st = 0;

@@ -39,6 +39,16 @@ mkdir -p "$WORK/keys"
 [ "$(stat -c %a "$WORK/keys/genesis.sk")" = 600 ] && pass "genesis.sk is 0600" || fail "genesis.sk mode"
 /usr/bin/python3 -c "import json,sys; b=bytes.fromhex(open(sys.argv[1]).read().strip()); assert len(json.loads(b))==32" \
     "$WORK/keys/genesis.vkey" && pass "genesis.vkey is JSON-hex of 32 bytes" || fail "genesis.vkey format"
+# genesis bootstrap takes its key from a file or the environment; without
+# one it says so before reading anything; the key on a command line (the
+# reference's flag) is warned about: ps shows it to every local user.
+env -u GENESIS_SECRET_KEY "$AGG" genesis bootstrap --data-stores-directory "$WORK/g" 2>"$WORK/err" && fail "bootstrap without a key accepted"
+grep -q "genesis-secret-key-path FILE or GENESIS_SECRET_KEY needed" "$WORK/err" && pass "bootstrap without a key: named" || fail "no-key error: $(cat "$WORK/err")"
+echo zz >"$WORK/bad.sk"
+"$AGG" genesis bootstrap --genesis-secret-key-path "$WORK/bad.sk" --data-stores-directory "$WORK/g" 2>"$WORK/err" && fail "bad key file accepted"
+grep -q "genesis secret key $WORK/bad.sk" "$WORK/err" && pass "bad key file named" || fail "bad-key error: $(cat "$WORK/err")"
+"$AGG" -v genesis bootstrap --genesis-secret-key "$(cat "$WORK/keys/genesis.sk")" --data-stores-directory "$WORK/g" 2>"$WORK/err"
+grep -q "event=secret_on_command_line" "$WORK/err" && pass "a key on the command line is warned about" || fail "no warning: $(cat "$WORK/err")"
 
 # A tampered certificate is refused by the import (hash recomputed).
 /usr/bin/python3 - "$REF/certificates.json" "$WORK/bad.json" <<'PY'
