@@ -18,6 +18,9 @@
 #if __has_include("mithril/certificate.h")
 #include "mithril/certificate.h"
 #endif
+#if __has_include("mithril/era.h")
+#include "mithril/era.h"
+#endif
 #if __has_include("mithril/chain_observer.h")
 #include "mithril/chain_observer.h"
 #endif
