@@ -75,6 +75,15 @@ MTL_API mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o,
                                                    const char *opcert_path,
                                                    struct mtl_kes_period_info *info);
 
+/* `query utxo --address A --out-file F` (F: a fresh file in $TMPDIR or /tmp,
+ * removed after): the inline datums of the address's UTxOs as compact JSON
+ * texts, in cardano-cli's order; UTxOs without an inline datum are skipped.
+ * The address must be made of [A-Za-z0-9_] (bech32 or a test name).
+ * *datums: n strings, free with mtl_chain_datums_free. */
+MTL_API mtl_err mtl_chain_observer_datums(struct mtl_chain_observer *o, const char *address,
+                                          char ***datums, size_t *n);
+MTL_API void mtl_chain_datums_free(char **datums, size_t n);
+
 /* bech32 "pool1..." of a 28-byte pool key hash given in hex (56 digits). */
 MTL_API mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[64]);
 

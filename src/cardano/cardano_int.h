@@ -32,6 +32,11 @@ mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mt
 mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
                                   mtl_err (*pool)(void *ud, const char *pool_id), void *ud);
 
+/* `query utxo --out-file`'s JSON: the inline datums (compact JSON texts, in
+ * the file's order; UTxOs without one are skipped). Free with
+ * mtl_chain_datums_free. */
+mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, size_t *n);
+
 /* kes.c: Sum6 verification for any period, as the kes crate walks it: a
  * period >= 64 keeps taking right subtrees (64 verifies what 63 does), which
  * the reference aggregator's window relies on. mtl_kes_verify bounds it. */
