@@ -280,6 +280,21 @@ void agg_runtime_release(struct agg *a, struct agg_signers *g);
 /* The chain's current KES period (tip slot / SLOTS_PER_KES_PERIOD). */
 uint64_t agg_runtime_kes_period(struct agg *a);
 
+/* Epoch service (aggregator_epoch.c): move the runtime to the chain's
+ * epoch (retention, stakes and parameters recorded, current and next
+ * signers loaded) under the registration round held exclusively. */
+void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
+/* Certifier (aggregator_certifier.c): certify the open message key with
+ * the signers g when its signatures may reach the quorum (runtime thread). */
+void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                       const char *key);
+/* Artifacts (aggregator_artifacts.c): prepare (or keep) the stake
+ * distribution artifact of epoch; complete it with the certificate hash
+ * and creation time (runtime thread only). */
+mtl_err agg_msd_ready(struct agg *a, uint64_t epoch);
+mtl_err agg_msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
+                         char hash_out[MTL_HASH_HEX_BYTES], char **json_out);
+
 /* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
  * loaded from key e when NULL; next params of key e; Merkle root for
  * CardanoDatabase). */
