@@ -55,6 +55,10 @@ static const struct mtl_setting SETTINGS[] = {
      "open HTTP connections per client address", 0},
     {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",
      "milliseconds a client has to send a whole request (then the connection is closed)", 0},
+    {"--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE", "bootstrap",
+     "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES, 0},
+    {"--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS", "", MTL_ERA_ADAPTER_PARAMS_HELP,
+     0},
 };
 enum {
     S_NETWORK,
@@ -85,6 +89,8 @@ enum {
     S_HTTP_MAX,
     S_HTTP_PER_IP,
     S_HTTP_DEADLINE,
+    S_ERA_TYPE,
+    S_ERA_PARAMS,
     S_COUNT
 };
 
@@ -101,6 +107,10 @@ void agg_config_usage(FILE *out)
                  "  genesis import --signed-payload-path G\n"
                  "  tools import-certificates --file F   load a certificate chain into the store\n"
                  "  tools generate-ancillary-keypair --target-path DIR\n"
+                 "  era list [--json]                  the Mithril eras this software supports\n"
+                 "  era generate-keypair --target-path DIR   era key: DIR/era.sk, DIR/era.vk\n"
+                 "  era generate-tx-datum --current-era-epoch E [--next-era-epoch N]\n"
+                 "               --era-markers-secret-key JSON_HEX --target-path F\n"
                  "genesis bootstrap/export/import read the chain and the store like serve (same\n"
                  "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
                  "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"
@@ -163,6 +173,8 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     c->ancillary_secret_key_path = v[S_ANCILLARY_PATH];
     c->cardano_node_version = v[S_NODE_VERSION];
     c->server_url = v[S_URL];
+    c->era_reader_adapter_type = v[S_ERA_TYPE];
+    c->era_reader_adapter_params = v[S_ERA_PARAMS];
     if (v[S_MAGIC][0]) {
         MTL_TRY(mtl_settings_u64("NETWORK_MAGIC", v[S_MAGIC], UINT32_MAX, &n));
         c->network_magic = n;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "era_reader.h"
 #include "httpd.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
@@ -44,6 +45,7 @@ struct agg_config {
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -311,7 +313,22 @@ struct agg {
     struct agg_store store;
     struct agg_runtime rt;
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int exit_code; /* serve's exit status once stopped (1: unsupported era) */
 };
+/* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
+/* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and, when the chain
+ * can be read, check the era of its current epoch (MTL_ERR_STATE when this
+ * software does not support it: serve must not start). */
+mtl_err agg_era_open(struct agg *a);
+void agg_era_close(struct agg *a);
+/* The era at a new epoch. Unsupported: logged, the aggregator stops with exit
+ * status 1; markers that cannot be read: logged, the caller keeps the
+ * previous epoch and retries. MTL_OK when the epoch may start. */
+mtl_err agg_era_check(struct agg *a, uint64_t epoch);
+/* The current era for /status ("unknown" before the first read). */
+void agg_era_name(struct agg *a, char out[MTL_ERA_NAME_MAX]);
 uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent
  * requests, see aggregator_verify.c); 1 when valid. */
@@ -329,5 +346,10 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
 int agg_cmd_serve(int argc, char **argv);
 int agg_cmd_genesis(int argc, char **argv);
 int agg_cmd_tools(int argc, char **argv);
+/* era list | generate-tx-datum | generate-keypair (aggregator_era_cmd.c). */
+int agg_cmd_era(int argc, char **argv);
+/* Write a fresh Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
+ * DIR/<name><vk_suffix>; prints the verification key. 0 or 1 (logged). */
+int agg_keypair_write(const char *dir, const char *name, const char *vk_suffix);
 
 #endif

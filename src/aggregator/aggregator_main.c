@@ -39,9 +39,18 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("config", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
+    e = agg_era_open(&a);
+    if (e != MTL_OK) {
+        fprintf(stderr, "mithril-aggregator: %s\n", mtl_err_detail());
+        log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"",
+                  mtl_err_detail());
+        agg_era_close(&a);
+        return e == MTL_ERR_CONFIG ? 2 : 1;
+    }
     e = agg_store_open(&a.store, a.cfg.data_stores_directory);
     if (e != MTL_OK) {
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
+        agg_era_close(&a);
         return 1;
     }
     agg_runtime_init(&a);
@@ -54,6 +63,7 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("listen", "error=\"%s\"", mtl_err_detail());
         agg_runtime_destroy(&a);
         agg_store_close(&a.store);
+        agg_era_close(&a);
         return 1;
     }
     unsigned port = mtl_httpd_port(h);
@@ -82,17 +92,19 @@ int agg_cmd_serve(int argc, char **argv)
         mtl_httpd_stop(h);
         agg_runtime_destroy(&a);
         agg_store_close(&a.store);
+        agg_era_close(&a);
         return 1;
     }
     mtl_prog_catch_stop();
     while (!mtl_prog_stop)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
-    log_info("stopping", "signal=1");
+    log_info("stopping", "signal=%d", !a.exit_code);
     mtl_httpd_stop(h);
     agg_runtime_stop(&a);
     agg_runtime_destroy(&a);
     agg_store_close(&a.store);
-    return 0;
+    agg_era_close(&a);
+    return a.exit_code;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +136,8 @@ int main(int argc, char **argv)
         return agg_cmd_genesis(argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "tools") == 0)
         return agg_cmd_tools(argc - i - 1, argv + i + 1);
+    if (strcmp(cmd, "era") == 0)
+        return agg_cmd_era(argc - i - 1, argv + i + 1);
     fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", cmd);
     return 2;
 }

@@ -119,6 +119,10 @@ void agg_runtime_tick(struct agg *a)
     int changed = !a->rt.have_epoch || a->rt.epoch != ch.epoch;
     a->rt.slot = ch.slot;
     pthread_mutex_unlock(&a->rt.mu);
+    if (changed && agg_era_check(a, ch.epoch) != MTL_OK) {
+        agg_chain_state_clear(&ch); /* unsupported era (stopping) or unread: the epoch waits */
+        return;
+    }
     if (changed)
         agg_epoch_transition(a, &ch);
     agg_chain_state_clear(&ch);

@@ -2,6 +2,7 @@
  * reference's mithril-signer configuration.rs). */
 #include <string.h>
 
+#include "era_reader.h"
 #include "settings.h"
 #include "signer_int.h"
 
@@ -40,6 +41,10 @@ static const struct mtl_setting SETTINGS[] = {
     {"--disable-digests-cache", "DISABLE_DIGESTS_CACHE", "false", "do not cache file digests", 1},
     {"--reset-digests-cache", "RESET_DIGESTS_CACHE", "false", "empty the digest cache at start", 1},
     {"--max-cycles", "MAX_CYCLES", "0", "stop after N cycles (0: run until SIGTERM/SIGINT)", 0},
+    {"--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE", "bootstrap",
+     "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES, 0},
+    {"--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS", "", MTL_ERA_ADAPTER_PARAMS_HELP,
+     0},
 };
 enum {
     S_AGG,
@@ -60,6 +65,8 @@ enum {
     S_NOCACHE,
     S_RESETCACHE,
     S_MAXCYC,
+    S_ERA_TYPE,
+    S_ERA_PARAMS,
     S_COUNT
 };
 
@@ -116,7 +123,8 @@ void signer_config_usage(FILE *out)
         "  OPERATIONAL_CERTIFICATE_PATH=devnet/node/pools/0/opcert.cert \\\n"
         "  mithril-signer -vv\n"
         "Logs: one event per line on stderr (event=cycle gives wall/CPU time and RSS).\n"
-        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
+        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure or an unsupported\n"
+        "Mithril era, 2 bad configuration.\n");
 }
 
 mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int first)
@@ -134,6 +142,8 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
     MTL_TRY(
         mtl_settings_bool("ALLOW_UNAUTHENTICATED_SIGNER", v[S_UNAUTH], &c->allow_unauthenticated));
     c->signed_entity_types = v[S_SET];
+    c->era_reader_adapter_type = v[S_ERA_TYPE];
+    c->era_reader_adapter_params = v[S_ERA_PARAMS];
     MTL_CHECK(c->aggregator_endpoint[0], MTL_ERR_CONFIG, "AGGREGATOR_ENDPOINT: required");
     MTL_CHECK(c->network[0], MTL_ERR_CONFIG, "NETWORK: required");
     MTL_TRY(identity(c, v[S_KES], v[S_OPCERT]));

@@ -33,6 +33,7 @@ struct signer_config {
     int disable_digests_cache, reset_digests_cache;
     uint64_t max_cycles;             /* 0 = run forever (tests: stop after N cycles) */
     const char *signed_entity_types; /* used when /protocol-configuration is absent */
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 /* Reads the settings and, with credentials, the opcert and KES key (the
  * party id is the opcert's pool id; a PARTY_ID given too must equal it). */
@@ -125,5 +126,8 @@ void signer_runtime_free(struct signer_runtime *rt);
  * state kept (the reference's RuntimeError::KeepState). */
 mtl_err signer_runtime_cycle(struct signer_runtime *rt);
 const char *signer_state_name(const struct signer_runtime *rt);
+/* 1 once a cycle found the chain in a Mithril era this software does not
+ * support: the signer must stop (the reference's critical error). */
+int signer_runtime_fatal(const struct signer_runtime *rt);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "era_reader.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
 #include "mithril/chain_observer.h"
@@ -29,6 +30,9 @@ struct signer_runtime {
     struct mtl_chain_observer *obs;
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int fatal; /* unsupported era */
 };
 
 static const unsigned SUPPORTED =
@@ -54,7 +58,12 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
+    mtl_era_checker_init(&rt->era);
     mtl_err e = signer_store_init(c->data_stores_directory);
+    if (e == MTL_OK)
+        e = mtl_era_reader_new(&rt->era_reader, c->era_reader_adapter_type,
+                               c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
+                               c->cardano_node_socket_path);
     if (e == MTL_OK)
         e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
@@ -79,6 +88,8 @@ void signer_runtime_free(struct signer_runtime *rt)
     if (!rt)
         return;
     epoch_data_clear(&rt->ed);
+    mtl_era_reader_free(rt->era_reader);
+    mtl_era_checker_destroy(&rt->era);
     mtl_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
     mtl_free(rt);
@@ -92,6 +103,21 @@ static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
         return mtl_err_wrap(e, "could not read the chain tip");
     *epoch = tip.epoch;
     return MTL_OK;
+}
+
+int signer_runtime_fatal(const struct signer_runtime *rt)
+{
+    return rt->fatal;
+}
+
+/* The era at a new epoch (reference update_era_checker): an unsupported one
+ * is fatal; markers that cannot be read keep the previous epoch, retried. */
+static mtl_err check_era(struct signer_runtime *rt, uint64_t epoch)
+{
+    mtl_err e = mtl_era_checker_update(&rt->era, rt->era_reader, epoch);
+    if (e == MTL_ERR_STATE)
+        rt->fatal = 1;
+    return e;
 }
 
 static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
@@ -118,6 +144,7 @@ static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
     *moved = 0;
     MTL_TRY(current_epoch(rt, &now));
     if (now > rt->epoch) {
+        MTL_TRY(check_era(rt, now));
         new_epoch(rt, now);
         *moved = 1;
     }
@@ -606,6 +633,7 @@ mtl_err signer_runtime_cycle(struct signer_runtime *rt)
     case ST_INIT: {
         uint64_t now = 0;
         MTL_TRY(current_epoch(rt, &now));
+        MTL_TRY(check_era(rt, now));
         new_epoch(rt, now);
         return MTL_OK;
     }
