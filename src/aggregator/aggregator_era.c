@@ -16,16 +16,18 @@ mtl_err agg_era_open(struct agg *a)
                                c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
                                c->cardano_node_socket_path));
     struct agg_chain_state ch;
-    if (agg_chain_read(c, &ch) != MTL_OK) {
-        log_warn("era_not_checked",
-                 "reason=\"the chain cannot be read yet: %s\" detail=\"checked at the first "
-                 "epoch the runtime reads\"",
+    uint64_t epoch;
+    if (agg_chain_read(c, &ch) == MTL_OK) {
+        epoch = ch.epoch;
+        agg_chain_state_clear(&ch);
+    } else {
+        /* No chain yet: the last epoch known (store), checked again at the
+         * runtime's first chain read. */
+        log_warn("era_at_last_known_epoch", "reason=\"the chain cannot be read yet: %s\"",
                  mtl_err_detail());
         mtl_err_clear();
-        return MTL_OK;
+        epoch = agg_current_epoch(a);
     }
-    uint64_t epoch = ch.epoch;
-    agg_chain_state_clear(&ch);
     return mtl_era_checker_update(&a->era, a->era_reader, epoch);
 }
 

@@ -318,9 +318,10 @@ struct agg {
     int exit_code; /* serve's exit status once stopped (1: unsupported era) */
 };
 /* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
-/* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and, when the chain
- * can be read, check the era of its current epoch (MTL_ERR_STATE when this
- * software does not support it: serve must not start). */
+/* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and check the era of
+ * the chain's epoch (the last known one while the chain cannot be read):
+ * MTL_ERR_STATE when this software does not support it, serve must not start.
+ * After agg_runtime_init. */
 mtl_err agg_era_open(struct agg *a);
 void agg_era_close(struct agg *a);
 /* The era at a new epoch. Unsupported: logged, the aggregator stops with exit

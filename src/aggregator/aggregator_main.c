@@ -39,21 +39,22 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("config", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
+    e = agg_store_open(&a.store, a.cfg.data_stores_directory);
+    if (e != MTL_OK) {
+        log_error("store_open", "error=\"%s\"", mtl_err_detail());
+        return 1;
+    }
+    agg_runtime_init(&a);
     e = agg_era_open(&a);
     if (e != MTL_OK) {
         fprintf(stderr, "mithril-aggregator: %s\n", mtl_err_detail());
         log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"",
                   mtl_err_detail());
         agg_era_close(&a);
+        agg_runtime_destroy(&a);
+        agg_store_close(&a.store);
         return e == MTL_ERR_CONFIG ? 2 : 1;
     }
-    e = agg_store_open(&a.store, a.cfg.data_stores_directory);
-    if (e != MTL_OK) {
-        log_error("store_open", "error=\"%s\"", mtl_err_detail());
-        agg_era_close(&a);
-        return 1;
-    }
-    agg_runtime_init(&a);
     struct mtl_httpd *h = NULL;
     struct mtl_httpd_opts ho;
     struct mtl_httpd_route_limit lim[3];
