@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end: the devnet of `make demo` in a short configuration, with
 # asserts at each step, then scenarios: stakes change, a signer leaves and
-# another joins, a signer whose node DB was altered. On failure the tail of
+# another joins, a signer whose node DB was altered, an era switch announced
+# on chain. On failure the tail of
 # every log is printed (devnet/lib.sh wait_until / tail_logs).
 set -u
 SRC=${MTL_SOURCE_DIR:?}
@@ -192,6 +193,21 @@ wait_until 180 "a certificate of epoch $((E + 2)) signed by the victim" latest_c
     && pass "victim $VICTIM keeps signing (certificate of epoch >= $((E + 2)))" || fail "victim stopped signing"
 grep -q 'event=kes_signed' "$RUN_DIR/logs/signer-0.log" && pass "signers register with a KES signature" \
     || fail "no KES-signed registration in signer-0's log"
+
+# 8. Era switch: the markers on chain now announce lagrange two epochs ahead
+#    (signed with the devnet's era key); aggregator and signers read them
+#    through cardano-cli, switch at that epoch, and certificates go on.
+mithril_era() { get /status | py 'import json,sys; print(json.load(sys.stdin)["mithril_era"])'; }
+era_is() { [ "$(mithril_era)" = "$1" ]; }
+E=$(epoch)
+era_is pythagoras && pass "era pythagoras at epoch $E (cardano-chain adapter)" || fail "era at $E: $(mithril_era)"
+era_datum 0 $((E + 2)) || fail "era_datum"
+wait_until 180 "era lagrange from epoch $((E + 2))" era_is lagrange \
+    && pass "era switch to lagrange at epoch $(epoch) (announced for $((E + 2)))" || fail "no era switch"
+grep -q "event=era era=lagrange since_epoch=$((E + 2))" "$RUN_DIR/logs/signer-0.log" \
+    && pass "signer-0 switched era too" || fail "signer-0 did not switch era"
+wait_until 180 "a certificate of epoch $((E + 3)) signed by $VICTIM" latest_cert_by $((E + 3)) "$VICTIM" \
+    && pass "certificates go on in the new era" || fail "no certificate after the era switch"
 
 echo "e2e: $fails failure(s), wall ${SECONDS}s"
 [ $fails = 0 ]
