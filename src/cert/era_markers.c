@@ -28,6 +28,20 @@ int mtl_era_is_supported(const char *name)
     return 0;
 }
 
+/* Hand a built text over to *out (or free it when e failed). */
+static mtl_err buf_text(struct mtl_buf *b, mtl_err e, char **out)
+{
+    if (e == MTL_OK)
+        e = mtl_buf_nul(b);
+    if (e != MTL_OK) {
+        mtl_buf_free(b);
+        return e;
+    }
+    size_t len;
+    *out = (char *)mtl_buf_take(b, &len);
+    return MTL_OK;
+}
+
 /* A name serde and jansson write the same way: printable ASCII, nothing
  * they would escape. */
 static mtl_err check_name(const char *s, size_t len, size_t idx)
@@ -139,15 +153,7 @@ mtl_err mtl_era_markers_to_json(char **json, const struct mtl_era_marker *m, siz
     }
     if (e == MTL_OK)
         e = mtl_buf_append_str(&b, "]");
-    if (e == MTL_OK)
-        e = mtl_buf_nul(&b);
-    if (e != MTL_OK) {
-        mtl_buf_free(&b);
-        return e;
-    }
-    size_t len;
-    *json = (char *)mtl_buf_take(&b, &len);
-    return MTL_OK;
+    return buf_text(&b, e, json);
 }
 
 mtl_err mtl_era_payload_sign(char **jsonhex, const struct mtl_era_marker *m, size_t n,
@@ -265,14 +271,7 @@ mtl_err mtl_era_tx_datum_build(char **datum, const char *payload_jsonhex)
     }
     if (e == MTL_OK)
         e = mtl_buf_append_str(&b, "]}");
-    if (e == MTL_OK)
-        e = mtl_buf_nul(&b);
-    if (e != MTL_OK) {
-        mtl_buf_free(&b);
-        return e;
-    }
-    *datum = (char *)mtl_buf_take(&b, &len);
-    return MTL_OK;
+    return buf_text(&b, e, datum);
 }
 
 mtl_err mtl_era_tx_datum_payload(char **payload_jsonhex, const char *datum, size_t len)
@@ -299,15 +298,8 @@ mtl_err mtl_era_tx_datum_payload(char **payload_jsonhex, const char *datum, size
     }
     if (e == MTL_OK && nbytes == 0)
         e = mtl_seterr(MTL_ERR_BAD_ENCODING, "tx datum: no \"bytes\" field");
-    if (e == MTL_OK)
-        e = mtl_buf_nul(&b);
     json_decref(j);
-    if (e != MTL_OK) {
-        mtl_buf_free(&b);
-        return e;
-    }
-    *payload_jsonhex = (char *)mtl_buf_take(&b, &len);
-    return MTL_OK;
+    return buf_text(&b, e, payload_jsonhex);
 }
 
 mtl_err mtl_era_token_compute(struct mtl_era_token *t, const struct mtl_era_marker *m, size_t n,
