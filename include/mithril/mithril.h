@@ -15,6 +15,7 @@
 #include "mithril/stm.h"
 #include "mithril/signed_entity.h"
 #include "mithril/certificate.h"
+#include "mithril/era.h"
 #include "mithril/pool_identity.h"
 #include "mithril/cardano_db.h"
 

@@ -85,6 +85,10 @@ static const struct mtl_setting SETTINGS[] = {
             "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA"),
     SET_UINT(max_open_messages, "--max-open-messages", "MAX_OPEN_MESSAGES", "64", 1, 1000000,
              "open messages collecting signatures at a time (a signature for one more: 503)"),
+    SET_STR(era_reader_adapter_type, "--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE",
+            "bootstrap", 0, "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES),
+    SET_STR(era_reader_adapter_params, "--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS",
+            "", 0, MTL_ERA_ADAPTER_PARAMS_HELP),
 };
 
 void agg_config_usage(FILE *out)
@@ -100,6 +104,10 @@ void agg_config_usage(FILE *out)
                  "  genesis import --signed-payload-path G\n"
                  "  tools import-certificates --file F   load a certificate chain into the store\n"
                  "  tools generate-ancillary-keypair --target-path DIR\n"
+                 "  era list [--json]                  the Mithril eras this software supports\n"
+                 "  era generate-keypair --target-path DIR   era key: DIR/era.sk, DIR/era.vk\n"
+                 "  era generate-tx-datum --current-era-epoch E [--next-era-epoch N]\n"
+                 "               --era-markers-secret-key JSON_HEX --target-path F\n"
                  "genesis bootstrap/export/import read the chain and the store like serve (same\n"
                  "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
                  "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"

@@ -22,16 +22,8 @@ static const char *take_flag(int *argc, char **argv, const char *name)
     return NULL;
 }
 
-/* Write an Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
- * DIR/<name>.vkey, for `genesis generate-keypair` and `tools
- * generate-ancillary-keypair` (cmd, in the usage line). */
-static int write_keypair(int argc, char **argv, const char *cmd, const char *name)
+int agg_keypair_write(const char *dir, const char *name, const char *vk_suffix)
 {
-    const char *dir = take_flag(&argc, argv, "--target-path");
-    if (!dir || argc != 0) {
-        fprintf(stderr, "usage: mithril-aggregator %s --target-path DIR\n", cmd);
-        return 2;
-    }
     uint8_t sk[MTL_GENESIS_SK_BYTES], vk[MTL_GENESIS_VK_BYTES];
     char *sk_txt = NULL, *vk_txt = NULL, path[4096], event[32];
     int rc = 1;
@@ -42,7 +34,7 @@ static int write_keypair(int argc, char **argv, const char *cmd, const char *nam
     if (mtl_path_fmt(path, sizeof(path), "%s/%s.sk", dir, name) != MTL_OK ||
         mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
         goto out;
-    if (mtl_path_fmt(path, sizeof(path), "%s/%s.vkey", dir, name) != MTL_OK ||
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s%s", dir, name, vk_suffix) != MTL_OK ||
         mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
         goto out;
     printf("%s verification key: %s\n", name, vk_txt);
@@ -58,6 +50,18 @@ out:
     mtl_free(sk_txt);
     mtl_free(vk_txt);
     return rc;
+}
+
+/* `genesis generate-keypair` and `tools generate-ancillary-keypair` (cmd, in
+ * the usage line): DIR/<name>.sk and DIR/<name>.vkey. */
+static int write_keypair(int argc, char **argv, const char *cmd, const char *name)
+{
+    const char *dir = take_flag(&argc, argv, "--target-path");
+    if (!dir || argc != 0) {
+        fprintf(stderr, "usage: mithril-aggregator %s --target-path DIR\n", cmd);
+        return 2;
+    }
+    return agg_keypair_write(dir, name, ".vkey");
 }
 
 /* What the genesis certificate of the current epoch e certifies (reference

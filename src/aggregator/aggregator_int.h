@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "era_reader.h"
 #include "httpd.h"
 #include "metrics.h"
 #include "mithril/certificate.h"
@@ -52,6 +53,7 @@ struct agg_config {
     uint16_t metrics_server_port;
     const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
     unsigned max_open_messages; /* open messages the certifier holds signatures of */
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -246,7 +248,8 @@ void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL);
- * MTL_OK unless the chain could not be read. */
+ * MTL_OK unless the chain or, at a new epoch, the era could not be read (or
+ * the era is not supported). */
 mtl_err agg_runtime_tick(struct agg *a);
 /* The blocked state and its reason (0 when not blocked). */
 int agg_runtime_blocked(struct agg *a, char state[32], char reason[320]);
@@ -335,7 +338,23 @@ struct agg {
     uint8_t ancillary_seed[32];
     int have_ancillary;
     struct mtl_metrics *metrics; /* NULL: not counted */
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int exit_code; /* serve's exit status once stopped (1: unsupported era) */
 };
+/* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
+/* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and check the era of
+ * the chain's epoch (the last known one while the chain cannot be read):
+ * MTL_ERR_STATE when this software does not support it, serve must not start.
+ * After agg_runtime_init. */
+mtl_err agg_era_open(struct agg *a);
+void agg_era_close(struct agg *a);
+/* The era at a new epoch. Unsupported: logged, the aggregator stops with exit
+ * status 1; markers that cannot be read: logged, the caller keeps the
+ * previous epoch and retries. MTL_OK when the epoch may start. */
+mtl_err agg_era_check(struct agg *a, uint64_t epoch);
+/* The current era for /status ("unknown" before the first read). */
+void agg_era_name(struct agg *a, char out[MTL_ERA_NAME_MAX]);
 
 /* ---- metrics (aggregator_metrics.c): the reference's names ------------------- */
 enum {
@@ -379,5 +398,10 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
 int agg_cmd_serve(int argc, char **argv);
 int agg_cmd_genesis(int argc, char **argv);
 int agg_cmd_tools(int argc, char **argv);
+/* era list | generate-tx-datum | generate-keypair (aggregator_era_cmd.c). */
+int agg_cmd_era(int argc, char **argv);
+/* Write a fresh Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
+ * DIR/<name><vk_suffix>; prints the verification key. 0 or 1 (logged). */
+int agg_keypair_write(const char *dir, const char *name, const char *vk_suffix);
 
 #endif

@@ -60,6 +60,14 @@ int agg_cmd_serve(int argc, char **argv)
         agg_store_close(&a.store);
         goto out_wipe;
     }
+    e = agg_era_open(&a);
+    if (e != MTL_OK) {
+        fprintf(stderr, "mithril-aggregator: %s\n", mtl_err_detail());
+        log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"",
+                  mtl_err_detail());
+        rc = e == MTL_ERR_CONFIG ? 2 : 1;
+        goto out;
+    }
     e = agg_metrics_new(&a.metrics);
     if (e == MTL_OK && a.cfg.enable_metrics_server)
         e = mtl_metrics_serve(a.metrics, a.cfg.metrics_server_ip, a.cfg.metrics_server_port, &mh);
@@ -106,8 +114,8 @@ int agg_cmd_serve(int argc, char **argv)
     mtl_prog_catch_stop();
     while (!mtl_prog_stop)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
-    log_info("stopping", "signal=1");
-    rc = 0;
+    log_info("stopping", "signal=%d", !a.exit_code);
+    rc = a.exit_code;
 out:
     mtl_httpd_stop(h);
     agg_runtime_stop(&a);
@@ -115,6 +123,7 @@ out:
     mtl_metrics_free(a.metrics);
     agg_runtime_destroy(&a);
     agg_store_close(&a.store);
+    agg_era_close(&a);
 out_wipe:
     mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
     return rc;
@@ -149,6 +158,8 @@ int main(int argc, char **argv)
         return agg_cmd_genesis(argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "tools") == 0)
         return agg_cmd_tools(argc - i - 1, argv + i + 1);
+    if (strcmp(cmd, "era") == 0)
+        return agg_cmd_era(argc - i - 1, argv + i + 1);
     fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", cmd);
     return 2;
 }

@@ -97,7 +97,9 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
     json_object_set_new(j, "cardano_era", json_string("Conway"));
     json_object_set_new(j, "cardano_network", json_string(a->cfg.network));
-    json_object_set_new(j, "mithril_era", json_string("pythagoras"));
+    char era[MTL_ERA_NAME_MAX];
+    agg_era_name(a, era);
+    json_object_set_new(j, "mithril_era", json_string(era));
     json_object_set_new(j, "cardano_node_version", json_string("unknown"));
     json_object_set_new(j, "aggregator_node_version", json_string("0.1.0"));
     json_object_set_new(j, "protocol", params_json(&cur));

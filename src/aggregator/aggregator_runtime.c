@@ -148,6 +148,11 @@ mtl_err agg_runtime_tick(struct agg *a)
     a->rt.slot = ch.slot;
     pthread_mutex_unlock(&a->rt.mu);
     if (changed) {
+        mtl_err era = agg_era_check(a, ch.epoch);
+        if (era != MTL_OK) {
+            agg_chain_state_clear(&ch); /* unsupported era (stopping) or unread: the epoch waits */
+            return era;
+        }
         agg_epoch_transition(a, &ch);
         agg_certifier_expire(a->certifier, ch.epoch); /* older messages are closed */
     }

@@ -2,6 +2,7 @@
  * reference's mithril-signer configuration.rs). */
 #include <string.h>
 
+#include "era_reader.h"
 #include "settings.h"
 #include "signer_int.h"
 
@@ -61,6 +62,10 @@ static const struct mtl_setting SETTINGS[] = {
             "IPv4 address of the metrics server"),
     SET_UINT(metrics_server_port, "--metrics-server-port", "METRICS_SERVER_PORT", "9090", 0, 65535,
              "TCP port of the metrics server"),
+    SET_STR(era_reader_adapter_type, "--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE",
+            "bootstrap", 0, "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES),
+    SET_STR(era_reader_adapter_params, "--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS",
+            "", 0, MTL_ERA_ADAPTER_PARAMS_HELP),
 };
 
 /* Credentials, or PARTY_ID alone behind the explicit test switch. */
@@ -115,7 +120,8 @@ void signer_config_usage(FILE *out)
         "  OPERATIONAL_CERTIFICATE_PATH=devnet/node/pools/0/opcert.cert \\\n"
         "  mithril-signer -vv\n"
         "Logs: one event per line on stderr (event=cycle gives wall/CPU time and RSS).\n"
-        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure, 2 bad configuration.\n");
+        "Exit: 0 after SIGTERM/SIGINT or MAX_CYCLES, 1 start-up failure or an unsupported\n"
+        "Mithril era, 2 bad configuration.\n");
 }
 
 /* The fallback type list, checked now rather than at the first cycle. */

@@ -33,6 +33,7 @@ struct signer_config {
     int enable_metrics_server;       /* GET /metrics on metrics_server_ip:port */
     const char *metrics_server_ip;
     uint16_t metrics_server_port;
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 /* Reads the settings and, with credentials, the opcert and KES key (the
  * party id is the opcert's pool id; a PARTY_ID given too must equal it). */
@@ -152,5 +153,8 @@ mtl_err signer_runtime_cycle(struct signer_runtime *rt);
 const char *signer_state_name(const struct signer_runtime *rt);
 /* The runtime's metrics registry (borrowed). */
 struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt);
+/* 1 once a cycle found the chain in a Mithril era this software does not
+ * support: the signer must stop (the reference's critical error). */
+int signer_runtime_fatal(const struct signer_runtime *rt);
 
 #endif

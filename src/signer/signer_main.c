@@ -122,6 +122,13 @@ int main(int argc, char **argv)
         mtl_err e = signer_runtime_cycle(rt);
         double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
                kids = children_cpu_ms() - k0;
+        if (e != MTL_OK && signer_runtime_fatal(rt)) {
+            fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+            log_error("unsupported_era", "error=\"%s\"", mtl_err_detail());
+            signer_runtime_free(rt);
+            curl_global_cleanup();
+            return 1;
+        }
         if (e != MTL_OK) {
             failures++;
             log_error("cycle_failed", "state=%s error=\"%s\" consecutive_failures=%u", before,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "chain_observer.h"
+#include "era_reader.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
 #include "metrics.h"
@@ -31,6 +32,9 @@ struct signer_runtime {
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
     struct mtl_metrics *metrics;
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int fatal; /* unsupported era */
 };
 
 static void epoch_data_clear(struct epoch_data *ed)
@@ -53,9 +57,14 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
+    mtl_era_checker_init(&rt->era);
     mtl_err e = signer_metrics_new(&rt->metrics);
     if (e == MTL_OK)
         e = signer_store_init(c->data_stores_directory);
+    if (e == MTL_OK)
+        e = mtl_era_reader_new(&rt->era_reader, c->era_reader_adapter_type,
+                               c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
+                               c->cardano_node_socket_path);
     if (e == MTL_OK)
         e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
@@ -81,6 +90,8 @@ void signer_runtime_free(struct signer_runtime *rt)
     if (!rt)
         return;
     epoch_data_clear(&rt->ed);
+    mtl_era_reader_free(rt->era_reader);
+    mtl_era_checker_destroy(&rt->era);
     mtl_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
     mtl_metrics_free(rt->metrics);
@@ -100,6 +111,21 @@ static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
         return mtl_err_wrap(e, "could not read the chain tip");
     *epoch = tip.epoch;
     return MTL_OK;
+}
+
+int signer_runtime_fatal(const struct signer_runtime *rt)
+{
+    return rt->fatal;
+}
+
+/* The era at a new epoch (reference update_era_checker): an unsupported one
+ * is fatal; markers that cannot be read keep the previous epoch, retried. */
+static mtl_err check_era(struct signer_runtime *rt, uint64_t epoch)
+{
+    mtl_err e = mtl_era_checker_update(&rt->era, rt->era_reader, epoch);
+    if (e == MTL_ERR_STATE)
+        rt->fatal = 1;
+    return e;
 }
 
 static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
@@ -126,6 +152,7 @@ static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
     *moved = 0;
     MTL_TRY(current_epoch(rt, &now));
     if (now > rt->epoch) {
+        MTL_TRY(check_era(rt, now));
         new_epoch(rt, now);
         *moved = 1;
     }
@@ -259,6 +286,7 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
     *moved = 0;
     MTL_TRY(record_stakes(rt, &epoch));
     if (epoch > rt->epoch) {
+        MTL_TRY(check_era(rt, epoch)); /* every new epoch's era, as below */
         new_epoch(rt, epoch);
         *moved = 1;
     }
@@ -651,6 +679,7 @@ mtl_err signer_runtime_cycle(struct signer_runtime *rt)
     case ST_INIT: {
         uint64_t now = 0;
         MTL_TRY(current_epoch(rt, &now));
+        MTL_TRY(check_era(rt, now));
         new_epoch(rt, now);
         return MTL_OK;
     }

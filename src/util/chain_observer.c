@@ -672,3 +672,92 @@ out:
     json_decref(j);
     return rc;
 }
+
+/* --------------------------------------------------------------- utxo */
+
+void mtl_chain_datums_free(char **datums, size_t n)
+{
+    for (size_t i = 0; datums && i < n; i++)
+        mtl_free(datums[i]);
+    mtl_free(datums);
+}
+
+mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, size_t *n)
+{
+    *datums = NULL;
+    *n = 0;
+    json_error_t je;
+    json_t *j = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: the UTxO set is not a JSON object (%s)", cmd,
+                          j ? "another JSON value" : je.text);
+    }
+    size_t cap = json_object_size(j), k = 0;
+    char **v = mtl_calloc(cap ? cap : 1, sizeof *v);
+    mtl_err rc = v ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "`%s`: out of memory", cmd);
+    const char *txin;
+    json_t *u;
+    json_object_foreach(j, txin, u)
+    {
+        json_t *d = json_object_get(u, "inlineDatum");
+        if (rc != MTL_OK || !d || json_is_null(d))
+            continue; /* no inline datum: nothing there for us */
+        char *txt = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        v[k] = txt ? mtl_strdup(txt) : NULL;
+        free(txt);
+        if (!v[k])
+            rc = mtl_seterr(MTL_ERR_NOMEM, "`%s`: out of memory", cmd);
+        else
+            k++;
+    }
+    json_decref(j);
+    if (rc != MTL_OK) {
+        mtl_chain_datums_free(v, k);
+        return rc;
+    }
+    *datums = v;
+    *n = k;
+    return MTL_OK;
+}
+
+mtl_err mtl_chain_observer_datums(struct mtl_chain_observer *o, const char *address,
+                                  char ***datums, size_t *n)
+{
+    MTL_CHECK(o && address && datums && n, MTL_ERR_INVALID_ARG,
+              "chain observer datums: NULL argument");
+    *datums = NULL;
+    *n = 0;
+    size_t alen = strlen(address);
+    MTL_CHECK(alen > 0 && alen < 200 && strspn(address,
+                                               "abcdefghijklmnopqrstuvwxyz"
+                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == alen,
+              MTL_ERR_INVALID_ARG, "chain observer datums: '%.200s' is not a Cardano address",
+              address);
+    /* cardano-cli writes the UTxO set to a file; a fresh one, removed after. */
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mithril-utxo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    MTL_CHECK(fd >= 0, MTL_ERR_IO, "chain observer datums: cannot create %s: %s", path,
+              strerror(errno));
+    close(fd);
+    const char *const what[] = {"utxo", "--address", address, "--out-file", path, NULL};
+    struct cmd c;
+    struct mtl_buf out;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    cmd_build(&c, o, what);
+    mtl_err rc = run(o, &c, &out);
+    mtl_buf_free(&out);
+    if (rc == MTL_OK) {
+        rc = mtl_read_file(path, STDOUT_CAP, &data, &len);
+        if (rc != MTL_OK)
+            rc = mtl_err_wrap(MTL_ERR_EXTERNAL, "`%s`: --out-file", c.text);
+    }
+    unlink(path);
+    if (rc == MTL_OK)
+        rc = mtl_cli_utxo_parse(c.text, (const char *)data, datums, n);
+    mtl_free(data);
+    return rc;
+}

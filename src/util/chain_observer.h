@@ -85,5 +85,18 @@ mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mt
  * id of each row, stopping at its first error. */
 mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
                                   mtl_err (*pool)(void *ud, const char *pool_id), void *ud);
+/* `query utxo --out-file`'s JSON: the inline datums (compact JSON texts, in
+ * the file's order; UTxOs without one are skipped). Free with
+ * mtl_chain_datums_free. */
+mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, size_t *n);
+
+/* `query utxo --address A --out-file F` (F: a fresh file in $TMPDIR or /tmp,
+ * removed after): the inline datums of the address's UTxOs as compact JSON
+ * texts, in cardano-cli's order; UTxOs without an inline datum are skipped.
+ * The address must be made of [A-Za-z0-9_] (bech32 or a test name).
+ * *datums: n strings, free with mtl_chain_datums_free. */
+mtl_err mtl_chain_observer_datums(struct mtl_chain_observer *o, const char *address,
+                                  char ***datums, size_t *n);
+void mtl_chain_datums_free(char **datums, size_t n);
 
 #endif

@@ -1,9 +1,9 @@
 #!/bin/bash
 # End-to-end: the devnet of `make demo` in a short configuration, with
 # asserts at each step, then scenarios: stakes change, a signer leaves and
-# another joins, a signer whose node DB was altered, impostors; at the end
-# the metrics of the aggregator and a signer are scraped and checked against
-# what happened. On failure the tail of
+# another joins, a signer whose node DB was altered, impostors, an era switch
+# announced on chain; at the end the metrics of the aggregator and a signer
+# are scraped and checked against what happened. On failure the tail of
 # every log is printed (devnet/lib.sh wait_until / tail_logs).
 . "${MTL_SOURCE_DIR:?}/tests/e2e/e2e_lib.sh" e2e
 
@@ -262,6 +262,21 @@ else
         && pass "signer-0 metrics: $ok registrations (last in epoch $last), $sig signatures (last in epoch $sig_last), aggregator in $now" \
         || fail "signer-0 metrics: registrations '$ok' last '$last', signatures '$sig' last '$sig_last', epoch $now"
 fi
+
+# 9. Era switch: the markers on chain now announce lagrange two epochs ahead
+#    (signed with the devnet's era key); aggregator and signers read them
+#    through cardano-cli, switch at that epoch, and certificates go on.
+mithril_era() { get /status | py 'import json,sys; print(json.load(sys.stdin)["mithril_era"])'; }
+era_is() { [ "$(mithril_era)" = "$1" ]; }
+E=$(epoch)
+era_is pythagoras && pass "era pythagoras at epoch $E (cardano-chain adapter)" || fail "era at $E: $(mithril_era)"
+era_datum 0 $((E + 2)) || fail "era_datum"
+wait_until 180 "era lagrange from epoch $((E + 2))" era_is lagrange \
+    && pass "era switch to lagrange at epoch $(epoch) (announced for $((E + 2)))" || fail "no era switch"
+grep -q "event=era era=lagrange since_epoch=$((E + 2))" "$RUN_DIR/logs/signer-0.log" \
+    && pass "signer-0 switched era too" || fail "signer-0 did not switch era"
+wait_until 180 "a certificate of epoch $((E + 3)) signed by $VICTIM" latest_cert_by $((E + 3)) "$VICTIM" \
+    && pass "certificates go on in the new era" || fail "no certificate after the era switch"
 
 echo "e2e: $fails failure(s), wall ${SECONDS}s"
 [ $fails = 0 ]
