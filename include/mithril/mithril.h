@@ -25,5 +25,7 @@
 #if __has_include("mithril/cardano_db.h")
 #include "mithril/cardano_db.h"
 #endif
+#include "mithril/mktree.h"
+#include "mithril/cardano_proofs.h"
 
 #endif

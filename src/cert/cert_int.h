@@ -44,4 +44,10 @@ void cert_format_time(char out[40], int64_t ns);
 mtl_err set_from_json(struct mtl_signed_entity_type *t, const json_t *j);
 json_t *set_to_json(const struct mtl_signed_entity_type *t);
 
+/* signed_parts.c: the certificate's protocol message with parts keys[i]
+ * set to values[i] must hash to its signed_message (MTL_ERR_INTEGRITY
+ * naming the first key otherwise). */
+mtl_err cert_check_parts(const struct mtl_certificate *cert, const char *const *keys,
+                         const char *const *values, size_t n);
+
 #endif
