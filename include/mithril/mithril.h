@@ -27,5 +27,6 @@
 #endif
 #include "mithril/mktree.h"
 #include "mithril/cardano_proofs.h"
+#include "mithril/cardano_block.h"
 
 #endif
