@@ -74,7 +74,7 @@ static mtl_err map_chunk(struct mtl_chunk_reader *r, const char *dir, uint64_t n
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = mtl_seterr(MTL_ERR_IO, "%s: not a readable regular file", path);
     } else if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m == MAP_FAILED)
             rc = mtl_seterr(MTL_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
         else {
