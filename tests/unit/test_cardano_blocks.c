@@ -291,6 +291,11 @@ static void primary_gap(const char *ext, uint8_t *d, size_t *n)
     if (strcmp(ext, "primary") == 0)
         d[8] ^= 0x10; /* an offset that jumps by more than one entry */
 }
+static void primary_short(const char *ext, uint8_t *d, size_t *n)
+{
+    if (strcmp(ext, "primary") == 0)
+        *n = 1 + 4 * 3; /* offsets 0, 0, 56: one block where the secondary lists 100 */
+}
 static void secondary_slot(const char *ext, uint8_t *d, size_t *n)
 {
     if (strcmp(ext, "secondary") == 0)
@@ -330,6 +335,10 @@ TEST(tampered_chunks_are_refused_naming_the_block)
     copy_chunk(primary_gap);
     CHECK_ERR(read_copy(&blocks), MTL_ERR_BAD_ENCODING);
     CHECK(strstr(mtl_err_detail(), "00001.primary"));
+    remove_copy();
+    copy_chunk(primary_short);
+    CHECK_ERR(read_copy(&blocks), MTL_ERR_BAD_ENCODING);
+    CHECK(strstr(mtl_err_detail(), "00001.primary: 1 filled slots ending at 56"));
     remove_copy();
     copy_chunk(secondary_slot);
     CHECK_ERR(read_copy(&blocks), MTL_ERR_INTEGRITY);
