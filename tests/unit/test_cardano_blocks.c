@@ -184,6 +184,32 @@ TEST(indefinite_lengths_tags_and_floats_are_walked)
     CHECK(strstr(mtl_err_detail(), "nested deeper"));
 }
 
+/* An epoch boundary block (none in the samples): [0, [header, body, extra]],
+ * header [magic, prev, body_proof, [epoch, [difficulty]], extra]. pallas
+ * numbers it by its difficulty, slots it at epoch * 21600 and hashes
+ * [0, header]. */
+TEST(epoch_boundary_block_decodes)
+{
+    static const uint8_t ebb[] = {
+        0x82, 0x00, 0x83,                                     /* [0, [ */
+        0x85, 0x1a, 0x2d, 0x96, 0x4a, 0x09, 0x41, 0xaa, 0x41, /* magic, prev, */
+        0xbb, 0x82, 0x19, 0x00, 0x96, 0x81, 0x1a, 0x00, 0x31, /* proof, [150, [3239 */
+        0x70, 0x8d, 0x80,                                     /* 869]], []] */
+        0x81, 0x41, 0xcc, 0x80};                              /* body, extra */
+    struct mtl_cardano_block b;
+    CHECK_OK(mtl_block_decode(dec, ebb, sizeof(ebb), &b));
+    CHECK_EQ_INT(b.era, MTL_ERA_BYRON_EBB);
+    CHECK_EQ_INT(b.block_number, 0x31708d);
+    CHECK_EQ_INT(b.slot, 150 * 21600);
+    CHECK_EQ_INT(b.tx_count, 0);
+    uint8_t wrapped[32], h[32];
+    wrapped[0] = 0x82;
+    wrapped[1] = 0x00;
+    memcpy(wrapped + 2, ebb + 3, 21); /* the header: bytes 3..23 */
+    crypto_generichash(h, 32, wrapped, 23, NULL, 0);
+    CHECK_MEM(b.hash, h, 32);
+}
+
 static const char *immutable_dir(char *buf, size_t cap, const char *sub)
 {
     snprintf(buf, cap, "%s/reference-data/cardano-node-samples/%s", shared, sub);
@@ -357,6 +383,7 @@ int main(void)
     RUN(alonzo_hashes_are_pallas_ones);
     RUN(truncated_and_altered_blocks_never_crash);
     RUN(indefinite_lengths_tags_and_floats_are_walked);
+    RUN(epoch_boundary_block_decodes);
     RUN(devnet_fragment_reads_every_block);
     RUN(parsing_error_samples_give_clear_errors);
     RUN(tampered_chunks_are_refused_naming_the_block);
