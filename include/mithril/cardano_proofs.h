@@ -95,6 +95,21 @@ MTL_API void mtl_certified_set_free(struct mtl_certified_set *s);
 /* Whether the (verified) set certifies this transaction or block hash. */
 MTL_API bool mtl_certified_set_has(const struct mtl_certified_set *s, const char *hash);
 
+/* ---- Leaves (what signers and aggregators put in the trees) ---------------- */
+#define MTL_PROOF_LEAF_BYTES 192 /* the longest leaf text + NUL */
+/* CardanoBlocksTransactions tree leaves (cardano_block_transaction_mktree_
+ * node.rs): "Block/{block_hash}/{block_number}/{slot}" and
+ * "Tx/{tx_hash}/{block_hash}/{block_number}/{slot}", decimal numbers, hashes
+ * as given (lower-case hex). In a range's tree all block leaves come first
+ * (by number, slot, hash), then the transaction leaves (by number, slot,
+ * block hash, hash). The CardanoTransactions (v1) leaf is the transaction
+ * hash's hex text itself. Return the text length (not counting the NUL). */
+MTL_API size_t mtl_block_leaf(char out[MTL_PROOF_LEAF_BYTES], const char *block_hash,
+                              uint64_t block_number, uint64_t slot_number);
+MTL_API size_t mtl_transaction_leaf(char out[MTL_PROOF_LEAF_BYTES], const char *tx_hash,
+                                    const char *block_hash, uint64_t block_number,
+                                    uint64_t slot_number);
+
 /* ---- Snapshot artifacts -------------------------------------------------- */
 /* CardanoTransactionSnapshot hash: hex(SHA-256(merkle_root_hex || be64(block_number))). */
 MTL_API void mtl_cardano_transactions_snapshot_hash(const char *merkle_root_hex,

@@ -9,9 +9,6 @@
 #include "mithril/cardano_proofs.h"
 #include "mithril/mktree.h"
 
-/* The longest leaf: "Tx/" + 64 + "/" + 64 + 2 * ("/" + 20 digits). */
-#define LEAF_MAX 192
-
 static bool is_hash(const char *s)
 {
     if (!s || strlen(s) != 64)
@@ -41,19 +38,31 @@ static mtl_err get_u64(uint64_t *out, const json_t *o, const char *key, const ch
     return MTL_OK;
 }
 
-static size_t item_leaf(char out[LEAF_MAX], enum mtl_proofs_kind kind,
+size_t mtl_block_leaf(char out[MTL_PROOF_LEAF_BYTES], const char *block_hash, uint64_t block_number,
+                      uint64_t slot_number)
+{
+    int n = snprintf(out, MTL_PROOF_LEAF_BYTES, "Block/%.64s/%" PRIu64 "/%" PRIu64, block_hash,
+                     block_number, slot_number);
+    return (size_t)n;
+}
+
+size_t mtl_transaction_leaf(char out[MTL_PROOF_LEAF_BYTES], const char *tx_hash,
+                            const char *block_hash, uint64_t block_number, uint64_t slot_number)
+{
+    int n = snprintf(out, MTL_PROOF_LEAF_BYTES, "Tx/%.64s/%.64s/%" PRIu64 "/%" PRIu64, tx_hash,
+                     block_hash, block_number, slot_number);
+    return (size_t)n;
+}
+
+static size_t item_leaf(char out[MTL_PROOF_LEAF_BYTES], enum mtl_proofs_kind kind,
                         const struct mtl_certified_item *it)
 {
-    int n;
     if (kind == MTL_PROOFS_TRANSACTIONS_V1)
-        n = snprintf(out, LEAF_MAX, "%s", it->hash);
-    else if (kind == MTL_PROOFS_TRANSACTIONS_V2)
-        n = snprintf(out, LEAF_MAX, "Tx/%s/%s/%" PRIu64 "/%" PRIu64, it->hash, it->block_hash,
-                     it->block_number, it->slot_number);
-    else
-        n = snprintf(out, LEAF_MAX, "Block/%s/%" PRIu64 "/%" PRIu64, it->hash, it->block_number,
-                     it->slot_number);
-    return (size_t)n;
+        return (size_t)snprintf(out, MTL_PROOF_LEAF_BYTES, "%s", it->hash);
+    if (kind == MTL_PROOFS_TRANSACTIONS_V2)
+        return mtl_transaction_leaf(out, it->hash, it->block_hash, it->block_number,
+                                    it->slot_number);
+    return mtl_block_leaf(out, it->hash, it->block_number, it->slot_number);
 }
 
 static const char *subject(enum mtl_proofs_kind kind)
@@ -77,7 +86,7 @@ static mtl_err check_proof(const struct mtl_mkproof *p, struct mtl_certified_set
               s->items[from].hash, rlen);
     MTL_TRY(mtl_hex_encode(root, MTL_HASH_HEX_BYTES, r, rlen));
     for (size_t i = from; i < to; i++) {
-        char leaf[LEAF_MAX];
+        char leaf[MTL_PROOF_LEAF_BYTES];
         size_t n = item_leaf(leaf, s->kind, &s->items[i]);
         MTL_CHECK(mtl_mkproof_contains(p, leaf, n), MTL_ERR_VERIFY_FAIL,
                   "proof of %s %s: the proof does not list it", subject(s->kind), s->items[i].hash);

@@ -439,6 +439,54 @@ TEST(forged_leaf_at_a_real_position_is_refused)
     CHECK_EQ_INT(n, 8);
 }
 
+/* Blocks 600..614 are all among the block proofs: the range 600-615's tree
+ * rebuilt from their leaves has the root the reference's sub-proofs prove,
+ * and our prover writes the reference's sub-proof of each, byte for byte. */
+TEST(our_tree_and_prover_give_the_reference_sub_proofs)
+{
+    struct mtl_mktree *t = NULL;
+    CHECK_OK(mtl_mktree_new(&t));
+    const json_t *by_number[15] = {0};
+    const char *key;
+    json_t *msg;
+    json_object_foreach(blk, key, msg)
+    {
+        json_int_t n = json_integer_value(json_object_get(first_item(msg), "block_number"));
+        if (n >= 600 && n < 615)
+            by_number[n - 600] = msg;
+    }
+    for (int i = 0; i < 15; i++) {
+        CHECK(by_number[i]);
+        const json_t *it = first_item((json_t *)by_number[i]);
+        char leaf[MTL_PROOF_LEAF_BYTES];
+        size_t n = mtl_block_leaf(leaf, json_string_value(json_object_get(it, "block_hash")),
+                                  600 + (uint64_t)i,
+                                  (uint64_t)json_integer_value(json_object_get(it, "slot_number")));
+        CHECK_OK(mtl_mktree_append(t, leaf, n));
+    }
+    for (int i = 0; i < 15; i++) {
+        json_t *slots[1];
+        proof_slots(blk, (json_t *)by_number[i], slots, 1);
+        const char *hex = json_string_value(slots[0]);
+        struct mtl_mkproof *theirs = NULL, *ours = NULL;
+        char *a = NULL, *b = NULL;
+        uint64_t idx = (uint64_t)i;
+        CHECK_OK(mtl_mkproof_from_bytes_hex(&theirs, hex, strlen(hex)));
+        CHECK_EQ_INT(theirs->nsub, 1);
+        CHECK_EQ_INT(theirs->subs[0].start, 600);
+        CHECK_OK(mtl_mktree_prove(&ours, t, &idx, 1));
+        CHECK_OK(mtl_mkproof_to_bytes_hex(theirs->subs[0].proof, &a));
+        CHECK_OK(mtl_mkproof_to_bytes_hex(ours, &b));
+        CHECK_EQ_STR(b, a);
+        mtl_free(a);
+        mtl_free(b);
+        mtl_mkproof_free(theirs);
+        mtl_mkproof_free(ours);
+    }
+    CHECK_EQ_INT(mtl_mktree_size_of(mtl_mktree_leaf_count(t)), 26);
+    mtl_mktree_free(t);
+}
+
 static void check_snapshots(const char *file, bool blocks, int expected_hashes)
 {
     json_t *snaps = load_json(th_shared_dir(), file);
@@ -524,6 +572,7 @@ int main(void)
     RUN(altered_items_and_message_parts_are_refused);
     RUN(proofs_are_refused_against_another_certificate);
     RUN(forged_leaf_at_a_real_position_is_refused);
+    RUN(our_tree_and_prover_give_the_reference_sub_proofs);
     RUN(transaction_snapshots_check_against_their_certificates);
     json_decref(certs);
     json_decref(v1);
