@@ -487,6 +487,66 @@ TEST(our_tree_and_prover_give_the_reference_sub_proofs)
     mtl_mktree_free(t);
 }
 
+/* The v1 map rebuilt from scratch: one range per transaction (the v2
+ * messages give their block numbers), each range's tree the transaction
+ * hash's text alone. Its root is the one certified, and our prover writes
+ * each reference v1 proof again, byte for byte. */
+TEST(our_prover_writes_the_reference_v1_proofs)
+{
+    struct entry {
+        uint64_t start;
+        const char *tx;
+    } e[4];
+    size_t n = 0;
+    const char *key;
+    json_t *msg;
+    json_object_foreach(v2, key, msg)
+    {
+        CHECK(n < 4);
+        uint64_t bn =
+            (uint64_t)json_integer_value(json_object_get(first_item(msg), "block_number"));
+        e[n].start = mtl_block_range_start(bn);
+        e[n++].tx = key;
+    }
+    CHECK_EQ_INT(n, 4);
+    for (size_t i = 1; i < n; i++) /* range order (insertion sort) */
+        for (size_t j = i; j > 0 && e[j - 1].start > e[j].start; j--) {
+            struct entry t = e[j];
+            e[j] = e[j - 1];
+            e[j - 1] = t;
+        }
+    struct mtl_mktree *map = NULL;
+    CHECK_OK(mtl_mktree_new(&map));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t leaf[32];
+        CHECK(i == 0 || e[i].start > e[i - 1].start);
+        CHECK_OK(mtl_mkmap_leaf(leaf, e[i].start, e[i].start + 15, (const uint8_t *)e[i].tx, 64));
+        CHECK_OK(mtl_mktree_append(map, leaf, 32));
+    }
+    char root[65];
+    CHECK_OK(mtl_mktree_root_hex(map, root, sizeof(root)));
+    CHECK_EQ_STR(root, "8bc34ade35cda1210c3011b69921b9fb2795ddfd022b32498028dace24109766");
+    for (uint64_t i = 0; i < n; i++) {
+        struct mtl_mktree *sub = NULL;
+        struct mtl_mkproof *p = NULL, *sp = NULL;
+        uint64_t zero = 0;
+        char *hex = NULL;
+        CHECK_OK(mtl_mktree_new(&sub));
+        CHECK_OK(mtl_mktree_append(sub, e[i].tx, 64));
+        CHECK_OK(mtl_mktree_prove(&p, map, &i, 1));
+        CHECK_OK(mtl_mktree_prove(&sp, sub, &zero, 1));
+        CHECK_OK(mtl_mkproof_add_sub(p, e[i].start, e[i].start + 15, sp));
+        CHECK_OK(mtl_mkproof_to_json_hex(p, &hex));
+        const json_t *ref = json_array_get(
+            json_object_get(json_object_get(v1, e[i].tx), "certified_transactions"), 0);
+        CHECK_EQ_STR(hex, json_string_value(json_object_get(ref, "proof")));
+        mtl_free(hex);
+        mtl_mkproof_free(p);
+        mtl_mktree_free(sub);
+    }
+    mtl_mktree_free(map);
+}
+
 static void check_snapshots(const char *file, bool blocks, int expected_hashes)
 {
     json_t *snaps = load_json(th_shared_dir(), file);
@@ -573,6 +633,7 @@ int main(void)
     RUN(proofs_are_refused_against_another_certificate);
     RUN(forged_leaf_at_a_real_position_is_refused);
     RUN(our_tree_and_prover_give_the_reference_sub_proofs);
+    RUN(our_prover_writes_the_reference_v1_proofs);
     RUN(transaction_snapshots_check_against_their_certificates);
     json_decref(certs);
     json_decref(v1);
