@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "bench_certs.h"
 #include "bench_util.h"
 #include "mithril/mithril.h"
 
@@ -251,18 +252,6 @@ static void bench_synthetic(void)
     free(blk);
 }
 
-static mtl_err fetch(void *ctx, const char *hash, char **json, size_t *len)
-{
-    json_t *c = json_object_get((json_t *)ctx, hash);
-    if (!c)
-        return MTL_ERR_NOT_FOUND;
-    char *s = json_dumps(c, JSON_COMPACT);
-    *json = mtl_strdup(s);
-    *len = strlen(s);
-    free(s);
-    return MTL_OK;
-}
-
 static void bench_reference_proofs(void)
 {
     char p[4096];
@@ -284,7 +273,7 @@ static void bench_reference_proofs(void)
     struct mtl_certificate *certs_of[32];
     enum mtl_proofs_kind kinds[32];
     size_t n = 0;
-    struct mtl_chain_verify_opts o = {.fetch = fetch, .fetch_ctx = certs};
+    struct mtl_chain_verify_opts o = {.fetch = bench_fetch, .fetch_ctx = certs};
     for (int f = 0; f < 3; f++) {
         snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/%s", shared, files[f]);
         json_t *set = json_load_file(p, 0, NULL);

@@ -7,6 +7,7 @@
  * the transaction snapshot artifacts check against their certificates. */
 #include <jansson.h>
 
+#include "cert_fetch.h"
 #include "harness.h"
 #include "merkle/merkle_int.h"
 
@@ -23,18 +24,6 @@ static json_t *load_json(const char *shared, const char *name)
         exit(1);
     }
     return j;
-}
-
-static mtl_err fetch_from(void *ctx, const char *hash, char **json, size_t *len)
-{
-    json_t *c = json_object_get((json_t *)ctx, hash);
-    if (!c)
-        return mtl_seterr(MTL_ERR_NOT_FOUND, "no certificate %s", hash);
-    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    *json = mtl_strdup(s);
-    *len = strlen(s);
-    free(s);
-    return MTL_OK;
 }
 
 /* The certificate, verified back to genesis as a wallet would (once per
