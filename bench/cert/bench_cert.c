@@ -19,8 +19,7 @@ int main(int argc, char **argv)
     if (!shared)
         shared = "../shared";
     char p[4096];
-    snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/certificates.json",
-             shared);
+    snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/certificates.json", shared);
     json_t *certs = json_load_file(p, 0, NULL);
     snprintf(p, sizeof(p), "%s/reference-data/genesis-keys/devnet-e2e/genesis.vkey", shared);
     uint8_t *vktext, vk[32];
@@ -35,8 +34,7 @@ int main(int argc, char **argv)
     int fd = mkstemp(cache);
     close(fd);
     unlink(cache);
-    struct mtl_chain_verify_opts o = {
-        .fetch = bench_fetch, .fetch_ctx = certs, .cache_path = cache};
+    struct mtl_chain_verify_opts o = {.fetch = bench_fetch, .fetch_ctx = certs, .cache_path = cache};
     size_t total = 0, checked;
     double t0 = bench_now();
     const char *h;
@@ -51,21 +49,18 @@ int main(int argc, char **argv)
     }
     double cold = bench_now() - t0;
     t0 = bench_now();
-    json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &o, &checked) !=
-                                         MTL_OK) return 1;
+    json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &o, &checked) != MTL_OK) return 1;
     double warm = bench_now() - t0;
     /* a single walk from the newest leaf without any cache */
     struct mtl_chain_verify_opts nocache = {.fetch = bench_fetch, .fetch_ctx = certs};
     t0 = bench_now();
-    json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &nocache, &checked) !=
-                                         MTL_OK) return 1;
+    json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &nocache, &checked) != MTL_OK) return 1;
     double nocache_all = bench_now() - t0;
     bench_report("reference chain: certificates verified (cold)", (double)total, "count");
     bench_report("reference chain: verify all 43 cold (cache filling)", cold * 1e3, "ms");
     bench_report("reference chain: per certificate cold", cold * 1e3 / (double)total, "ms");
     bench_report("reference chain: verify all 43 warm (cache)", warm * 1e3, "ms");
-    bench_report("reference chain: every leaf walked to genesis, no cache", nocache_all * 1e3,
-                 "ms");
+    bench_report("reference chain: every leaf walked to genesis, no cache", nocache_all * 1e3, "ms");
     unlink(cache);
     mtl_free(vktext);
     json_decref(certs);

@@ -141,14 +141,12 @@ TEST(cache_skips_verified_certificates)
 typedef void (*tamper_fn)(json_t *cert);
 static void t_hash(json_t *c)
 {
-    json_object_set_new(c, "hash",
-                        json_string("00000000000000000000000000000000000000000000000000000"
-                                    "00000000000"));
+    json_object_set_new(c, "hash", json_string("00000000000000000000000000000000000000000000000000000"
+                                               "00000000000"));
 }
 static void t_epoch(json_t *c)
 {
-    json_object_set_new(c, "epoch",
-                        json_integer(json_integer_value(json_object_get(c, "epoch")) + 1));
+    json_object_set_new(c, "epoch", json_integer(json_integer_value(json_object_get(c, "epoch")) + 1));
 }
 static void t_signers(json_t *c)
 {
@@ -227,8 +225,7 @@ static mtl_err verify_tampered(tamper_fn f, int depth, int rehash)
     char cur[65];
     snprintf(cur, sizeof(cur), "%s", h);
     for (int i = 0; i < depth; i++) { /* stops at the genesis certificate */
-        const char *p =
-            json_string_value(json_object_get(json_object_get(copy, cur), "previous_hash"));
+        const char *p = json_string_value(json_object_get(json_object_get(copy, cur), "previous_hash"));
         if (!*p) {
             depth = i;
             break;
@@ -258,9 +255,10 @@ static mtl_err verify_tampered(tamper_fn f, int depth, int rehash)
     if (depth > 0) {
         const char *k;
         json_t *v;
-        json_object_foreach(
-            copy, k, v) if (strcmp(json_string_value(json_object_get(v, "previous_hash")), cur) ==
-                            0) json_object_set_new(v, "previous_hash", json_string(newhash));
+        json_object_foreach(copy, k, v) if (strcmp(json_string_value(json_object_get(
+                                                       v, "previous_hash")),
+                                                   cur) == 0)
+            json_object_set_new(v, "previous_hash", json_string(newhash));
     }
     struct mtl_chain_verify_opts o = {.fetch = fetch_from, .fetch_ctx = copy};
     size_t checked;
@@ -314,8 +312,7 @@ TEST(loops_and_missing_links)
     json_decref(copy);
     /* a missing link */
     copy = json_deep_copy(certs);
-    const char *prev =
-        json_string_value(json_object_get(json_object_get(copy, latest), "previous_hash"));
+    const char *prev = json_string_value(json_object_get(json_object_get(copy, latest), "previous_hash"));
     char p[65];
     snprintf(p, sizeof(p), "%s", prev);
     json_object_del(copy, p);
