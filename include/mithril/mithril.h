@@ -18,5 +18,8 @@
 #include "mithril/era.h"
 #include "mithril/pool_identity.h"
 #include "mithril/cardano_db.h"
+#include "mithril/mktree.h"
+#include "mithril/cardano_proofs.h"
+#include "mithril/cardano_block.h"
 
 #endif

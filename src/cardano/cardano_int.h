@@ -35,6 +35,17 @@ mtl_err mtl_cbor_expect(const uint8_t *p, size_t len, size_t *pos, unsigned majo
 mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t **out, size_t want,
                        const char *what);
 size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
+/* Skip one whole item of any shape at *pos (definite or indefinite lengths,
+ * tags, simple values, floats), nested at most MTL_CBOR_MAX_DEPTH deep. */
+#define MTL_CBOR_MAX_DEPTH 128
+mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what);
+/* An array head, definite (*n items) or indefinite (0x9f: *indefinite set);
+ * then `while (mtl_cbor_array_more(p, len, &pos, indef, &n))` visits its
+ * items, consuming the 0xff break of an indefinite one. */
+mtl_err mtl_cbor_array(const uint8_t *p, size_t len, size_t *pos, uint64_t *n, bool *indefinite,
+                       const char *what);
+bool mtl_cbor_array_more(const uint8_t *p, size_t len, size_t *pos, bool indefinite,
+                         uint64_t *left);
 
 /* jsonhex_scan.c: strict, allocation-free reading of JSON-hex text of a
  * fixed serde shape, field by field in the text's order. Errors name `what`,

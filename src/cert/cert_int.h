@@ -48,4 +48,10 @@ json_t *set_to_json(const struct mtl_signed_entity_type *t);
 /* Feed the entity's beacon into a certificate hash (reference feed_hash). */
 void set_feed_hash(crypto_hash_sha256_state *ctx, const struct mtl_signed_entity_type *t);
 
+/* signed_parts.c: the certificate's protocol message with parts keys[i]
+ * set to values[i] must hash to its signed_message (MTL_ERR_INTEGRITY
+ * naming the first key otherwise). */
+mtl_err cert_check_parts(const struct mtl_certificate *cert, const char *const *keys,
+                         const char *const *values, size_t n);
+
 #endif
