@@ -133,8 +133,9 @@ static const char *const BAD_ENTITIES[] = {
     "{\"CardanoTransactions\":[1,2,3]}",
     "{\"CardanoBlocksTransactions\":[1,2]}",
     "{\"CardanoBlocksTransactions\":[1,2,-3]}",
-    "{\"MithrilStakeDistribution\":1,\"CardanoDatabase\":{\"epoch\":1,\"immutable_file_number\":2}"
-    "}",
+    /* two kinds in one object (parenthesised: one literal cut in two) */
+    ("{\"MithrilStakeDistribution\":1,\"CardanoDatabase\":{\"epoch\":1,\"immutable_file_number\":2}"
+     "}"),
     "{\"MithrilStakeDistribution\":1,\"MithrilStakeDistribution\":2}",
     "{}",
     "[\"MithrilStakeDistribution\",1]",
