@@ -274,6 +274,9 @@ mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity
                              const char *merkle_root, const char *next_avk,
                              struct mtl_protocol_message **pm);
 int64_t agg_now_ns(void);
+/* CPU time of the calling thread (ns): a figure the machine's load does
+ * not stretch. */
+int64_t agg_thread_cpu_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
 
