@@ -55,6 +55,8 @@ static const struct mtl_setting SETTINGS[] = {
      "open HTTP connections per client address", 0},
     {"--http-request-deadline", "HTTP_REQUEST_DEADLINE", "10000",
      "milliseconds a client has to send a whole request (then the connection is closed)", 0},
+    {"--max-open-messages", "MAX_OPEN_MESSAGES", "64",
+     "open messages collecting signatures at a time (a signature for one more: 503)", 0},
 };
 enum {
     S_NETWORK,
@@ -85,6 +87,7 @@ enum {
     S_HTTP_MAX,
     S_HTTP_PER_IP,
     S_HTTP_DEADLINE,
+    S_MAX_OPEN,
     S_COUNT
 };
 
@@ -193,9 +196,10 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
     } http[] = {{S_HTTP_THREADS, "HTTP_THREADS", 256},
                 {S_HTTP_MAX, "HTTP_MAX_CONNECTIONS", 1000000},
                 {S_HTTP_PER_IP, "HTTP_PER_IP_CONNECTIONS", 1000000},
-                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000}};
+                {S_HTTP_DEADLINE, "HTTP_REQUEST_DEADLINE", 3600000},
+                {S_MAX_OPEN, "MAX_OPEN_MESSAGES", 1000000}};
     unsigned *dst[] = {&c->http_threads, &c->http_max_connections, &c->http_per_ip,
-                       &c->http_deadline_ms};
+                       &c->http_deadline_ms, &c->max_open_messages};
     for (size_t i = 0; i < MTL_ARRAY_LEN(http); i++) {
         MTL_TRY(mtl_settings_u64(http[i].name, v[http[i].idx], http[i].max, &n));
         MTL_CHECK(n > 0, MTL_ERR_CONFIG, "%s: must be > 0", http[i].name);

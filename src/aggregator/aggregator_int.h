@@ -46,6 +46,7 @@ struct agg_config {
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
+    unsigned max_open_messages; /* open messages the certifier holds signatures of */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -91,6 +92,8 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
 /* Its two halves: parse and check a certificate and build its list item
  * (no lock needed; item: free()), then insert with the lock held. */
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+/* The openapi list item text of a certificate JSON (free()). */
+mtl_err agg_store_cert_item(const char *json, char **item);
 mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
@@ -151,6 +154,11 @@ void agg_artifact_clear(struct agg_artifact *art);
  * process (SIGKILL) inside the transaction. */
 mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
                           const struct agg_artifact *art);
+/* The same for a certificate c built and checked by the caller (cert_json
+ * its JSON): not parsed nor hashed again. */
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art);
 /* Artifacts, one table keyed by kind: one by hash; a list of openapi list
  * items (item() picks them from each stored JSON), newest first, the latest
  * n when epoch < 0 else all of that epoch; the newest one's extra document
@@ -190,30 +198,11 @@ struct agg_signers {
     char *avk;
     int refs;        /* under agg_runtime.mu */
     size_t *by_name; /* signer indexes sorted by party id */
-    /* Signatures decoded and verified on arrival, by signer index, so the
-     * aggregation does not decode them again. */
-    pthread_mutex_t cache_mu;
-    struct agg_sig_entry {
-        char *key, *sig;
-        struct mtl_stm_sig *dec;
-        struct agg_sig_entry *next;
-    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
-/* Keep dec (owned from now on, also on failure) as the decoded form of sig
- * for open message key by signer index i, unless one is already kept for
- * that signer and key. */
-void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
-                           struct mtl_stm_sig *dec);
-/* The decoded form of exactly this sig of key by signer index i, or NULL;
- * valid while g is held. */
-const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
-                                                const char *sig);
-/* Forget the decoded signatures of key (once certified). */
-void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
 enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
 struct agg;
@@ -234,16 +223,6 @@ struct agg_runtime {
     struct agg_signers *current;  /* key epoch-1: who signs this epoch */
     struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
-    int64_t quorum_at_ns;         /* when the last quorum was signalled (bench figure) */
-    /* Lottery indexes won per open message, to see the quorum (k distinct
-     * indexes) as signatures arrive. */
-    struct agg_quorum {
-        char key[160];
-        uint8_t *bits;
-        uint64_t m, unique;
-        int signalled;
-    } quorum[8];
-    unsigned quorum_next;
     /* The stake distribution artifact of msd_epoch, prepared off the
      * quorum-to-certificate path (runtime thread only): its text with
      * placeholders for certificate_hash and created_at, its hash, and the
@@ -252,18 +231,15 @@ struct agg_runtime {
     char *msd_text, msd_hash[65];
     uint8_t msd_regs[32];
 };
-/* Init/destroy the runtime's lock (before the HTTP server starts / after
- * it stops); start/stop its thread. */
-void agg_runtime_init(struct agg *a);
+/* Init/destroy the runtime's locks and certifier (before the HTTP server
+ * starts / after it stops); start/stop its thread. */
+mtl_err agg_runtime_init(struct agg *a);
 void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
 /* One step of the state machine (the thread calls it every RUN_INTERVAL). */
 void agg_runtime_tick(struct agg *a);
-/* Record the indexes of an accepted signature; wakes the runtime when the
- * message has k distinct won indexes. */
-void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
-                           const struct mtl_stm_params *p);
+
 /* Open a signed entity's message unless it exists: the protocol message
  * of mtl_signed_entity_message with the next signers of its signed epoch
  * and merkle_root (NULL for MithrilStakeDistribution). */
@@ -282,10 +258,6 @@ uint64_t agg_runtime_kes_period(struct agg *a);
  * epoch (retention, stakes and parameters recorded, current and next
  * signers loaded) under the registration round held exclusively. */
 void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
-/* Certifier (aggregator_certifier.c): certify the open message key with
- * the signers g when its signatures may reach the quorum (runtime thread). */
-void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
-                       const char *key);
 
 /* ---- signed entity handlers (aggregator_entities.c) --------------------------- */
 /* What the aggregator does for one signed entity kind; each kind has one
@@ -345,6 +317,7 @@ struct agg {
     struct agg_config cfg;
     struct agg_store store;
     struct agg_runtime rt;
+    struct agg_certifier *certifier; /* aggregator_certifier.h */
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
 };
 uint64_t agg_current_epoch(struct agg *a);

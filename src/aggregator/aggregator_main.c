@@ -44,7 +44,11 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
         return 1;
     }
-    agg_runtime_init(&a);
+    if (agg_runtime_init(&a) != MTL_OK) {
+        log_error("runtime", "error=\"%s\"", mtl_err_detail());
+        agg_store_close(&a.store);
+        return 1;
+    }
     struct mtl_httpd *h = NULL;
     struct mtl_httpd_opts ho;
     struct mtl_httpd_route_limit lim[3];

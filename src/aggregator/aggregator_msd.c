@@ -121,7 +121,10 @@ static mtl_err msd_ready(struct agg *a, uint64_t epoch)
 static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash, int64_t now,
                             char hash_out[MTL_HASH_HEX_BYTES], char **json_out)
 {
-    MTL_TRY(msd_ready(a, epoch));
+    /* One prepared during this epoch is final: the registrations of key
+     * epoch closed when the runtime entered it (the registration round). */
+    if (!a->rt.msd_text || a->rt.msd_epoch != epoch)
+        MTL_TRY(msd_ready(a, epoch));
     char created[40];
     agg_rfc3339(now, created);
     const char *t = a->rt.msd_text, *p1 = last_of(t, MSD_CERT_HASH),

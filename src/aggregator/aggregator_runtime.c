@@ -9,26 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "aggregator_int.h"
+#include "aggregator_certifier.h"
 #include "common/common_int.h"
 #include "log.h"
-
-int64_t agg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void agg_rfc3339(int64_t ns, char out[40])
-{
-    time_t sec = (time_t)(ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char date[24];
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 40, "%s.%09lldZ", date, (long long)(ns % 1000000000));
-}
 
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
                                         uint64_t *epoch, int *have)
@@ -105,8 +88,10 @@ void agg_runtime_tick(struct agg *a)
     int changed = !a->rt.have_epoch || a->rt.epoch != ch.epoch;
     a->rt.slot = ch.slot;
     pthread_mutex_unlock(&a->rt.mu);
-    if (changed)
+    if (changed) {
         agg_epoch_transition(a, &ch);
+        agg_certifier_expire(a->certifier, ch.epoch); /* older messages are closed */
+    }
     agg_chain_state_clear(&ch);
 
     struct mtl_stm_params p;
@@ -126,13 +111,15 @@ void agg_runtime_tick(struct agg *a)
         agg_runtime_release(a, g);
         return;
     }
-    agg_entities_open(a, epoch); /* each enabled kind's handler */
+    /* Messages with a quorum first: a tick woken by one certifies it
+     * before anything else. */
     char **keys = NULL;
     size_t n = 0;
     if (agg_store_open_messages_pending(&a->store, epoch, &keys, &n) == MTL_OK)
         for (size_t i = 0; i < n; i++)
             agg_certifier_try(a, g, &p, keys[i]);
     agg_strv_free(keys, n);
+    agg_entities_open(a, epoch); /* each enabled kind's handler */
     n = 0;
     keys = NULL;
     if (agg_store_open_messages_pending(&a->store, epoch, &keys, &n) != MTL_OK)
@@ -173,17 +160,29 @@ static void *runtime_main(void *arg)
     return NULL;
 }
 
-void agg_runtime_init(struct agg *a)
+/* The certifier's quorum signal: run the next tick now. */
+static void wake(void *arg)
 {
+    struct agg *a = arg;
+    pthread_mutex_lock(&a->rt.mu);
+    a->rt.wake = 1;
+    pthread_cond_signal(&a->rt.cv);
+    pthread_mutex_unlock(&a->rt.mu);
+}
+
+mtl_err agg_runtime_init(struct agg *a)
+{
+    MTL_TRY(agg_certifier_new(&a->certifier, a->cfg.max_open_messages, wake, a));
     pthread_mutex_init(&a->rt.mu, NULL);
     pthread_cond_init(&a->rt.cv, NULL);
     pthread_rwlock_init(&a->rt.round, NULL);
+    return MTL_OK;
 }
 
 void agg_runtime_destroy(struct agg *a)
 {
-    for (size_t i = 0; i < MTL_ARRAY_LEN(a->rt.quorum); i++)
-        mtl_free(a->rt.quorum[i].bits);
+    agg_certifier_free(a->certifier);
+    a->certifier = NULL;
     if (a->rt.current && --a->rt.current->refs == 0)
         agg_signers_free(a->rt.current);
     a->rt.current = NULL;

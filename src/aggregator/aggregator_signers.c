@@ -1,6 +1,6 @@
 /* aggregator_signers.c - the signers registry: the registered signers of
  * a key epoch, closed (immutable once built), with their party ids by
- * closed-registration index and the signatures decoded on arrival. */
+ * closed-registration index. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,25 +27,10 @@ static mtl_err vk_bytes(const char *jsonhex, uint8_t vk[MTL_STM_VK_BYTES])
     return e;
 }
 
-static void cache_entry_free(struct agg_sig_entry *e)
-{
-    mtl_free(e->key);
-    mtl_free(e->sig);
-    mtl_stm_sig_free(e->dec);
-    mtl_free(e);
-}
-
 void agg_signers_free(struct agg_signers *g)
 {
     if (!g)
         return;
-    for (size_t i = 0; g->cache && i < g->n; i++)
-        for (struct agg_sig_entry *e = g->cache[i], *nx; e; e = nx) {
-            nx = e->next;
-            cache_entry_free(e);
-        }
-    mtl_free(g->cache);
-    pthread_mutex_destroy(&g->cache_mu);
     mtl_free(g->by_name);
     agg_strv_free(g->party, g->n);
     mtl_free(g->stake);
@@ -77,67 +62,6 @@ size_t agg_signers_find(const struct agg_signers *g, const char *party)
     return g->n;
 }
 
-void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
-                           struct mtl_stm_sig *dec)
-{
-    struct agg_sig_entry *e = i < g->n ? mtl_calloc(1, sizeof(*e)) : NULL;
-    if (e) {
-        e->key = mtl_strdup(key);
-        e->sig = mtl_strdup(sig);
-        e->dec = dec;
-    }
-    if (!e || !e->key || !e->sig) { /* no memory: aggregation decodes it again */
-        if (e)
-            cache_entry_free(e);
-        else
-            mtl_stm_sig_free(dec);
-        return;
-    }
-    /* One per signer and message (a party stores one signature per message):
-     * repeated posts do not grow the cache. */
-    pthread_mutex_lock(&g->cache_mu);
-    int have = 0;
-    for (struct agg_sig_entry *x = g->cache[i]; x && !have; x = x->next)
-        have = strcmp(x->key, key) == 0;
-    if (!have) {
-        e->next = g->cache[i];
-        g->cache[i] = e;
-    }
-    pthread_mutex_unlock(&g->cache_mu);
-    if (have)
-        cache_entry_free(e);
-}
-
-const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
-                                                const char *sig)
-{
-    const struct mtl_stm_sig *d = NULL;
-    if (i >= g->n)
-        return NULL;
-    pthread_mutex_lock(&g->cache_mu);
-    for (struct agg_sig_entry *e = g->cache[i]; e && !d; e = e->next)
-        if (strcmp(e->key, key) == 0 && strcmp(e->sig, sig) == 0)
-            d = e->dec;
-    pthread_mutex_unlock(&g->cache_mu);
-    return d;
-}
-
-void agg_signers_cache_drop(struct agg_signers *g, const char *key)
-{
-    pthread_mutex_lock(&g->cache_mu);
-    for (size_t i = 0; i < g->n; i++)
-        for (struct agg_sig_entry **p = &g->cache[i]; *p;) {
-            struct agg_sig_entry *e = *p;
-            if (strcmp(e->key, key) == 0) {
-                *p = e->next;
-                cache_entry_free(e);
-            } else {
-                p = &e->next;
-            }
-        }
-    pthread_mutex_unlock(&g->cache_mu);
-}
-
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out)
 {
     *out = NULL;
@@ -155,17 +79,13 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
     if (e == MTL_OK && n == 0)
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "no signer registered for epoch %llu",
                        (unsigned long long)key_epoch);
-    if (g)
-        pthread_mutex_init(&g->cache_mu, NULL);
     if (e == MTL_OK) {
         g->key_epoch = key_epoch;
         g->party = mtl_calloc(n, sizeof(char *));
         g->stake = mtl_calloc(n, sizeof(uint64_t));
         g->by_name = mtl_calloc(n, sizeof(size_t));
-        g->cache = mtl_calloc(n, sizeof(*g->cache));
-        e = g->party && g->stake && g->by_name && g->cache
-                ? mtl_stm_keyreg_new(&reg)
-                : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+        e = g->party && g->stake && g->by_name ? mtl_stm_keyreg_new(&reg)
+                                               : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
         json_t *v = json_array_get(arr, i);

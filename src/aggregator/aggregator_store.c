@@ -226,6 +226,30 @@ mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
     return e;
 }
 
+mtl_err agg_store_cert_item(const char *json, char **item_out)
+{
+    /* The multi-signature is most of the text and no part of the item:
+     * cut out of what is parsed (a hex string: no escaped quote in it). */
+    static const char ms[] = ",\"multi_signature\":\"";
+    const char *from = strstr(json, ms), *to = from ? strchr(from + sizeof(ms) - 1, '"') : NULL;
+    json_t *item = NULL;
+    if (to) {
+        size_t head = (size_t)(from - json), len = head + strlen(to + 1);
+        char *cut = mtl_malloc(len + 1);
+        MTL_CHECK(cut, MTL_ERR_NOMEM, "certificate list item: out of memory");
+        memcpy(cut, json, head);
+        memcpy(cut + head, to + 1, len - head + 1);
+        item = certificate_list_item(cut);
+        mtl_free(cut);
+    } else {
+        item = certificate_list_item(json);
+    }
+    *item_out = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
+    json_decref(item);
+    MTL_CHECK(*item_out, MTL_ERR_BAD_ENCODING, "certificate list item: not a certificate");
+    return MTL_OK;
+}
+
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **out, char **item_out)
 {
     *out = NULL;
@@ -237,11 +261,9 @@ mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **out, c
     if (e == MTL_OK && strcmp(hash, mtl_certificate_hash(c)) != 0)
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
-    json_t *item = e == MTL_OK ? certificate_list_item(json) : NULL;
-    char *item_txt = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
-    json_decref(item);
-    if (e == MTL_OK && !item_txt)
-        e = mtl_seterr(MTL_ERR_NOMEM, "certificate list item: out of memory");
+    char *item_txt = NULL;
+    if (e == MTL_OK)
+        e = agg_store_cert_item(json, &item_txt);
     if (e != MTL_OK) {
         free(item_txt);
         mtl_certificate_free(c);

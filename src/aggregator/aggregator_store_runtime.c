@@ -300,13 +300,10 @@ static void crash_point(const char *where)
     }
 }
 
-mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
+                          const struct mtl_certificate *c, const char *cert_json, const char *item,
                           const struct agg_artifact *art)
 {
-    struct mtl_certificate *c = NULL;
-    char *item = NULL;
-    /* Parsed and checked before the lock: HTTP threads are not held up. */
-    MTL_TRY(agg_store_cert_prepare(cert_json, &c, &item));
     sqlite3_stmt *st = NULL;
     LOCK(s);
     mtl_err e = mtl_db_begin(s->db);
@@ -352,9 +349,31 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
     }
     e = mtl_db_end(s->db, e);
     UNLOCK(s);
-    free(item);
     mtl_free(entity);
+    return e;
+}
+
+mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+                          const struct agg_artifact *art)
+{
+    struct mtl_certificate *c = NULL;
+    char *item = NULL;
+    /* Parsed and checked before the lock: HTTP threads are not held up. */
+    MTL_TRY(agg_store_cert_prepare(cert_json, &c, &item));
+    mtl_err e = certify_tx(s, signed_entity, c, cert_json, item, art);
+    free(item);
     mtl_certificate_free(c);
+    return e;
+}
+
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art)
+{
+    char *item = NULL;
+    MTL_TRY(agg_store_cert_item(cert_json, &item));
+    mtl_err e = certify_tx(s, signed_entity, c, cert_json, item, art);
+    free(item);
     return e;
 }
 
