@@ -93,17 +93,18 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
                                     x.art.json ? &x.art : NULL);
     if (e == MTL_OK) {
         int64_t t1 = agg_now_ns();
-        log_info("certificate_created",
-                 "hash=%s epoch=%llu entity=%s signatures=%zu decoded_on_arrival=%zu previous=%s"
-                 " aggregate_ms=%.1f"
-                 " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
-                 " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f",
-                 mtl_certificate_hash(x.cert), (unsigned long long)m->type.epoch, m->signed_entity,
-                 s->n, s->n, mtl_certificate_hash(x.prev), ms(s->t0, t1),
-                 s->quorum_at_ns ? ms(s->quorum_at_ns, t1) : 0.0, ms(s->t0, s->t_loaded),
-                 ms(s->t_loaded, s->t_aggregated), ms(s->t_aggregated, x.sealed),
-                 ms(x.sealed, x.t_built), ms(x.sealed, x.t_cert), ms(x.t_cert, x.t_built),
-                 ms(x.t_built, t1));
+        log_info(
+            "certificate_created",
+            "hash=%s epoch=%llu entity=%s signatures=%zu decoded_on_arrival=%zu previous=%s"
+            " aggregate_ms=%.1f"
+            " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
+            " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f thread_cpu_ms=%.1f",
+            mtl_certificate_hash(x.cert), (unsigned long long)m->type.epoch, m->signed_entity, s->n,
+            s->n, mtl_certificate_hash(x.prev), ms(s->t0, t1),
+            s->quorum_at_ns ? ms(s->quorum_at_ns, t1) : 0.0, ms(s->t0, s->t_loaded),
+            ms(s->t_loaded, s->t_aggregated), ms(s->t_aggregated, x.sealed),
+            ms(x.sealed, x.t_built), ms(x.sealed, x.t_cert), ms(x.t_cert, x.t_built),
+            ms(x.t_built, t1), ms(s->cpu0, agg_thread_cpu_ns()));
     }
     made_clear(&x);
     return e;

@@ -430,6 +430,7 @@ void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_st
     struct agg_cert_sigs s;
     memset(&s, 0, sizeof(s));
     s.t0 = agg_now_ns();
+    s.cpu0 = agg_thread_cpu_ns();
     mtl_err e = agg_store_open_message_get(&a->store, key, &m);
     if (e == MTL_OK && !h)
         e = reload(a, g, p, &m, &ready, &count);

@@ -309,6 +309,9 @@ void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const c
 int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch);
 
 int64_t agg_now_ns(void);
+/* CPU time of the calling thread (ns): a figure the machine's load does
+ * not stretch. */
+int64_t agg_thread_cpu_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
 

@@ -11,6 +11,13 @@ int64_t agg_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t agg_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void agg_rfc3339(int64_t ns, char out[40])
 {
     time_t sec = (time_t)(ns / 1000000000);
