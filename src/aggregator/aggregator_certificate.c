@@ -85,8 +85,8 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
     memset(&x, 0, sizeof(x));
     mtl_err e = build_certificate(a, g, p, m, s, &x);
     x.t_cert = agg_now_ns();
-    if (e == MTL_OK)
-        e = agg_entity_build_artifact(a, m, x.cert, x.sealed, &x.art); /* its kind's handler */
+    if (e == MTL_OK) /* by the kind's handler (aggregator_entities.c) */
+        e = agg_entity_build_artifact(a, m, x.cert, x.sealed, &x.art);
     x.t_built = agg_now_ns();
     if (e == MTL_OK)
         e = agg_store_certify_built(&a->store, m->signed_entity, x.cert, x.cert_json,
