@@ -120,17 +120,22 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
         log_info("store_pruned", "epoch=%llu files=%u", (unsigned long long)epoch, removed);
 }
 
-/* Read the chain's epoch; when it moved past ours, start the new epoch
- * (*moved = 1) so the caller ends its cycle there. */
+/* When the chain's epoch `now` is past ours, start it (*moved = 1) so the
+ * caller ends its cycle there. */
+static void move_to(struct signer_runtime *rt, uint64_t now, int *moved)
+{
+    *moved = now > rt->epoch;
+    if (*moved)
+        new_epoch(rt, now);
+}
+
+/* Read the chain's epoch and follow it. */
 static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
 {
     uint64_t now = 0;
     *moved = 0;
     MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch) {
-        new_epoch(rt, now);
-        *moved = 1;
-    }
+    move_to(rt, now, moved);
     return MTL_OK;
 }
 
@@ -260,10 +265,7 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
     uint64_t epoch = 0;
     *moved = 0;
     MTL_TRY(record_stakes(rt, &epoch));
-    if (epoch > rt->epoch) {
-        new_epoch(rt, epoch);
-        *moved = 1;
-    }
+    move_to(rt, epoch, moved);
     return MTL_OK;
 }
 
