@@ -144,18 +144,26 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
         log_info("store_pruned", "epoch=%llu files=%u", (unsigned long long)epoch, removed);
 }
 
-/* Read the chain's epoch; when it moved past ours, start the new epoch
- * (*moved = 1) so the caller ends its cycle there. */
+/* When the chain's epoch `now` is past ours, check its Mithril era and start
+ * it (*moved = 1) so the caller ends its cycle there. */
+static mtl_err move_to(struct signer_runtime *rt, uint64_t now, int *moved)
+{
+    *moved = 0;
+    if (now <= rt->epoch)
+        return MTL_OK;
+    MTL_TRY(check_era(rt, now));
+    new_epoch(rt, now);
+    *moved = 1;
+    return MTL_OK;
+}
+
+/* Read the chain's epoch and follow it. */
 static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
 {
     uint64_t now = 0;
     *moved = 0;
     MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch) {
-        MTL_TRY(check_era(rt, now));
-        new_epoch(rt, now);
-        *moved = 1;
-    }
+    MTL_TRY(move_to(rt, now, moved));
     return MTL_OK;
 }
 
@@ -285,11 +293,7 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
     uint64_t epoch = 0;
     *moved = 0;
     MTL_TRY(record_stakes(rt, &epoch));
-    if (epoch > rt->epoch) {
-        MTL_TRY(check_era(rt, epoch)); /* every new epoch's era, as below */
-        new_epoch(rt, epoch);
-        *moved = 1;
-    }
+    MTL_TRY(move_to(rt, epoch, moved));
     return MTL_OK;
 }
 
