@@ -551,7 +551,7 @@ TEST(crash_leaves_no_half_archive)
             snprintf(tmpname, sizeof(tmpname), "%s", de->d_name);
     closedir(dir);
     CHECK(tmpname[0]);
-    snprintf(p, sizeof(p), "%s/immutable/%s", out, tmpname);
+    CHECK(snprintf(p, sizeof(p), "%s/immutable/%s", out, tmpname) < (int)sizeof(p));
     CHECK(inode_of(p) != 0);
     /* and it is not downloadable */
     struct mtl_http_response r = {0};
