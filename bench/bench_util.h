@@ -3,6 +3,7 @@
 #define MTL_BENCH_UTIL_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ static inline void bench_parse_args(int argc, char **argv)
             bench_json = 1;
 }
 
-/* out = <build dir>/rel, the build dir being the parent of this program's. */
+/* out = <build dir>/rel, the build dir being the parent of this program's;
+ * exits when it does not fit in out[cap]. */
 static inline void bench_build_path(char *out, size_t cap, const char *rel)
 {
     char self[4096];
@@ -44,7 +46,11 @@ static inline void bench_build_path(char *out, size_t cap, const char *rel)
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = 0;
-    snprintf(out, cap, "%s/../%s", self, rel);
+    int len = snprintf(out, cap, "%s/../%s", self, rel);
+    if (len < 0 || (size_t)len >= cap) {
+        fprintf(stderr, "bench: path of %s too long\n", rel);
+        exit(1);
+    }
 }
 
 #endif

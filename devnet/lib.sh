@@ -97,6 +97,58 @@ tail_logs() {
     done
 }
 
+# The aggregator's settings (NAME=VALUE lines written by devnet/run in
+# RUN_DIR/aggregator/env) into the array AGG_SETTINGS.
+agg_settings() { mapfile -t AGG_SETTINGS <"$RUN_DIR/aggregator/env"; }
+
+# start_aggregator PORT: `serve` with the devnet's settings on PORT (0: any
+# free one; a restart passes the previous one, which the signers know).
+start_aggregator() {
+    agg_settings
+    start aggregator env "${AGG_SETTINGS[@]}" SERVER_PORT="$1" "$AGG_BIN" -vv serve
+}
+
+# metrics_url NAME: the Prometheus URL of a program of the devnet (its log
+# names the port it got).
+metrics_url() {
+    local port
+    port=$(sed -n 's/.*event=metrics_server ip=[0-9.]* port=\([0-9]*\).*/\1/p' \
+        "$RUN_DIR/logs/$1.log" 2>/dev/null | tail -n 1)
+    [ -n "$port" ] && echo "http://127.0.0.1:$port/metrics"
+}
+
+# Era markers on the simulated chain: the devnet's era key (RUN_DIR/keys/era.sk)
+# signs them, they sit in the inline datum of a UTxO at ERA_ADDRESS, in
+# RUN_DIR/node/utxo.json where the cardano-cli shim answers `query utxo` from.
+ERA_ADDRESS=addr_test1vpcr3he05gemue6eyy0c9clajqnnww8aa2l3jszjdlszjhq093qrn
+# era_datum CURRENT [NEXT]: pythagoras from epoch CURRENT, lagrange from NEXT
+# (or announced without an epoch), replacing the markers on chain.
+era_datum() {
+    "$AGG_BIN" era generate-tx-datum --current-era-epoch "$1" ${2:+--next-era-epoch "$2"} \
+        --era-markers-secret-key "$(cat "$RUN_DIR/keys/era.sk")" \
+        --target-path "$RUN_DIR/keys/era-datum.json" || return 1
+    /usr/bin/python3 - "$RUN_DIR/keys/era-datum.json" "$ERA_ADDRESS" "$RUN_DIR/node/utxo.json" <<'PY'
+import json, os, sys
+datum, address, path = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+utxo = {address: {os.urandom(32).hex() + "#0": {
+    "address": address, "datum": None, "inlineDatum": datum, "inlineDatumhash": "00" * 32,
+    "referenceScript": None, "value": {"lovelace": 2000000}}}}
+json.dump(utxo, open(path + ".tmp", "w"), indent=4)
+os.replace(path + ".tmp", path)
+PY
+}
+# era_reader_env: the era reader settings of aggregator and signers (the
+# cardano-chain adapter once the devnet has an era key, else bootstrap).
+era_reader_env() {
+    if [ -s "$RUN_DIR/keys/era.vk" ]; then
+        echo ERA_READER_ADAPTER_TYPE=cardano-chain
+        printf 'ERA_READER_ADAPTER_PARAMS={"address":"%s","verification_key":"%s"}\n' \
+            "$ERA_ADDRESS" "$(cat "$RUN_DIR/keys/era.vk")"
+    else
+        echo ERA_READER_ADAPTER_TYPE=bootstrap
+    fi
+}
+
 # start_signer NAME POOL_INDEX [DB_DIRECTORY]: a mithril-signer for pool
 # POOL_INDEX with its KES key and operational certificate (written by the
 # simulator in RUN_DIR/node/pools/POOL_INDEX: the party id is the opcert's pool
@@ -104,10 +156,12 @@ tail_logs() {
 start_signer() {
     local name=$1 keys=$RUN_DIR/node/pools/$2 db=${3:-$RUN_DIR/node/db}
     mkdir -p "$RUN_DIR/$name"
-    start "$name" env AGGREGATOR_ENDPOINT="$(agg_url)" NETWORK=devnet \
+    local era
+    mapfile -t era < <(era_reader_env)
+    start "$name" env "${era[@]}" AGGREGATOR_ENDPOINT="$(agg_url)" NETWORK=devnet \
         KES_SECRET_KEY_PATH="$keys/kes.skey" OPERATIONAL_CERTIFICATE_PATH="$keys/opcert.cert" \
         NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
         CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
         DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \
-        "$SIGNER_BIN" -vv
+        ENABLE_METRICS_SERVER=true METRICS_SERVER_PORT=0 "$SIGNER_BIN" -vv
 }

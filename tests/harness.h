@@ -46,6 +46,17 @@ static int th_failed, th_run, th_cur_failed, th_started;
         th_cur_failed = 1;                                                                       \
         return;                                                                                  \
     } while (0)
+/* snprintf into a char array, exiting the test binary when it does not fit
+ * (a cut path or command would test something else). */
+#define TH_FMT(buf, ...)                                                                         \
+    do {                                                                                         \
+        int th_n_ = snprintf((buf), sizeof(buf), __VA_ARGS__);                                   \
+        if (th_n_ < 0 || (size_t)th_n_ >= sizeof(buf)) {                                         \
+            fprintf(stderr, "%s:%d: %s: %d bytes do not fit in %zu\n", __FILE__, __LINE__,       \
+                    #buf, th_n_, sizeof(buf));                                                   \
+            exit(1);                                                                             \
+        }                                                                                        \
+    } while (0)
 #define CHECK(cond)                                                                              \
     do {                                                                                         \
         if (!(cond))                                                                             \

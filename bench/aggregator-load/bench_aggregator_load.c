@@ -262,6 +262,8 @@ int main(int argc, char **argv)
     bench_report("    certificate build, link check, JSON", part[5], "ms");
     bench_report("    MSD artifact", part[6], "ms");
     bench_report("  of which: one-transaction store", part[4], "ms");
+    bench_report("runtime thread CPU from aggregation to stored certificate",
+                 log_figure("thread_cpu_ms="), "ms");
     bench_report("aggregator peak RSS", (double)rss / 1024.0, "MiB");
     rc = atomic_load(&failed) ? 1 : 0;
     if (log_figure("Sanitizer") != -1 || log_figure("runtime error") != -1) {

@@ -5,20 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "bench_certs.h"
 #include "bench_util.h"
 #include "mithril/mithril.h"
-
-static mtl_err fetch(void *ctx, const char *hash, char **json, size_t *len)
-{
-    json_t *c = json_object_get((json_t *)ctx, hash);
-    if (!c)
-        return MTL_ERR_NOT_FOUND;
-    char *s = json_dumps(c, JSON_COMPACT);
-    *json = mtl_strdup(s);
-    *len = strlen(s);
-    free(s);
-    return MTL_OK;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +34,7 @@ int main(int argc, char **argv)
     int fd = mkstemp(cache);
     close(fd);
     unlink(cache);
-    struct mtl_chain_verify_opts o = {.fetch = fetch, .fetch_ctx = certs, .cache_path = cache};
+    struct mtl_chain_verify_opts o = {.fetch = bench_fetch, .fetch_ctx = certs, .cache_path = cache};
     size_t total = 0, checked;
     double t0 = bench_now();
     const char *h;
@@ -63,7 +52,7 @@ int main(int argc, char **argv)
     json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &o, &checked) != MTL_OK) return 1;
     double warm = bench_now() - t0;
     /* a single walk from the newest leaf without any cache */
-    struct mtl_chain_verify_opts nocache = {.fetch = fetch, .fetch_ctx = certs};
+    struct mtl_chain_verify_opts nocache = {.fetch = bench_fetch, .fetch_ctx = certs};
     t0 = bench_now();
     json_object_foreach(certs, h, c) if (mtl_certificate_chain_verify(h, vk, &nocache, &checked) != MTL_OK) return 1;
     double nocache_all = bench_now() - t0;

@@ -31,8 +31,8 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 static uint64_t du(const char *dir)
 {
     char cmd[600];
-    snprintf(cmd, sizeof(cmd), "du -sb --apparent-size %s | cut -f1", dir);
-    FILE *p = popen(cmd, "r");
+    int n = snprintf(cmd, sizeof(cmd), "du -sb --apparent-size %s | cut -f1", dir);
+    FILE *p = n > 0 && (size_t)n < sizeof(cmd) ? popen(cmd, "r") : NULL;
     unsigned long long v = 0;
     if (p) {
         if (fscanf(p, "%llu", &v) != 1)
@@ -89,13 +89,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "fixture: %s\n", mtl_err_detail());
         return 1;
     }
-    snprintf(p, sizeof(p),
-             "mkdir -p %s/ledger/1000 && echo -n '{\"backend\":\"utxohd-mem\"}' > "
-             "%s/ledger/1000/meta && head -c 20000000 %s/immutable/00001.chunk > "
-             "%s/ledger/1000/state && "
-             "head -c 30000000 %s/immutable/00002.chunk > %s/ledger/1000/tables",
-             db, db, db, db, db, db);
-    if (system(p) != 0)
+    int len = snprintf(p, sizeof(p),
+                       "mkdir -p %s/ledger/1000 && echo -n '{\"backend\":\"utxohd-mem\"}' > "
+                       "%s/ledger/1000/meta && head -c 20000000 %s/immutable/00001.chunk > "
+                       "%s/ledger/1000/state && "
+                       "head -c 30000000 %s/immutable/00002.chunk > %s/ledger/1000/tables",
+                       db, db, db, db, db, db);
+    if (len < 0 || (size_t)len >= sizeof(p) || system(p) != 0)
         return 1;
     struct mtl_db_digests d = {0};
     d.count = 3 * (n + 1);

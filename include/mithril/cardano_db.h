@@ -8,9 +8,11 @@
 #ifndef MITHRIL_CARDANO_DB_H
 #define MITHRIL_CARDANO_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mithril/certificate.h"
 #include "mithril/err.h"
 #include "mithril/export.h"
 
@@ -131,6 +133,95 @@ MTL_API void mtl_cardano_db_beacon_hash(uint64_t epoch, uint64_t immutable_file_
 /* CardanoDatabaseSnapshot.hash = hex(SHA-256(be64(epoch) || merkle_root_hex)) */
 MTL_API void mtl_cardano_database_hash(uint64_t epoch, const char *merkle_root_hex,
                                        char out[MTL_DIGEST_HEX_BYTES]);
+
+/* ---- Immutable trios ----------------------------------------------------
+ * An immutable file number N names a trio of files, NNNNN.chunk,
+ * NNNNN.primary and NNNNN.secondary: the number in decimal, zero-padded to 5
+ * digits (more digits only past 99999), a dot, the kind. Both sides of the
+ * wire use these names: the aggregator packs trio N as immutable/NNNNN.* in
+ * archive NNNNN, the client accepts exactly those entries and certified
+ * digests only under those names. The rule is strict: a name is accepted
+ * only when it is the canonical spelling of its number ("0001.chunk",
+ * "000001.chunk", "+0001.chunk", "00001.Chunk" are refused), so a name and a
+ * number map one to one. */
+#define MTL_IMMUTABLE_TRIO_FILES 3 /* chunk, primary, secondary */
+/* The kind's extension without the dot: 0 "chunk", 1 "primary",
+ * 2 "secondary"; NULL for any other kind. */
+MTL_API const char *mtl_immutable_trio_ext(unsigned kind);
+/* The canonical name of file `kind` of trio `number` ("00042.primary").
+ * MTL_ERR_INVALID_ARG for a kind >= MTL_IMMUTABLE_TRIO_FILES (out is then
+ * the empty string). */
+MTL_API mtl_err mtl_immutable_trio_name(char out[MTL_IMMUTABLE_NAME_BYTES], uint64_t number,
+                                        unsigned kind);
+/* True when name is the canonical name of a trio file; then *number and
+ * *kind (both optional) get its number and kind. A pure predicate: no error
+ * is recorded. */
+MTL_API bool mtl_immutable_trio_parse(const char *name, uint64_t *number, unsigned *kind);
+
+/* ---- Ancillary manifest -------------------------------------------------
+ * The ancillary archive (ledger state and the in-progress trio: files the
+ * node needs to start fast, not certified by Mithril) carries
+ * "ancillary_manifest.json", the reference's SignableManifest:
+ *     {"data":{"<relative path>":"<hex SHA-256 of the file>",...},
+ *      "signature":"<hex of a 64-byte Ed25519 signature>"}
+ * The data keys are in Rust's PathBuf order (component by component), the
+ * JSON compact. The signature is over the manifest hash
+ *     SHA-256(path_1 || digest_1 || path_2 || digest_2 || ...)
+ * (paths and digests as text, in that order), made with the aggregator's
+ * ancillary key (same key format as a genesis key: mtl_genesis_*). The
+ * aggregator signs with mtl_ancillary_manifest_sign; the client checks with
+ * mtl_ancillary_manifest_verify before it extracts anything, then matches
+ * each extracted file against mtl_ancillary_manifest_digest. */
+#define MTL_ANCILLARY_MANIFEST_NAME "ancillary_manifest.json"
+#define MTL_ANCILLARY_MANIFEST_MAX (1u << 20) /* bytes of manifest text accepted */
+
+/* One manifest entry. In a manifest returned by _verify both strings are
+ * owned by the manifest. */
+struct mtl_ancillary_file {
+    const char *path;   /* relative path inside the DB, e.g. "ledger/1234/state" */
+    const char *digest; /* hex SHA-256 of the file's bytes */
+};
+struct mtl_ancillary_manifest {
+    struct mtl_ancillary_file *files; /* manifest order, paths unique */
+    size_t count;
+};
+
+/* True when path may be a manifest entry: relative, at most 1024 bytes, no
+ * empty, "." or ".." component (a trailing slash aside), hence it stays
+ * inside the directory it is joined to. A pure predicate. */
+MTL_API bool mtl_ancillary_path_ok(const char *path);
+/* The manifest hash above over n entries, given in any order (they are
+ * hashed in manifest order; values are taken as they are). n may be 0 (the
+ * hash of nothing). MTL_ERR_INVALID_ARG for a NULL path or digest,
+ * MTL_ERR_NOMEM. */
+MTL_API mtl_err mtl_ancillary_manifest_hash(uint8_t md[32], const struct mtl_ancillary_file *files,
+                                            size_t n);
+/* The signed manifest text for n >= 1 entries (any order; each path passing
+ * mtl_ancillary_path_ok and not the manifest's own name, each digest 64
+ * lower-case hex digits, no path twice: else MTL_ERR_INVALID_ARG naming the
+ * entry), signed with the 32-byte seed sk. *json: NUL-terminated compact
+ * JSON, free with mtl_free; *len (optional) its length. */
+MTL_API mtl_err mtl_ancillary_manifest_sign(char **json, size_t *len,
+                                            const struct mtl_ancillary_file *files, size_t n,
+                                            const uint8_t sk[MTL_GENESIS_SK_BYTES]);
+/* Parse manifest text (at most MTL_ANCILLARY_MANIFEST_MAX bytes) and check
+ * it: a JSON object without duplicate keys, a non-empty "data" object whose
+ * keys pass mtl_ancillary_path_ok (and are not the manifest's own name) and
+ * whose values are 64 lower-case hex digits, and a "signature" that verifies
+ * under vk over the manifest hash. Only then is *out filled (free with
+ * mtl_ancillary_manifest_free). Errors, all starting "ancillary manifest:":
+ * MTL_ERR_TOO_BIG, MTL_ERR_BAD_ENCODING (JSON, shape, entry named),
+ * MTL_ERR_VERIFY_FAIL ("not signed", "signature does not verify with the
+ * ancillary verification key"), MTL_ERR_NOMEM. */
+MTL_API MTL_NODISCARD mtl_err mtl_ancillary_manifest_verify(
+    struct mtl_ancillary_manifest *out, const char *json, size_t len,
+    const uint8_t vk[MTL_GENESIS_VK_BYTES]);
+/* The digest the manifest lists for path, or NULL (borrowed from m). */
+MTL_API const char *mtl_ancillary_manifest_digest(const struct mtl_ancillary_manifest *m,
+                                                  const char *path);
+/* Index of path in m->files, or -1. */
+MTL_API long mtl_ancillary_manifest_find(const struct mtl_ancillary_manifest *m, const char *path);
+MTL_API void mtl_ancillary_manifest_free(struct mtl_ancillary_manifest *m);
 
 #ifdef __cplusplus
 }

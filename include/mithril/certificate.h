@@ -16,6 +16,7 @@
 
 #include "mithril/err.h"
 #include "mithril/export.h"
+#include "mithril/signed_entity.h"
 #include "mithril/stm.h"
 
 #ifdef __cplusplus
@@ -26,25 +27,6 @@ extern "C" {
 #define MTL_GENESIS_VK_BYTES 32
 #define MTL_GENESIS_SK_BYTES 32
 #define MTL_GENESIS_SIG_BYTES 64
-
-/* Signed entity types (the reference's discriminants). */
-enum mtl_signed_entity_kind {
-    MTL_SET_MITHRIL_STAKE_DISTRIBUTION = 0,
-    MTL_SET_CARDANO_STAKE_DISTRIBUTION = 1,
-    MTL_SET_CARDANO_IMMUTABLE_FILES_FULL = 2, /* legacy */
-    MTL_SET_CARDANO_TRANSACTIONS = 3,
-    MTL_SET_CARDANO_DATABASE = 4,
-    MTL_SET_CARDANO_BLOCKS_TRANSACTIONS = 5,
-};
-struct mtl_signed_entity_type {
-    enum mtl_signed_entity_kind kind;
-    uint64_t epoch;
-    uint64_t a; /* immutable_file_number (database) or block_number */
-    uint64_t b; /* block_number_offset (blocks transactions) */
-};
-/* Its JSON, e.g. {"MithrilStakeDistribution":15} (free with mtl_free). */
-MTL_API mtl_err mtl_signed_entity_type_to_json(const struct mtl_signed_entity_type *t, char **json);
-MTL_API const char *mtl_signed_entity_kind_name(enum mtl_signed_entity_kind k);
 
 /* ---- Protocol messages -------------------------------------------------- */
 struct mtl_protocol_message;
@@ -62,6 +44,11 @@ MTL_API void mtl_protocol_message_hash(const struct mtl_protocol_message *pm,
                                        char out[MTL_HASH_HEX_BYTES]);
 /* {"message_parts":{...}} in the reference's key order (free with mtl_free). */
 MTL_API mtl_err mtl_protocol_message_to_json(const struct mtl_protocol_message *pm, char **json);
+/* Parse {"message_parts":{...}} (len bytes): every part a known key with a
+ * string value, else MTL_ERR_BAD_ENCODING naming it. *out is new (free with
+ * mtl_protocol_message_free), NULL on failure. */
+MTL_API mtl_err mtl_protocol_message_from_json(struct mtl_protocol_message **out, const char *json,
+                                               size_t len);
 
 /* Hash of protocol parameters (k, m, phi_f as U8F24 fixed point). */
 MTL_API void mtl_protocol_parameters_hash(const struct mtl_stm_params *p,
@@ -183,16 +170,7 @@ mtl_certificate_chain_verify_get(struct mtl_certificate **verified, const char *
                                  const uint8_t genesis_vk[MTL_GENESIS_VK_BYTES],
                                  const struct mtl_chain_verify_opts *opts, size_t *checked);
 
-#ifdef __cplusplus
-}
-#endif
-#endif
-
-#ifndef MITHRIL_CERTIFICATE_ARTIFACT_H
-#define MITHRIL_CERTIFICATE_ARTIFACT_H
-#ifdef __cplusplus
-extern "C" {
-#endif
+/* ---- Artifacts ---------------------------------------------------------- */
 /* Check a MithrilStakeDistribution artifact message (JSON, the openapi's
  * MithrilStakeDistributionMessage) against the certificate that signed it:
  * its hash, the AVK of its signers (proofs of possession checked) in the
@@ -208,6 +186,7 @@ MTL_API MTL_NODISCARD mtl_err mtl_msd_verify(const char *msd_json, size_t len,
  * separately checks restored files against merkle_root. */
 MTL_API MTL_NODISCARD mtl_err mtl_cardano_database_verify(const char *json, size_t len,
                                                           const struct mtl_certificate *cert);
+
 #ifdef __cplusplus
 }
 #endif

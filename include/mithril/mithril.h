@@ -12,18 +12,14 @@
 #include "mithril/export.h"
 #include "mithril/err.h"
 #include "mithril/util.h"
-#if __has_include("mithril/stm.h")
 #include "mithril/stm.h"
-#endif
-#if __has_include("mithril/certificate.h")
+#include "mithril/signed_entity.h"
 #include "mithril/certificate.h"
-#endif
-#if __has_include("mithril/chain_observer.h")
-#include "mithril/chain_observer.h"
-#endif
+#include "mithril/era.h"
 #include "mithril/pool_identity.h"
-#if __has_include("mithril/cardano_db.h")
 #include "mithril/cardano_db.h"
-#endif
+#include "mithril/mktree.h"
+#include "mithril/cardano_proofs.h"
+#include "mithril/cardano_block.h"
 
 #endif

@@ -94,6 +94,8 @@ MTL_API MTL_NODISCARD mtl_err mtl_opcert_verify(const struct mtl_opcert *oc);
 MTL_API mtl_err mtl_opcert_pool_id(const struct mtl_opcert *oc, char out[MTL_POOL_ID_MAX]);
 MTL_API mtl_err mtl_cold_vk_pool_id(const uint8_t cold_vk[MTL_COLD_VK_BYTES],
                                     char out[MTL_POOL_ID_MAX]);
+/* bech32 "pool1..." of a 28-byte pool key hash given in hex (56 digits). */
+MTL_API mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[MTL_POOL_ID_MAX]);
 /* Wire form (the reference's JSON-hex); *hex is freed with mtl_free.
  * Decoding takes exactly the text serde writes (compact, plain decimal
  * numbers: no spaces, leading zeros or other JSON spellings; hex of either

@@ -1,8 +1,7 @@
-/* aggregator_cardano_db.c - the CardanoDatabase signed entity: beacon
- * (epoch, last certifiable immutable file), digests and Merkle root of the
- * immutable files (cardano_db.h), the artifact built by the snapshotter and
- * its files served. Both libraries come from other modules: without them the
- * type is reported as unavailable and never opened. */
+/* aggregator_cardano_db.c - the CardanoDatabase signed entity handler:
+ * beacon (epoch, last certifiable immutable file), digests and Merkle root
+ * of the immutable files (cardano_db.h), the artifact built by the
+ * snapshotter, its routes and its files served. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +10,16 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
-#ifdef MTL_HAVE_CARDANO_DB
 #include "mithril/cardano_db.h"
-#endif
-#ifdef MTL_HAVE_SNAPSHOTTER
 #include "snapshotter.h"
-#endif
 
-#if defined(MTL_HAVE_CARDANO_DB) && defined(MTL_HAVE_SNAPSHOTTER)
 static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_db_digests *d)
 {
     char cache_path[4096];
     struct mtl_digest_cache *cache = NULL;
-    snprintf(cache_path, sizeof(cache_path), "%s/digests-cache.json", a->cfg.data_stores_directory);
-    if (mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
+    if (mtl_path_fmt(cache_path, sizeof(cache_path), "%s/digests-cache.json",
+                     a->cfg.data_stores_directory) != MTL_OK ||
+        mtl_digest_cache_open(&cache, cache_path) != MTL_OK) {
         log_warn("digest_cache", "error=\"%s\"", mtl_err_detail());
         cache = NULL;
     }
@@ -34,7 +29,7 @@ static mtl_err digests_of(struct agg *a, uint64_t epoch, uint64_t n, struct mtl_
     return e;
 }
 
-void agg_open_cardano_database(struct agg *a, uint64_t epoch)
+static void cdb_open(struct agg *a, uint64_t epoch)
 {
     uint64_t n = 0;
     struct mtl_db_digests d;
@@ -63,84 +58,114 @@ void agg_open_cardano_database(struct agg *a, uint64_t epoch)
     mtl_free(key);
 }
 
-static void snap_config_of(struct agg *a, struct snap_config *sc, uint8_t seed[32], int *have_sk)
+/* The snapshotter's settings; the ancillary key is the one read at start. */
+static void snap_config_of(struct agg *a, struct snap_config *sc)
 {
     memset(sc, 0, sizeof(*sc));
-    *have_sk = agg_ancillary_seed(&a->cfg, seed) == MTL_OK;
-    if (!*have_sk)
-        mtl_err_clear();
     sc->db_dir = a->cfg.db_directory;
     sc->out_dir = a->cfg.snapshot_directory;
     sc->base_url = a->public_url;
     sc->network = a->cfg.network;
     sc->zstd_level = (int)a->cfg.zstd_level;
-    sc->ancillary_sk = *have_sk ? seed : NULL;
+    sc->ancillary_sk = a->have_ancillary ? a->ancillary_seed : NULL;
     sc->cardano_node_version = a->cfg.cardano_node_version;
 }
 
-mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
-                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
-                                      char **json, char **digests_json)
+static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
+                         const struct mtl_certificate *cert, int64_t sealed_ns,
+                         struct agg_artifact *art)
 {
+    (void)sealed_ns;
     struct mtl_db_digests d;
     memset(&d, 0, sizeof(d));
-    *json = *digests_json = NULL;
     MTL_TRY(digests_of(a, m->type.epoch, m->type.a, &d));
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
+    snap_config_of(a, &sc);
     mtl_err e = MTL_OK;
-    json_t *pm = json_loads(m->protocol_message, 0, NULL);
-    const char *root = json_string_value(
-        json_object_get(json_object_get(pm, "message_parts"), "cardano_database_merkle_root"));
+    /* the certified message, not a re-read of the stored JSON */
+    const char *root = mtl_protocol_message_get(mtl_certificate_protocol_message(cert),
+                                                "cardano_database_merkle_root");
     if (!root || strcmp(root, d.merkle_root) != 0)
         e = mtl_seterr(MTL_ERR_INTEGRITY,
                        "immutable files changed since the message was opened (Merkle root)");
-    json_decref(pm);
     if (e == MTL_OK)
-        e = snap_cardano_database(&sc, m->type.epoch, m->type.a, &d, cert_hash, json, hash_out);
-    mtl_memzero(seed, sizeof(seed));
+        e = snap_cardano_database(&sc, m->type.epoch, m->type.a, &d, mtl_certificate_hash(cert),
+                                  &art->json, art->hash);
     size_t len = 0;
     if (e == MTL_OK)
-        e = snap_digests_json(&d, digests_json, &len);
+        e = snap_digests_json(&d, &art->extra, &len);
     mtl_db_digests_free(&d);
+    if (e == MTL_OK)
+        e = mtl_cardano_database_verify(art->json, strlen(art->json), cert);
     return e;
 }
 
-void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
+static void serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
 {
     struct snap_config sc;
-    uint8_t seed[32];
-    int have_sk = 0;
-    snap_config_of(a, &sc, seed, &have_sk);
-    mtl_memzero(seed, sizeof(seed));
+    snap_config_of(a, &sc);
     snap_serve_download(&sc, subpath, r);
 }
-#else
-void agg_open_cardano_database(struct agg *a, uint64_t epoch)
+
+/* ---- routes ---------------------------------------------------------------------- */
+
+/* openapi CardanoDatabaseSnapshotListItemMessage. */
+static json_t *cdb_list_item(const char *json)
 {
-    static int logged;
-    (void)a;
-    if (!logged)
-        log_warn("cardano_database_unavailable",
-                 "epoch=%llu reason=\"built without the Cardano DB digests or the snapshotter\"",
-                 (unsigned long long)epoch);
-    logged = 1;
+    static const char *const keys[] = {"hash",
+                                       "merkle_root",
+                                       "beacon",
+                                       "certificate_hash",
+                                       "total_db_size_uncompressed",
+                                       "created_at",
+                                       "cardano_node_version"};
+    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 
-mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
-                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
-                                      char **json, char **digests_json)
+/* The digests of the latest snapshot ([] before the first). */
+static void route_digests(struct agg *a, struct mtl_http_response *r)
 {
-    (void)a, (void)m, (void)cert_hash, (void)hash_out;
-    *json = *digests_json = NULL;
-    return mtl_seterr(MTL_ERR_CONFIG, "CardanoDatabase: built without the snapshotter");
+    char *json = NULL;
+    mtl_err e = agg_store_artifact_extra(&a->store, MTL_SET_CARDANO_DATABASE, &json);
+    if (e == MTL_ERR_NOT_FOUND) {
+        mtl_err_clear();
+        json = mtl_strdup("[]");
+        e = json ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    agg_route_reply(r, e, json, "cardano database digests");
 }
 
-void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
+static int cdb_route(struct agg *a, const char *p, struct mtl_http_response *r)
 {
-    (void)a;
-    mtl_http_error(r, 404, "not_found", "no snapshot file %s (snapshotter not built in)", subpath);
+    static const char list[] = "/artifact/cardano-database", by_epoch[] = "/epoch/",
+                      download[] = "/cardano-database-download/";
+    const size_t ll = sizeof(list) - 1, el = sizeof(by_epoch) - 1;
+    if (strncmp(p, download, sizeof(download) - 1) == 0) {
+        serve_download(a, p + sizeof(download) - 1, r);
+        return 1;
+    }
+    if (strncmp(p, list, ll) != 0 || (p[ll] != 0 && p[ll] != '/'))
+        return 0;
+    const char *sub = p + ll;
+    uint64_t epoch;
+    if (!*sub)
+        agg_route_artifact_list(a, MTL_SET_CARDANO_DATABASE, -1, cdb_list_item, "cardano databases",
+                                r);
+    else if (strcmp(sub, "/digests") == 0)
+        route_digests(a, r);
+    else if (strncmp(sub, by_epoch, el) == 0 && !agg_route_epoch(a, sub + el, &epoch))
+        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", sub + el);
+    else if (strncmp(sub, by_epoch, el) == 0)
+        agg_route_artifact_list(a, MTL_SET_CARDANO_DATABASE, (int64_t)epoch, cdb_list_item,
+                                "cardano databases", r);
+    else
+        agg_route_artifact(a, MTL_SET_CARDANO_DATABASE, sub + 1, "cardano database", r);
+    return 1;
 }
-#endif
+
+const struct agg_entity_handler agg_cardano_db_handler = {
+    .kind = MTL_SET_CARDANO_DATABASE,
+    .open = cdb_open,
+    .build_artifact = cdb_build,
+    .route = cdb_route,
+};

@@ -5,10 +5,8 @@
 #include <string.h>
 
 #include "aggregator_int.h"
+#include "chain_observer.h"
 #include "common/common_int.h"
-#ifdef MTL_HAVE_CHAIN_OBSERVER
-#include "mithril/chain_observer.h"
-#endif
 
 void agg_chain_state_clear(struct agg_chain_state *st)
 {
@@ -74,7 +72,6 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
     if (c->stake_distribution_file[0])
         e = read_file_stand_in(c, st);
     else {
-#ifdef MTL_HAVE_CHAIN_OBSERVER
         struct mtl_chain_observer *o = NULL;
         struct mtl_chain_tip tip;
         struct mtl_pool_stake *pools = NULL;
@@ -103,10 +100,6 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
         }
         mtl_free(pools);
         mtl_chain_observer_free(o);
-#else
-        e = mtl_seterr(MTL_ERR_CONFIG, "no chain source: the chain observer is not built in;"
-                                       " set STAKE_DISTRIBUTION_FILE");
-#endif
     }
     if (e != MTL_OK)
         agg_chain_state_clear(st);

@@ -22,16 +22,8 @@ static const char *take_flag(int *argc, char **argv, const char *name)
     return NULL;
 }
 
-/* Write an Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
- * DIR/<name>.vkey, for `genesis generate-keypair` and `tools
- * generate-ancillary-keypair` (cmd, in the usage line). */
-static int write_keypair(int argc, char **argv, const char *cmd, const char *name)
+int agg_keypair_write(const char *dir, const char *name, const char *vk_suffix)
 {
-    const char *dir = take_flag(&argc, argv, "--target-path");
-    if (!dir || argc != 0) {
-        fprintf(stderr, "usage: mithril-aggregator %s --target-path DIR\n", cmd);
-        return 2;
-    }
     uint8_t sk[MTL_GENESIS_SK_BYTES], vk[MTL_GENESIS_VK_BYTES];
     char *sk_txt = NULL, *vk_txt = NULL, path[4096], event[32];
     int rc = 1;
@@ -39,11 +31,11 @@ static int write_keypair(int argc, char **argv, const char *cmd, const char *nam
     if (mtl_genesis_key_encode(&sk_txt, sk) != MTL_OK ||
         mtl_genesis_key_encode(&vk_txt, vk) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/%s.sk", dir, name);
-    if (mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s.sk", dir, name) != MTL_OK ||
+        mtl_atomic_write(path, sk_txt, strlen(sk_txt), 0600) != MTL_OK)
         goto out;
-    snprintf(path, sizeof(path), "%s/%s.vkey", dir, name);
-    if (mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s%s", dir, name, vk_suffix) != MTL_OK ||
+        mtl_atomic_write(path, vk_txt, strlen(vk_txt), 0644) != MTL_OK)
         goto out;
     printf("%s verification key: %s\n", name, vk_txt);
     rc = 0;
@@ -58,6 +50,18 @@ out:
     mtl_free(sk_txt);
     mtl_free(vk_txt);
     return rc;
+}
+
+/* `genesis generate-keypair` and `tools generate-ancillary-keypair` (cmd, in
+ * the usage line): DIR/<name>.sk and DIR/<name>.vkey. */
+static int write_keypair(int argc, char **argv, const char *cmd, const char *name)
+{
+    const char *dir = take_flag(&argc, argv, "--target-path");
+    if (!dir || argc != 0) {
+        fprintf(stderr, "usage: mithril-aggregator %s --target-path DIR\n", cmd);
+        return 2;
+    }
+    return agg_keypair_write(dir, name, ".vkey");
 }
 
 /* What the genesis certificate of the current epoch e certifies (reference
@@ -84,7 +88,6 @@ static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
 {
     memset(g, 0, sizeof(*g));
     struct agg_chain_state ch;
-    char ph[MTL_HASH_HEX_BYTES], ep[24];
     MTL_TRY(agg_config_load(&g->cfg, argc, argv, 0));
     MTL_TRY(agg_store_open(&g->store, g->cfg.data_stores_directory));
     MTL_TRY(agg_chain_read(&g->cfg, &ch));
@@ -99,12 +102,10 @@ static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
     if (e != MTL_OK)
         return mtl_err_wrap(e, "genesis: signers of epoch %llu (registered at epoch %llu)",
                             (unsigned long long)g->epoch, (unsigned long long)g->epoch - 1);
-    mtl_protocol_parameters_hash(&g->params, ph);
-    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)g->epoch);
-    MTL_TRY(mtl_protocol_message_new(&g->pm));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "next_aggregate_verification_key", g->next->avk));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "next_protocol_parameters", ph));
-    MTL_TRY(mtl_protocol_message_set(g->pm, "current_epoch", ep));
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION,
+                                       .epoch = g->epoch};
+    struct mtl_signed_entity_view v = {.next_avk = g->next->avk, .next_params = &g->params};
+    MTL_TRY(mtl_signed_entity_message(&g->pm, &t, &v));
     mtl_protocol_message_hash(g->pm, g->signed_message);
     return MTL_OK;
 }
@@ -195,6 +196,45 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
     return e;
 }
 
+/* The genesis secret key from a file (JSON-hex, as generate-keypair writes
+ * it); every copy is wiped. */
+static mtl_err read_secret_key(const char *path, uint8_t sk[MTL_GENESIS_SK_BYTES])
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *txt = NULL;
+    mtl_err e = mtl_read_file(path, 4096, &data, &len);
+    if (e == MTL_OK) {
+        txt = mtl_strndup((const char *)data, len);
+        mtl_memzero(data, len);
+        e = txt ? mtl_genesis_vkey_decode(sk, txt) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    }
+    if (txt)
+        mtl_memzero(txt, strlen(txt));
+    mtl_free(txt);
+    mtl_free(data);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "genesis secret key %s", path);
+}
+
+/* bootstrap's key: --genesis-secret-key-path FILE, else the environment's
+ * GENESIS_SECRET_KEY (the reference's name), else --genesis-secret-key (the
+ * reference's flag, visible to every local user in ps: warned). */
+static mtl_err bootstrap_key(const char *path, const char *hex, uint8_t sk[MTL_GENESIS_SK_BYTES])
+{
+    if (path)
+        return read_secret_key(path, sk);
+    if (hex)
+        log_warn("secret_on_command_line",
+                 "flag=--genesis-secret-key detail=\"other users can read it in ps: use "
+                 "--genesis-secret-key-path or GENESIS_SECRET_KEY\"");
+    else
+        hex = getenv("GENESIS_SECRET_KEY");
+    MTL_CHECK(hex && hex[0], MTL_ERR_CONFIG,
+              "genesis bootstrap: --genesis-secret-key-path FILE or GENESIS_SECRET_KEY needed");
+    mtl_err e = mtl_genesis_vkey_decode(sk, hex);
+    return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "genesis secret key");
+}
+
 static int genesis_cmd(const char *sub, int argc, char **argv)
 {
     struct genesis_ctx g;
@@ -214,18 +254,7 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
                             " --target-signed-payload-path G --genesis-secret-key-path K\n");
             return 2;
         }
-        char *txt = NULL;
-        e = mtl_read_file(key, 4096, &data, &len);
-        if (e == MTL_OK) {
-            txt = mtl_strndup((const char *)data, len);
-            mtl_memzero(data, len);
-            e = txt ? mtl_genesis_vkey_decode(sk, txt) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
-        }
-        if (txt)
-            mtl_memzero(txt, strlen(txt));
-        mtl_free(txt);
-        mtl_free(data);
-        data = NULL;
+        e = read_secret_key(key, sk);
         if (e == MTL_OK)
             e = mtl_read_file(in, 4096, &data, &len);
         if (e == MTL_OK)
@@ -241,18 +270,24 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
         printf("signed payload written to %s\n", out);
         return 0;
     }
-    const char *target = NULL, *signed_path = NULL, *sk_hex = NULL;
+    const char *target = NULL, *signed_path = NULL, *sk_hex = NULL, *sk_path = NULL;
     if (strcmp(sub, "export") == 0)
         target = take_flag(&argc, argv, "--target-path");
     else if (strcmp(sub, "import") == 0)
         signed_path = take_flag(&argc, argv, "--signed-payload-path");
-    else
+    else {
+        sk_path = take_flag(&argc, argv, "--genesis-secret-key-path");
         sk_hex = take_flag(&argc, argv, "--genesis-secret-key");
-    if (!target && !signed_path && !sk_hex) {
+    }
+    if (!target && !signed_path && strcmp(sub, "bootstrap") != 0) {
         fprintf(stderr, "mithril-aggregator genesis %s: missing argument (see --help)\n", sub);
         return 2;
     }
-    e = genesis_prepare(&g, argc, argv);
+    /* The key first: a missing one is reported before the chain is read. */
+    if (!target && !signed_path)
+        e = bootstrap_key(sk_path, sk_hex, sk);
+    if (e == MTL_OK)
+        e = genesis_prepare(&g, argc, argv);
     if (e == MTL_OK && target) {
         e = mtl_atomic_write(target, g.signed_message, 64, 0644);
         if (e == MTL_OK)
@@ -271,12 +306,9 @@ static int genesis_cmd(const char *sub, int argc, char **argv)
             memcpy(sig, data, sizeof(sig));
             e = genesis_store(&g, NULL, sig);
         }
-    } else if (e == MTL_OK) {
-        e = mtl_genesis_vkey_decode(sk, sk_hex);
-        if (e == MTL_OK)
-            e = genesis_store(&g, sk, NULL);
-        mtl_memzero(sk, sizeof(sk));
-    }
+    } else if (e == MTL_OK)
+        e = genesis_store(&g, sk, NULL);
+    mtl_memzero(sk, sizeof(sk));
     if (e == MTL_OK)
         rc = 0;
     else

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "era_reader.h"
 #include "httpd.h"
+#include "metrics.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
 
@@ -27,6 +29,8 @@ struct agg_config {
     const char *genesis_verification_key; /* path to genesis.vkey or the JSON-hex itself */
     struct mtl_stm_params params;
     const char *signed_entity_types;
+    /* MTL_SET_BIT of each kind signed (MithrilStakeDistribution always) */
+    unsigned signed_entity_mask;
     unsigned run_interval_ms;
     const char *port_file;               /* write the bound port here (tests with port 0) */
     const char *stake_distribution_file; /* devnet stand-in for the chain observer */
@@ -44,6 +48,12 @@ struct agg_config {
      * with their party id unverified (the reference's build feature). */
     int allow_skip_signer_certification;
     unsigned http_threads, http_max_connections, http_per_ip, http_deadline_ms;
+    int enable_metrics_server; /* GET /metrics on metrics_server_ip:port */
+    const char *metrics_server_ip;
+    uint16_t metrics_server_port;
+    const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
+    unsigned max_open_messages; /* open messages the certifier holds signatures of */
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -67,9 +77,6 @@ mtl_err agg_store_get_genesis(struct agg_store *s, char **json);
 /* JSON array of the latest n certificates (list items), newest first. */
 mtl_err agg_store_list_certificates(struct agg_store *s, unsigned n, char **json);
 mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found);
-/* Mithril stake distribution artifacts. */
-mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json);
-mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json);
 /* Record a signer (registration JSON incl. stake) with its verification key
  * (JSON-hex) for an epoch. Never replaces: the party already registered with
  * the same key leaves the store as it is and sets *existing; with another
@@ -92,6 +99,8 @@ mtl_err agg_store_insert_certificate_locked(struct agg_store *s, const char *jso
 /* Its two halves: parse and check a certificate and build its list item
  * (no lock needed; item: free()), then insert with the lock held. */
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **c, char **item);
+/* The openapi list item text of a certificate JSON (free()). */
+mtl_err agg_store_cert_item(const char *json, char **item);
 mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certificate *c,
                                      const char *json, const char *item);
 mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *arg, char **out,
@@ -139,23 +148,33 @@ void agg_strv_free(char **v, size_t n);
  * certificate: the first of epoch, else the first of epoch-1). */
 mtl_err agg_store_master_certificate(struct agg_store *s, uint64_t epoch, char **json);
 
-/* One artifact produced with its certificate. */
+/* One artifact produced with its certificate (built by its kind's handler). */
 struct agg_artifact {
-    enum mtl_signed_entity_kind kind;
+    struct mtl_signed_entity_type entity;
     char hash[MTL_HASH_HEX_BYTES];
-    uint64_t epoch, immutable_file_number;
-    const char *json;
-    const char *digests_json; /* CardanoDatabase only */
+    char *json;  /* the artifact message (mtl_malloc'ed) */
+    char *extra; /* the kind's side document (CardanoDatabase: digests list), or NULL */
 };
+void agg_artifact_clear(struct agg_artifact *art);
 /* Certificate + artifact + open message certified, in ONE transaction. The
  * test hook MTL_AGG_TEST_CRASH=after_certificate|after_artifact kills the
  * process (SIGKILL) inside the transaction. */
 mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
                           const struct agg_artifact *art);
-/* Cardano database artifacts. */
-mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json);
-mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json);
-mtl_err agg_store_cdb_digests(struct agg_store *s, char **json);
+/* The same for a certificate c built and checked by the caller (cert_json
+ * its JSON): not parsed nor hashed again. */
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art);
+/* Artifacts, one table keyed by kind: one by hash; a list of openapi list
+ * items (item() picks them from each stored JSON), newest first, the latest
+ * n when epoch < 0 else all of that epoch; the newest one's extra document
+ * (MTL_ERR_NOT_FOUND when none). */
+mtl_err agg_store_artifact_get(struct agg_store *s, enum mtl_signed_entity_kind k, const char *hash,
+                               char **json);
+mtl_err agg_store_artifact_list(struct agg_store *s, enum mtl_signed_entity_kind k, int64_t epoch,
+                                unsigned n, json_t *(*item)(const char *), char **json);
+mtl_err agg_store_artifact_extra(struct agg_store *s, enum mtl_signed_entity_kind k, char **json);
 /* Retention: drop registrations, stakes, signatures and open messages of
  * epoch keys < min_epoch (certificates and artifacts are kept). */
 mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes);
@@ -186,32 +205,13 @@ struct agg_signers {
     char *avk;
     int refs;        /* under agg_runtime.mu */
     size_t *by_name; /* signer indexes sorted by party id */
-    /* Signatures decoded and verified on arrival, by signer index, so the
-     * aggregation does not decode them again. */
-    pthread_mutex_t cache_mu;
-    struct agg_sig_entry {
-        char *key, *sig;
-        struct mtl_stm_sig *dec;
-        struct agg_sig_entry *next;
-    } * *cache;
 };
 mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_signers **out);
 void agg_signers_free(struct agg_signers *g);
 /* Signer index of a party id, or g->n. */
 size_t agg_signers_find(const struct agg_signers *g, const char *party);
-/* Keep dec (owned from now on, also on failure) as the decoded form of sig
- * for open message key by signer index i, unless one is already kept for
- * that signer and key. */
-void agg_signers_cache_put(struct agg_signers *g, size_t i, const char *key, const char *sig,
-                           struct mtl_stm_sig *dec);
-/* The decoded form of exactly this sig of key by signer index i, or NULL;
- * valid while g is held. */
-const struct mtl_stm_sig *agg_signers_cache_get(struct agg_signers *g, size_t i, const char *key,
-                                                const char *sig);
-/* Forget the decoded signatures of key (once certified). */
-void agg_signers_cache_drop(struct agg_signers *g, const char *key);
 
-enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING };
+enum agg_state { AGG_IDLE, AGG_READY, AGG_SIGNING, AGG_BLOCKED };
 struct agg;
 struct agg_runtime {
     pthread_t thread;
@@ -230,16 +230,6 @@ struct agg_runtime {
     struct agg_signers *current;  /* key epoch-1: who signs this epoch */
     struct agg_signers *next;     /* key epoch: next signers (runtime thread only) */
     struct mtl_stm_params params; /* params of key epoch-1 */
-    int64_t quorum_at_ns;         /* when the last quorum was signalled (bench figure) */
-    /* Lottery indexes won per open message, to see the quorum (k distinct
-     * indexes) as signatures arrive. */
-    struct agg_quorum {
-        char key[160];
-        uint8_t *bits;
-        uint64_t m, unique;
-        int signalled;
-    } quorum[8];
-    unsigned quorum_next;
     /* The stake distribution artifact of msd_epoch, prepared off the
      * quorum-to-certificate path (runtime thread only): its text with
      * placeholders for certificate_hash and created_at, its hash, and the
@@ -247,32 +237,31 @@ struct agg_runtime {
     uint64_t msd_epoch;
     char *msd_text, msd_hash[65];
     uint8_t msd_regs[32];
+    /* AGG_BLOCKED: why certificates cannot be made (the reference's Blocked
+     * states): blocked-no-genesis, blocked-epoch-gap, blocked-chain. */
+    char blocked_state[32], blocked_reason[320];
 };
-/* Init/destroy the runtime's lock (before the HTTP server starts / after
- * it stops); start/stop its thread. */
-void agg_runtime_init(struct agg *a);
+/* Init/destroy the runtime's locks and certifier (before the HTTP server
+ * starts / after it stops); start/stop its thread. */
+mtl_err agg_runtime_init(struct agg *a);
 void agg_runtime_destroy(struct agg *a);
 mtl_err agg_runtime_start(struct agg *a);
 void agg_runtime_stop(struct agg *a);
-/* One step of the state machine (the thread calls it every RUN_INTERVAL). */
-void agg_runtime_tick(struct agg *a);
-/* Record the indexes of an accepted signature; wakes the runtime when the
- * message has k distinct won indexes. */
-void agg_runtime_signature(struct agg *a, const char *key, const uint64_t *idx, size_t n,
-                           const struct mtl_stm_params *p);
-/* CardanoDatabase: open the message of the current beacon (digests of the
- * immutable files 0..=N) / build the artifact with the snapshotter. */
-void agg_open_cardano_database(struct agg *a, uint64_t epoch);
-/* Open a signed entity's message (Merkle root for CardanoDatabase) unless it exists. */
+/* One step of the state machine (the thread calls it every RUN_INTERVAL);
+ * MTL_OK unless the chain or, at a new epoch, the era could not be read (or
+ * the era is not supported). */
+mtl_err agg_runtime_tick(struct agg *a);
+/* The blocked state and its reason (0 when not blocked). */
+int agg_runtime_blocked(struct agg *a, char state[32], char reason[320]);
+
+/* Open a signed entity's message unless it exists: the protocol message
+ * of mtl_signed_entity_message with the next signers of its signed epoch
+ * and merkle_root (NULL for MithrilStakeDistribution). */
 mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity_type *t,
                                    const char *merkle_root);
-/* The ancillary Ed25519 seed of ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
+/* The ancillary Ed25519 seed of ANCILLARY_SECRET_KEY_PATH or
+ * ANCILLARY_FILES_SIGNER_CONFIG (wipe it after use). */
 mtl_err agg_ancillary_seed(const struct agg_config *c, uint8_t seed[32]);
-mtl_err agg_cardano_database_artifact(struct agg *a, const struct agg_open_message *m,
-                                      const char *cert_hash, char hash_out[MTL_HASH_HEX_BYTES],
-                                      char **json, char **digests_json);
-/* GET /cardano-database-download/<subpath> (snapshot files). */
-void agg_serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r);
 /* Current signers (refcounted; release with agg_runtime_release). */
 struct agg_signers *agg_runtime_signers(struct agg *a, struct mtl_stm_params *params,
                                         uint64_t *epoch, int *have);
@@ -280,13 +269,64 @@ void agg_runtime_release(struct agg *a, struct agg_signers *g);
 /* The chain's current KES period (tip slot / SLOTS_PER_KES_PERIOD). */
 uint64_t agg_runtime_kes_period(struct agg *a);
 
-/* Protocol message of a signed entity at epoch e (next AVK: next_avk, or
- * loaded from key e when NULL; next params of key e; Merkle root for
- * CardanoDatabase). */
-mtl_err agg_protocol_message(struct agg_store *s, const struct mtl_signed_entity_type *t,
-                             const char *merkle_root, const char *next_avk,
-                             struct mtl_protocol_message **pm);
+/* Epoch service (aggregator_epoch.c): move the runtime to the chain's
+ * epoch (retention, stakes and parameters recorded, current and next
+ * signers loaded) under the registration round held exclusively. */
+void agg_epoch_transition(struct agg *a, const struct agg_chain_state *ch);
+
+/* ---- signed entity handlers (aggregator_entities.c) --------------------------- */
+/* What the aggregator does for one signed entity kind; each kind has one
+ * file defining its handler (aggregator_msd.c, aggregator_cardano_db.c) and
+ * one row in the table of aggregator_entities.c. The message itself is the
+ * library's (mtl_signed_entity_message). */
+struct agg_entity_handler {
+    enum mtl_signed_entity_kind kind;
+    /* Open this kind's message(s) of epoch when due; runtime thread, every
+     * tick once the chain continues. Logs its own failures. */
+    void (*open)(struct agg *a, uint64_t epoch);
+    /* The artifact of certified message m: cert is the certificate just
+     * built, sealed_ns its sealing time. Fills art->hash, json, extra and
+     * checks the artifact against cert. */
+    mtl_err (*build_artifact)(struct agg *a, const struct agg_open_message *m,
+                              const struct mtl_certificate *cert, int64_t sealed_ns,
+                              struct agg_artifact *art);
+    /* Answer GET path p (after /aggregator) when it is one of this kind's
+     * routes: 1 when answered, 0 when not its route. */
+    int (*route)(struct agg *a, const char *p, struct mtl_http_response *r);
+};
+extern const struct agg_entity_handler agg_msd_handler;
+extern const struct agg_entity_handler agg_cardano_db_handler;
+/* The handler of a kind, NULL when this aggregator cannot sign it. */
+const struct agg_entity_handler *agg_entity_handler(enum mtl_signed_entity_kind k);
+/* Open the messages of every kind the configuration enables. */
+void agg_entities_open(struct agg *a, uint64_t epoch);
+/* The certifier's call: the artifact of m by its kind's handler (art is
+ * cleared first; a kind without artifact leaves art->json NULL). */
+mtl_err agg_entity_build_artifact(struct agg *a, const struct agg_open_message *m,
+                                  const struct mtl_certificate *cert, int64_t sealed_ns,
+                                  struct agg_artifact *art);
+/* GET routes of the kinds: 1 when one answered. */
+int agg_entities_route(struct agg *a, const char *p, struct mtl_http_response *r);
+/* JSON array of the enabled kinds' names (available_signed_entity_types). */
+json_t *agg_entities_json(const struct agg *a);
+/* SIGNED_ENTITY_TYPES as a mask: exact names with a handler, else
+ * MTL_ERR_CONFIG naming the type. */
+mtl_err agg_entities_parse(const char *list, unsigned *mask);
+/* Shared by handlers' routes: reply with an artifact of kind by hash, a list
+ * (see agg_store_artifact_list), or a stored text; what names it in errors. */
+void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
+                        const char *what, struct mtl_http_response *r);
+void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
+                             json_t *(*item)(const char *), const char *what,
+                             struct mtl_http_response *r);
+void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what);
+/* Parse a decimal epoch or "latest" (the current epoch); 0 when neither. */
+int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch);
+
 int64_t agg_now_ns(void);
+/* CPU time of the calling thread (ns): a figure the machine's load does
+ * not stretch. */
+int64_t agg_thread_cpu_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
 
@@ -295,8 +335,55 @@ struct agg {
     struct agg_config cfg;
     struct agg_store store;
     struct agg_runtime rt;
+    struct agg_certifier *certifier; /* aggregator_certifier.h */
     char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
+    /* The ancillary Ed25519 seed, read once at start (wiped at exit). */
+    uint8_t ancillary_seed[32];
+    int have_ancillary;
+    struct mtl_metrics *metrics; /* NULL: not counted */
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int exit_code; /* serve's exit status once stopped (1: unsupported era) */
 };
+/* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
+/* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and check the era of
+ * the chain's epoch (the last known one while the chain cannot be read):
+ * MTL_ERR_STATE when this software does not support it, serve must not start.
+ * After agg_runtime_init. */
+mtl_err agg_era_open(struct agg *a);
+void agg_era_close(struct agg *a);
+/* The era at a new epoch. Unsupported: logged, the aggregator stops with exit
+ * status 1; markers that cannot be read: logged, the caller keeps the
+ * previous epoch and retries. MTL_OK when the epoch may start. */
+mtl_err agg_era_check(struct agg *a, uint64_t epoch);
+/* The current era for /status ("unknown" before the first read). */
+void agg_era_name(struct agg *a, char out[MTL_ERA_NAME_MAX]);
+
+/* ---- metrics (aggregator_metrics.c): the reference's names ------------------- */
+enum {
+    AGG_M_CERTIFICATE_DETAIL_SERVED,
+    AGG_M_CDB_IMMUTABLE_RESTORED,
+    AGG_M_CDB_ANCILLARY_RESTORED,
+    AGG_M_CDB_COMPLETE_RESTORATION,
+    AGG_M_CDB_PARTIAL_RESTORATION,
+    AGG_M_CDB_DETAIL_SERVED,
+    AGG_M_MSD_DETAIL_SERVED,
+    AGG_M_SIGNER_REGISTRATION_RECEIVED,
+    AGG_M_SIGNER_REGISTRATION_OK,
+    AGG_M_SIGNATURE_RECEIVED,
+    AGG_M_SIGNATURE_OK,
+    AGG_M_CERTIFICATES,
+    AGG_M_CDB_PRODUCED,
+    AGG_M_MSD_PRODUCED,
+    AGG_M_CYCLE_SUCCESS,
+    AGG_M_CYCLE_TOTAL,
+    AGG_M_COUNT
+};
+mtl_err agg_metrics_new(struct mtl_metrics **out);
+/* Count n for the request being handled: labelled with its client type and
+ * origin tag / with its origin tag only. */
+void agg_metrics_client(struct agg *a, size_t id, uint64_t n);
+void agg_metrics_origin(struct agg *a, size_t id);
 uint64_t agg_current_epoch(struct agg *a);
 /* Verify one single signature of msg against g (batched with concurrent
  * requests, see aggregator_verify.c); 1 when valid. */
@@ -314,5 +401,10 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
 int agg_cmd_serve(int argc, char **argv);
 int agg_cmd_genesis(int argc, char **argv);
 int agg_cmd_tools(int argc, char **argv);
+/* era list | generate-tx-datum | generate-keypair (aggregator_era_cmd.c). */
+int agg_cmd_era(int argc, char **argv);
+/* Write a fresh Ed25519 keypair as JSON-hex: DIR/<name>.sk (0600) and
+ * DIR/<name><vk_suffix>; prints the verification key. 0 or 1 (logged). */
+int agg_keypair_write(const char *dir, const char *name, const char *vk_suffix);
 
 #endif

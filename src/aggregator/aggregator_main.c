@@ -33,28 +33,58 @@ static void http_opts(const struct agg_config *c, struct mtl_httpd_opts *o,
 int agg_cmd_serve(int argc, char **argv)
 {
     struct agg a;
+    struct mtl_httpd *h = NULL, *mh = NULL;
+    int rc = 1;
     memset(&a, 0, sizeof(a));
     mtl_err e = agg_config_load(&a.cfg, argc, argv, 0);
     if (e != MTL_OK) {
         log_error("config", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
+    /* The ancillary key is read once, here: a configured key that does not
+     * load stops the start; none configured, ancillary archives go unsigned. */
+    if (a.cfg.ancillary_secret_key_path[0] || a.cfg.ancillary_secret_key[0]) {
+        if (agg_ancillary_seed(&a.cfg, a.ancillary_seed) != MTL_OK) {
+            log_error("config", "error=\"%s\"", mtl_err_detail());
+            return 2;
+        }
+        a.have_ancillary = 1;
+    }
     e = agg_store_open(&a.store, a.cfg.data_stores_directory);
     if (e != MTL_OK) {
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
-        return 1;
+        goto out_wipe;
     }
-    agg_runtime_init(&a);
-    struct mtl_httpd *h = NULL;
+    if (agg_runtime_init(&a) != MTL_OK) {
+        log_error("runtime", "error=\"%s\"", mtl_err_detail());
+        agg_store_close(&a.store);
+        goto out_wipe;
+    }
+    e = agg_era_open(&a);
+    if (e != MTL_OK) {
+        fprintf(stderr, "mithril-aggregator: %s\n", mtl_err_detail());
+        log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"",
+                  mtl_err_detail());
+        rc = e == MTL_ERR_CONFIG ? 2 : 1;
+        goto out;
+    }
+    e = agg_metrics_new(&a.metrics);
+    if (e == MTL_OK && a.cfg.enable_metrics_server)
+        e = mtl_metrics_serve(a.metrics, a.cfg.metrics_server_ip, a.cfg.metrics_server_port, &mh);
+    if (e != MTL_OK) {
+        log_error("metrics", "error=\"%s\"", mtl_err_detail());
+        goto out;
+    }
+    if (mh)
+        log_info("metrics_server", "ip=%s port=%u", a.cfg.metrics_server_ip,
+                 (unsigned)mtl_httpd_port(mh));
     struct mtl_httpd_opts ho;
     struct mtl_httpd_route_limit lim[3];
     http_opts(&a.cfg, &ho, lim);
     e = mtl_httpd_start_opts(&h, a.cfg.server_ip, a.cfg.server_port, &ho, agg_routes_handle, &a);
     if (e != MTL_OK) {
         log_error("listen", "error=\"%s\"", mtl_err_detail());
-        agg_runtime_destroy(&a);
-        agg_store_close(&a.store);
-        return 1;
+        goto out;
     }
     unsigned port = mtl_httpd_port(h);
     printf("port=%u\n", port);
@@ -79,20 +109,24 @@ int agg_cmd_serve(int argc, char **argv)
      * thread so the API stays responsive. */
     if (agg_runtime_start(&a) != MTL_OK) {
         log_error("runtime", "error=\"%s\"", mtl_err_detail());
-        mtl_httpd_stop(h);
-        agg_runtime_destroy(&a);
-        agg_store_close(&a.store);
-        return 1;
+        goto out;
     }
     mtl_prog_catch_stop();
     while (!mtl_prog_stop)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
-    log_info("stopping", "signal=1");
+    log_info("stopping", "signal=%d", !a.exit_code);
+    rc = a.exit_code;
+out:
     mtl_httpd_stop(h);
     agg_runtime_stop(&a);
+    mtl_httpd_stop(mh);
+    mtl_metrics_free(a.metrics);
     agg_runtime_destroy(&a);
     agg_store_close(&a.store);
-    return 0;
+    agg_era_close(&a);
+out_wipe:
+    mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +158,8 @@ int main(int argc, char **argv)
         return agg_cmd_genesis(argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "tools") == 0)
         return agg_cmd_tools(argc - i - 1, argv + i + 1);
+    if (strcmp(cmd, "era") == 0)
+        return agg_cmd_era(argc - i - 1, argv + i + 1);
     fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", cmd);
     return 2;
 }

@@ -10,10 +10,6 @@
 #include "log.h"
 #include "mithril/pool_identity.h"
 
-/* Signers registered at epoch e sign from e + SIGNER_RECORDING_OFFSET on
- * (mithril-common entities/epoch.rs). */
-#define SIGNER_RECORDING_OFFSET 1
-
 static const char *str_field(json_t *j, const char *k)
 {
     return json_string_value(json_object_get(j, k));
@@ -77,13 +73,13 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
         goto done;
     }
     /* Like the reference's registration round: the message names the epoch
-     * it is recorded for (current + SIGNER_RECORDING_OFFSET). */
-    if (epoch != now + SIGNER_RECORDING_OFFSET) {
+     * it is recorded for (current + MTL_SIGNER_RECORDING_OFFSET). */
+    if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) {
         mtl_http_error(r, 409, "register_signer_epoch_mismatch",
                        "register-signer: epoch %llu is not the open registration round's epoch "
                        "%llu (current epoch %llu)",
                        (unsigned long long)epoch,
-                       (unsigned long long)(now + SIGNER_RECORDING_OFFSET),
+                       (unsigned long long)(now + MTL_SIGNER_RECORDING_OFFSET),
                        (unsigned long long)now);
         goto done;
     }

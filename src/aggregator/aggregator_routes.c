@@ -21,7 +21,7 @@ static int is_hash(const char *s)
     return n == 64;
 }
 
-static void reply_json(struct mtl_http_response *r, mtl_err e, char *json, const char *what)
+void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what)
 {
     if (e == MTL_OK) {
         r->status = 200;
@@ -97,7 +97,9 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
     json_object_set_new(j, "cardano_era", json_string("Conway"));
     json_object_set_new(j, "cardano_network", json_string(a->cfg.network));
-    json_object_set_new(j, "mithril_era", json_string("pythagoras"));
+    char era[MTL_ERA_NAME_MAX];
+    agg_era_name(a, era);
+    json_object_set_new(j, "mithril_era", json_string(era));
     json_object_set_new(j, "cardano_node_version", json_string("unknown"));
     json_object_set_new(j, "aggregator_node_version", json_string("0.1.0"));
     json_object_set_new(j, "protocol", params_json(&cur));
@@ -126,6 +128,12 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     mtl_free(txt);
     json_object_set_new(j, "total_cardano_spo", json_integer(spo));
     json_object_set_new(j, "total_cardano_stake", json_integer(total));
+    /* Beyond the openapi, only while blocked: the state and why. */
+    char state[32], reason[320];
+    if (agg_runtime_blocked(a, state, reason)) {
+        json_object_set_new(j, "runtime_state", json_string(state));
+        json_object_set_new(j, "blocked_reason", json_string(reason));
+    }
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     mtl_http_json(r, 200, out ? out : "{}");
@@ -174,17 +182,8 @@ static void route_epoch_settings(struct agg *a, struct mtl_http_response *r)
     reply_obj(r, 200, j);
 }
 
-static json_t *entity_types_json(struct agg *a)
-{
-    json_t *set = json_array();
-    json_array_append_new(set, json_string("MithrilStakeDistribution"));
-    if (strstr(a->cfg.signed_entity_types, "CardanoDatabase"))
-        json_array_append_new(set, json_string("CardanoDatabase"));
-    return set;
-}
-
 /* Parse a decimal epoch or "latest" (the current epoch). */
-static int parse_epoch(struct agg *a, const char *arg, uint64_t *epoch)
+int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch)
 {
     if (strcmp(arg, "latest") == 0) {
         *epoch = agg_current_epoch(a);
@@ -197,11 +196,32 @@ static int parse_epoch(struct agg *a, const char *arg, uint64_t *epoch)
     return *end == 0;
 }
 
+void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
+                        const char *what, struct mtl_http_response *r)
+{
+    if (!is_hash(hash)) {
+        mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
+        return;
+    }
+    char *json = NULL;
+    mtl_err e = agg_store_artifact_get(&a->store, k, hash, &json);
+    agg_route_reply(r, e, json, what);
+}
+
+void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
+                             json_t *(*item)(const char *), const char *what,
+                             struct mtl_http_response *r)
+{
+    char *json = NULL;
+    mtl_err e = agg_store_artifact_list(&a->store, k, epoch, LIST_LIMIT, item, &json);
+    agg_route_reply(r, e, json, what);
+}
+
 static void route_protocol_configuration(struct agg *a, const char *arg,
                                          struct mtl_http_response *r)
 {
     uint64_t epoch;
-    if (!parse_epoch(a, arg, &epoch)) {
+    if (!agg_route_epoch(a, arg, &epoch)) {
         mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
@@ -213,7 +233,7 @@ static void route_protocol_configuration(struct agg *a, const char *arg,
     }
     json_t *j = json_object();
     json_object_set_new(j, "protocol_parameters", params_json(&p));
-    json_object_set_new(j, "available_signed_entity_types", entity_types_json(a));
+    json_object_set_new(j, "available_signed_entity_types", agg_entities_json(a));
     reply_obj(r, 200, j);
 }
 
@@ -222,7 +242,7 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
     json_t *j = json_pack("{s:s,s:s,s:{}}", "open_api_version", MTL_API_VERSION,
                           "documentation_url", "https://mithril.network", "capabilities");
     json_t *caps = json_object_get(j, "capabilities");
-    json_object_set_new(caps, "signed_entity_types", entity_types_json(a));
+    json_object_set_new(caps, "signed_entity_types", agg_entities_json(a));
     json_object_set_new(caps, "aggregate_signature_type", json_string("Concatenation"));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
@@ -233,7 +253,7 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
 static void route_registered(struct agg *a, const char *arg, struct mtl_http_response *r)
 {
     uint64_t epoch;
-    if (!parse_epoch(a, arg, &epoch)) {
+    if (!agg_route_epoch(a, arg, &epoch)) {
         mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
@@ -242,7 +262,7 @@ static void route_registered(struct agg *a, const char *arg, struct mtl_http_res
     /* Registered at e = recorded under key e+1 (reference offset). */
     mtl_err e = agg_store_list_signers(&a->store, epoch + 1, &list, &n);
     if (e != MTL_OK) {
-        reply_json(r, e, NULL, "signers");
+        agg_route_reply(r, e, NULL, "signers");
         return;
     }
     /* The list is complete JSON; wrap it without reparsing. */
@@ -274,61 +294,28 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
         route_epoch_settings(a, r);
     else if (strcmp(p, "/certificates") == 0) {
         e = agg_store_list_certificates(&a->store, LIST_LIMIT, &json);
-        reply_json(r, e, json, "certificates");
+        agg_route_reply(r, e, json, "certificates");
     } else if (strcmp(p, "/certificate/genesis") == 0) {
         e = agg_store_get_genesis(&a->store, &json);
-        reply_json(r, e, json, "genesis certificate");
+        agg_route_reply(r, e, json, "genesis certificate");
     } else if (strncmp(p, "/certificate/", 13) == 0) {
         if (!is_hash(p + 13)) {
             mtl_http_error(r, 400, "invalid_hash", "certificate hash must be 64 hex digits");
             return;
         }
         e = agg_store_get_certificate(&a->store, p + 13, &json);
-        reply_json(r, e, json, "certificate");
-    } else if (strcmp(p, "/artifact/mithril-stake-distributions") == 0) {
-        e = agg_store_list_msd(&a->store, LIST_LIMIT, &json);
-        reply_json(r, e, json, "stake distributions");
-    } else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0) {
-        if (!is_hash(p + 37)) {
-            mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
-            return;
-        }
-        e = agg_store_get_msd(&a->store, p + 37, &json);
-        reply_json(r, e, json, "stake distribution");
-    } else if (strcmp(p, "/artifact/cardano-database") == 0) {
-        e = agg_store_list_cdb(&a->store, -1, LIST_LIMIT, &json);
-        reply_json(r, e, json, "cardano databases");
-    } else if (strcmp(p, "/artifact/cardano-database/digests") == 0) {
-        e = agg_store_cdb_digests(&a->store, &json);
-        reply_json(r, e, json, "cardano database digests");
-    } else if (strncmp(p, "/artifact/cardano-database/epoch/", 33) == 0) {
-        uint64_t epoch;
-        if (!parse_epoch(a, p + 33, &epoch)) {
-            mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", p + 33);
-            return;
-        }
-        e = agg_store_list_cdb(&a->store, (int64_t)epoch, LIST_LIMIT, &json);
-        reply_json(r, e, json, "cardano databases");
-    } else if (strncmp(p, "/artifact/cardano-database/", 27) == 0) {
-        if (!is_hash(p + 27)) {
-            mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
-            return;
-        }
-        e = agg_store_get_cdb(&a->store, p + 27, &json);
-        reply_json(r, e, json, "cardano database");
-    } else if (strncmp(p, "/cardano-database-download/", 27) == 0)
-        agg_serve_download(a, p + 27, r);
-    else if (strncmp(p, "/protocol-configuration/", 24) == 0)
+        agg_route_reply(r, e, json, "certificate");
+    } else if (strncmp(p, "/protocol-configuration/", 24) == 0)
         route_protocol_configuration(a, p + 24, r);
     else if (strncmp(p, "/signers/registered/", 20) == 0)
         route_registered(a, p + 20, r);
-    else
+    else if (!agg_entities_route(a, p, r)) /* the signed entities' artifacts */
         mtl_http_error(r, 404, "not_found", "no route GET %s", p);
 }
 
 /* POST /statistics/cardano-database/...: clients report restorations; we
  * check the message and log one event (no store, like a metrics counter). */
-static void route_statistics(const char *what, const char *body, size_t len,
+static void route_statistics(struct agg *a, const char *what, const char *body, size_t len,
                              struct mtl_http_response *r)
 {
     static const char *const events[] = {"immutable-files-restored", "ancillary-files-restored",
@@ -355,7 +342,22 @@ static void route_statistics(const char *what, const char *body, size_t len,
         }
     }
     log_info("restoration_reported", "kind=%s nb_immutable_files=%lld", what, (long long)n);
+    /* the counters follow the events' order; immutable files count their number */
+    agg_metrics_client(a, AGG_M_CDB_IMMUTABLE_RESTORED + i, i == 0 ? (uint64_t)n : 1);
     mtl_http_json(r, 201, "");
+}
+
+/* Details served, counted per client type and origin tag (the reference
+ * counts the request, found or not). */
+static void count_detail(struct agg *a, const char *p)
+{
+    if (strncmp(p, "/certificate/", 13) == 0)
+        agg_metrics_client(a, AGG_M_CERTIFICATE_DETAIL_SERVED, 1);
+    else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0)
+        agg_metrics_client(a, AGG_M_MSD_DETAIL_SERVED, 1);
+    else if (strncmp(p, "/artifact/cardano-database/", 27) == 0 &&
+             strcmp(p + 27, "digests") != 0 && strncmp(p + 27, "epoch/", 6) != 0)
+        agg_metrics_client(a, AGG_M_CDB_DETAIL_SERVED, 1);
 }
 
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
@@ -368,14 +370,21 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
     }
     const char *p = path + strlen(PREFIX);
     log_debug("request", "method=%s path=%s", method, path);
-    if (strcmp(method, "GET") == 0)
+    if (strcmp(method, "GET") == 0) {
         get_route(a, p, resp);
-    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0)
+        count_detail(a, p);
+    } else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signer") == 0) {
+        agg_metrics_origin(a, AGG_M_SIGNER_REGISTRATION_RECEIVED);
         agg_register_signer(a, body, body_len, resp);
-    else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0)
+        if (resp->status / 100 == 2)
+            agg_metrics_origin(a, AGG_M_SIGNER_REGISTRATION_OK);
+    } else if (strcmp(method, "POST") == 0 && strcmp(p, "/register-signatures") == 0) {
+        agg_metrics_origin(a, AGG_M_SIGNATURE_RECEIVED);
         agg_register_signatures(a, body, body_len, resp);
-    else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
-        route_statistics(p + 29, body, body_len, resp);
+        if (resp->status / 100 == 2)
+            agg_metrics_origin(a, AGG_M_SIGNATURE_OK);
+    } else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
+        route_statistics(a, p + 29, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
         mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
     else

@@ -1,38 +1,86 @@
 /* aggregator_signatures.c - POST /register-signatures: each single
  * signature is checked on arrival (open message, party, signed message,
- * lottery and BLS signature) and stored; nothing is stored on any error. */
+ * lottery and BLS signature) and handed to the certifier, decoded; nothing
+ * is stored on any error. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregator_int.h"
+#include "aggregator_certifier.h"
 #include "common/common_int.h"
 #include "log.h"
 
-/* {"MithrilStakeDistribution":e} or {"CardanoDatabase":{"epoch":e,
- * "immutable_file_number":n}}. */
+/* The entity_type member, strictly (mtl_signed_entity_type_from_json). */
 static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
 {
-    memset(t, 0, sizeof(*t));
-    if (!json_is_object(j) || json_object_size(j) != 1)
-        return 0;
-    json_t *v = json_object_get(j, "MithrilStakeDistribution");
-    if (v) {
-        t->kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return 0;
-        t->epoch = (uint64_t)json_integer_value(v);
-        return 1;
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    int ok = s && mtl_signed_entity_type_from_json(t, s, strlen(s)) == MTL_OK;
+    free(s);
+    return ok;
+}
+
+/* The signature decoded (once: the certifier keeps it so), its signer
+ * index and indexes those claimed, verified against m; NULL after an error
+ * answer. */
+static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct agg_signers *g,
+                                             const struct mtl_stm_params *params,
+                                             const struct agg_open_message *m, const char *party,
+                                             size_t pos, const char *sig, const json_t *indexes)
+{
+    struct mtl_stm_sig *dec = NULL;
+    size_t nidx = 0;
+    if (mtl_stm_sig_decode_jsonhex(&dec, sig) != MTL_OK) {
+        mtl_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
+                       mtl_err_detail());
+        return NULL;
     }
-    v = json_object_get(j, "CardanoDatabase");
-    json_t *ep = json_object_get(v, "epoch"), *n = json_object_get(v, "immutable_file_number");
-    if (!json_is_integer(ep) || !json_is_integer(n) || json_integer_value(ep) < 0 ||
-        json_integer_value(n) < 0)
-        return 0;
-    t->kind = MTL_SET_CARDANO_DATABASE;
-    t->epoch = (uint64_t)json_integer_value(ep);
-    t->a = (uint64_t)json_integer_value(n);
-    return 1;
+    const uint64_t *idx = mtl_stm_sig_indexes(dec, &nidx);
+    int same = json_array_size(indexes) == nidx && mtl_stm_sig_signer_index(dec) == pos;
+    for (size_t i = 0; same && i < nidx; i++)
+        same = json_is_integer(json_array_get(indexes, i)) &&
+               (uint64_t)json_integer_value(json_array_get(indexes, i)) == idx[i];
+    if (!same) {
+        mtl_http_error(r, 400, "invalid_signature",
+                       "register-signatures: the signature's signer index or indexes do not"
+                       " match party %s and the indexes given",
+                       party);
+        mtl_stm_sig_free(dec);
+        return NULL;
+    }
+    /* Batched with concurrent requests; a refusal is re-checked alone to
+     * name what is wrong. */
+    if (!agg_verify_signature(g, params, dec, m->signed_message) &&
+        mtl_stm_single_sig_verify_jsonhex(g->closed, params, sig,
+                                          (const uint8_t *)m->signed_message, 64) != MTL_OK) {
+        mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
+                       mtl_err_detail());
+        mtl_stm_sig_free(dec);
+        return NULL;
+    }
+    return dec;
+}
+
+/* Hand the checked signature (dec: owned) to the certifier; the answer. */
+static void hand_over(struct mtl_http_response *r, struct agg *a, struct agg_signers *g,
+                      const struct mtl_stm_params *params, const struct agg_open_message *m,
+                      const char *party, const char *sig, struct mtl_stm_sig *dec)
+{
+    size_t nidx = 0;
+    mtl_stm_sig_indexes(dec, &nidx);
+    mtl_err e = agg_certifier_register(a, m, g, params, party, sig, dec);
+    if (e == MTL_ERR_CONFLICT)
+        mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
+    else if (e == MTL_ERR_STATE)
+        mtl_http_error(r, 410, "already_certified", "register-signatures: %s", mtl_err_detail());
+    else if (e == MTL_ERR_TOO_BIG) /* the signer tries again later */
+        mtl_http_error(r, 503, "certifier_full", "register-signatures: %s", mtl_err_detail());
+    else if (e != MTL_OK)
+        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+    else {
+        log_debug("signature_registered", "party=%s entity=%s won=%zu", party, m->signed_entity,
+                  nidx);
+        mtl_http_json(r, 201, "");
+    }
 }
 
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
@@ -41,9 +89,6 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     json_error_t je;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     char *key = NULL;
-    uint64_t *idx = NULL, signer_index = 0;
-    struct mtl_stm_sig *dec = NULL;
-    size_t nidx = 0;
     struct agg_open_message m;
     memset(&m, 0, sizeof(m));
     struct agg_signers *g = NULL;
@@ -56,6 +101,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
         goto done;
     }
     struct mtl_signed_entity_type t;
+    mtl_err_clear(); /* a detail below is then the entity's */
     const char *party = json_string_value(json_object_get(j, "party_id"));
     const char *sig = json_string_value(json_object_get(j, "signature"));
     const char *msg = json_string_value(json_object_get(j, "signed_message"));
@@ -63,8 +109,9 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     if (!party || !*party || !sig || !msg || !json_is_array(indexes) ||
         !parse_entity(json_object_get(j, "entity_type"), &t)) {
         mtl_http_error(r, 400, "invalid_message",
-                       "register-signatures: need entity_type (MithrilStakeDistribution or"
-                       " CardanoDatabase), party_id, signature, indexes and signed_message");
+                       "register-signatures: need entity_type (a signed entity), party_id,"
+                       " signature, indexes and signed_message%s%s",
+                       *mtl_err_detail() ? ": " : "", mtl_err_detail());
         goto done;
     }
     if (mtl_signed_entity_type_to_json(&t, &key) != MTL_OK) {
@@ -105,62 +152,12 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                        (unsigned long long)epoch);
         goto done;
     }
-    /* Decoded once: checked, aggregated later without decoding again. */
-    if (mtl_stm_sig_decode_jsonhex(&dec, sig) != MTL_OK) {
-        mtl_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
-                       mtl_err_detail());
-        goto done;
-    }
-    signer_index = mtl_stm_sig_signer_index(dec);
-    const uint64_t *won = mtl_stm_sig_indexes(dec, &nidx);
-    /* own copy: dec goes to the cache, which certification may empty */
-    if (!(idx = mtl_malloc((nidx ? nidx : 1) * sizeof(uint64_t)))) {
-        mtl_http_error(r, 500, "internal_error", "out of memory");
-        goto done;
-    }
-    memcpy(idx, won, nidx * sizeof(uint64_t));
-    int same = json_array_size(indexes) == nidx && signer_index == pos;
-    for (size_t i = 0; same && i < nidx; i++)
-        same = json_is_integer(json_array_get(indexes, i)) &&
-               (uint64_t)json_integer_value(json_array_get(indexes, i)) == idx[i];
-    if (!same) {
-        mtl_http_error(r, 400, "invalid_signature",
-                       "register-signatures: the signature's signer index or indexes do not"
-                       " match party %s and the indexes given",
-                       party);
-        goto done;
-    }
-    /* Batched with concurrent requests; a refusal is re-checked alone to
-     * name what is wrong. */
-    if (!agg_verify_signature(g, &params, dec, m.signed_message) &&
-        mtl_stm_single_sig_verify_jsonhex(g->closed, &params, sig,
-                                          (const uint8_t *)m.signed_message, 64) != MTL_OK) {
-        mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
-                       mtl_err_detail());
-        goto done;
-    }
-    /* Cached before it is stored, so an aggregation that loads it finds it
-     * decoded (entries are looked up by the stored text: one whose storing
-     * fails is never used). */
-    agg_signers_cache_put(g, pos, key, sig, dec);
-    dec = NULL;
-    e = agg_store_put_signature(&a->store, key, m.type.epoch, party, sig, nidx);
-    if (e == MTL_ERR_CONFLICT) {
-        mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
-        goto done;
-    }
-    if (e != MTL_OK) {
-        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
-        goto done;
-    }
-    log_debug("signature_registered", "party=%s entity=%s won=%zu", party, key, nidx);
-    agg_runtime_signature(a, key, idx, nidx, &params);
-    mtl_http_json(r, 201, "");
+    struct mtl_stm_sig *dec = checked_signature(r, g, &params, &m, party, pos, sig, indexes);
+    if (dec) /* the certifier's from now on */
+        hand_over(r, a, g, &params, &m, party, sig, dec);
 done:
-    mtl_stm_sig_free(dec);
     agg_runtime_release(a, g);
     agg_open_message_clear(&m);
-    mtl_free(idx);
     mtl_free(key);
     json_decref(j);
 }

@@ -1,5 +1,5 @@
-/* aggregator_store.c - the aggregator's SQLite store: certificates, Mithril
- * stake distribution artifacts and signer registrations, one file. */
+/* aggregator_store.c - the aggregator's SQLite store: certificates, the
+ * artifacts of every signed entity kind and signer registrations, one file. */
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -75,6 +75,30 @@ static const struct mtl_db_migration MIGRATIONS[] = {
     {"ALTER TABLE signer_registration ADD COLUMN verification_key TEXT;"
      "CREATE UNIQUE INDEX signer_registration_key ON signer_registration(epoch,"
      " verification_key);"},
+    /* 5: one artifact table keyed by kind (enum mtl_signed_entity_kind, the
+     * reference's SignedEntityTypeId) for every signed entity; extra holds a
+     * kind's side document (CardanoDatabase: its digests). The rows of the
+     * per-kind tables move over, seq keeping each kind's order. */
+    {"CREATE TABLE artifact ("
+     "  kind INTEGER NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  signed_entity TEXT NOT NULL,"
+     "  certificate_hash TEXT NOT NULL REFERENCES certificate(hash),"
+     "  json TEXT NOT NULL,"
+     "  extra TEXT,"
+     "  seq INTEGER NOT NULL UNIQUE,"
+     "  PRIMARY KEY (kind, hash));"
+     "CREATE INDEX artifact_kind_epoch ON artifact(kind, epoch);"
+     "INSERT INTO artifact(kind, hash, epoch, signed_entity, certificate_hash, json, extra, seq)"
+     " SELECT 0, hash, epoch, '{\"MithrilStakeDistribution\":' || epoch || '}',"
+     " certificate_hash, json, NULL, seq FROM msd;"
+     "INSERT INTO artifact(kind, hash, epoch, signed_entity, certificate_hash, json, extra, seq)"
+     " SELECT 4, hash, epoch, '{\"CardanoDatabase\":{\"epoch\":' || epoch ||"
+     " ',\"immutable_file_number\":' || immutable_file_number || '}}', certificate_hash, json,"
+     " digests, seq + (SELECT COALESCE(MAX(seq), 0) FROM msd) FROM cardano_database;"
+     "DROP TABLE msd;"
+     "DROP TABLE cardano_database;"},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -83,7 +107,7 @@ mtl_err agg_store_open(struct agg_store *s, const char *dir)
     char path[4096];
     MTL_CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST, MTL_ERR_IO,
               "DATA_STORES_DIRECTORY %s: cannot create: %s", dir, strerror(errno));
-    snprintf(path, sizeof(path), "%s/aggregator.sqlite3", dir);
+    MTL_TRY(mtl_path_fmt(path, sizeof(path), "%s/aggregator.sqlite3", dir));
     MTL_TRY(mtl_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
     pthread_mutex_init(&s->lock, NULL);
     /* Checkpoints are run by the runtime after each tick (agg_store_checkpoint),
@@ -202,6 +226,30 @@ mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
     return e;
 }
 
+mtl_err agg_store_cert_item(const char *json, char **item_out)
+{
+    /* The multi-signature is most of the text and no part of the item:
+     * cut out of what is parsed (a hex string: no escaped quote in it). */
+    static const char ms[] = ",\"multi_signature\":\"";
+    const char *from = strstr(json, ms), *to = from ? strchr(from + sizeof(ms) - 1, '"') : NULL;
+    json_t *item = NULL;
+    if (to) {
+        size_t head = (size_t)(from - json), len = head + strlen(to + 1);
+        char *cut = mtl_malloc(len + 1);
+        MTL_CHECK(cut, MTL_ERR_NOMEM, "certificate list item: out of memory");
+        memcpy(cut, json, head);
+        memcpy(cut + head, to + 1, len - head + 1);
+        item = certificate_list_item(cut);
+        mtl_free(cut);
+    } else {
+        item = certificate_list_item(json);
+    }
+    *item_out = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
+    json_decref(item);
+    MTL_CHECK(*item_out, MTL_ERR_BAD_ENCODING, "certificate list item: not a certificate");
+    return MTL_OK;
+}
+
 mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **out, char **item_out)
 {
     *out = NULL;
@@ -213,11 +261,9 @@ mtl_err agg_store_cert_prepare(const char *json, struct mtl_certificate **out, c
     if (e == MTL_OK && strcmp(hash, mtl_certificate_hash(c)) != 0)
         e = mtl_seterr(MTL_ERR_INTEGRITY, "certificate %s: hash does not match its content (%s)",
                        mtl_certificate_hash(c), hash);
-    json_t *item = e == MTL_OK ? certificate_list_item(json) : NULL;
-    char *item_txt = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
-    json_decref(item);
-    if (e == MTL_OK && !item_txt)
-        e = mtl_seterr(MTL_ERR_NOMEM, "certificate list item: out of memory");
+    char *item_txt = NULL;
+    if (e == MTL_OK)
+        e = agg_store_cert_item(json, &item_txt);
     if (e != MTL_OK) {
         free(item_txt);
         mtl_certificate_free(c);
@@ -328,12 +374,6 @@ mtl_err agg_store_latest_epoch(struct agg_store *s, uint64_t *epoch, int *found)
     return e;
 }
 
-mtl_err agg_store_get_msd(struct agg_store *s, const char *hash, char **json)
-{
-    return agg_store_query_text(s, "SELECT json FROM msd WHERE hash = ?1", hash, json,
-                                "Mithril stake distribution");
-}
-
 json_t *agg_json_pick(const char *json, const char *const *keys, size_t n)
 {
     json_t *a = json_loads(json, 0, NULL);
@@ -349,17 +389,42 @@ json_t *agg_json_pick(const char *json, const char *const *keys, size_t n)
     return item;
 }
 
-/* openapi MithrilStakeDistributionListItemMessage. */
-static json_t *msd_list_item(const char *json)
+/* ---- artifacts ----------------------------------------------------------------- */
+
+mtl_err agg_store_artifact_get(struct agg_store *s, enum mtl_signed_entity_kind k, const char *hash,
+                               char **json)
 {
-    static const char *const keys[] = {"epoch", "hash", "certificate_hash", "created_at"};
-    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT json FROM artifact WHERE kind = %d AND hash = ?1", (int)k);
+    return agg_store_query_text(s, sql, hash, json, mtl_signed_entity_kind_name(k));
 }
 
-mtl_err agg_store_list_msd(struct agg_store *s, unsigned n, char **json)
+mtl_err agg_store_artifact_list(struct agg_store *s, enum mtl_signed_entity_kind k, int64_t epoch,
+                                unsigned n, json_t *(*item)(const char *), char **json)
 {
-    return agg_store_query_list(s, "SELECT json FROM msd ORDER BY seq DESC LIMIT ?1", n,
-                                msd_list_item, json);
+    char sql[128];
+    if (epoch < 0) { /* the latest n; an epoch's list is not cut */
+        snprintf(sql, sizeof(sql),
+                 "SELECT json FROM artifact WHERE kind = %d ORDER BY seq DESC"
+                 " LIMIT ?1",
+                 (int)k);
+        return agg_store_query_list(s, sql, n, item, json);
+    }
+    snprintf(sql, sizeof(sql),
+             "SELECT json FROM artifact WHERE kind = %d AND epoch = ?1"
+             " ORDER BY seq DESC",
+             (int)k);
+    return agg_store_query_list(s, sql, epoch, item, json);
+}
+
+mtl_err agg_store_artifact_extra(struct agg_store *s, enum mtl_signed_entity_kind k, char **json)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "SELECT extra FROM artifact WHERE kind = %d AND extra IS NOT NULL"
+             " ORDER BY seq DESC LIMIT 1",
+             (int)k);
+    return agg_store_query_text(s, sql, NULL, json, "artifact side document");
 }
 
 /* openapi SignerRegistrationsListItemMessage: party_id and stake. */

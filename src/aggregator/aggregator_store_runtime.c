@@ -163,15 +163,14 @@ mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entit
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             snprintf(m->signed_entity, sizeof(m->signed_entity), "%s", signed_entity);
-            m->type.kind = (enum mtl_signed_entity_kind)sqlite3_column_int(st, 0);
-            m->type.epoch = (uint64_t)sqlite3_column_int64(st, 1);
-            m->type.a = (uint64_t)sqlite3_column_int64(st, 2);
+            /* the key is the entity's JSON: its whole beacon */
+            e = mtl_signed_entity_type_from_json(&m->type, signed_entity, strlen(signed_entity));
             m->protocol_message = mtl_strdup((const char *)sqlite3_column_text(st, 3));
             snprintf(m->signed_message, sizeof(m->signed_message), "%s",
                      (const char *)sqlite3_column_text(st, 4));
             m->is_certified = sqlite3_column_int(st, 5);
             m->created_at_ns = sqlite3_column_int64(st, 6);
-            if (!m->protocol_message)
+            if (e == MTL_OK && !m->protocol_message)
                 e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
         } else if (rc == SQLITE_DONE)
             e = mtl_seterr(MTL_ERR_NOT_FOUND, "open message %s not found", signed_entity);
@@ -301,13 +300,10 @@ static void crash_point(const char *where)
     }
 }
 
-mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
+                          const struct mtl_certificate *c, const char *cert_json, const char *item,
                           const struct agg_artifact *art)
 {
-    struct mtl_certificate *c = NULL;
-    char *item = NULL;
-    /* Parsed and checked before the lock: HTTP threads are not held up. */
-    MTL_TRY(agg_store_cert_prepare(cert_json, &c, &item));
     sqlite3_stmt *st = NULL;
     LOCK(s);
     mtl_err e = mtl_db_begin(s->db);
@@ -315,31 +311,27 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
         e = agg_store_cert_insert_locked(s, c, cert_json, item);
     if (e == MTL_OK)
         crash_point("after_certificate");
-    if (e == MTL_OK && art && art->kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION) {
-        e = mtl_db_prepare(s->db, &st,
-                           "INSERT INTO msd(hash, epoch, certificate_hash, json, seq)"
-                           " VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM msd))");
+    char *entity = NULL;
+    if (e == MTL_OK && art)
+        e = mtl_signed_entity_type_to_json(&art->entity, &entity);
+    if (e == MTL_OK && art) {
+        e = mtl_db_prepare(
+            s->db, &st,
+            "INSERT INTO artifact(kind, hash, epoch, signed_entity,"
+            " certificate_hash, json, extra, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM artifact))");
         if (e == MTL_OK) {
-            sqlite3_bind_text(st, 1, art->hash, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, (int64_t)art->epoch);
-            sqlite3_bind_text(st, 3, mtl_certificate_hash(c), -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, art->json, -1, SQLITE_STATIC);
-            e = step_done(s, st, "stake distribution artifact");
-        }
-    } else if (e == MTL_OK && art && art->kind == MTL_SET_CARDANO_DATABASE) {
-        e = mtl_db_prepare(s->db, &st,
-                           "INSERT INTO cardano_database(hash, epoch, immutable_file_number,"
-                           " certificate_hash, json, digests, seq) VALUES (?1, ?2, ?3, ?4, ?5,"
-                           " ?6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cardano_database))");
-        if (e == MTL_OK) {
-            sqlite3_bind_text(st, 1, art->hash, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, (int64_t)art->epoch);
-            sqlite3_bind_int64(st, 3, (int64_t)art->immutable_file_number);
-            sqlite3_bind_text(st, 4, mtl_certificate_hash(c), -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, art->json, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 6, art->digests_json ? art->digests_json : "[]", -1,
-                              SQLITE_STATIC);
-            e = step_done(s, st, "cardano database artifact");
+            sqlite3_bind_int(st, 1, (int)art->entity.kind);
+            sqlite3_bind_text(st, 2, art->hash, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, (int64_t)art->entity.epoch);
+            sqlite3_bind_text(st, 4, entity, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, mtl_certificate_hash(c), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, art->json, -1, SQLITE_STATIC);
+            if (art->extra)
+                sqlite3_bind_text(st, 7, art->extra, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, 7);
+            e = step_done(s, st, "artifact");
         }
     }
     sqlite3_finalize(st);
@@ -357,51 +349,31 @@ mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const 
     }
     e = mtl_db_end(s->db, e);
     UNLOCK(s);
+    mtl_free(entity);
+    return e;
+}
+
+mtl_err agg_store_certify(struct agg_store *s, const char *signed_entity, const char *cert_json,
+                          const struct agg_artifact *art)
+{
+    struct mtl_certificate *c = NULL;
+    char *item = NULL;
+    /* Parsed and checked before the lock: HTTP threads are not held up. */
+    MTL_TRY(agg_store_cert_prepare(cert_json, &c, &item));
+    mtl_err e = certify_tx(s, signed_entity, c, cert_json, item, art);
     free(item);
     mtl_certificate_free(c);
     return e;
 }
 
-mtl_err agg_store_get_cdb(struct agg_store *s, const char *hash, char **json)
+mtl_err agg_store_certify_built(struct agg_store *s, const char *signed_entity,
+                                const struct mtl_certificate *c, const char *cert_json,
+                                const struct agg_artifact *art)
 {
-    return agg_store_query_text(s, "SELECT json FROM cardano_database WHERE hash = ?1", hash, json,
-                                "Cardano database snapshot");
-}
-
-/* openapi CardanoDatabaseSnapshotListItemMessage. */
-static json_t *cdb_list_item(const char *json)
-{
-    static const char *const keys[] = {"hash",
-                                       "merkle_root",
-                                       "beacon",
-                                       "certificate_hash",
-                                       "total_db_size_uncompressed",
-                                       "created_at",
-                                       "cardano_node_version"};
-    return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
-}
-
-mtl_err agg_store_list_cdb(struct agg_store *s, int64_t epoch, unsigned n, char **json)
-{
-    if (epoch < 0) /* the latest n; an epoch's list is not cut */
-        return agg_store_query_list(s,
-                                    "SELECT json FROM cardano_database ORDER BY seq DESC LIMIT ?1",
-                                    n, cdb_list_item, json);
-    return agg_store_query_list(s,
-                                "SELECT json FROM cardano_database WHERE epoch = ?1 ORDER BY"
-                                " seq DESC",
-                                epoch, cdb_list_item, json);
-}
-
-mtl_err agg_store_cdb_digests(struct agg_store *s, char **json)
-{
-    mtl_err e = agg_store_query_text(
-        s, "SELECT digests FROM cardano_database ORDER BY seq DESC LIMIT 1", NULL, json, "digests");
-    if (e == MTL_ERR_NOT_FOUND) {
-        mtl_err_clear();
-        *json = mtl_strdup("[]");
-        return *json ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
-    }
+    char *item = NULL;
+    MTL_TRY(agg_store_cert_item(cert_json, &item));
+    mtl_err e = certify_tx(s, signed_entity, c, cert_json, item, art);
+    free(item);
     return e;
 }
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/common_int.h"
-#include "mithril/chain_observer.h"
+#include "mithril/pool_identity.h"
 
 static const char CHARSET[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
@@ -63,7 +63,7 @@ static mtl_err bech32_encode(char *out, size_t cap, const char *hrp, const uint8
     return MTL_OK;
 }
 
-mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[64])
+mtl_err mtl_pool_id_bech32(const char *key_hash_hex, char out[MTL_POOL_ID_MAX])
 {
     uint8_t kh[28];
     size_t n = 0;

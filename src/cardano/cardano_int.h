@@ -17,21 +17,6 @@ mtl_err mtl_digest_cache_put(struct mtl_digest_cache *c, const char *name, uint6
 /* Write the cache file when dirty; a failure is kept as the cache warning. */
 void mtl_digest_cache_save(struct mtl_digest_cache *c);
 
-/* chain_observer.c: cardano-cli's stdout (NUL-terminated) parsed; cmd names
- * the command in the errors (MTL_ERR_EXTERNAL naming the field). */
-struct mtl_chain_tip;
-struct mtl_pool_stake;
-/* `query tip`. */
-mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip);
-/* `query stake-snapshot --all-stake-pools`: pools with stakeMark > 0, in the
- * output's order (*list: mtl_free; NULL on error). */
-mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
-                                     size_t *count);
-/* `query stake-distribution`'s table (text is cut up): pool(ud, id) for the
- * id of each row, stopping at its first error. */
-mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
-                                  mtl_err (*pool)(void *ud, const char *pool_id), void *ud);
-
 /* kes.c: Sum6 verification for any period, as the kes crate walks it: a
  * period >= 64 keeps taking right subtrees (64 verifies what 63 does), which
  * the reference aggregator's window relies on. mtl_kes_verify bounds it. */
@@ -50,6 +35,17 @@ mtl_err mtl_cbor_expect(const uint8_t *p, size_t len, size_t *pos, unsigned majo
 mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t **out, size_t want,
                        const char *what);
 size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
+/* Skip one whole item of any shape at *pos (definite or indefinite lengths,
+ * tags, simple values, floats), nested at most MTL_CBOR_MAX_DEPTH deep. */
+#define MTL_CBOR_MAX_DEPTH 128
+mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what);
+/* An array head, definite (*n items) or indefinite (0x9f: *indefinite set);
+ * then `while (mtl_cbor_array_more(p, len, &pos, indef, &n))` visits its
+ * items, consuming the 0xff break of an indefinite one. */
+mtl_err mtl_cbor_array(const uint8_t *p, size_t len, size_t *pos, uint64_t *n, bool *indefinite,
+                       const char *what);
+bool mtl_cbor_array_more(const uint8_t *p, size_t len, size_t *pos, bool indefinite,
+                         uint64_t *left);
 
 /* jsonhex_scan.c: strict, allocation-free reading of JSON-hex text of a
  * fixed serde shape, field by field in the text's order. Errors name `what`,

@@ -1,6 +1,8 @@
 /* cbor.c - the few CBOR shapes Cardano key files and opcerts use: definite
- * heads (unsigned integers, byte strings, arrays). Anything else (maps,
- * tags, indefinite lengths, reserved values) is refused by the callers. */
+ * heads (unsigned integers, byte strings, arrays; anything else refused by
+ * the callers); and, for blocks, skipping one whole item of any shape
+ * (indefinite lengths, tags, floats) so its original bytes can be hashed in
+ * place. A position walker, not a parser: nothing is copied or allocated. */
 #include "cardano_int.h"
 
 mtl_err mtl_cbor_head(const uint8_t *p, size_t len, size_t *pos, unsigned *major, uint64_t *val,
@@ -81,4 +83,120 @@ size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val)
     for (int i = 0; i < n; i++)
         out[1 + i] = (uint8_t)(val >> (8 * (n - 1 - i)));
     return (size_t)n + 1;
+}
+
+/* An indefinite string: definite chunks of the same major type up to 0xff. */
+static mtl_err skip_chunks(const uint8_t *p, size_t len, size_t *pos, unsigned major,
+                           const char *what)
+{
+    for (;;) {
+        MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends inside a string (offset %zu)",
+                  what, *pos);
+        if (p[*pos] == 0xff) {
+            (*pos)++;
+            return MTL_OK;
+        }
+        unsigned m;
+        uint64_t n;
+        size_t at = *pos;
+        MTL_TRY(mtl_cbor_head(p, len, pos, &m, &n, what));
+        MTL_CHECK(m == major && n <= len - *pos, MTL_ERR_BAD_ENCODING,
+                  "%s: bad chunk of an indefinite CBOR string at offset %zu", what, at);
+        *pos += (size_t)n;
+    }
+}
+
+static mtl_err skip_at(const uint8_t *p, size_t len, size_t *pos, unsigned depth, const char *what)
+{
+    MTL_CHECK(depth < MTL_CBOR_MAX_DEPTH, MTL_ERR_BAD_ENCODING,
+              "%s: CBOR nested deeper than %d (offset %zu)", what, MTL_CBOR_MAX_DEPTH, *pos);
+    MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends early (offset %zu)", what, *pos);
+    size_t at = *pos;
+    uint8_t b = p[at];
+    unsigned major = b >> 5, info = b & 31u;
+    if (info == 31) {
+        (*pos)++;
+        if (major == 2 || major == 3)
+            return skip_chunks(p, len, pos, major, what);
+        MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
+                  "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
+        for (;;) {
+            MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING,
+                      "%s: CBOR ends inside an indefinite %s (offset %zu)", what,
+                      major == 4 ? "array" : "map", at);
+            if (p[*pos] == 0xff) {
+                (*pos)++;
+                return MTL_OK;
+            }
+            MTL_TRY(skip_at(p, len, pos, depth + 1, what));
+            if (major == 5)
+                MTL_TRY(skip_at(p, len, pos, depth + 1, what));
+        }
+    }
+    if (major == 7) { /* simple values and floats: a head and 0-8 bytes */
+        MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING, "%s: reserved CBOR byte 0x%02x at offset %zu",
+                  what, b, at);
+        size_t n = info < 24 ? 0 : (size_t)1 << (info - 24);
+        MTL_CHECK(len - at - 1 >= n, MTL_ERR_BAD_ENCODING, "%s: CBOR ends inside a float", what);
+        *pos = at + 1 + n;
+        return MTL_OK;
+    }
+    unsigned m;
+    uint64_t v;
+    MTL_TRY(mtl_cbor_head(p, len, pos, &m, &v, what));
+    switch (major) {
+    case 2:
+    case 3:
+        MTL_CHECK(v <= len - *pos, MTL_ERR_BAD_ENCODING,
+                  "%s: CBOR string of %llu bytes at offset %zu overruns the input", what,
+                  (unsigned long long)v, at);
+        *pos += (size_t)v;
+        return MTL_OK;
+    case 4:
+    case 5:
+        /* every item takes a byte: a count past the input is refused at once */
+        MTL_CHECK(v <= (len - *pos) / (major == 5 ? 2 : 1), MTL_ERR_BAD_ENCODING,
+                  "%s: CBOR %s of %llu items at offset %zu overruns the input", what,
+                  major == 4 ? "array" : "map", (unsigned long long)v, at);
+        for (uint64_t i = 0; i < v * (major == 5 ? 2 : 1); i++)
+            MTL_TRY(skip_at(p, len, pos, depth + 1, what));
+        return MTL_OK;
+    case 6:
+        return skip_at(p, len, pos, depth + 1, what);
+    default:
+        return MTL_OK; /* integers: the head was all */
+    }
+}
+
+mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what)
+{
+    return skip_at(p, len, pos, 0, what);
+}
+
+mtl_err mtl_cbor_array(const uint8_t *p, size_t len, size_t *pos, uint64_t *n, bool *indefinite,
+                       const char *what)
+{
+    MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends early (offset %zu)", what, *pos);
+    if (p[*pos] == 0x9f) {
+        (*pos)++;
+        *indefinite = true;
+        *n = 0;
+        return MTL_OK;
+    }
+    *indefinite = false;
+    MTL_TRY(mtl_cbor_expect(p, len, pos, 4, n, what));
+    MTL_CHECK(*n <= len - *pos, MTL_ERR_BAD_ENCODING,
+              "%s: CBOR array of %llu items overruns the input", what, (unsigned long long)*n);
+    return MTL_OK;
+}
+
+bool mtl_cbor_array_more(const uint8_t *p, size_t len, size_t *pos, bool indefinite, uint64_t *left)
+{
+    if (!indefinite)
+        return (*left)-- > 0;
+    if (*pos < len && p[*pos] == 0xff) {
+        (*pos)++;
+        return false;
+    }
+    return true; /* an early end is the next item's error */
 }

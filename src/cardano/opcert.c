@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cardano_int.h"
-#include "mithril/chain_observer.h"
 
 #define OPCERT_MSG_BYTES 48
 #define OPCERT_CBOR_MAX 160 /* 2 array heads + 3 byte strings + 2 u64 */

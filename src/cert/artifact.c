@@ -40,25 +40,10 @@ static mtl_err signer_hash(const json_t *s, size_t i, char out[MTL_HASH_HEX_BYTE
     return mtl_hex_encode(out, MTL_HASH_HEX_BYTES, md, 32);
 }
 
-/* The certificate's protocol message with one part replaced by what the
- * artifact says must hash to the certificate's signed_message. */
 static mtl_err check_signed_part(const struct mtl_certificate *cert, const char *key,
                                  const char *value)
 {
-    struct mtl_protocol_message pm;
-    char h[MTL_HASH_HEX_BYTES];
-    memset(&pm, 0, sizeof(pm));
-    mtl_err rc = pm_copy(&pm, &cert->pm);
-    if (rc == MTL_OK)
-        rc = mtl_protocol_message_set(&pm, key, value);
-    if (rc == MTL_OK) {
-        mtl_protocol_message_hash(&pm, h);
-        if (strcmp(h, cert->signed_message) != 0)
-            rc = mtl_seterr(MTL_ERR_INTEGRITY, "its %s is not the one certificate %s signed", key,
-                            cert->hash);
-    }
-    pm_clear(&pm);
-    return rc;
+    return cert_check_parts(cert, &key, &value, 1);
 }
 
 mtl_err mtl_msd_verify(const char *msd_json, size_t len, const struct mtl_certificate *cert,

@@ -3,6 +3,7 @@
 #define MTL_CERT_INT_H
 
 #include <jansson.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "common/common_int.h"
@@ -41,7 +42,16 @@ struct mtl_certificate {
 /* RFC 3339 UTC timestamps <-> Unix nanoseconds (chrono's format). */
 mtl_err cert_parse_time(int64_t *ns, const char *s);
 void cert_format_time(char out[40], int64_t ns);
+/* Signed entity JSON (signed_entity.c): strict parse; NULL for an unknown kind. */
 mtl_err set_from_json(struct mtl_signed_entity_type *t, const json_t *j);
 json_t *set_to_json(const struct mtl_signed_entity_type *t);
+/* Feed the entity's beacon into a certificate hash (reference feed_hash). */
+void set_feed_hash(crypto_hash_sha256_state *ctx, const struct mtl_signed_entity_type *t);
+
+/* signed_parts.c: the certificate's protocol message with parts keys[i]
+ * set to values[i] must hash to its signed_message (MTL_ERR_INTEGRITY
+ * naming the first key otherwise). */
+mtl_err cert_check_parts(const struct mtl_certificate *cert, const char *const *keys,
+                         const char *const *values, size_t n);
 
 #endif

@@ -278,23 +278,7 @@ mtl_err mtl_certificate_compute_hash(const struct mtl_certificate *c, char out[M
     hex_sha256_update(&ctx, c->signed_message);
     hex_sha256_update(&ctx, c->avk);
     if (c->multi_signature[0]) {
-        /* signed entity type: its index first for blocks transactions only */
-        if (c->set.kind == MTL_SET_CARDANO_BLOCKS_TRANSACTIONS) {
-            /* SignedEntityTypeId is a u16 */
-            uint8_t id[2] = {0, (uint8_t)c->set.kind};
-            crypto_hash_sha256_update(&ctx, (const unsigned char *)id, 2);
-        }
-        mtl_be64_put(be, c->set.epoch);
-        crypto_hash_sha256_update(&ctx, (const unsigned char *)be, 8);
-        if (c->set.kind != MTL_SET_MITHRIL_STAKE_DISTRIBUTION &&
-            c->set.kind != MTL_SET_CARDANO_STAKE_DISTRIBUTION) {
-            mtl_be64_put(be, c->set.a);
-            crypto_hash_sha256_update(&ctx, (const unsigned char *)be, 8);
-        }
-        if (c->set.kind == MTL_SET_CARDANO_BLOCKS_TRANSACTIONS) {
-            mtl_be64_put(be, c->set.b);
-            crypto_hash_sha256_update(&ctx, (const unsigned char *)be, 8);
-        }
+        set_feed_hash(&ctx, &c->set);
         hex_sha256_update(&ctx, c->multi_signature);
     } else {
         hex_sha256_update(&ctx, c->genesis_signature);

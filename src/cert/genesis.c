@@ -14,12 +14,15 @@ mtl_err mtl_genesis_vkey_decode(uint8_t vk[MTL_GENESIS_VK_BYTES], const char *te
         text++, n--;
     char *trimmed = mtl_strndup(text, n), *json;
     MTL_CHECK(trimmed, MTL_ERR_NOMEM, "genesis key: out of memory");
+    /* The same text form holds secret keys: wipe the copies. */
     mtl_err rc = mtl_jsonhex_decode(&json, NULL, trimmed);
+    mtl_memzero(trimmed, n);
     mtl_free(trimmed);
     if (rc != MTL_OK)
         return mtl_err_wrap(rc, "genesis key");
     size_t got;
     rc = mtl_json_bytes_decode(vk, MTL_GENESIS_VK_BYTES, &got, json, MTL_GENESIS_VK_BYTES);
+    mtl_memzero(json, strlen(json));
     mtl_free(json);
     if (rc != MTL_OK)
         return mtl_err_wrap(rc, "genesis key");

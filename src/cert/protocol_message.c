@@ -1,5 +1,5 @@
 /* protocol_message.c - protocol messages and their hash (signed_message),
- * protocol parameters hash, signed entity types. */
+ * protocol parameters hash. */
 #include <math.h>
 #include <sodium.h>
 
@@ -127,6 +127,26 @@ json_t *pm_to_json(const struct mtl_protocol_message *pm)
     return j;
 }
 
+mtl_err mtl_protocol_message_from_json(struct mtl_protocol_message **out, const char *json,
+                                       size_t len)
+{
+    *out = NULL;
+    json_error_t err;
+    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "protocol_message: not JSON (%s)", err.text);
+    struct mtl_protocol_message *pm = NULL;
+    mtl_err e = mtl_protocol_message_new(&pm);
+    if (e == MTL_OK)
+        e = pm_from_json(pm, j);
+    json_decref(j);
+    if (e != MTL_OK) {
+        mtl_protocol_message_free(pm);
+        return e;
+    }
+    *out = pm;
+    return MTL_OK;
+}
+
 mtl_err mtl_protocol_message_to_json(const struct mtl_protocol_message *pm, char **json)
 {
     json_t *j = pm_to_json(pm);
@@ -154,97 +174,4 @@ void mtl_protocol_parameters_hash(const struct mtl_stm_params *p, char out[MTL_H
     mtl_be32_put(buf + 16, fixed);
     crypto_hash_sha256(md, buf, sizeof(buf));
     mtl_hex_encode(out, MTL_HASH_HEX_BYTES, md, 32);
-}
-
-static const char *const set_names[] = {
-    "MithrilStakeDistribution", "CardanoStakeDistribution", "CardanoImmutableFilesFull",
-    "CardanoTransactions", "CardanoDatabase", "CardanoBlocksTransactions",
-};
-
-const char *mtl_signed_entity_kind_name(enum mtl_signed_entity_kind k)
-{
-    return (unsigned)k < MTL_ARRAY_LEN(set_names) ? set_names[k] : "Unknown";
-}
-
-static mtl_err u64_of(uint64_t *out, const json_t *v, const char *what)
-{
-    MTL_CHECK(json_is_integer(v) && json_integer_value(v) >= 0, MTL_ERR_BAD_ENCODING,
-              "%s: expected a non-negative integer", what);
-    *out = (uint64_t)json_integer_value(v);
-    return MTL_OK;
-}
-
-mtl_err set_from_json(struct mtl_signed_entity_type *t, const json_t *j)
-{
-    memset(t, 0, sizeof(*t));
-    MTL_CHECK(json_is_object(j) && json_object_size(j) == 1, MTL_ERR_BAD_ENCODING,
-              "signed_entity_type: expected an object with one variant");
-    const char *name = json_object_iter_key(json_object_iter((json_t *)j));
-    const json_t *v = json_object_iter_value(json_object_iter((json_t *)j));
-    for (size_t k = 0; k < MTL_ARRAY_LEN(set_names); k++) {
-        if (strcmp(name, set_names[k]) != 0)
-            continue;
-        t->kind = (enum mtl_signed_entity_kind)k;
-        switch (t->kind) {
-        case MTL_SET_MITHRIL_STAKE_DISTRIBUTION:
-        case MTL_SET_CARDANO_STAKE_DISTRIBUTION:
-            return u64_of(&t->epoch, v, "signed_entity_type epoch");
-        case MTL_SET_CARDANO_DATABASE:
-        case MTL_SET_CARDANO_IMMUTABLE_FILES_FULL:
-            MTL_CHECK(json_is_object(v), MTL_ERR_BAD_ENCODING,
-                      "signed_entity_type.%s: expected a beacon object", name);
-            MTL_TRY(u64_of(&t->epoch, json_object_get(v, "epoch"), "signed_entity_type epoch"));
-            return u64_of(&t->a, json_object_get(v, "immutable_file_number"),
-                          "signed_entity_type immutable_file_number");
-        case MTL_SET_CARDANO_TRANSACTIONS:
-        case MTL_SET_CARDANO_BLOCKS_TRANSACTIONS: {
-            size_t want = t->kind == MTL_SET_CARDANO_TRANSACTIONS ? 2 : 3;
-            MTL_CHECK(json_is_array(v) && json_array_size(v) == want, MTL_ERR_BAD_ENCODING,
-                      "signed_entity_type.%s: expected an array of %zu numbers", name, want);
-            MTL_TRY(u64_of(&t->epoch, json_array_get(v, 0), "signed_entity_type epoch"));
-            MTL_TRY(u64_of(&t->a, json_array_get(v, 1), "signed_entity_type block_number"));
-            if (want == 3)
-                MTL_TRY(u64_of(&t->b, json_array_get(v, 2), "signed_entity_type offset"));
-            return MTL_OK;
-        }
-        }
-    }
-    return mtl_seterr(MTL_ERR_BAD_ENCODING, "signed_entity_type: unknown variant '%s'", name);
-}
-
-json_t *set_to_json(const struct mtl_signed_entity_type *t)
-{
-    json_t *v;
-    switch (t->kind) {
-    case MTL_SET_CARDANO_DATABASE:
-    case MTL_SET_CARDANO_IMMUTABLE_FILES_FULL:
-        v = json_object();
-        json_object_set_new(v, "epoch", json_integer((json_int_t)t->epoch));
-        json_object_set_new(v, "immutable_file_number", json_integer((json_int_t)t->a));
-        break;
-    case MTL_SET_CARDANO_TRANSACTIONS:
-        v = json_pack("[II]", (json_int_t)t->epoch, (json_int_t)t->a);
-        break;
-    case MTL_SET_CARDANO_BLOCKS_TRANSACTIONS:
-        v = json_pack("[III]", (json_int_t)t->epoch, (json_int_t)t->a, (json_int_t)t->b);
-        break;
-    default:
-        v = json_integer((json_int_t)t->epoch);
-    }
-    json_t *j = json_object();
-    if (j && v)
-        json_object_set_new(j, mtl_signed_entity_kind_name(t->kind), v);
-    return j;
-}
-
-mtl_err mtl_signed_entity_type_to_json(const struct mtl_signed_entity_type *t, char **json)
-{
-    json_t *j = set_to_json(t);
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(j);
-    MTL_CHECK(s, MTL_ERR_NOMEM, "signed entity type: out of memory");
-    *json = mtl_strdup(s);
-    free(s);
-    MTL_CHECK(*json, MTL_ERR_NOMEM, "signed entity type: out of memory");
-    return MTL_OK;
 }

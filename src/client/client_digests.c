@@ -1,103 +1,73 @@
-/* client_digests.c - fetch the artifact's digests list (tar.zst archive or
- * plain JSON location), keep the files up to the certified immutable number,
- * and check their Merkle root against the certified one. */
-#include <archive.h>
-#include <archive_entry.h>
-#include <curl/curl.h>
+/* client_digests.c - the artifact's certified per-file digests: fetched from
+ * its digests locations (a tar.zst archive holding one JSON file, or plain
+ * JSON), kept up to the certified immutable number, and checked against the
+ * certified Merkle root before any archive is restored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_digests.h"
-#include "mithril/cardano_db.h"
+#include "client_services.h"
 #include "log.h"
 
-struct membuf {
-    struct mtl_buf b;
-    int over;
-};
-static size_t on_mem(char *p, size_t sz, size_t n, void *ud)
+#define DIGESTS_MAX (256u << 20)
+
+const struct restore_digest *restore_digest_find(const struct restore_digest *d, size_t n,
+                                                 const char *name)
 {
-    struct membuf *m = ud;
-    if (mtl_buf_append(&m->b, p, sz * n) != MTL_OK) {
-        m->over = 1;
-        return 0;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(d[mid].name, name);
+        if (c == 0)
+            return &d[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return sz * n;
+    return NULL;
 }
 
-mtl_err client_fetch_location(const char *url, int archived, size_t cap, char **out, size_t *len)
+struct one_file {
+    const char *url;
+    int nfiles;
+    struct mtl_buf *out;
+};
+
+/* Entry policy of a digests archive: exactly one regular file, read whole. */
+static mtl_err one_file_policy(void *ctx, struct client_entry *e, int *stop)
 {
-    struct membuf m = {.over = 0};
-    mtl_buf_init(&m.b, cap);
-    CURL *c = curl_easy_init();
-    MTL_CHECK(c, MTL_ERR_NOMEM, "curl_easy_init failed");
-    mtl_err ue = restore_set_url(c, "digests", url);
-    if (ue != MTL_OK) {
-        curl_easy_cleanup(c);
-        return ue;
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_mem);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK) {
-        mtl_buf_free(&m.b);
-        if (m.over)
-            return mtl_seterr(MTL_ERR_TOO_BIG, "GET %s: larger than %zu bytes", url, cap);
-        return mtl_seterr(MTL_ERR_HTTP, "GET %s: %s", url, curl_easy_strerror(rc));
-    }
+    struct one_file *f = ctx;
+    (void)stop;
+    if (!e->regular)
+        return MTL_OK;
+    MTL_CHECK(++f->nfiles == 1, MTL_ERR_BAD_ENCODING, "%s: more than one file in the archive",
+              f->url);
+    return client_entry_read(e, f->out, f->url);
+}
+
+/* A digests location into memory: when `archived`, the only regular file of
+ * the archive. */
+static mtl_err fetch_location(const char *url, int archived, char **out, size_t *len)
+{
+    char *body;
+    size_t blen;
+    MTL_TRY(client_http_fetch(url, "digests", DIGESTS_MAX, &body, &blen));
     if (!archived) {
-        mtl_err e = mtl_buf_nul(&m.b);
-        if (e != MTL_OK) {
-            mtl_buf_free(&m.b);
-            return e;
-        }
-        *out = (char *)mtl_buf_take(&m.b, len);
+        *out = body;
+        *len = blen;
         return MTL_OK;
     }
-    /* the archive must hold exactly one regular file */
-    struct archive *a = archive_read_new();
-    mtl_err e = MTL_OK;
     struct mtl_buf file;
-    mtl_buf_init(&file, cap);
-    int nfiles = 0;
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open_memory(a, m.b.data, m.b.len) != ARCHIVE_OK) {
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: %s", url, archive_error_string(a));
-        goto out;
-    }
-    struct archive_entry *ent;
-    int r;
-    while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-        if (archive_entry_filetype(ent) != AE_IFREG)
-            continue;
-        if (++nfiles > 1) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: more than one file in the archive", url);
-            goto out;
-        }
-        char blk[65536];
-        la_ssize_t n;
-        while ((n = archive_read_data(a, blk, sizeof(blk))) > 0)
-            if ((e = mtl_buf_append(&file, blk, (size_t)n)) != MTL_OK)
-                goto out;
-        if (n < 0) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: %s", url, archive_error_string(a));
-            goto out;
-        }
-    }
-    if (r != ARCHIVE_EOF)
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: %s", url, archive_error_string(a));
-    else if (nfiles != 1)
+    mtl_buf_init(&file, DIGESTS_MAX);
+    struct one_file f = {.url = url, .out = &file};
+    struct client_unpack u = {.what = url, .policy = one_file_policy, .ctx = &f};
+    mtl_err e = client_unpack_memory(body, blen, &u);
+    mtl_free(body);
+    if (e == MTL_OK && f.nfiles != 1)
         e = mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: the archive holds no file", url);
-    else if ((e = mtl_buf_nul(&file)) == MTL_OK)
+    if (e == MTL_OK && (e = mtl_buf_nul(&file)) == MTL_OK)
         *out = (char *)mtl_buf_take(&file, len);
-out:
-    archive_read_free(a);
-    mtl_buf_free(&m.b);
     mtl_buf_free(&file);
     return e;
 }
@@ -108,16 +78,33 @@ static int cmp_digest(const void *a, const void *b)
                   ((const struct restore_digest *)b)->name);
 }
 
-/* "NNNNN.chunk|primary|secondary" with NNNNN <= max. */
-static int keep_name(const char *name, uint64_t max)
+/* The kept entries of a parsed list into d (*n of them). */
+static mtl_err take_digests(json_t *j, uint64_t max_number, struct restore_digest *d, size_t *n)
 {
-    size_t n = strlen(name);
-    if (n < 7 || n >= 32 || strspn(name, "0123456789") != 5 || name[5] != '.')
-        return 0;
-    const char *ext = name + 6;
-    if (strcmp(ext, "chunk") && strcmp(ext, "primary") && strcmp(ext, "secondary"))
-        return 0;
-    return strtoull(name, NULL, 10) <= max;
+    size_t i;
+    json_t *it;
+    json_array_foreach(j, i, it)
+    {
+        const char *name = json_string_value(json_object_get(it, "immutable_file_name"));
+        const char *dg = json_string_value(json_object_get(it, "digest"));
+        MTL_CHECK(name && dg, MTL_ERR_BAD_ENCODING,
+                  "digests[%zu]: immutable_file_name and digest must be strings", i);
+        uint64_t num;
+        if (!mtl_immutable_trio_parse(name, &num, NULL) || num > max_number)
+            continue;
+        MTL_CHECK(strlen(dg) == 64 && strspn(dg, "0123456789abcdef") == 64, MTL_ERR_BAD_ENCODING,
+                  "digests: digest of %s is not 64 hex digits", name);
+        memcpy(d[*n].name, name, strlen(name) + 1);
+        memcpy(d[*n].digest, dg, 65);
+        (*n)++;
+    }
+    qsort(d, *n, sizeof(*d), cmp_digest);
+    for (size_t k = 1; k < *n; k++)
+        MTL_CHECK(strcmp(d[k - 1].name, d[k].name) != 0, MTL_ERR_BAD_ENCODING,
+                  "digests: %s listed twice", d[k].name);
+    MTL_CHECK(*n > 0, MTL_ERR_BAD_ENCODING, "digests: no immutable file up to %05llu",
+              (unsigned long long)max_number);
+    return MTL_OK;
 }
 
 mtl_err client_digests_parse(const char *json, size_t len, uint64_t max_number,
@@ -126,52 +113,15 @@ mtl_err client_digests_parse(const char *json, size_t len, uint64_t max_number,
     json_error_t je;
     json_t *j = json_loadb(json, len, 0, &je);
     MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "digests: invalid JSON: %s", je.text);
-    mtl_err e = MTL_OK;
     struct restore_digest *d = NULL;
     size_t n = 0;
-    if (!json_is_array(j)) {
+    mtl_err e = MTL_OK;
+    if (!json_is_array(j))
         e = mtl_seterr(MTL_ERR_BAD_ENCODING, "digests: expected a JSON array");
-        goto out;
-    }
-    d = mtl_calloc(json_array_size(j) + 1, sizeof(*d));
-    if (!d) {
+    else if (!(d = mtl_calloc(json_array_size(j) + 1, sizeof(*d))))
         e = mtl_seterr(MTL_ERR_NOMEM, "digests: out of memory");
-        goto out;
-    }
-    size_t i;
-    json_t *it;
-    json_array_foreach(j, i, it)
-    {
-        const char *name = json_string_value(json_object_get(it, "immutable_file_name"));
-        const char *dg = json_string_value(json_object_get(it, "digest"));
-        if (!name || !dg) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING,
-                           "digests[%zu]: immutable_file_name and digest "
-                           "must be strings",
-                           i);
-            goto out;
-        }
-        if (!keep_name(name, max_number))
-            continue;
-        if (strlen(dg) != 64 || strspn(dg, "0123456789abcdef") != 64) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "digests: digest of %s is not 64 hex digits",
-                           name);
-            goto out;
-        }
-        memcpy(d[n].name, name, strlen(name) + 1);
-        memcpy(d[n].digest, dg, 65);
-        n++;
-    }
-    qsort(d, n, sizeof(*d), cmp_digest);
-    for (size_t k = 1; k < n; k++)
-        if (strcmp(d[k - 1].name, d[k].name) == 0) {
-            e = mtl_seterr(MTL_ERR_BAD_ENCODING, "digests: %s listed twice", d[k].name);
-            goto out;
-        }
-    if (n == 0)
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "digests: no immutable file up to %05llu",
-                       (unsigned long long)max_number);
-out:
+    else
+        e = take_digests(j, max_number, d, &n);
     json_decref(j);
     if (e != MTL_OK) {
         mtl_free(d);
@@ -193,9 +143,9 @@ mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
     mtl_err e = mtl_cardano_db_merkle_root(leaves, n, root);
     mtl_free(leaves);
     MTL_TRY(e);
-    MTL_CHECK(strcmp(root, certified_root) == 0, MTL_ERR_INTEGRITY,
+    MTL_CHECK(certified_root && strcmp(root, certified_root) == 0, MTL_ERR_INTEGRITY,
               "digests: Merkle root %s of the %zu listed files differs from the certified %s", root,
-              n, certified_root);
+              n, certified_root ? certified_root : "(none)");
     return MTL_OK;
 }
 
@@ -216,7 +166,7 @@ mtl_err client_digests_fetch(const json_t *artifact, uint64_t max_number,
         int archived = json_object_get(loc, "compression_algorithm") != NULL;
         char *body = NULL;
         size_t len = 0;
-        last = client_fetch_location(uri, archived, 256u << 20, &body, &len);
+        last = fetch_location(uri, archived, &body, &len);
         if (last == MTL_OK) {
             last = client_digests_parse(body, len, max_number, out, count);
             mtl_free(body);

@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "client_int.h"
+#include "client_cli.h"
 #include "log.h"
 #include "program.h"
 
@@ -33,125 +34,120 @@ static const char USAGE[] =
     "  --json                      one JSON document on stdout, JSON log lines on stderr\n"
     "  -v, -vv, -vvv               more logging on stderr\n";
 
-void client_print_json(const json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (s) {
-        fputs(s, stdout);
-        fputc('\n', stdout);
-        free(s);
-    }
-}
-
-int client_fail(const struct client *cl, mtl_err e, const char *what)
-{
-    const char *d = mtl_err_detail();
-    if (!d || !*d)
-        d = mtl_strerror(e);
-    if (cl && cl->json) {
-        json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "level", "error", "error", what, "kind",
-                              mtl_strerror(e), "detail", d);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        fprintf(stderr, "%s\n", s ? s : "{\"level\":\"error\"}");
-        free(s);
-        json_decref(j);
-    } else {
-        fprintf(stderr, "mithril-client: error: %s: %s\n", what, d);
-    }
-    return CLIENT_EXIT_FAIL;
-}
-
 static int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "mithril-client: %s%s%s\n\n%s", msg, arg ? ": " : "", arg ? arg : "", USAGE);
     return CLIENT_EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+/* The global flags pulled out of argv (the rest kept in order in rest[]);
+ * -1 when --help was given, else the usage exit code or 0. */
+static int parse_globals(struct cli *c, const char **endpoint, int argc, char **argv, char **rest,
+                         int *nrest)
 {
-    struct client cl = {0};
-    const char *endpoint = getenv("AGGREGATOR_ENDPOINT");
-    cl.genesis_vk_text = getenv("GENESIS_VERIFICATION_KEY");
-    cl.cache_dir = getenv("MITHRIL_CLIENT_CACHE_DIR");
-    /* pull global flags out, keep the rest in order */
-    char **rest = calloc((size_t)argc + 1, sizeof(char *));
-    if (!rest)
-        return CLIENT_EXIT_FAIL;
-    int nrest = 0, rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--aggregator-endpoint") == 0 ||
             strcmp(a, "--genesis-verification-key") == 0 || strcmp(a, "--cache-dir") == 0) {
-            if (!v) {
-                free(rest);
+            if (!v)
                 return usage_error("missing value for", a);
-            }
             if (a[2] == 'a')
-                endpoint = v;
+                *endpoint = v;
             else if (a[2] == 'g')
-                cl.genesis_vk_text = v;
+                c->cl.genesis_vk_text = v;
             else
-                cl.cache_dir = v;
+                c->cl.cache_dir = v;
             i++;
         } else if (strcmp(a, "--json") == 0) {
-            cl.json = 1;
+            c->json = 1;
         } else if (mtl_prog_verbose_flag(a)) {
-            cl.verbose += mtl_prog_verbose_flag(a);
+            c->verbose += mtl_prog_verbose_flag(a);
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(USAGE, stdout);
-            free(rest);
-            return CLIENT_EXIT_OK;
+            return -1;
         } else {
-            rest[nrest++] = argv[i];
+            rest[(*nrest)++] = argv[i];
         }
     }
-    mtl_log_setup("mithril-client", cl.verbose, cl.json);
-    /* default cache of verified certificates: $XDG_CACHE_HOME or ~/.cache
-     * (an empty MITHRIL_CLIENT_CACHE_DIR or --cache-dir "" disables it) */
-    char cache_default[4096];
-    if (!cl.cache_dir) {
-        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (x && *x)
-            snprintf(cache_default, sizeof(cache_default), "%s/mithril-client", x);
-        else if (home && *home)
-            snprintf(cache_default, sizeof(cache_default), "%s/.cache/mithril-client", home);
-        else
-            cache_default[0] = 0;
-        cl.cache_dir = cache_default;
-    }
-    if (nrest == 0) {
-        free(rest);
-        return usage_error("missing command", NULL);
-    }
-    if (!endpoint || !*endpoint) {
-        free(rest);
-        return usage_error("no aggregator endpoint (--aggregator-endpoint or AGGREGATOR_ENDPOINT)",
-                           NULL);
-    }
-    cl.endpoint = strdup(endpoint);
-    size_t el = cl.endpoint ? strlen(cl.endpoint) : 0;
-    while (el > 0 && cl.endpoint[el - 1] == '/')
-        cl.endpoint[--el] = '\0';
-    if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !cl.endpoint) {
-        free(rest);
-        free(cl.endpoint);
-        fprintf(stderr, "mithril-client: initialisation failed\n");
-        return CLIENT_EXIT_FAIL;
-    }
-    signal(SIGPIPE, SIG_IGN); /* a failed unpacker closes its pipe: an error, not a death */
+    return 0;
+}
+
+/* Default cache of verified certificates: $XDG_CACHE_HOME or ~/.cache (an
+ * empty MITHRIL_CLIENT_CACHE_DIR or --cache-dir "" disables it). */
+static void default_cache(struct cli *c, char *buf, size_t cap)
+{
+    if (c->cl.cache_dir)
+        return;
+    const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    mtl_err e = MTL_OK;
+    if (x && *x)
+        e = mtl_path_fmt(buf, cap, "%s/mithril-client", x);
+    else if (home && *home)
+        e = mtl_path_fmt(buf, cap, "%s/.cache/mithril-client", home);
+    else
+        buf[0] = 0;
+    if (e != MTL_OK) /* buf is "": no cache */
+        log_warn("cache_dir", "error=\"%s\" cache=disabled", mtl_err_detail());
+    c->cl.cache_dir = buf;
+}
+
+static int dispatch(struct cli *c, int n, char **rest)
+{
     const char *cmd = rest[0];
+    int rc;
     if (strcmp(cmd, "certificate") == 0)
-        rc = cmd_certificate(&cl, nrest - 1, rest + 1);
+        rc = cmd_certificate(c, n - 1, rest + 1);
     else if (strcmp(cmd, "cardano-db") == 0)
-        rc = cmd_cardano_db(&cl, nrest - 1, rest + 1);
+        rc = cmd_cardano_db(c, n - 1, rest + 1);
     else if (strcmp(cmd, "mithril-stake-distribution") == 0 || strcmp(cmd, "msd") == 0)
-        rc = cmd_msd(&cl, nrest - 1, rest + 1);
+        rc = cmd_msd(c, n - 1, rest + 1);
     else
         rc = usage_error("unknown command", cmd);
     if (rc == CLIENT_EXIT_USAGE)
         fputs(USAGE, stderr);
-    curl_global_cleanup();
-    free(cl.endpoint);
-    free(rest);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = {.cl = {.genesis_vk_text = getenv("GENESIS_VERIFICATION_KEY"),
+                           .cache_dir = getenv("MITHRIL_CLIENT_CACHE_DIR")}};
+    c.cl.events = (struct client_events){.emit = out_event, .ctx = &c};
+    const char *endpoint = getenv("AGGREGATOR_ENDPOINT");
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    if (!rest)
+        return CLIENT_EXIT_FAIL;
+    int nrest = 0, rc = parse_globals(&c, &endpoint, argc, argv, rest, &nrest);
+    char cache_default[4096], *ep = NULL;
+    if (rc != 0)
+        goto out;
+    mtl_log_setup("mithril-client", c.verbose, c.json);
+    c.tty = !c.json && isatty(2);
+    default_cache(&c, cache_default, sizeof(cache_default));
+    if (nrest == 0) {
+        rc = usage_error("missing command", NULL);
+        goto out;
+    }
+    if (!endpoint || !*endpoint) {
+        rc = usage_error("no aggregator endpoint (--aggregator-endpoint or AGGREGATOR_ENDPOINT)",
+                         NULL);
+        goto out;
+    }
+    ep = strdup(endpoint);
+    size_t el = ep ? strlen(ep) : 0;
+    while (el > 0 && ep[el - 1] == '/')
+        ep[--el] = '\0';
+    c.cl.endpoint = ep;
+    if (mtl_init() != MTL_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !ep) {
+        fprintf(stderr, "mithril-client: initialisation failed\n");
+        rc = CLIENT_EXIT_FAIL;
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a peer closing a socket is an error, not a death */
+    rc = dispatch(&c, nrest, rest);
+    curl_global_cleanup();
+out:
+    free(ep);
+    free(rest);
+    return rc < 0 ? CLIENT_EXIT_OK : rc;
 }

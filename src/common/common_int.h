@@ -45,6 +45,11 @@ _Noreturn void mtl_assert_fail(const char *expr, const char *file, int line);
  * `what` (usually the path). */
 mtl_err mtl_write_all(int fd, const void *data, size_t n, const char *what);
 
+/* snprintf() of a file path into out[cap]: a path that does not fit is an
+ * MTL_ERR_INVALID_ARG naming its beginning (out is then ""), never a path
+ * silently cut short. */
+mtl_err mtl_path_fmt(char *out, size_t cap, const char *fmt, ...) MTL_PRINTF(3, 4);
+
 /* Growable byte buffer with a hard cap for untrusted input (curl dynbuf). */
 struct mtl_buf {
     uint8_t *data;

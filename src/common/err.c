@@ -73,10 +73,10 @@ mtl_err mtl_err_wrap(mtl_err err, const char *fmt, ...)
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, detail, sizeof(old));
-    if (old[0])
-        snprintf(detail, sizeof(detail), "%s: %s", prefix, old);
-    else
-        snprintf(detail, sizeof(detail), "%s", prefix);
+    int n = old[0] ? snprintf(detail, sizeof(detail), "%s: %s", prefix, old)
+                   : snprintf(detail, sizeof(detail), "%s", prefix);
+    if (n >= (int)sizeof(detail)) /* a detail is bounded: show that it was cut */
+        memcpy(detail + sizeof(detail) - 4, "...", 4);
     return err;
 }
 

@@ -3,12 +3,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common_int.h"
+
+mtl_err mtl_path_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < cap)
+        return MTL_OK;
+    mtl_err e = mtl_seterr(MTL_ERR_INVALID_ARG, "path too long (%d bytes, at most %zu): %.80s...",
+                           n, cap ? cap - 1 : 0, cap ? out : "");
+    if (cap)
+        out[0] = '\0';
+    return e;
+}
 
 mtl_err mtl_write_all(int fd, const void *data, size_t n, const char *what)
 {

@@ -11,9 +11,6 @@
 #include "mithril/pool_identity.h"
 #include "mithril/stm.h"
 
-/* Epoch offsets (mithril-common entities/epoch.rs). */
-#define SIGNER_RECORDING_OFFSET 1 /* registration at e is recorded under e+1 */
-
 /* Configuration: flags > environment > defaults (reference configuration.rs). */
 struct signer_config {
     const char *aggregator_endpoint; /* no trailing slash */
@@ -33,6 +30,10 @@ struct signer_config {
     int disable_digests_cache, reset_digests_cache;
     uint64_t max_cycles;             /* 0 = run forever (tests: stop after N cycles) */
     const char *signed_entity_types; /* used when /protocol-configuration is absent */
+    int enable_metrics_server;       /* GET /metrics on metrics_server_ip:port */
+    const char *metrics_server_ip;
+    uint16_t metrics_server_port;
+    const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 /* Reads the settings and, with credentials, the opcert and KES key (the
  * party id is the opcert's pool id; a PARTY_ID given too must equal it). */
@@ -91,18 +92,28 @@ mtl_err signer_store_prune(const char *dir, uint64_t current_epoch, uint64_t ret
 mtl_err signer_closed_reg(const json_t *signers, const json_t *stakes,
                           struct mtl_stm_closed_reg **out);
 mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonhex);
-/* Protocol message of a signed entity: next AVK, next protocol parameters
- * hash, current epoch, and for CardanoDatabase the Merkle root given. */
-mtl_err signer_protocol_message(const struct mtl_signed_entity_type *t, const char *next_avk,
-                                const struct mtl_stm_params *next_params, const char *merkle_root,
-                                struct mtl_protocol_message **out);
+/* What the signer reads from its node for a signed entity kind
+ * (signer_entities.c): the beacon of the current time point (t->kind and
+ * t->epoch set; NULL: the epoch alone) and the entity's Merkle root for
+ * mtl_signed_entity_message's chain view (NULL: none). */
+struct mtl_digest_cache;
+struct signer_node {
+    const struct signer_config *cfg;
+    struct mtl_digest_cache *cache; /* may be NULL */
+};
+struct signer_entity {
+    enum mtl_signed_entity_kind kind;
+    mtl_err (*beacon)(const struct signer_node *n, struct mtl_signed_entity_type *t);
+    mtl_err (*root)(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                    char root[MTL_HASH_HEX_BYTES]);
+};
+/* The kind's row, NULL when this signer does not sign it. */
+const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k);
 /* RegisterSignaturesMessage JSON (free with mtl_free). */
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
                                  const char *sig_jsonhex, const char *signed_message, char **json);
 /* Parse {"k":..,"m":..,"phi_f":..}. */
 mtl_err signer_parse_params(const json_t *j, struct mtl_stm_params *p);
-/* Parse a discriminant name ("MithrilStakeDistribution"); -1 unknown. */
-int signer_kind_parse(const char *name);
 
 /* ---- aggregator client ------------------------------------------------------- */
 struct signer_http_result {
@@ -116,6 +127,21 @@ mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t 
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status);
 
+/* ---- metrics (signer_metrics.c): the reference's mithril-signer metrics ---- */
+enum {
+    SIGNER_M_REGISTRATION_SUCCESS,
+    SIGNER_M_REGISTRATION_TOTAL,
+    SIGNER_M_REGISTRATION_LAST_EPOCH,
+    SIGNER_M_SIGNATURE_SUCCESS,
+    SIGNER_M_SIGNATURE_TOTAL,
+    SIGNER_M_SIGNATURE_LAST_EPOCH,
+    SIGNER_M_CYCLE_SUCCESS,
+    SIGNER_M_CYCLE_TOTAL,
+    SIGNER_M_COUNT
+};
+struct mtl_metrics;
+mtl_err signer_metrics_new(struct mtl_metrics **out);
+
 /* ---- runtime ------------------------------------------------------------------ */
 enum signer_state_kind { ST_INIT, ST_UNREGISTERED, ST_READY_TO_SIGN, ST_REGISTERED_NOT_ABLE };
 struct signer_runtime;
@@ -125,5 +151,10 @@ void signer_runtime_free(struct signer_runtime *rt);
  * state kept (the reference's RuntimeError::KeepState). */
 mtl_err signer_runtime_cycle(struct signer_runtime *rt);
 const char *signer_state_name(const struct signer_runtime *rt);
+/* The runtime's metrics registry (borrowed). */
+struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt);
+/* 1 once a cycle found the chain in a Mithril era this software does not
+ * support: the signer must stop (the reference's critical error). */
+int signer_runtime_fatal(const struct signer_runtime *rt);
 
 #endif

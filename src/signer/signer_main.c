@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "program.h"
 #include "signer_int.h"
 
@@ -90,6 +91,20 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return 1;
     }
+    struct mtl_metrics *metrics = signer_runtime_metrics(rt);
+    struct mtl_httpd *metrics_server = NULL;
+    if (cfg.enable_metrics_server) {
+        if (mtl_metrics_serve(metrics, cfg.metrics_server_ip, cfg.metrics_server_port,
+                              &metrics_server) != MTL_OK) {
+            fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+            log_error("startup_failed", "error=\"%s\"", mtl_err_detail());
+            signer_runtime_free(rt);
+            curl_global_cleanup();
+            return 1;
+        }
+        log_info("metrics_server", "ip=%s port=%u", cfg.metrics_server_ip,
+                 (unsigned)mtl_httpd_port(metrics_server));
+    }
     mtl_prog_catch_stop();
     signal(SIGPIPE, SIG_IGN);
     log_info("starting",
@@ -103,15 +118,25 @@ int main(int argc, char **argv)
         double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
                k0 = children_cpu_ms();
         const char *before = signer_state_name(rt);
+        mtl_metrics_inc(metrics, SIGNER_M_CYCLE_TOTAL);
         mtl_err e = signer_runtime_cycle(rt);
         double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
                kids = children_cpu_ms() - k0;
+        if (e != MTL_OK && signer_runtime_fatal(rt)) {
+            fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+            log_error("unsupported_era", "error=\"%s\"", mtl_err_detail());
+            signer_runtime_free(rt);
+            curl_global_cleanup();
+            return 1;
+        }
         if (e != MTL_OK) {
             failures++;
             log_error("cycle_failed", "state=%s error=\"%s\" consecutive_failures=%u", before,
                       mtl_err_detail(), failures);
-        } else
+        } else {
             failures = 0;
+            mtl_metrics_inc(metrics, SIGNER_M_CYCLE_SUCCESS);
+        }
         log_info("cycle",
                  "n=%llu state=%s next_state=%s wall_ms=%.1f cpu_ms=%.2f children_cpu_ms=%.1f "
                  "rss_kb=%ld",
@@ -126,6 +151,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     log_info("stopping", "max_rss_kb=%ld", ru.ru_maxrss);
+    mtl_httpd_stop(metrics_server);
     signer_runtime_free(rt);
     curl_global_cleanup();
     return 0;

@@ -1,22 +1,9 @@
 /* signer_message.c - what the signer signs, computed from its own data: the
- * AVK of a signer list with the stakes it read from the chain, the protocol
- * message of a signed entity, and the messages it posts. */
+ * AVK of a signer list with the stakes it read from the chain (the protocol
+ * message itself is mtl_signed_entity_message's), and the messages it posts. */
 #include <string.h>
 
 #include "signer_int.h"
-
-static const char *const KIND_NAMES[] = {
-    "MithrilStakeDistribution", "CardanoStakeDistribution", "CardanoImmutableFilesFull",
-    "CardanoTransactions",      "CardanoDatabase",          "CardanoBlocksTransactions",
-};
-
-int signer_kind_parse(const char *name)
-{
-    for (size_t i = 0; i < MTL_ARRAY_LEN(KIND_NAMES); i++)
-        if (strcmp(name, KIND_NAMES[i]) == 0)
-            return (int)i;
-    return -1;
-}
 
 mtl_err signer_parse_params(const json_t *j, struct mtl_stm_params *p)
 {
@@ -74,36 +61,6 @@ mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonh
     mtl_err e = mtl_stm_closed_reg_avk_jsonhex(closed, avk_jsonhex);
     mtl_stm_closed_reg_free(closed);
     return e;
-}
-
-mtl_err signer_protocol_message(const struct mtl_signed_entity_type *t, const char *next_avk,
-                                const struct mtl_stm_params *next_params, const char *merkle_root,
-                                struct mtl_protocol_message **out)
-{
-    *out = NULL;
-    MTL_CHECK(t->kind == MTL_SET_MITHRIL_STAKE_DISTRIBUTION || t->kind == MTL_SET_CARDANO_DATABASE,
-              MTL_ERR_INVALID_ARG, "signed entity type %s is not supported by this signer",
-              mtl_signed_entity_kind_name(t->kind));
-    MTL_CHECK(t->kind != MTL_SET_CARDANO_DATABASE || (merkle_root && strlen(merkle_root) == 64),
-              MTL_ERR_INVALID_ARG, "CardanoDatabase needs a Merkle root");
-    char params_hash[MTL_HASH_HEX_BYTES], epoch[24];
-    mtl_protocol_parameters_hash(next_params, params_hash);
-    snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)t->epoch);
-    struct mtl_protocol_message *pm = NULL;
-    MTL_TRY(mtl_protocol_message_new(&pm));
-    mtl_err e = mtl_protocol_message_set(pm, "next_aggregate_verification_key", next_avk);
-    if (e == MTL_OK)
-        e = mtl_protocol_message_set(pm, "next_protocol_parameters", params_hash);
-    if (e == MTL_OK)
-        e = mtl_protocol_message_set(pm, "current_epoch", epoch);
-    if (e == MTL_OK && t->kind == MTL_SET_CARDANO_DATABASE)
-        e = mtl_protocol_message_set(pm, "cardano_database_merkle_root", merkle_root);
-    if (e != MTL_OK) {
-        mtl_protocol_message_free(pm);
-        return e;
-    }
-    *out = pm;
-    return MTL_OK;
 }
 
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,

@@ -7,9 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain_observer.h"
+#include "era_reader.h"
 #include "log.h"
 #include "mithril/cardano_db.h"
-#include "mithril/chain_observer.h"
+#include "metrics.h"
 #include "signer_int.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
@@ -29,10 +31,11 @@ struct signer_runtime {
     struct mtl_chain_observer *obs;
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
+    struct mtl_metrics *metrics;
+    struct mtl_era_reader *era_reader;
+    struct mtl_era_checker era;
+    int fatal; /* unsupported era */
 };
-
-static const unsigned SUPPORTED =
-    (1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION) | (1u << MTL_SET_CARDANO_DATABASE);
 
 static void epoch_data_clear(struct epoch_data *ed)
 {
@@ -54,17 +57,25 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
-    mtl_err e = signer_store_init(c->data_stores_directory);
+    mtl_era_checker_init(&rt->era);
+    mtl_err e = signer_metrics_new(&rt->metrics);
+    if (e == MTL_OK)
+        e = signer_store_init(c->data_stores_directory);
+    if (e == MTL_OK)
+        e = mtl_era_reader_new(&rt->era_reader, c->era_reader_adapter_type,
+                               c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
+                               c->cardano_node_socket_path);
     if (e == MTL_OK)
         e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
                                                                   : NULL);
     if (e == MTL_OK && !c->disable_digests_cache) {
         char p[4096];
-        snprintf(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
-        if (c->reset_digests_cache)
+        e = mtl_path_fmt(p, sizeof(p), "%s/digests-cache.json", c->data_stores_directory);
+        if (e == MTL_OK && c->reset_digests_cache)
             unlink(p);
-        e = mtl_digest_cache_open(&rt->cache, p);
+        if (e == MTL_OK)
+            e = mtl_digest_cache_open(&rt->cache, p);
     }
     if (e != MTL_OK) {
         signer_runtime_free(rt);
@@ -79,9 +90,17 @@ void signer_runtime_free(struct signer_runtime *rt)
     if (!rt)
         return;
     epoch_data_clear(&rt->ed);
+    mtl_era_reader_free(rt->era_reader);
+    mtl_era_checker_destroy(&rt->era);
     mtl_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
+    mtl_metrics_free(rt->metrics);
     mtl_free(rt);
+}
+
+struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt)
+{
+    return rt->metrics;
 }
 
 static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
@@ -92,6 +111,21 @@ static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
         return mtl_err_wrap(e, "could not read the chain tip");
     *epoch = tip.epoch;
     return MTL_OK;
+}
+
+int signer_runtime_fatal(const struct signer_runtime *rt)
+{
+    return rt->fatal;
+}
+
+/* The era at a new epoch (reference update_era_checker): an unsupported one
+ * is fatal; markers that cannot be read keep the previous epoch, retried. */
+static mtl_err check_era(struct signer_runtime *rt, uint64_t epoch)
+{
+    mtl_err e = mtl_era_checker_update(&rt->era, rt->era_reader, epoch);
+    if (e == MTL_ERR_STATE)
+        rt->fatal = 1;
+    return e;
 }
 
 static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
@@ -110,32 +144,37 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
         log_info("store_pruned", "epoch=%llu files=%u", (unsigned long long)epoch, removed);
 }
 
-/* Read the chain's epoch; when it moved past ours, start the new epoch
- * (*moved = 1) so the caller ends its cycle there. */
+/* When the chain's epoch `now` is past ours, check its Mithril era and start
+ * it (*moved = 1) so the caller ends its cycle there. */
+static mtl_err move_to(struct signer_runtime *rt, uint64_t now, int *moved)
+{
+    *moved = 0;
+    if (now <= rt->epoch)
+        return MTL_OK;
+    MTL_TRY(check_era(rt, now));
+    new_epoch(rt, now);
+    *moved = 1;
+    return MTL_OK;
+}
+
+/* Read the chain's epoch and follow it. */
 static mtl_err follow_epoch(struct signer_runtime *rt, int *moved)
 {
     uint64_t now = 0;
     *moved = 0;
     MTL_TRY(current_epoch(rt, &now));
-    if (now > rt->epoch) {
-        new_epoch(rt, now);
-        *moved = 1;
-    }
+    MTL_TRY(move_to(rt, now, moved));
     return MTL_OK;
 }
 
 /* ---- network configuration ------------------------------------------------ */
 
+/* The types of a settings list; MithrilStakeDistribution is always allowed
+ * (reference default). */
 static mtl_err kinds_from_list(const char *list, unsigned *mask)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", list);
-    *mask = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION; /* always allowed (reference default) */
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int k = signer_kind_parse(t);
-        MTL_CHECK(k >= 0, MTL_ERR_BAD_ENCODING, "unknown signed entity type '%s'", t);
-        *mask |= 1u << k;
-    }
+    MTL_TRY(mtl_signed_entity_kinds_parse(mask, list));
+    *mask |= MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
     return MTL_OK;
 }
 
@@ -152,14 +191,18 @@ static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
     mtl_err e = signer_parse_params(json_object_get(j, "protocol_parameters"), params);
     json_t *types = json_object_get(j, "available_signed_entity_types");
     if (e == MTL_OK && allowed) {
-        *allowed = 1u << MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
+        *allowed = MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
         size_t i;
         json_t *t;
         json_array_foreach(types, i, t)
         {
-            int k = json_is_string(t) ? signer_kind_parse(json_string_value(t)) : -1;
-            if (k >= 0)
-                *allowed |= 1u << k;
+            /* types this signer does not know are skipped, as the reference does */
+            enum mtl_signed_entity_kind k;
+            const char *name = json_string_value(t);
+            if (name && mtl_signed_entity_kind_parse(&k, name, strlen(name)) == MTL_OK)
+                *allowed |= MTL_SET_BIT(k);
+            else
+                mtl_err_clear();
         }
     }
     json_decref(j);
@@ -194,31 +237,64 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
 
 /* ---- Unregistered ---------------------------------------------------------- */
 
-/* Stakes read from the chain during e are recorded under e+1 (once). */
-static mtl_err update_stake_distribution(struct signer_runtime *rt, uint64_t epoch)
+/* The stakes of one epoch e, read between two reads of the chain's epoch
+ * that both give e, recorded under e+1 (once). When the chain crossed into
+ * another epoch between them the stakes may be the new epoch's (a key made
+ * with them would carry the wrong stake and every signature of its epoch be
+ * refused): they are dropped and read again, at most 3 times. The window is
+ * three node queries, not the whole cycle, so a slow cycle still records. */
+static mtl_err record_stakes(struct signer_runtime *rt, uint64_t *epoch)
 {
     const char *dir = rt->cfg->data_stores_directory;
-    uint64_t key = epoch + SIGNER_RECORDING_OFFSET;
-    json_t *have = NULL;
-    MTL_TRY(signer_store_get_stakes(dir, key, &have));
-    size_t n_have = have ? json_object_size(have) : 0;
-    json_decref(have);
-    if (n_have)
-        return MTL_OK;
-    struct mtl_pool_stake *pools = NULL;
-    size_t n = 0;
-    mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
-    if (e != MTL_OK)
-        return mtl_err_wrap(e, "could not read the stake distribution");
-    json_t *obj = json_object();
-    for (size_t i = 0; obj && i < n; i++)
-        json_object_set_new(obj, pools[i].pool_id, json_integer((json_int_t)pools[i].stake));
-    mtl_free(pools);
-    e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
-    json_decref(obj);
-    if (e == MTL_OK)
-        log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
-    return e;
+    for (int attempt = 1;; attempt++) {
+        uint64_t before = 0, after = 0;
+        MTL_TRY(current_epoch(rt, &before));
+        uint64_t key = before + MTL_SIGNER_RECORDING_OFFSET;
+        json_t *have = NULL;
+        MTL_TRY(signer_store_get_stakes(dir, key, &have));
+        size_t n_have = have ? json_object_size(have) : 0;
+        json_decref(have);
+        *epoch = before;
+        if (n_have)
+            return MTL_OK;
+        struct mtl_pool_stake *pools = NULL;
+        size_t n = 0;
+        mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
+        if (e != MTL_OK)
+            return mtl_err_wrap(e, "could not read the stake distribution");
+        if ((e = current_epoch(rt, &after)) == MTL_OK && after == before) {
+            json_t *obj = json_object();
+            for (size_t i = 0; obj && i < n; i++)
+                json_object_set_new(obj, pools[i].pool_id,
+                                    json_integer((json_int_t)pools[i].stake));
+            mtl_free(pools);
+            e = obj ? signer_store_put_stakes(dir, key, obj) : mtl_seterr(MTL_ERR_NOMEM, "stakes");
+            json_decref(obj);
+            if (e == MTL_OK)
+                log_info("stakes_recorded", "epoch=%llu pools=%zu", (unsigned long long)key, n);
+            return e;
+        }
+        mtl_free(pools);
+        MTL_TRY(e);
+        log_warn("stakes_dropped",
+                 "epoch=%llu chain_epoch=%llu reason=\"the chain left the epoch while its stake "
+                 "distribution was read\"",
+                 (unsigned long long)before, (unsigned long long)after);
+        MTL_CHECK(attempt < 3, MTL_ERR_STATE,
+                  "the chain changed epoch during each of 3 reads of its stake distribution");
+    }
+}
+
+/* Stakes of the chain's current epoch recorded; when that is past ours
+ * (the chain moved during the cycle), the new epoch starts (*moved) and the
+ * next cycle registers there, its stakes already recorded. */
+static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
+{
+    uint64_t epoch = 0;
+    *moved = 0;
+    MTL_TRY(record_stakes(rt, &epoch));
+    MTL_TRY(move_to(rt, epoch, moved));
+    return MTL_OK;
 }
 
 /* The credential fields of a registration: the chain's current KES period
@@ -257,7 +333,7 @@ static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t
 static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
 {
     const struct signer_config *c = rt->cfg;
-    uint64_t key = rt->ed.epoch + SIGNER_RECORDING_OFFSET;
+    uint64_t key = rt->ed.epoch + MTL_SIGNER_RECORDING_OFFSET;
     *round_not_open = 0;
     if (signer_store_is_registered(c->data_stores_directory, key)) {
         log_debug("already_registered", "epoch=%llu", (unsigned long long)key);
@@ -309,6 +385,7 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     mtl_free(vk);
     MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
     long status = 0;
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
     e = signer_agg_post(c, "/register-signer", txt, &status);
     free(txt);
     if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
@@ -321,6 +398,8 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
                             (unsigned long long)key);
     log_info("signer_registered", "epoch=%llu party=%s stake=%llu", (unsigned long long)key,
              c->party_id, (unsigned long long)stake);
+    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_SUCCESS);
+    mtl_metrics_set(rt->metrics, SIGNER_M_REGISTRATION_LAST_EPOCH, (int64_t)rt->epoch);
     return signer_store_mark_registered(c->data_stores_directory, key);
 }
 
@@ -380,6 +459,11 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     MTL_TRY(follow_epoch(rt, &moved));
     if (moved)
         return MTL_OK;
+    /* The stakes first, as early in the epoch as can be: the aggregator's
+     * answers below may be slow and the stakes must be read in this epoch. */
+    MTL_TRY(update_stake_distribution(rt, &moved));
+    if (moved)
+        return MTL_OK;
     json_t *settings = NULL;
     long status;
     mtl_err e = signer_agg_get(rt->cfg, "/epoch-settings", &settings, &status);
@@ -416,9 +500,6 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
     int round_not_open = 0, can = 0;
-    uint64_t now = 0;
-    MTL_TRY(current_epoch(rt, &now));
-    MTL_TRY(update_stake_distribution(rt, now));
     MTL_TRY(register_signer(rt, &round_not_open));
     MTL_TRY(can_sign_current_epoch(rt, &can));
     rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
@@ -435,20 +516,18 @@ static mtl_err beacon_to_sign(struct signer_runtime *rt, struct mtl_signed_entit
                               int *found)
 {
     *found = 0;
-    unsigned mask = rt->ed.allowed & SUPPORTED;
-    for (int k = 0; k <= MTL_SET_CARDANO_BLOCKS_TRANSACTIONS && !*found; k++) {
-        if (!(mask & (1u << k)))
+    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    for (int k = 0; k < MTL_SET_KIND_COUNT && !*found; k++) {
+        const struct signer_entity *se = signer_entity((enum mtl_signed_entity_kind)k);
+        if (!(rt->ed.allowed & MTL_SET_BIT(k)) || !se)
             continue;
         memset(t, 0, sizeof(*t));
         t->kind = (enum mtl_signed_entity_kind)k;
         t->epoch = rt->epoch;
-        if (k == MTL_SET_CARDANO_DATABASE) {
-            mtl_err e = mtl_immutable_last_certifiable(rt->cfg->db_directory, &t->a);
-            if (e != MTL_OK) {
-                log_warn("no_immutable_to_sign", "db=%s error=\"%s\"", rt->cfg->db_directory,
-                         mtl_err_detail());
-                continue;
-            }
+        if (se->beacon && se->beacon(&node, t) != MTL_OK) {
+            log_warn("no_beacon_to_sign", "entity=%s error=\"%s\"",
+                     mtl_signed_entity_kind_name(t->kind), mtl_err_detail());
+            continue;
         }
         char *json = NULL;
         MTL_TRY(mtl_signed_entity_type_to_json(t, &json));
@@ -466,7 +545,6 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
     struct mtl_stm_initializer *next_init = NULL;
     json_t *stakes = NULL;
     char *avk = NULL;
-    struct mtl_db_digests dg = {0};
     struct mtl_stm_params next_params;
     MTL_TRY(signer_store_get_initializer(dir, e_now, &next_init));
     MTL_CHECK(next_init, MTL_ERR_NOT_FOUND, "can not get protocol_initializer at epoch %llu",
@@ -479,27 +557,22 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
                        (unsigned long long)e_now);
     if (e == MTL_OK)
         e = signer_avk(rt->ed.next_signers, stakes, &avk);
-    if (e == MTL_OK && t->kind == MTL_SET_CARDANO_DATABASE) {
-        /* One thread: the signer shares the node's machine. */
-        struct mtl_digest_opts o = {.threads = 1, .cache = rt->cache};
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        e = mtl_cardano_db_digest(rt->cfg->db_directory, t->a, &o, &dg);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-        if (e == MTL_OK)
-            log_info("digests_computed",
-                     "immutable_file_number=%llu files=%zu bytes=%llu hashed=%zu from_cache=%zu "
-                     "ms=%.1f merkle_root=%s",
-                     (unsigned long long)t->a, dg.count, (unsigned long long)dg.total_bytes,
-                     dg.hashed, dg.from_cache, ms, dg.merkle_root);
-        const char *warn = rt->cache ? mtl_digest_cache_warning(rt->cache) : NULL;
-        if (warn)
-            log_warn("digest_cache_problem", "detail=\"%s\"", warn);
+    const struct signer_entity *se = signer_entity(t->kind);
+    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    char root[MTL_HASH_HEX_BYTES];
+    if (e == MTL_OK && !se)
+        e = mtl_seterr(MTL_ERR_INVALID_ARG, "%s is not signed by this signer",
+                       mtl_signed_entity_kind_name(t->kind));
+    if (e == MTL_OK && se->root)
+        e = se->root(&node, t, root);
+    if (e == MTL_OK) {
+        struct mtl_signed_entity_view v = {
+            .next_avk = avk,
+            .next_params = &next_params,
+            .merkle_root = se->root ? root : NULL,
+        };
+        e = mtl_signed_entity_message(pm, t, &v);
     }
-    if (e == MTL_OK)
-        e = signer_protocol_message(t, avk, &next_params, dg.merkle_root, pm);
-    mtl_db_digests_free(&dg);
     mtl_free(avk);
     json_decref(stakes);
     return e;
@@ -566,6 +639,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
     if (e == MTL_OK && sig)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
+        mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
         e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
@@ -579,9 +653,12 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
             log_error("signature_rejected", "entity=%s signed_message=%s detail=\"%s\"", entity,
                       hash, mtl_err_detail());
             e = MTL_OK;
-        } else if (e == MTL_OK)
+        } else if (e == MTL_OK) {
             log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
                      won);
+            mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_SUCCESS);
+            mtl_metrics_set(rt->metrics, SIGNER_M_SIGNATURE_LAST_EPOCH, (int64_t)rt->epoch);
+        }
     }
     if (e == MTL_OK)
         e = signer_store_mark_signed(rt->cfg->data_stores_directory, rt->epoch, entity);
@@ -606,6 +683,7 @@ mtl_err signer_runtime_cycle(struct signer_runtime *rt)
     case ST_INIT: {
         uint64_t now = 0;
         MTL_TRY(current_epoch(rt, &now));
+        MTL_TRY(check_era(rt, now));
         new_epoch(rt, now);
         return MTL_OK;
     }

@@ -10,17 +10,23 @@
 #include "signer_int.h"
 
 #define STORE_FILE_MAX (16u << 20)
+/* The store's directory is at most this long (signer_store_init refuses
+ * longer ones), so that its file names (under 64 bytes) fit in 4096. */
+#define STORE_DIR_MAX (4096 - 64)
 
 static void path_of(char *out, size_t cap, const char *dir, const char *what, uint64_t epoch,
                     const char *ext)
 {
-    snprintf(out, cap, "%s/%s-%llu%s", dir, what, (unsigned long long)epoch, ext);
+    int n = snprintf(out, cap, "%s/%s-%llu%s", dir, what, (unsigned long long)epoch, ext);
+    MTL_ASSERT(n > 0 && (size_t)n < cap); /* STORE_DIR_MAX */
 }
 
 mtl_err signer_store_init(const char *dir)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
+    MTL_CHECK(strlen(dir) <= STORE_DIR_MAX, MTL_ERR_CONFIG,
+              "DATA_STORES_DIRECTORY: longer than %d bytes: %.80s...", STORE_DIR_MAX, dir);
+    MTL_TRY(mtl_path_fmt(tmp, sizeof(tmp), "%s", dir));
     for (char *p = tmp + 1; *p; p++) /* mkdir -p */
         if (*p == '/') {
             *p = '\0';
@@ -194,8 +200,7 @@ mtl_err signer_store_prune(const char *dir, uint64_t current, uint64_t retention
             if (ep >= floor)
                 continue;
             char p[4096];
-            snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-            if (unlink(p) == 0)
+            if (mtl_path_fmt(p, sizeof(p), "%s/%s", dir, de->d_name) == MTL_OK && unlink(p) == 0)
                 (*removed)++;
             else if (e == MTL_OK)
                 e = mtl_seterr(MTL_ERR_IO, "unlink %s: %s", p, strerror(errno));

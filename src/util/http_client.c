@@ -93,7 +93,9 @@ void mtl_http_error_text(const struct mtl_http_reply *r, char *out, size_t cap)
         return;
     json_t *j = json_loadb(r->body, r->len, 0, NULL);
     const char *m = json_string_value(json_object_get(j, "message"));
-    snprintf(out, cap, "%.*s", m ? (int)(cap - 1) : 200, m ? m : r->body);
+    /* a body that is not JSON: its first bytes, never past its length */
+    snprintf(out, cap, "%.*s", m ? (int)(cap - 1) : (int)(r->len < 200 ? r->len : 200),
+             m ? m : r->body);
     json_decref(j);
     /* one log line: no newlines or quotes */
     for (char *p = out; *p; p++)

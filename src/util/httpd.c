@@ -59,6 +59,14 @@ struct req {
     int too_big;
 };
 
+/* The connection whose request the handler of this thread is answering. */
+static _Thread_local struct MHD_Connection *current;
+
+const char *mtl_httpd_header(const char *name)
+{
+    return current ? MHD_lookup_connection_value(current, MHD_HEADER_KIND, name) : NULL;
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -217,8 +225,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         mtl_http_json(&r, 204, "");
     else {
         mtl_buf_nul(&rq->body);
+        current = c;
         h->handler(h->ctx, method, url, rq->body.data ? (char *)rq->body.data : "", rq->body.len,
                    &r);
+        current = NULL;
     }
     enum MHD_Result ret = send_resp(c, &r);
     mtl_free(r.body);

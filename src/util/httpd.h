@@ -62,6 +62,10 @@ unsigned mtl_httpd_connections(struct mtl_httpd *h);
 uint16_t mtl_httpd_port(const struct mtl_httpd *h);
 void mtl_httpd_stop(struct mtl_httpd *h);
 
+/* A header of the request being handled, or NULL; only valid on the thread
+ * running the handler, during the call. */
+const char *mtl_httpd_header(const char *name);
+
 /* Helpers to fill a response. */
 void mtl_http_json(struct mtl_http_response *r, int status, const char *json);
 void mtl_http_error(struct mtl_http_response *r, int status, const char *label, const char *fmt,

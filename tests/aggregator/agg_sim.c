@@ -282,8 +282,9 @@ int sim_genesis(struct sim_agg *s)
         return -1;
     if (pid == 0) {
         child_env(s);
-        execl(s->bin, s->bin, "genesis", "bootstrap", "--genesis-secret-key", s->genesis_sk,
-              (char *)NULL);
+        /* the environment, not argv: a secret on a command line is in ps */
+        setenv("GENESIS_SECRET_KEY", s->genesis_sk, 1);
+        execl(s->bin, s->bin, "genesis", "bootstrap", (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -395,6 +396,29 @@ static int closed_of(struct sim_agg *s, struct sim_http *h, json_t *signers, uin
     return rc;
 }
 
+/* Entity JSON and signed_message of t as a signer of ep computes them. */
+static int sim_message(const struct sim_epoch *ep, const struct mtl_signed_entity_type *t,
+                       const char *merkle_root, char *entity, size_t entity_size,
+                       char signed_message[MTL_HASH_HEX_BYTES])
+{
+    struct mtl_signed_entity_view v = {
+        .next_avk = ep->next_avk, .next_params = &ep->next_params, .merkle_root = merkle_root};
+    struct mtl_protocol_message *pm = NULL;
+    char *json = NULL;
+    int rc = mtl_signed_entity_message(&pm, t, &v) == MTL_OK &&
+                     mtl_signed_entity_type_to_json(t, &json) == MTL_OK &&
+                     strlen(json) < entity_size
+                 ? 0
+                 : -1;
+    if (rc == 0) {
+        mtl_protocol_message_hash(pm, signed_message);
+        snprintf(entity, entity_size, "%s", json);
+    }
+    mtl_free(json);
+    mtl_protocol_message_free(pm);
+    return rc;
+}
+
 int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out)
 {
     memset(out, 0, sizeof(*out));
@@ -408,9 +432,7 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
     json_t *es = json_loads(body, 0, NULL);
     free(body);
     struct mtl_stm_closed_reg *next = NULL;
-    char *avk = NULL, ph[MTL_HASH_HEX_BYTES], ep[24];
-    struct mtl_protocol_message *pm = NULL;
-    struct mtl_stm_params np;
+    char *avk = NULL;
     int rc = (uint64_t)json_integer_value(json_object_get(es, "epoch")) == epoch ? 0 : -1;
     if (rc == 0)
         rc = closed_of(s, h, json_object_get(es, "current_signers"), epoch - 2, &out->closed);
@@ -427,7 +449,7 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
         } else {
             json_t *pc = json_loads(body, 0, NULL);
             json_t *p = json_object_get(pc, "protocol_parameters");
-            struct mtl_stm_params *dst = which ? &out->params : &np;
+            struct mtl_stm_params *dst = which ? &out->params : &out->next_params;
             dst->k = (uint64_t)json_integer_value(json_object_get(p, "k"));
             dst->m = (uint64_t)json_integer_value(json_object_get(p, "m"));
             dst->phi_f = json_number_value(json_object_get(p, "phi_f"));
@@ -437,25 +459,12 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
         body = NULL;
     }
     if (rc == 0) {
-        mtl_protocol_parameters_hash(&np, ph);
-        snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
-        rc = mtl_protocol_message_new(&pm) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "next_aggregate_verification_key", avk) ==
-                         MTL_OK &&
-                     mtl_protocol_message_set(pm, "next_protocol_parameters", ph) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "current_epoch", ep) == MTL_OK
-                 ? 0
-                 : -1;
-    }
-    if (rc == 0) {
-        mtl_protocol_message_hash(pm, out->signed_message);
-        memcpy(out->next_params_hash, ph, sizeof(ph));
         out->next_avk = avk;
         avk = NULL;
-        snprintf(out->entity, sizeof(out->entity), "{\"MithrilStakeDistribution\":%llu}",
-                 (unsigned long long)epoch);
+        struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION,
+                                           .epoch = epoch};
+        rc = sim_message(out, &t, NULL, out->entity, sizeof(out->entity), out->signed_message);
     }
-    mtl_protocol_message_free(pm);
     mtl_free(avk);
     mtl_stm_closed_reg_free(next);
     json_decref(es);
@@ -467,35 +476,16 @@ int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct
 int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
                            char signed_message[MTL_HASH_HEX_BYTES])
 {
-    uint64_t n = 0;
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_CARDANO_DATABASE, .epoch = ep->epoch};
     struct mtl_db_digests d;
-    struct mtl_protocol_message *pm = NULL;
-    char e[24];
     memset(&d, 0, sizeof(d));
     struct mtl_digest_opts o = {.threads = 1};
-    int rc = mtl_immutable_last_certifiable(db_dir, &n) == MTL_OK &&
-                     mtl_cardano_db_digest(db_dir, n, &o, &d) == MTL_OK
+    int rc = mtl_immutable_last_certifiable(db_dir, &t.a) == MTL_OK &&
+                     mtl_cardano_db_digest(db_dir, t.a, &o, &d) == MTL_OK
                  ? 0
                  : -1;
-    snprintf(e, sizeof(e), "%llu", (unsigned long long)ep->epoch);
     if (rc == 0)
-        rc = mtl_protocol_message_new(&pm) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "next_aggregate_verification_key",
-                                              ep->next_avk) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "next_protocol_parameters",
-                                              ep->next_params_hash) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "current_epoch", e) == MTL_OK &&
-                     mtl_protocol_message_set(pm, "cardano_database_merkle_root", d.merkle_root) ==
-                         MTL_OK
-                 ? 0
-                 : -1;
-    if (rc == 0) {
-        mtl_protocol_message_hash(pm, signed_message);
-        snprintf(entity, 160,
-                 "{\"CardanoDatabase\":{\"epoch\":%llu,\"immutable_file_number\":%llu}}",
-                 (unsigned long long)ep->epoch, (unsigned long long)n);
-    }
-    mtl_protocol_message_free(pm);
+        rc = sim_message(ep, &t, d.merkle_root, entity, 160, signed_message);
     mtl_db_digests_free(&d);
     return rc;
 }

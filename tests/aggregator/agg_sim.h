@@ -78,8 +78,8 @@ struct sim_epoch {
     struct mtl_stm_closed_reg *closed; /* current signers (key e-1) */
     char signed_message[MTL_HASH_HEX_BYTES];
     char entity[96]; /* {"MithrilStakeDistribution":e} */
-    char *next_avk;  /* parts shared by every message of e */
-    char next_params_hash[MTL_HASH_HEX_BYTES];
+    char *next_avk;  /* chain view shared by every message of e */
+    struct mtl_stm_params next_params;
 };
 /* The CardanoDatabase{e, N} message of a signer holding the node DB:
  * digests of immutable files 0..=N (N = last certifiable) and Merkle root. */

@@ -24,6 +24,13 @@ SLOTS_PER_KES_PERIOD=0 "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/e
 grep -q "SLOTS_PER_KES_PERIOD" "$WORK/err" && pass "bad SLOTS_PER_KES_PERIOD refused" || fail "KES period error: $(cat "$WORK/err")"
 ALLOW_SKIP_SIGNER_CERTIFICATION=maybe "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "bad skip switch accepted"
 grep -q "ALLOW_SKIP_SIGNER_CERTIFICATION" "$WORK/err" && pass "bad ALLOW_SKIP_SIGNER_CERTIFICATION refused" || fail "skip switch error: $(cat "$WORK/err")"
+# Signed entity types are exact names the aggregator has a handler for.
+SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabaseX "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoDatabaseX accepted"
+grep -q "SIGNED_ENTITY_TYPES: signed entity type 'CardanoDatabaseX': unknown" "$WORK/err" && pass "CardanoDatabaseX refused" || fail "type error: $(cat "$WORK/err")"
+"$AGG" serve --signed-entity-types cardanodatabase --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "cardanodatabase accepted"
+grep -q "'cardanodatabase': unknown" "$WORK/err" && pass "lower-case type refused" || fail "case error: $(cat "$WORK/err")"
+SIGNED_ENTITY_TYPES=CardanoTransactions "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoTransactions accepted"
+grep -q "CardanoTransactions is not signed by this aggregator" "$WORK/err" && pass "type without handler refused" || fail "handler error: $(cat "$WORK/err")"
 "$AGG" --help | grep -q "GENESIS_VERIFICATION_KEY" && pass "--help lists settings" || fail "--help"
 
 # genesis generate-keypair: secret 0600, both keys decodable by the client side.
@@ -32,6 +39,16 @@ mkdir -p "$WORK/keys"
 [ "$(stat -c %a "$WORK/keys/genesis.sk")" = 600 ] && pass "genesis.sk is 0600" || fail "genesis.sk mode"
 /usr/bin/python3 -c "import json,sys; b=bytes.fromhex(open(sys.argv[1]).read().strip()); assert len(json.loads(b))==32" \
     "$WORK/keys/genesis.vkey" && pass "genesis.vkey is JSON-hex of 32 bytes" || fail "genesis.vkey format"
+# genesis bootstrap takes its key from a file or the environment; without
+# one it says so before reading anything; the key on a command line (the
+# reference's flag) is warned about: ps shows it to every local user.
+env -u GENESIS_SECRET_KEY "$AGG" genesis bootstrap --data-stores-directory "$WORK/g" 2>"$WORK/err" && fail "bootstrap without a key accepted"
+grep -q "genesis-secret-key-path FILE or GENESIS_SECRET_KEY needed" "$WORK/err" && pass "bootstrap without a key: named" || fail "no-key error: $(cat "$WORK/err")"
+echo zz >"$WORK/bad.sk"
+"$AGG" genesis bootstrap --genesis-secret-key-path "$WORK/bad.sk" --data-stores-directory "$WORK/g" 2>"$WORK/err" && fail "bad key file accepted"
+grep -q "genesis secret key $WORK/bad.sk" "$WORK/err" && pass "bad key file named" || fail "bad-key error: $(cat "$WORK/err")"
+"$AGG" -v genesis bootstrap --genesis-secret-key "$(cat "$WORK/keys/genesis.sk")" --data-stores-directory "$WORK/g" 2>"$WORK/err"
+grep -q "event=secret_on_command_line" "$WORK/err" && pass "a key on the command line is warned about" || fail "no warning: $(cat "$WORK/err")"
 
 # A tampered certificate is refused by the import (hash recomputed).
 /usr/bin/python3 - "$REF/certificates.json" "$WORK/bad.json" <<'PY'

@@ -336,7 +336,7 @@ int main(void)
         rc = sim_pool_init(&POOL[i], (uint32_t)i, OPCERT_START) != 0 ||
              mtl_stm_initializer_new(&KEY[i], &PARAMS, 1000, seed) != MTL_OK ||
              mtl_stm_initializer_vk_jsonhex(KEY[i], &VK[i]) != MTL_OK;
-        snprintf(PARTY[i], 64, "%s", POOL[i].pool_id);
+        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
     }
     if (rc || sim_pool_init(&LATE_POOL, 4, KES_NOW + 1) != 0) {
         fprintf(stderr, "pool identities: %s\n", mtl_err_detail());

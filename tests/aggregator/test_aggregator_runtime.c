@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "agg_sim.h"
+#include "chain_observer.h"
 #include "harness.h"
-#include "mithril/chain_observer.h"
 #include "mithril/util.h"
 
 #define NSIGNERS 5
@@ -201,7 +201,7 @@ static void make_db(const char *db)
 {
     static const char *const ext[] = {"chunk", "primary", "secondary"};
     char p[600];
-    snprintf(p, sizeof(p), "mkdir -p %s/immutable %s/ledger/200", db, db);
+    TH_FMT(p, "mkdir -p %s/immutable %s/ledger/200", db, db);
     CHECK(system(p) == 0);
     for (unsigned n = 0; n <= 5; n++)
         for (unsigned k = 0; k < 3; k++) {
@@ -519,7 +519,7 @@ TEST(devnet_lifecycle)
     S.extra_env[2] = env_db;
     S.extra_env[3] = env_anc;
     for (size_t i = 0; i < NSIGNERS; i++)
-        snprintf(PARTY[i], 64, "%s", POOL[i].pool_id);
+        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
     uint64_t st0[NSIGNERS];
     for (size_t i = 0; i < NSIGNERS; i++)
         st0[i] = stake_at(1, i);
@@ -603,8 +603,8 @@ TEST(devnet_lifecycle)
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == 9);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate"), certs_before);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM certificate WHERE epoch = 5"), 0);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM msd"), 2);
-    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM cardano_database"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM artifact WHERE kind = 0"), 2);
+    CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM artifact WHERE kind = 4"), 2);
     CHECK(db_count("SELECT COUNT(*) FROM single_signature WHERE epoch = 5") > 0);
     /* restart: the runtime resumes from the stored signatures (signers
      * that could not post before the crash post again; stored ones get 409) */
@@ -682,7 +682,7 @@ TEST(genesis_export_sign_import)
     snprintf(path[0], sizeof(path[0]), "%s/to-sign.payload", S.dir);
     snprintf(path[1], sizeof(path[1]), "%s/signed.payload", S.dir);
     snprintf(path[2], sizeof(path[2]), "%s/keys", S.dir);
-    snprintf(sk_path, sizeof(sk_path), "%s/genesis.sk", path[2]);
+    TH_FMT(sk_path, "%s/genesis.sk", path[2]);
     const char *gen[] = {"genesis", "generate-keypair", "--target-path", path[2], NULL};
     CHECK(mkdir(path[2], 0700) == 0);
     CHECK_EQ_INT(sim_run(&S, gen), 0);
@@ -724,7 +724,7 @@ TEST(genesis_export_sign_import)
     const char *anc[] = {"tools", "generate-ancillary-keypair", "--target-path", path[2], NULL};
     CHECK_EQ_INT(sim_run(&S, anc), 0);
     struct stat stt;
-    snprintf(path[0], sizeof(path[0]), "%s/ancillary.sk", path[2]);
+    TH_FMT(path[0], "%s/ancillary.sk", path[2]);
     CHECK(stat(path[0], &stt) == 0 && (stt.st_mode & 0777) == 0600);
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);

@@ -10,6 +10,7 @@ case "$*" in
 *"--all-stake-pools"*) what=all ;;
 *"--stake-pool-id"*) what=pool ;;
 *"query stake-distribution"*) what=dist ;;
+*"query utxo"*) what=utxo ;;
 *) echo "Invalid argument: $*" >&2; exit 1 ;;
 esac
 
@@ -126,6 +127,45 @@ pool1qptl80vq84xm28pt3t2lhpfzqag28csjhktxz5k6a74n260clmt   5.600e-7
 pool1qpuckgzxwgdru9vvq3ydmuqa077ur783yn2uywz7zq2c29p506e   5.161e-5
 pool1qz2vzszautc2c8mljnqre2857dpmheq7kgt6vav0s38tvvhxm6w   1.051e-6
 T
+    ;;
+*:utxo)
+    # The UTxO set goes to --out-file (reference test_cli_runner.rs launch_utxo).
+    out=; prev=
+    for a in "$@"; do [ "$prev" = --out-file ] && out=$a; prev=$a; done
+    [ -n "$out" ] || { echo "Missing: --out-file FILEPATH" >&2; exit 1; }
+    [ "$mode" = utxonone ] && { echo '{}' >"$out"; exit 0; }
+    [ "$mode" = utxobad ] && { echo '[1]' >"$out"; exit 0; }
+    cat >"$out" <<'J'
+{
+    "1fd4d3e131afe3c8b212772a3f3083d2fbc6b2a7b20e54e4ff08e001598818d8#0": {
+        "address": "addr_test1vpcr3he05gemue6eyy0c9clajqnnww8aa2l3jszjdlszjhq093qrn",
+        "datum": null,
+        "inlineDatum": {
+            "constructor": 0,
+            "fields": [
+                {
+                    "bytes": "5b0a20207b0a20202020226e616d65223a20227468616c6573222c0a202020202265706f6368223a203132330a20207d2c0a20207b0a20202020226e616d65223a20227079746861676f726173222c0a202020202265706f6368223a206e756c6c0a20207d0a5d0a"
+                }
+            ]
+        },
+        "inlineDatumhash": "b97cbaa0dc5b41864c83c2f625d9bc2a5f3e6b5cd5071c14a2090e630e188c80",
+        "referenceScript": null,
+        "value": {
+            "lovelace": 10000000
+        }
+    },
+    "1fd4d3e131afe3c8b212772a3f3083d2fbc6b2a7b20e54e4ff08e001598818d8#1": {
+        "address": "addr_test1vpcr3he05gemue6eyy0c9clajqnnww8aa2l3jszjdlszjhq093qrn",
+        "datum": null,
+        "datumhash": null,
+        "inlineDatum": null,
+        "referenceScript": null,
+        "value": {
+            "lovelace": 9989656678
+        }
+    }
+}
+J
     ;;
 *:pool)
     mark=3000000

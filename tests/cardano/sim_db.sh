@@ -162,7 +162,8 @@ POOL=$(sed -n 3p "$T/dist.txt" | cut -d' ' -f1)
 $CLI latest query stake-snapshot --stake-pool-id "$POOL" --testnet-magic 42 | grep -q '"poolStakeMark": [1-9]' || fail "per-pool snapshot"
 expect_fail "unNetworkMagic = 42" $CLI latest query tip --testnet-magic 1
 expect_fail "unNetworkMagic = 42" $CLI latest query tip --mainnet
-expect_fail "Invalid argument" $CLI latest query utxo --testnet-magic 42
+expect_fail "Invalid argument" $CLI latest query protocol-parameters --testnet-magic 42
+expect_fail "Missing: --address" $CLI latest query utxo --testnet-magic 42
 expect_fail "Missing: (--mainnet" $CLI latest query tip
 expect_fail "all-stake-pools" $CLI latest query stake-snapshot --testnet-magic 42
 expect_fail "does not exist" env CARDANO_NODE_SOCKET_PATH="$T/nope" $CLI latest query tip --testnet-magic 42

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain_observer.h"
 #include "harness.h"
-#include "mithril/chain_observer.h"
 #include "mithril/pool_identity.h"
 #include "mithril/util.h"
 

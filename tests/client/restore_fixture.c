@@ -180,7 +180,7 @@ static mtl_err make_ancillary(const char *data_dir, const char *files_dir, const
     EVP_DigestInit_ex(h, EVP_sha256(), NULL);
     json_t *data = json_object();
     for (int i = 0; i < 4; i++) { /* names are already in sorted order */
-        snprintf(p, sizeof(p), "%s/%s", stage, names[i]);
+        MTL_TRY(mtl_path_fmt(p, sizeof(p), "%s/%s", stage, names[i]));
         MTL_TRY(write_pseudo(p, 3000 + 1000 * (uint64_t)i, 1000 + (uint64_t)i));
         char hex[65];
         uint64_t sz;
@@ -295,24 +295,26 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
     MTL_TRY(mtl_atomic_write(p, vktext, strlen(vktext), 0644));
     mtl_free(vktext);
     struct mtl_stm_params params = {.m = 100, .k = 5, .phi_f = 0.65};
-    char ph[65], ep[24];
-    mtl_protocol_parameters_hash(&params, ph);
-    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
     const char *avk_json =
         "{\"mt_commitment\":{\"root\":[1,2,3],\"nr_leaves\":1},\"total_stake\":1}";
     char *avk;
     MTL_TRY(mtl_jsonhex_encode(&avk, avk_json, strlen(avk_json)));
-    struct mtl_protocol_message *pm;
-    MTL_TRY(mtl_protocol_message_new(&pm));
-    mtl_protocol_message_set(pm, "cardano_database_merkle_root", root);
-    mtl_protocol_message_set(pm, "next_aggregate_verification_key", avk);
-    mtl_protocol_message_set(pm, "next_protocol_parameters", ph);
-    mtl_protocol_message_set(pm, "current_epoch", ep);
+    struct mtl_signed_entity_type entity = {
+        .kind = MTL_SET_CARDANO_DATABASE, .epoch = epoch, .a = last};
+    struct mtl_signed_entity_view view = {
+        .next_avk = avk, .next_params = &params, .merkle_root = root};
+    struct mtl_protocol_message *pm = NULL;
+    mtl_err e = mtl_signed_entity_message(&pm, &entity, &view);
+    if (e != MTL_OK) {
+        mtl_memzero(sk, sizeof(sk));
+        mtl_free(avk);
+        return e;
+    }
     int64_t now = (int64_t)time(NULL) * 1000000000ll;
     struct mtl_certificate_params cp = {
         .previous_hash = "",
         .epoch = epoch,
-        .signed_entity = {.kind = MTL_SET_CARDANO_DATABASE, .epoch = epoch, .a = last},
+        .signed_entity = entity,
         .network = "devnet",
         .version = "0.1.0",
         .params = params,
@@ -322,7 +324,7 @@ mtl_err fixture_publish(const char *db, const char *data_dir, const char *files_
         .avk_jsonhex = avk,
         .genesis_sk = sk};
     struct mtl_certificate *cert;
-    mtl_err e = mtl_certificate_build(&cert, &cp);
+    e = mtl_certificate_build(&cert, &cp);
     mtl_memzero(sk, sizeof(sk));
     mtl_protocol_message_free(pm);
     mtl_free(avk);

@@ -6,8 +6,8 @@
  * --all-stake-pools, 2: stake-distribution), then its stdout. */
 #include <string.h>
 
-#include "cardano/cardano_int.h"
-#include "mithril/chain_observer.h"
+#include "chain_observer.h"
+#include "common/common_int.h"
 
 static const char *const cmds[] = {"cardano-cli latest query tip",
                                    "cardano-cli latest query stake-snapshot --all-stake-pools",

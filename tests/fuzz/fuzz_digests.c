@@ -1,5 +1,5 @@
 /* fuzz_digests.c - the client's parser of an artifact's digests list
- * (src/client/client_digests.c, compiled in) never crashes, and what it
+ * (src/client/client_digests.c, from client_core) never crashes, and what it
  * accepts is a sorted, duplicate-free list of certified immutable file names
  * up to the certified number, each with 64 lowercase hex digits, that the
  * restore's binary search finds.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/client_digests.h"
+#include "client_services.h"
 
 static void check_list(const struct restore_digest *d, size_t n, uint64_t max)
 {

@@ -12,6 +12,7 @@
  * mtl_stm_single_sig_verify_jsonhex. The two signers are built from fixed
  * seeds, so the corpus can hold signatures that verify. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/common_int.h"
@@ -54,27 +55,14 @@ static const struct round *open_round(void)
     return &r;
 }
 
-/* The entity_type member: {"MithrilStakeDistribution":e} or
- * {"CardanoDatabase":{"epoch":e,"immutable_file_number":n}}, nothing else. */
+/* The entity_type member, parsed as the aggregator does (the seam's strict
+ * mtl_signed_entity_type_from_json). */
 static int entity_of(json_t *j, struct mtl_signed_entity_type *t)
 {
-    memset(t, 0, sizeof(*t));
-    json_t *v;
-    if (json_object_size(j) != 1)
-        return 0;
-    if ((v = json_object_get(j, "MithrilStakeDistribution"))) {
-        t->kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION;
-        t->epoch = (uint64_t)json_integer_value(v);
-        return json_is_integer(v) && json_integer_value(v) >= 0;
-    }
-    v = json_object_get(j, "CardanoDatabase");
-    json_int_t ep = json_integer_value(json_object_get(v, "epoch"));
-    json_int_t n = json_integer_value(json_object_get(v, "immutable_file_number"));
-    t->kind = MTL_SET_CARDANO_DATABASE;
-    t->epoch = (uint64_t)ep;
-    t->a = (uint64_t)n;
-    return json_is_integer(json_object_get(v, "epoch")) &&
-           json_is_integer(json_object_get(v, "immutable_file_number")) && ep >= 0 && n >= 0;
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    int ok = s && mtl_signed_entity_type_from_json(t, s, strlen(s)) == MTL_OK;
+    free(s);
+    return ok;
 }
 
 static void check_signature(const struct round *r, const char *sig, size_t pos, json_t *indexes)

@@ -99,6 +99,13 @@ elif "kes-period-info" in a:
                       "qKesRemainingSlotsInKesPeriod": None, "qKesSlotsPerKesPeriod": 1000,
                       "qKesStartKesInterval": 0}, indent=4, sort_keys=True))
 elif "stake-snapshot" in a:
+    if st.get("crossOnSnapshot"):
+        # the chain enters the next epoch while its stakes are being read
+        st = st["crossOnSnapshot"]
+        with open(os.environ["CARDANO_NODE_SOCKET_PATH"] + ".tmp", "w") as fh:
+            json.dump(st, fh)
+        os.replace(os.environ["CARDANO_NODE_SOCKET_PATH"] + ".tmp",
+                   os.environ["CARDANO_NODE_SOCKET_PATH"])
     pools = {h: {"stakeGo": s, "stakeMark": s, "stakeSet": s} for h, s in st["pools"].items()}
     t = sum(st["pools"].values())
     print(json.dumps({"pools": pools, "total": {"stakeGo": t, "stakeMark": t, "stakeSet": t}}))
@@ -330,13 +337,19 @@ def main():
     state = os.path.join(work, "node.json")
     node = {"kesPeriod": None, "nodeCounter": 0}  # kesPeriod None: the epoch's number
 
-    def set_epoch(e):
+    def node_state(e):
+        kes = e if node["kesPeriod"] is None else node["kesPeriod"]
+        return {"epoch": e, "pools": dict(stakes), "kesPeriod": kes,
+                "nodeCounter": node["nodeCounter"]}
+
+    def set_epoch(e, cross=None):
         with W.lock:
             W.epoch = e
-        kes = e if node["kesPeriod"] is None else node["kesPeriod"]
+        st = node_state(e)
+        if cross:
+            st["crossOnSnapshot"] = cross
         with open(state + ".tmp", "w") as fh:
-            json.dump({"epoch": e, "pools": stakes, "kesPeriod": kes,
-                       "nodeCounter": node["nodeCounter"]}, fh)
+            json.dump(st, fh)
         os.replace(state + ".tmp", state)
 
     set_epoch(10)
@@ -353,7 +366,8 @@ def main():
            "DATA_STORES_DIRECTORY": stores, "RUN_INTERVAL": "100",
            "KES_SECRET_KEY_PATH": os.path.join(pool_files, "kes.skey"),
            "OPERATIONAL_CERTIFICATE_PATH": os.path.join(pool_files, "opcert.cert"),
-           "AGGREGATOR_TIMEOUT_MS": str(TIMEOUT_MS), "STORE_RETENTION_LIMIT": "5"}
+           "AGGREGATOR_TIMEOUT_MS": str(TIMEOUT_MS), "STORE_RETENTION_LIMIT": "5",
+           "ENABLE_METRICS_SERVER": "true", "METRICS_SERVER_PORT": "0"}
     log_path = os.path.join(work, "signer.log")
     logf = open(log_path, "a")
 
@@ -485,6 +499,65 @@ def main():
         node["nodeCounter"] = 0
         set_epoch(15)
         wait_for(lambda: 16 in W.regs and party in W.regs[16], "registers again once they do")
+
+        # Epoch 16: the chain enters epoch 17, with other stakes, between the
+        # signer's read of the epoch and its read of the stake distribution.
+        # Those stakes are 17's: a key for 17 made with them would carry the
+        # wrong stake. The signer drops them, follows the chain into 17 and
+        # registers for 18 with the stake it read during 17.
+        wait_cycles(2, "settled in epoch 15")
+        n_att = len(W.attempts)
+        cross_stakes = {pools_hex[0]: 1100, pools_hex[1]: 2900, pools_hex[2]: 7777}
+        old = dict(stakes)
+        stakes.update(cross_stakes)
+        cross = node_state(17)
+        stakes.clear()
+        stakes.update(old)
+        set_epoch(16, cross)
+        wait_for(lambda: "event=stakes_dropped epoch=16 chain_epoch=17" in log_text(),
+                 "stakes read across the epoch change are dropped, with a warning")
+        stakes.update(cross_stakes)
+        set_epoch(17)  # the aggregator follows the chain
+        wait_for(lambda: 18 in W.regs and party in W.regs[18], "registered for epoch 18")
+        check(not any(a[0] == 17 for a in W.attempts[n_att:]),
+              "no key registered for epoch 17 with the stakes of another epoch")
+        check(not os.path.exists(os.path.join(stores, "stakes-17.json")),
+              "the stakes read across the change were not recorded for epoch 17")
+        st18 = json.load(open(os.path.join(stores, "stakes-18.json")))
+        check(st18.get(party) == 7777, "stakes read during 17 recorded under 18: %s" % st18)
+        check(re.search(r"event=signer_registered epoch=18 party=%s stake=7777\b" % party,
+                        log_text()) is not None, "the key of epoch 18 carries the stake 7777")
+
+        # Metrics (ENABLE_METRICS_SERVER, port 0: the log names the port).
+        # (the last start's server: the first process was killed)
+        mport = re.findall(r"event=metrics_server ip=127.0.0.1 port=(\d+)", log_text())
+        check(len(mport) == 2, "metrics server started by each process")
+        if mport:
+            import urllib.request
+            with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % mport[-1]) as rsp:
+                ctype = rsp.headers.get("Content-Type")
+                text = rsp.read().decode()
+            val = {ln.split()[0]: int(ln.split()[1]) for ln in text.splitlines()
+                   if ln and not ln.startswith("#")}
+            check(ctype.startswith("text/plain; version=0.0.4"), "metrics content type")
+            check("# TYPE mithril_signer_signer_registration_success_since_startup counter"
+                  in text and "# TYPE mithril_signer_signature_registration_success_last_epoch "
+                  "gauge" in text, "metrics have the reference's names and types")
+            n_regs = sum(1 for e, p in ((a[0], a[1]) for a in W.attempts if a[3]) if p == party)
+            check(val.get("mithril_signer_signer_registration_success_last_epoch") == 17
+                  and val.get("mithril_signer_signer_registration_success_since_startup", 0) >= 1
+                  and val["mithril_signer_signer_registration_total_since_startup"] >=
+                  val["mithril_signer_signer_registration_success_since_startup"],
+                  "registration metrics (this process's %d accepted of %d): %s" % (
+                      val.get("mithril_signer_signer_registration_success_since_startup", -1),
+                      n_regs, {k: v for k, v in val.items() if "registration" in k}))
+            check(val.get("mithril_signer_signature_registration_success_last_epoch", 0) >= 14
+                  and val["mithril_signer_signature_registration_total_since_startup"] >
+                  val["mithril_signer_signature_registration_success_since_startup"] >= 4,
+                  "signature metrics: last epoch >= 14, 404s and the 400 counted in the total: %s"
+                  % {k: v for k, v in val.items() if "signature" in k})
+            check(0 < val["mithril_signer_runtime_cycle_success_since_startup"] <=
+                  val["mithril_signer_runtime_cycle_total_since_startup"], "cycle counters")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

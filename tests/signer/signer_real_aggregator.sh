@@ -221,7 +221,7 @@ check_registrations 1
 open_epoch 2
 need "$CAP" "the aggregator in epoch 2" agg_epoch_is 2
 bootstrap() {
-    "${AGG_ENV[@]}" "$AGG" genesis bootstrap --genesis-secret-key "$(cat "$WORK/keys/genesis.sk")" \
+    "${AGG_ENV[@]}" "$AGG" genesis bootstrap --genesis-secret-key-path "$WORK/keys/genesis.sk" \
         >>"$WORK/genesis.log" 2>&1
 }
 need "$CAP" "genesis bootstrap" bootstrap

@@ -1,5 +1,6 @@
 /* test_signer_core.c - the signer's store (modes, atomic files, pruning) and
- * its message computation against the reference aggregator's epoch 24. */
+ * its message computation (its own AVK through the signed-entity seam)
+ * against the reference aggregator's epoch 24. */
 #include <jansson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,9 +62,10 @@ TEST(reference_msd_message)
     CHECK_EQ_STR(next_avk,
                  json_string_value(json_object_get(parts, "next_aggregate_verification_key")));
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = 24};
+    struct mtl_signed_entity_view v = {.next_avk = next_avk, .next_params = &REF_PARAMS};
     struct mtl_protocol_message *pm = NULL;
     char hash[MTL_HASH_HEX_BYTES];
-    CHECK_OK(signer_protocol_message(&t, next_avk, &REF_PARAMS, NULL, &pm));
+    CHECK_OK(mtl_signed_entity_message(&pm, &t, &v));
     mtl_protocol_message_hash(pm, hash);
     CHECK_EQ_STR(hash, json_string_value(json_object_get(cert, "signed_message")));
     mtl_protocol_message_free(pm);
@@ -87,9 +89,11 @@ TEST(reference_cardano_database_message)
     char *next_avk = NULL;
     CHECK_OK(signer_avk(json_object_get(settings, "next_signers"), stakes, &next_avk));
     struct mtl_signed_entity_type t = {.kind = MTL_SET_CARDANO_DATABASE, .epoch = 24, .a = 6};
+    struct mtl_signed_entity_view v = {
+        .next_avk = next_avk, .next_params = &REF_PARAMS, .merkle_root = root};
     struct mtl_protocol_message *pm = NULL;
     char hash[MTL_HASH_HEX_BYTES];
-    CHECK_OK(signer_protocol_message(&t, next_avk, &REF_PARAMS, root, &pm));
+    CHECK_OK(mtl_signed_entity_message(&pm, &t, &v));
     mtl_protocol_message_hash(pm, hash);
     CHECK_EQ_STR(hash, json_string_value(json_object_get(cert, "signed_message")));
     mtl_protocol_message_free(pm);
@@ -97,17 +101,30 @@ TEST(reference_cardano_database_message)
     char other[65];
     snprintf(other, sizeof(other), "%s", root);
     other[0] = other[0] == '0' ? '1' : '0';
-    CHECK_OK(signer_protocol_message(&t, next_avk, &REF_PARAMS, other, &pm));
+    v.merkle_root = other;
+    CHECK_OK(mtl_signed_entity_message(&pm, &t, &v));
     mtl_protocol_message_hash(pm, hash);
     CHECK(strcmp(hash, json_string_value(json_object_get(cert, "signed_message"))) != 0);
     mtl_protocol_message_free(pm);
-    /* Unsupported types are refused, not signed with a partial message. */
-    t.kind = MTL_SET_CARDANO_TRANSACTIONS;
-    CHECK_ERR(signer_protocol_message(&t, next_avk, &REF_PARAMS, root, &pm), MTL_ERR_INVALID_ARG);
+    /* Without its root the message is refused, not signed partial. */
+    v.merkle_root = NULL;
+    CHECK_ERR(mtl_signed_entity_message(&pm, &t, &v), MTL_ERR_INVALID_ARG);
     mtl_free(next_avk);
     json_decref(stakes);
     json_decref(settings);
     json_decref(certs);
+}
+
+/* The kinds this signer reads from its node: the stake distribution needs
+ * no root, the Cardano database a beacon and a root; others are not signed. */
+TEST(signer_entity_rows)
+{
+    const struct signer_entity *msd = signer_entity(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
+    const struct signer_entity *cdb = signer_entity(MTL_SET_CARDANO_DATABASE);
+    CHECK(msd && !msd->beacon && !msd->root);
+    CHECK(cdb && cdb->beacon && cdb->root);
+    CHECK(signer_entity(MTL_SET_CARDANO_TRANSACTIONS) == NULL);
+    CHECK(signer_entity(MTL_SET_CARDANO_IMMUTABLE_FILES_FULL) == NULL);
 }
 
 TEST(stakes_must_match)
@@ -299,6 +316,7 @@ int main(void)
     RUN(signature_message);
     RUN(reference_msd_message);
     RUN(reference_cardano_database_message);
+    RUN(signer_entity_rows);
     RUN(stakes_must_match);
     return DONE();
 }

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mithril/chain_observer.h"
+#include "mithril/pool_identity.h"
 #include "mithril/util.h"
 
 TEST(v11_vectors)

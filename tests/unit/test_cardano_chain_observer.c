@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain_observer.h"
 #include "harness.h"
-#include "mithril/chain_observer.h"
 #include "mithril/util.h"
 
 static char cli[4096], logfile[4096];

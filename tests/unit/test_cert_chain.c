@@ -5,23 +5,12 @@
 #include <unistd.h>
 
 #include "cert/cert_int.h"
+#include "cert_fetch.h"
 #include "harness.h"
 
 static json_t *certs;
 static uint8_t genesis_vk[32];
 static char latest[65];
-
-static mtl_err fetch_from(void *ctx, const char *hash, char **json, size_t *len)
-{
-    json_t *c = json_object_get((json_t *)ctx, hash);
-    if (!c)
-        return mtl_seterr(MTL_ERR_NOT_FOUND, "no certificate %s", hash);
-    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    *json = mtl_strdup(s);
-    *len = strlen(s);
-    free(s);
-    return MTL_OK;
-}
 
 static void load(void)
 {

@@ -49,16 +49,10 @@ static void keys_free(struct epoch_keys *e)
 
 static struct mtl_protocol_message *message_for(uint64_t epoch, const char *next_avk)
 {
-    struct mtl_protocol_message *pm;
-    char ep[24], pp[65];
-    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
-    mtl_protocol_parameters_hash(&P, pp);
-    if (mtl_protocol_message_new(&pm) != MTL_OK)
-        return NULL;
-    mtl_protocol_message_set(pm, "next_aggregate_verification_key", next_avk);
-    mtl_protocol_message_set(pm, "next_protocol_parameters", pp);
-    mtl_protocol_message_set(pm, "current_epoch", ep);
-    return pm;
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = epoch};
+    struct mtl_signed_entity_view v = {.next_avk = next_avk, .next_params = &P};
+    struct mtl_protocol_message *pm = NULL;
+    return mtl_signed_entity_message(&pm, &t, &v) == MTL_OK ? pm : NULL;
 }
 
 static json_t *store;

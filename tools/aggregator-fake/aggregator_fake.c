@@ -101,7 +101,10 @@ static void serve_file(const struct fake *f, const char *rel, struct mtl_http_re
     }
     if (f->throttle_ms > 0)
         usleep((useconds_t)f->throttle_ms * 1000);
-    snprintf(path, sizeof(path), "%s/%s", f->files_dir, rel);
+    if (mtl_path_fmt(path, sizeof(path), "%s/%s", f->files_dir, rel) != MTL_OK) {
+        mtl_http_error(r, 404, "not_found", "no file %s", rel);
+        return;
+    }
     r->status = 200;
     r->file_path = path;
 }
@@ -163,8 +166,7 @@ static void handle(void *ctx, const char *method, const char *path, const char *
 static json_t *load(const char *dir, const char *name)
 {
     char p[4096];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    if (access(p, R_OK) != 0)
+    if (mtl_path_fmt(p, sizeof(p), "%s/%s", dir, name) != MTL_OK || access(p, R_OK) != 0)
         return NULL;
     json_error_t e;
     json_t *j = json_load_file(p, JSON_PRESERVE_ORDER, &e);

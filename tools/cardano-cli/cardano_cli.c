@@ -1,10 +1,12 @@
 /* cardano_cli.c - a cardano-cli compatible shim for the devnet: answers
- *   cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot|kes-period-info
- *       [--all-stake-pools | --stake-pool-id pool1...]... [--op-cert-file F]
+ *   cardano-cli [latest|conway] query tip|stake-distribution|stake-snapshot|kes-period-info|utxo
+ *       [--all-stake-pools | --stake-pool-id pool1...]... [--op-cert-file F] [--address A]
  *       (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]
  * from the JSON state file that cardano-node-sim keeps at the socket path
  * ($CARDANO_NODE_SOCKET_PATH), printing what the real cardano-cli prints
- * (spec cardano-db.md 6.1). Failures go to stderr with exit status 1. */
+ * (spec cardano-db.md 6.1). `query utxo` answers from utxo.json beside the
+ * node state, {address: {"txid#ix": utxo}} in cardano-cli's shape (the devnet
+ * puts the era markers datum there). Failures go to stderr with exit status 1. */
 #include <jansson.h>
 #include <math.h>
 #include <sodium.h>
@@ -14,7 +16,6 @@
 #include <string.h>
 
 #include "common/common_int.h"
-#include "mithril/chain_observer.h"
 #include "mithril/pool_identity.h"
 
 #define MAINNET_MAGIC 764824073ULL
@@ -25,9 +26,12 @@ static const char *USAGE =
     "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
     "       cardano-cli [latest|conway] query kes-period-info --op-cert-file FILE\n"
     "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
+    "       cardano-cli [latest|conway] query utxo --address ADDRESS\n"
+    "         (--testnet-magic N | --mainnet) [--socket-path P] [--out-file F]\n"
     "       cardano-cli --version\n"
     "Shim of cardano-cli for the simulated devnet (tools/cardano-node-sim): reads the\n"
-    "node state from the file at $CARDANO_NODE_SOCKET_PATH (or --socket-path).\n";
+    "node state from the file at $CARDANO_NODE_SOCKET_PATH (or --socket-path), UTxOs\n"
+    "from utxo.json in the same directory.\n";
 
 static int fail(const char *cmd, const char *fmt, ...) MTL_PRINTF(2, 3);
 static int fail(const char *cmd, const char *fmt, ...)
@@ -104,6 +108,31 @@ static int emit_json(const char *out_file, json_t *j, size_t flags)
     t2[n + 1] = '\0';
     int rc = emit(out_file, t2);
     free(t2);
+    return rc;
+}
+
+/* `query utxo --address A`: A's UTxOs from utxo.json beside the node state
+ * ({} when the file or the address is absent, as for an address with none). */
+static int utxo(const char *cmd, const char *socket, const char *address, const char *out_file)
+{
+    char path[4096];
+    const char *slash = strrchr(socket, '/');
+    snprintf(path, sizeof path, "%.*sutxo.json", slash ? (int)(slash - socket + 1) : 0, socket);
+    json_t *all = NULL;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        json_error_t jerr;
+        all = json_loadf(f, 0, &jerr);
+        fclose(f);
+        if (!json_is_object(all)) {
+            json_decref(all);
+            return fail(cmd, "%s is not a JSON object: %s", path, jerr.text);
+        }
+    }
+    json_t *mine = json_object_get(all, address);
+    int rc = emit_json(out_file, json_is_object(mine) ? json_deep_copy(mine) : json_object(),
+                       JSON_PRESERVE_ORDER);
+    json_decref(all);
     return rc;
 }
 
@@ -202,10 +231,11 @@ int main(int argc, char **argv)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "query %s", what);
     if (strcmp(what, "tip") && strcmp(what, "stake-distribution") &&
-        strcmp(what, "stake-snapshot") && strcmp(what, "kes-period-info"))
+        strcmp(what, "stake-snapshot") && strcmp(what, "kes-period-info") && strcmp(what, "utxo"))
         return usage_error("Invalid argument `%s'", what);
 
-    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH"), *opcert = NULL;
+    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH"), *opcert = NULL,
+               *address = NULL;
     const char *pool_ids[64];
     size_t npool_ids = 0;
     bool all_pools = false, have_net = false, json_out = false;
@@ -214,7 +244,7 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = !strcmp(a, "--testnet-magic") || !strcmp(a, "--out-file") ||
                      !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path") ||
-                     !strcmp(a, "--op-cert-file");
+                     !strcmp(a, "--op-cert-file") || !strcmp(a, "--address");
         if (takes && !v)
             return usage_error("The option `%s' expects an argument.", a);
         if (!strcmp(a, "--testnet-magic")) {
@@ -236,6 +266,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--op-cert-file") && !strcmp(what, "kes-period-info")) {
             opcert = v;
             i++;
+        } else if (!strcmp(a, "--address") && !strcmp(what, "utxo")) {
+            address = v;
+            i++;
         } else if (!strcmp(a, "--stake-pool-id") && !strcmp(what, "stake-snapshot")) {
             if (npool_ids == MTL_ARRAY_LEN(pool_ids))
                 return usage_error("too many %s", a);
@@ -255,6 +288,8 @@ int main(int argc, char **argv)
         return usage_error("Missing: (--mainnet | --testnet-magic NATURAL)%s", "");
     if (!strcmp(what, "kes-period-info") && !opcert)
         return usage_error("Missing: --op-cert-file FILEPATH%s", "");
+    if (!strcmp(what, "utxo") && !address)
+        return usage_error("Missing: --address ADDRESS%s", "");
     if (!strcmp(what, "stake-snapshot") && !all_pools && npool_ids == 0)
         return usage_error("Missing: (--all-stake-pools | (--stake-pool-id STAKE_POOL_ID)%s)", "");
     if (!socket || !*socket)
@@ -295,6 +330,10 @@ int main(int argc, char **argv)
     int rc = 1;
     if (!strcmp(what, "tip")) {
         rc = emit_json(out_file, json_deep_copy(tip), JSON_SORT_KEYS);
+        goto out;
+    }
+    if (!strcmp(what, "utxo")) {
+        rc = utxo(cmd, socket, address, out_file);
         goto out;
     }
     if (!strcmp(what, "kes-period-info")) {

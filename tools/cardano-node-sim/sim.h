@@ -24,6 +24,11 @@ enum { SIM_TAG_POOL = 1, SIM_TAG_STAKE = 2, SIM_TAG_SLOT = 3, SIM_TAG_LEDGER = 4
 uint32_t sim_crc32(uint32_t crc, const uint8_t *p, size_t n);
 void sim_blake2b(uint8_t *out, size_t outlen, const uint8_t *in, size_t n);
 
+/* --db, the socket and --pools-dir are at most this long (main refuses
+ * longer ones): the fixed path buffers (4200 bytes and more) then hold every
+ * file name made under them. */
+#define SIM_DIR_MAX 4000
+
 struct sim_params {
     const char *db;
     char socket[4096];

@@ -527,14 +527,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (socket)
-        snprintf(s.p.socket, sizeof s.p.socket, "%s", socket);
-    else
-        snprintf(s.p.socket, sizeof s.p.socket, "%s/node.socket", s.p.db);
-    if (pools_dir)
-        snprintf(s.p.pools_dir, sizeof s.p.pools_dir, "%s", pools_dir);
-    else
-        snprintf(s.p.pools_dir, sizeof s.p.pools_dir, "%s/pools", s.p.db);
+    if (strlen(s.p.db) > SIM_DIR_MAX ||
+        mtl_path_fmt(s.p.socket, SIM_DIR_MAX + 1, "%s%s", socket ? socket : s.p.db,
+                     socket ? "" : "/node.socket") != MTL_OK ||
+        mtl_path_fmt(s.p.pools_dir, SIM_DIR_MAX + 1, "%s%s", pools_dir ? pools_dir : s.p.db,
+                     pools_dir ? "" : "/pools") != MTL_OK) {
+        fprintf(stderr, "cardano-node-sim: --db, --socket and --pools-dir: at most %d bytes\n",
+                SIM_DIR_MAX);
+        return 2;
+    }
     mtl_log_setup("cardano-node-sim", verbosity, json);
     if (mtl_init() != MTL_OK) {
         log_error("init", "detail=\"%s\"", mtl_err_detail());

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mithril/chain_observer.h"
+#include "mithril/pool_identity.h"
 #include "sim.h"
 
 /* cardano-cli's types of a pool's cold key files (cardano-api appends the

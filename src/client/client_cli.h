@@ -1,0 +1,59 @@
+/* client_cli.h - the top layer of mithril-client: the command line
+ * (client_main.c), the commands (client_cmd_*.c) and the one output module
+ * they all print through (client_output.c: text or --json, and the drawing
+ * of the services' events). Below it: client_services.h. */
+#ifndef MTL_CLIENT_CLI_H
+#define MTL_CLIENT_CLI_H
+
+#include <stdio.h>
+
+#include "client_services.h"
+
+/* Exit codes: 0 ok, 1 failure (network, verification, I/O), 2 usage. */
+enum { CLIENT_EXIT_OK = 0, CLIENT_EXIT_FAIL = 1, CLIENT_EXIT_USAGE = 2 };
+
+struct cli {
+    struct client cl; /* the services' context; cl.events draws through out_event */
+    int json;         /* --json: one JSON document on stdout, JSON lines on stderr */
+    int verbose;      /* count of -v */
+    int tty;          /* stderr is a terminal (progress bar) */
+    /* certificate verify: each checked certificate as a table row on stdout,
+     * or collected into this array with --json */
+    int print_certificates;
+    json_t *certificates;
+};
+
+/* ---- Output (client_output.c) -------------------------------------------- */
+
+/* The services' event sink (ctx = struct cli): steps, warnings, retries and
+ * progress on stderr (text, a progress bar on a terminal, or JSON lines),
+ * checked certificates as configured above. */
+void out_event(void *ctx, const struct client_event *ev);
+/* The result document: a JSON value on stdout (pretty). */
+void out_json(const json_t *j);
+/* Report an error: "mithril-client: error: <what>: <detail>" (or a JSON
+ * line); returns CLIENT_EXIT_FAIL. */
+int out_fail(const struct cli *c, mtl_err e, const char *what);
+/* A usage problem on stderr; returns CLIENT_EXIT_USAGE. */
+int out_usage(const char *fmt, ...) MTL_PRINTF(1, 2);
+/* A plain message line on stderr (warnings the commands give). */
+void out_note(const char *fmt, ...) MTL_PRINTF(1, 2);
+/* One "Label  value" line of a show command, the label padded to width: a
+ * string field of o ("?" when absent) or an integer one. */
+void out_show_str(int width, const char *label, const json_t *o, const char *key);
+void out_show_int(int width, const char *label, const json_t *o, const char *key);
+/* A list command: GET route (a JSON array), printed as it is with --json,
+ * else as a table: header(), then row(item) per item. */
+int out_list(struct cli *c, const char *route, const char *what, void (*header)(void),
+             void (*row)(json_t *item));
+/* The current UTC time as 2026-01-31T12:00:00Z. */
+void out_timestamp(char ts[40]);
+
+/* ---- Commands ------------------------------------------------------------ */
+
+int cmd_certificate(struct cli *c, int argc, char **argv);
+int cmd_cardano_db(struct cli *c, int argc, char **argv);
+int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
+int cmd_msd(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,110 @@
+/* client_cmd_cardano_db.c - `cardano-db snapshot list|show` (CardanoDatabase
+ * v2 artifacts). `snapshot show` also checks the artifact against its
+ * certificate when a genesis key is given (chain first). */
+#include <stdio.h>
+#include <string.h>
+
+#include "client_cli.h"
+
+static void snapshot_header(void)
+{
+    printf("%-6s  %-9s  %-64s  %-64s  %-10s  %s\n", "Epoch", "Immutable", "Hash", "Merkle Root",
+           "Size", "Created");
+}
+
+static void snapshot_row(json_t *it)
+{
+    json_t *b = json_object_get(it, "beacon");
+    printf("%-6lld  %-9lld  %-64s  %-64s  %-10lld  %s\n",
+           (long long)json_integer_value(json_object_get(b, "epoch")),
+           (long long)json_integer_value(json_object_get(b, "immutable_file_number")),
+           json_string_value(json_object_get(it, "hash")) ?: "?",
+           json_string_value(json_object_get(it, "merkle_root")) ?: "?",
+           (long long)json_integer_value(json_object_get(it, "total_db_size_uncompressed")),
+           json_string_value(json_object_get(it, "created_at")) ?: "");
+}
+
+static void print_locations(const char *what, json_t *section)
+{
+    size_t i;
+    json_t *loc;
+    json_array_foreach(json_object_get(section, "locations"), i, loc)
+    {
+        json_t *uri = json_object_get(loc, "uri");
+        const char *u = json_string_value(uri);
+        if (!u)
+            u = json_string_value(json_object_get(uri, "Template"));
+        printf("  %-10s %-14s %s\n", what, json_string_value(json_object_get(loc, "type")) ?: "?",
+               u ? u : "?");
+    }
+}
+
+static void print_snapshot(const char *hash, json_t *j, int verified)
+{
+    json_t *b = json_object_get(j, "beacon");
+    printf("Hash                 %s\n", hash);
+    out_show_int(20, "Epoch", b, "epoch");
+    out_show_int(20, "Immutable File", b, "immutable_file_number");
+    out_show_str(20, "Merkle Root", j, "merkle_root");
+    out_show_str(20, "Network", j, "network");
+    out_show_str(20, "Certificate Hash", j, "certificate_hash");
+    printf("Database Size        %lld bytes\n",
+           (long long)json_integer_value(json_object_get(j, "total_db_size_uncompressed")));
+    out_show_str(20, "Cardano Node Version", j, "cardano_node_version");
+    out_show_str(20, "Created", j, "created_at");
+    printf("Locations:\n");
+    print_locations("digests", json_object_get(j, "digests"));
+    print_locations("immutables", json_object_get(j, "immutables"));
+    print_locations("ancillary", json_object_get(j, "ancillary"));
+    if (verified)
+        printf("Certificate chain and artifact verified.\n");
+}
+
+static int snapshot_show(struct cli *c, const char *arg)
+{
+    const char *what = "cardano-db snapshot show";
+    char hash[MTL_HASH_HEX_BYTES];
+    mtl_err e = client_resolve_hash(c->cl.endpoint, "/artifact/cardano-database", arg, hash);
+    if (e != MTL_OK)
+        return out_fail(c, e, what);
+    char route[160], *body;
+    size_t len;
+    snprintf(route, sizeof(route), "/artifact/cardano-database/%s", hash);
+    if ((e = client_get(c->cl.endpoint, route, &body, &len)) != MTL_OK)
+        return out_fail(c, e, what);
+    int verified = 0;
+    if (c->cl.genesis_vk_text) {
+        if ((e = client_verify_cardano_db(&c->cl, body, len)) != MTL_OK) {
+            mtl_free(body);
+            return out_fail(c, e, "cardano-db snapshot show: verification failed");
+        }
+        verified = 1;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
+    mtl_free(body);
+    if (!j)
+        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
+                        what);
+    if (c->json)
+        out_json(j);
+    else
+        print_snapshot(hash, j, verified);
+    json_decref(j);
+    return CLIENT_EXIT_OK;
+}
+
+int cmd_cardano_db(struct cli *c, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[0], "snapshot") == 0) {
+        if (argc == 2 && strcmp(argv[1], "list") == 0)
+            return out_list(c, "/artifact/cardano-database", "cardano-db snapshot list",
+                            snapshot_header, snapshot_row);
+        if (argc == 3 && strcmp(argv[1], "show") == 0)
+            return snapshot_show(c, argv[2]);
+    }
+    if (argc >= 1 && strcmp(argv[0], "download") == 0)
+        return cmd_cardano_db_download(c, argc - 1, argv + 1);
+    return out_usage("cardano-db: expected 'snapshot list', 'snapshot show <hash|latest>' or "
+                     "'download <hash|latest> ...'");
+}
