@@ -7,6 +7,8 @@ BG_PID=
 fails=0
 checks=0
 stop_bg() {
+    # a shell function run in the background is a subshell: its children too
+    [ -n "$BG_PID" ] && pkill -P "$BG_PID" 2>/dev/null
     [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null && wait "$BG_PID" 2>/dev/null
     BG_PID=
 }

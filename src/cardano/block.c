@@ -66,6 +66,18 @@ static mtl_err skip_n(struct walk *w, unsigned n, const char *what)
     return MTL_OK;
 }
 
+/* The header's fields are walked one by one, each from depth 0; the
+ * header must also skip as one item and end where its fields did, so the
+ * nesting bound counts from the header as for every other item. */
+static mtl_err header_whole(const struct walk *w, size_t from, const char *what)
+{
+    size_t end = from;
+    MTL_TRY(mtl_cbor_skip(w->p, w->len, &end, what));
+    MTL_CHECK(end == w->pos, MTL_ERR_BAD_ENCODING,
+              "%s: its fields end at offset %zu but the item at offset %zu", what, w->pos, end);
+    return MTL_OK;
+}
+
 /* BLAKE2b-256 of the header bytes [from, w->pos), after an optional
  * [tag, ...] prefix (Byron hashes the header wrapped as [0|1, header]). */
 static void header_hash(uint8_t out[32], const struct walk *w, size_t from, int byron_tag)
@@ -107,6 +119,7 @@ static mtl_err shelley(struct mtl_block_decoder *d, struct walk *w, struct mtl_c
     MTL_TRY(uint_at(w, &b->slot, "header slot"));
     MTL_TRY(skip_n(w, era >= MTL_ERA_BABBAGE ? 8 : 13, "header body"));
     MTL_TRY(mtl_cbor_skip(w->p, w->len, &w->pos, "header body_signature"));
+    MTL_TRY(header_whole(w, from, "header"));
     header_hash(b->hash, w, from, -1);
     uint64_t left;
     bool indef;
@@ -141,6 +154,7 @@ static mtl_err byron(struct mtl_block_decoder *d, struct walk *w, struct mtl_car
     MTL_TRY(array_of(w, 1, "byron difficulty"));
     MTL_TRY(uint_at(w, &b->block_number, "byron difficulty"));
     MTL_TRY(skip_n(w, 2, "byron header"));
+    MTL_TRY(header_whole(w, from, "byron header"));
     header_hash(b->hash, w, from, 1);
     MTL_CHECK(epoch <= (UINT64_MAX - slot) / MTL_BYRON_EPOCH_SLOTS, MTL_ERR_BAD_ENCODING,
               "byron slot id: epoch %llu out of range", (unsigned long long)epoch);
@@ -175,6 +189,7 @@ static mtl_err ebb(struct walk *w, struct mtl_cardano_block *b)
     MTL_TRY(array_of(w, 1, "epoch boundary difficulty"));
     MTL_TRY(uint_at(w, &b->block_number, "epoch boundary difficulty"));
     MTL_TRY(mtl_cbor_skip(w->p, w->len, &w->pos, "epoch boundary extra data"));
+    MTL_TRY(header_whole(w, from, "epoch boundary header"));
     header_hash(b->hash, w, from, 0);
     MTL_CHECK(epoch <= UINT64_MAX / MTL_BYRON_EPOCH_SLOTS, MTL_ERR_BAD_ENCODING,
               "epoch boundary: epoch %llu out of range", (unsigned long long)epoch);
