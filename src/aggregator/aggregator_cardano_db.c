@@ -100,7 +100,7 @@ static mtl_err cdb_build(struct agg *a, const struct agg_open_message *m,
     return e;
 }
 
-static void serve_download(struct agg *a, const char *subpath, struct mtl_http_response *r)
+static void serve_download(struct agg *a, const char *subpath, struct app_http_response *r)
 {
     struct snap_config sc;
     snap_config_of(a, &sc);
@@ -123,7 +123,7 @@ static json_t *cdb_list_item(const char *json)
 }
 
 /* The digests of the latest snapshot ([] before the first). */
-static void route_digests(struct agg *a, struct mtl_http_response *r)
+static void route_digests(struct agg *a, struct app_http_response *r)
 {
     char *json = NULL;
     mtl_err e = agg_store_artifact_extra(&a->store, MTL_SET_CARDANO_DATABASE, &json);
@@ -135,7 +135,7 @@ static void route_digests(struct agg *a, struct mtl_http_response *r)
     agg_route_reply(r, e, json, "cardano database digests");
 }
 
-static int cdb_route(struct agg *a, const char *p, struct mtl_http_response *r)
+static int cdb_route(struct agg *a, const char *p, struct app_http_response *r)
 {
     static const char list[] = "/artifact/cardano-database", by_epoch[] = "/epoch/",
                       download[] = "/cardano-database-download/";
@@ -154,7 +154,7 @@ static int cdb_route(struct agg *a, const char *p, struct mtl_http_response *r)
     else if (strcmp(sub, "/digests") == 0)
         route_digests(a, r);
     else if (strncmp(sub, by_epoch, el) == 0 && !agg_route_epoch(a, sub + el, &epoch))
-        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", sub + el);
+        app_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", sub + el);
     else if (strncmp(sub, by_epoch, el) == 0)
         agg_route_artifact_list(a, MTL_SET_CARDANO_DATABASE, (int64_t)epoch, cdb_list_item,
                                 "cardano databases", r);

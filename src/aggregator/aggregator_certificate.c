@@ -92,9 +92,9 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
         e = agg_store_certify_built(&a->store, m->signed_entity, x.cert, x.cert_json,
                                     x.art.json ? &x.art : NULL);
     if (e == MTL_OK) {
-        mtl_metrics_inc(a->metrics, AGG_M_CERTIFICATES);
+        app_metrics_inc(a->metrics, AGG_M_CERTIFICATES);
         if (x.art.json)
-            mtl_metrics_inc(a->metrics, m->type.kind == MTL_SET_CARDANO_DATABASE
+            app_metrics_inc(a->metrics, m->type.kind == MTL_SET_CARDANO_DATABASE
                                             ? AGG_M_CDB_PRODUCED
                                             : AGG_M_MSD_PRODUCED);
         int64_t t1 = agg_now_ns();

@@ -72,17 +72,17 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
     if (c->stake_distribution_file[0])
         e = read_file_stand_in(c, st);
     else {
-        struct mtl_chain_observer *o = NULL;
-        struct mtl_chain_tip tip;
-        struct mtl_pool_stake *pools = NULL;
+        struct app_chain_observer *o = NULL;
+        struct app_chain_tip tip;
+        struct app_pool_stake *pools = NULL;
         size_t n = 0;
-        e = mtl_chain_observer_new(&o, c->cardano_cli_path, c->network_magic,
+        e = app_chain_observer_new(&o, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
                                                                   : NULL);
         if (e == MTL_OK)
-            e = mtl_chain_observer_tip(o, &tip);
+            e = app_chain_observer_tip(o, &tip);
         if (e == MTL_OK)
-            e = mtl_chain_observer_stake_distribution(o, &pools, &n);
+            e = app_chain_observer_stake_distribution(o, &pools, &n);
         if (e == MTL_OK && n) {
             st->party = mtl_calloc(n, sizeof(*st->party));
             st->stake = mtl_calloc(n, sizeof(*st->stake));
@@ -99,7 +99,7 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
             st->slot = tip.slot;
         }
         mtl_free(pools);
-        mtl_chain_observer_free(o);
+        app_chain_observer_free(o);
     }
     if (e != MTL_OK)
         agg_chain_state_clear(st);

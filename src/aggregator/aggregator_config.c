@@ -12,7 +12,7 @@ static mtl_err parse_params(void *field, const char *name, const char *text);
 /* One row per setting: field, flag, environment variable, default, bounds
  * (integers; 1 = required for strings), help. */
 #define MTL_SETTINGS_CFG struct agg_config
-static const struct mtl_setting SETTINGS[] = {
+static const struct app_setting SETTINGS[] = {
     SET_STR(network, "--network", "NETWORK", "devnet", 1,
             "Cardano network (devnet, preview, mainnet...)"),
     SET_STR(cardano_cli_path, "--cardano-cli-path", "CARDANO_CLI_PATH", "cardano-cli", 0,
@@ -80,9 +80,10 @@ static const struct mtl_setting SETTINGS[] = {
             "IPv4 address of the metrics server"),
     SET_UINT(metrics_server_port, "--metrics-server-port", "METRICS_SERVER_PORT", "9090", 0, 65535,
              "TCP port of the metrics server"),
-    SET_STR(custom_origin_tag_white_list, "--custom-origin-tag-white-list",
-            "CUSTOM_ORIGIN_TAG_WHITE_LIST", "", 0,
-            "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA"),
+    SET_STR(
+        custom_origin_tag_white_list, "--custom-origin-tag-white-list",
+        "CUSTOM_ORIGIN_TAG_WHITE_LIST", "", 0,
+        "comma-separated origin tags counted in the metrics besides EXPLORER, BENCHMARK, CI, NA"),
     SET_UINT(max_open_messages, "--max-open-messages", "MAX_OPEN_MESSAGES", "64", 1, 1000000,
              "open messages collecting signatures at a time (a signature for one more: 503)"),
     SET_STR(era_reader_adapter_type, "--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE",
@@ -117,7 +118,7 @@ void agg_config_usage(FILE *out)
                  "epoch E. The genesis certificate of E carries their AVK; multi-signed\n"
                  "certificates follow from epoch E+1.\n"
                  "options (flag, environment variable, default):\n");
-    mtl_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
+    app_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
 }
 
 static mtl_err parse_params(void *field, const char *name, const char *text)
@@ -148,7 +149,7 @@ mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first)
 {
     memset(c, 0, sizeof(*c));
     c->current_epoch = -1;
-    MTL_TRY(mtl_settings_load(SETTINGS, MTL_ARRAY_LEN(SETTINGS), c, argc, argv, first));
+    MTL_TRY(app_settings_load(SETTINGS, MTL_ARRAY_LEN(SETTINGS), c, argc, argv, first));
     MTL_TRY(agg_entities_parse(c->signed_entity_types, &c->signed_entity_mask));
     return MTL_OK;
 }

@@ -71,7 +71,7 @@ mtl_err agg_entity_build_artifact(struct agg *a, const struct agg_open_message *
 }
 
 /* Every kind's routes, enabled or not: a store keeps what it certified. */
-int agg_entities_route(struct agg *a, const char *p, struct mtl_http_response *r)
+int agg_entities_route(struct agg *a, const char *p, struct app_http_response *r)
 {
     for (size_t i = 0; i < MTL_ARRAY_LEN(HANDLERS); i++)
         if (HANDLERS[i]->route(a, p, r))

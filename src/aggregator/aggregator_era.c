@@ -11,8 +11,8 @@
 mtl_err agg_era_open(struct agg *a)
 {
     const struct agg_config *c = &a->cfg;
-    mtl_era_checker_init(&a->era);
-    MTL_TRY(mtl_era_reader_new(&a->era_reader, c->era_reader_adapter_type,
+    app_era_checker_init(&a->era);
+    MTL_TRY(app_era_reader_new(&a->era_reader, c->era_reader_adapter_type,
                                c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
                                c->cardano_node_socket_path));
     struct agg_chain_state ch;
@@ -28,20 +28,20 @@ mtl_err agg_era_open(struct agg *a)
         mtl_err_clear();
         epoch = agg_current_epoch(a);
     }
-    return mtl_era_checker_update(&a->era, a->era_reader, epoch);
+    return app_era_checker_update(&a->era, a->era_reader, epoch);
 }
 
 void agg_era_close(struct agg *a)
 {
-    mtl_era_reader_free(a->era_reader);
+    app_era_reader_free(a->era_reader);
     a->era_reader = NULL;
-    mtl_era_checker_destroy(&a->era);
+    app_era_checker_destroy(&a->era);
 }
 
 mtl_err agg_era_check(struct agg *a, uint64_t epoch)
 {
     static char last_err[256];
-    mtl_err e = mtl_era_checker_update(&a->era, a->era_reader, epoch);
+    mtl_err e = app_era_checker_update(&a->era, a->era_reader, epoch);
     if (e == MTL_OK) {
         last_err[0] = '\0';
         return MTL_OK;
@@ -50,10 +50,11 @@ mtl_err agg_era_check(struct agg *a, uint64_t epoch)
         log_error("unsupported_era", "epoch=%llu error=\"%s\"", (unsigned long long)epoch,
                   mtl_err_detail());
         a->exit_code = 1;
-        mtl_prog_stop = 1;
+        app_prog_stop = 1;
     } else if (strcmp(last_err, mtl_err_detail()) != 0) {
         snprintf(last_err, sizeof(last_err), "%s", mtl_err_detail());
-        log_warn("era_read", "epoch=%llu error=\"%s\" detail=\"the epoch starts once the era "
+        log_warn("era_read",
+                 "epoch=%llu error=\"%s\" detail=\"the epoch starts once the era "
                  "is known; retried every RUN_INTERVAL\"",
                  (unsigned long long)epoch, last_err);
     }
@@ -62,7 +63,7 @@ mtl_err agg_era_check(struct agg *a, uint64_t epoch)
 
 void agg_era_name(struct agg *a, char out[MTL_ERA_NAME_MAX])
 {
-    mtl_era_checker_get(&a->era, out, NULL);
+    app_era_checker_get(&a->era, out, NULL);
     if (!out[0])
         snprintf(out, MTL_ERA_NAME_MAX, "unknown");
 }

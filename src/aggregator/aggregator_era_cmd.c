@@ -51,7 +51,7 @@ struct datum_args {
     const char *current, *next, *sk;
 };
 #define MTL_SETTINGS_CFG struct datum_args
-static const struct mtl_setting DATUM_SETTINGS[] = {
+static const struct app_setting DATUM_SETTINGS[] = {
     SET_STR(current, "--current-era-epoch", "CURRENT_ERA_EPOCH", "", 0,
             "first epoch of the current era"),
     SET_STR(next, "--next-era-epoch", "NEXT_ERA_EPOCH", "", 0,
@@ -70,9 +70,9 @@ static mtl_err tx_datum(const struct datum_args *v, char **datum)
     MTL_CHECK(v->current[0], MTL_ERR_CONFIG, "--current-era-epoch (CURRENT_ERA_EPOCH): required");
     MTL_CHECK(v->sk[0], MTL_ERR_CONFIG,
               "--era-markers-secret-key (ERA_MARKERS_SECRET_KEY): required");
-    MTL_TRY(mtl_settings_u64("--current-era-epoch", v->current, INT64_MAX, &cur));
+    MTL_TRY(app_settings_u64("--current-era-epoch", v->current, INT64_MAX, &cur));
     if (v->next[0]) {
-        MTL_TRY(mtl_settings_u64("--next-era-epoch", v->next, INT64_MAX, &next));
+        MTL_TRY(app_settings_u64("--next-era-epoch", v->next, INT64_MAX, &next));
         MTL_CHECK(next > cur, MTL_ERR_CONFIG,
                   "next era epoch must be strictly greater than the current era epoch (%llu <= "
                   "%llu)",
@@ -108,7 +108,7 @@ static int era_tx_datum(int argc, char **argv)
             argc -= 2;
             break;
         }
-    mtl_err e = mtl_settings_load(DATUM_SETTINGS, MTL_ARRAY_LEN(DATUM_SETTINGS), &v, argc, argv, 0);
+    mtl_err e = app_settings_load(DATUM_SETTINGS, MTL_ARRAY_LEN(DATUM_SETTINGS), &v, argc, argv, 0);
     if (e == MTL_OK && !target)
         e = mtl_seterr(MTL_ERR_CONFIG, "--target-path: required");
     if (e == MTL_OK)

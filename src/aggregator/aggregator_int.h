@@ -52,7 +52,7 @@ struct agg_config {
     const char *metrics_server_ip;
     uint16_t metrics_server_port;
     const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
-    unsigned max_open_messages; /* open messages the certifier holds signatures of */
+    unsigned max_open_messages;               /* open messages the certifier holds signatures of */
     const char *era_reader_adapter_type, *era_reader_adapter_params;
 };
 
@@ -292,7 +292,7 @@ struct agg_entity_handler {
                               struct agg_artifact *art);
     /* Answer GET path p (after /aggregator) when it is one of this kind's
      * routes: 1 when answered, 0 when not its route. */
-    int (*route)(struct agg *a, const char *p, struct mtl_http_response *r);
+    int (*route)(struct agg *a, const char *p, struct app_http_response *r);
 };
 extern const struct agg_entity_handler agg_msd_handler;
 extern const struct agg_entity_handler agg_cardano_db_handler;
@@ -306,7 +306,7 @@ mtl_err agg_entity_build_artifact(struct agg *a, const struct agg_open_message *
                                   const struct mtl_certificate *cert, int64_t sealed_ns,
                                   struct agg_artifact *art);
 /* GET routes of the kinds: 1 when one answered. */
-int agg_entities_route(struct agg *a, const char *p, struct mtl_http_response *r);
+int agg_entities_route(struct agg *a, const char *p, struct app_http_response *r);
 /* JSON array of the enabled kinds' names (available_signed_entity_types). */
 json_t *agg_entities_json(const struct agg *a);
 /* SIGNED_ENTITY_TYPES as a mask: exact names with a handler, else
@@ -315,11 +315,11 @@ mtl_err agg_entities_parse(const char *list, unsigned *mask);
 /* Shared by handlers' routes: reply with an artifact of kind by hash, a list
  * (see agg_store_artifact_list), or a stored text; what names it in errors. */
 void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
-                        const char *what, struct mtl_http_response *r);
+                        const char *what, struct app_http_response *r);
 void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
                              json_t *(*item)(const char *), const char *what,
-                             struct mtl_http_response *r);
-void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what);
+                             struct app_http_response *r);
+void agg_route_reply(struct app_http_response *r, mtl_err e, char *json, const char *what);
 /* Parse a decimal epoch or "latest" (the current epoch); 0 when neither. */
 int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch);
 
@@ -336,13 +336,13 @@ struct agg {
     struct agg_store store;
     struct agg_runtime rt;
     struct agg_certifier *certifier; /* aggregator_certifier.h */
-    char public_url[512]; /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
+    char public_url[512];            /* PUBLIC_SERVER_URL or http://ip:port/aggregator */
     /* The ancillary Ed25519 seed, read once at start (wiped at exit). */
     uint8_t ancillary_seed[32];
     int have_ancillary;
-    struct mtl_metrics *metrics; /* NULL: not counted */
-    struct mtl_era_reader *era_reader;
-    struct mtl_era_checker era;
+    struct app_metrics *metrics; /* NULL: not counted */
+    struct app_era_reader *era_reader;
+    struct app_era_checker era;
     int exit_code; /* serve's exit status once stopped (1: unsupported era) */
 };
 /* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
@@ -379,7 +379,7 @@ enum {
     AGG_M_CYCLE_TOTAL,
     AGG_M_COUNT
 };
-mtl_err agg_metrics_new(struct mtl_metrics **out);
+mtl_err agg_metrics_new(struct app_metrics **out);
 /* Count n for the request being handled: labelled with its client type and
  * origin tag / with its origin tag only. */
 void agg_metrics_client(struct agg *a, size_t id, uint64_t n);
@@ -391,11 +391,11 @@ int agg_verify_signature(const struct agg_signers *g, const struct mtl_stm_param
                          const struct mtl_stm_sig *sig, const char *msg);
 /* POST /register-signatures */
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
-                             struct mtl_http_response *r);
+                             struct app_http_response *r);
 /* POST /register-signer */
-void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r);
+void agg_register_signer(struct agg *a, const char *body, size_t len, struct app_http_response *r);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
-                       size_t body_len, struct mtl_http_response *resp);
+                       size_t body_len, struct app_http_response *resp);
 
 /* ---- subcommands ------------------------------------------------------------ */
 int agg_cmd_serve(int argc, char **argv);

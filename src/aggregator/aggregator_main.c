@@ -11,17 +11,17 @@
 
 /* Body bounds per route: a registration is a few KB; a signature carries at
  * most m won indexes, twice (hex-encoded JSON inside, won_indexes beside). */
-static void http_opts(const struct agg_config *c, struct mtl_httpd_opts *o,
-                      struct mtl_httpd_route_limit lim[3])
+static void http_opts(const struct agg_config *c, struct app_httpd_opts *o,
+                      struct app_httpd_route_limit lim[3])
 {
     unsigned digits = 1;
     for (uint64_t m = c->params.m; m >= 10; m /= 10)
         digits++;
-    lim[0] = (struct mtl_httpd_route_limit){"POST", "/aggregator/register-signer", 16 << 10};
-    lim[1] = (struct mtl_httpd_route_limit){"POST", "/aggregator/register-signatures",
+    lim[0] = (struct app_httpd_route_limit){"POST", "/aggregator/register-signer", 16 << 10};
+    lim[1] = (struct app_httpd_route_limit){"POST", "/aggregator/register-signatures",
                                             (8 << 10) + (size_t)c->params.m * 3 * (digits + 1)};
-    lim[2] = (struct mtl_httpd_route_limit){"POST", "/aggregator/statistics/", 4 << 10};
-    *o = (struct mtl_httpd_opts){.max_body = 4 << 10,
+    lim[2] = (struct app_httpd_route_limit){"POST", "/aggregator/statistics/", 4 << 10};
+    *o = (struct app_httpd_opts){.max_body = 4 << 10,
                                  .limits = lim,
                                  .n_limits = 3,
                                  .threads = c->http_threads,
@@ -33,7 +33,7 @@ static void http_opts(const struct agg_config *c, struct mtl_httpd_opts *o,
 int agg_cmd_serve(int argc, char **argv)
 {
     struct agg a;
-    struct mtl_httpd *h = NULL, *mh = NULL;
+    struct app_httpd *h = NULL, *mh = NULL;
     int rc = 1;
     memset(&a, 0, sizeof(a));
     mtl_err e = agg_config_load(&a.cfg, argc, argv, 0);
@@ -63,30 +63,29 @@ int agg_cmd_serve(int argc, char **argv)
     e = agg_era_open(&a);
     if (e != MTL_OK) {
         fprintf(stderr, "mithril-aggregator: %s\n", mtl_err_detail());
-        log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"",
-                  mtl_err_detail());
+        log_error(e == MTL_ERR_STATE ? "unsupported_era" : "era", "error=\"%s\"", mtl_err_detail());
         rc = e == MTL_ERR_CONFIG ? 2 : 1;
         goto out;
     }
     e = agg_metrics_new(&a.metrics);
     if (e == MTL_OK && a.cfg.enable_metrics_server)
-        e = mtl_metrics_serve(a.metrics, a.cfg.metrics_server_ip, a.cfg.metrics_server_port, &mh);
+        e = app_metrics_serve(a.metrics, a.cfg.metrics_server_ip, a.cfg.metrics_server_port, &mh);
     if (e != MTL_OK) {
         log_error("metrics", "error=\"%s\"", mtl_err_detail());
         goto out;
     }
     if (mh)
         log_info("metrics_server", "ip=%s port=%u", a.cfg.metrics_server_ip,
-                 (unsigned)mtl_httpd_port(mh));
-    struct mtl_httpd_opts ho;
-    struct mtl_httpd_route_limit lim[3];
+                 (unsigned)app_httpd_port(mh));
+    struct app_httpd_opts ho;
+    struct app_httpd_route_limit lim[3];
     http_opts(&a.cfg, &ho, lim);
-    e = mtl_httpd_start_opts(&h, a.cfg.server_ip, a.cfg.server_port, &ho, agg_routes_handle, &a);
+    e = app_httpd_start_opts(&h, a.cfg.server_ip, a.cfg.server_port, &ho, agg_routes_handle, &a);
     if (e != MTL_OK) {
         log_error("listen", "error=\"%s\"", mtl_err_detail());
         goto out;
     }
-    unsigned port = mtl_httpd_port(h);
+    unsigned port = app_httpd_port(h);
     printf("port=%u\n", port);
     fflush(stdout);
     if (a.cfg.port_file[0]) {
@@ -111,16 +110,16 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("runtime", "error=\"%s\"", mtl_err_detail());
         goto out;
     }
-    mtl_prog_catch_stop();
-    while (!mtl_prog_stop)
+    app_prog_catch_stop();
+    while (!app_prog_stop)
         usleep(a.cfg.run_interval_ms > 200 ? 200000 : a.cfg.run_interval_ms * 1000);
     log_info("stopping", "signal=%d", !a.exit_code);
     rc = a.exit_code;
 out:
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
     agg_runtime_stop(&a);
-    mtl_httpd_stop(mh);
-    mtl_metrics_free(a.metrics);
+    app_httpd_stop(mh);
+    app_metrics_free(a.metrics);
     agg_runtime_destroy(&a);
     agg_store_close(&a.store);
     agg_era_close(&a);
@@ -132,12 +131,12 @@ out_wipe:
 int main(int argc, char **argv)
 {
     int verbosity = 0, json = 0, help;
-    int i = mtl_prog_flags(argc, argv, &verbosity, &json, &help);
+    int i = app_prog_flags(argc, argv, &verbosity, &json, &help);
     if (help) {
         agg_config_usage(stdout);
         return 0;
     }
-    mtl_log_setup("aggregator", verbosity, json);
+    app_log_setup("aggregator", verbosity, json);
     if (mtl_init() != MTL_OK) {
         log_error("init", "error=\"%s\"", mtl_err_detail());
         return 1;

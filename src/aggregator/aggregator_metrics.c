@@ -15,7 +15,7 @@
 #define CLIENT_LABELS "client_type,origin_tag"
 #define COUNTER MTL_METRIC_COUNTER
 
-static const struct mtl_metric_def DEFS[AGG_M_COUNT] = {
+static const struct app_metric_def DEFS[AGG_M_COUNT] = {
     /* (the reference's name has no prefix here) */
     [AGG_M_CERTIFICATE_DETAIL_SERVED] = {"certificate_detail_total_served_since_startup",
                                          "Number of certificate details served" NODE, COUNTER,
@@ -33,16 +33,16 @@ static const struct mtl_metric_def DEFS[AGG_M_COUNT] = {
                                        "Number of partial Cardano database restoration" NODE,
                                        COUNTER, CLIENT_LABELS},
     [AGG_M_CDB_DETAIL_SERVED] = {P "artifact_detail_cardano_database_total_served_since_startup",
-                                 "Number of Cardano database artifact details served" NODE,
-                                 COUNTER, CLIENT_LABELS},
+                                 "Number of Cardano database artifact details served" NODE, COUNTER,
+                                 CLIENT_LABELS},
     [AGG_M_MSD_DETAIL_SERVED] = {P "artifact_detail_mithril_stake_distribution_total_served_"
                                    "since_startup",
                                  "Number of Mithril stake distribution artifact details "
                                  "served" NODE,
                                  COUNTER, CLIENT_LABELS},
     [AGG_M_SIGNER_REGISTRATION_RECEIVED] = {P "signer_registration_total_received_since_startup",
-                                            "Number of signer registrations received" NODE,
-                                            COUNTER, "origin_tag"},
+                                            "Number of signer registrations received" NODE, COUNTER,
+                                            "origin_tag"},
     [AGG_M_SIGNER_REGISTRATION_OK] = {P "signer_registration_total_successful_since_startup",
                                       "Number of successful signer registrations received" NODE,
                                       COUNTER, "origin_tag"},
@@ -57,8 +57,8 @@ static const struct mtl_metric_def DEFS[AGG_M_COUNT] = {
     [AGG_M_CDB_PRODUCED] = {P "artifact_cardano_database_total_produced_since_startup",
                             "Number of Cardano database artifacts produced" NODE, COUNTER, NULL},
     [AGG_M_MSD_PRODUCED] = {P "artifact_mithril_stake_distribution_total_produced_since_startup",
-                            "Number of Mithril stake distribution artifacts produced" NODE,
-                            COUNTER, NULL},
+                            "Number of Mithril stake distribution artifacts produced" NODE, COUNTER,
+                            NULL},
     [AGG_M_CYCLE_SUCCESS] = {P "runtime_cycle_success_since_startup",
                              "Number of successful runtime cycles since startup on a Mithril "
                              "aggregator",
@@ -68,16 +68,16 @@ static const struct mtl_metric_def DEFS[AGG_M_COUNT] = {
                            COUNTER, NULL},
 };
 
-mtl_err agg_metrics_new(struct mtl_metrics **out)
+mtl_err agg_metrics_new(struct app_metrics **out)
 {
-    return mtl_metrics_new(out, DEFS, AGG_M_COUNT);
+    return app_metrics_new(out, DEFS, AGG_M_COUNT);
 }
 
 /* The origin tag of the request, when white-listed (reference with_origin_tag). */
 static const char *origin_tag(const struct agg *a)
 {
     static const char *const known[] = {"EXPLORER", "BENCHMARK", "CI", "NA"};
-    const char *t = mtl_httpd_header("mithril-origin-tag");
+    const char *t = app_httpd_header("mithril-origin-tag");
     if (!t || !t[0])
         return "NA";
     for (size_t i = 0; i < MTL_ARRAY_LEN(known); i++)
@@ -100,7 +100,7 @@ static const char *origin_tag(const struct agg *a)
 static const char *client_type(void)
 {
     static const char *const known[] = {"CLI", "WASM", "LIBRARY"};
-    const char *t = mtl_httpd_header("mithril-client-type");
+    const char *t = app_httpd_header("mithril-client-type");
     for (size_t i = 0; t && i < MTL_ARRAY_LEN(known); i++)
         if (strcmp(t, known[i]) == 0)
             return t;
@@ -110,11 +110,11 @@ static const char *client_type(void)
 void agg_metrics_client(struct agg *a, size_t id, uint64_t n)
 {
     const char *v[] = {client_type(), origin_tag(a)};
-    mtl_metrics_add_labels(a->metrics, id, v, n);
+    app_metrics_add_labels(a->metrics, id, v, n);
 }
 
 void agg_metrics_origin(struct agg *a, size_t id)
 {
     const char *v[] = {origin_tag(a)};
-    mtl_metrics_add_labels(a->metrics, id, v, 1);
+    app_metrics_add_labels(a->metrics, id, v, 1);
 }

@@ -175,7 +175,7 @@ static json_t *msd_list_item(const char *json)
     return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 
-static int msd_route(struct agg *a, const char *p, struct mtl_http_response *r)
+static int msd_route(struct agg *a, const char *p, struct app_http_response *r)
 {
     static const char item[] = "/artifact/mithril-stake-distribution/";
     if (strcmp(p, "/artifact/mithril-stake-distributions") == 0)

@@ -43,7 +43,7 @@ static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, co
     return MTL_OK;
 }
 
-void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl_http_response *r)
+void agg_register_signer(struct agg *a, const char *body, size_t len, struct app_http_response *r)
 {
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
@@ -51,14 +51,14 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     char *out = NULL;
     int in_round = 0;
     if (!j || !json_is_object(j)) {
-        mtl_http_error(r, 400, "invalid_json", "register-signer: body is not a JSON object%s%s",
+        app_http_error(r, 400, "invalid_json", "register-signer: body is not a JSON object%s%s",
                        j ? "" : ": ", j ? "" : je.text);
         goto done;
     }
     const char *party = str_field(j, "party_id"), *vk = str_field(j, "verification_key");
     json_t *ep = json_object_get(j, "epoch");
     if (!json_is_integer(ep) || json_integer_value(ep) < 0 || !party || !*party || !vk) {
-        mtl_http_error(r, 400, "invalid_message",
+        app_http_error(r, 400, "invalid_message",
                        "register-signer: need integer epoch, party_id and verification_key");
         goto done;
     }
@@ -69,13 +69,13 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     in_round = 1;
     agg_runtime_release(a, agg_runtime_signers(a, NULL, &now, &have));
     if (!have) {
-        mtl_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
+        app_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
         goto done;
     }
     /* Like the reference's registration round: the message names the epoch
      * it is recorded for (current + MTL_SIGNER_RECORDING_OFFSET). */
     if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) {
-        mtl_http_error(r, 409, "register_signer_epoch_mismatch",
+        app_http_error(r, 409, "register_signer_epoch_mismatch",
                        "register-signer: epoch %llu is not the open registration round's epoch "
                        "%llu (current epoch %llu)",
                        (unsigned long long)epoch,
@@ -86,7 +86,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     uint64_t stake = 0;
     mtl_err e = agg_store_stake(&a->store, epoch, party, &stake);
     if (e != MTL_OK) {
-        mtl_http_error(r, e == MTL_ERR_NOT_FOUND ? 400 : 500, "invalid_signer", "%s",
+        app_http_error(r, e == MTL_ERR_NOT_FOUND ? 400 : 500, "invalid_signer", "%s",
                        mtl_err_detail());
         goto done;
     }
@@ -96,7 +96,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     if (e != MTL_OK) {
         log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
                  (unsigned long long)epoch, mtl_err_detail());
-        mtl_http_error(r, 400, "failed_signer_registration", "register-signer: %s",
+        app_http_error(r, 400, "failed_signer_registration", "register-signer: %s",
                        mtl_err_detail());
         goto done;
     }
@@ -105,7 +105,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     if (e == MTL_OK)
         e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
     if (e != MTL_OK) {
-        mtl_http_error(r, 400, "invalid_verification_key", "register-signer %s: %s", party,
+        app_http_error(r, 400, "invalid_verification_key", "register-signer %s: %s", party,
                        mtl_err_detail());
         goto done;
     }
@@ -130,12 +130,12 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
     if (e == MTL_ERR_CONFLICT) {
         log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
                  (unsigned long long)epoch, mtl_err_detail());
-        mtl_http_error(r, 409, "signer_registration_conflict", "register-signer: %s",
+        app_http_error(r, 409, "signer_registration_conflict", "register-signer: %s",
                        mtl_err_detail());
         goto done;
     }
     if (e != MTL_OK) {
-        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
         goto done;
     }
     /* The same key again (a signer retrying): the first record stands. */
@@ -146,7 +146,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct mtl
         log_info("signer_registered", "party=%s epoch=%llu stake=%llu kes_period=%llu%s", party,
                  (unsigned long long)epoch, (unsigned long long)stake,
                  (unsigned long long)kes_period, verified ? "" : " UNVERIFIED=1");
-    mtl_http_json(r, 201, "");
+    app_http_json(r, 201, "");
 done:
     if (in_round)
         pthread_rwlock_unlock(&a->rt.round);

@@ -21,7 +21,7 @@ static int is_hash(const char *s)
     return n == 64;
 }
 
-void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const char *what)
+void agg_route_reply(struct app_http_response *r, mtl_err e, char *json, const char *what)
 {
     if (e == MTL_OK) {
         r->status = 200;
@@ -37,7 +37,7 @@ void agg_route_reply(struct mtl_http_response *r, mtl_err e, char *json, const c
         return;
     }
     log_error("route_failed", "what=%s error=\"%s\"", what, mtl_err_detail());
-    mtl_http_error(r, 500, "internal_error", "%s: %s", what, mtl_err_detail());
+    app_http_error(r, 500, "internal_error", "%s: %s", what, mtl_err_detail());
 }
 
 /* Epoch the aggregator is in: the runtime's (chain), else the configured or
@@ -75,7 +75,7 @@ static json_t *params_json(const struct mtl_stm_params *p)
                      p->phi_f);
 }
 
-static void route_status(struct agg *a, struct mtl_http_response *r)
+static void route_status(struct agg *a, struct app_http_response *r)
 {
     uint64_t epoch = agg_current_epoch(a);
     char *signers = NULL, *next = NULL;
@@ -136,7 +136,7 @@ static void route_status(struct agg *a, struct mtl_http_response *r)
     }
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
-    mtl_http_json(r, 200, out ? out : "{}");
+    app_http_json(r, 200, out ? out : "{}");
     free(out);
 }
 
@@ -161,16 +161,16 @@ static json_t *signers_json(struct agg *a, uint64_t key_epoch)
     return out;
 }
 
-static void reply_obj(struct mtl_http_response *r, int status, json_t *j)
+static void reply_obj(struct app_http_response *r, int status, json_t *j)
 {
     char *out = j ? json_dumps(j, AGG_JSON_FLAGS) : NULL;
     json_decref(j);
-    mtl_http_json(r, status, out ? out : "{}");
+    app_http_json(r, status, out ? out : "{}");
     free(out);
 }
 
 /* current_signers: key e-1 (sign this epoch); next_signers: key e. */
-static void route_epoch_settings(struct agg *a, struct mtl_http_response *r)
+static void route_epoch_settings(struct agg *a, struct app_http_response *r)
 {
     uint64_t epoch = agg_current_epoch(a);
     struct mtl_stm_params reg = params_at(a, epoch + 1);
@@ -197,10 +197,10 @@ int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch)
 }
 
 void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
-                        const char *what, struct mtl_http_response *r)
+                        const char *what, struct app_http_response *r)
 {
     if (!is_hash(hash)) {
-        mtl_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
+        app_http_error(r, 400, "invalid_hash", "artifact hash must be 64 hex digits");
         return;
     }
     char *json = NULL;
@@ -210,7 +210,7 @@ void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char
 
 void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64_t epoch,
                              json_t *(*item)(const char *), const char *what,
-                             struct mtl_http_response *r)
+                             struct app_http_response *r)
 {
     char *json = NULL;
     mtl_err e = agg_store_artifact_list(&a->store, k, epoch, LIST_LIMIT, item, &json);
@@ -218,11 +218,11 @@ void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64
 }
 
 static void route_protocol_configuration(struct agg *a, const char *arg,
-                                         struct mtl_http_response *r)
+                                         struct app_http_response *r)
 {
     uint64_t epoch;
     if (!agg_route_epoch(a, arg, &epoch)) {
-        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
+        app_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
     struct mtl_stm_params p;
@@ -237,7 +237,7 @@ static void route_protocol_configuration(struct agg *a, const char *arg,
     reply_obj(r, 200, j);
 }
 
-static void route_root(struct agg *a, struct mtl_http_response *r)
+static void route_root(struct agg *a, struct app_http_response *r)
 {
     json_t *j = json_pack("{s:s,s:s,s:{}}", "open_api_version", MTL_API_VERSION,
                           "documentation_url", "https://mithril.network", "capabilities");
@@ -246,15 +246,15 @@ static void route_root(struct agg *a, struct mtl_http_response *r)
     json_object_set_new(caps, "aggregate_signature_type", json_string("Concatenation"));
     char *out = json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
-    mtl_http_json(r, 200, out ? out : "{}");
+    app_http_json(r, 200, out ? out : "{}");
     free(out);
 }
 
-static void route_registered(struct agg *a, const char *arg, struct mtl_http_response *r)
+static void route_registered(struct agg *a, const char *arg, struct app_http_response *r)
 {
     uint64_t epoch;
     if (!agg_route_epoch(a, arg, &epoch)) {
-        mtl_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
+        app_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
         return;
     }
     char *list = NULL;
@@ -274,7 +274,7 @@ static void route_registered(struct agg *a, const char *arg, struct mtl_http_res
                  (unsigned long long)epoch, (unsigned long long)epoch + 2, list);
     mtl_free(list);
     if (!out) {
-        mtl_http_error(r, 500, "internal_error", "out of memory");
+        app_http_error(r, 500, "internal_error", "out of memory");
         return;
     }
     r->status = 200;
@@ -282,7 +282,7 @@ static void route_registered(struct agg *a, const char *arg, struct mtl_http_res
     r->len = strlen(out);
 }
 
-static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
+static void get_route(struct agg *a, const char *p, struct app_http_response *r)
 {
     char *json = NULL;
     mtl_err e;
@@ -300,7 +300,7 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
         agg_route_reply(r, e, json, "genesis certificate");
     } else if (strncmp(p, "/certificate/", 13) == 0) {
         if (!is_hash(p + 13)) {
-            mtl_http_error(r, 400, "invalid_hash", "certificate hash must be 64 hex digits");
+            app_http_error(r, 400, "invalid_hash", "certificate hash must be 64 hex digits");
             return;
         }
         e = agg_store_get_certificate(&a->store, p + 13, &json);
@@ -310,13 +310,13 @@ static void get_route(struct agg *a, const char *p, struct mtl_http_response *r)
     else if (strncmp(p, "/signers/registered/", 20) == 0)
         route_registered(a, p + 20, r);
     else if (!agg_entities_route(a, p, r)) /* the signed entities' artifacts */
-        mtl_http_error(r, 404, "not_found", "no route GET %s", p);
+        app_http_error(r, 404, "not_found", "no route GET %s", p);
 }
 
 /* POST /statistics/cardano-database/...: clients report restorations; we
  * check the message and log one event (no store, like a metrics counter). */
 static void route_statistics(struct agg *a, const char *what, const char *body, size_t len,
-                             struct mtl_http_response *r)
+                             struct app_http_response *r)
 {
     static const char *const events[] = {"immutable-files-restored", "ancillary-files-restored",
                                          "complete-restoration", "partial-restoration"};
@@ -324,7 +324,7 @@ static void route_statistics(struct agg *a, const char *what, const char *body, 
     while (i < MTL_ARRAY_LEN(events) && strcmp(what, events[i]) != 0)
         i++;
     if (i == MTL_ARRAY_LEN(events)) {
-        mtl_http_error(r, 404, "not_found", "no route POST /statistics/cardano-database/%s", what);
+        app_http_error(r, 404, "not_found", "no route POST /statistics/cardano-database/%s", what);
         return;
     }
     json_int_t n = 0;
@@ -336,7 +336,7 @@ static void route_statistics(struct agg *a, const char *what, const char *body, 
         n = ok ? json_integer_value(v) : 0;
         json_decref(j);
         if (!ok) {
-            mtl_http_error(r, 400, "invalid_message",
+            app_http_error(r, 400, "invalid_message",
                            "statistics: need {\"nb_immutable_files\": non-negative integer}");
             return;
         }
@@ -344,7 +344,7 @@ static void route_statistics(struct agg *a, const char *what, const char *body, 
     log_info("restoration_reported", "kind=%s nb_immutable_files=%lld", what, (long long)n);
     /* the counters follow the events' order; immutable files count their number */
     agg_metrics_client(a, AGG_M_CDB_IMMUTABLE_RESTORED + i, i == 0 ? (uint64_t)n : 1);
-    mtl_http_json(r, 201, "");
+    app_http_json(r, 201, "");
 }
 
 /* Details served, counted per client type and origin tag (the reference
@@ -355,17 +355,17 @@ static void count_detail(struct agg *a, const char *p)
         agg_metrics_client(a, AGG_M_CERTIFICATE_DETAIL_SERVED, 1);
     else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0)
         agg_metrics_client(a, AGG_M_MSD_DETAIL_SERVED, 1);
-    else if (strncmp(p, "/artifact/cardano-database/", 27) == 0 &&
-             strcmp(p + 27, "digests") != 0 && strncmp(p + 27, "epoch/", 6) != 0)
+    else if (strncmp(p, "/artifact/cardano-database/", 27) == 0 && strcmp(p + 27, "digests") != 0 &&
+             strncmp(p + 27, "epoch/", 6) != 0)
         agg_metrics_client(a, AGG_M_CDB_DETAIL_SERVED, 1);
 }
 
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
-                       size_t body_len, struct mtl_http_response *resp)
+                       size_t body_len, struct app_http_response *resp)
 {
     struct agg *a = ctx;
     if (strncmp(path, PREFIX, strlen(PREFIX)) != 0) {
-        mtl_http_error(resp, 404, "not_found", "routes are under " PREFIX);
+        app_http_error(resp, 404, "not_found", "routes are under " PREFIX);
         return;
     }
     const char *p = path + strlen(PREFIX);
@@ -386,7 +386,7 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
     } else if (strcmp(method, "POST") == 0 && strncmp(p, "/statistics/cardano-database/", 29) == 0)
         route_statistics(a, p + 29, body, body_len, resp);
     else if (strcmp(method, "POST") == 0)
-        mtl_http_error(resp, 404, "not_found", "no route POST %s", p);
+        app_http_error(resp, 404, "not_found", "no route POST %s", p);
     else
-        mtl_http_error(resp, 405, "method_not_allowed", "method %s not allowed", method);
+        app_http_error(resp, 405, "method_not_allowed", "method %s not allowed", method);
 }

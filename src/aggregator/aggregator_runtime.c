@@ -113,7 +113,7 @@ static int blocked(struct agg *a, uint64_t epoch, const struct agg_signers *g)
     pthread_mutex_unlock(&a->rt.mu);
     /* a gap is an incident; waiting for a first genesis is not */
     if (state[0] && (!same || logged_epoch != epoch))
-        mtl_log(strcmp(state, "blocked-epoch-gap") == 0 ? MTL_LOG_ERROR : MTL_LOG_WARN, "blocked",
+        app_log(strcmp(state, "blocked-epoch-gap") == 0 ? MTL_LOG_ERROR : MTL_LOG_WARN, "blocked",
                 "state=%s epoch=%llu reason=\"%s\"", state, (unsigned long long)epoch, reason);
     else if (!state[0] && was)
         log_info("unblocked", "epoch=%llu", (unsigned long long)epoch);
@@ -195,9 +195,9 @@ static void *runtime_main(void *arg)
     pthread_mutex_lock(&a->rt.mu);
     while (!a->rt.stop) {
         pthread_mutex_unlock(&a->rt.mu);
-        mtl_metrics_inc(a->metrics, AGG_M_CYCLE_TOTAL);
+        app_metrics_inc(a->metrics, AGG_M_CYCLE_TOTAL);
         if (agg_runtime_tick(a) == MTL_OK)
-            mtl_metrics_inc(a->metrics, AGG_M_CYCLE_SUCCESS);
+            app_metrics_inc(a->metrics, AGG_M_CYCLE_SUCCESS);
         agg_store_checkpoint(&a->store);
         pthread_mutex_lock(&a->rt.mu);
         if (a->rt.stop)

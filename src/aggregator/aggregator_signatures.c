@@ -22,7 +22,7 @@ static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
 /* The signature decoded (once: the certifier keeps it so), its signer
  * index and indexes those claimed, verified against m; NULL after an error
  * answer. */
-static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct agg_signers *g,
+static struct mtl_stm_sig *checked_signature(struct app_http_response *r, struct agg_signers *g,
                                              const struct mtl_stm_params *params,
                                              const struct agg_open_message *m, const char *party,
                                              size_t pos, const char *sig, const json_t *indexes)
@@ -30,7 +30,7 @@ static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct
     struct mtl_stm_sig *dec = NULL;
     size_t nidx = 0;
     if (mtl_stm_sig_decode_jsonhex(&dec, sig) != MTL_OK) {
-        mtl_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
+        app_http_error(r, 400, "invalid_signature", "register-signatures: signature: %s",
                        mtl_err_detail());
         return NULL;
     }
@@ -40,7 +40,7 @@ static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct
         same = json_is_integer(json_array_get(indexes, i)) &&
                (uint64_t)json_integer_value(json_array_get(indexes, i)) == idx[i];
     if (!same) {
-        mtl_http_error(r, 400, "invalid_signature",
+        app_http_error(r, 400, "invalid_signature",
                        "register-signatures: the signature's signer index or indexes do not"
                        " match party %s and the indexes given",
                        party);
@@ -52,7 +52,7 @@ static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct
     if (!agg_verify_signature(g, params, dec, m->signed_message) &&
         mtl_stm_single_sig_verify_jsonhex(g->closed, params, sig,
                                           (const uint8_t *)m->signed_message, 64) != MTL_OK) {
-        mtl_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
+        app_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
                        mtl_err_detail());
         mtl_stm_sig_free(dec);
         return NULL;
@@ -61,7 +61,7 @@ static struct mtl_stm_sig *checked_signature(struct mtl_http_response *r, struct
 }
 
 /* Hand the checked signature (dec: owned) to the certifier; the answer. */
-static void hand_over(struct mtl_http_response *r, struct agg *a, struct agg_signers *g,
+static void hand_over(struct app_http_response *r, struct agg *a, struct agg_signers *g,
                       const struct mtl_stm_params *params, const struct agg_open_message *m,
                       const char *party, const char *sig, struct mtl_stm_sig *dec)
 {
@@ -69,22 +69,22 @@ static void hand_over(struct mtl_http_response *r, struct agg *a, struct agg_sig
     mtl_stm_sig_indexes(dec, &nidx);
     mtl_err e = agg_certifier_register(a, m, g, params, party, sig, dec);
     if (e == MTL_ERR_CONFLICT)
-        mtl_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
+        app_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
     else if (e == MTL_ERR_STATE)
-        mtl_http_error(r, 410, "already_certified", "register-signatures: %s", mtl_err_detail());
+        app_http_error(r, 410, "already_certified", "register-signatures: %s", mtl_err_detail());
     else if (e == MTL_ERR_TOO_BIG) /* the signer tries again later */
-        mtl_http_error(r, 503, "certifier_full", "register-signatures: %s", mtl_err_detail());
+        app_http_error(r, 503, "certifier_full", "register-signatures: %s", mtl_err_detail());
     else if (e != MTL_OK)
-        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
     else {
         log_debug("signature_registered", "party=%s entity=%s won=%zu", party, m->signed_entity,
                   nidx);
-        mtl_http_json(r, 201, "");
+        app_http_json(r, 201, "");
     }
 }
 
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
-                             struct mtl_http_response *r)
+                             struct app_http_response *r)
 {
     json_error_t je;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -96,7 +96,7 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     uint64_t epoch = 0;
     int have = 0;
     if (!json_is_object(j)) {
-        mtl_http_error(r, 400, "invalid_json", "register-signatures: body is not a JSON object%s%s",
+        app_http_error(r, 400, "invalid_json", "register-signatures: body is not a JSON object%s%s",
                        j ? "" : ": ", j ? "" : je.text);
         goto done;
     }
@@ -108,46 +108,46 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     json_t *indexes = json_object_get(j, "indexes");
     if (!party || !*party || !sig || !msg || !json_is_array(indexes) ||
         !parse_entity(json_object_get(j, "entity_type"), &t)) {
-        mtl_http_error(r, 400, "invalid_message",
+        app_http_error(r, 400, "invalid_message",
                        "register-signatures: need entity_type (a signed entity), party_id,"
                        " signature, indexes and signed_message%s%s",
                        *mtl_err_detail() ? ": " : "", mtl_err_detail());
         goto done;
     }
     if (mtl_signed_entity_type_to_json(&t, &key) != MTL_OK) {
-        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
         goto done;
     }
     g = agg_runtime_signers(a, &params, &epoch, &have);
     mtl_err e = agg_store_open_message_get(&a->store, key, &m);
     if (e == MTL_ERR_NOT_FOUND || (e == MTL_OK && (!have || m.type.epoch != epoch))) {
         if (have && t.epoch < epoch)
-            mtl_http_error(r, 410, "expired",
+            app_http_error(r, 410, "expired",
                            "register-signatures: epoch %llu is closed"
                            " (current epoch %llu)",
                            (unsigned long long)t.epoch, (unsigned long long)epoch);
         else
-            mtl_http_error(r, 404, "not_found", "register-signatures: no open message for %s", key);
+            app_http_error(r, 404, "not_found", "register-signatures: no open message for %s", key);
         goto done;
     }
     if (e != MTL_OK) {
-        mtl_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
         goto done;
     }
     if (m.is_certified) {
-        mtl_http_error(r, 410, "already_certified", "register-signatures: %s is already certified",
+        app_http_error(r, 410, "already_certified", "register-signatures: %s is already certified",
                        key);
         goto done;
     }
     if (strcmp(msg, m.signed_message) != 0) {
-        mtl_http_error(r, 400, "wrong_message",
+        app_http_error(r, 400, "wrong_message",
                        "register-signatures: signed_message %.64s is not the open message of %s",
                        msg, key);
         goto done;
     }
     size_t pos = g ? agg_signers_find(g, party) : 0;
     if (!g || pos == g->n) {
-        mtl_http_error(r, 400, "unknown_party",
+        app_http_error(r, 400, "unknown_party",
                        "register-signatures: party %s is not a signer of epoch %llu", party,
                        (unsigned long long)epoch);
         goto done;

@@ -12,7 +12,7 @@
 #include "common/common_int.h"
 #include "db.h"
 
-static const struct mtl_db_migration MIGRATIONS[] = {
+static const struct app_db_migration MIGRATIONS[] = {
     {"CREATE TABLE certificate ("
      "  hash TEXT PRIMARY KEY,"
      "  previous_hash TEXT NOT NULL,"
@@ -108,13 +108,13 @@ mtl_err agg_store_open(struct agg_store *s, const char *dir)
     MTL_CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST, MTL_ERR_IO,
               "DATA_STORES_DIRECTORY %s: cannot create: %s", dir, strerror(errno));
     MTL_TRY(mtl_path_fmt(path, sizeof(path), "%s/aggregator.sqlite3", dir));
-    MTL_TRY(mtl_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
+    MTL_TRY(app_db_open(&s->db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS)));
     pthread_mutex_init(&s->lock, NULL);
     /* Checkpoints are run by the runtime after each tick (agg_store_checkpoint),
      * not inside a commit: a certificate's commit would otherwise copy and
      * sync megabytes of WAL on the quorum-to-certificate path. The automatic
      * one stays as a bound (64 MiB of WAL). */
-    mtl_err e = mtl_db_exec(s->db, "PRAGMA wal_autocheckpoint = 16384");
+    mtl_err e = app_db_exec(s->db, "PRAGMA wal_autocheckpoint = 16384");
     if (e != MTL_OK)
         agg_store_close(s);
     return e;
@@ -131,7 +131,7 @@ void agg_store_close(struct agg_store *s)
 {
     if (!s->db)
         return;
-    mtl_db_close(s->db);
+    app_db_close(s->db);
     pthread_mutex_destroy(&s->lock);
     s->db = NULL;
 }
@@ -143,7 +143,7 @@ mtl_err agg_store_query_text(struct agg_store *s, const char *sql, const char *a
     *out = NULL;
     sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&s->lock);
-    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    mtl_err e = app_db_prepare(s->db, &st, sql);
     if (e == MTL_OK) {
         if (arg)
             sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
@@ -197,7 +197,7 @@ mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
     json_t *arr = json_array();
     MTL_CHECK(arr, MTL_ERR_NOMEM, "store: out of memory");
     pthread_mutex_lock(&s->lock);
-    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    mtl_err e = app_db_prepare(s->db, &st, sql);
     int rc = SQLITE_DONE;
     if (e == MTL_OK) {
         sqlite3_bind_int64(st, 1, arg);
@@ -279,7 +279,7 @@ mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certi
 {
     sqlite3_stmt *st = NULL;
     mtl_err e =
-        mtl_db_prepare(s->db, &st,
+        app_db_prepare(s->db, &st,
                        "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
                        " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
                        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
@@ -454,7 +454,7 @@ static mtl_err registration_lookup_locked(struct agg_store *s, const char *sql, 
 {
     sqlite3_stmt *st = NULL;
     out[0] = 0;
-    MTL_TRY(mtl_db_prepare(s->db, &st, sql));
+    MTL_TRY(app_db_prepare(s->db, &st, sql));
     sqlite3_bind_int64(st, 1, (int64_t)epoch);
     sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, vk, -1, SQLITE_STATIC);
@@ -503,7 +503,7 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
                        " Mithril key stands for one pool)",
                        (unsigned long long)epoch, owner);
     if (e == MTL_OK && !*existing)
-        e = mtl_db_prepare(s->db, &st,
+        e = app_db_prepare(s->db, &st,
                            "INSERT INTO signer_registration(epoch, party_id, json, stake,"
                            " verification_key) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (st) {
@@ -534,7 +534,7 @@ mtl_err agg_store_registrations_digest(struct agg_store *s, uint64_t epoch, uint
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
     pthread_mutex_lock(&s->lock);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "SELECT json FROM signer_registration WHERE epoch = ?1"
                                " ORDER BY party_id");
     if (e == MTL_OK) {

@@ -36,9 +36,9 @@ mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_begin(s->db);
+    mtl_err e = app_db_begin(s->db);
     if (e == MTL_OK)
-        e = mtl_db_prepare(s->db, &st,
+        e = app_db_prepare(s->db, &st,
                            "INSERT OR IGNORE INTO stake_distribution(epoch, party_id, stake)"
                            " VALUES (?1, ?2, ?3)");
     for (size_t i = 0; e == MTL_OK && i < n; i++) {
@@ -49,7 +49,7 @@ mtl_err agg_store_put_stakes(struct agg_store *s, uint64_t key_epoch, const char
         e = step_done(s, st, "recording stake distribution");
     }
     sqlite3_finalize(st);
-    e = mtl_db_end(s->db, e);
+    e = app_db_end(s->db, e);
     UNLOCK(s);
     return e;
 }
@@ -58,7 +58,7 @@ mtl_err agg_store_stake(struct agg_store *s, uint64_t key_epoch, const char *par
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "SELECT stake FROM stake_distribution WHERE epoch = ?1 AND"
                                " party_id = ?2");
     if (e == MTL_OK) {
@@ -86,7 +86,7 @@ mtl_err agg_store_put_params(struct agg_store *s, uint64_t epoch, const struct m
              (unsigned long long)p->m, p->phi_f);
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "INSERT OR IGNORE INTO epoch_settings(epoch, protocol_parameters)"
                                " VALUES (?1, ?2)");
     if (e == MTL_OK) {
@@ -127,7 +127,7 @@ mtl_err agg_store_open_message_create(struct agg_store *s, const struct agg_open
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "INSERT INTO open_message(signed_entity, kind, epoch,"
                                " immutable_file_number, protocol_message, signed_message,"
                                " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -154,7 +154,7 @@ mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entit
               "open message %s not found", signed_entity);
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "SELECT kind, epoch, immutable_file_number, protocol_message,"
                                " signed_message, is_certified, created_at FROM open_message"
                                " WHERE signed_entity = ?1");
@@ -193,7 +193,7 @@ static mtl_err query_strings(struct agg_store *s, const char *sql, const char *t
     size_t cap = 0;
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st, sql);
+    mtl_err e = app_db_prepare(s->db, &st, sql);
     int rc = SQLITE_DONE;
     if (e == MTL_OK) {
         if (text_arg)
@@ -248,7 +248,7 @@ mtl_err agg_store_put_signature(struct agg_store *s, const char *signed_entity, 
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_prepare(s->db, &st,
+    mtl_err e = app_db_prepare(s->db, &st,
                                "INSERT INTO single_signature(signed_entity, party_id, epoch,"
                                " signature, won) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (e == MTL_OK) {
@@ -306,7 +306,7 @@ static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
 {
     sqlite3_stmt *st = NULL;
     LOCK(s);
-    mtl_err e = mtl_db_begin(s->db);
+    mtl_err e = app_db_begin(s->db);
     if (e == MTL_OK)
         e = agg_store_cert_insert_locked(s, c, cert_json, item);
     if (e == MTL_OK)
@@ -315,7 +315,7 @@ static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
     if (e == MTL_OK && art)
         e = mtl_signed_entity_type_to_json(&art->entity, &entity);
     if (e == MTL_OK && art) {
-        e = mtl_db_prepare(
+        e = app_db_prepare(
             s->db, &st,
             "INSERT INTO artifact(kind, hash, epoch, signed_entity,"
             " certificate_hash, json, extra, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
@@ -339,7 +339,7 @@ static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
     if (e == MTL_OK)
         crash_point("after_artifact");
     if (e == MTL_OK && signed_entity) {
-        e = mtl_db_prepare(s->db, &st,
+        e = app_db_prepare(s->db, &st,
                            "UPDATE open_message SET is_certified = 1 WHERE signed_entity = ?1");
         if (e == MTL_OK) {
             sqlite3_bind_text(st, 1, signed_entity, -1, SQLITE_STATIC);
@@ -347,7 +347,7 @@ static mtl_err certify_tx(struct agg_store *s, const char *signed_entity,
         }
         sqlite3_finalize(st);
     }
-    e = mtl_db_end(s->db, e);
+    e = app_db_end(s->db, e);
     UNLOCK(s);
     mtl_free(entity);
     return e;
@@ -387,10 +387,10 @@ mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes)
     };
     *changes = 0;
     LOCK(s);
-    mtl_err e = mtl_db_begin(s->db);
+    mtl_err e = app_db_begin(s->db);
     for (size_t i = 0; e == MTL_OK && i < MTL_ARRAY_LEN(sql); i++) {
         sqlite3_stmt *st = NULL;
-        e = mtl_db_prepare(s->db, &st, sql[i]);
+        e = app_db_prepare(s->db, &st, sql[i]);
         if (e == MTL_OK) {
             sqlite3_bind_int64(st, 1, (int64_t)min_epoch);
             e = step_done(s, st, "pruning");
@@ -398,7 +398,7 @@ mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes)
         }
         sqlite3_finalize(st);
     }
-    e = mtl_db_end(s->db, e);
+    e = app_db_end(s->db, e);
     UNLOCK(s);
     return e;
 }

@@ -830,7 +830,7 @@ bool snap_download_name_ok(const char *sub)
 }
 
 void snap_serve_download(const struct snap_config *c, const char *subpath,
-                         struct mtl_http_response *resp)
+                         struct app_http_response *resp)
 {
     char sub[512];
     snprintf(sub, sizeof(sub), "%s", subpath ? subpath : "");
@@ -839,12 +839,12 @@ void snap_serve_download(const struct snap_config *c, const char *subpath,
         *q = 0;
     const char *s = sub[0] == '/' ? sub + 1 : sub;
     if (strlen(subpath ? subpath : "") >= sizeof(sub) - 1 || !snap_download_name_ok(s)) {
-        mtl_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
+        app_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
         return;
     }
     char path[PATH_CAP];
     if (mtl_path_fmt(path, sizeof(path), "%s/%s", c->out_dir, s) != MTL_OK || !is_regular(path)) {
-        mtl_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
+        app_http_error(resp, 404, "not_found", "no such Cardano database artifact file");
         return;
     }
     resp->status = 200;
@@ -853,7 +853,7 @@ void snap_serve_download(const struct snap_config *c, const char *subpath,
     resp->content_type = "application/octet-stream";
     resp->file_path = resp->body;
     if (!resp->body)
-        mtl_http_error(resp, 500, "internal_error", "out of memory");
+        app_http_error(resp, 500, "internal_error", "out of memory");
 }
 
 /* ---- keys -------------------------------------------------------------- */

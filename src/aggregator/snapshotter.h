@@ -63,7 +63,7 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
  * which rules out path traversal; anything else is a 404 JSON error. The file
  * is streamed by the server (resp->file_path points into resp->body). */
 void snap_serve_download(const struct snap_config *c, const char *subpath,
-                         struct mtl_http_response *resp);
+                         struct app_http_response *resp);
 /* The name check used by snap_serve_download. */
 bool snap_download_name_ok(const char *subpath);
 

@@ -23,9 +23,9 @@ mtl_err client_get(const char *endpoint, const char *route, char **body, size_t 
 {
     char url[4096];
     MTL_TRY(route_url(url, sizeof(url), endpoint, route));
-    struct mtl_http_opts o = {.max_body = CLIENT_JSON_MAX, .user_agent = USER_AGENT};
-    struct mtl_http_reply r;
-    MTL_TRY(mtl_http_request("GET", url, NULL, &o, &r));
+    struct app_http_opts o = {.max_body = CLIENT_JSON_MAX, .user_agent = USER_AGENT};
+    struct app_http_reply r;
+    MTL_TRY(app_http_request("GET", url, NULL, &o, &r));
     mtl_err e = MTL_OK;
     if (r.status == 404)
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "GET %s: not found (HTTP 404)", url);
@@ -84,9 +84,9 @@ mtl_err client_post(const char *endpoint, const char *route, const char *json)
 {
     char url[4096];
     MTL_TRY(route_url(url, sizeof(url), endpoint, route));
-    struct mtl_http_opts o = {.timeout_ms = 30000, .max_body = 1 << 16, .user_agent = USER_AGENT};
-    struct mtl_http_reply r;
-    MTL_TRY(mtl_http_request("POST", url, json, &o, &r));
+    struct app_http_opts o = {.timeout_ms = 30000, .max_body = 1 << 16, .user_agent = USER_AGENT};
+    struct app_http_reply r;
+    MTL_TRY(app_http_request("POST", url, json, &o, &r));
     mtl_free(r.body);
     MTL_CHECK(r.status >= 200 && r.status <= 299, MTL_ERR_HTTP, "POST %s: HTTP status %ld", url,
               r.status);

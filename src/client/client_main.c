@@ -60,8 +60,8 @@ static int parse_globals(struct cli *c, const char **endpoint, int argc, char **
             i++;
         } else if (strcmp(a, "--json") == 0) {
             c->json = 1;
-        } else if (mtl_prog_verbose_flag(a)) {
-            c->verbose += mtl_prog_verbose_flag(a);
+        } else if (app_prog_verbose_flag(a)) {
+            c->verbose += app_prog_verbose_flag(a);
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(USAGE, stdout);
             return -1;
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
     char cache_default[4096], *ep = NULL;
     if (rc != 0)
         goto out;
-    mtl_log_setup("mithril-client", c.verbose, c.json);
+    app_log_setup("mithril-client", c.verbose, c.json);
     c.tty = !c.json && isatty(2);
     default_cache(&c, cache_default, sizeof(cache_default));
     if (nrest == 0) {

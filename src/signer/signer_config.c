@@ -11,7 +11,7 @@ static mtl_err parse_types(void *field, const char *name, const char *text);
 /* One row per setting: field, flag, environment variable, default, bounds
  * (integers; 1 = required for strings), help. */
 #define MTL_SETTINGS_CFG struct signer_config
-static const struct mtl_setting SETTINGS[] = {
+static const struct app_setting SETTINGS[] = {
     SET_STR(aggregator_endpoint, "--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "", 1,
             "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)"),
     SET_STR(network, "--network", "NETWORK", "", 1,
@@ -107,7 +107,7 @@ void signer_config_usage(FILE *out)
                  "  --json                JSON log lines on stderr\n"
                  "  -h, --help            this help\n"
                  "options (flag, environment variable, default):\n");
-    mtl_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
+    app_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
     fprintf(
         out,
         "example (devnet, beside cardano-node-sim and mithril-aggregator):\n"
@@ -138,7 +138,7 @@ mtl_err signer_config_load(struct signer_config *c, int argc, char **argv, int f
 {
     memset(c, 0, sizeof(*c));
     c->network_magic = UINT64_MAX; /* none given: the network's own, below */
-    MTL_TRY(mtl_settings_load(SETTINGS, MTL_ARRAY_LEN(SETTINGS), c, argc, argv, first));
+    MTL_TRY(app_settings_load(SETTINGS, MTL_ARRAY_LEN(SETTINGS), c, argc, argv, first));
     MTL_TRY(identity(c, c->kes_secret_key_path, c->operational_certificate_path));
     /* No magic given: well-known networks have one (reference CardanoNetwork). */
     if (c->network_magic == UINT64_MAX) {

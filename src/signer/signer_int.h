@@ -139,8 +139,8 @@ enum {
     SIGNER_M_CYCLE_TOTAL,
     SIGNER_M_COUNT
 };
-struct mtl_metrics;
-mtl_err signer_metrics_new(struct mtl_metrics **out);
+struct app_metrics;
+mtl_err signer_metrics_new(struct app_metrics **out);
 
 /* ---- runtime ------------------------------------------------------------------ */
 enum signer_state_kind { ST_INIT, ST_UNREGISTERED, ST_READY_TO_SIGN, ST_REGISTERED_NOT_ABLE };
@@ -152,7 +152,7 @@ void signer_runtime_free(struct signer_runtime *rt);
 mtl_err signer_runtime_cycle(struct signer_runtime *rt);
 const char *signer_state_name(const struct signer_runtime *rt);
 /* The runtime's metrics registry (borrowed). */
-struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt);
+struct app_metrics *signer_runtime_metrics(struct signer_runtime *rt);
 /* 1 once a cycle found the chain in a Mithril era this software does not
  * support: the signer must stop (the reference's critical error). */
 int signer_runtime_fatal(const struct signer_runtime *rt);

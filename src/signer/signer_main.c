@@ -46,7 +46,7 @@ static long rss_kb(void)
 /* Sleep ms, waking early on a stop signal. */
 static void pause_ms(double ms)
 {
-    while (ms > 0 && !mtl_prog_stop) {
+    while (ms > 0 && !app_prog_stop) {
         double step = ms > 100 ? 100 : ms;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(step * 1e6)};
         nanosleep(&ts, NULL);
@@ -57,14 +57,14 @@ static void pause_ms(double ms)
 int main(int argc, char **argv)
 {
     int verbosity = 0, json = 0, help;
-    int i = mtl_prog_flags(argc, argv, &verbosity, &json, &help);
+    int i = app_prog_flags(argc, argv, &verbosity, &json, &help);
     if (help) {
         signer_config_usage(stdout);
         return 0;
     }
-    mtl_log_setup("signer", 0, json);
+    app_log_setup("signer", 0, json);
     /* Reference mapping: none error, -v warn, -vv info, -vvv debug, -vvvv trace. */
-    mtl_log_threshold = verbosity > MTL_LOG_TRACE ? MTL_LOG_TRACE : verbosity;
+    app_log_threshold = verbosity > MTL_LOG_TRACE ? MTL_LOG_TRACE : verbosity;
     struct signer_config cfg;
     if (signer_config_load(&cfg, argc, argv, i) != MTL_OK) {
         fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
@@ -91,10 +91,10 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return 1;
     }
-    struct mtl_metrics *metrics = signer_runtime_metrics(rt);
-    struct mtl_httpd *metrics_server = NULL;
+    struct app_metrics *metrics = signer_runtime_metrics(rt);
+    struct app_httpd *metrics_server = NULL;
     if (cfg.enable_metrics_server) {
-        if (mtl_metrics_serve(metrics, cfg.metrics_server_ip, cfg.metrics_server_port,
+        if (app_metrics_serve(metrics, cfg.metrics_server_ip, cfg.metrics_server_port,
                               &metrics_server) != MTL_OK) {
             fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
             log_error("startup_failed", "error=\"%s\"", mtl_err_detail());
@@ -103,9 +103,9 @@ int main(int argc, char **argv)
             return 1;
         }
         log_info("metrics_server", "ip=%s port=%u", cfg.metrics_server_ip,
-                 (unsigned)mtl_httpd_port(metrics_server));
+                 (unsigned)app_httpd_port(metrics_server));
     }
-    mtl_prog_catch_stop();
+    app_prog_catch_stop();
     signal(SIGPIPE, SIG_IGN);
     log_info("starting",
              "party=%s identity=%s aggregator=%s network=%s magic=%llu run_interval_ms=%u "
@@ -114,11 +114,11 @@ int main(int argc, char **argv)
              cfg.aggregator_endpoint, cfg.network, (unsigned long long)cfg.network_magic,
              cfg.run_interval_ms, cfg.data_stores_directory, cfg.db_directory);
     unsigned failures = 0;
-    for (uint64_t cycle = 1; !mtl_prog_stop; cycle++) {
+    for (uint64_t cycle = 1; !app_prog_stop; cycle++) {
         double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
                k0 = children_cpu_ms();
         const char *before = signer_state_name(rt);
-        mtl_metrics_inc(metrics, SIGNER_M_CYCLE_TOTAL);
+        app_metrics_inc(metrics, SIGNER_M_CYCLE_TOTAL);
         mtl_err e = signer_runtime_cycle(rt);
         double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
                kids = children_cpu_ms() - k0;
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
                       mtl_err_detail(), failures);
         } else {
             failures = 0;
-            mtl_metrics_inc(metrics, SIGNER_M_CYCLE_SUCCESS);
+            app_metrics_inc(metrics, SIGNER_M_CYCLE_SUCCESS);
         }
         log_info("cycle",
                  "n=%llu state=%s next_state=%s wall_ms=%.1f cpu_ms=%.2f children_cpu_ms=%.1f "
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     log_info("stopping", "max_rss_kb=%ld", ru.ru_maxrss);
-    mtl_httpd_stop(metrics_server);
+    app_httpd_stop(metrics_server);
     signer_runtime_free(rt);
     curl_global_cleanup();
     return 0;

@@ -3,7 +3,7 @@
 #include "metrics.h"
 #include "signer_int.h"
 
-static const struct mtl_metric_def DEFS[SIGNER_M_COUNT] = {
+static const struct app_metric_def DEFS[SIGNER_M_COUNT] = {
     [SIGNER_M_REGISTRATION_SUCCESS] =
         {"mithril_signer_signer_registration_success_since_startup",
          "Number of successful signer registrations since startup on a Mithril signer node",
@@ -37,7 +37,7 @@ static const struct mtl_metric_def DEFS[SIGNER_M_COUNT] = {
                               MTL_METRIC_COUNTER, NULL},
 };
 
-mtl_err signer_metrics_new(struct mtl_metrics **out)
+mtl_err signer_metrics_new(struct app_metrics **out)
 {
-    return mtl_metrics_new(out, DEFS, SIGNER_M_COUNT);
+    return app_metrics_new(out, DEFS, SIGNER_M_COUNT);
 }

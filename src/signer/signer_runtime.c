@@ -10,8 +10,8 @@
 #include "chain_observer.h"
 #include "era_reader.h"
 #include "log.h"
-#include "mithril/cardano_db.h"
 #include "metrics.h"
+#include "mithril/cardano_db.h"
 #include "signer_int.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
@@ -28,12 +28,12 @@ struct signer_runtime {
     enum signer_state_kind state;
     uint64_t epoch;
     struct epoch_data ed;
-    struct mtl_chain_observer *obs;
+    struct app_chain_observer *obs;
     struct mtl_digest_cache *cache;
     int warned_no_protocol_configuration;
-    struct mtl_metrics *metrics;
-    struct mtl_era_reader *era_reader;
-    struct mtl_era_checker era;
+    struct app_metrics *metrics;
+    struct app_era_reader *era_reader;
+    struct app_era_checker era;
     int fatal; /* unsupported era */
 };
 
@@ -57,16 +57,16 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     MTL_CHECK(rt, MTL_ERR_NOMEM, "out of memory");
     rt->cfg = c;
     rt->state = ST_INIT;
-    mtl_era_checker_init(&rt->era);
+    app_era_checker_init(&rt->era);
     mtl_err e = signer_metrics_new(&rt->metrics);
     if (e == MTL_OK)
         e = signer_store_init(c->data_stores_directory);
     if (e == MTL_OK)
-        e = mtl_era_reader_new(&rt->era_reader, c->era_reader_adapter_type,
+        e = app_era_reader_new(&rt->era_reader, c->era_reader_adapter_type,
                                c->era_reader_adapter_params, c->cardano_cli_path, c->network_magic,
                                c->cardano_node_socket_path);
     if (e == MTL_OK)
-        e = mtl_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
+        e = app_chain_observer_new(&rt->obs, c->cardano_cli_path, c->network_magic,
                                    c->cardano_node_socket_path[0] ? c->cardano_node_socket_path
                                                                   : NULL);
     if (e == MTL_OK && !c->disable_digests_cache) {
@@ -90,23 +90,23 @@ void signer_runtime_free(struct signer_runtime *rt)
     if (!rt)
         return;
     epoch_data_clear(&rt->ed);
-    mtl_era_reader_free(rt->era_reader);
-    mtl_era_checker_destroy(&rt->era);
-    mtl_chain_observer_free(rt->obs);
+    app_era_reader_free(rt->era_reader);
+    app_era_checker_destroy(&rt->era);
+    app_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
-    mtl_metrics_free(rt->metrics);
+    app_metrics_free(rt->metrics);
     mtl_free(rt);
 }
 
-struct mtl_metrics *signer_runtime_metrics(struct signer_runtime *rt)
+struct app_metrics *signer_runtime_metrics(struct signer_runtime *rt)
 {
     return rt->metrics;
 }
 
 static mtl_err current_epoch(struct signer_runtime *rt, uint64_t *epoch)
 {
-    struct mtl_chain_tip tip;
-    mtl_err e = mtl_chain_observer_tip(rt->obs, &tip);
+    struct app_chain_tip tip;
+    mtl_err e = app_chain_observer_tip(rt->obs, &tip);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "could not read the chain tip");
     *epoch = tip.epoch;
@@ -122,7 +122,7 @@ int signer_runtime_fatal(const struct signer_runtime *rt)
  * is fatal; markers that cannot be read keep the previous epoch, retried. */
 static mtl_err check_era(struct signer_runtime *rt, uint64_t epoch)
 {
-    mtl_err e = mtl_era_checker_update(&rt->era, rt->era_reader, epoch);
+    mtl_err e = app_era_checker_update(&rt->era, rt->era_reader, epoch);
     if (e == MTL_ERR_STATE)
         rt->fatal = 1;
     return e;
@@ -257,9 +257,9 @@ static mtl_err record_stakes(struct signer_runtime *rt, uint64_t *epoch)
         *epoch = before;
         if (n_have)
             return MTL_OK;
-        struct mtl_pool_stake *pools = NULL;
+        struct app_pool_stake *pools = NULL;
         size_t n = 0;
-        mtl_err e = mtl_chain_observer_stake_distribution(rt->obs, &pools, &n);
+        mtl_err e = app_chain_observer_stake_distribution(rt->obs, &pools, &n);
         if (e != MTL_OK)
             return mtl_err_wrap(e, "could not read the stake distribution");
         if ((e = current_epoch(rt, &after)) == MTL_OK && after == before) {
@@ -304,8 +304,8 @@ static mtl_err update_stake_distribution(struct signer_runtime *rt, int *moved)
 static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t *msg)
 {
     const struct signer_config *c = rt->cfg;
-    struct mtl_kes_period_info info;
-    mtl_err e = mtl_chain_observer_kes_period_info(rt->obs, c->operational_certificate_path, &info);
+    struct app_kes_period_info info;
+    mtl_err e = app_chain_observer_kes_period_info(rt->obs, c->operational_certificate_path, &info);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "could not read the current KES period");
     MTL_CHECK(info.node_counter < 0 || (uint64_t)info.node_counter <= info.on_disk_counter,
@@ -385,7 +385,7 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     mtl_free(vk);
     MTL_CHECK(txt, MTL_ERR_NOMEM, "out of memory");
     long status = 0;
-    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
+    app_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
     e = signer_agg_post(c, "/register-signer", txt, &status);
     free(txt);
     if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
@@ -398,8 +398,8 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
                             (unsigned long long)key);
     log_info("signer_registered", "epoch=%llu party=%s stake=%llu", (unsigned long long)key,
              c->party_id, (unsigned long long)stake);
-    mtl_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_SUCCESS);
-    mtl_metrics_set(rt->metrics, SIGNER_M_REGISTRATION_LAST_EPOCH, (int64_t)rt->epoch);
+    app_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_SUCCESS);
+    app_metrics_set(rt->metrics, SIGNER_M_REGISTRATION_LAST_EPOCH, (int64_t)rt->epoch);
     return signer_store_mark_registered(c->data_stores_directory, key);
 }
 
@@ -639,7 +639,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
     if (e == MTL_OK && sig)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
-        mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
+        app_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
         e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
@@ -656,8 +656,8 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
         } else if (e == MTL_OK) {
             log_info("signature_published", "entity=%s signed_message=%s indexes=%zu", entity, hash,
                      won);
-            mtl_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_SUCCESS);
-            mtl_metrics_set(rt->metrics, SIGNER_M_SIGNATURE_LAST_EPOCH, (int64_t)rt->epoch);
+            app_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_SUCCESS);
+            app_metrics_set(rt->metrics, SIGNER_M_SIGNATURE_LAST_EPOCH, (int64_t)rt->epoch);
         }
     }
     if (e == MTL_OK)

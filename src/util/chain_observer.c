@@ -26,33 +26,33 @@ extern char **environ;
 #define STDERR_CAP ((size_t)64 << 10)
 #define DEFAULT_TIMEOUT_MS 60000u
 
-struct mtl_chain_observer {
+struct app_chain_observer {
     char *cli, *socket;
     uint64_t magic;
     unsigned timeout_ms;
 };
 
-mtl_err mtl_chain_observer_new(struct mtl_chain_observer **out, const char *cli_path,
+mtl_err app_chain_observer_new(struct app_chain_observer **out, const char *cli_path,
                                uint64_t network_magic, const char *socket_path)
 {
     MTL_CHECK(out && cli_path && *cli_path, MTL_ERR_INVALID_ARG,
               "chain observer: cli_path is required");
     *out = NULL;
-    struct mtl_chain_observer *o = mtl_calloc(1, sizeof *o);
+    struct app_chain_observer *o = mtl_calloc(1, sizeof *o);
     MTL_CHECK(o, MTL_ERR_NOMEM, "chain observer: out of memory");
     o->cli = mtl_strdup(cli_path);
     o->socket = socket_path ? mtl_strdup(socket_path) : NULL;
     o->magic = network_magic;
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     if (!o->cli || (socket_path && !o->socket)) {
-        mtl_chain_observer_free(o);
+        app_chain_observer_free(o);
         return mtl_seterr(MTL_ERR_NOMEM, "chain observer: out of memory");
     }
     *out = o;
     return MTL_OK;
 }
 
-void mtl_chain_observer_free(struct mtl_chain_observer *o)
+void app_chain_observer_free(struct app_chain_observer *o)
 {
     if (!o)
         return;
@@ -61,7 +61,7 @@ void mtl_chain_observer_free(struct mtl_chain_observer *o)
     mtl_free(o);
 }
 
-mtl_err mtl_chain_observer_set_timeout(struct mtl_chain_observer *o, unsigned timeout_ms)
+mtl_err app_chain_observer_set_timeout(struct app_chain_observer *o, unsigned timeout_ms)
 {
     MTL_CHECK(o && timeout_ms > 0, MTL_ERR_INVALID_ARG, "chain observer: timeout must be > 0");
     o->timeout_ms = timeout_ms;
@@ -77,7 +77,7 @@ struct cmd {
     char text[512]; /* "cardano-cli latest query tip --testnet-magic 42" for errors */
 };
 
-static void cmd_build(struct cmd *c, const struct mtl_chain_observer *o, const char *const *what)
+static void cmd_build(struct cmd *c, const struct app_chain_observer *o, const char *const *what)
 {
     c->argc = 0;
     c->argv[c->argc++] = o->cli;
@@ -100,7 +100,7 @@ static void cmd_build(struct cmd *c, const struct mtl_chain_observer *o, const c
 }
 
 /* environ with CARDANO_NODE_SOCKET_PATH replaced (mtl_malloc'ed array). */
-static char **child_env(const struct mtl_chain_observer *o, char **sock_var)
+static char **child_env(const struct app_chain_observer *o, char **sock_var)
 {
     size_t n = 0;
     while (environ && environ[n])
@@ -152,7 +152,7 @@ static const char *err_text(struct mtl_buf *e)
 }
 
 /* Run the command; on success *out holds stdout (NUL-terminated). */
-static mtl_err run(const struct mtl_chain_observer *o, const struct cmd *c, struct mtl_buf *out)
+static mtl_err run(const struct app_chain_observer *o, const struct cmd *c, struct mtl_buf *out)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     char *sock_var = NULL, **env = NULL;
@@ -314,7 +314,7 @@ static mtl_err parse_object(const char *cmd, const char *s, json_t **obj)
 
 /* Run `cardano-cli <what>` and parse its stdout as one JSON object (NULL on
  * error); c keeps the command text for the caller's messages. */
-static mtl_err query_object(const struct mtl_chain_observer *o, const char *const *what,
+static mtl_err query_object(const struct app_chain_observer *o, const char *const *what,
                             struct cmd *c, json_t **obj)
 {
     *obj = NULL;
@@ -341,7 +341,7 @@ static bool get_u64(json_t *o, const char *key, uint64_t *v)
 
 /* ---------------------------------------------------------------- tip */
 
-mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_tip *tip)
+mtl_err app_chain_observer_tip(struct app_chain_observer *o, struct app_chain_tip *tip)
 {
     MTL_CHECK(o && tip, MTL_ERR_INVALID_ARG, "chain observer tip: NULL argument");
     memset(tip, 0, sizeof *tip);
@@ -350,12 +350,12 @@ mtl_err mtl_chain_observer_tip(struct mtl_chain_observer *o, struct mtl_chain_ti
     struct mtl_buf out;
     cmd_build(&c, o, what);
     MTL_TRY(run(o, &c, &out));
-    mtl_err rc = mtl_cli_tip_parse(c.text, out.data ? (const char *)out.data : "", tip);
+    mtl_err rc = app_cli_tip_parse(c.text, out.data ? (const char *)out.data : "", tip);
     mtl_buf_free(&out);
     return rc;
 }
 
-mtl_err mtl_cli_tip_parse(const char *cmd, const char *out, struct mtl_chain_tip *tip)
+mtl_err app_cli_tip_parse(const char *cmd, const char *out, struct app_chain_tip *tip)
 {
     memset(tip, 0, sizeof *tip);
     json_t *j;
@@ -404,7 +404,7 @@ out:
 /* ------------------------------------------------------ stake distribution */
 
 struct dist {
-    struct mtl_pool_stake *v;
+    struct app_pool_stake *v;
     size_t n, cap;
 };
 
@@ -414,7 +414,7 @@ static mtl_err dist_add(struct dist *d, const char *pool_id, uint64_t stake)
         return MTL_OK; /* the reference drops pools without stake */
     if (d->n == d->cap) {
         size_t nc = d->cap ? d->cap * 2 : 64;
-        struct mtl_pool_stake *nv = mtl_realloc(d->v, nc * sizeof *nv);
+        struct app_pool_stake *nv = mtl_realloc(d->v, nc * sizeof *nv);
         MTL_CHECK(nv, MTL_ERR_NOMEM, "stake distribution: out of memory");
         d->v = nv;
         d->cap = nc;
@@ -424,7 +424,7 @@ static mtl_err dist_add(struct dist *d, const char *pool_id, uint64_t stake)
     return MTL_OK;
 }
 
-static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
+static mtl_err all_pools(struct app_chain_observer *o, struct dist *d)
 {
     static const char *const what[] = {"stake-snapshot", "--all-stake-pools", NULL};
     struct cmd c;
@@ -432,13 +432,13 @@ static mtl_err all_pools(struct mtl_chain_observer *o, struct dist *d)
     cmd_build(&c, o, what);
     MTL_TRY(run(o, &c, &out));
     mtl_err rc =
-        mtl_cli_stake_snapshot_parse(c.text, out.data ? (const char *)out.data : "", &d->v, &d->n);
+        app_cli_stake_snapshot_parse(c.text, out.data ? (const char *)out.data : "", &d->v, &d->n);
     d->cap = d->n;
     mtl_buf_free(&out);
     return rc;
 }
 
-mtl_err mtl_cli_stake_snapshot_parse(const char *cmd, const char *out, struct mtl_pool_stake **list,
+mtl_err app_cli_stake_snapshot_parse(const char *cmd, const char *out, struct app_pool_stake **list,
                                      size_t *count)
 {
     struct dist dist = {0}, *d = &dist;
@@ -493,7 +493,7 @@ static bool plausible_pool_id(const char *w)
     return true;
 }
 
-static mtl_err pool_stake(struct mtl_chain_observer *o, const char *pool_id, uint64_t *stake)
+static mtl_err pool_stake(struct app_chain_observer *o, const char *pool_id, uint64_t *stake)
 {
     const char *const what[] = {"stake-snapshot", "--stake-pool-id", pool_id, NULL};
     struct cmd c;
@@ -508,7 +508,7 @@ static mtl_err pool_stake(struct mtl_chain_observer *o, const char *pool_id, uin
 }
 
 struct legacy_ctx {
-    struct mtl_chain_observer *o;
+    struct app_chain_observer *o;
     struct dist *d;
 };
 
@@ -522,7 +522,7 @@ static mtl_err legacy_pool(void *ud, const char *pool_id)
 
 /* Legacy path: the text table, then one stake-snapshot per pool (the
  * fractions are of the wrong epoch, so only the pool list is used). */
-static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
+static mtl_err legacy(struct app_chain_observer *o, struct dist *d)
 {
     static const char *const what[] = {"stake-distribution", NULL};
     struct cmd c;
@@ -530,13 +530,13 @@ static mtl_err legacy(struct mtl_chain_observer *o, struct dist *d)
     struct mtl_buf out;
     MTL_TRY(run(o, &c, &out));
     struct legacy_ctx x = {o, d};
-    mtl_err rc = mtl_cli_stake_table_parse(c.text, out.data ? (char *)out.data : (char *)"",
+    mtl_err rc = app_cli_stake_table_parse(c.text, out.data ? (char *)out.data : (char *)"",
                                            legacy_pool, &x);
     mtl_buf_free(&out);
     return rc;
 }
 
-mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
+mtl_err app_cli_stake_table_parse(const char *cmd, char *text,
                                   mtl_err (*pool)(void *ud, const char *pool_id), void *ud)
 {
     mtl_err rc = MTL_OK;
@@ -574,12 +574,12 @@ mtl_err mtl_cli_stake_table_parse(const char *cmd, char *text,
 
 static int cmp_pool(const void *a, const void *b)
 {
-    return strcmp(((const struct mtl_pool_stake *)a)->pool_id,
-                  ((const struct mtl_pool_stake *)b)->pool_id);
+    return strcmp(((const struct app_pool_stake *)a)->pool_id,
+                  ((const struct app_pool_stake *)b)->pool_id);
 }
 
-mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
-                                              struct mtl_pool_stake **pools, size_t *n)
+mtl_err app_chain_observer_stake_distribution(struct app_chain_observer *o,
+                                              struct app_pool_stake **pools, size_t *n)
 {
     MTL_CHECK(o && pools && n, MTL_ERR_INVALID_ARG, "stake distribution: NULL argument");
     *pools = NULL;
@@ -612,20 +612,20 @@ mtl_err mtl_chain_observer_stake_distribution(struct mtl_chain_observer *o,
 
 /* ------------------------------------------------------------ KES period */
 
-mtl_err mtl_chain_observer_kes_period(struct mtl_chain_observer *o, uint64_t slots_per_kes_period,
+mtl_err app_chain_observer_kes_period(struct app_chain_observer *o, uint64_t slots_per_kes_period,
                                       uint64_t *period)
 {
     MTL_CHECK(o && period, MTL_ERR_INVALID_ARG, "chain observer KES period: NULL argument");
     MTL_CHECK(slots_per_kes_period > 0, MTL_ERR_INVALID_ARG,
               "chain observer KES period: slots_per_kes_period must be > 0");
-    struct mtl_chain_tip tip;
-    MTL_TRY(mtl_chain_observer_tip(o, &tip));
+    struct app_chain_tip tip;
+    MTL_TRY(app_chain_observer_tip(o, &tip));
     *period = tip.slot / slots_per_kes_period;
     return MTL_OK;
 }
 
-mtl_err mtl_chain_observer_kes_period_info(struct mtl_chain_observer *o, const char *opcert_path,
-                                           struct mtl_kes_period_info *info)
+mtl_err app_chain_observer_kes_period_info(struct app_chain_observer *o, const char *opcert_path,
+                                           struct app_kes_period_info *info)
 {
     MTL_CHECK(o && opcert_path && *opcert_path && info, MTL_ERR_INVALID_ARG,
               "kes-period-info: NULL argument or empty opcert path");
@@ -675,14 +675,14 @@ out:
 
 /* --------------------------------------------------------------- utxo */
 
-void mtl_chain_datums_free(char **datums, size_t n)
+void app_chain_datums_free(char **datums, size_t n)
 {
     for (size_t i = 0; datums && i < n; i++)
         mtl_free(datums[i]);
     mtl_free(datums);
 }
 
-mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, size_t *n)
+mtl_err app_cli_utxo_parse(const char *cmd, const char *out, char ***datums, size_t *n)
 {
     *datums = NULL;
     *n = 0;
@@ -713,7 +713,7 @@ mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, siz
     }
     json_decref(j);
     if (rc != MTL_OK) {
-        mtl_chain_datums_free(v, k);
+        app_chain_datums_free(v, k);
         return rc;
     }
     *datums = v;
@@ -721,17 +721,17 @@ mtl_err mtl_cli_utxo_parse(const char *cmd, const char *out, char ***datums, siz
     return MTL_OK;
 }
 
-mtl_err mtl_chain_observer_datums(struct mtl_chain_observer *o, const char *address,
-                                  char ***datums, size_t *n)
+mtl_err app_chain_observer_datums(struct app_chain_observer *o, const char *address, char ***datums,
+                                  size_t *n)
 {
     MTL_CHECK(o && address && datums && n, MTL_ERR_INVALID_ARG,
               "chain observer datums: NULL argument");
     *datums = NULL;
     *n = 0;
     size_t alen = strlen(address);
-    MTL_CHECK(alen > 0 && alen < 200 && strspn(address,
-                                               "abcdefghijklmnopqrstuvwxyz"
-                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == alen,
+    MTL_CHECK(alen > 0 && alen < 200 &&
+                  strspn(address, "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == alen,
               MTL_ERR_INVALID_ARG, "chain observer datums: '%.200s' is not a Cardano address",
               address);
     /* cardano-cli writes the UTxO set to a file; a fresh one, removed after. */
@@ -757,7 +757,7 @@ mtl_err mtl_chain_observer_datums(struct mtl_chain_observer *o, const char *addr
     }
     unlink(path);
     if (rc == MTL_OK)
-        rc = mtl_cli_utxo_parse(c.text, (const char *)data, datums, n);
+        rc = app_cli_utxo_parse(c.text, (const char *)data, datums, n);
     mtl_free(data);
     return rc;
 }

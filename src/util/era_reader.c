@@ -5,23 +5,23 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "chain_observer.h"
 #include "common/common_int.h"
 #include "log.h"
 #include "mithril/certificate.h"
-#include "chain_observer.h"
 
 #define MARKERS_FILE_MAX ((size_t)1 << 20)
 
 enum adapter { AD_BOOTSTRAP, AD_BOOTSTRAP_LATEST, AD_FILE, AD_DUMMY, AD_CARDANO_CHAIN };
 
-struct mtl_era_reader {
+struct app_era_reader {
     enum adapter type;
-    char *markers_file;            /* file */
-    struct mtl_era_marker *fixed;  /* dummy */
+    char *markers_file;           /* file */
+    struct mtl_era_marker *fixed; /* dummy */
     size_t nfixed;
-    char *address;                 /* cardano-chain */
+    char *address; /* cardano-chain */
     uint8_t vk[MTL_ERA_VK_BYTES];
-    struct mtl_chain_observer *obs;
+    struct app_chain_observer *obs;
 };
 
 /* The string member `key` of the params object, as a new string. */
@@ -35,8 +35,8 @@ static mtl_err param_string(char **out, json_t *params, const char *key)
     return MTL_OK;
 }
 
-static mtl_err build(struct mtl_era_reader *r, json_t *params, const char *cli_path,
-                     uint64_t magic, const char *socket_path)
+static mtl_err build(struct app_era_reader *r, json_t *params, const char *cli_path, uint64_t magic,
+                     const char *socket_path)
 {
     switch (r->type) {
     case AD_BOOTSTRAP:
@@ -62,7 +62,7 @@ static mtl_err build(struct mtl_era_reader *r, json_t *params, const char *cli_p
         if (e != MTL_OK)
             return mtl_err_wrap(MTL_ERR_CONFIG,
                                 "ERA_READER_ADAPTER_PARAMS: verification_key (the era key)");
-        e = mtl_chain_observer_new(&r->obs, cli_path, magic,
+        e = app_chain_observer_new(&r->obs, cli_path, magic,
                                    socket_path && *socket_path ? socket_path : NULL);
         return e == MTL_OK ? MTL_OK : mtl_err_wrap(MTL_ERR_CONFIG, "era reader cardano-chain");
     }
@@ -70,7 +70,7 @@ static mtl_err build(struct mtl_era_reader *r, json_t *params, const char *cli_p
     return mtl_seterr(MTL_ERR_INTERNAL, "era reader: adapter %d", (int)r->type);
 }
 
-mtl_err mtl_era_reader_new(struct mtl_era_reader **out, const char *type, const char *params,
+mtl_err app_era_reader_new(struct app_era_reader **out, const char *type, const char *params,
                            const char *cli_path, uint64_t network_magic, const char *socket_path)
 {
     static const char *const NAMES[] = {"bootstrap", "bootstrap-latest", "file", "dummy",
@@ -93,7 +93,7 @@ mtl_err mtl_era_reader_new(struct mtl_era_reader **out, const char *type, const 
                               p ? "another JSON value" : je.text);
         }
     }
-    struct mtl_era_reader *r = mtl_calloc(1, sizeof(*r));
+    struct app_era_reader *r = mtl_calloc(1, sizeof(*r));
     mtl_err e = r ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     if (e == MTL_OK) {
         r->type = (enum adapter)t;
@@ -101,25 +101,25 @@ mtl_err mtl_era_reader_new(struct mtl_era_reader **out, const char *type, const 
     }
     json_decref(p);
     if (e != MTL_OK) {
-        mtl_era_reader_free(r);
+        app_era_reader_free(r);
         return e;
     }
     *out = r;
     return MTL_OK;
 }
 
-void mtl_era_reader_free(struct mtl_era_reader *r)
+void app_era_reader_free(struct app_era_reader *r)
 {
     if (!r)
         return;
     mtl_free(r->markers_file);
     mtl_free(r->fixed);
     mtl_free(r->address);
-    mtl_chain_observer_free(r->obs);
+    app_chain_observer_free(r->obs);
     mtl_free(r);
 }
 
-static mtl_err read_file_markers(struct mtl_era_reader *r, struct mtl_era_marker **m, size_t *n)
+static mtl_err read_file_markers(struct app_era_reader *r, struct mtl_era_marker **m, size_t *n)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -132,11 +132,11 @@ static mtl_err read_file_markers(struct mtl_era_reader *r, struct mtl_era_marker
 
 /* The first inline datum at the address whose payload the era key signed
  * (the reference's CardanoChainAdapter). */
-static mtl_err read_chain_markers(struct mtl_era_reader *r, struct mtl_era_marker **m, size_t *n)
+static mtl_err read_chain_markers(struct app_era_reader *r, struct mtl_era_marker **m, size_t *n)
 {
     char **datums = NULL, first[256] = "";
     size_t nd = 0;
-    mtl_err e = mtl_chain_observer_datums(r->obs, r->address, &datums, &nd);
+    mtl_err e = app_chain_observer_datums(r->obs, r->address, &datums, &nd);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "era reader cardano-chain");
     e = MTL_ERR_NOT_FOUND;
@@ -149,7 +149,7 @@ static mtl_err read_chain_markers(struct mtl_era_reader *r, struct mtl_era_marke
         if (e != MTL_OK && !first[0])
             snprintf(first, sizeof(first), "%s", mtl_err_detail());
     }
-    mtl_chain_datums_free(datums, nd);
+    app_chain_datums_free(datums, nd);
     if (e == MTL_OK)
         return MTL_OK;
     if (nd == 0)
@@ -162,7 +162,7 @@ static mtl_err read_chain_markers(struct mtl_era_reader *r, struct mtl_era_marke
                       nd, r->address, first);
 }
 
-mtl_err mtl_era_reader_token(struct mtl_era_reader *r, uint64_t epoch, struct mtl_era_token *t)
+mtl_err app_era_reader_token(struct app_era_reader *r, uint64_t epoch, struct mtl_era_token *t)
 {
     struct mtl_era_marker boot = {.has_epoch = 1, .epoch = 0}, *m = NULL;
     size_t n = 0;
@@ -170,9 +170,9 @@ mtl_err mtl_era_reader_token(struct mtl_era_reader *r, uint64_t epoch, struct mt
     switch (r->type) {
     case AD_BOOTSTRAP:
     case AD_BOOTSTRAP_LATEST:
-        snprintf(boot.name, sizeof(boot.name), "%s",
-                 mtl_era_supported_name(r->type == AD_BOOTSTRAP ? 0
-                                                                : mtl_era_supported_count() - 1));
+        snprintf(
+            boot.name, sizeof(boot.name), "%s",
+            mtl_era_supported_name(r->type == AD_BOOTSTRAP ? 0 : mtl_era_supported_count() - 1));
         return mtl_era_token_compute(t, &boot, 1, epoch);
     case AD_DUMMY:
         return mtl_era_token_compute(t, r->fixed, r->nfixed, epoch);
@@ -189,13 +189,13 @@ mtl_err mtl_era_reader_token(struct mtl_era_reader *r, uint64_t epoch, struct mt
     return e;
 }
 
-void mtl_era_checker_init(struct mtl_era_checker *c)
+void app_era_checker_init(struct app_era_checker *c)
 {
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
 }
 
-void mtl_era_checker_destroy(struct mtl_era_checker *c)
+void app_era_checker_destroy(struct app_era_checker *c)
 {
     pthread_mutex_destroy(&c->mu);
 }
@@ -208,12 +208,11 @@ static void supported_list(char *out, size_t cap)
         k += (size_t)snprintf(out + k, cap - k, "%s%s", i ? ", " : "", mtl_era_supported_name(i));
 }
 
-mtl_err mtl_era_checker_update(struct mtl_era_checker *c, struct mtl_era_reader *r,
-                               uint64_t epoch)
+mtl_err app_era_checker_update(struct app_era_checker *c, struct app_era_reader *r, uint64_t epoch)
 {
     struct mtl_era_token t;
     char supported[128], previous[MTL_ERA_NAME_MAX];
-    mtl_err e = mtl_era_reader_token(r, epoch, &t);
+    mtl_err e = app_era_reader_token(r, epoch, &t);
     if (e != MTL_OK)
         return mtl_err_wrap(e, "cannot read the Mithril era at epoch %llu",
                             (unsigned long long)epoch);
@@ -253,7 +252,7 @@ mtl_err mtl_era_checker_update(struct mtl_era_checker *c, struct mtl_era_reader 
     return MTL_OK;
 }
 
-void mtl_era_checker_get(struct mtl_era_checker *c, char era[MTL_ERA_NAME_MAX], uint64_t *epoch)
+void app_era_checker_get(struct app_era_checker *c, char era[MTL_ERA_NAME_MAX], uint64_t *epoch)
 {
     pthread_mutex_lock(&c->mu);
     memcpy(era, c->era, MTL_ERA_NAME_MAX);

@@ -16,11 +16,11 @@
 /* The adapter types, for the settings' help. */
 #define MTL_ERA_ADAPTER_TYPES "bootstrap, bootstrap-latest, file, dummy, cardano-chain"
 /* The params each type needs, for the settings' help. */
-#define MTL_ERA_ADAPTER_PARAMS_HELP                                                              \
-    "JSON: file {\"markers_file\":PATH}, dummy {\"markers\":[{\"name\":N,\"epoch\":E}]}, "      \
+#define MTL_ERA_ADAPTER_PARAMS_HELP                                                                \
+    "JSON: file {\"markers_file\":PATH}, dummy {\"markers\":[{\"name\":N,\"epoch\":E}]}, "         \
     "cardano-chain {\"address\":ADDR,\"verification_key\":JSON-hex era key}"
 
-struct mtl_era_reader;
+struct app_era_reader;
 /* Build the adapter `type` from its JSON `params`:
  *   bootstrap         the first supported era from epoch 0 (no params)
  *   bootstrap-latest  the last supported era from epoch 0 (no params)
@@ -31,28 +31,27 @@ struct mtl_era_reader;
  *                     cardano-cli (cli_path, network_magic, socket_path as the
  *                     chain observer takes them)
  * MTL_ERR_CONFIG naming the setting and what is wrong. */
-mtl_err mtl_era_reader_new(struct mtl_era_reader **out, const char *type, const char *params,
+mtl_err app_era_reader_new(struct app_era_reader **out, const char *type, const char *params,
                            const char *cli_path, uint64_t network_magic, const char *socket_path);
-void mtl_era_reader_free(struct mtl_era_reader *r);
+void app_era_reader_free(struct app_era_reader *r);
 /* Read the markers and compute what they say at epoch. */
-mtl_err mtl_era_reader_token(struct mtl_era_reader *r, uint64_t epoch, struct mtl_era_token *t);
+mtl_err app_era_reader_token(struct app_era_reader *r, uint64_t epoch, struct mtl_era_token *t);
 
 /* The current era, shared between the runtime and the HTTP threads. */
-struct mtl_era_checker {
+struct app_era_checker {
     pthread_mutex_t mu;
-    char era[MTL_ERA_NAME_MAX]; /* "" until the first successful update */
-    uint64_t epoch;             /* epoch of that update */
+    char era[MTL_ERA_NAME_MAX];         /* "" until the first successful update */
+    uint64_t epoch;                     /* epoch of that update */
     char warned[MTL_ERA_NAME_MAX + 24]; /* the unsupported next era last warned about */
 };
-void mtl_era_checker_init(struct mtl_era_checker *c);
-void mtl_era_checker_destroy(struct mtl_era_checker *c);
+void app_era_checker_init(struct app_era_checker *c);
+void app_era_checker_destroy(struct app_era_checker *c);
 /* Read the era at epoch and keep it. An unsupported current era is
  * MTL_ERR_STATE naming it, its first epoch and the supported eras (the era
  * kept does not change); an unsupported next era is logged as a warning
  * (once). An era change is logged. */
-mtl_err mtl_era_checker_update(struct mtl_era_checker *c, struct mtl_era_reader *r,
-                               uint64_t epoch);
+mtl_err app_era_checker_update(struct app_era_checker *c, struct app_era_reader *r, uint64_t epoch);
 /* The current era ("" before the first update) and the epoch it was read at. */
-void mtl_era_checker_get(struct mtl_era_checker *c, char era[MTL_ERA_NAME_MAX], uint64_t *epoch);
+void app_era_checker_get(struct app_era_checker *c, char era[MTL_ERA_NAME_MAX], uint64_t *epoch);
 
 #endif

@@ -25,10 +25,10 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     return sz * n;
 }
 
-mtl_err mtl_http_request(const char *method, const char *url, const char *json_body,
-                         const struct mtl_http_opts *opts, struct mtl_http_reply *reply)
+mtl_err app_http_request(const char *method, const char *url, const char *json_body,
+                         const struct app_http_opts *opts, struct app_http_reply *reply)
 {
-    static const struct mtl_http_opts defaults = {0};
+    static const struct app_http_opts defaults = {0};
     if (!opts)
         opts = &defaults;
     memset(reply, 0, sizeof(*reply));
@@ -84,7 +84,7 @@ mtl_err mtl_http_request(const char *method, const char *url, const char *json_b
     return MTL_OK;
 }
 
-void mtl_http_error_text(const struct mtl_http_reply *r, char *out, size_t cap)
+void app_http_error_text(const struct app_http_reply *r, char *out, size_t cap)
 {
     if (!cap)
         return;

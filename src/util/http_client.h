@@ -11,14 +11,14 @@
 
 #include "mithril/err.h"
 
-struct mtl_http_opts {
+struct app_http_opts {
     long connect_timeout_ms; /* 0: 30 s */
     long timeout_ms;         /* 0: 300 s; whole transfer */
     size_t max_body;         /* 0: 64 MiB */
     const char *user_agent;  /* NULL: "mithril-c" */
 };
 
-struct mtl_http_reply {
+struct app_http_reply {
     long status; /* HTTP status (0 if the transfer failed before a response) */
     char *body;  /* NUL-terminated, mtl_malloc'ed (may be empty), never NULL on MTL_OK */
     size_t len;
@@ -28,11 +28,11 @@ struct mtl_http_reply {
  * Returns MTL_OK whenever a response arrived, whatever its status (the caller
  * judges it); MTL_ERR_HTTP naming the URL on transport failure or timeout;
  * MTL_ERR_TOO_BIG past max_body. Free reply->body with mtl_free. */
-mtl_err mtl_http_request(const char *method, const char *url, const char *json_body,
-                         const struct mtl_http_opts *opts, struct mtl_http_reply *reply);
+mtl_err app_http_request(const char *method, const char *url, const char *json_body,
+                         const struct app_http_opts *opts, struct app_http_reply *reply);
 
 /* The "message" of a JSON error body {"label":..,"message":..}, else the
  * start of the body, into out (for logs). */
-void mtl_http_error_text(const struct mtl_http_reply *r, char *out, size_t cap);
+void app_http_error_text(const struct app_http_reply *r, char *out, size_t cap);
 
 #endif

@@ -39,11 +39,11 @@ struct conn {
     uint64_t since_ms;
 };
 
-struct mtl_httpd {
+struct app_httpd {
     struct MHD_Daemon *d;
-    mtl_httpd_handler handler;
+    app_httpd_handler handler;
     void *ctx;
-    struct mtl_httpd_opts o;
+    struct app_httpd_opts o;
     uint16_t port;
     pthread_mutex_t lock; /* conns, n_conns, peak */
     struct conn conns;    /* list head */
@@ -62,7 +62,7 @@ struct req {
 /* The connection whose request the handler of this thread is answering. */
 static _Thread_local struct MHD_Connection *current;
 
-const char *mtl_httpd_header(const char *name)
+const char *app_httpd_header(const char *name)
 {
     return current ? MHD_lookup_connection_value(current, MHD_HEADER_KIND, name) : NULL;
 }
@@ -74,14 +74,14 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void mtl_http_json(struct mtl_http_response *r, int status, const char *json)
+void app_http_json(struct app_http_response *r, int status, const char *json)
 {
     r->status = status;
     r->body = mtl_strdup(json);
     r->len = r->body ? strlen(r->body) : 0;
 }
 
-void mtl_http_error(struct mtl_http_response *r, int status, const char *label, const char *fmt,
+void app_http_error(struct app_http_response *r, int status, const char *label, const char *fmt,
                     ...)
 {
     char msg[512];
@@ -116,7 +116,7 @@ static void add_headers(struct MHD_Response *resp, const char *ctype)
     MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, struct mtl_http_response *r)
+static enum MHD_Result send_resp(struct MHD_Connection *c, struct app_http_response *r)
 {
     struct MHD_Response *resp = NULL;
     if (r->file_path) {
@@ -128,7 +128,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct mtl_http_respo
             if (fd >= 0)
                 close(fd);
             mtl_free(r->body);
-            mtl_http_error(r, 404, "not_found", "file not found");
+            app_http_error(r, 404, "not_found", "file not found");
             r->file_path = NULL;
         }
     }
@@ -137,17 +137,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct mtl_http_respo
                                                MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    add_headers(resp, r->file_path ? "application/octet-stream"
-                                   : r->content_type ? r->content_type : "application/json");
+    add_headers(resp, r->file_path      ? "application/octet-stream"
+                      : r->content_type ? r->content_type
+                                        : "application/json");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-static size_t route_bound(const struct mtl_httpd *h, const char *method, const char *url)
+static size_t route_bound(const struct app_httpd *h, const char *method, const char *url)
 {
     for (size_t i = 0; i < h->o.n_limits; i++) {
-        const struct mtl_httpd_route_limit *l = &h->o.limits[i];
+        const struct app_httpd_route_limit *l = &h->o.limits[i];
         if (strcmp(l->method, method) == 0 && strncmp(url, l->prefix, strlen(l->prefix)) == 0)
             return l->max_body;
     }
@@ -162,7 +163,7 @@ static struct conn *conn_of(struct MHD_Connection *c)
 }
 
 /* The request is in: from now on the connection is answering, not late. */
-static void mark_answering(struct mtl_httpd *h, struct MHD_Connection *c, int answering)
+static void mark_answering(struct app_httpd *h, struct MHD_Connection *c, int answering)
 {
     struct conn *k = conn_of(c);
     if (!k)
@@ -173,12 +174,12 @@ static void mark_answering(struct mtl_httpd *h, struct MHD_Connection *c, int an
     pthread_mutex_unlock(&h->lock);
 }
 
-static enum MHD_Result refuse_too_big(struct mtl_httpd *h, struct MHD_Connection *c,
+static enum MHD_Result refuse_too_big(struct app_httpd *h, struct MHD_Connection *c,
                                       const char *method, const char *url, size_t bound)
 {
-    struct mtl_http_response r = {.status = 500};
+    struct app_http_response r = {.status = 500};
     (void)h;
-    mtl_http_error(&r, 413, "payload_too_large",
+    app_http_error(&r, 413, "payload_too_large",
                    "request body larger than %zu bytes, the bound of %s %s", bound, method, url);
     mark_answering(h, c, 1);
     enum MHD_Result ret = send_resp(c, &r);
@@ -190,7 +191,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    struct mtl_httpd *h = cls;
+    struct app_httpd *h = cls;
     struct req *rq = *con_cls;
     (void)version;
     if (!rq) {
@@ -219,10 +220,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->too_big)
         return refuse_too_big(h, c, method, url, rq->max_body);
-    struct mtl_http_response r = {.status = 500};
+    struct app_http_response r = {.status = 500};
     mark_answering(h, c, 1);
     if (strcmp(method, "OPTIONS") == 0)
-        mtl_http_json(&r, 204, "");
+        app_http_json(&r, 204, "");
     else {
         mtl_buf_nul(&rq->body);
         current = c;
@@ -238,7 +239,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode toe)
 {
-    struct mtl_httpd *h = cls;
+    struct app_httpd *h = cls;
     struct req *rq = *con_cls;
     (void)toe;
     if (rq) {
@@ -253,7 +254,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    struct mtl_httpd *h = cls;
+    struct app_httpd *h = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         struct conn *k = mtl_calloc(1, sizeof(*k));
         const union MHD_ConnectionInfo *i =
@@ -291,7 +292,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * (connections down to a quarter of the peak) hand freed memory back. */
 static void *sweep(void *arg)
 {
-    struct mtl_httpd *h = arg;
+    struct app_httpd *h = arg;
     unsigned step = h->o.deadline_ms / 10 > 250 ? 250 : h->o.deadline_ms / 10;
     struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (long)(step % 1000) * 1000000};
     while (!atomic_load(&h->stopping)) {
@@ -332,15 +333,15 @@ MTL_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http_mhd", "message=\"%s\"", msg);
 }
 
-mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t port,
-                             const struct mtl_httpd_opts *opts, mtl_httpd_handler handler,
+mtl_err app_httpd_start_opts(struct app_httpd **out, const char *ip, uint16_t port,
+                             const struct app_httpd_opts *opts, app_httpd_handler handler,
                              void *ctx)
 {
     *out = NULL;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     MTL_CHECK(inet_pton(AF_INET, ip, &sa.sin_addr) == 1, MTL_ERR_CONFIG,
               "server: '%s' is not an IPv4 address", ip);
-    struct mtl_httpd *h = mtl_calloc(1, sizeof(*h));
+    struct app_httpd *h = mtl_calloc(1, sizeof(*h));
     MTL_CHECK(h, MTL_ERR_NOMEM, "server: out of memory");
     h->handler = handler;
     h->ctx = ctx;
@@ -354,8 +355,8 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
     /* Each connection is a descriptor: lift the soft limit to fit them. */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < h->o.max_connections + 256u) {
-        rl.rlim_cur = rl.rlim_max < h->o.max_connections + 256u ? rl.rlim_max
-                                                                : h->o.max_connections + 256u;
+        rl.rlim_cur =
+            rl.rlim_max < h->o.max_connections + 256u ? rl.rlim_max : h->o.max_connections + 256u;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     if (!h->o.per_ip)
@@ -368,14 +369,14 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
     pthread_mutex_init(&h->lock, NULL);
     /* The idle timer stays as a backstop for answers a client stops reading. */
     unsigned idle_s = h->o.deadline_ms / 1000 + 1;
-    h->d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL, on_request, h,
-        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE,
-        h->o.threads, MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)32768, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
+                            on_request, h, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_done, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_THREAD_POOL_SIZE, h->o.threads, MHD_OPTION_CONNECTION_LIMIT,
+                            h->o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                            MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                            1024u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!h->d) {
         pthread_mutex_destroy(&h->lock);
         mtl_free(h);
@@ -393,24 +394,24 @@ mtl_err mtl_httpd_start_opts(struct mtl_httpd **out, const char *ip, uint16_t po
     return MTL_OK;
 }
 
-mtl_err mtl_httpd_start(struct mtl_httpd **out, const char *ip, uint16_t port, size_t max_body,
-                        mtl_httpd_handler handler, void *ctx)
+mtl_err app_httpd_start(struct app_httpd **out, const char *ip, uint16_t port, size_t max_body,
+                        app_httpd_handler handler, void *ctx)
 {
-    struct mtl_httpd_opts o = {.max_body = max_body};
-    return mtl_httpd_start_opts(out, ip, port, &o, handler, ctx);
+    struct app_httpd_opts o = {.max_body = max_body};
+    return app_httpd_start_opts(out, ip, port, &o, handler, ctx);
 }
 
-uint16_t mtl_httpd_port(const struct mtl_httpd *h)
+uint16_t app_httpd_port(const struct app_httpd *h)
 {
     return h->port;
 }
 
-uint64_t mtl_httpd_deadline_closes(const struct mtl_httpd *h)
+uint64_t app_httpd_deadline_closes(const struct app_httpd *h)
 {
     return atomic_load(&h->deadline_closes);
 }
 
-unsigned mtl_httpd_connections(struct mtl_httpd *h)
+unsigned app_httpd_connections(struct app_httpd *h)
 {
     pthread_mutex_lock(&h->lock);
     unsigned n = h->n_conns;
@@ -418,7 +419,7 @@ unsigned mtl_httpd_connections(struct mtl_httpd *h)
     return n;
 }
 
-void mtl_httpd_stop(struct mtl_httpd *h)
+void app_httpd_stop(struct app_httpd *h)
 {
     if (!h)
         return;

@@ -7,21 +7,21 @@
 
 #include "log.h"
 
-int mtl_log_threshold = MTL_LOG_WARN;
+int app_log_threshold = MTL_LOG_WARN;
 static const char *log_prog = "mithril";
 static bool log_json;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
-void mtl_log_setup(const char *prog, int verbosity, bool json)
+void app_log_setup(const char *prog, int verbosity, bool json)
 {
     log_prog = prog;
     log_json = json;
     int lvl = MTL_LOG_WARN + verbosity;
-    mtl_log_threshold = lvl > MTL_LOG_TRACE ? MTL_LOG_TRACE : lvl;
+    app_log_threshold = lvl > MTL_LOG_TRACE ? MTL_LOG_TRACE : lvl;
 }
 
-int mtl_log_level_parse(const char *s)
+int app_log_level_parse(const char *s)
 {
     for (int i = 0; i <= MTL_LOG_TRACE; i++)
         if (strcmp(s, level_names[i]) == 0)
@@ -78,7 +78,7 @@ static void put_value(char *out, size_t cap, size_t *o, const char *v, int quote
 
 /* vsnprintf, but every %s argument goes through put_value. Conversions are
  * formatted one at a time, the argument fetched by its length modifier; each
- * spec comes from a format the compiler checked (MTL_PRINTF on mtl_log_emit). */
+ * spec comes from a format the compiler checked (MTL_PRINTF on app_log_emit). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void format_line(char *out, size_t cap, const char *fmt, va_list ap)
@@ -107,9 +107,9 @@ static void format_line(char *out, size_t cap, const char *fmt, va_list ap)
         int longs = 0;
         for (const char *p = spec; *p; p++)
             longs += *p == 'l' || *p == 'z' || *p == 'j' || *p == 't' || *p == 'q';
-#define FMT1(arg)                                                                                \
-    (ns == 0   ? snprintf(tmp, sizeof(tmp), spec, arg)                                           \
-     : ns == 1 ? snprintf(tmp, sizeof(tmp), spec, stars[0], arg)                                 \
+#define FMT1(arg)                                                                                  \
+    (ns == 0   ? snprintf(tmp, sizeof(tmp), spec, arg)                                             \
+     : ns == 1 ? snprintf(tmp, sizeof(tmp), spec, stars[0], arg)                                   \
                : snprintf(tmp, sizeof(tmp), spec, stars[0], stars[1], arg))
         tmp[0] = 0;
         if (conv == '%')
@@ -200,7 +200,7 @@ static void kv_to_json(FILE *f, const char *p)
     }
 }
 
-void mtl_log_emit(int level, const char *event, const char *fmt, ...)
+void app_log_emit(int level, const char *event, const char *fmt, ...)
 {
     char msg[4096], ts[40];
     struct timespec now;

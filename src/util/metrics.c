@@ -15,7 +15,7 @@ struct series {
 };
 
 struct metric {
-    const struct mtl_metric_def *def;
+    const struct app_metric_def *def;
     char label_names[MAX_LABELS][32];
     size_t n_labels;
     atomic_int_fast64_t v; /* unlabelled */
@@ -23,17 +23,17 @@ struct metric {
     struct series series[MTL_METRICS_MAX_SERIES];
 };
 
-struct mtl_metrics {
+struct app_metrics {
     pthread_mutex_t lock;
     size_t n;
     atomic_uint_fast64_t dropped;
     struct metric *m;
 };
 
-mtl_err mtl_metrics_new(struct mtl_metrics **out, const struct mtl_metric_def *defs, size_t n)
+mtl_err app_metrics_new(struct app_metrics **out, const struct app_metric_def *defs, size_t n)
 {
     *out = NULL;
-    struct mtl_metrics *r = mtl_calloc(1, sizeof(*r));
+    struct app_metrics *r = mtl_calloc(1, sizeof(*r));
     struct metric *m = mtl_calloc(n ? n : 1, sizeof(*m));
     if (!r || !m) {
         mtl_free(r);
@@ -61,7 +61,7 @@ mtl_err mtl_metrics_new(struct mtl_metrics **out, const struct mtl_metric_def *d
     return MTL_OK;
 }
 
-void mtl_metrics_free(struct mtl_metrics *m)
+void app_metrics_free(struct app_metrics *m)
 {
     if (!m)
         return;
@@ -70,33 +70,33 @@ void mtl_metrics_free(struct mtl_metrics *m)
     mtl_free(m);
 }
 
-void mtl_metrics_add(struct mtl_metrics *m, size_t id, uint64_t n)
+void app_metrics_add(struct app_metrics *m, size_t id, uint64_t n)
 {
     if (m && id < m->n)
         atomic_fetch_add(&m->m[id].v, (int_fast64_t)n);
 }
 
-void mtl_metrics_inc(struct mtl_metrics *m, size_t id)
+void app_metrics_inc(struct app_metrics *m, size_t id)
 {
-    mtl_metrics_add(m, id, 1);
+    app_metrics_add(m, id, 1);
 }
 
-void mtl_metrics_set(struct mtl_metrics *m, size_t id, int64_t v)
+void app_metrics_set(struct app_metrics *m, size_t id, int64_t v)
 {
     if (m && id < m->n)
         atomic_store(&m->m[id].v, v);
 }
 
 /* The series of these values; created when create is set and there is room. */
-static struct series *find_series(struct mtl_metrics *r, struct metric *m,
+static struct series *find_series(struct app_metrics *r, struct metric *m,
                                   const char *const *values, int create)
 {
     struct series *s = NULL;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < m->n_series && !s; i++) {
         size_t k = 0;
-        while (k < m->n_labels && strncmp(m->series[i].values[k], values[k],
-                                          MTL_METRICS_MAX_LABEL - 1) == 0)
+        while (k < m->n_labels &&
+               strncmp(m->series[i].values[k], values[k], MTL_METRICS_MAX_LABEL - 1) == 0)
             k++;
         if (k == m->n_labels)
             s = &m->series[i];
@@ -111,8 +111,7 @@ static struct series *find_series(struct mtl_metrics *r, struct metric *m,
     return s;
 }
 
-void mtl_metrics_add_labels(struct mtl_metrics *m, size_t id, const char *const *values,
-                            uint64_t n)
+void app_metrics_add_labels(struct app_metrics *m, size_t id, const char *const *values, uint64_t n)
 {
     if (!m || id >= m->n || !m->m[id].n_labels)
         return;
@@ -123,7 +122,7 @@ void mtl_metrics_add_labels(struct mtl_metrics *m, size_t id, const char *const 
         atomic_fetch_add(&m->dropped, 1);
 }
 
-int64_t mtl_metrics_get(struct mtl_metrics *m, size_t id, const char *const *values)
+int64_t app_metrics_get(struct app_metrics *m, size_t id, const char *const *values)
 {
     if (!m || id >= m->n)
         return 0;
@@ -133,7 +132,7 @@ int64_t mtl_metrics_get(struct mtl_metrics *m, size_t id, const char *const *val
     return s ? atomic_load(&s->v) : 0;
 }
 
-uint64_t mtl_metrics_dropped(struct mtl_metrics *m)
+uint64_t app_metrics_dropped(struct app_metrics *m)
 {
     return m ? atomic_load(&m->dropped) : 0;
 }
@@ -151,7 +150,7 @@ static void put_label_value(struct mtl_buf *b, const char *v)
     }
 }
 
-mtl_err mtl_metrics_render(struct mtl_metrics *r, char **out, size_t *len)
+mtl_err app_metrics_render(struct app_metrics *r, char **out, size_t *len)
 {
     struct mtl_buf b;
     *out = NULL;
@@ -162,8 +161,8 @@ mtl_err mtl_metrics_render(struct mtl_metrics *r, char **out, size_t *len)
         struct metric *m = &r->m[i];
         if (m->n_labels && !m->n_series)
             continue;
-        mtl_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", m->def->name, m->def->help,
-                       m->def->name, m->def->kind == MTL_METRIC_GAUGE ? "gauge" : "counter");
+        mtl_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", m->def->name, m->def->help, m->def->name,
+                       m->def->kind == MTL_METRIC_GAUGE ? "gauge" : "counter");
         if (!m->n_labels)
             mtl_buf_printf(&b, "%s %lld\n", m->def->name, (long long)atomic_load(&m->v));
         for (size_t s = 0; s < m->n_series; s++) {
@@ -187,26 +186,26 @@ mtl_err mtl_metrics_render(struct mtl_metrics *r, char **out, size_t *len)
 }
 
 static void metrics_route(void *ctx, const char *method, const char *path, const char *body,
-                          size_t body_len, struct mtl_http_response *r)
+                          size_t body_len, struct app_http_response *r)
 {
     (void)body, (void)body_len;
     if (strcmp(method, "GET") != 0 || strcmp(path, "/metrics") != 0) {
-        mtl_http_error(r, 404, "not_found", "only GET /metrics here");
+        app_http_error(r, 404, "not_found", "only GET /metrics here");
         return;
     }
-    if (mtl_metrics_render(ctx, &r->body, &r->len) != MTL_OK) {
-        mtl_http_error(r, 500, "internal", "%s", mtl_err_detail());
+    if (app_metrics_render(ctx, &r->body, &r->len) != MTL_OK) {
+        app_http_error(r, 500, "internal", "%s", mtl_err_detail());
         return;
     }
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4";
 }
 
-mtl_err mtl_metrics_serve(struct mtl_metrics *m, const char *ip, uint16_t port,
-                          struct mtl_httpd **out)
+mtl_err app_metrics_serve(struct app_metrics *m, const char *ip, uint16_t port,
+                          struct app_httpd **out)
 {
     /* Scrapers are few: two worker threads (MHD wants a pool of 2+), small bounds, no bodies. */
-    struct mtl_httpd_opts o = {.max_body = 1, .threads = 2, .max_connections = 64, .per_ip = 16};
-    mtl_err e = mtl_httpd_start_opts(out, ip, port, &o, metrics_route, m);
+    struct app_httpd_opts o = {.max_body = 1, .threads = 2, .max_connections = 64, .per_ip = 16};
+    mtl_err e = app_httpd_start_opts(out, ip, port, &o, metrics_route, m);
     return e == MTL_OK ? MTL_OK : mtl_err_wrap(e, "metrics server");
 }

@@ -3,15 +3,15 @@
 
 #include <string.h>
 
-volatile sig_atomic_t mtl_prog_stop;
+volatile sig_atomic_t app_prog_stop;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    mtl_prog_stop = 1;
+    app_prog_stop = 1;
 }
 
-void mtl_prog_catch_stop(void)
+void app_prog_catch_stop(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -20,14 +20,14 @@ void mtl_prog_catch_stop(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int mtl_prog_verbose_flag(const char *arg)
+int app_prog_verbose_flag(const char *arg)
 {
     if (arg[0] == '-' && arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1))
         return (int)strlen(arg + 1);
     return 0;
 }
 
-int mtl_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help)
+int app_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help)
 {
     int i = 1;
     *help = 0;
@@ -37,8 +37,8 @@ int mtl_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help)
             break;
         } else if (strcmp(argv[i], "--json") == 0)
             *json = 1;
-        else if (mtl_prog_verbose_flag(argv[i]))
-            *verbosity += mtl_prog_verbose_flag(argv[i]);
+        else if (app_prog_verbose_flag(argv[i]))
+            *verbosity += app_prog_verbose_flag(argv[i]);
         else
             break;
     }

@@ -8,16 +8,16 @@
 #include <signal.h>
 
 /* Count of v in "-v", "-vv", ...; 0 for any other argument. */
-int mtl_prog_verbose_flag(const char *arg);
+int app_prog_verbose_flag(const char *arg);
 
 /* Read argv[1..] while they are -v..., --json or -h/--help, adding to
  * *verbosity and setting *json; stops at the first other argument or at a
  * help flag (then *help = 1). Returns the index where it stopped. */
-int mtl_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help);
+int app_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help);
 
-/* Set to 1 by SIGINT/SIGTERM once mtl_prog_catch_stop() ran. */
-extern volatile sig_atomic_t mtl_prog_stop;
+/* Set to 1 by SIGINT/SIGTERM once app_prog_catch_stop() ran. */
+extern volatile sig_atomic_t app_prog_stop;
 /* Install the SIGINT/SIGTERM handler (no SA_RESTART: sleeps end with EINTR). */
-void mtl_prog_catch_stop(void);
+void app_prog_catch_stop(void);
 
 #endif

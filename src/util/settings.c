@@ -8,7 +8,7 @@
 
 #include "common/common_int.h"
 
-void mtl_settings_usage(FILE *out, const struct mtl_setting *s, size_t n)
+void app_settings_usage(FILE *out, const struct app_setting *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "  %-28s %-26s %s\n      %s", s[i].flag, s[i].env,
@@ -27,7 +27,7 @@ static uint64_t field_max(size_t size)
     return size >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * size)) - 1;
 }
 
-static mtl_err store(const struct mtl_setting *s, void *cfg, const char *text)
+static mtl_err store(const struct app_setting *s, void *cfg, const char *text)
 {
     uint8_t *field = (uint8_t *)cfg + s->offset;
     uint64_t v;
@@ -40,7 +40,7 @@ static mtl_err store(const struct mtl_setting *s, void *cfg, const char *text)
         return MTL_OK;
     case MTL_SETTING_BOOL:
         MTL_ASSERT(s->size == sizeof(int));
-        MTL_TRY(mtl_settings_bool(s->env, text, &b));
+        MTL_TRY(app_settings_bool(s->env, text, &b));
         memcpy(field, &b, sizeof(b));
         return MTL_OK;
     case MTL_SETTING_CUSTOM:
@@ -51,7 +51,7 @@ static mtl_err store(const struct mtl_setting *s, void *cfg, const char *text)
     if (!text[0])
         return MTL_OK;
     MTL_ASSERT(s->max <= field_max(s->size) && s->min <= s->max);
-    if (mtl_settings_u64(s->env, text, s->max, &v) != MTL_OK || v < s->min)
+    if (app_settings_u64(s->env, text, s->max, &v) != MTL_OK || v < s->min)
         return mtl_seterr(MTL_ERR_CONFIG, "%s: '%s' is not an integer in [%llu, %llu]", s->env,
                           text, (unsigned long long)s->min, (unsigned long long)s->max);
     if (s->size == 8) {
@@ -70,7 +70,7 @@ static mtl_err store(const struct mtl_setting *s, void *cfg, const char *text)
     return MTL_OK;
 }
 
-mtl_err mtl_settings_load(const struct mtl_setting *s, size_t n, void *cfg, int argc, char **argv,
+mtl_err app_settings_load(const struct app_setting *s, size_t n, void *cfg, int argc, char **argv,
                           int first)
 {
     const char **v = mtl_calloc(n ? n : 1, sizeof(*v));
@@ -107,7 +107,7 @@ mtl_err mtl_settings_load(const struct mtl_setting *s, size_t n, void *cfg, int 
     return e;
 }
 
-mtl_err mtl_settings_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
+mtl_err app_settings_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
 {
     char *end = NULL;
     errno = 0;
@@ -119,7 +119,7 @@ mtl_err mtl_settings_u64(const char *name, const char *s, uint64_t max, uint64_t
     return MTL_OK;
 }
 
-mtl_err mtl_settings_bool(const char *name, const char *s, int *out)
+mtl_err app_settings_bool(const char *name, const char *s, int *out)
 {
     if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
         *out = 1;

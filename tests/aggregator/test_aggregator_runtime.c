@@ -49,21 +49,21 @@ static void sim_advance(uint64_t epoch)
              " >/dev/null 2>&1",
              SIM_BIN, DB_SIM, epoch == 1 ? 2 : 1, NSIGNERS);
     CHECK(system(cmd) == 0);
-    struct mtl_chain_observer *o = NULL;
-    struct mtl_chain_tip tip;
-    struct mtl_pool_stake *pools = NULL;
+    struct app_chain_observer *o = NULL;
+    struct app_chain_tip tip;
+    struct app_pool_stake *pools = NULL;
     size_t n = 0;
-    CHECK_OK(mtl_chain_observer_new(&o, CLI_BIN, 42, SOCK));
-    CHECK_OK(mtl_chain_observer_tip(o, &tip));
+    CHECK_OK(app_chain_observer_new(&o, CLI_BIN, 42, SOCK));
+    CHECK_OK(app_chain_observer_tip(o, &tip));
     CHECK_EQ_INT(tip.epoch, epoch);
-    CHECK_OK(mtl_chain_observer_stake_distribution(o, &pools, &n));
+    CHECK_OK(app_chain_observer_stake_distribution(o, &pools, &n));
     CHECK_EQ_INT(n, NSIGNERS);
     for (size_t i = 0; i < n && i < NSIGNERS; i++) {
         snprintf(PARTY[i], 64, "%s", pools[i].pool_id);
         OBS_STAKE[i] = pools[i].stake;
     }
     mtl_free(pools);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 static uint64_t stake_of(uint64_t epoch, size_t i)

@@ -23,7 +23,7 @@ static int run_sim(void)
     return system(cmd);
 }
 
-static int cmp_dist(const struct mtl_pool_stake *a, size_t na, const struct mtl_pool_stake *b,
+static int cmp_dist(const struct app_pool_stake *a, size_t na, const struct app_pool_stake *b,
                     size_t nb)
 {
     if (na != nb)
@@ -36,25 +36,25 @@ static int cmp_dist(const struct mtl_pool_stake *a, size_t na, const struct mtl_
 
 TEST(epochs_advance_and_stakes_change)
 {
-    struct mtl_chain_observer *o = NULL, *fb = NULL;
-    CHECK_OK(mtl_chain_observer_new(&o, cli, 42, sock));
+    struct app_chain_observer *o = NULL, *fb = NULL;
+    CHECK_OK(app_chain_observer_new(&o, cli, 42, sock));
     setenv("REAL_CARDANO_CLI", cli, 1);
-    CHECK_OK(mtl_chain_observer_new(&fb, fallback_cli, 42, sock));
-    struct mtl_pool_stake *prev = NULL;
+    CHECK_OK(app_chain_observer_new(&fb, fallback_cli, 42, sock));
+    struct app_pool_stake *prev = NULL;
     size_t nprev = 0;
     for (uint64_t epoch = 0; epoch < 3; epoch++) {
         CHECK_EQ_INT(run_sim(), 0);
-        struct mtl_chain_tip t;
-        CHECK_OK(mtl_chain_observer_tip(o, &t));
+        struct app_chain_tip t;
+        CHECK_OK(app_chain_observer_tip(o, &t));
         CHECK_EQ_INT(t.epoch, epoch);
         CHECK_EQ_INT(t.slot, epoch * 100 + 99);
         CHECK_EQ_INT(t.block, epoch * 100 + 99); /* active slot coefficient 1 */
         CHECK_EQ_INT(strlen(t.hash), 64);
         CHECK_EQ_STR(t.era, "Conway");
 
-        struct mtl_pool_stake *p = NULL, *q = NULL;
+        struct app_pool_stake *p = NULL, *q = NULL;
         size_t n = 0, nq = 0;
-        CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+        CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
         CHECK_EQ_INT(n, 4);
         for (size_t i = 0; i < n; i++)
             CHECK(strncmp(p[i].pool_id, "pool1", 5) == 0 && p[i].stake > 0);
@@ -65,7 +65,7 @@ TEST(epochs_advance_and_stakes_change)
                 CHECK(p[i].stake != prev[i].stake);          /* new mark snapshot */
             }
         }
-        CHECK_OK(mtl_chain_observer_stake_distribution(fb, &q, &nq));
+        CHECK_OK(app_chain_observer_stake_distribution(fb, &q, &nq));
         CHECK(cmp_dist(p, n, q, nq) == 0);
         mtl_free(q);
         mtl_free(prev);
@@ -73,8 +73,8 @@ TEST(epochs_advance_and_stakes_change)
         nprev = n;
     }
     mtl_free(prev);
-    mtl_chain_observer_free(o);
-    mtl_chain_observer_free(fb);
+    app_chain_observer_free(o);
+    app_chain_observer_free(fb);
 }
 
 /* Every pool's SPO files: the opcert verifies under the cold key, the KES
@@ -82,11 +82,11 @@ TEST(epochs_advance_and_stakes_change)
  * the KES period of the opcert (slot 299, 129600 slots per period: 0). */
 TEST(pool_credentials_match_the_chain)
 {
-    struct mtl_chain_observer *o = NULL;
-    CHECK_OK(mtl_chain_observer_new(&o, cli, 42, sock));
-    struct mtl_pool_stake *p = NULL;
+    struct app_chain_observer *o = NULL;
+    CHECK_OK(app_chain_observer_new(&o, cli, 42, sock));
+    struct app_pool_stake *p = NULL;
     size_t n = 0;
-    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
     CHECK_EQ_INT(n, 4);
     size_t matched = 0;
     for (int i = 0; i < 4; i++) {
@@ -111,8 +111,8 @@ TEST(pool_credentials_match_the_chain)
         CHECK(sk && mtl_kes_sk_period(sk) == 0 && memcmp(vk, oc.kes_vk, sizeof vk) == 0);
         mtl_kes_sk_free(sk);
         snprintf(path, sizeof path, "%s/pools/%d/opcert.cert", dir, i);
-        struct mtl_kes_period_info k;
-        CHECK_OK(mtl_chain_observer_kes_period_info(o, path, &k));
+        struct app_kes_period_info k;
+        CHECK_OK(app_chain_observer_kes_period_info(o, path, &k));
         CHECK_EQ_INT(k.current_kes_period, 0);
         CHECK_EQ_INT(k.slots_per_kes_period, 129600);
         CHECK_EQ_INT(k.start_kes_period, 0);
@@ -121,18 +121,18 @@ TEST(pool_credentials_match_the_chain)
     }
     CHECK_EQ_INT(matched, 4); /* each pool's id is one of the chain's, all different */
     mtl_free(p);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(wrong_magic_is_reported)
 {
-    struct mtl_chain_observer *o = NULL;
-    CHECK_OK(mtl_chain_observer_new(&o, cli, 1, sock));
-    struct mtl_chain_tip t;
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    struct app_chain_observer *o = NULL;
+    CHECK_OK(app_chain_observer_new(&o, cli, 1, sock));
+    struct app_chain_tip t;
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "--testnet-magic 1` failed with exit status 1"));
     CHECK(strstr(mtl_err_detail(), "unNetworkMagic = 42"));
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 int main(void)

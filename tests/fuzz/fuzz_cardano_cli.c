@@ -15,8 +15,8 @@ static const char *const cmds[] = {"cardano-cli latest query tip",
 
 static void check_tip(const char *out)
 {
-    struct mtl_chain_tip t;
-    if (mtl_cli_tip_parse(cmds[0], out, &t) != MTL_OK) {
+    struct app_chain_tip t;
+    if (app_cli_tip_parse(cmds[0], out, &t) != MTL_OK) {
         MTL_ASSERT(strstr(mtl_err_detail(), cmds[0])); /* the error names the command */
         return;
     }
@@ -27,9 +27,9 @@ static void check_tip(const char *out)
 
 static void check_snapshot(const char *out)
 {
-    struct mtl_pool_stake *p;
+    struct app_pool_stake *p;
     size_t n;
-    if (mtl_cli_stake_snapshot_parse(cmds[1], out, &p, &n) != MTL_OK) {
+    if (app_cli_stake_snapshot_parse(cmds[1], out, &p, &n) != MTL_OK) {
         MTL_ASSERT(!p && n == 0);
         return;
     }
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_snapshot(out);
         break;
     default:
-        if (mtl_cli_stake_table_parse(cmds[2], out, on_row, &rows) == MTL_OK)
+        if (app_cli_stake_table_parse(cmds[2], out, on_row, &rows) == MTL_OK)
             MTL_ASSERT(rows < 3);
         else if (rows == 3)
             MTL_ASSERT(strcmp(mtl_err_detail(), "row refused") == 0);

@@ -7,16 +7,15 @@
 #include <string.h>
 
 #include "cardano/cardano_int.h"
-#include "common/common_int.h"
 #include "chain_observer.h"
+#include "common/common_int.h"
 #include "mithril/era.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint8_t vk[MTL_ERA_VK_BYTES] = {32,  253, 186, 201, 177, 11,  117, 135,
-                                                 187, 167, 181, 188, 22,  59,  206, 105,
-                                                 231, 150, 215, 30,  78,  212, 76,  16,
-                                                 252, 180, 72,  134, 137, 247, 161, 68};
+    static const uint8_t vk[MTL_ERA_VK_BYTES] = {
+        32,  253, 186, 201, 177, 11,  117, 135, 187, 167, 181, 188, 22,  59,  206, 105,
+        231, 150, 215, 30,  78,  212, 76,  16,  252, 180, 72,  134, 137, 247, 161, 68};
     char *s = mtl_strndup((const char *)data, size);
     if (!s)
         return 0;
@@ -45,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mtl_free(hex);
     if (mtl_era_tx_datum_payload(&payload, s, strlen(s)) == MTL_OK)
         mtl_free(payload);
-    if (mtl_cli_utxo_parse("query utxo", s, &datums, &n) == MTL_OK)
-        mtl_chain_datums_free(datums, n);
+    if (app_cli_utxo_parse("query utxo", s, &datums, &n) == MTL_OK)
+        app_chain_datums_free(datums, n);
     mtl_err_clear();
     mtl_free(s);
     return 0;

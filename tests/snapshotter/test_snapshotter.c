@@ -28,7 +28,7 @@
 
 static char root[256], db[300], out[300];
 static uint8_t sk[32], vk[32];
-static struct mtl_httpd *srv;
+static struct app_httpd *srv;
 static char base_url[128];
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -166,14 +166,14 @@ static ino_t inode_of(const char *p)
 }
 
 static void on_request(void *ctx, const char *method, const char *path, const char *body,
-                       size_t body_len, struct mtl_http_response *resp)
+                       size_t body_len, struct app_http_response *resp)
 {
     static const char pfx[] = "/aggregator/cardano-database-download/";
     const struct snap_config *c = ctx;
     if (strncmp(path, pfx, sizeof(pfx) - 1) == 0)
         snap_serve_download(c, path + sizeof(pfx) - 1, resp);
     else
-        mtl_http_error(resp, 404, "not_found", "no route");
+        app_http_error(resp, 404, "not_found", "no route");
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -306,9 +306,9 @@ TEST(ancillary_archive_and_manifest)
     }
     /* only the latest valid snapshot (node >= 10.4.1); no volatile, no older ledger */
     TH_FMT(cmd,
-             "test ! -e %s/ledger/100 -a ! -e %s/ledger/150 -a ! -e %s/volatile "
-             "-a ! -e %s/ledger/300 -a ! -e %s/immutable/00003.chunk",
-             dir, dir, dir, dir, dir);
+           "test ! -e %s/ledger/100 -a ! -e %s/ledger/150 -a ! -e %s/volatile "
+           "-a ! -e %s/ledger/300 -a ! -e %s/immutable/00003.chunk",
+           dir, dir, dir, dir, dir);
     CHECK(run(cmd) == 0);
     size_t listed = 0;
     CHECK_OK(client_ancillary_verify_dir(dir, vk, &listed));
@@ -476,10 +476,10 @@ TEST(artifact_json_shape)
     CHECK(run(cmd) == 0);
     /* and the check does catch a wrong shape */
     TH_FMT(cmd,
-             "sed 's/\"beacon\":{\"epoch\":7/\"beacon\":{\"epoch\":\"7\"/' %s > %s.bad && "
-             "/usr/bin/python3 %s/tests/aggregator/openapi_check.py %s "
-             "CardanoDatabaseSnapshotMessage %s.bad >/dev/null",
-             p, p, src, spec, p);
+           "sed 's/\"beacon\":{\"epoch\":7/\"beacon\":{\"epoch\":\"7\"/' %s > %s.bad && "
+           "/usr/bin/python3 %s/tests/aggregator/openapi_check.py %s "
+           "CardanoDatabaseSnapshotMessage %s.bad >/dev/null",
+           p, p, src, spec, p);
     CHECK(run(cmd) == 1);
 }
 
@@ -554,7 +554,7 @@ TEST(crash_leaves_no_half_archive)
     CHECK(snprintf(p, sizeof(p), "%s/immutable/%s", out, tmpname) < (int)sizeof(p));
     CHECK(inode_of(p) != 0);
     /* and it is not downloadable */
-    struct mtl_http_response r = {0};
+    struct app_http_response r = {0};
     char sub[400];
     snprintf(sub, sizeof(sub), "immutable/%s", tmpname);
     snap_serve_download(&cfg, sub, &r);
@@ -594,7 +594,7 @@ TEST(download_names)
         {"", 404},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        struct mtl_http_response r = {0};
+        struct app_http_response r = {0};
         snap_serve_download(&cfg, cases[i].sub, &r);
         if (r.status != cases[i].status)
             TH_FAIL("%s: status %d, want %d", cases[i].sub, r.status, cases[i].status);
@@ -644,9 +644,9 @@ TEST(client_restores_over_http)
     char cmd[1200];
     /* the restored DB holds the same immutable files 0..=4 and ledger as the node's */
     TH_FMT(cmd,
-             "cd %s && for f in immutable/0000[0-4].* ledger/200/meta ledger/200/state "
-             "ledger/200/tables; do cmp -s $f %s/$f || exit 1; done && test ! -e %s/ledger/100",
-             db, rdb, rdb);
+           "cd %s && for f in immutable/0000[0-4].* ledger/200/meta ledger/200/state "
+           "ledger/200/tables; do cmp -s $f %s/$f || exit 1; done && test ! -e %s/ledger/100",
+           db, rdb, rdb);
     CHECK(run(cmd) == 0);
     /* with the wrong verification key the ancillary is refused */
     uint8_t sk2[32], vk2[32];
@@ -740,9 +740,8 @@ TEST(real_cardano_immutables)
     }
     snprintf(db2, sizeof(db2), "%s/db-real", root);
     snprintf(o2, sizeof(o2), "%s/out-real", root);
-    TH_FMT(cmd,
-             "mkdir -p %s/immutable %s/ledger && cp %s/* %s/immutable/ && chmod -R u+w %s", db2,
-             db2, src, db2, db2);
+    TH_FMT(cmd, "mkdir -p %s/immutable %s/ledger && cp %s/* %s/immutable/ && chmod -R u+w %s", db2,
+           db2, src, db2, db2);
     CHECK(run(cmd) == 0);
     char p[500];
     snprintf(p, sizeof(p), "%s/ledger/1234", db2);
@@ -760,12 +759,12 @@ TEST(real_cardano_immutables)
     CHECK_OK(snap_cardano_database(&c, 3, 2, &d, "ab", &j, h));
     mtl_free(j);
     TH_FMT(cmd,
-             "mkdir -p %s/unpack && for i in 00000 00001 00002; do tar --zstd -xf "
-             "%s/immutable/$i.tar.zst -C %s/unpack || exit 1; done && "
-             "for f in %s/unpack/immutable/*; do cmp -s $f %s/immutable/$(basename $f) || exit 1; "
-             "done && "
-             "test $(ls %s/unpack/immutable | wc -l) = 9",
-             o2, o2, o2, o2, db2, o2);
+           "mkdir -p %s/unpack && for i in 00000 00001 00002; do tar --zstd -xf "
+           "%s/immutable/$i.tar.zst -C %s/unpack || exit 1; done && "
+           "for f in %s/unpack/immutable/*; do cmp -s $f %s/immutable/$(basename $f) || exit 1; "
+           "done && "
+           "test $(ls %s/unpack/immutable | wc -l) = 9",
+           o2, o2, o2, o2, db2, o2);
     CHECK(run(cmd) == 0);
     snprintf(cmd, sizeof(cmd), "du -sb --apparent-size %s/immutable", o2);
     FILE *pp = popen(cmd, "r");
@@ -847,9 +846,8 @@ TEST(reference_key_format)
     char *j = NULL, h[65];
     CHECK_OK(snap_cardano_database(&c, 7, 3, &dg3, "ab", &j, h));
     mtl_free(j);
-    TH_FMT(cmd,
-             "mkdir -p %s && tar --zstd -xf %s/ancillary/devnet-e7-i3.ancillary.tar.zst -C %s", dir,
-             o2, dir);
+    TH_FMT(cmd, "mkdir -p %s && tar --zstd -xf %s/ancillary/devnet-e7-i3.ancillary.tar.zst -C %s",
+           dir, o2, dir);
     CHECK(run(cmd) == 0);
     CHECK_OK(client_ancillary_verify_dir(dir, gvk, NULL));
     CHECK_ERR(client_ancillary_verify_dir(dir, vk, NULL), MTL_ERR_VERIFY_FAIL);
@@ -870,9 +868,8 @@ TEST(figures)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     mtl_free(j);
     char cmd[800];
-    TH_FMT(cmd,
-             "du -sb --apparent-size %s/immutable %s/ancillary | awk '{s+=$1} END {print s}'", o2,
-             o2);
+    TH_FMT(cmd, "du -sb --apparent-size %s/immutable %s/ancillary | awk '{s+=$1} END {print s}'",
+           o2, o2);
     FILE *p = popen(cmd, "r");
     unsigned long long comp = 0;
     if (p) {
@@ -915,12 +912,12 @@ int main(void)
     make_ledger("300", 0, "utxohd-lmdb"); /* not an in-memory snapshot: ignored */
     fill_digests(3, &dg3);
     cfg = config();
-    if (mtl_httpd_start(&srv, "127.0.0.1", 0, 1 << 16, on_request, &cfg) != MTL_OK) {
+    if (app_httpd_start(&srv, "127.0.0.1", 0, 1 << 16, on_request, &cfg) != MTL_OK) {
         fprintf(stderr, "httpd: %s\n", mtl_err_detail());
         return 1;
     }
     snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u/aggregator",
-             (unsigned)mtl_httpd_port(srv));
+             (unsigned)app_httpd_port(srv));
 
     RUN(keys_roundtrip);
     RUN(refuses_bad_input);
@@ -940,7 +937,7 @@ int main(void)
     RUN(reference_key_format);
     RUN(figures);
 
-    mtl_httpd_stop(srv);
+    app_httpd_stop(srv);
     mtl_free(art_json);
     free(dg3.files);
     int rc = DONE();

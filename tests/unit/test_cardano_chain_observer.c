@@ -13,10 +13,10 @@
 
 static char cli[4096], logfile[4096];
 
-static struct mtl_chain_observer *obs(uint64_t magic)
+static struct app_chain_observer *obs(uint64_t magic)
 {
-    struct mtl_chain_observer *o = NULL;
-    if (mtl_chain_observer_new(&o, cli, magic, "/tmp/observer-test.socket") != MTL_OK)
+    struct app_chain_observer *o = NULL;
+    if (app_chain_observer_new(&o, cli, magic, "/tmp/observer-test.socket") != MTL_OK)
         return NULL;
     return o;
 }
@@ -44,10 +44,10 @@ static char *log_text(void)
 TEST(tip_real_shape)
 {
     mode("real");
-    struct mtl_chain_observer *o = obs(42);
+    struct app_chain_observer *o = obs(42);
     CHECK(o);
-    struct mtl_chain_tip t;
-    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    struct app_chain_tip t;
+    CHECK_OK(app_chain_observer_tip(o, &t));
     CHECK_EQ_INT(t.epoch, 299);
     CHECK_EQ_INT(t.slot, 25886617);
     CHECK_EQ_INT(t.block, 1270276);
@@ -55,89 +55,89 @@ TEST(tip_real_shape)
     CHECK_EQ_STR(t.era, "Conway");
     /* exact command line, no shell, socket in the environment */
     CHECK_EQ_STR(log_text(), "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n");
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 
     o = obs(0);
     unlink(logfile);
-    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_OK(app_chain_observer_tip(o, &t));
     CHECK_EQ_STR(log_text(), "latest query tip --mainnet | /tmp/observer-test.socket\n");
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(tip_optional_fields_and_prefix)
 {
     mode("nohash");
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_chain_tip t;
-    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    struct app_chain_observer *o = obs(42);
+    struct app_chain_tip t;
+    CHECK_OK(app_chain_observer_tip(o, &t));
     CHECK_EQ_INT(t.epoch, 3);
     CHECK_EQ_INT(t.slot, 5);
     CHECK_EQ_INT(t.block, 0);
     CHECK_EQ_STR(t.hash, "");
     mode("prefix"); /* text before the first '{' is ignored */
-    CHECK_OK(mtl_chain_observer_tip(o, &t));
+    CHECK_OK(app_chain_observer_tip(o, &t));
     CHECK_EQ_INT(t.epoch, 299);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(tip_errors_name_the_problem)
 {
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_chain_tip t;
+    struct app_chain_observer *o = obs(42);
+    struct app_chain_tip t;
     mode("fail");
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "query tip --testnet-magic 42` failed with exit status 1"));
     CHECK(strstr(mtl_err_detail(), "does not exist")); /* the program's stderr */
     mode("garbage");
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "not a JSON object"));
     CHECK(strstr(mtl_err_detail(), "this is not json"));
     mode("badepoch");
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "field 'epoch'"));
     mode("badhash");
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "field 'hash'"));
     mode("signal");
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "killed by signal 9"));
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(timeout_kills_the_program)
 {
     mode("slow");
-    struct mtl_chain_observer *o = obs(42);
-    CHECK_OK(mtl_chain_observer_set_timeout(o, 300));
-    struct mtl_chain_tip t;
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    struct app_chain_observer *o = obs(42);
+    CHECK_OK(app_chain_observer_set_timeout(o, 300));
+    struct app_chain_tip t;
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
     CHECK(strstr(mtl_err_detail(), "query tip"));
     mode("detach"); /* closes stdout/stderr, keeps running */
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "timed out after 300 ms"));
-    CHECK_ERR(mtl_chain_observer_set_timeout(o, 0), MTL_ERR_INVALID_ARG);
-    mtl_chain_observer_free(o);
+    CHECK_ERR(app_chain_observer_set_timeout(o, 0), MTL_ERR_INVALID_ARG);
+    app_chain_observer_free(o);
 }
 
 TEST(missing_program)
 {
-    struct mtl_chain_observer *o = NULL;
-    CHECK_OK(mtl_chain_observer_new(&o, "/nonexistent/cardano-cli", 42, NULL));
-    struct mtl_chain_tip t;
-    CHECK_ERR(mtl_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
+    struct app_chain_observer *o = NULL;
+    CHECK_OK(app_chain_observer_new(&o, "/nonexistent/cardano-cli", 42, NULL));
+    struct app_chain_tip t;
+    CHECK_ERR(app_chain_observer_tip(o, &t), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "cannot run '/nonexistent/cardano-cli'"));
-    mtl_chain_observer_free(o);
-    CHECK_ERR(mtl_chain_observer_new(&o, "", 42, NULL), MTL_ERR_INVALID_ARG);
+    app_chain_observer_free(o);
+    CHECK_ERR(app_chain_observer_new(&o, "", 42, NULL), MTL_ERR_INVALID_ARG);
 }
 
 TEST(stake_distribution_all_pools)
 {
     mode("real");
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_pool_stake *p = NULL;
+    struct app_chain_observer *o = obs(42);
+    struct app_pool_stake *p = NULL;
     size_t n = 0;
-    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
     CHECK_EQ_INT(n, 3); /* the pool with stakeMark 0 is dropped */
     if (n == 3) {
         /* sorted by pool id; stakeMark; ids are V11 */
@@ -151,16 +151,16 @@ TEST(stake_distribution_all_pools)
     CHECK_EQ_STR(log_text(), "latest query stake-snapshot --all-stake-pools --testnet-magic 42 | "
                              "/tmp/observer-test.socket\n");
     mtl_free(p);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(stake_distribution_fallback)
 {
     mode("fallback");
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_pool_stake *p = NULL;
+    struct app_chain_observer *o = obs(42);
+    struct app_pool_stake *p = NULL;
     size_t n = 0;
-    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
     /* 8 pools listed, pool1qpqvz90w... has poolStakeMark 0 */
     CHECK_EQ_INT(n, 7);
     for (size_t i = 0; i < n; i++) {
@@ -175,61 +175,61 @@ TEST(stake_distribution_fallback)
                  "latest query stake-snapshot --stake-pool-id "
                  "pool1qz2vzszautc2c8mljnqre2857dpmheq7kgt6vav0s38tvvhxm6w --testnet-magic 42"));
     mtl_free(p);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(stake_distribution_errors)
 {
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_pool_stake *p = NULL;
+    struct app_chain_observer *o = obs(42);
+    struct app_pool_stake *p = NULL;
     size_t n = 0;
     mode("fallbackbad"); /* both paths fail: both reasons reported */
-    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "could not parse stake from 'abc'"));
     CHECK(strstr(mtl_err_detail(), "--all-stake-pools"));
     CHECK(p == NULL && n == 0);
     mode("fail");
-    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "exit status 1"));
     /* a garbled all-pools answer falls back; the fixture's fallback works */
     mode("badmark");
-    CHECK_OK(mtl_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
     CHECK_EQ_INT(n, 7);
     mtl_free(p);
     p = NULL;
     mode("garbage");
-    CHECK_ERR(mtl_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_stake_distribution(o, &p, &n), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "not a JSON object"));
     CHECK(strstr(mtl_err_detail(), "no 'PoolId' header line"));
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(kes_period_from_tip)
 {
     mode("real");
-    struct mtl_chain_observer *o = obs(42);
+    struct app_chain_observer *o = obs(42);
     uint64_t p = 0;
     /* the reference: slot 25886617 / 129600 */
-    CHECK_OK(mtl_chain_observer_kes_period(o, 129600, &p));
+    CHECK_OK(app_chain_observer_kes_period(o, 129600, &p));
     CHECK_EQ_INT(p, 199);
-    CHECK_OK(mtl_chain_observer_kes_period(o, 100, &p));
+    CHECK_OK(app_chain_observer_kes_period(o, 100, &p));
     CHECK_EQ_INT(p, 258866);
     CHECK_EQ_STR(log_text(), "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n"
                              "latest query tip --testnet-magic 42 | /tmp/observer-test.socket\n");
-    CHECK_ERR(mtl_chain_observer_kes_period(o, 0, &p), MTL_ERR_INVALID_ARG);
+    CHECK_ERR(app_chain_observer_kes_period(o, 0, &p), MTL_ERR_INVALID_ARG);
     CHECK(strstr(mtl_err_detail(), "slots_per_kes_period"));
     mode("fail");
-    CHECK_ERR(mtl_chain_observer_kes_period(o, 129600, &p), MTL_ERR_EXTERNAL);
-    mtl_chain_observer_free(o);
+    CHECK_ERR(app_chain_observer_kes_period(o, 129600, &p), MTL_ERR_EXTERNAL);
+    app_chain_observer_free(o);
 }
 
 TEST(kes_period_info_real_shape)
 {
     mode("real");
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_kes_period_info k;
+    struct app_chain_observer *o = obs(42);
+    struct app_kes_period_info k;
     /* check-mark lines before the JSON are skipped */
-    CHECK_OK(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
+    CHECK_OK(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
     CHECK_EQ_INT(k.current_kes_period, 404);
     CHECK_EQ_INT(k.slots_per_kes_period, 129600);
     CHECK_EQ_INT(k.start_kes_period, 404);
@@ -240,31 +240,31 @@ TEST(kes_period_info_real_shape)
     CHECK_EQ_STR(log_text(), "latest query kes-period-info --op-cert-file /pool/opcert.cert "
                              "--testnet-magic 42 | /tmp/observer-test.socket\n");
     mode("nullnode"); /* a pool that never forged: no node counter; optional fields absent */
-    CHECK_OK(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
+    CHECK_OK(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k));
     CHECK_EQ_INT(k.node_counter, -1);
     CHECK_EQ_INT(k.start_kes_period, 400);
     CHECK_EQ_INT(k.end_kes_period, 0);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(kes_period_info_errors)
 {
-    struct mtl_chain_observer *o = obs(42);
-    struct mtl_kes_period_info k;
+    struct app_chain_observer *o = obs(42);
+    struct app_kes_period_info k;
     mode("badkes");
-    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "field 'qKesCurrentKesPeriod'"));
     mode("zerokes");
-    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "qKesSlotsPerKesPeriod is 0"));
     mode("fail");
-    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "kes-period-info --op-cert-file /pool/opcert.cert"));
     mode("garbage");
-    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_kes_period_info(o, "/pool/opcert.cert", &k), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "not a JSON object"));
-    CHECK_ERR(mtl_chain_observer_kes_period_info(o, "", &k), MTL_ERR_INVALID_ARG);
-    mtl_chain_observer_free(o);
+    CHECK_ERR(app_chain_observer_kes_period_info(o, "", &k), MTL_ERR_INVALID_ARG);
+    app_chain_observer_free(o);
 }
 
 int main(void)

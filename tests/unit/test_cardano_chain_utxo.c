@@ -18,24 +18,25 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static struct mtl_chain_observer *obs(const char *mode)
+static struct app_chain_observer *obs(const char *mode)
 {
-    struct mtl_chain_observer *o = NULL;
+    struct app_chain_observer *o = NULL;
     setenv("FAKE_CLI_MODE", mode, 1);
     unlink(logfile);
-    if (mtl_chain_observer_new(&o, cli, 42, "/tmp/observer-test.socket") != MTL_OK)
+    if (app_chain_observer_new(&o, cli, 42, "/tmp/observer-test.socket") != MTL_OK)
         return NULL;
     return o;
 }
 
 TEST(utxo_reference_shape)
 {
-    struct mtl_chain_observer *o = obs("real");
+    struct app_chain_observer *o = obs("real");
     CHECK(o);
     char **d = NULL;
     size_t n = 0;
-    CHECK_OK(mtl_chain_observer_datums(o, "addr_test1vpcr3he05gemue6eyy0c9clajqnnww8aa2l3jszjd"
-                                          "lszjhq093qrn",
+    CHECK_OK(app_chain_observer_datums(o,
+                                       "addr_test1vpcr3he05gemue6eyy0c9clajqnnww8aa2l3jszjd"
+                                       "lszjhq093qrn",
                                        &d, &n));
     CHECK_EQ_INT(n, 1);
     CHECK(starts(d[0], "{\"constructor\":0,\"fields\":[{\"bytes\":\"5b0a20207b0a"));
@@ -50,7 +51,7 @@ TEST(utxo_reference_shape)
     mtl_free(m);
     mtl_free(json);
     mtl_free(payload);
-    mtl_chain_datums_free(d, n);
+    app_chain_datums_free(d, n);
     /* Exact command line; the --out-file is gone after. */
     FILE *f = fopen(logfile, "r");
     char line[1024] = "", tmp[512] = "";
@@ -63,29 +64,29 @@ TEST(utxo_reference_shape)
     CHECK(strstr(tmp, "mithril-utxo-"));
     CHECK(strstr(line, " --testnet-magic 42 | /tmp/observer-test.socket\n"));
     CHECK(access(tmp, F_OK) != 0);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 TEST(utxo_failures_are_named)
 {
     char **d = NULL;
     size_t n = 0;
-    struct mtl_chain_observer *o = obs("utxonone");
-    CHECK_OK(mtl_chain_observer_datums(o, "addr_x", &d, &n));
+    struct app_chain_observer *o = obs("utxonone");
+    CHECK_OK(app_chain_observer_datums(o, "addr_x", &d, &n));
     CHECK(n == 0);
-    mtl_chain_datums_free(d, n);
-    mtl_chain_observer_free(o);
+    app_chain_datums_free(d, n);
+    app_chain_observer_free(o);
     o = obs("utxobad");
-    CHECK_ERR(mtl_chain_observer_datums(o, "addr_x", &d, &n), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_datums(o, "addr_x", &d, &n), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "the UTxO set is not a JSON object"));
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
     o = obs("fail");
-    CHECK_ERR(mtl_chain_observer_datums(o, "addr_x", &d, &n), MTL_ERR_EXTERNAL);
+    CHECK_ERR(app_chain_observer_datums(o, "addr_x", &d, &n), MTL_ERR_EXTERNAL);
     CHECK(strstr(mtl_err_detail(), "query utxo --address addr_x"));
-    CHECK_ERR(mtl_chain_observer_datums(o, "--mainnet", &d, &n), MTL_ERR_INVALID_ARG);
+    CHECK_ERR(app_chain_observer_datums(o, "--mainnet", &d, &n), MTL_ERR_INVALID_ARG);
     CHECK(strstr(mtl_err_detail(), "'--mainnet' is not a Cardano address"));
     CHECK(d == NULL && n == 0);
-    mtl_chain_observer_free(o);
+    app_chain_observer_free(o);
 }
 
 int main(void)

@@ -21,13 +21,13 @@
 #include "harness.h"
 #include "util/httpd.h"
 
-static const struct mtl_httpd_route_limit LIMITS[] = {
+static const struct app_httpd_route_limit LIMITS[] = {
     {"POST", "/aggregator/register-signer", 1024},
     {"POST", "/aggregator/register-signatures", 4096},
 };
 
-static void handler(void *ctx, const char *method, const char *path, const char *body,
-                    size_t len, struct mtl_http_response *r)
+static void handler(void *ctx, const char *method, const char *path, const char *body, size_t len,
+                    struct app_http_response *r)
 {
     (void)ctx;
     (void)body;
@@ -36,22 +36,22 @@ static void handler(void *ctx, const char *method, const char *path, const char 
     if (strcmp(path, "/aggregator/certificates") == 0 ||
         strncmp(path, "/aggregator/register-", 21) == 0 ||
         strncmp(path, "/aggregator/statistics/", 23) == 0)
-        mtl_http_json(r, 200, json);
+        app_http_json(r, 200, json);
     else
-        mtl_http_error(r, 404, "not_found", "no route %s", path);
+        app_http_error(r, 404, "not_found", "no route %s", path);
 }
 
-static struct mtl_httpd *start(unsigned max_conn, unsigned per_ip, unsigned deadline_ms)
+static struct app_httpd *start(unsigned max_conn, unsigned per_ip, unsigned deadline_ms)
 {
-    struct mtl_httpd_opts o = {.max_body = 512,
+    struct app_httpd_opts o = {.max_body = 512,
                                .limits = LIMITS,
                                .n_limits = MTL_ARRAY_LEN(LIMITS),
                                .threads = 2,
                                .max_connections = max_conn,
                                .per_ip = per_ip,
                                .deadline_ms = deadline_ms};
-    struct mtl_httpd *h = NULL;
-    if (mtl_httpd_start_opts(&h, "127.0.0.1", 0, &o, handler, NULL) != MTL_OK)
+    struct app_httpd *h = NULL;
+    if (app_httpd_start_opts(&h, "127.0.0.1", 0, &o, handler, NULL) != MTL_OK)
         return NULL;
     return h;
 }
@@ -156,11 +156,11 @@ static void *attack_run(void *arg)
 
 TEST(slow_sockets_do_not_starve_clients)
 {
-    struct mtl_httpd *h = start(400, 64, 2000);
+    struct app_httpd *h = start(400, 64, 2000);
     CHECK(h);
     static struct attack a;
     memset(&a, 0, sizeof(a));
-    a.port = mtl_httpd_port(h);
+    a.port = app_httpd_port(h);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, attack_run, &a) == 0);
     usleep(1000000); /* the attack is in place */
@@ -175,32 +175,32 @@ TEST(slow_sockets_do_not_starve_clients)
                                  "{}", resp, sizeof(resp));
         ok += st == 200;
         usleep(25000); /* spread over a few deadlines */
-        int open = (int)mtl_httpd_connections(h);
+        int open = (int)app_httpd_connections(h);
         max_open = open > max_open ? open : max_open;
     }
     a.stop = 1;
     pthread_join(t, NULL);
     printf("answered %d/200, open connections at most %d, slow sockets reopened %u, "
            "closed at deadline %llu\n",
-           ok, max_open, a.reopened, (unsigned long long)mtl_httpd_deadline_closes(h));
+           ok, max_open, a.reopened, (unsigned long long)app_httpd_deadline_closes(h));
     CHECK_EQ_INT(ok, 200);
     /* Per address: 64 from 127.0.0.1, 60 from each other one, our client. */
     CHECK(max_open <= 64 + SLOW_OTHER + 1);
     CHECK(max_open >= 64 + SLOW_OTHER - 10);
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
 }
 
 TEST(total_limit_then_deadline_frees_slots)
 {
-    struct mtl_httpd *h = start(100, 64, 1500);
+    struct app_httpd *h = start(100, 64, 1500);
     CHECK(h);
-    uint16_t port = mtl_httpd_port(h);
+    uint16_t port = app_httpd_port(h);
     int fds[192];
     for (int i = 0; i < 192; i++)
         fds[i] = slow_open(port, 2 + i / 64);
     int max_open = 0;
     for (int i = 0; i < 20; i++) {
-        int open = (int)mtl_httpd_connections(h);
+        int open = (int)app_httpd_connections(h);
         max_open = open > max_open ? open : max_open;
         usleep(20000);
     }
@@ -208,21 +208,20 @@ TEST(total_limit_then_deadline_frees_slots)
     CHECK(max_open >= 90);
     /* The slow ones are closed at their deadline; a client then gets in. */
     char resp[4096];
-    CHECK_EQ_INT(request(port, 20, "GET /aggregator/certificates HTTP/1.1", NULL, resp,
-                         sizeof(resp)),
-                 200);
-    CHECK(mtl_httpd_deadline_closes(h) >= 90);
+    CHECK_EQ_INT(
+        request(port, 20, "GET /aggregator/certificates HTTP/1.1", NULL, resp, sizeof(resp)), 200);
+    CHECK(app_httpd_deadline_closes(h) >= 90);
     for (int i = 0; i < 192; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
 }
 
 TEST(deadline_closes_trickling_connection)
 {
-    struct mtl_httpd *h = start(100, 64, 1000);
+    struct app_httpd *h = start(100, 64, 1000);
     CHECK(h);
-    int fd = slow_open(mtl_httpd_port(h), 1);
+    int fd = slow_open(app_httpd_port(h), 1);
     CHECK(fd >= 0);
     /* One byte every 100 ms keeps MHD's idle timer (2 s here) from ever
      * firing: only the deadline can end this. At most 100 bytes (10 s). */
@@ -238,9 +237,9 @@ TEST(deadline_closes_trickling_connection)
     }
     printf("closed after %d bytes\n", sent);
     CHECK(closed);
-    CHECK_EQ_INT(mtl_httpd_deadline_closes(h), 1);
+    CHECK_EQ_INT(app_httpd_deadline_closes(h), 1);
     close(fd);
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
 }
 
 /* 413 with a JSON error naming the bound, for a declared and a chunked body. */
@@ -271,13 +270,13 @@ static void check_too_big(uint16_t port, const char *path, size_t bound)
 
 TEST(body_bound_per_route)
 {
-    struct mtl_httpd *h = start(100, 64, 5000);
+    struct app_httpd *h = start(100, 64, 5000);
     CHECK(h);
-    uint16_t port = mtl_httpd_port(h);
+    uint16_t port = app_httpd_port(h);
     check_too_big(port, "/aggregator/register-signer", 1024);
     check_too_big(port, "/aggregator/register-signatures", 4096);
     check_too_big(port, "/aggregator/statistics/cardano-database/x", 512);
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
 }
 
 int main(void)

@@ -21,9 +21,9 @@ static char *capture(int json, const char *party, const char *detail)
         return NULL;
     fflush(stderr);
     dup2(fd, 2);
-    mtl_log_setup("test", 1, json);
-    log_warn("party_seen", "party_id=%s detail=\"%s\" epoch=%llu n=%zu cut=%.*s shown=%d%%",
-             party, detail, 18446744073709551615ULL, (size_t)42, 3, "abcdef", -7);
+    app_log_setup("test", 1, json);
+    log_warn("party_seen", "party_id=%s detail=\"%s\" epoch=%llu n=%zu cut=%.*s shown=%d%%", party,
+             detail, 18446744073709551615ULL, (size_t)42, 3, "abcdef", -7);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

@@ -28,7 +28,7 @@ static mtl_err parse_parity(void *field, const char *name, const char *text)
 }
 
 #define MTL_SETTINGS_CFG struct cfg
-static const struct mtl_setting ROWS[] = {
+static const struct app_setting ROWS[] = {
     SET_STR(name, "--name", "TS_NAME", "", 1, "required name"),
     SET_UINT(port, "--port", "TS_PORT", "8080", 0, 65535, "port"),
     SET_UINT(interval, "--interval", "TS_INTERVAL", "1000", 100, 3600000, "ms"),
@@ -42,7 +42,7 @@ static mtl_err load(struct cfg *c, int argc, char **argv)
 {
     memset(c, 0, sizeof(*c));
     c->epoch = -1;
-    return mtl_settings_load(ROWS, MTL_ARRAY_LEN(ROWS), c, argc, argv, 0);
+    return app_settings_load(ROWS, MTL_ARRAY_LEN(ROWS), c, argc, argv, 0);
 }
 
 static void clear_env(void)

@@ -78,31 +78,31 @@ static char *rewrite(const char *s, const char *to)
 
 static const struct fake *the_fake;
 
-static void reply(struct mtl_http_response *r, const json_t *j)
+static void reply(struct app_http_response *r, const json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s && the_fake && the_fake->files_dir && the_fake->self_url[0]) {
         char *t = rewrite(s, the_fake->self_url);
-        mtl_http_json(r, 200, t ? t : "null");
+        app_http_json(r, 200, t ? t : "null");
         mtl_free(t);
     } else {
-        mtl_http_json(r, 200, s ? s : "null");
+        app_http_json(r, 200, s ? s : "null");
     }
     free(s);
 }
 
 /* Static files under --files-dir; only plain relative paths. */
-static void serve_file(const struct fake *f, const char *rel, struct mtl_http_response *r)
+static void serve_file(const struct fake *f, const char *rel, struct app_http_response *r)
 {
     static __thread char path[4096];
     if (!*rel || rel[0] == '/' || strstr(rel, "..") || strlen(rel) > 1024) {
-        mtl_http_error(r, 404, "not_found", "no file %s", rel);
+        app_http_error(r, 404, "not_found", "no file %s", rel);
         return;
     }
     if (f->throttle_ms > 0)
         usleep((useconds_t)f->throttle_ms * 1000);
     if (mtl_path_fmt(path, sizeof(path), "%s/%s", f->files_dir, rel) != MTL_OK) {
-        mtl_http_error(r, 404, "not_found", "no file %s", rel);
+        app_http_error(r, 404, "not_found", "no file %s", rel);
         return;
     }
     r->status = 200;
@@ -110,21 +110,21 @@ static void serve_file(const struct fake *f, const char *rel, struct mtl_http_re
 }
 
 static void handle(void *ctx, const char *method, const char *path, const char *body,
-                   size_t body_len, struct mtl_http_response *r)
+                   size_t body_len, struct app_http_response *r)
 {
     struct fake *f = ctx;
     log_debug("request", "method=%s path=%s", method, path);
     if (strcmp(method, "GET") != 0) {
-        mtl_http_error(r, 405, "method_not_allowed", "%s is not served here", method);
+        app_http_error(r, 405, "method_not_allowed", "%s is not served here", method);
         return;
     }
     if (strncmp(path, "/aggregator", 11) != 0) {
-        mtl_http_error(r, 404, "not_found", "no route %s", path);
+        app_http_error(r, 404, "not_found", "no route %s", path);
         return;
     }
     path += 11;
     if (strcmp(path, "") == 0 || strcmp(path, "/") == 0) {
-        mtl_http_json(r, 200,
+        app_http_json(r, 200,
                       "{\"open_api_version\":\"" MTL_API_VERSION "\",\"documentation_url\":"
                       "\"https://mithril.network\",\"capabilities\":{\"signed_entity_types\":"
                       "[\"MithrilStakeDistribution\",\"CardanoDatabase\"]}}");
@@ -156,11 +156,11 @@ static void handle(void *ctx, const char *method, const char *path, const char *
             }
             if (item)
                 return reply(r, item);
-            mtl_http_error(r, 404, "not_found", "no item %s", key);
+            app_http_error(r, 404, "not_found", "no item %s", key);
             return;
         }
     }
-    mtl_http_error(r, 404, "not_found", "no route %s", path);
+    app_http_error(r, 404, "not_found", "no route %s", path);
 }
 
 static json_t *load(const char *dir, const char *name)
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
             return strcmp(a, "--help") == 0 ? 0 : 2;
         }
     }
-    mtl_log_setup("aggregator-fake", verbose, false);
+    app_log_setup("aggregator-fake", verbose, false);
     if (!dir || port < 0 || port > 65535) {
         fprintf(stderr, "aggregator-fake: --data-dir is required (and --port in 0..65535)\n");
         return 2;
@@ -222,26 +222,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "aggregator-fake: %s/certificates.json is missing or invalid\n", dir);
         return 1;
     }
-    struct mtl_httpd *h;
-    if (mtl_httpd_start(&h, ip, (uint16_t)port, 1 << 20, handle, &f) != MTL_OK) {
+    struct app_httpd *h;
+    if (app_httpd_start(&h, ip, (uint16_t)port, 1 << 20, handle, &f) != MTL_OK) {
         fprintf(stderr, "aggregator-fake: %s\n", mtl_err_detail());
         return 1;
     }
-    snprintf(f.self_url, sizeof(f.self_url), "http://%s:%u/aggregator", ip, mtl_httpd_port(h));
+    snprintf(f.self_url, sizeof(f.self_url), "http://%s:%u/aggregator", ip, app_httpd_port(h));
     the_fake = &f;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    printf("port=%u\n", mtl_httpd_port(h));
+    printf("port=%u\n", app_httpd_port(h));
     fflush(stdout);
     if (port_file) {
         char s[16];
-        int n = snprintf(s, sizeof(s), "%u\n", mtl_httpd_port(h));
+        int n = snprintf(s, sizeof(s), "%u\n", app_httpd_port(h));
         mtl_atomic_write(port_file, s, (size_t)n, 0644);
     }
-    log_info("listening", "ip=%s port=%u data_dir=%s", ip, mtl_httpd_port(h), dir);
+    log_info("listening", "ip=%s port=%u data_dir=%s", ip, app_httpd_port(h), dir);
     while (!stop)
         pause();
-    mtl_httpd_stop(h);
+    app_httpd_stop(h);
     for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
         json_decref(f.files[i][0]);
         json_decref(f.files[i][1]);

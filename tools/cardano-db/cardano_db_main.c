@@ -279,8 +279,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (mtl_prog_verbose_flag(argv[i])) {
-            verbosity += mtl_prog_verbose_flag(argv[i]);
+        } else if (app_prog_verbose_flag(argv[i])) {
+            verbosity += app_prog_verbose_flag(argv[i]);
         } else {
             fprintf(stderr, "mithril-cardano-db: unknown option '%s' (see --help)\n", argv[i]);
             return EXIT_USAGE;
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc - i - 1, argv + i + 1, &a, is_digest);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    mtl_log_setup("cardano-db", a.verbosity, a.json);
+    app_log_setup("cardano-db", a.verbosity, a.json);
     if (mtl_init() != MTL_OK)
         return fail("init_failed", MTL_ERR_INTERNAL);
     return is_digest ? cmd_digest(&a) : cmd_files(&a);

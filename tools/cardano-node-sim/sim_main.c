@@ -356,7 +356,7 @@ static mtl_err step(struct sim *s, uint64_t slot, bool must_save)
 
 static void sleep_until(const struct timespec *t)
 {
-    while (!mtl_prog_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+    while (!app_prog_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
         ;
 }
 
@@ -383,7 +383,7 @@ static void wait_gate(uint64_t e, struct timespec *next)
     if (!epoch_gate || gate_epoch() >= e)
         return;
     log_info("epoch_gate_hold", "epoch=%llu gate=%s", (unsigned long long)e, epoch_gate);
-    while (!mtl_prog_stop && gate_epoch() < e) {
+    while (!app_prog_stop && gate_epoch() < e) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
                 SIM_DIR_MAX);
         return 2;
     }
-    mtl_log_setup("cardano-node-sim", verbosity, json);
+    app_log_setup("cardano-node-sim", verbosity, json);
     if (mtl_init() != MTL_OK) {
         log_error("init", "detail=\"%s\"", mtl_err_detail());
         return 1;
@@ -548,7 +548,7 @@ int main(int argc, char **argv)
         log_error("init", "detail=\"out of memory\"");
         return 1;
     }
-    mtl_prog_catch_stop();
+    app_prog_catch_stop();
 
     mtl_err rc = sim_pools_init(&s);
     if (rc == MTL_OK)
@@ -565,11 +565,11 @@ int main(int argc, char **argv)
              (unsigned long long)end);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
-    while (rc == MTL_OK && !mtl_prog_stop && s.next_slot < end) {
+    while (rc == MTL_OK && !app_prog_stop && s.next_slot < end) {
         uint64_t slot = s.next_slot;
         if (s.p.run && slot % s.p.epoch_length == 0) {
             wait_gate(slot / s.p.epoch_length, &next);
-            if (mtl_prog_stop)
+            if (app_prog_stop)
                 break;
         }
         if (slot % s.p.epoch_length == 0)
@@ -584,7 +584,7 @@ int main(int argc, char **argv)
             sleep_until(&next);
         }
     }
-    if (rc == MTL_OK && mtl_prog_stop && (rc = write_checkpoint(&s)) == MTL_OK)
+    if (rc == MTL_OK && app_prog_stop && (rc = write_checkpoint(&s)) == MTL_OK)
         rc = write_state(&s); /* interrupted between two saves */
     sim_chunk_close(&s);
     if (rc == MTL_OK) {
