@@ -525,8 +525,10 @@ def main():
               "the stakes read across the change were not recorded for epoch 17")
         st18 = json.load(open(os.path.join(stores, "stakes-18.json")))
         check(st18.get(party) == 7777, "stakes read during 17 recorded under 18: %s" % st18)
-        check(re.search(r"event=signer_registered epoch=18 party=%s stake=7777\b" % party,
-                        log_text()) is not None, "the key of epoch 18 carries the stake 7777")
+        # (logged once the aggregator answered: waited for, not read at once)
+        wait_for(lambda: re.search(r"event=signer_registered epoch=18 party=%s stake=7777\b"
+                                   % party, log_text()) is not None,
+                 "the key of epoch 18 carries the stake 7777")
 
         # Metrics (ENABLE_METRICS_SERVER, port 0: the log names the port).
         # (the last start's server: the first process was killed)
