@@ -43,6 +43,51 @@ static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, co
     return MTL_OK;
 }
 
+/* Records the accepted registration and logs it; answers the error itself. */
+static mtl_err store_registration(struct agg *a, json_t *j, const char *party, const char *vk,
+                                  uint64_t epoch, uint64_t stake, uint64_t kes_period, int verified,
+                                  struct app_http_response *r)
+{
+    /* Stored in the reference's SignerWithStake field order: epoch-settings
+     * and the stake distribution artifact publish it as it is. */
+    json_t *rec = json_pack("{s:s,s:s}", "party_id", party, "verification_key", vk);
+    if (rec && verified) {
+        json_object_set(rec, "verification_key_signature",
+                        json_object_get(j, "verification_key_signature"));
+        json_object_set(rec, "operational_certificate",
+                        json_object_get(j, "operational_certificate"));
+        json_object_set_new(rec, "kes_period", json_integer((json_int_t)kes_period));
+    }
+    if (rec)
+        json_object_set_new(rec, "stake", json_integer((json_int_t)stake));
+    char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
+    json_decref(rec);
+    int existing = 0;
+    mtl_err e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, &existing)
+                    : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    free(txt);
+    if (e == MTL_ERR_CONFLICT) {
+        log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
+                 (unsigned long long)epoch, mtl_err_detail());
+        app_http_error(r, 409, "signer_registration_conflict", "register-signer: %s",
+                       mtl_err_detail());
+        return e;
+    }
+    if (e != MTL_OK) {
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        return e;
+    }
+    /* The same key again (a signer retrying): the first record stands. */
+    if (existing)
+        log_debug("signer_already_registered", "party=%s epoch=%llu", party,
+                  (unsigned long long)epoch);
+    else
+        log_info("signer_registered", "party=%s epoch=%llu stake=%llu kes_period=%llu%s", party,
+                 (unsigned long long)epoch, (unsigned long long)stake,
+                 (unsigned long long)kes_period, verified ? "" : " UNVERIFIED=1");
+    return MTL_OK;
+}
+
 void agg_register_signer(struct agg *a, const char *body, size_t len, struct app_http_response *r)
 {
     json_error_t je;
@@ -109,43 +154,8 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
                        mtl_err_detail());
         goto done;
     }
-    /* Stored in the reference's SignerWithStake field order: epoch-settings
-     * and the stake distribution artifact publish it as it is. */
-    json_t *rec = json_pack("{s:s,s:s}", "party_id", party, "verification_key", vk);
-    if (rec && verified) {
-        json_object_set(rec, "verification_key_signature",
-                        json_object_get(j, "verification_key_signature"));
-        json_object_set(rec, "operational_certificate",
-                        json_object_get(j, "operational_certificate"));
-        json_object_set_new(rec, "kes_period", json_integer((json_int_t)kes_period));
-    }
-    if (rec)
-        json_object_set_new(rec, "stake", json_integer((json_int_t)stake));
-    char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
-    json_decref(rec);
-    int existing = 0;
-    e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, &existing)
-            : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
-    free(txt);
-    if (e == MTL_ERR_CONFLICT) {
-        log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
-                 (unsigned long long)epoch, mtl_err_detail());
-        app_http_error(r, 409, "signer_registration_conflict", "register-signer: %s",
-                       mtl_err_detail());
+    if (store_registration(a, j, party, vk, epoch, stake, kes_period, verified, r) != MTL_OK)
         goto done;
-    }
-    if (e != MTL_OK) {
-        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
-        goto done;
-    }
-    /* The same key again (a signer retrying): the first record stands. */
-    if (existing)
-        log_debug("signer_already_registered", "party=%s epoch=%llu", party,
-                  (unsigned long long)epoch);
-    else
-        log_info("signer_registered", "party=%s epoch=%llu stake=%llu kes_period=%llu%s", party,
-                 (unsigned long long)epoch, (unsigned long long)stake,
-                 (unsigned long long)kes_period, verified ? "" : " UNVERIFIED=1");
     app_http_json(r, 201, "");
 done:
     if (in_round)

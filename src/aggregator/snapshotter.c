@@ -252,6 +252,25 @@ out:
     return e;
 }
 
+/* Set a up as a zstd-compressed GNU tar written to fd (the temp file tmp). */
+static mtl_err arc_open(struct archive *a, const struct snap_config *c, int fd, const char *tmp)
+{
+    char opt[64];
+    snprintf(opt, sizeof(opt), "zstd:compression-level=%d", c->zstd_level > 0 ? c->zstd_level : 9);
+    if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
+        archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+        archive_write_set_options(a, opt) != ARCHIVE_OK)
+        return mtl_seterr(MTL_ERR_INTERNAL, "libarchive zstd setup: %s", archive_error_string(a));
+    if (c->zstd_threads > 1) {
+        snprintf(opt, sizeof(opt), "zstd:threads=%d", c->zstd_threads);
+        archive_write_set_options(a, opt); /* older libarchive: single-threaded */
+    }
+    archive_write_set_bytes_in_last_block(a, 1); /* no padding to 10 KiB */
+    if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
+        return mtl_seterr(MTL_ERR_IO, "archive %s: %s", tmp, archive_error_string(a));
+    return MTL_OK;
+}
+
 /* Write ents (+ an optional tail entry) as tar.zst to final via a temp file.
  * *uncompressed = sum of the entry sizes, *compressed = archive size. */
 static mtl_err arc_build(const struct snap_config *c, const char *final, struct arc_entry *ents,
@@ -283,23 +302,8 @@ static mtl_err arc_build(const struct snap_config *c, const char *final, struct 
         e = mtl_seterr(MTL_ERR_IO, "create %s: %s", tmp, strerror(errno));
         goto fail;
     }
-    char opt[64];
-    snprintf(opt, sizeof(opt), "zstd:compression-level=%d", c->zstd_level > 0 ? c->zstd_level : 9);
-    if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
-        archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-        archive_write_set_options(a, opt) != ARCHIVE_OK) {
-        e = mtl_seterr(MTL_ERR_INTERNAL, "libarchive zstd setup: %s", archive_error_string(a));
+    if ((e = arc_open(a, c, fd, tmp)) != MTL_OK)
         goto fail;
-    }
-    if (c->zstd_threads > 1) {
-        snprintf(opt, sizeof(opt), "zstd:threads=%d", c->zstd_threads);
-        archive_write_set_options(a, opt); /* older libarchive: single-threaded */
-    }
-    archive_write_set_bytes_in_last_block(a, 1); /* no padding to 10 KiB */
-    if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-        e = mtl_seterr(MTL_ERR_IO, "archive %s: %s", tmp, archive_error_string(a));
-        goto fail;
-    }
     uint64_t total_in = 0;
     for (size_t i = 0; i < n; i++) {
         e = all[i].src[0] ? arc_write_file(a, &all[i], buf, c, tmp, &total_in)
@@ -665,6 +669,51 @@ static mtl_err trio_size(const struct snap_config *c, uint64_t num, uint64_t *su
     return MTL_OK;
 }
 
+/* The artifact's digests, immutables and ancillary parts with where to download them. */
+static void set_parts(json_t *msg, const struct snap_config *c, const char *base, uint64_t n,
+                      uint64_t dig_size, uint64_t imm_total, uint64_t anc_size)
+{
+    char url[PATH_CAP];
+    size_t bl = strlen(c->base_url);
+    while (bl > 0 && c->base_url[bl - 1] == '/')
+        bl--;
+    json_t *locs = json_array();
+    snprintf(url, sizeof(url), "%.*s/cardano-database-download/digests/%s.digests.tar.zst", (int)bl,
+             c->base_url, base);
+    json_array_append_new(locs, location("cloud_storage", json_string(url), true));
+    snprintf(url, sizeof(url), "%.*s/artifact/cardano-database/digests", (int)bl, c->base_url);
+    json_array_append_new(locs, location("aggregator", json_string(url), false));
+    json_object_set_new(msg, "digests", part("size_uncompressed", dig_size, locs));
+    locs = json_array();
+    snprintf(url, sizeof(url),
+             "%.*s/cardano-database-download/immutable/{immutable_file_number}.tar.zst", (int)bl,
+             c->base_url);
+    json_t *tmpl = json_object();
+    json_object_set_new(tmpl, "Template", json_string(url));
+    json_array_append_new(locs, location("cloud_storage", tmpl, true));
+    json_object_set_new(msg, "immutables", part("average_size_uncompressed", imm_total / n, locs));
+    locs = json_array();
+    if (c->ancillary_sk) {
+        snprintf(url, sizeof(url), "%.*s/cardano-database-download/ancillary/%s.ancillary.tar.zst",
+                 (int)bl, c->base_url, base);
+        json_array_append_new(locs, location("cloud_storage", json_string(url), true));
+    }
+    json_object_set_new(msg, "ancillary", part("size_uncompressed", anc_size, locs));
+}
+
+/* created_at as the reference writes it: UTC with nanoseconds. */
+static void set_created_at(json_t *msg)
+{
+    struct timespec ts;
+    struct tm tm;
+    char when[64], stamp[40];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof(when), "%s.%09ldZ", stamp, (long)ts.tv_nsec);
+    json_object_set_new(msg, "created_at", json_string(when));
+}
+
 mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint64_t n,
                               const struct mtl_db_digests *digests, const char *certificate_hash,
                               char **artifact_json, char hash_out[65])
@@ -718,10 +767,6 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
         return mtl_err_wrap(e, "digests archive %s", base);
     /* 4. message */
     mtl_cardano_database_hash(epoch, digests->merkle_root, hash_out);
-    char url[PATH_CAP];
-    size_t bl = strlen(c->base_url);
-    while (bl > 0 && c->base_url[bl - 1] == '/')
-        bl--;
     json_t *msg = json_object(), *beacon = json_object();
     json_object_set_new(msg, "hash", json_string(hash_out));
     json_object_set_new(msg, "merkle_root", json_string(digests->merkle_root));
@@ -732,38 +777,10 @@ mtl_err snap_cardano_database(const struct snap_config *c, uint64_t epoch, uint6
     json_object_set_new(msg, "certificate_hash", json_string(certificate_hash));
     json_object_set_new(msg, "total_db_size_uncompressed",
                         json_integer((json_int_t)(anc_size + imm_total)));
-    json_t *locs = json_array();
-    snprintf(url, sizeof(url), "%.*s/cardano-database-download/digests/%s.digests.tar.zst", (int)bl,
-             c->base_url, base);
-    json_array_append_new(locs, location("cloud_storage", json_string(url), true));
-    snprintf(url, sizeof(url), "%.*s/artifact/cardano-database/digests", (int)bl, c->base_url);
-    json_array_append_new(locs, location("aggregator", json_string(url), false));
-    json_object_set_new(msg, "digests", part("size_uncompressed", dig_size, locs));
-    locs = json_array();
-    snprintf(url, sizeof(url),
-             "%.*s/cardano-database-download/immutable/{immutable_file_number}.tar.zst", (int)bl,
-             c->base_url);
-    json_t *tmpl = json_object();
-    json_object_set_new(tmpl, "Template", json_string(url));
-    json_array_append_new(locs, location("cloud_storage", tmpl, true));
-    json_object_set_new(msg, "immutables", part("average_size_uncompressed", imm_total / n, locs));
-    locs = json_array();
-    if (c->ancillary_sk) {
-        snprintf(url, sizeof(url), "%.*s/cardano-database-download/ancillary/%s.ancillary.tar.zst",
-                 (int)bl, c->base_url, base);
-        json_array_append_new(locs, location("cloud_storage", json_string(url), true));
-    }
-    json_object_set_new(msg, "ancillary", part("size_uncompressed", anc_size, locs));
+    set_parts(msg, c, base, n, dig_size, imm_total, anc_size);
     json_object_set_new(msg, "cardano_node_version",
                         json_string(c->cardano_node_version ? c->cardano_node_version : ""));
-    struct timespec ts;
-    struct tm tm;
-    char when[64], stamp[40];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when, sizeof(when), "%s.%09ldZ", stamp, (long)ts.tv_nsec);
-    json_object_set_new(msg, "created_at", json_string(when));
+    set_created_at(msg);
     char *text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(msg);
     MTL_CHECK(text, MTL_ERR_NOMEM, "artifact json");

@@ -54,6 +54,60 @@ static void pause_ms(double ms)
     }
 }
 
+/* Shown whatever the log level: this signer proves nothing. */
+static void warn_unauthenticated(const struct signer_config *cfg)
+{
+    fprintf(stderr,
+            "mithril-signer: WARNING: ALLOW_UNAUTHENTICATED_SIGNER is set: registering "
+            "as %s with no KES signature and no operational certificate (tests only; "
+            "a verifying aggregator refuses it)\n",
+            cfg->party_id);
+    log_warn("unauthenticated_signer",
+             "party=%s detail=\"ALLOW_UNAUTHENTICATED_SIGNER: no KES signature, no opcert; "
+             "tests only\"",
+             cfg->party_id);
+}
+
+/* The cycles until a stop signal or max_cycles: 0, or 1 on an unsupported era. */
+static int run_cycles(struct signer_runtime *rt, const struct signer_config *cfg)
+{
+    struct app_metrics *metrics = signer_runtime_metrics(rt);
+    unsigned failures = 0;
+    for (uint64_t cycle = 1; !app_prog_stop; cycle++) {
+        double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
+               k0 = children_cpu_ms();
+        const char *before = signer_state_name(rt);
+        app_metrics_inc(metrics, SIGNER_M_CYCLE_TOTAL);
+        mtl_err e = signer_runtime_cycle(rt);
+        double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
+               kids = children_cpu_ms() - k0;
+        if (e != MTL_OK && signer_runtime_fatal(rt)) {
+            fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
+            log_error("unsupported_era", "error=\"%s\"", mtl_err_detail());
+            return 1;
+        }
+        if (e != MTL_OK) {
+            failures++;
+            log_error("cycle_failed", "state=%s error=\"%s\" consecutive_failures=%u", before,
+                      mtl_err_detail(), failures);
+        } else {
+            failures = 0;
+            app_metrics_inc(metrics, SIGNER_M_CYCLE_SUCCESS);
+        }
+        log_info("cycle",
+                 "n=%llu state=%s next_state=%s wall_ms=%.1f cpu_ms=%.2f children_cpu_ms=%.1f "
+                 "rss_kb=%ld",
+                 (unsigned long long)cycle, before, signer_state_name(rt), wall, cpu, kids,
+                 rss_kb());
+        if (cfg->max_cycles && cycle >= cfg->max_cycles)
+            break;
+        /* Back off on repeated failures (x2 each, at most x8). */
+        unsigned mult = failures > 3 ? 8 : (failures ? 1u << failures : 1);
+        pause_ms((double)cfg->run_interval_ms * mult);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int verbosity = 0, json = 0, help;
@@ -71,18 +125,8 @@ int main(int argc, char **argv)
         log_error("bad_configuration", "error=\"%s\"", mtl_err_detail());
         return 2;
     }
-    if (cfg.allow_unauthenticated) {
-        /* Shown whatever the log level: this signer proves nothing. */
-        fprintf(stderr,
-                "mithril-signer: WARNING: ALLOW_UNAUTHENTICATED_SIGNER is set: registering "
-                "as %s with no KES signature and no operational certificate (tests only; "
-                "a verifying aggregator refuses it)\n",
-                cfg.party_id);
-        log_warn("unauthenticated_signer",
-                 "party=%s detail=\"ALLOW_UNAUTHENTICATED_SIGNER: no KES signature, no opcert; "
-                 "tests only\"",
-                 cfg.party_id);
-    }
+    if (cfg.allow_unauthenticated)
+        warn_unauthenticated(&cfg);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct signer_runtime *rt = NULL;
     if (signer_runtime_new(&rt, &cfg) != MTL_OK) {
@@ -113,40 +157,10 @@ int main(int argc, char **argv)
              cfg.party_id, cfg.allow_unauthenticated ? "UNAUTHENTICATED" : "opcert+kes",
              cfg.aggregator_endpoint, cfg.network, (unsigned long long)cfg.network_magic,
              cfg.run_interval_ms, cfg.data_stores_directory, cfg.db_directory);
-    unsigned failures = 0;
-    for (uint64_t cycle = 1; !app_prog_stop; cycle++) {
-        double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID),
-               k0 = children_cpu_ms();
-        const char *before = signer_state_name(rt);
-        app_metrics_inc(metrics, SIGNER_M_CYCLE_TOTAL);
-        mtl_err e = signer_runtime_cycle(rt);
-        double wall = now_ms(CLOCK_MONOTONIC) - t0, cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0,
-               kids = children_cpu_ms() - k0;
-        if (e != MTL_OK && signer_runtime_fatal(rt)) {
-            fprintf(stderr, "mithril-signer: %s\n", mtl_err_detail());
-            log_error("unsupported_era", "error=\"%s\"", mtl_err_detail());
-            signer_runtime_free(rt);
-            curl_global_cleanup();
-            return 1;
-        }
-        if (e != MTL_OK) {
-            failures++;
-            log_error("cycle_failed", "state=%s error=\"%s\" consecutive_failures=%u", before,
-                      mtl_err_detail(), failures);
-        } else {
-            failures = 0;
-            app_metrics_inc(metrics, SIGNER_M_CYCLE_SUCCESS);
-        }
-        log_info("cycle",
-                 "n=%llu state=%s next_state=%s wall_ms=%.1f cpu_ms=%.2f children_cpu_ms=%.1f "
-                 "rss_kb=%ld",
-                 (unsigned long long)cycle, before, signer_state_name(rt), wall, cpu, kids,
-                 rss_kb());
-        if (cfg.max_cycles && cycle >= cfg.max_cycles)
-            break;
-        /* Back off on repeated failures (x2 each, at most x8). */
-        unsigned mult = failures > 3 ? 8 : (failures ? 1u << failures : 1);
-        pause_ms((double)cfg.run_interval_ms * mult);
+    if (run_cycles(rt, &cfg) != 0) {
+        signer_runtime_free(rt);
+        curl_global_cleanup();
+        return 1;
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

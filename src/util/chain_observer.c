@@ -151,6 +151,76 @@ static const char *err_text(struct mtl_buf *e)
     return s;
 }
 
+/* Read the child's stdout into out and stderr into err until both close; on
+ * a timeout, a poll error or too much stdout the child's group is killed. */
+static mtl_err read_output(const struct app_chain_observer *o, const struct cmd *c, pid_t pid,
+                           long long deadline, int *po, int *pe, struct mtl_buf *out,
+                           struct mtl_buf *err)
+{
+    struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
+            return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: timed out after %u ms (killed)", c->text,
+                              o->timeout_ms);
+        }
+        int pr = poll(pf, 2, (int)(left > 1000 ? 1000 : left));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0) {
+            kill(-pid, SIGKILL);
+            return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: poll: %s", c->text, strerror(errno));
+        }
+        for (int i = 0; i < 2; i++) {
+            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[65536];
+            ssize_t r = read(pf[i].fd, buf, sizeof buf);
+            if (r < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (r <= 0) {
+                close(pf[i].fd);
+                if (i == 0)
+                    po[0] = -1;
+                else
+                    pe[0] = -1;
+                pf[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            mtl_err ar = mtl_buf_append(i == 0 ? out : err, buf, (size_t)r);
+            if (ar != MTL_OK && i == 0) {
+                kill(-pid, SIGKILL);
+                return mtl_seterr(MTL_ERR_TOO_BIG, "`%s`: output larger than %zu bytes", c->text,
+                                  STDOUT_CAP);
+            }
+            /* stderr past its cap is dropped, the child keeps running. */
+        }
+    }
+    return MTL_OK;
+}
+
+/* Start o->cli with c's arguments in its own process group. */
+static mtl_err spawn_child(const struct app_chain_observer *o, const struct cmd *c,
+                           const posix_spawn_file_actions_t *fa, char **env, pid_t *pid)
+{
+    /* Own process group, so a timeout kills what the program started too. */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
+    int se = posix_spawnp(pid, o->cli, fa, &at, (char *const *)c->argv, env);
+    posix_spawnattr_destroy(&at);
+    if (se != 0) {
+        *pid = -1;
+        return mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: cannot run '%s': %s", c->text, o->cli,
+                          strerror(se));
+    }
+    return MTL_OK;
+}
+
 /* Run the command; on success *out holds stdout (NUL-terminated). */
 static mtl_err run(const struct app_chain_observer *o, const struct cmd *c, struct mtl_buf *out)
 {
@@ -181,69 +251,17 @@ static mtl_err run(const struct app_chain_observer *o, const struct cmd *c, stru
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    /* Own process group, so a timeout kills what the program started too. */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&at, 0);
-    int se = posix_spawnp(&pid, o->cli, &fa, &at, (char *const *)c->argv, env);
-    posix_spawnattr_destroy(&at);
-    if (se != 0) {
-        pid = -1;
-        rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: cannot run '%s': %s", c->text, o->cli,
-                        strerror(se));
+    rc = spawn_child(o, c, &fa, env, &pid);
+    if (rc != MTL_OK)
         goto done;
-    }
     close(po[1]);
     close(pe[1]);
     po[1] = pe[1] = -1;
 
     long long deadline = now_ms() + o->timeout_ms;
-    struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            kill(-pid, SIGKILL);
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: timed out after %u ms (killed)", c->text,
-                            o->timeout_ms);
-            goto reap;
-        }
-        int pr = poll(pf, 2, (int)(left > 1000 ? 1000 : left));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr < 0) {
-            kill(-pid, SIGKILL);
-            rc = mtl_seterr(MTL_ERR_EXTERNAL, "`%s`: poll: %s", c->text, strerror(errno));
-            goto reap;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[65536];
-            ssize_t r = read(pf[i].fd, buf, sizeof buf);
-            if (r < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (r <= 0) {
-                close(pf[i].fd);
-                if (i == 0)
-                    po[0] = -1;
-                else
-                    pe[0] = -1;
-                pf[i].fd = -1;
-                open_fds--;
-                continue;
-            }
-            mtl_err ar = mtl_buf_append(i == 0 ? out : &err, buf, (size_t)r);
-            if (ar != MTL_OK && i == 0) {
-                kill(-pid, SIGKILL);
-                rc = mtl_seterr(MTL_ERR_TOO_BIG, "`%s`: output larger than %zu bytes", c->text,
-                                STDOUT_CAP);
-                goto reap;
-            }
-            /* stderr past its cap is dropped, the child keeps running. */
-        }
-    }
+    rc = read_output(o, c, pid, deadline, po, pe, out, &err);
+    if (rc != MTL_OK)
+        goto reap;
     /* Pipes closed: the program may still run (it closed them early). */
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);

@@ -208,6 +208,197 @@ static int kes_period_info(const char *cmd, json_t *st, const char *path, const 
     return rc;
 }
 
+/* The query's options (after `query WHAT`). */
+struct opts {
+    const char *what, *out_file, *socket, *opcert, *address;
+    const char *pool_ids[64];
+    size_t npool_ids;
+    bool all_pools, have_net, json_out;
+    unsigned long long magic;
+};
+
+/* argv from i into o: -1 to go on, else the exit code. */
+static int parse_opts(int argc, char **argv, int i, struct opts *o)
+{
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = !strcmp(a, "--testnet-magic") || !strcmp(a, "--out-file") ||
+                     !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path") ||
+                     !strcmp(a, "--op-cert-file") || !strcmp(a, "--address");
+        if (takes && !v)
+            return usage_error("The option `%s' expects an argument.", a);
+        if (!strcmp(a, "--testnet-magic")) {
+            char *end;
+            o->magic = strtoull(v, &end, 10);
+            if (!*v || *end)
+                return usage_error("option --testnet-magic: cannot parse value `%s'", v);
+            o->have_net = true;
+            i++;
+        } else if (!strcmp(a, "--mainnet")) {
+            o->magic = MAINNET_MAGIC;
+            o->have_net = true;
+        } else if (!strcmp(a, "--out-file")) {
+            o->out_file = v;
+            i++;
+        } else if (!strcmp(a, "--socket-path")) {
+            o->socket = v;
+            i++;
+        } else if (!strcmp(a, "--op-cert-file") && !strcmp(o->what, "kes-period-info")) {
+            o->opcert = v;
+            i++;
+        } else if (!strcmp(a, "--address") && !strcmp(o->what, "utxo")) {
+            o->address = v;
+            i++;
+        } else if (!strcmp(a, "--stake-pool-id") && !strcmp(o->what, "stake-snapshot")) {
+            if (o->npool_ids == MTL_ARRAY_LEN(o->pool_ids))
+                return usage_error("too many %s", a);
+            o->pool_ids[o->npool_ids++] = v;
+            i++;
+        } else if (!strcmp(a, "--all-stake-pools") && !strcmp(o->what, "stake-snapshot")) {
+            o->all_pools = true;
+        } else if (!strcmp(a, "--output-json")) {
+            o->json_out = true;
+        } else if (!strcmp(a, "--output-text")) {
+            o->json_out = false;
+        } else {
+            return usage_error("Invalid option `%s'", a);
+        }
+    }
+    if (!o->have_net)
+        return usage_error("Missing: (--mainnet | --testnet-magic NATURAL)%s", "");
+    if (!strcmp(o->what, "kes-period-info") && !o->opcert)
+        return usage_error("Missing: --op-cert-file FILEPATH%s", "");
+    if (!strcmp(o->what, "utxo") && !o->address)
+        return usage_error("Missing: --address ADDRESS%s", "");
+    if (!strcmp(o->what, "stake-snapshot") && !o->all_pools && o->npool_ids == 0)
+        return usage_error("Missing: (--all-stake-pools | (--stake-pool-id STAKE_POOL_ID)%s)", "");
+    return -1;
+}
+
+/* Read the node state at o->socket and check it is for o->magic: 0, or the
+ * exit code after the error is printed. */
+static int load_state(const char *cmd, const struct opts *o, json_t **st, json_t **tip,
+                      json_t **pools)
+{
+    json_error_t jerr;
+    *st = json_load_file(o->socket, 0, &jerr);
+    if (!*st) {
+        FILE *probe = fopen(o->socket, "r");
+        if (!probe)
+            return fail(cmd,
+                        "Network.Socket.connect: <socket: 11>: does not exist (No such file or "
+                        "directory): %s",
+                        o->socket);
+        fclose(probe);
+        return fail(cmd,
+                    "the node state at %s is not valid JSON (is it a cardano-node-sim "
+                    "socket?)",
+                    o->socket);
+    }
+    *tip = json_object_get(*st, "tip");
+    *pools = json_object_get(*st, "pools");
+    json_int_t node_magic = json_integer_value(json_object_get(*st, "magic"));
+    if (!json_is_object(*tip) || !json_is_object(*pools)) {
+        json_decref(*st);
+        return fail(cmd, "the node state at %s has no tip/pools", o->socket);
+    }
+    if ((unsigned long long)node_magic != o->magic) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%lld", (long long)node_magic);
+        json_decref(*st);
+        fprintf(stderr,
+                "Command failed: %s\nError: HandshakeError (Refused NodeToClientV_20 \"version "
+                "data mismatch: NetworkMagic {unNetworkMagic = %s} /= NetworkMagic "
+                "{unNetworkMagic = %llu}\")\n",
+                cmd, msg, o->magic);
+        return 1;
+    }
+    return 0;
+}
+
+/* stake-distribution and stake-snapshot over the node state's pools. */
+static int stake_query(const char *cmd, const struct opts *o, json_t *pools)
+{
+    int rc = 1;
+    size_t n = json_object_size(pools), k = 0;
+    struct pool *ps = calloc(n ? n : 1, sizeof *ps);
+    const char *key;
+    json_t *v;
+    json_int_t tot_mark = 0, tot_set = 0, tot_go = 0;
+    json_object_foreach(pools, key, v)
+    {
+        struct pool *p = &ps[k++];
+        snprintf(p->hex, sizeof p->hex, "%s", key);
+        if (mtl_pool_id_bech32(key, p->bech32) != MTL_OK) {
+            fail(cmd, "bad pool key hash in node state: %s", key);
+            free(ps);
+            return 1;
+        }
+        p->mark = json_integer_value(json_object_get(v, "stakeMark"));
+        p->set = json_integer_value(json_object_get(v, "stakeSet"));
+        p->go = json_integer_value(json_object_get(v, "stakeGo"));
+        tot_mark += p->mark;
+        tot_set += p->set;
+        tot_go += p->go;
+    }
+    if (!strcmp(o->what, "stake-distribution")) {
+        /* The ledger's pool distribution (the "set" snapshot), as fractions. */
+        struct mtl_buf b;
+        mtl_buf_init(&b, 1 << 24);
+        if (o->json_out) {
+            json_t *j = json_object();
+            for (size_t p = 0; p < n; p++)
+                json_object_set_new(j, ps[p].bech32,
+                                    json_real(tot_set ? (double)ps[p].set / (double)tot_set : 0));
+            rc = emit_json(o->out_file, j, JSON_SORT_KEYS);
+        } else {
+            mtl_buf_append_str(&b, "                           PoolId                           "
+                                   "      Stake frac\n");
+            mtl_buf_append_str(&b, "------------------------------------------------------------"
+                                   "------------------\n");
+            for (size_t p = 0; p < n; p++) {
+                char fr[32];
+                show_efloat3(fr, sizeof fr, tot_set ? (double)ps[p].set / (double)tot_set : 0);
+                mtl_buf_printf(&b, "%s   %s\n", ps[p].bech32, fr);
+            }
+            mtl_buf_nul(&b);
+            rc = b.data ? emit(o->out_file, (const char *)b.data) : 1;
+        }
+        mtl_buf_free(&b);
+    } else if (o->npool_ids == 1 && !o->all_pools) {
+        /* Per-pool answer in the shape the reference's fallback parses. */
+        json_int_t m = 0, s = 0, g = 0;
+        for (size_t p = 0; p < n; p++)
+            if (!strcmp(ps[p].bech32, o->pool_ids[0]) || !strcmp(ps[p].hex, o->pool_ids[0])) {
+                m = ps[p].mark;
+                s = ps[p].set;
+                g = ps[p].go;
+            }
+        json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "poolStakeGo", g, "poolStakeSet", s,
+                              "poolStakeMark", m, "activeStakeGo", tot_go, "activeStakeSet",
+                              tot_set, "activeStakeMark", tot_mark);
+        rc = emit_json(o->out_file, j, JSON_PRESERVE_ORDER);
+    } else {
+        json_t *j = json_object(), *jp = json_object();
+        for (size_t p = 0; p < n; p++) {
+            bool want = o->all_pools;
+            for (size_t q = 0; q < o->npool_ids && !want; q++)
+                want = !strcmp(ps[p].bech32, o->pool_ids[q]) || !strcmp(ps[p].hex, o->pool_ids[q]);
+            if (want)
+                json_object_set_new(jp, ps[p].hex,
+                                    json_pack("{s:I,s:I,s:I}", "stakeGo", ps[p].go, "stakeMark",
+                                              ps[p].mark, "stakeSet", ps[p].set));
+        }
+        json_object_set_new(j, "pools", jp);
+        json_object_set_new(j, "total",
+                            json_pack("{s:I,s:I,s:I}", "stakeGo", tot_go, "stakeMark", tot_mark,
+                                      "stakeSet", tot_set));
+        rc = emit_json(o->out_file, j, JSON_SORT_KEYS);
+    }
+    free(ps);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -234,189 +425,32 @@ int main(int argc, char **argv)
         strcmp(what, "stake-snapshot") && strcmp(what, "kes-period-info") && strcmp(what, "utxo"))
         return usage_error("Invalid argument `%s'", what);
 
-    const char *out_file = NULL, *socket = getenv("CARDANO_NODE_SOCKET_PATH"), *opcert = NULL,
-               *address = NULL;
-    const char *pool_ids[64];
-    size_t npool_ids = 0;
-    bool all_pools = false, have_net = false, json_out = false;
-    unsigned long long magic = 0;
-    for (; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = !strcmp(a, "--testnet-magic") || !strcmp(a, "--out-file") ||
-                     !strcmp(a, "--stake-pool-id") || !strcmp(a, "--socket-path") ||
-                     !strcmp(a, "--op-cert-file") || !strcmp(a, "--address");
-        if (takes && !v)
-            return usage_error("The option `%s' expects an argument.", a);
-        if (!strcmp(a, "--testnet-magic")) {
-            char *end;
-            magic = strtoull(v, &end, 10);
-            if (!*v || *end)
-                return usage_error("option --testnet-magic: cannot parse value `%s'", v);
-            have_net = true;
-            i++;
-        } else if (!strcmp(a, "--mainnet")) {
-            magic = MAINNET_MAGIC;
-            have_net = true;
-        } else if (!strcmp(a, "--out-file")) {
-            out_file = v;
-            i++;
-        } else if (!strcmp(a, "--socket-path")) {
-            socket = v;
-            i++;
-        } else if (!strcmp(a, "--op-cert-file") && !strcmp(what, "kes-period-info")) {
-            opcert = v;
-            i++;
-        } else if (!strcmp(a, "--address") && !strcmp(what, "utxo")) {
-            address = v;
-            i++;
-        } else if (!strcmp(a, "--stake-pool-id") && !strcmp(what, "stake-snapshot")) {
-            if (npool_ids == MTL_ARRAY_LEN(pool_ids))
-                return usage_error("too many %s", a);
-            pool_ids[npool_ids++] = v;
-            i++;
-        } else if (!strcmp(a, "--all-stake-pools") && !strcmp(what, "stake-snapshot")) {
-            all_pools = true;
-        } else if (!strcmp(a, "--output-json")) {
-            json_out = true;
-        } else if (!strcmp(a, "--output-text")) {
-            json_out = false;
-        } else {
-            return usage_error("Invalid option `%s'", a);
-        }
-    }
-    if (!have_net)
-        return usage_error("Missing: (--mainnet | --testnet-magic NATURAL)%s", "");
-    if (!strcmp(what, "kes-period-info") && !opcert)
-        return usage_error("Missing: --op-cert-file FILEPATH%s", "");
-    if (!strcmp(what, "utxo") && !address)
-        return usage_error("Missing: --address ADDRESS%s", "");
-    if (!strcmp(what, "stake-snapshot") && !all_pools && npool_ids == 0)
-        return usage_error("Missing: (--all-stake-pools | (--stake-pool-id STAKE_POOL_ID)%s)", "");
-    if (!socket || !*socket)
+    struct opts o = {.what = what, .socket = getenv("CARDANO_NODE_SOCKET_PATH")};
+    int done = parse_opts(argc, argv, i, &o);
+    if (done >= 0)
+        return done;
+    if (!o.socket || !*o.socket)
         return fail(cmd, "Environment variable CARDANO_NODE_SOCKET_PATH not set%s", "");
 
-    json_error_t jerr;
-    json_t *st = json_load_file(socket, 0, &jerr);
-    if (!st) {
-        FILE *probe = fopen(socket, "r");
-        if (!probe)
-            return fail(cmd,
-                        "Network.Socket.connect: <socket: 11>: does not exist (No such file or "
-                        "directory): %s",
-                        socket);
-        fclose(probe);
-        return fail(cmd,
-                    "the node state at %s is not valid JSON (is it a cardano-node-sim "
-                    "socket?)",
-                    socket);
-    }
-    json_t *tip = json_object_get(st, "tip"), *pools = json_object_get(st, "pools");
-    json_int_t node_magic = json_integer_value(json_object_get(st, "magic"));
-    if (!json_is_object(tip) || !json_is_object(pools)) {
-        json_decref(st);
-        return fail(cmd, "the node state at %s has no tip/pools", socket);
-    }
-    if ((unsigned long long)node_magic != magic) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%lld", (long long)node_magic);
-        json_decref(st);
-        fprintf(stderr,
-                "Command failed: %s\nError: HandshakeError (Refused NodeToClientV_20 \"version "
-                "data mismatch: NetworkMagic {unNetworkMagic = %s} /= NetworkMagic "
-                "{unNetworkMagic = %llu}\")\n",
-                cmd, msg, magic);
-        return 1;
-    }
+    json_t *st = NULL, *tip = NULL, *pools = NULL;
+    int bad = load_state(cmd, &o, &st, &tip, &pools);
+    if (bad)
+        return bad;
     int rc = 1;
     if (!strcmp(what, "tip")) {
-        rc = emit_json(out_file, json_deep_copy(tip), JSON_SORT_KEYS);
+        rc = emit_json(o.out_file, json_deep_copy(tip), JSON_SORT_KEYS);
         goto out;
     }
     if (!strcmp(what, "utxo")) {
-        rc = utxo(cmd, socket, address, out_file);
+        rc = utxo(cmd, o.socket, o.address, o.out_file);
         goto out;
     }
     if (!strcmp(what, "kes-period-info")) {
-        rc = kes_period_info(cmd, st, opcert, out_file);
+        rc = kes_period_info(cmd, st, o.opcert, o.out_file);
         goto out;
     }
 
-    size_t n = json_object_size(pools), k = 0;
-    struct pool *ps = calloc(n ? n : 1, sizeof *ps);
-    const char *key;
-    json_t *v;
-    json_int_t tot_mark = 0, tot_set = 0, tot_go = 0;
-    json_object_foreach(pools, key, v)
-    {
-        struct pool *p = &ps[k++];
-        snprintf(p->hex, sizeof p->hex, "%s", key);
-        if (mtl_pool_id_bech32(key, p->bech32) != MTL_OK) {
-            fail(cmd, "bad pool key hash in node state: %s", key);
-            free(ps);
-            goto out;
-        }
-        p->mark = json_integer_value(json_object_get(v, "stakeMark"));
-        p->set = json_integer_value(json_object_get(v, "stakeSet"));
-        p->go = json_integer_value(json_object_get(v, "stakeGo"));
-        tot_mark += p->mark;
-        tot_set += p->set;
-        tot_go += p->go;
-    }
-    if (!strcmp(what, "stake-distribution")) {
-        /* The ledger's pool distribution (the "set" snapshot), as fractions. */
-        struct mtl_buf b;
-        mtl_buf_init(&b, 1 << 24);
-        if (json_out) {
-            json_t *j = json_object();
-            for (size_t p = 0; p < n; p++)
-                json_object_set_new(j, ps[p].bech32,
-                                    json_real(tot_set ? (double)ps[p].set / (double)tot_set : 0));
-            rc = emit_json(out_file, j, JSON_SORT_KEYS);
-        } else {
-            mtl_buf_append_str(&b, "                           PoolId                           "
-                                   "      Stake frac\n");
-            mtl_buf_append_str(&b, "------------------------------------------------------------"
-                                   "------------------\n");
-            for (size_t p = 0; p < n; p++) {
-                char fr[32];
-                show_efloat3(fr, sizeof fr, tot_set ? (double)ps[p].set / (double)tot_set : 0);
-                mtl_buf_printf(&b, "%s   %s\n", ps[p].bech32, fr);
-            }
-            mtl_buf_nul(&b);
-            rc = b.data ? emit(out_file, (const char *)b.data) : 1;
-        }
-        mtl_buf_free(&b);
-    } else if (npool_ids == 1 && !all_pools) {
-        /* Per-pool answer in the shape the reference's fallback parses. */
-        json_int_t m = 0, s = 0, g = 0;
-        for (size_t p = 0; p < n; p++)
-            if (!strcmp(ps[p].bech32, pool_ids[0]) || !strcmp(ps[p].hex, pool_ids[0])) {
-                m = ps[p].mark;
-                s = ps[p].set;
-                g = ps[p].go;
-            }
-        json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "poolStakeGo", g, "poolStakeSet", s,
-                              "poolStakeMark", m, "activeStakeGo", tot_go, "activeStakeSet",
-                              tot_set, "activeStakeMark", tot_mark);
-        rc = emit_json(out_file, j, JSON_PRESERVE_ORDER);
-    } else {
-        json_t *j = json_object(), *jp = json_object();
-        for (size_t p = 0; p < n; p++) {
-            bool want = all_pools;
-            for (size_t q = 0; q < npool_ids && !want; q++)
-                want = !strcmp(ps[p].bech32, pool_ids[q]) || !strcmp(ps[p].hex, pool_ids[q]);
-            if (want)
-                json_object_set_new(jp, ps[p].hex,
-                                    json_pack("{s:I,s:I,s:I}", "stakeGo", ps[p].go, "stakeMark",
-                                              ps[p].mark, "stakeSet", ps[p].set));
-        }
-        json_object_set_new(j, "pools", jp);
-        json_object_set_new(j, "total",
-                            json_pack("{s:I,s:I,s:I}", "stakeGo", tot_go, "stakeMark", tot_mark,
-                                      "stakeSet", tot_set));
-        rc = emit_json(out_file, j, JSON_SORT_KEYS);
-    }
-    free(ps);
+    rc = stake_query(cmd, &o, pools);
 out:
     json_decref(st);
     return rc;

@@ -390,6 +390,182 @@ static void wait_gate(uint64_t e, struct timespec *next)
     clock_gettime(CLOCK_MONOTONIC, next);
 }
 
+/* The long options (values past 255: no short form). */
+enum opt_id {
+    O_DB = 256,
+    O_SEED,
+    O_EPOCHS,
+    O_RUN,
+    O_EPLEN,
+    O_POOLS,
+    O_K,
+    O_SLOTLEN,
+    O_MAGIC,
+    O_SOCKET,
+    O_TXB,
+    O_F,
+    O_JSON,
+    O_GATE,
+    O_SPKP,
+    O_POOLSDIR
+};
+static const struct option OPTS[] = {
+    {"db", required_argument, 0, O_DB},
+    {"seed", required_argument, 0, O_SEED},
+    {"epochs", required_argument, 0, O_EPOCHS},
+    {"run", no_argument, 0, O_RUN},
+    {"epoch-length", required_argument, 0, O_EPLEN},
+    {"pools", required_argument, 0, O_POOLS},
+    {"security-param", required_argument, 0, O_K},
+    {"slot-length", required_argument, 0, O_SLOTLEN},
+    {"magic", required_argument, 0, O_MAGIC},
+    {"socket", required_argument, 0, O_SOCKET},
+    {"tx-bytes", required_argument, 0, O_TXB},
+    {"active-slot-coeff", required_argument, 0, O_F},
+    {"json", no_argument, 0, O_JSON},
+    {"epoch-gate", required_argument, 0, O_GATE},
+    {"slots-per-kes-period", required_argument, 0, O_SPKP},
+    {"pools-dir", required_argument, 0, O_POOLSDIR},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The socket and pools paths, by default in the database directory; false
+ * when a path is too long. */
+static bool set_paths(struct sim *s, const char *socket, const char *pools_dir)
+{
+    return strlen(s->p.db) <= SIM_DIR_MAX &&
+           mtl_path_fmt(s->p.socket, SIM_DIR_MAX + 1, "%s%s", socket ? socket : s->p.db,
+                        socket ? "" : "/node.socket") == MTL_OK &&
+           mtl_path_fmt(s->p.pools_dir, SIM_DIR_MAX + 1, "%s%s", pools_dir ? pools_dir : s->p.db,
+                        pools_dir ? "" : "/pools") == MTL_OK;
+}
+
+/* Options into s, verbosity and json: -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct sim *s, int *verbosity, bool *json)
+{
+    bool have_epochs = false;
+    const char *socket = NULL, *pools_dir = NULL;
+    const uint64_t I63 = (uint64_t)INT64_MAX;
+    int c, bad = 0;
+    while ((c = getopt_long(argc, argv, "hv", OPTS, NULL)) != -1) {
+        switch (c) {
+        case O_DB:
+            s->p.db = optarg;
+            break;
+        case O_SEED:
+            bad |= parse_u64(optarg, "--seed", 0, I63, &s->p.seed);
+            break;
+        case O_EPOCHS:
+            bad |= parse_u64(optarg, "--epochs", 1, 1000000, &s->p.epochs);
+            have_epochs = true;
+            break;
+        case O_RUN:
+            s->p.run = true;
+            break;
+        case O_EPLEN:
+            bad |= parse_u64(optarg, "--epoch-length", 1, 1u << 30, &s->p.epoch_length);
+            break;
+        case O_POOLS:
+            bad |= parse_u64(optarg, "--pools", 1, 10000, &s->p.pools);
+            break;
+        case O_K:
+            bad |= parse_u64(optarg, "--security-param", 1, 100000, &s->p.k);
+            break;
+        case O_SLOTLEN:
+            bad |= parse_u64(optarg, "--slot-length", 1, 3600000, &s->p.slot_length_ms);
+            break;
+        case O_MAGIC:
+            bad |= parse_u64(optarg, "--magic", 0, UINT32_MAX, &s->p.magic);
+            break;
+        case O_SOCKET:
+            socket = optarg;
+            break;
+        case O_TXB:
+            bad |= parse_u64(optarg, "--tx-bytes", 0, 64u << 20, &s->p.tx_bytes);
+            break;
+        case O_F: {
+            char *end;
+            s->p.f = strtod(optarg, &end);
+            if (!*optarg || *end || !(s->p.f > 0.0 && s->p.f <= 1.0)) {
+                fprintf(stderr,
+                        "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, "
+                        "got '%s'\n",
+                        optarg);
+                bad = 1;
+            }
+            break;
+        }
+        case O_JSON:
+            *json = true;
+            break;
+        case O_GATE:
+            epoch_gate = optarg;
+            break;
+        case O_SPKP:
+            bad |= parse_u64(optarg, "--slots-per-kes-period", 1, I63, &s->p.slots_per_kes_period);
+            break;
+        case O_POOLSDIR:
+            pools_dir = optarg;
+            break;
+        case 'v':
+            (*verbosity)++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (bad)
+        return 2;
+    if (optind < argc || !s->p.db || have_epochs == s->p.run) {
+        fprintf(stderr, "cardano-node-sim: %s\n",
+                optind < argc ? "unexpected argument"
+                : !s->p.db    ? "--db DIR is required"
+                              : "give exactly one of --epochs E or --run");
+        usage(stderr);
+        return 2;
+    }
+    if (!set_paths(s, socket, pools_dir)) {
+        fprintf(stderr, "cardano-node-sim: --db, --socket and --pools-dir: at most %d bytes\n",
+                SIM_DIR_MAX);
+        return 2;
+    }
+    return -1;
+}
+
+/* Make slots up to end (or until stopped), paced by the slot length and held
+ * by the epoch gate with --run. */
+static mtl_err run_slots(struct sim *s, uint64_t end)
+{
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    mtl_err rc = MTL_OK;
+    while (rc == MTL_OK && !app_prog_stop && s->next_slot < end) {
+        uint64_t slot = s->next_slot;
+        if (s->p.run && slot % s->p.epoch_length == 0) {
+            wait_gate(slot / s->p.epoch_length, &next);
+            if (app_prog_stop)
+                break;
+        }
+        if (slot % s->p.epoch_length == 0)
+            log_info("epoch", "epoch=%llu slot=%llu",
+                     (unsigned long long)(slot / s->p.epoch_length), (unsigned long long)slot);
+        bool save = s->p.run || slot + 1 == end || (slot + 1) % s->p.epoch_length == 0;
+        rc = step(s, slot, save);
+        if (s->p.run && rc == MTL_OK) {
+            next.tv_nsec += (long)(s->p.slot_length_ms % 1000) * 1000000L;
+            next.tv_sec += (time_t)(s->p.slot_length_ms / 1000) + next.tv_nsec / 1000000000L;
+            next.tv_nsec %= 1000000000L;
+            sleep_until(&next);
+        }
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct sim s;
@@ -404,138 +580,10 @@ int main(int argc, char **argv)
     s.ch.fd_chunk = s.ch.fd_secondary = s.ch.fd_primary = -1;
     s.stake_epoch = UINT64_MAX;
     int verbosity = 0;
-    bool json = false, have_epochs = false;
-    const char *socket = NULL, *pools_dir = NULL;
-    enum {
-        O_DB = 256,
-        O_SEED,
-        O_EPOCHS,
-        O_RUN,
-        O_EPLEN,
-        O_POOLS,
-        O_K,
-        O_SLOTLEN,
-        O_MAGIC,
-        O_SOCKET,
-        O_TXB,
-        O_F,
-        O_JSON,
-        O_GATE,
-        O_SPKP,
-        O_POOLSDIR
-    };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},
-        {"seed", required_argument, 0, O_SEED},
-        {"epochs", required_argument, 0, O_EPOCHS},
-        {"run", no_argument, 0, O_RUN},
-        {"epoch-length", required_argument, 0, O_EPLEN},
-        {"pools", required_argument, 0, O_POOLS},
-        {"security-param", required_argument, 0, O_K},
-        {"slot-length", required_argument, 0, O_SLOTLEN},
-        {"magic", required_argument, 0, O_MAGIC},
-        {"socket", required_argument, 0, O_SOCKET},
-        {"tx-bytes", required_argument, 0, O_TXB},
-        {"active-slot-coeff", required_argument, 0, O_F},
-        {"json", no_argument, 0, O_JSON},
-        {"epoch-gate", required_argument, 0, O_GATE},
-        {"slots-per-kes-period", required_argument, 0, O_SPKP},
-        {"pools-dir", required_argument, 0, O_POOLSDIR},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const uint64_t I63 = (uint64_t)INT64_MAX;
-    int c, bad = 0;
-    while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
-        switch (c) {
-        case O_DB:
-            s.p.db = optarg;
-            break;
-        case O_SEED:
-            bad |= parse_u64(optarg, "--seed", 0, I63, &s.p.seed);
-            break;
-        case O_EPOCHS:
-            bad |= parse_u64(optarg, "--epochs", 1, 1000000, &s.p.epochs);
-            have_epochs = true;
-            break;
-        case O_RUN:
-            s.p.run = true;
-            break;
-        case O_EPLEN:
-            bad |= parse_u64(optarg, "--epoch-length", 1, 1u << 30, &s.p.epoch_length);
-            break;
-        case O_POOLS:
-            bad |= parse_u64(optarg, "--pools", 1, 10000, &s.p.pools);
-            break;
-        case O_K:
-            bad |= parse_u64(optarg, "--security-param", 1, 100000, &s.p.k);
-            break;
-        case O_SLOTLEN:
-            bad |= parse_u64(optarg, "--slot-length", 1, 3600000, &s.p.slot_length_ms);
-            break;
-        case O_MAGIC:
-            bad |= parse_u64(optarg, "--magic", 0, UINT32_MAX, &s.p.magic);
-            break;
-        case O_SOCKET:
-            socket = optarg;
-            break;
-        case O_TXB:
-            bad |= parse_u64(optarg, "--tx-bytes", 0, 64u << 20, &s.p.tx_bytes);
-            break;
-        case O_F: {
-            char *end;
-            s.p.f = strtod(optarg, &end);
-            if (!*optarg || *end || !(s.p.f > 0.0 && s.p.f <= 1.0)) {
-                fprintf(stderr,
-                        "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, "
-                        "got '%s'\n",
-                        optarg);
-                bad = 1;
-            }
-            break;
-        }
-        case O_JSON:
-            json = true;
-            break;
-        case O_GATE:
-            epoch_gate = optarg;
-            break;
-        case O_SPKP:
-            bad |= parse_u64(optarg, "--slots-per-kes-period", 1, I63, &s.p.slots_per_kes_period);
-            break;
-        case O_POOLSDIR:
-            pools_dir = optarg;
-            break;
-        case 'v':
-            verbosity++;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (bad)
-        return 2;
-    if (optind < argc || !s.p.db || have_epochs == s.p.run) {
-        fprintf(stderr, "cardano-node-sim: %s\n",
-                optind < argc ? "unexpected argument"
-                : !s.p.db     ? "--db DIR is required"
-                              : "give exactly one of --epochs E or --run");
-        usage(stderr);
-        return 2;
-    }
-    if (strlen(s.p.db) > SIM_DIR_MAX ||
-        mtl_path_fmt(s.p.socket, SIM_DIR_MAX + 1, "%s%s", socket ? socket : s.p.db,
-                     socket ? "" : "/node.socket") != MTL_OK ||
-        mtl_path_fmt(s.p.pools_dir, SIM_DIR_MAX + 1, "%s%s", pools_dir ? pools_dir : s.p.db,
-                     pools_dir ? "" : "/pools") != MTL_OK) {
-        fprintf(stderr, "cardano-node-sim: --db, --socket and --pools-dir: at most %d bytes\n",
-                SIM_DIR_MAX);
-        return 2;
-    }
+    bool json = false;
+    int done = parse_args(argc, argv, &s, &verbosity, &json);
+    if (done >= 0)
+        return done;
     app_log_setup("cardano-node-sim", verbosity, json);
     if (mtl_init() != MTL_OK) {
         log_error("init", "detail=\"%s\"", mtl_err_detail());
@@ -563,27 +611,8 @@ int main(int argc, char **argv)
     log_info("start", "db=%s socket=%s seed=%llu from_slot=%llu end_slot=%llu", s.p.db, s.p.socket,
              (unsigned long long)s.p.seed, (unsigned long long)s.next_slot,
              (unsigned long long)end);
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (rc == MTL_OK && !app_prog_stop && s.next_slot < end) {
-        uint64_t slot = s.next_slot;
-        if (s.p.run && slot % s.p.epoch_length == 0) {
-            wait_gate(slot / s.p.epoch_length, &next);
-            if (app_prog_stop)
-                break;
-        }
-        if (slot % s.p.epoch_length == 0)
-            log_info("epoch", "epoch=%llu slot=%llu", (unsigned long long)(slot / s.p.epoch_length),
-                     (unsigned long long)slot);
-        bool save = s.p.run || slot + 1 == end || (slot + 1) % s.p.epoch_length == 0;
-        rc = step(&s, slot, save);
-        if (s.p.run && rc == MTL_OK) {
-            next.tv_nsec += (long)(s.p.slot_length_ms % 1000) * 1000000L;
-            next.tv_sec += (time_t)(s.p.slot_length_ms / 1000) + next.tv_nsec / 1000000000L;
-            next.tv_nsec %= 1000000000L;
-            sleep_until(&next);
-        }
-    }
+    if (rc == MTL_OK)
+        rc = run_slots(&s, end);
     if (rc == MTL_OK && app_prog_stop && (rc = write_checkpoint(&s)) == MTL_OK)
         rc = write_state(&s); /* interrupted between two saves */
     sim_chunk_close(&s);

@@ -33,29 +33,27 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Options into p, n and json: -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct mtl_stm_params *p, uint64_t *n, int *json)
 {
-    struct mtl_stm_params p = {.m = 100, .k = 5, .phi_f = 0.65};
-    uint64_t n = 8;
-    int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (strcmp(a, "--json") == 0)
-            json = 1;
+            *json = 1;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return usage(stdout), 0;
         else if (!v)
             bad = 1;
         else if (strcmp(a, "--nparties") == 0)
-            bad = parse_u64(v, &n), i++;
+            bad = parse_u64(v, n), i++;
         else if (strcmp(a, "-m") == 0)
-            bad = parse_u64(v, &p.m), i++;
+            bad = parse_u64(v, &p->m), i++;
         else if (strcmp(a, "-k") == 0)
-            bad = parse_u64(v, &p.k), i++;
+            bad = parse_u64(v, &p->k), i++;
         else if (strcmp(a, "--phi-f") == 0) {
             char *end;
-            p.phi_f = strtod(v, &end);
+            p->phi_f = strtod(v, &end);
             bad = *end != 0;
             i++;
         } else
@@ -66,6 +64,37 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    return -1;
+}
+
+/* A random stake and a fresh key for each of the n parties. */
+static mtl_err register_parties(const struct mtl_stm_params *p, uint64_t n,
+                                struct mtl_stm_initializer **inits, struct mtl_stm_keyreg *reg)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        char *vk;
+        uint64_t stake = 1 + randombytes_uniform(1000000);
+        mtl_err e = mtl_stm_initializer_new(&inits[i], p, stake, NULL);
+        if (e == MTL_OK)
+            e = mtl_stm_initializer_vk_jsonhex(inits[i], &vk);
+        if (e != MTL_OK)
+            return e;
+        e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+        mtl_free(vk);
+        if (e != MTL_OK)
+            return e;
+    }
+    return MTL_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct mtl_stm_params p = {.m = 100, .k = 5, .phi_f = 0.65};
+    uint64_t n = 8;
+    int json = 0;
+    int done = parse_args(argc, argv, &p, &n, &json);
+    if (done >= 0)
+        return done;
     if (mtl_init() != MTL_OK || mtl_stm_params_check(&p) != MTL_OK || n == 0 || n > 100000) {
         fprintf(stderr, "mithril-stm-demo: invalid parameters: %s\n", mtl_err_detail());
         return 2;
@@ -81,17 +110,8 @@ int main(int argc, char **argv)
     if (!inits || !sigs || !won || mtl_stm_keyreg_new(&reg) != MTL_OK)
         return 1;
     double t0 = now();
-    for (uint64_t i = 0; i < n; i++) {
-        char *vk;
-        uint64_t stake = 1 + randombytes_uniform(1000000);
-        if (mtl_stm_initializer_new(&inits[i], &p, stake, NULL) != MTL_OK ||
-            mtl_stm_initializer_vk_jsonhex(inits[i], &vk) != MTL_OK)
-            goto out;
-        mtl_err e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
-        mtl_free(vk);
-        if (e != MTL_OK)
-            goto out;
-    }
+    if (register_parties(&p, n, inits, reg) != MTL_OK)
+        goto out;
     if (mtl_stm_keyreg_close(reg, &closed) != MTL_OK ||
         mtl_stm_closed_reg_avk_jsonhex(closed, &avk) != MTL_OK)
         goto out;
@@ -104,8 +124,8 @@ int main(int argc, char **argv)
             ns++;
     double t_sign = now() - t0;
     t0 = now();
-    mtl_err agg = mtl_stm_aggregate_jsonhex(closed, &p, (const char *const *)sigs, ns, msg,
-                                            sizeof(msg), &ms);
+    mtl_err agg =
+        mtl_stm_aggregate_jsonhex(closed, &p, (const char *const *)sigs, ns, msg, sizeof(msg), &ms);
     double t_aggr = now() - t0, t_ver = 0;
     mtl_err ver = agg;
     if (agg == MTL_OK) {
@@ -136,8 +156,7 @@ int main(int argc, char **argv)
         if (agg == MTL_OK)
             printf("aggregation   %9.3f ms\nverification  %9.3f ms: %s\ncertificate   %9zu bytes "
                    "(multi-signature)\n",
-                   t_aggr * 1e3, t_ver * 1e3, ver == MTL_OK ? "valid" : "INVALID",
-                   strlen(ms) / 2);
+                   t_aggr * 1e3, t_ver * 1e3, ver == MTL_OK ? "valid" : "INVALID", strlen(ms) / 2);
         else
             printf("aggregation failed: %s\n", mtl_err_detail());
     }
