@@ -187,6 +187,31 @@ MTL_API MTL_NODISCARD mtl_err mtl_msd_verify(const char *msd_json, size_t len,
 MTL_API MTL_NODISCARD mtl_err mtl_cardano_database_verify(const char *json, size_t len,
                                                           const struct mtl_certificate *cert);
 
+/* ---- Cardano stake distribution (CardanoStakeDistribution) ---------------- */
+/* The Merkle root the certificate signs (cardano_stake_distribution_merkle_root)
+ * of n pools with their stakes, as the reference's signable builder: an MKTree
+ * (mithril/mktree.h) whose leaves are "<pool id><stake in decimal>" in pool id
+ * byte order. Lower-case hex in *root_hex (free with mtl_free): 64 digits, or
+ * for a single pool the hex of its leaf itself (an MKTree's one-leaf root).
+ * MTL_ERR_INVALID_ARG for no pool, an empty id or an id listed twice. */
+MTL_API mtl_err mtl_csd_merkle_root(char **root_hex, const char *const *pool_ids,
+                                    const uint64_t *stakes, size_t n);
+/* The artifact hash: SHA-256(epoch BE || for each pool in id order: id ||
+ * stake BE), hex. Same errors. */
+MTL_API mtl_err mtl_csd_hash(char out[MTL_HASH_HEX_BYTES], uint64_t epoch,
+                             const char *const *pool_ids, const uint64_t *stakes, size_t n);
+/* Check a CardanoStakeDistribution artifact message (the openapi's
+ * CardanoStakeDistributionMessage) against the certificate that signed it:
+ * its hash recomputed from epoch and stake_distribution, the certificate's
+ * entity is CardanoStakeDistribution(epoch), and its protocol message with
+ * the Merkle root recomputed from stake_distribution and this epoch hashes to
+ * its signed_message. MTL_ERR_BAD_ENCODING for a malformed message,
+ * MTL_ERR_INTEGRITY naming what differs. hash_out (optional) receives the
+ * recomputed hash. */
+MTL_API MTL_NODISCARD mtl_err mtl_csd_verify(const char *json, size_t len,
+                                             const struct mtl_certificate *cert,
+                                             char hash_out[MTL_HASH_HEX_BYTES]);
+
 #ifdef __cplusplus
 }
 #endif
