@@ -153,12 +153,11 @@ static int cdb_route(struct agg *a, const char *p, struct app_http_response *r)
                                 r);
     else if (strcmp(sub, "/digests") == 0)
         route_digests(a, r);
-    else if (strncmp(sub, by_epoch, el) == 0 && !agg_route_epoch(a, sub + el, &epoch))
-        app_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", sub + el);
-    else if (strncmp(sub, by_epoch, el) == 0)
-        agg_route_artifact_list(a, MTL_SET_CARDANO_DATABASE, (int64_t)epoch, cdb_list_item,
-                                "cardano databases", r);
-    else
+    else if (strncmp(sub, by_epoch, el) == 0) {
+        if (agg_route_epoch_param(a, sub + el, 0, AGG_MAX_ARTIFACT_EPOCH_OFFSET, &epoch, r))
+            agg_route_artifact_list(a, MTL_SET_CARDANO_DATABASE, (int64_t)epoch, cdb_list_item,
+                                    "cardano databases", r);
+    } else
         agg_route_artifact(a, MTL_SET_CARDANO_DATABASE, sub + 1, "cardano database", r);
     return 1;
 }

@@ -39,7 +39,8 @@ static mtl_err build_certificate(struct agg *a, struct agg_signers *g,
         ps[i].party_id = g->party[s->pos[i]];
         ps[i].stake = g->stake[s->pos[i]];
     }
-    mtl_err e = agg_store_master_certificate(&a->store, m->type.epoch, &prev_json);
+    uint64_t epoch = mtl_signed_entity_signed_epoch(&m->type);
+    mtl_err e = agg_store_master_certificate(&a->store, epoch, &prev_json);
     if (e == MTL_OK)
         e = mtl_certificate_from_json(&x->prev, prev_json, strlen(prev_json));
     if (e == MTL_OK)
@@ -48,7 +49,7 @@ static mtl_err build_certificate(struct agg *a, struct agg_signers *g,
     if (e == MTL_OK) {
         struct mtl_certificate_params cp = {
             .previous_hash = mtl_certificate_hash(x->prev),
-            .epoch = m->type.epoch,
+            .epoch = epoch,
             .signed_entity = m->type,
             .network = a->cfg.network,
             .version = "0.1.0",
@@ -94,8 +95,9 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
     if (e == MTL_OK) {
         app_metrics_inc(a->metrics, AGG_M_CERTIFICATES);
         if (x.art.json)
-            app_metrics_inc(a->metrics, m->type.kind == MTL_SET_CARDANO_DATABASE
-                                            ? AGG_M_CDB_PRODUCED
+            app_metrics_inc(a->metrics, m->type.kind == MTL_SET_CARDANO_DATABASE ? AGG_M_CDB_PRODUCED
+                                        : m->type.kind == MTL_SET_CARDANO_STAKE_DISTRIBUTION
+                                            ? AGG_M_CSD_PRODUCED
                                             : AGG_M_MSD_PRODUCED);
         int64_t t1 = agg_now_ns();
         log_info(

@@ -210,7 +210,7 @@ static mtl_err ensure_held(struct agg *a, const struct agg_open_message *m, stru
     agg_open_message_clear(&now);
     struct held *loaded = NULL;
     if (e == MTL_OK)
-        e = held_load(a, g, p, m->signed_entity, m->type.epoch, &loaded);
+        e = held_load(a, g, p, m->signed_entity, mtl_signed_entity_signed_epoch(&m->type), &loaded);
     return e == MTL_OK ? hold(c, loaded) : e;
 }
 
@@ -225,7 +225,8 @@ mtl_err agg_certifier_register(struct agg *a, const struct agg_open_message *m,
     /* Stored before it is acknowledged (see the header); a party's second
      * signature of m is refused there. */
     if (e == MTL_OK)
-        e = agg_store_put_signature(&a->store, m->signed_entity, m->type.epoch, party, sig_text,
+        e = agg_store_put_signature(&a->store, m->signed_entity,
+                                       mtl_signed_entity_signed_epoch(&m->type), party, sig_text,
                                     won);
     int quorum = 0;
     if (e == MTL_OK) {
@@ -406,7 +407,7 @@ static mtl_err reload(struct agg *a, struct agg_signers *g, const struct mtl_stm
                       const struct agg_open_message *m, int *ready, size_t *count)
 {
     struct held *h = NULL;
-    MTL_TRY(held_load(a, g, p, m->signed_entity, m->type.epoch, &h));
+    MTL_TRY(held_load(a, g, p, m->signed_entity, mtl_signed_entity_signed_epoch(&m->type), &h));
     *ready = h->unique >= p->k;
     *count = h->count;
     if (h->count)

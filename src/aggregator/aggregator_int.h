@@ -296,6 +296,7 @@ struct agg_entity_handler {
 };
 extern const struct agg_entity_handler agg_msd_handler;
 extern const struct agg_entity_handler agg_cardano_db_handler;
+extern const struct agg_entity_handler agg_csd_handler;
 /* The handler of a kind, NULL when this aggregator cannot sign it. */
 const struct agg_entity_handler *agg_entity_handler(enum mtl_signed_entity_kind k);
 /* Open the messages of every kind the configuration enables. */
@@ -320,8 +321,18 @@ void agg_route_artifact_list(struct agg *a, enum mtl_signed_entity_kind k, int64
                              json_t *(*item)(const char *), const char *what,
                              struct app_http_response *r);
 void agg_route_reply(struct app_http_response *r, mtl_err e, char *json, const char *what);
-/* Parse a decimal epoch or "latest" (the current epoch); 0 when neither. */
+/* Parse a decimal epoch, "latest" (the current epoch) or "latest-N"; 0 when
+ * none of them. */
 int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch);
+/* An openapi EpochOrLatestParameter (number, "latest", "latest-N", as the
+ * reference's expand_epoch): the number, else the current epoch - N - extra
+ * (extra: the kind's lag behind the current epoch), saturating at 0. Text
+ * that is none of them, or N > max_offset, is answered with a 400
+ * invalid_epoch and 0 is returned. */
+int agg_route_epoch_param(struct agg *a, const char *arg, uint64_t extra, uint64_t max_offset,
+                          uint64_t *epoch, struct app_http_response *r);
+/* The reference's MAX_ARTIFACT_EPOCH_OFFSET: latest-N on artifact routes. */
+#define AGG_MAX_ARTIFACT_EPOCH_OFFSET 5
 
 int64_t agg_now_ns(void);
 /* CPU time of the calling thread (ns): a figure the machine's load does
@@ -377,6 +388,8 @@ enum {
     AGG_M_MSD_PRODUCED,
     AGG_M_CYCLE_SUCCESS,
     AGG_M_CYCLE_TOTAL,
+    AGG_M_CSD_DETAIL_SERVED,
+    AGG_M_CSD_PRODUCED,
     AGG_M_COUNT
 };
 mtl_err agg_metrics_new(struct app_metrics **out);

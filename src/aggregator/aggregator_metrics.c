@@ -66,6 +66,14 @@ static const struct app_metric_def DEFS[AGG_M_COUNT] = {
     [AGG_M_CYCLE_TOTAL] = {P "runtime_cycle_total_since_startup",
                            "Number of runtime cycles since startup on a Mithril aggregator",
                            COUNTER, NULL},
+    [AGG_M_CSD_DETAIL_SERVED] = {P "artifact_detail_cardano_stake_distribution_total_served_"
+                                   "since_startup",
+                                 "Number of Cardano stake distribution artifact details "
+                                 "served" NODE,
+                                 COUNTER, CLIENT_LABELS},
+    [AGG_M_CSD_PRODUCED] = {P "artifact_cardano_stake_distribution_total_produced_since_startup",
+                            "Number of Cardano stake distribution artifacts produced" NODE, COUNTER,
+                            NULL},
 };
 
 mtl_err agg_metrics_new(struct app_metrics **out)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
@@ -182,18 +183,59 @@ static void route_epoch_settings(struct agg *a, struct app_http_response *r)
     reply_obj(r, 200, j);
 }
 
-/* Parse a decimal epoch or "latest" (the current epoch). */
+/* Up to 19 decimal digits, nothing else. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end = NULL;
+    if (!*s || *s < '0' || *s > '9' || strlen(s) > 19)
+        return 0;
+    *v = strtoull(s, &end, 10);
+    return *end == 0;
+}
+
+/* The reference's EpochSpecifier: a number, "latest" or "latest-N" (its
+ * route lower-cases the text first). *latest: 1 when relative to the
+ * current epoch, with offset N (0 for "latest"). */
+static int epoch_spec(const char *arg, int *latest, uint64_t *n)
+{
+    *latest = 0;
+    *n = 0;
+    if (strncasecmp(arg, "latest", 6) != 0)
+        return parse_u64(arg, n);
+    *latest = 1;
+    return arg[6] == 0 || (arg[6] == '-' && parse_u64(arg + 7, n));
+}
+
 int agg_route_epoch(struct agg *a, const char *arg, uint64_t *epoch)
 {
-    if (strcmp(arg, "latest") == 0) {
-        *epoch = agg_current_epoch(a);
-        return 1;
-    }
-    char *end = NULL;
-    if (!*arg || *arg < '0' || *arg > '9' || strlen(arg) > 19)
+    int latest;
+    uint64_t n;
+    if (!epoch_spec(arg, &latest, &n))
         return 0;
-    *epoch = strtoull(arg, &end, 10);
-    return *end == 0;
+    uint64_t cur = latest ? agg_current_epoch(a) : 0;
+    *epoch = !latest ? n : cur > n ? cur - n : 0;
+    return 1;
+}
+
+int agg_route_epoch_param(struct agg *a, const char *arg, uint64_t extra, uint64_t max_offset,
+                          uint64_t *epoch, struct app_http_response *r)
+{
+    int latest;
+    uint64_t n;
+    if (!epoch_spec(arg, &latest, &n)) {
+        app_http_error(r, 400, "invalid_epoch",
+                       "invalid epoch '%.64s': expected a number, 'latest' or 'latest-N'", arg);
+        return 0;
+    }
+    if (latest && n > max_offset) {
+        app_http_error(r, 400, "invalid_epoch",
+                       "offset greater than maximum allowed value: epoch:`%.64s`, max offset:`%llu`",
+                       arg, (unsigned long long)max_offset);
+        return 0;
+    }
+    uint64_t cur = latest ? agg_current_epoch(a) : 0, back = n + extra;
+    *epoch = !latest ? n : cur > back ? cur - back : 0;
+    return 1;
 }
 
 void agg_route_artifact(struct agg *a, enum mtl_signed_entity_kind k, const char *hash,
@@ -253,10 +295,8 @@ static void route_root(struct agg *a, struct app_http_response *r)
 static void route_registered(struct agg *a, const char *arg, struct app_http_response *r)
 {
     uint64_t epoch;
-    if (!agg_route_epoch(a, arg, &epoch)) {
-        app_http_error(r, 400, "invalid_epoch", "'%s' is not an epoch", arg);
+    if (!agg_route_epoch_param(a, arg, 0, UINT64_MAX, &epoch, r))
         return;
-    }
     char *list = NULL;
     int n = 0;
     /* Registered at e = recorded under key e+1 (reference offset). */
@@ -355,6 +395,8 @@ static void count_detail(struct agg *a, const char *p)
         agg_metrics_client(a, AGG_M_CERTIFICATE_DETAIL_SERVED, 1);
     else if (strncmp(p, "/artifact/mithril-stake-distribution/", 37) == 0)
         agg_metrics_client(a, AGG_M_MSD_DETAIL_SERVED, 1);
+    else if (strncmp(p, "/artifact/cardano-stake-distribution/", 37) == 0)
+        agg_metrics_client(a, AGG_M_CSD_DETAIL_SERVED, 1);
     else if (strncmp(p, "/artifact/cardano-database/", 27) == 0 && strcmp(p + 27, "digests") != 0 &&
              strncmp(p + 27, "epoch/", 6) != 0)
         agg_metrics_client(a, AGG_M_CDB_DETAIL_SERVED, 1);

@@ -120,8 +120,9 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     }
     g = agg_runtime_signers(a, &params, &epoch, &have);
     mtl_err e = agg_store_open_message_get(&a->store, key, &m);
-    if (e == MTL_ERR_NOT_FOUND || (e == MTL_OK && (!have || m.type.epoch != epoch))) {
-        if (have && t.epoch < epoch)
+    if (e == MTL_ERR_NOT_FOUND ||
+        (e == MTL_OK && (!have || mtl_signed_entity_signed_epoch(&m.type) != epoch))) {
+        if (have && mtl_signed_entity_signed_epoch(&t) < epoch)
             app_http_error(r, 410, "expired",
                            "register-signatures: epoch %llu is closed"
                            " (current epoch %llu)",

@@ -134,7 +134,8 @@ mtl_err agg_store_open_message_create(struct agg_store *s, const struct agg_open
     if (e == MTL_OK) {
         sqlite3_bind_text(st, 1, m->signed_entity, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, (int)m->type.kind);
-        sqlite3_bind_int64(st, 3, (int64_t)m->type.epoch);
+        /* the epoch it is signed during (CardanoStakeDistribution: beacon + 1) */
+        sqlite3_bind_int64(st, 3, (int64_t)mtl_signed_entity_signed_epoch(&m->type));
         sqlite3_bind_int64(st, 4, (int64_t)m->type.a);
         sqlite3_bind_text(st, 5, m->protocol_message, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, m->signed_message, -1, SQLITE_STATIC);

@@ -55,5 +55,6 @@ int cmd_certificate(struct cli *c, int argc, char **argv);
 int cmd_cardano_db(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
+int cmd_csd(struct cli *c, int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const char USAGE[] =
     "             [--include-ancillary --ancillary-verification-key K]\n"
     "  mithril-stake-distribution list\n"
     "  mithril-stake-distribution download <hash|latest> [--download-dir D]\n"
+    "  cardano-stake-distribution list\n"
+    "  cardano-stake-distribution download <hash|epoch|latest> [--download-dir D]\n"
     "  certificate list\n"
     "  certificate show <hash>\n"
     "  certificate verify <hash|latest>\n"
@@ -101,6 +103,8 @@ static int dispatch(struct cli *c, int n, char **rest)
         rc = cmd_cardano_db(c, n - 1, rest + 1);
     else if (strcmp(cmd, "mithril-stake-distribution") == 0 || strcmp(cmd, "msd") == 0)
         rc = cmd_msd(c, n - 1, rest + 1);
+    else if (strcmp(cmd, "cardano-stake-distribution") == 0 || strcmp(cmd, "csd") == 0)
+        rc = cmd_csd(c, n - 1, rest + 1);
     else
         rc = usage_error("unknown command", cmd);
     if (rc == CLIENT_EXIT_USAGE)

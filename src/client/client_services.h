@@ -75,6 +75,12 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, size_t *c
 /* A Cardano database artifact (JSON body): its certificate's chain first,
  * then the artifact against that certificate. */
 mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size_t len);
+/* A Cardano stake distribution (JSON body): its certificate's chain first,
+ * then the artifact against that certificate (its hash, its epoch, and the
+ * Merkle root recomputed from its stakes is the one signed). hash_out gets
+ * its recomputed hash, *epoch its epoch. */
+mtl_err client_verify_csd(const struct client *cl, const char *body, size_t len,
+                          char hash_out[MTL_HASH_HEX_BYTES], uint64_t *epoch);
 /* GET a Mithril stake distribution, verify its chain and the artifact
  * against its certificate, and that it is the one asked for. *body:
  * mtl_free. */

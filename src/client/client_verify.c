@@ -125,6 +125,23 @@ mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size
     return e;
 }
 
+mtl_err client_verify_csd(const struct client *cl, const char *body, size_t len,
+                          char hash_out[MTL_HASH_HEX_BYTES], uint64_t *epoch)
+{
+    char cert_hash[MTL_HASH_HEX_BYTES];
+    certificate_hash_of(body, len, cert_hash);
+    MTL_CHECK(*cert_hash, MTL_ERR_BAD_ENCODING,
+              "cardano stake distribution: no valid 'certificate_hash'");
+    struct mtl_certificate *cert = NULL;
+    MTL_TRY(client_verify_chain(cl, cert_hash, NULL, &cert));
+    mtl_err e = mtl_csd_verify(body, len, cert, hash_out);
+    struct mtl_signed_entity_type t; /* verified: the artifact's epoch is the beacon's */
+    mtl_certificate_signed_entity(cert, &t);
+    *epoch = t.epoch;
+    mtl_certificate_free(cert);
+    return e;
+}
+
 static mtl_err msd_verify(const struct client *cl, const char *hash, const char *body, size_t len)
 {
     char cert_hash[MTL_HASH_HEX_BYTES], got[MTL_HASH_HEX_BYTES];

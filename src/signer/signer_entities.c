@@ -2,6 +2,7 @@
  * signed entity kind it signs: the beacon of the current time point and the
  * entity's Merkle root, the chain view that mtl_signed_entity_message turns
  * into the message. A new kind is one row of ENTITIES (with its readers). */
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,9 +43,57 @@ static mtl_err cdb_root(const struct signer_node *n, const struct mtl_signed_ent
     return e;
 }
 
+/* CardanoStakeDistribution: the distribution at the end of the previous
+ * epoch, signed during this one. */
+static mtl_err csd_beacon(const struct signer_node *n, struct mtl_signed_entity_type *t)
+{
+    (void)n;
+    MTL_CHECK(t->epoch > 0, MTL_ERR_NOT_FOUND, "no stake distribution before epoch 0");
+    t->epoch -= 1;
+    return MTL_OK;
+}
+
+/* CardanoStakeDistribution: Merkle root of the stakes read from the node
+ * during the epoch after the beacon's (recorded under beacon + 2, the
+ * reference's CARDANO_STAKE_DISTRIBUTION_SNAPSHOT_OFFSET). */
+static mtl_err csd_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                        char root[MTL_HASH_HEX_BYTES])
+{
+    json_t *stakes = NULL;
+    MTL_TRY(signer_store_get_stakes(n->cfg->data_stores_directory, t->epoch + 2, &stakes));
+    size_t count = json_object_size(stakes), i = 0;
+    const char **pool = mtl_calloc(count ? count : 1, sizeof(*pool));
+    uint64_t *stake = mtl_calloc(count ? count : 1, sizeof(*stake));
+    char *hex = NULL;
+    mtl_err e = !stakes ? mtl_seterr(MTL_ERR_NOT_FOUND, "no stakes recorded for epoch %llu",
+                                     (unsigned long long)t->epoch + 2)
+                : !pool || !stake ? mtl_seterr(MTL_ERR_NOMEM, "out of memory")
+                                  : MTL_OK;
+    const char *k;
+    json_t *v;
+    json_object_foreach(stakes, k, v)
+    {
+        pool[i] = k;
+        stake[i++] = (uint64_t)json_integer_value(v);
+    }
+    if (e == MTL_OK)
+        e = mtl_csd_merkle_root(&hex, pool, stake, count);
+    /* a one-pool tree's root is its leaf: longer than the seam takes */
+    if (e == MTL_OK && strlen(hex) != MTL_HASH_HEX_BYTES - 1)
+        e = mtl_seterr(MTL_ERR_STATE, "a stake distribution of %zu pool cannot be signed", count);
+    if (e == MTL_OK)
+        memcpy(root, hex, MTL_HASH_HEX_BYTES);
+    mtl_free(hex);
+    mtl_free(pool);
+    mtl_free(stake);
+    json_decref(stakes);
+    return e;
+}
+
 static const struct signer_entity ENTITIES[] = {
     {MTL_SET_MITHRIL_STAKE_DISTRIBUTION, NULL, NULL}, /* the epoch; no root */
     {MTL_SET_CARDANO_DATABASE, cdb_beacon, cdb_root},
+    {MTL_SET_CARDANO_STAKE_DISTRIBUTION, csd_beacon, csd_root},
 };
 
 const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k)
