@@ -97,6 +97,7 @@ mtl_err agg_chain_read(const struct agg_config *c, struct agg_chain_state *st)
             st->n = n;
             st->epoch = tip.epoch;
             st->slot = tip.slot;
+            snprintf(st->era, sizeof(st->era), "%s", tip.era);
         }
         mtl_free(pools);
         app_chain_observer_free(o);

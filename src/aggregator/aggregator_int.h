@@ -183,6 +183,7 @@ mtl_err agg_store_prune(struct agg_store *s, uint64_t min_epoch, int *changes);
 struct agg_chain_state {
     uint64_t epoch;
     uint64_t slot; /* of the tip: the current KES period is slot / slots_per_kes_period */
+    char era[24];  /* the tip's Cardano era ("" when the chain does not say) */
     size_t n;
     char (*party)[64];
     uint64_t *stake;
@@ -240,6 +241,9 @@ struct agg_runtime {
     /* AGG_BLOCKED: why certificates cannot be made (the reference's Blocked
      * states): blocked-no-genesis, blocked-epoch-gap, blocked-chain. */
     char blocked_state[32], blocked_reason[320];
+    /* For /status: the chain tip's Cardano era, the node tools' version
+     * (asked once). Under mu. */
+    char cardano_era[24], node_version[32];
 };
 /* Init/destroy the runtime's locks and certifier (before the HTTP server
  * starts / after it stops); start/stop its thread. */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "aggregator_int.h"
+#include "chain_observer.h"
 #include "common/common_int.h"
 #include "log.h"
 
@@ -76,6 +77,35 @@ static json_t *params_json(const struct mtl_stm_params *p)
                      p->phi_f);
 }
 
+/* The Cardano side for /status: the tip's era (Conway until the chain said)
+ * and the node tools' version, asked once from the chain observer
+ * (`cardano-cli --version`), else the configured CARDANO_NODE_VERSION. */
+static void cardano_side(struct agg *a, char era[24], char version[32])
+{
+    pthread_mutex_lock(&a->rt.mu);
+    snprintf(era, 24, "%s", a->rt.cardano_era[0] ? a->rt.cardano_era : "Conway");
+    snprintf(version, 32, "%s", a->rt.node_version);
+    pthread_mutex_unlock(&a->rt.mu);
+    if (version[0])
+        return;
+    struct app_chain_observer *o = NULL;
+    if (a->cfg.stake_distribution_file[0] ||
+        app_chain_observer_new(&o, a->cfg.cardano_cli_path, a->cfg.network_magic,
+                               a->cfg.cardano_node_socket_path[0]
+                                   ? a->cfg.cardano_node_socket_path
+                                   : NULL) != MTL_OK ||
+        app_chain_observer_version(o, version) != MTL_OK) {
+        if (o)
+            log_warn("cardano_node_version", "error=\"%s\"", mtl_err_detail());
+        mtl_err_clear();
+        snprintf(version, 32, "%s", a->cfg.cardano_node_version);
+    }
+    app_chain_observer_free(o);
+    pthread_mutex_lock(&a->rt.mu);
+    snprintf(a->rt.node_version, sizeof(a->rt.node_version), "%s", version);
+    pthread_mutex_unlock(&a->rt.mu);
+}
+
 static void route_status(struct agg *a, struct app_http_response *r)
 {
     uint64_t epoch = agg_current_epoch(a);
@@ -95,14 +125,16 @@ static void route_status(struct agg *a, struct app_http_response *r)
     mtl_free(signers);
     mtl_free(next);
     json_t *j = json_object();
-    json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
-    json_object_set_new(j, "cardano_era", json_string("Conway"));
-    json_object_set_new(j, "cardano_network", json_string(a->cfg.network));
-    char era[MTL_ERA_NAME_MAX];
+    char era[MTL_ERA_NAME_MAX], cardano_era[24], node_version[32];
     agg_era_name(a, era);
+    cardano_side(a, cardano_era, node_version);
+    json_object_set_new(j, "epoch", json_integer((json_int_t)epoch));
+    json_object_set_new(j, "cardano_era", json_string(cardano_era));
+    json_object_set_new(j, "cardano_network", json_string(a->cfg.network));
     json_object_set_new(j, "mithril_era", json_string(era));
-    json_object_set_new(j, "cardano_node_version", json_string("unknown"));
-    json_object_set_new(j, "aggregator_node_version", json_string("0.1.0"));
+    json_object_set_new(j, "cardano_node_version", json_string(node_version));
+    /* one version for every program: CMake's project version */
+    json_object_set_new(j, "aggregator_node_version", json_string(mtl_version()));
     json_object_set_new(j, "protocol", params_json(&cur));
     json_object_set_new(j, "next_protocol", params_json(&nxt));
     json_object_set_new(j, "total_signers", json_integer(n));
@@ -322,6 +354,35 @@ static void route_registered(struct agg *a, const char *arg, struct app_http_res
     r->len = strlen(out);
 }
 
+/* Signers known: every party registered at some epoch still in the store
+ * (has_registered) and every pool of a recorded stake distribution. The
+ * chain view has no pool metadata, so no pool_ticker is given (optional in
+ * the openapi). */
+static void route_tickers(struct agg *a, struct app_http_response *r)
+{
+    char *txt = NULL;
+    mtl_err e = agg_store_query_text(
+        &a->store,
+        "SELECT json_group_array(json_object('party_id', party_id, 'has_registered',"
+        " json(CASE WHEN reg THEN 'true' ELSE 'false' END))) FROM"
+        " (SELECT party_id, MAX(reg) AS reg FROM"
+        "  (SELECT party_id, 1 AS reg FROM signer_registration"
+        "   UNION ALL SELECT party_id, 0 FROM stake_distribution)"
+        "  GROUP BY party_id ORDER BY party_id)",
+        NULL, &txt, "signers");
+    json_t *signers = e == MTL_OK ? json_loads(txt, JSON_PRESERVE_ORDER, NULL) : NULL;
+    mtl_free(txt);
+    if (!signers) {
+        app_http_error(r, 500, "internal_error", "signers: %s",
+                       e != MTL_OK ? mtl_err_detail() : "bad JSON from the store");
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "network", json_string(a->cfg.network));
+    json_object_set_new(j, "signers", signers);
+    reply_obj(r, 200, j);
+}
+
 static void get_route(struct agg *a, const char *p, struct app_http_response *r)
 {
     char *json = NULL;
@@ -347,6 +408,8 @@ static void get_route(struct agg *a, const char *p, struct app_http_response *r)
         agg_route_reply(r, e, json, "certificate");
     } else if (strncmp(p, "/protocol-configuration/", 24) == 0)
         route_protocol_configuration(a, p + 24, r);
+    else if (strcmp(p, "/signers/tickers") == 0)
+        route_tickers(a, r);
     else if (strncmp(p, "/signers/registered/", 20) == 0)
         route_registered(a, p + 20, r);
     else if (!agg_entities_route(a, p, r)) /* the signed entities' artifacts */

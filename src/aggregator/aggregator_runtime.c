@@ -146,6 +146,8 @@ mtl_err agg_runtime_tick(struct agg *a)
     pthread_mutex_lock(&a->rt.mu);
     int changed = !a->rt.have_epoch || a->rt.epoch != ch.epoch;
     a->rt.slot = ch.slot;
+    if (ch.era[0])
+        snprintf(a->rt.cardano_era, sizeof(a->rt.cardano_era), "%s", ch.era);
     pthread_mutex_unlock(&a->rt.mu);
     if (changed) {
         mtl_err era = agg_era_check(a, ch.epoch);

@@ -419,6 +419,32 @@ out:
     return rc;
 }
 
+mtl_err app_chain_observer_version(struct app_chain_observer *o, char out[APP_NODE_VERSION_MAX])
+{
+    MTL_CHECK(o && out, MTL_ERR_INVALID_ARG, "chain observer version: NULL argument");
+    out[0] = '\0';
+    struct cmd c = {.argv = {o->cli, "--version", NULL}, .argc = 2};
+    snprintf(c.text, sizeof c.text, "%s --version", o->cli);
+    struct mtl_buf out_buf;
+    MTL_TRY(run(o, &c, &out_buf));
+    mtl_err rc = app_cli_version_parse(c.text, out_buf.data ? (const char *)out_buf.data : "", out);
+    mtl_buf_free(&out_buf);
+    return rc;
+}
+
+mtl_err app_cli_version_parse(const char *cmd, const char *text, char out[APP_NODE_VERSION_MAX])
+{
+    /* "cardano-cli 10.11.0.0 - linux-x86_64 - ghc-9.6": the second word */
+    const char *v = strncmp(text, "cardano-cli ", 12) == 0 ? text + 12 : NULL;
+    size_t n = v ? strspn(v, "0123456789.") : 0;
+    MTL_CHECK(n > 0 && n < APP_NODE_VERSION_MAX && (v[n] == ' ' || v[n] == '\n' || !v[n]),
+              MTL_ERR_EXTERNAL, "`%s`: expected 'cardano-cli <version> ...', got '%.40s'", cmd,
+              text);
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return MTL_OK;
+}
+
 /* ------------------------------------------------------ stake distribution */
 
 struct dist {

@@ -39,6 +39,13 @@ struct app_chain_tip {
 /* `query tip`: epoch is required; slot/block default to 0, hash/era to "". */
 mtl_err app_chain_observer_tip(struct app_chain_observer *o, struct app_chain_tip *tip);
 
+/* `cardano-cli --version`: the version of the node's tools ("10.11.0.0"),
+ * what the aggregator's /status reports as cardano_node_version. */
+#define APP_NODE_VERSION_MAX 32
+mtl_err app_chain_observer_version(struct app_chain_observer *o, char out[APP_NODE_VERSION_MAX]);
+/* Its output parsed: the word after "cardano-cli ", digits and dots. */
+mtl_err app_cli_version_parse(const char *cmd, const char *text, char out[APP_NODE_VERSION_MAX]);
+
 struct app_pool_stake {
     char pool_id[MTL_POOL_ID_MAX]; /* bech32 "pool1..." */
     uint64_t stake;                /* stakeMark; pools with 0 are dropped */
