@@ -8,7 +8,9 @@
  * (archives, digests) and rewrites "http://localhost:8080/aggregator" in the
  * JSON it serves to its own address, so artifact locations point at it.
  * DATA/cardano-database-digests.json, when present, is served on
- * /aggregator/artifact/cardano-database/digests. */
+ * /aggregator/artifact/cardano-database/digests. Cardano stake distributions
+ * are also served by epoch (.../epoch/{E|latest|latest-N}: latest is the
+ * newest epoch of the file). */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,19 +22,21 @@
 #include "httpd.h"
 #include "log.h"
 
-/* route prefix -> (list file, detail file keyed by hash) */
+/* route prefix -> (list file, detail file keyed by hash); by_epoch: the
+ * items are also served under <item_prefix>epoch/<epoch> */
 static const struct {
     const char *list_route, *item_prefix, *list_file, *items_file;
+    int by_epoch;
 } ROUTES[] = {
-    {"/certificates", "/certificate/", "certificates-list.json", "certificates.json"},
+    {"/certificates", "/certificate/", "certificates-list.json", "certificates.json", 0},
     {"/artifact/mithril-stake-distributions", "/artifact/mithril-stake-distribution/",
-     "mithril-stake-distributions-list.json", "mithril-stake-distributions.json"},
+     "mithril-stake-distributions-list.json", "mithril-stake-distributions.json", 0},
     {"/artifact/cardano-database", "/artifact/cardano-database/", "cardano-databases-list.json",
-     "cardano-databases.json"},
+     "cardano-databases.json", 0},
     {"/artifact/cardano-stake-distributions", "/artifact/cardano-stake-distribution/",
-     "cardano-stake-distributions-list.json", "cardano-stake-distributions.json"},
+     "cardano-stake-distributions-list.json", "cardano-stake-distributions.json", 1},
     {"/artifact/cardano-transactions", "/artifact/cardano-transaction/", "ctx-snapshots-list.json",
-     "ctx-snapshots.json"},
+     "ctx-snapshots.json", 0},
 };
 
 struct fake {
@@ -109,6 +113,26 @@ static void serve_file(const struct fake *f, const char *rel, struct app_http_re
     r->file_path = path;
 }
 
+/* The item of an epoch spec (a number, latest or latest-N), or NULL. */
+static json_t *item_by_epoch(json_t *items, const char *spec)
+{
+    const char *k;
+    json_t *v, *found = NULL;
+    json_int_t max = -1, want = -1;
+    json_object_foreach(items, k, v) if (json_integer_value(json_object_get(v, "epoch")) > max)
+        max = json_integer_value(json_object_get(v, "epoch"));
+    if (strncmp(spec, "latest", 6) == 0)
+        want = spec[6] == '-' && spec[7] >= '0' && spec[7] <= '9' ? max - atoll(spec + 7)
+               : spec[6] == 0                                    ? max
+                                                                 : -1;
+    else if (*spec >= '0' && *spec <= '9')
+        want = atoll(spec);
+    json_object_foreach(items, k, v) if (want >= 0 &&
+                                         json_integer_value(json_object_get(v, "epoch")) == want)
+        found = v;
+    return found;
+}
+
 static void handle(void *ctx, const char *method, const char *path, const char *body,
                    size_t body_len, struct app_http_response *r)
 {
@@ -145,7 +169,9 @@ static void handle(void *ctx, const char *method, const char *path, const char *
         if (strncmp(path, ROUTES[i].item_prefix, pl) == 0 && f->files[i][1]) {
             const char *key = path + pl;
             json_t *item = NULL;
-            if (strcmp(key, "genesis") == 0 && i == 0) { /* the certificate with no parent */
+            if (ROUTES[i].by_epoch && strncmp(key, "epoch/", 6) == 0) {
+                item = item_by_epoch(f->files[i][1], key + 6);
+            } else if (strcmp(key, "genesis") == 0 && i == 0) { /* the certificate with no parent */
                 const char *k;
                 json_t *v;
                 json_object_foreach(f->files[i][1], k,
