@@ -267,6 +267,32 @@ TEST(kes_period_info_errors)
     app_chain_observer_free(o);
 }
 
+/* `cardano-cli --version`: the version word of real output, the devnet
+ * shim's answer through the observer, garbage refused naming the command. */
+TEST(version)
+{
+    char v[APP_NODE_VERSION_MAX];
+    CHECK_OK(app_cli_version_parse("cli", "cardano-cli 10.1.1.0 - linux-x86_64 - ghc-9.6\n"
+                                          "git rev 01e5b8e9a4a0f5ad7a6e3e1e3b0b9a1ee2c3d4f5\n",
+                                   v));
+    CHECK_EQ_STR(v, "10.1.1.0");
+    static const char *const bad[] = {"", "cardano-node 10.1.1 - linux", "cardano-cli  - x",
+                                      "cardano-cli 1234567890123456789012345678901234567890"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_ERR(app_cli_version_parse("cardano-cli --version", bad[i], v), MTL_ERR_EXTERNAL);
+        CHECK(strstr(mtl_err_detail(), "cardano-cli --version") != NULL);
+    }
+    const char *build = getenv("MTL_BUILD_DIR");
+    char shim[4096];
+    snprintf(shim, sizeof shim, "%s/tools/cardano-cli/cardano-cli", build ? build : ".");
+    struct app_chain_observer *o = NULL;
+    if (build && access(shim, X_OK) == 0 && app_chain_observer_new(&o, shim, 42, NULL) == MTL_OK) {
+        CHECK_OK(app_chain_observer_version(o, v));
+        CHECK_EQ_STR(v, "10.11.0.0");
+    }
+    app_chain_observer_free(o);
+}
+
 int main(void)
 {
     const char *src = getenv("MTL_SOURCE_DIR");
@@ -288,6 +314,7 @@ int main(void)
     RUN(kes_period_from_tip);
     RUN(kes_period_info_real_shape);
     RUN(kes_period_info_errors);
+    RUN(version);
     unlink(logfile);
     return DONE();
 }
