@@ -83,6 +83,13 @@ expect /certificate/genesis 200 CertificateMessage
 expect /artifact/mithril-stake-distributions 200 MithrilStakeDistributionListMessage
 expect /signers/registered/latest 200 SignerRegistrationsMessage
 expect /signers/registered/12 200 SignerRegistrationsMessage
+expect /signers/registered/latest-1 200 SignerRegistrationsMessage
+expect /signers/tickers 200 SignersTickersMessage
+expect /artifact/cardano-stake-distributions 200 CardanoStakeDistributionListMessage
+expect /artifact/cardano-stake-distribution/epoch/latest 404 -
+expect /artifact/cardano-stake-distribution/epoch/latest-6 400 Error
+expect /artifact/cardano-database/epoch/latest-2 200 CardanoDatabaseSnapshotListMessage
+expect /artifact/cardano-database/epoch/latest-x 400 Error
 expect /certificate/not-a-hash 400 Error
 expect "/certificate/$(printf '0%.0s' $(seq 64))" 404 -
 expect /signers/registered/x12 400 Error

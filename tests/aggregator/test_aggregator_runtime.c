@@ -442,6 +442,11 @@ static void openapi_checks(void)
         {"/artifact/cardano-database/digests", "CardanoDatabaseDigestListMessage", 0},
         {"/signers/registered/3", "SignerRegistrationsMessage", 0},
         {"/artifact/cardano-database/epoch/5", "CardanoDatabaseSnapshotListMessage", 0},
+        {"/artifact/cardano-database/epoch/latest-1", "CardanoDatabaseSnapshotListMessage", 0},
+        {"/artifact/cardano-database/epoch/latest-9", "Error", 0},
+        {"/signers/registered/latest-2", "SignerRegistrationsMessage", 0},
+        {"/signers/tickers", "SignersTickersMessage", 0},
+        {"/artifact/cardano-stake-distributions", "CardanoStakeDistributionListMessage", 0},
         {"/certificate/xyz", "Error", 0},
     };
     for (size_t i = 0; i < sizeof(R) / sizeof(R[0]); i++) {
