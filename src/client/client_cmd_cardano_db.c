@@ -105,6 +105,8 @@ int cmd_cardano_db(struct cli *c, int argc, char **argv)
     }
     if (argc >= 1 && strcmp(argv[0], "download") == 0)
         return cmd_cardano_db_download(c, argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "verify") == 0)
+        return cmd_cardano_db_verify(c, argc - 1, argv + 1);
     return out_usage("cardano-db: expected 'snapshot list', 'snapshot show <hash|latest>' or "
                      "'download <hash|latest> ...'");
 }
