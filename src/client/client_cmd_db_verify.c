@@ -25,8 +25,6 @@ static int parse_args(int argc, char **argv, struct client_verify_request *rq)
             i++;
         else if (!strcmp(s, "--allow-missing"))
             rq->allow_missing = 1;
-        else if ((!strcmp(s, "--backend") || !strcmp(s, "-b")) && v && !strcmp(v, "v2"))
-            i++; /* the reference's only backend */
         else if (s[0] != '-' && !rq->hash)
             rq->hash = s;
         else
