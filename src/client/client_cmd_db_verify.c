@@ -74,10 +74,10 @@ static void write_report(const struct client_verify_result *r, const char *ts, c
                          size_t cap)
 {
     snprintf(path, cap, "immutables_verification_error-%lld.json", (long long)time(NULL));
-    json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o}", "timestamp", ts, "immutables_dir",
-                          r->immutables_dir, "missing-files", names_json(&r->missing),
-                          "tampered-files", names_json(&r->tampered), "non-verifiable-files",
-                          names_json(&r->non_verifiable));
+    json_t *j =
+        json_pack("{s:s,s:s,s:o,s:o,s:o}", "timestamp", ts, "immutables_dir", r->immutables_dir,
+                  "missing-files", names_json(&r->missing), "tampered-files",
+                  names_json(&r->tampered), "non-verifiable-files", names_json(&r->non_verifiable));
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (!s || mtl_atomic_write(path, s, strlen(s), 0644) != MTL_OK) {
         out_note("Warning: could not save the error report file %s: %s", path,
@@ -104,12 +104,12 @@ static void print_failure(const struct cli *c, const struct client_verify_result
     out_timestamp(ts);
     write_report(r, ts, report, sizeof(report));
     if (c->json) {
-        print_line(json_pack(
-            "{s:s,s:{s:s,s:o,s:s,s:I,s:I,s:I}}", "timestamp", ts, "verify_error", "message", msg,
-            "immutables_verification_error_file", report[0] ? json_string(report) : json_null(),
-            "immutables_dir", r->immutables_dir, "missing_files_count", (json_int_t)r->missing.count,
-            "tampered_files_count", (json_int_t)r->tampered.count, "non_verifiable_files_count",
-            (json_int_t)r->non_verifiable.count));
+        print_line(json_pack("{s:s,s:{s:s,s:o,s:s,s:I,s:I,s:I}}", "timestamp", ts, "verify_error",
+                             "message", msg, "immutables_verification_error_file",
+                             report[0] ? json_string(report) : json_null(), "immutables_dir",
+                             r->immutables_dir, "missing_files_count", (json_int_t)r->missing.count,
+                             "tampered_files_count", (json_int_t)r->tampered.count,
+                             "non_verifiable_files_count", (json_int_t)r->non_verifiable.count));
         return;
     }
     printf("%s\n", msg);
@@ -136,8 +136,7 @@ static void print_success(const struct cli *c, const struct client_verify_reques
            "files have been successfully verified with Mithril.\n",
            r->hash);
     printf("(%zu files, %llu bytes, immutable files %llu to %llu)\n", r->checked,
-           (unsigned long long)r->bytes, (unsigned long long)r->first,
-           (unsigned long long)r->last);
+           (unsigned long long)r->bytes, (unsigned long long)r->first, (unsigned long long)r->last);
 }
 
 int cmd_cardano_db_verify(struct cli *c, int argc, char **argv)

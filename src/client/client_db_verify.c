@@ -52,8 +52,8 @@ static void names_add(struct client_file_names *l, const char *name)
 static mtl_err list_local(struct vf *v)
 {
     MTL_TRY(mtl_immutable_list_all(v->rq->db_dir, &v->local));
-    MTL_CHECK(v->local.count > 0, MTL_ERR_NOT_FOUND,
-              "cardano-db verify: no immutable file in '%s'", v->rq->db_dir);
+    MTL_CHECK(v->local.count > 0, MTL_ERR_NOT_FOUND, "cardano-db verify: no immutable file in '%s'",
+              v->rq->db_dir);
     const char *p = v->local.files[0].path, *slash = strrchr(p, '/');
     int n = slash ? (int)(slash - p) : 1;
     MTL_TRY(mtl_path_fmt(v->res->immutables_dir, sizeof(v->res->immutables_dir), "%.*s", n,
@@ -141,16 +141,16 @@ static mtl_err verdict(const struct client_verify_result *r)
     return mtl_seterr(MTL_ERR_INTEGRITY,
                       "immutable files of %s: %zu missing%s%s%s, %zu tampered%s%s%s, %zu not "
                       "certified%s%s%s",
-                      r->immutables_dir, nm, nm ? " (" : "", m, nm ? ")" : "", nt,
-                      nt ? " (" : "", t, nt ? ")" : "", nn, nn ? " (" : "", n, nn ? ")" : "");
+                      r->immutables_dir, nm, nm ? " (" : "", m, nm ? ")" : "", nt, nt ? " (" : "",
+                      t, nt ? ")" : "", nn, nn ? " (" : "", n, nn ? ")" : "");
 }
 
 static mtl_err run_steps(struct vf *v)
 {
     struct client_verify_result *r = v->res;
     MTL_TRY(list_local(v));
-    MTL_TRY(client_resolve_hash(v->cl->endpoint, "/artifact/cardano-database", v->rq->hash,
-                                r->hash));
+    MTL_TRY(
+        client_resolve_hash(v->cl->endpoint, "/artifact/cardano-database", v->rq->hash, r->hash));
     MTL_TRY(client_cardano_db_get(v->cl, r->hash, &v->body, &v->len, &v->art, &v->last));
     MTL_TRY(client_immutable_range(v->rq->start, v->rq->end, v->last, &r->first, &r->last));
     if (v->rq->on_range)
@@ -159,8 +159,8 @@ static mtl_err run_steps(struct vf *v)
     MTL_TRY(client_verify_cardano_db(v->cl, v->body, v->len));
     step(v, 2, "Downloading and verifying digests");
     MTL_TRY(client_digests_fetch_certified(
-        v->art, v->last, json_string_value(json_object_get(v->art, "merkle_root")),
-        &v->cl->events, &v->dg, &v->ndg));
+        v->art, v->last, json_string_value(json_object_get(v->art, "merkle_root")), &v->cl->events,
+        &v->dg, &v->ndg));
     select_range(v);
     uint64_t span = r->last - r->first + 1;
     MTL_CHECK(span <= 10000000, MTL_ERR_INVALID_ARG, "cardano-db verify: range of %llu files",

@@ -33,12 +33,12 @@ void client_loc_failed(struct client_loc_errors *le, const struct client_events 
     if (le->tried++ == 0)
         snprintf(le->first, sizeof(le->first), "%s", why);
     if (le->used < sizeof(le->msg))
-        le->used += (size_t)snprintf(le->msg + le->used, sizeof(le->msg) - le->used,
-                                     "%s[%d] %s: %s", le->tried > 1 ? "; " : "", le->tried, url,
-                                     why);
+        le->used +=
+            (size_t)snprintf(le->msg + le->used, sizeof(le->msg) - le->used, "%s[%d] %s: %s",
+                             le->tried > 1 ? "; " : "", le->tried, url, why);
     if (more)
-        client_emitf(ev, CLIENT_EVENT_WARNING, 0, "%s: location %s failed (%s); trying the next one",
-                     what, url, why);
+        client_emitf(ev, CLIENT_EVENT_WARNING, 0,
+                     "%s: location %s failed (%s); trying the next one", what, url, why);
 }
 
 mtl_err client_loc_all_failed(const struct client_loc_errors *le, mtl_err code, const char *what)

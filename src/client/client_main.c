@@ -15,51 +15,51 @@
 #include <unistd.h>
 
 #include "client_cli.h"
+#include "cmdhelp.h"
 #include "log.h"
 #include "program.h"
 
+/* A row of the command table (cmdhelp.h) and the function running it. */
 struct cmd_row {
-    const char *cmd, *alias; /* the command and its short name (the reference's) */
-    const char *sub;         /* the subcommand words ("" for none) */
-    const char *args;        /* positional arguments and flags, for the usage line */
-    const char *about;       /* one line */
-    const char *flags;       /* "  --flag X   what\n" lines ("" for none) */
+    struct app_cmd h;
     int (*run)(struct cli *c, int argc, char **argv);
 };
 
 static const struct cmd_row COMMANDS[] = {
-    {"cardano-db", "cdb", "snapshot list", "", "List the certified Cardano databases", "",
+    {{"cardano-db", "cdb", "snapshot list", "", "List the certified Cardano databases", ""},
      cmd_cardano_db},
-    {"cardano-db", "cdb", "snapshot show", "<hash|latest>",
-     "Show a Cardano database snapshot (verified first when a genesis key is given)", "",
+    {{"cardano-db", "cdb", "snapshot show", "<hash|latest>",
+      "Show a Cardano database snapshot (verified first when a genesis key is given)", ""},
      cmd_cardano_db},
-    {"cardano-db", "cdb", "download", "<hash|latest> [flags]",
-     "Download, verify and restore a certified Cardano database",
-     "  --download-dir D       the DB goes to D/db (default .)\n"
-     "  --start N, --end M     restore immutable files N to M only (default: all)\n"
-     "  --include-ancillary    also restore the ledger state and the last trio (IOG-signed)\n"
-     "  --ancillary-verification-key K  key text or file (env ANCILLARY_VERIFICATION_KEY)\n"
-     "  --allow-override       restore into a non-empty directory\n"
-     "  --parallel N           archives downloaded at once, 1-64 (default 4;\n"
-     "                         alias --max-parallel-downloads)\n",
+    {{"cardano-db", "cdb", "download", "<hash|latest> [flags]",
+      "Download, verify and restore a certified Cardano database",
+      "  --download-dir D       the DB goes to D/db (default .)\n"
+      "  --start N, --end M     restore immutable files N to M only (default: all)\n"
+      "  --include-ancillary    also restore the ledger state and the last trio (IOG-signed)\n"
+      "  --ancillary-verification-key K  key text or file (env ANCILLARY_VERIFICATION_KEY)\n"
+      "  --allow-override       restore into a non-empty directory\n"
+      "  --parallel N           archives downloaded at once, 1-64 (default 4;\n"
+      "                         alias --max-parallel-downloads)\n"},
      cmd_cardano_db},
-    {"cardano-db", "cdb", "verify", "<hash|latest> --db-dir D [flags]",
-     "Verify an existing node DB against a certified snapshot, without downloading it",
-     "  --db-dir D             the node's DB (holding immutable/)\n"
-     "  --start N, --end M     verify immutable files N to M only (default: all)\n"
-     "  --allow-missing        absent immutable files are not an error\n",
+    {{"cardano-db", "cdb", "verify", "<hash|latest> --db-dir D [flags]",
+      "Verify an existing node DB against a certified snapshot, without downloading it",
+      "  --db-dir D             the node's DB (holding immutable/)\n"
+      "  --start N, --end M     verify immutable files N to M only (default: all)\n"
+      "  --allow-missing        absent immutable files are not an error\n"},
      cmd_cardano_db},
-    {"mithril-stake-distribution", "msd", "list", "", "List the certified stake distributions",
-     "", cmd_msd},
-    {"mithril-stake-distribution", "msd", "download", "<hash|latest> [--download-dir D]",
-     "Download and verify a Mithril stake distribution",
-     "  --download-dir D       where the JSON file is written (default .)\n", cmd_msd},
-    {"certificate", NULL, "list", "", "List the certificates", "", cmd_certificate},
-    {"certificate", NULL, "show", "<hash>", "Show a certificate", "", cmd_certificate},
-    {"certificate", NULL, "verify", "<hash|latest>",
-     "Verify a certificate chain back to the genesis certificate", "", cmd_certificate},
+    {{"mithril-stake-distribution", "msd", "list", "", "List the certified stake distributions",
+      ""},
+     cmd_msd},
+    {{"mithril-stake-distribution", "msd", "download", "<hash|latest> [--download-dir D]",
+      "Download and verify a Mithril stake distribution",
+      "  --download-dir D       where the JSON file is written (default .)\n"},
+     cmd_msd},
+    {{"certificate", NULL, "list", "", "List the certificates", ""}, cmd_certificate},
+    {{"certificate", NULL, "show", "<hash>", "Show a certificate", ""}, cmd_certificate},
+    {{"certificate", NULL, "verify", "<hash|latest>",
+      "Verify a certificate chain back to the genesis certificate", ""},
+     cmd_certificate},
 };
-#define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
 static const char GLOBAL_FLAGS[] =
     "global flags:\n"
@@ -76,65 +76,23 @@ static const char GLOBAL_FLAGS[] =
     "  -h, --help                     this help, or a command's: <command> [<sub>] --help\n"
     "  -V, --version                  the version\n";
 
-static int is_cmd(const struct cmd_row *r, const char *name)
-{
-    return strcmp(r->cmd, name) == 0 || (r->alias && strcmp(r->alias, name) == 0);
-}
-
-/* How many of words[0..n) the row's subcommand starts with, word by word. */
-static int sub_match(const struct cmd_row *r, char **words, int n)
-{
-    const char *s = r->sub;
-    int k = 0;
-    for (; k < n && *s; k++) {
-        size_t len = strcspn(s, " ");
-        if (strlen(words[k]) != len || strncmp(s, words[k], len) != 0)
-            return k;
-        s += len + (s[len] == ' ');
-    }
-    return k;
-}
-
-static void print_row(FILE *out, const struct cmd_row *r)
-{
-    fprintf(out, "usage: mithril-client [global flags] %s %s%s%s\n%s\n", r->cmd, r->sub,
-            *r->args ? " " : "", r->args, r->about);
-    if (*r->flags)
-        fprintf(out, "flags:\n%s", r->flags);
-}
-
 static void usage_all(FILE *out)
 {
     fputs("usage: mithril-client [global flags] <command> [<subcommand>] [args]\n"
           "Shows, downloads and verifies certified blockchain artifacts.\ncommands:\n",
           out);
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        const struct cmd_row *r = &COMMANDS[i];
-        int first = i == 0 || strcmp(COMMANDS[i - 1].cmd, r->cmd) != 0;
-        if (first)
-            fprintf(out, "  %s%s%s%s\n", r->cmd, r->alias ? " (alias " : "",
-                    r->alias ? r->alias : "", r->alias ? ")" : "");
-        fprintf(out, "      %-15s %s\n", r->sub, r->about);
-    }
+    app_cmd_list(out, APP_CMD_ROWS(COMMANDS));
     fputs(GLOBAL_FLAGS, out);
 }
 
-/* The help of words[0] (a command) and the subcommand words after it: the
- * rows naming the most of them. 0, or -1 when words[0] is no command. */
+/* The help of the command words[0] and its subcommand words; -1 when
+ * words[0] is no command. */
 static int usage_of(FILE *out, char **words, int n)
 {
-    int best = -1;
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (is_cmd(&COMMANDS[i], words[0]) && sub_match(&COMMANDS[i], words + 1, n - 1) > best)
-            best = sub_match(&COMMANDS[i], words + 1, n - 1);
-    if (best < 0)
+    if (app_cmd_help(out, "mithril-client [global flags]", APP_CMD_ROWS(COMMANDS), words, n,
+                     NULL) == 0)
         return -1;
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (is_cmd(&COMMANDS[i], words[0]) && sub_match(&COMMANDS[i], words + 1, n - 1) == best) {
-            print_row(out, &COMMANDS[i]);
-            fputc('\n', out);
-        }
-    fputs("(global flags: mithril-client --help)\n", out);
+    fputs("\n(global flags: mithril-client --help)\n", out);
     return 0;
 }
 
@@ -198,14 +156,11 @@ static int parse_globals(struct cli *c, struct globals *g, int argc, char **argv
 /* --help with the words before the first flag: the command's help. */
 static int help(int n, char **rest)
 {
-    int words = 0;
-    while (words < n && rest[words][0] != '-')
-        words++;
-    if (words == 0) {
+    if (n == 0 || rest[0][0] == '-') {
         usage_all(stdout);
         return CLIENT_EXIT_OK;
     }
-    if (usage_of(stdout, rest, words) != 0)
+    if (usage_of(stdout, rest, n) != 0)
         return usage_error("unknown command", rest[0]);
     return CLIENT_EXIT_OK;
 }
@@ -232,20 +187,15 @@ static void default_cache(struct cli *c, char *buf, size_t cap)
 /* The first row of the command runs it; a usage error shows its help. */
 static int dispatch(struct cli *c, int n, char **rest)
 {
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (!is_cmd(&COMMANDS[i], rest[0]))
-            continue;
-        int rc = COMMANDS[i].run(c, n - 1, rest + 1);
-        if (rc == CLIENT_EXIT_USAGE) {
-            int words = 1;
-            while (words < n && rest[words][0] != '-')
-                words++;
-            fputc('\n', stderr);
-            usage_of(stderr, rest, words);
-        }
-        return rc;
+    const struct cmd_row *r = app_cmd_find(APP_CMD_ROWS(COMMANDS), rest[0]);
+    if (!r)
+        return usage_error("unknown command", rest[0]);
+    int rc = r->run(c, n - 1, rest + 1);
+    if (rc == CLIENT_EXIT_USAGE) {
+        fputc('\n', stderr);
+        usage_of(stderr, rest, n);
     }
-    return usage_error("unknown command", rest[0]);
+    return rc;
 }
 
 /* The aggregator endpoint without trailing slashes (mtl_free). */
