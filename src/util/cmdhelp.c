@@ -39,10 +39,15 @@ void app_cmd_list(FILE *out, const void *rows, size_t n, size_t stride)
 {
     for (size_t i = 0; i < n; i++) {
         const struct app_cmd *r = row_at(rows, stride, i);
-        if (i == 0 || strcmp(row_at(rows, stride, i - 1)->cmd, r->cmd) != 0)
-            fprintf(out, "  %s%s%s%s\n", r->cmd, r->alias ? " (alias " : "",
-                    r->alias ? r->alias : "", r->alias ? ")" : "");
-        fprintf(out, "      %-26s %s\n", *r->sub ? r->sub : "-", r->about);
+        char name[128];
+        snprintf(name, sizeof(name), "%s%s%s%s", r->cmd, r->alias ? " (alias " : "",
+                 r->alias ? r->alias : "", r->alias ? ")" : "");
+        if (!*r->sub) /* a command without subcommands: one line */
+            fprintf(out, "  %-32s %s\n", name, r->about);
+        else if (i == 0 || strcmp(row_at(rows, stride, i - 1)->cmd, r->cmd) != 0)
+            fprintf(out, "  %s\n", name);
+        if (*r->sub)
+            fprintf(out, "      %-26s %s\n", r->sub, r->about);
     }
 }
 
