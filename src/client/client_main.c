@@ -38,8 +38,8 @@ static const struct cmd_row COMMANDS[] = {
       "  --include-ancillary    also restore the ledger state and the last trio (IOG-signed)\n"
       "  --ancillary-verification-key K  key text or file (env ANCILLARY_VERIFICATION_KEY)\n"
       "  --allow-override       restore into a non-empty directory\n"
-      "  --parallel N           archives downloaded at once, 1-64 (default 4;\n"
-      "                         alias --max-parallel-downloads)\n"},
+      "  --parallel N, --max-parallel-downloads N  archives downloaded at once, 1-64\n"
+      "                         (default 4)\n"},
      cmd_cardano_db},
     {{"cardano-db", "cdb", "verify", "<hash|latest> --db-dir D [flags]",
       "Verify an existing node DB against a certified snapshot, without downloading it",
