@@ -256,8 +256,10 @@ static mtl_err restore_from(struct shared *sh, const char *tpl, uint64_t num, st
             __atomic_sub_fetch(&sh->declared, t->declared, __ATOMIC_RELAXED);
         if (e != MTL_ERR_HTTP || sh->abort || attempt == 3)
             break;
+        pthread_mutex_lock(&sh->mu); /* events one at a time */
         client_emitf(sh->o->events, CLIENT_EVENT_RETRY, 0, "%s: attempt %d failed (%s), retrying",
                      what, attempt, mtl_err_detail());
+        pthread_mutex_unlock(&sh->mu);
         sleep(1);
     }
     return e;
@@ -289,7 +291,9 @@ static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
             return e;
         }
         expand_template(url, sizeof(url), tpl[k], num);
+        pthread_mutex_lock(&sh->mu);
         client_loc_failed(le, o->events, what, url, k + 1 < n);
+        pthread_mutex_unlock(&sh->mu);
     }
     e = client_loc_all_failed(le, e, what);
     mtl_free(le);

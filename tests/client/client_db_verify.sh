@@ -6,19 +6,12 @@
 # what is checked; --allow-missing accepts absent files but not altered ones;
 # --json prints the reference's lines; another genesis key is refused.
 set -u
-BUILD="$MTL_BUILD_DIR"
-CLIENT="$BUILD/src/client/mithril-client"
-FAKE="$BUILD/tools/aggregator-fake/aggregator-fake"
-FIXTURE="$BUILD/tests/client/restore-fixture"
-PY=/usr/bin/python3
-. "$MTL_SOURCE_DIR/tests/lib.sh"
-W=$WORK
+. "$MTL_SOURCE_DIR/tests/client/fixture_lib.sh"
 cd "$W" || exit 1 # the report files are written to the current directory
 
 "$FIXTURE" "$W/db" "$W/data" "$W/files" 5 40000 7 || { echo "FAIL: fixture"; exit 1; }
 export GENESIS_VERIFICATION_KEY="$W/data/genesis.vkey" MITHRIL_CLIENT_CACHE_DIR="$W/cache"
-start_bg aggregator-fake "$W/port" "$FAKE" --data-dir "$W/data" --files-dir "$W/files" --port 0 --port-file "$W/port"
-export AGGREGATOR_ENDPOINT="http://127.0.0.1:$PORT/aggregator"
+start_fake "$W/data" "$W/files"
 
 # ok NAME CMD...: CMD succeeds and says so on stdout
 ok() {

@@ -5,13 +5,7 @@
 # why) and the next one restores the DB; when every location fails the error
 # lists each of them.
 set -u
-BUILD="$MTL_BUILD_DIR"
-CLIENT="$BUILD/src/client/mithril-client"
-FAKE="$BUILD/tools/aggregator-fake/aggregator-fake"
-FIXTURE="$BUILD/tests/client/restore-fixture"
-PY=/usr/bin/python3
-. "$MTL_SOURCE_DIR/tests/lib.sh"
-W=$WORK
+. "$MTL_SOURCE_DIR/tests/client/fixture_lib.sh"
 BASE=http://localhost:8080/aggregator/cardano-database-download # rewritten by aggregator-fake
 DEAD=http://127.0.0.1:1/nothing-listens-here
 
@@ -48,8 +42,7 @@ for art in d.values():
     art[part]["locations"] = new if only else new + locs
 json.dump(d, open(p, "w"))
 PYEOF
-    start_bg aggregator-fake "$W/port" "$FAKE" --data-dir "$W/d" --files-dir "$W/files" --port 0 --port-file "$W/port"
-    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$PORT/aggregator"
+    start_fake "$W/d" "$W/files"
 }
 # restores NAME WARN [download args]: the restore succeeds, is byte-identical
 # (but for trio 4, the ancillary in-progress one) and warned with WARN on stderr
