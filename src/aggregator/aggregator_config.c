@@ -92,33 +92,23 @@ static const struct app_setting SETTINGS[] = {
             "", 0, MTL_ERA_ADAPTER_PARAMS_HELP),
 };
 
+void agg_config_options(FILE *out)
+{
+    fprintf(out, "options (flag, environment variable, default):\n");
+    app_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
+}
+
 void agg_config_usage(FILE *out)
 {
-    fprintf(out, "usage: mithril-aggregator [-v...] [--json] <command> [options]\n"
-                 "commands:\n"
-                 "  serve                         run the aggregator HTTP server\n"
-                 "  genesis generate-keypair --target-path DIR\n"
-                 "  genesis bootstrap --genesis-secret-key-path K   (or env GENESIS_SECRET_KEY)\n"
-                 "  genesis export --target-path F\n"
-                 "  genesis sign --to-sign-payload-path F --target-signed-payload-path G\n"
-                 "               --genesis-secret-key-path K\n"
-                 "  genesis import --signed-payload-path G\n"
-                 "  tools import-certificates --file F   load a certificate chain into the store\n"
-                 "  tools generate-ancillary-keypair --target-path DIR\n"
-                 "  era list [--json]                  the Mithril eras this software supports\n"
-                 "  era generate-keypair --target-path DIR   era key: DIR/era.sk, DIR/era.vk\n"
-                 "  era generate-tx-datum --current-era-epoch E [--next-era-epoch N]\n"
-                 "               --era-markers-secret-key JSON_HEX --target-path F\n"
-                 "genesis bootstrap/export/import read the chain and the store like serve (same\n"
+    fprintf(out, "genesis bootstrap/export/import read the chain and the store like serve (same\n"
                  "options); they may run while serve runs: the store is SQLite in WAL mode and\n"
                  "serve picks the new genesis certificate up on its next RUN_INTERVAL tick.\n"
                  "A devnet: start serve; signers register (keys registered at epoch e sign from\n"
                  "e+2); retry genesis bootstrap (same env) until it succeeds: it exits 1 naming\n"
                  "what is missing until the signers registered at E-1 are known in the current\n"
                  "epoch E. The genesis certificate of E carries their AVK; multi-signed\n"
-                 "certificates follow from epoch E+1.\n"
-                 "options (flag, environment variable, default):\n");
-    app_settings_usage(out, SETTINGS, MTL_ARRAY_LEN(SETTINGS));
+                 "certificates follow from epoch E+1.\n");
+    agg_config_options(out);
 }
 
 static mtl_err parse_params(void *field, const char *name, const char *text)

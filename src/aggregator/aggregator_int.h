@@ -60,6 +60,8 @@ struct agg_config {
  * defaults; an unknown flag or a bad value is an MTL_ERR_CONFIG naming it. */
 mtl_err agg_config_load(struct agg_config *c, int argc, char **argv, int first);
 void agg_config_usage(FILE *out);
+/* The settings table of --help (flag, environment variable, default). */
+void agg_config_options(FILE *out);
 
 /* ---- store (one SQLite file in DATA_STORES_DIRECTORY) ---------------------- */
 struct agg_store {

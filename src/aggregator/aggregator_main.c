@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "aggregator_int.h"
+#include "cmdhelp.h"
 #include "common/common_int.h"
 #include "log.h"
 #include "program.h"
@@ -128,12 +129,109 @@ out_wipe:
     return rc;
 }
 
+/* A row of the command table (cmdhelp.h): the function running the command,
+ * and whether it reads the settings serve reads (listed in its --help). */
+struct agg_cmd_row {
+    struct app_cmd h;
+    int (*run)(int argc, char **argv);
+    int settings;
+};
+
+#define TARGET_DIR "  --target-path DIR      the directory the key files are written to\n"
+static const struct agg_cmd_row COMMANDS[] = {
+    {{"serve", NULL, "", "[options]", "Run the aggregator: HTTP API, epoch runtime, certifier", ""},
+     agg_cmd_serve,
+     1},
+    {{"genesis", NULL, "generate-keypair", "--target-path DIR",
+      "Write a genesis key pair: DIR/genesis.sk (0600) and DIR/genesis.vkey", TARGET_DIR},
+     agg_cmd_genesis,
+     0},
+    {{"genesis", NULL, "bootstrap", "[--genesis-secret-key-path K] [options]",
+      "Sign and store the genesis certificate of the current epoch",
+      "  --genesis-secret-key-path K  the genesis secret key file (or env GENESIS_SECRET_KEY)\n"
+      "  --genesis-secret-key KEY     the key itself (warned about: ps shows it)\n"},
+     agg_cmd_genesis,
+     1},
+    {{"genesis", NULL, "export", "--target-path F [options]",
+      "Write the genesis payload to sign with an air-gapped key",
+      "  --target-path F        where the payload is written\n"},
+     agg_cmd_genesis,
+     1},
+    {{"genesis", NULL, "sign",
+      "--to-sign-payload-path F --target-signed-payload-path G --genesis-secret-key-path K",
+      "Sign an exported payload (needs neither store nor chain)",
+      "  --to-sign-payload-path F        the payload written by genesis export\n"
+      "  --target-signed-payload-path G  where the signature is written\n"
+      "  --genesis-secret-key-path K     the genesis secret key file\n"},
+     agg_cmd_genesis,
+     0},
+    {{"genesis", NULL, "import", "--signed-payload-path G [options]",
+      "Store the genesis certificate of a signed payload (checked with "
+      "GENESIS_VERIFICATION_KEY)",
+      "  --signed-payload-path G  the signature written by genesis sign\n"},
+     agg_cmd_genesis,
+     1},
+    {{"tools", NULL, "import-certificates", "--file F [options]",
+      "Load a certificate chain (JSON array or object by hash) into the store",
+      "  --file F               the certificates\n"},
+     agg_cmd_tools,
+     1},
+    {{"tools", NULL, "generate-ancillary-keypair", "--target-path DIR",
+      "Write the ancillary key pair: DIR/ancillary.sk (0600) and DIR/ancillary.vkey", TARGET_DIR},
+     agg_cmd_tools,
+     0},
+    {{"era", NULL, "list", "[--json]", "The Mithril eras this software supports",
+      "  --json                 as a JSON array\n"},
+     agg_cmd_era,
+     0},
+    {{"era", NULL, "generate-keypair", "--target-path DIR",
+      "Write an era markers key pair: DIR/era.sk (0600) and DIR/era.vk", TARGET_DIR},
+     agg_cmd_era,
+     0},
+    {{"era", NULL, "generate-tx-datum",
+      "--current-era-epoch E [--next-era-epoch N] --era-markers-secret-key K --target-path F",
+      "Write the signed era markers datum to put on chain",
+      "  --current-era-epoch E       the current era's start epoch (env CURRENT_ERA_EPOCH)\n"
+      "  --next-era-epoch N          the next era's start epoch (env NEXT_ERA_EPOCH)\n"
+      "  --era-markers-secret-key K  JSON-hex era key (env ERA_MARKERS_SECRET_KEY)\n"
+      "  --target-path F             where the datum is written\n"},
+     agg_cmd_era,
+     0},
+};
+
+static void usage_all(FILE *out)
+{
+    fputs("usage: mithril-aggregator [-v...] [--json] <command> [options]\n"
+          "       mithril-aggregator <command> [<subcommand>] --help | --version\ncommands:\n",
+          out);
+    app_cmd_list(out, APP_CMD_ROWS(COMMANDS));
+    agg_config_usage(out);
+}
+
+/* `<command> [<subcommand>] ... --help`: the rows those words name, then
+ * the settings when one of them reads them. */
+static int usage_of(FILE *out, char **words, int n)
+{
+    unsigned char printed[sizeof(COMMANDS) / sizeof(COMMANDS[0])];
+    if (app_cmd_help(out, "mithril-aggregator [-v...] [--json]", APP_CMD_ROWS(COMMANDS), words, n,
+                     printed) == 0)
+        return 2;
+    for (size_t i = 0; i < sizeof(printed); i++)
+        if (printed[i] && COMMANDS[i].settings) {
+            agg_config_options(out);
+            break;
+        }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int verbosity = 0, json = 0, help;
+    if (app_prog_version("mithril-aggregator", argc, argv))
+        return 0;
     int i = app_prog_flags(argc, argv, &verbosity, &json, &help);
     if (help) {
-        agg_config_usage(stdout);
+        usage_all(stdout);
         return 0;
     }
     app_log_setup("aggregator", verbosity, json);
@@ -142,23 +240,16 @@ int main(int argc, char **argv)
         return 1;
     }
     if (i >= argc) {
-        agg_config_usage(stderr);
+        usage_all(stderr);
         return 2;
     }
-    const char *cmd = argv[i];
+    const struct agg_cmd_row *r = app_cmd_find(APP_CMD_ROWS(COMMANDS), argv[i]);
+    if (!r) {
+        fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
     for (int k = i + 1; k < argc; k++)
-        if (strcmp(argv[k], "--help") == 0) {
-            agg_config_usage(stdout);
-            return 0;
-        }
-    if (strcmp(cmd, "serve") == 0)
-        return agg_cmd_serve(argc - i - 1, argv + i + 1);
-    if (strcmp(cmd, "genesis") == 0)
-        return agg_cmd_genesis(argc - i - 1, argv + i + 1);
-    if (strcmp(cmd, "tools") == 0)
-        return agg_cmd_tools(argc - i - 1, argv + i + 1);
-    if (strcmp(cmd, "era") == 0)
-        return agg_cmd_era(argc - i - 1, argv + i + 1);
-    fprintf(stderr, "mithril-aggregator: unknown command '%s' (see --help)\n", cmd);
-    return 2;
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+            return usage_of(stdout, argv + i, argc - i);
+    return r->run(argc - i - 1, argv + i + 1);
 }

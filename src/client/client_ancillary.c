@@ -236,3 +236,17 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
     client_rm_tree(tmp);
     return e;
 }
+
+mtl_err client_ancillary_restore_any(const char *const *urls, size_t n, const char *db_dir,
+                                     const uint8_t vk[32], uint64_t max_bytes,
+                                     const struct client_events *ev)
+{
+    struct client_loc_errors le = {0};
+    mtl_err e = MTL_ERR_NOT_FOUND;
+    for (size_t k = 0; k < n; k++) {
+        if ((e = client_ancillary_restore(urls[k], db_dir, vk, max_bytes)) == MTL_OK)
+            return MTL_OK;
+        client_loc_failed(&le, ev, "ancillary", urls[k], k + 1 < n);
+    }
+    return client_loc_all_failed(&le, e, "ancillary");
+}

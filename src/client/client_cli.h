@@ -46,6 +46,8 @@ void out_show_int(int width, const char *label, const json_t *o, const char *key
  * else as a table: header(), then row(item) per item. */
 int out_list(struct cli *c, const char *route, const char *what, void (*header)(void),
              void (*row)(json_t *item));
+/* A non-negative decimal argument (the whole string); -1 when it is not. */
+int cli_parse_num(const char *s, long long *out);
 /* The current UTC time as 2026-01-31T12:00:00Z. */
 void out_timestamp(char ts[40]);
 
@@ -54,6 +56,7 @@ void out_timestamp(char ts[40]);
 int cmd_certificate(struct cli *c, int argc, char **argv);
 int cmd_cardano_db(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
+int cmd_cardano_db_verify(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
 int cmd_csd(struct cli *c, int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /* client_cmd_cardano_db.c - `cardano-db snapshot list|show` (CardanoDatabase
- * v2 artifacts). `snapshot show` also checks the artifact against its
+ * v2 artifacts) and the dispatch of `download` and `verify`. `snapshot show` also checks the artifact against its
  * certificate when a genesis key is given (chain first). */
 #include <stdio.h>
 #include <string.h>
@@ -94,8 +94,26 @@ static int snapshot_show(struct cli *c, const char *arg)
     return CLIENT_EXIT_OK;
 }
 
+/* The reference's -b/--backend: v2, its only backend, is ours; the flag is
+ * taken out of argv (any other value is a usage error). */
+static int strip_backend(int *argc, char **argv)
+{
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "-b") != 0 && strcmp(argv[i], "--backend") != 0)
+            continue;
+        if (i + 1 >= *argc || strcmp(argv[i + 1], "v2") != 0)
+            return out_usage("cardano-db: --backend: only 'v2' is supported");
+        memmove(&argv[i], &argv[i + 2], sizeof(char *) * (size_t)(*argc - i - 2));
+        *argc -= 2;
+        i--;
+    }
+    return CLIENT_EXIT_OK;
+}
+
 int cmd_cardano_db(struct cli *c, int argc, char **argv)
 {
+    if (strip_backend(&argc, argv) != CLIENT_EXIT_OK)
+        return CLIENT_EXIT_USAGE;
     if (argc >= 2 && strcmp(argv[0], "snapshot") == 0) {
         if (argc == 2 && strcmp(argv[1], "list") == 0)
             return out_list(c, "/artifact/cardano-database", "cardano-db snapshot list",
@@ -105,6 +123,8 @@ int cmd_cardano_db(struct cli *c, int argc, char **argv)
     }
     if (argc >= 1 && strcmp(argv[0], "download") == 0)
         return cmd_cardano_db_download(c, argc - 1, argv + 1);
-    return out_usage("cardano-db: expected 'snapshot list', 'snapshot show <hash|latest>' or "
-                     "'download <hash|latest> ...'");
+    if (argc >= 1 && strcmp(argv[0], "verify") == 0)
+        return cmd_cardano_db_verify(c, argc - 1, argv + 1);
+    return out_usage("cardano-db: expected 'snapshot list', 'snapshot show <hash|latest>', "
+                     "'download <hash|latest> ...' or 'verify <hash|latest> ...'");
 }

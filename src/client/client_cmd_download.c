@@ -2,23 +2,11 @@
  * key, then the download service (client_download.c), whose steps and
  * progress the output module draws; the result as text or one JSON
  * document. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client_cli.h"
-
-static int parse_num(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || end == s || v < 0)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* The command's arguments into rq; *vk_text gets the ancillary key text. */
 static int parse_args(int argc, char **argv, struct client_dl_request *rq, int *ancillary,
@@ -29,11 +17,11 @@ static int parse_args(int argc, char **argv, struct client_dl_request *rq, int *
         long long n;
         if (!strcmp(s, "--download-dir") && v)
             rq->dir = v, i++;
-        else if (!strcmp(s, "--start") && v && parse_num(v, &rq->start) == 0)
+        else if (!strcmp(s, "--start") && v && cli_parse_num(v, &rq->start) == 0)
             i++;
-        else if (!strcmp(s, "--end") && v && parse_num(v, &rq->end) == 0)
+        else if (!strcmp(s, "--end") && v && cli_parse_num(v, &rq->end) == 0)
             i++;
-        else if (!strcmp(s, "--parallel") && v && parse_num(v, &n) == 0 && n >= 1 && n <= 64)
+        else if ((!strcmp(s, "--parallel") || !strcmp(s, "--max-parallel-downloads")) && v && cli_parse_num(v, &n) == 0 && n >= 1 && n <= 64)
             rq->parallel = (int)n, i++;
         else if (!strcmp(s, "--include-ancillary"))
             *ancillary = 1;

@@ -149,31 +149,51 @@ mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
     return MTL_OK;
 }
 
-mtl_err client_digests_fetch(const json_t *artifact, uint64_t max_number,
-                             struct restore_digest **out, size_t *count)
+/* One location: fetched, parsed, and (certified_root given) its root checked. */
+static mtl_err try_location(const json_t *loc, uint64_t max_number, const char *certified_root,
+                            struct restore_digest **out, size_t *count)
+{
+    const char *uri = json_string_value(json_object_get(loc, "uri"));
+    int archived = json_object_get(loc, "compression_algorithm") != NULL;
+    char *body = NULL;
+    size_t len = 0;
+    MTL_TRY(fetch_location(uri, archived, &body, &len));
+    mtl_err e = client_digests_parse(body, len, max_number, out, count);
+    mtl_free(body);
+    if (e == MTL_OK && certified_root &&
+        (e = client_digests_check_root(*out, *count, certified_root)) != MTL_OK) {
+        mtl_free(*out);
+        *out = NULL;
+    }
+    return e;
+}
+
+mtl_err client_digests_fetch_certified(const json_t *artifact, uint64_t max_number,
+                                       const char *certified_root, const struct client_events *ev,
+                                       struct restore_digest **out, size_t *count)
 {
     json_t *locs = json_object_get(json_object_get(artifact, "digests"), "locations");
-    size_t i;
+    const char *uris[CLIENT_MAX_LOCATIONS];
+    size_t n = client_locations(artifact, "digests", 0, uris, CLIENT_MAX_LOCATIONS), k = 0, i;
+    struct client_loc_errors le = {0};
+    mtl_err last = MTL_ERR_NOT_FOUND;
     json_t *loc;
-    mtl_err last = mtl_seterr(MTL_ERR_NOT_FOUND, "digests: the artifact lists no location");
     json_array_foreach(locs, i, loc)
     {
         const char *uri = json_string_value(json_object_get(loc, "uri"));
-        const char *type = json_string_value(json_object_get(loc, "type"));
-        if (!uri || !type ||
-            (strcmp(type, "cloud_storage") != 0 && strcmp(type, "aggregator") != 0))
+        if (k >= n || uri != uris[k]) /* not a usable location */
             continue;
-        int archived = json_object_get(loc, "compression_algorithm") != NULL;
-        char *body = NULL;
-        size_t len = 0;
-        last = fetch_location(uri, archived, &body, &len);
-        if (last == MTL_OK) {
-            last = client_digests_parse(body, len, max_number, out, count);
-            mtl_free(body);
-            if (last == MTL_OK)
-                return MTL_OK;
-        }
+        k++;
+        if ((last = try_location(loc, max_number, certified_root, out, count)) == MTL_OK)
+            return MTL_OK;
         log_warn("digests_location_failed", "uri=%s error=\"%s\"", uri, mtl_err_detail());
+        client_loc_failed(&le, ev, "digests", uri, k < n);
     }
-    return last;
+    return client_loc_all_failed(&le, last, "digests");
+}
+
+mtl_err client_digests_fetch(const json_t *artifact, uint64_t max_number,
+                             struct restore_digest **out, size_t *count)
+{
+    return client_digests_fetch_certified(artifact, max_number, NULL, NULL, out, count);
 }

@@ -60,22 +60,38 @@ static int dir_has_entries(const char *path)
     return n;
 }
 
+mtl_err client_immutable_range(long long start, long long end, uint64_t last, uint64_t *lo,
+                               uint64_t *hi)
+{
+    *lo = start >= 0 ? (uint64_t)start : 0;
+    *hi = end >= 0 ? (uint64_t)end : last;
+    MTL_CHECK(*lo <= *hi && *hi <= last, MTL_ERR_INVALID_ARG,
+              "range %llu..%llu is empty or outside 0..%llu", (unsigned long long)*lo,
+              (unsigned long long)*hi, (unsigned long long)last);
+    return MTL_OK;
+}
+
+mtl_err client_cardano_db_get(const struct client *cl, const char *hash, char **body, size_t *len,
+                              json_t **art, uint64_t *last)
+{
+    char route[160];
+    snprintf(route, sizeof(route), "/artifact/cardano-database/%s", hash);
+    MTL_TRY(client_get(cl->endpoint, route, body, len));
+    json_error_t je;
+    *art = json_loadb(*body, *len, 0, &je);
+    MTL_CHECK(*art, MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text);
+    json_t *n = json_object_get(json_object_get(*art, "beacon"), "immutable_file_number");
+    MTL_CHECK(json_is_integer(n) && json_integer_value(n) >= 0, MTL_ERR_BAD_ENCODING,
+              "%s: beacon.immutable_file_number is not a number", route);
+    *last = (uint64_t)json_integer_value(n);
+    return MTL_OK;
+}
+
 /* The artifact fetched and parsed; the range checked against it. */
 static mtl_err fetch_artifact(struct dl *d)
 {
-    char route[160];
-    snprintf(route, sizeof(route), "/artifact/cardano-database/%s", d->res->hash);
-    MTL_TRY(client_get(d->cl->endpoint, route, &d->body, &d->len));
-    json_error_t je;
-    d->art = json_loadb(d->body, d->len, 0, &je);
-    MTL_CHECK(d->art, MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text);
-    json_t *beacon = json_object_get(d->art, "beacon");
-    d->last = (uint64_t)json_integer_value(json_object_get(beacon, "immutable_file_number"));
-    d->lo = d->rq->start >= 0 ? (uint64_t)d->rq->start : 0;
-    d->hi = d->rq->end >= 0 ? (uint64_t)d->rq->end : d->last;
-    MTL_CHECK(d->lo <= d->hi && d->hi <= d->last, MTL_ERR_INVALID_ARG,
-              "range %llu..%llu is empty or outside 0..%llu", (unsigned long long)d->lo,
-              (unsigned long long)d->hi, (unsigned long long)d->last);
+    MTL_TRY(client_cardano_db_get(d->cl, d->res->hash, &d->body, &d->len, &d->art, &d->last));
+    MTL_TRY(client_immutable_range(d->rq->start, d->rq->end, d->last, &d->lo, &d->hi));
     MTL_CHECK(!d->rq->ancillary_vk || d->hi == d->last, MTL_ERR_INVALID_ARG,
               "--include-ancillary needs the range to end at the snapshot's last immutable file "
               "%llu",
@@ -172,26 +188,12 @@ static mtl_err check_restored(const struct dl *d)
     return MTL_OK;
 }
 
-/* The first location of an artifact part: a URI template or a plain URI. */
-static const char *first_location(const json_t *art, const char *part, const char *template_key)
-{
-    size_t i;
-    json_t *loc;
-    json_array_foreach(json_object_get(json_object_get(art, part), "locations"), i, loc)
-    {
-        json_t *uri = json_object_get(loc, "uri");
-        const char *u = json_string_value(template_key ? json_object_get(uri, template_key) : uri);
-        if (u)
-            return u;
-    }
-    return NULL;
-}
-
 /* Step 4: the archives of the range, each file checked as it is written. */
 static mtl_err restore_archives(struct dl *d)
 {
-    const char *tpl = first_location(d->art, "immutables", "Template");
-    MTL_CHECK(tpl, MTL_ERR_BAD_ENCODING, "cardano database %s: no immutables URI template",
+    const char *tpl[CLIENT_MAX_LOCATIONS];
+    size_t ntpl = client_locations(d->art, "immutables", 1, tpl, CLIENT_MAX_LOCATIONS);
+    MTL_CHECK(ntpl > 0, MTL_ERR_BAD_ENCODING, "cardano database %s: no immutables URI template",
               d->res->hash);
     /* The bound on what the archives may declare: the announced DB size,
      * which (as the reference computes it) leaves out the trio of file 0, so
@@ -203,7 +205,8 @@ static mtl_err restore_archives(struct dl *d)
         (1u << 20);
     d->verified = mtl_calloc(d->ndg, 1);
     MTL_CHECK(d->verified, MTL_ERR_NOMEM, "restore: out of memory");
-    struct restore_opts ro = {.url_template = tpl,
+    struct restore_opts ro = {.url_templates = tpl,
+                              .ntemplates = ntpl,
                               .max_bytes = d->announced,
                               .verified = d->verified,
                               .db_dir = d->db,
@@ -223,14 +226,15 @@ static mtl_err restore_archives(struct dl *d)
 /* The ancillary files, their manifest's signature checked first. */
 static mtl_err restore_ancillary(struct dl *d)
 {
-    const char *url = first_location(d->art, "ancillary", NULL);
-    MTL_CHECK(url, MTL_ERR_BAD_ENCODING, "cardano database %s: no ancillary location",
+    const char *urls[CLIENT_MAX_LOCATIONS];
+    size_t n = client_locations(d->art, "ancillary", 0, urls, CLIENT_MAX_LOCATIONS);
+    MTL_CHECK(n > 0, MTL_ERR_BAD_ENCODING, "cardano database %s: no ancillary location",
               d->res->hash);
     step(d, 5, "Downloading and verifying the ancillary files (IOG signature)");
     /* bounded by what the artifact announces (else the whole DB's size) */
     uint64_t anc_max = json_size(json_object_get(d->art, "ancillary"), "size_uncompressed");
-    return client_ancillary_restore(url, d->db, d->rq->ancillary_vk,
-                                    anc_max ? anc_max : d->announced);
+    return client_ancillary_restore_any(urls, n, d->db, d->rq->ancillary_vk,
+                                        anc_max ? anc_max : d->announced, &d->cl->events);
 }
 
 static int network_magic(const char *net)
@@ -300,9 +304,9 @@ static mtl_err run_steps(struct dl *d)
     step(d, 2, "Fetching the certificate and verifying the certificate chain");
     MTL_TRY(client_verify_cardano_db(d->cl, d->body, d->len));
     step(d, 3, "Downloading and verifying digests");
-    MTL_TRY(client_digests_fetch(d->art, d->last, &d->dg, &d->ndg));
-    MTL_TRY(client_digests_check_root(d->dg, d->ndg,
-                                      json_string_value(json_object_get(d->art, "merkle_root"))));
+    MTL_TRY(client_digests_fetch_certified(
+        d->art, d->last, json_string_value(json_object_get(d->art, "merkle_root")),
+        &d->cl->events, &d->dg, &d->ndg));
     step(d, 4, "Downloading, unpacking and verifying the immutable files");
     MTL_TRY(restore_archives(d));
     step(d, 5, "Verifying the cardano database");

@@ -12,6 +12,26 @@
 
 #define USER_AGENT "mithril-client-c"
 
+/* The identity headers every request carries (the reference's client sends
+ * them too): set once by client_http_identity before any request. */
+static char origin_header[160];
+static const char CLIENT_TYPE_HEADER[] = "mithril-client-type: CLI";
+static const char *identity[3] = {CLIENT_TYPE_HEADER, NULL, NULL};
+
+mtl_err client_http_identity(const char *origin_tag)
+{
+    if (!origin_tag || !*origin_tag)
+        return MTL_OK;
+    size_t n = strlen(origin_tag);
+    MTL_CHECK(n <= 100, MTL_ERR_INVALID_ARG, "origin tag: longer than 100 bytes");
+    for (size_t i = 0; i < n; i++)
+        MTL_CHECK(origin_tag[i] > 0x20 && origin_tag[i] < 0x7f, MTL_ERR_INVALID_ARG,
+                  "origin tag '%s': only printable ASCII without spaces", origin_tag);
+    snprintf(origin_header, sizeof(origin_header), "mithril-origin-tag: %s", origin_tag);
+    identity[1] = origin_header;
+    return MTL_OK;
+}
+
 static mtl_err route_url(char *url, size_t cap, const char *endpoint, const char *route)
 {
     int n = snprintf(url, cap, "%s%s", endpoint, route);
@@ -23,7 +43,8 @@ mtl_err client_get(const char *endpoint, const char *route, char **body, size_t 
 {
     char url[4096];
     MTL_TRY(route_url(url, sizeof(url), endpoint, route));
-    struct app_http_opts o = {.max_body = CLIENT_JSON_MAX, .user_agent = USER_AGENT};
+    struct app_http_opts o = {
+        .max_body = CLIENT_JSON_MAX, .user_agent = USER_AGENT, .headers = identity};
     struct app_http_reply r;
     MTL_TRY(app_http_request("GET", url, NULL, &o, &r));
     mtl_err e = MTL_OK;
@@ -84,7 +105,8 @@ mtl_err client_post(const char *endpoint, const char *route, const char *json)
 {
     char url[4096];
     MTL_TRY(route_url(url, sizeof(url), endpoint, route));
-    struct app_http_opts o = {.timeout_ms = 30000, .max_body = 1 << 16, .user_agent = USER_AGENT};
+    struct app_http_opts o = {
+        .timeout_ms = 30000, .max_body = 1 << 16, .user_agent = USER_AGENT, .headers = identity};
     struct app_http_reply r;
     MTL_TRY(app_http_request("POST", url, json, &o, &r));
     mtl_free(r.body);
@@ -163,6 +185,12 @@ mtl_err client_http_stream(const char *url, const struct client_stream *s)
     MTL_TRY(client_http_check_url(url, s->what));
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "mithril-api-version: " MTL_API_VERSION);
+    for (const char *const *x = identity; h && *x; x++) {
+        struct curl_slist *more = curl_slist_append(h, *x);
+        if (!more)
+            curl_slist_free_all(h);
+        h = more;
+    }
     if (!c || !h) {
         curl_easy_cleanup(c);
         curl_slist_free_all(h);
@@ -179,8 +207,9 @@ mtl_err client_http_stream(const char *url, const struct client_stream *s)
         return MTL_OK;
     if (r.stopped)
         return mtl_seterr(MTL_ERR_STATE, "%s: GET %s: stopped", s->what, url);
-    return mtl_seterr(MTL_ERR_HTTP, "%s: GET %s: %s (HTTP %ld)", s->what, url,
-                      curl_easy_strerror(rc), status);
+    /* a 404 is an answer, not a transport failure: not worth retrying */
+    return mtl_seterr(status == 404 ? MTL_ERR_NOT_FOUND : MTL_ERR_HTTP, "%s: GET %s: %s (HTTP %ld)",
+                      s->what, url, curl_easy_strerror(rc), status);
 }
 
 struct mem_sink {

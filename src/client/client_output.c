@@ -1,6 +1,7 @@
 /* client_output.c - everything mithril-client prints goes through here:
  * result documents on stdout (text or --json), errors and the services'
  * events on stderr (text, a progress bar on a terminal, or JSON lines). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,17 @@ void out_timestamp(char ts[40])
     struct tm tmv;
     gmtime_r(&t, &tmv);
     strftime(ts, 40, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
+int cli_parse_num(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < 0)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 void out_json(const json_t *j)

@@ -42,6 +42,7 @@ struct task {
     mtl_err err; /* unpacking side */
     char msg[768];
     uint64_t files, bytes;
+    uint64_t declared; /* what this attempt's entries declared */
 };
 
 static void fail_task(struct task *t, mtl_err e)
@@ -82,6 +83,7 @@ static mtl_err check_declared(struct task *t, const struct client_entry *ent, co
               (unsigned long long)t->num);
     uint64_t size = (uint64_t)ent->size;
     uint64_t declared = __atomic_add_fetch(&t->sh->declared, size, __ATOMIC_RELAXED);
+    t->declared += size;
     MTL_CHECK(!o->max_bytes || declared <= o->max_bytes, MTL_ERR_TOO_BIG,
               "immutable file %s: archive %05llu declares %llu bytes, beyond the %llu bytes the "
               "snapshot announces for its whole database (archive bomb?)",
@@ -190,7 +192,7 @@ static mtl_err archive_result(struct task *t, mtl_err xfer, mtl_err pipe, const 
 {
     if (pipe != MTL_OK)
         return mtl_seterr(MTL_ERR_BAD_ENCODING, "%s is corrupt: %s", what, msg);
-    if (xfer == MTL_ERR_HTTP && !t->sh->abort)
+    if ((xfer == MTL_ERR_HTTP || xfer == MTL_ERR_NOT_FOUND) && !t->sh->abort)
         return mtl_seterr(xfer, "%s", msg);
     if (t->err != MTL_OK)
         return mtl_seterr(t->err, "%s", t->msg);
@@ -238,23 +240,63 @@ static void expand_template(char *out, size_t cap, const char *tpl, uint64_t num
                  at + strlen(ph));
 }
 
-static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
+/* One location of an archive: transport failures are retried (3 attempts,
+ * like the reference); a missing, corrupt or wrong archive is not. */
+static mtl_err restore_from(struct shared *sh, const char *tpl, uint64_t num, struct task *t)
 {
     char url[4200], what[32];
-    expand_template(url, sizeof(url), sh->o->url_template, num);
+    expand_template(url, sizeof(url), tpl, num);
     snprintf(what, sizeof(what), "archive %05llu", (unsigned long long)num);
-    /* transport failures are retried (3 attempts, like the reference); a
-     * corrupt archive or a wrong digest is not */
     mtl_err e = MTL_OK;
     for (int attempt = 1; attempt <= 3; attempt++) {
         *t = (struct task){.sh = sh, .num = num};
         e = stream_archive(url, t, what);
+        /* what a failed attempt declared no longer counts against the bound */
+        if (e != MTL_OK)
+            __atomic_sub_fetch(&sh->declared, t->declared, __ATOMIC_RELAXED);
         if (e != MTL_ERR_HTTP || sh->abort || attempt == 3)
             break;
+        pthread_mutex_lock(&sh->mu); /* events one at a time */
         client_emitf(sh->o->events, CLIENT_EVENT_RETRY, 0, "%s: attempt %d failed (%s), retrying",
                      what, attempt, mtl_err_detail());
+        pthread_mutex_unlock(&sh->mu);
         sleep(1);
     }
+    return e;
+}
+
+/* A failure that another location may not have (rather than a local one,
+ * or the restore being cancelled). */
+static int location_failure(mtl_err e)
+{
+    return e == MTL_ERR_HTTP || e == MTL_ERR_NOT_FOUND || e == MTL_ERR_BAD_ENCODING ||
+           e == MTL_ERR_INTEGRITY || e == MTL_ERR_TOO_BIG;
+}
+
+/* Each location in order until one restores the archive. */
+static mtl_err restore_one(struct shared *sh, uint64_t num, struct task *t)
+{
+    const struct restore_opts *o = sh->o;
+    const char *const *tpl = o->url_templates ? o->url_templates : &o->url_template;
+    size_t n = o->url_templates ? o->ntemplates : 1;
+    struct client_loc_errors *le = mtl_calloc(1, sizeof(*le));
+    MTL_CHECK(le, MTL_ERR_NOMEM, "restore: out of memory");
+    char what[32], url[4200];
+    snprintf(what, sizeof(what), "archive %05llu", (unsigned long long)num);
+    mtl_err e = MTL_ERR_NOT_FOUND;
+    for (size_t k = 0; k < n; k++) {
+        e = restore_from(sh, tpl[k], num, t);
+        if (e == MTL_OK || sh->abort || !location_failure(e)) {
+            mtl_free(le);
+            return e;
+        }
+        expand_template(url, sizeof(url), tpl[k], num);
+        pthread_mutex_lock(&sh->mu);
+        client_loc_failed(le, o->events, what, url, k + 1 < n);
+        pthread_mutex_unlock(&sh->mu);
+    }
+    e = client_loc_all_failed(le, e, what);
+    mtl_free(le);
     return e;
 }
 

@@ -92,6 +92,33 @@ mtl_err client_msd_fetch_verified(const struct client *cl, const char *hash, cha
  * first such signer is named. */
 mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated, size_t *total);
 
+/* ---- Locations (client_locations.c) ------------------------------------- */
+
+/* The URIs of an artifact part ("immutables", "ancillary", "digests") in the
+ * artifact's order: uri.Template when templated, else uri; locations of a
+ * type other than cloud_storage and aggregator are skipped (the reference
+ * drops unknown ones). Returns how many (at most cap go to out, borrowed
+ * from art). */
+size_t client_locations(const json_t *art, const char *part, int templated, const char **out,
+                        size_t cap);
+#define CLIENT_MAX_LOCATIONS 16
+
+/* The failures of the locations tried for one thing. */
+struct client_loc_errors {
+    int tried;
+    size_t used;
+    char first[1024]; /* the first failure's message */
+    char msg[4096];   /* "[1] url: why; [2] url: why" */
+};
+/* Record that url failed (why: mtl_err_detail()); when another location
+ * follows (more), a WARNING event names the URL and why. */
+void client_loc_failed(struct client_loc_errors *le, const struct client_events *ev,
+                       const char *what, const char *url, int more);
+/* The error once every location failed: with one location its own error;
+ * with several "<what>: all N locations failed: [1] url: why; ..."; none
+ * tried: MTL_ERR_NOT_FOUND. */
+mtl_err client_loc_all_failed(const struct client_loc_errors *le, mtl_err code, const char *what);
+
 /* ---- Certified digests (client_digests.c) -------------------------------- */
 
 /* One certified file: "00012.chunk" -> digest (64 hex). Sorted by name. */
@@ -109,9 +136,15 @@ mtl_err client_digests_parse(const char *json, size_t len, uint64_t max_number,
 /* The Merkle root of the digests must equal the certified root. */
 mtl_err client_digests_check_root(const struct restore_digest *d, size_t n,
                                   const char *certified_root);
-/* Try the artifact's digests locations in order. */
+/* Try the artifact's digests locations in order (no root check). */
 mtl_err client_digests_fetch(const json_t *artifact, uint64_t max_number,
                              struct restore_digest **out, size_t *count);
+/* Try the artifact's digests locations in order until one serves a list
+ * whose Merkle root is certified_root; each failed location is announced
+ * (WARNING event) and named in the error when all fail. */
+mtl_err client_digests_fetch_certified(const json_t *artifact, uint64_t max_number,
+                                       const char *certified_root, const struct client_events *ev,
+                                       struct restore_digest **out, size_t *count);
 
 /* ---- Restore engine (client_restore.c) ----------------------------------- */
 
@@ -123,7 +156,10 @@ mtl_err client_digests_fetch(const json_t *artifact, uint64_t max_number,
  * written, compared with the certified digest, then renamed. Several
  * archives in parallel; no archive is ever written to disk. */
 struct restore_opts {
-    const char *url_template;             /* contains {immutable_file_number} */
+    const char *url_template; /* contains {immutable_file_number}; when url_templates is
+                                 NULL, the only location */
+    const char *const *url_templates; /* the locations, tried in order per archive */
+    size_t ntemplates;
     const char *db_dir;                   /* archives hold immutable/NNNNN.* relative to it */
     uint64_t first, last;                 /* immutable numbers, inclusive */
     const struct restore_digest *digests; /* certified map, sorted by name */
@@ -153,6 +189,11 @@ mtl_err client_restore_entry_name(uint64_t num, const char *path, int regular,
 
 /* ---- Ancillary files (client_ancillary.c) -------------------------------- */
 
+/* Each ancillary location in order until one is restored (failures
+ * announced as WARNING events, all named when every one fails). */
+mtl_err client_ancillary_restore_any(const char *const *urls, size_t n, const char *db_dir,
+                                     const uint8_t vk[32], uint64_t max_bytes,
+                                     const struct client_events *ev);
 /* Download the archive at url (http(s) only) to a private temp file in
  * db_dir, check the manifest's signature under vk first, then extract only
  * the files it lists (each hashed and matched, all together at most
@@ -166,6 +207,17 @@ mtl_err client_ancillary_restore(const char *url, const char *db_dir, const uint
 mtl_err client_ancillary_verify_dir(const char *dir, const uint8_t vk[32], size_t *nfiles);
 
 /* ---- cardano-db download (client_download.c) ----------------------------- */
+
+/* GET the CardanoDatabase artifact `hash` (64 hex): *body as served
+ * (mtl_free), *art parsed (json_decref, set even when a later check fails),
+ * *last its beacon's immutable file number. Nothing is verified here. */
+mtl_err client_cardano_db_get(const struct client *cl, const char *hash, char **body, size_t *len,
+                              json_t **art, uint64_t *last);
+/* The reference's immutable file range: [start, end] with -1 for an open
+ * end (from 0, to last); MTL_ERR_INVALID_ARG when empty or past last. */
+mtl_err client_immutable_range(long long start, long long end, uint64_t last, uint64_t *lo,
+                               uint64_t *hi);
+
 
 struct client_dl_request {
     const char *hash;            /* artifact hash or "latest" */
@@ -189,5 +241,50 @@ struct client_dl_result {
  * signature first, when asked); then usage statistics are posted. */
 mtl_err client_cardano_db_download(const struct client *cl, const struct client_dl_request *rq,
                                    struct client_dl_result *res);
+
+/* ---- cardano-db verify (client_db_verify.c) ------------------------------- */
+
+struct client_verify_request {
+    const char *hash;     /* artifact hash or "latest" */
+    const char *db_dir;   /* the node's DB (holding immutable/) */
+    long long start, end; /* immutable range (-1: from 0 / to the last) */
+    int allow_missing;    /* absent files of the range are not an error */
+    unsigned threads;     /* hashing threads (0: all online CPUs) */
+    /* called once the range is known, before the chain is verified (NULL: no) */
+    void (*on_range)(void *ctx, uint64_t first, uint64_t last);
+    void *ctx;
+};
+
+/* File names (NNNNN.kind) of a verification report. */
+struct client_file_names {
+    char (*name)[MTL_IMMUTABLE_NAME_BYTES];
+    size_t count;
+};
+
+struct client_verify_result {
+    char hash[MTL_HASH_HEX_BYTES];
+    char immutables_dir[PATH_MAX]; /* where the local files were found */
+    uint64_t first, last;          /* the range checked */
+    size_t checked;                /* local files of the range hashed */
+    uint64_t bytes;
+    /* certified files of the range absent (empty with allow_missing), local
+     * files whose SHA-256 is not the certified one, local files of the range
+     * with no certified digest */
+    struct client_file_names missing, tampered, non_verifiable;
+};
+
+/* Check a node's DB against a certified snapshot without downloading it:
+ * the local immutable files are listed first (none: an error), then the
+ * artifact is fetched, its certificate chain verified to genesis and the
+ * artifact checked against that certificate, its digests fetched and
+ * checked against the certified Merkle root, and every local file of the
+ * range hashed (rq->threads threads, the digest code the signer uses, no
+ * cache: the bytes themselves are read). MTL_OK when every certified file
+ * of the range is there and matches; MTL_ERR_INTEGRITY naming them when
+ * some are missing, altered or not certified (the lists in res); other
+ * errors with empty lists. Free res with client_verify_result_free. */
+mtl_err client_cardano_db_verify(const struct client *cl, const struct client_verify_request *rq,
+                                 struct client_verify_result *res);
+void client_verify_result_free(struct client_verify_result *res);
 
 #endif

@@ -21,6 +21,11 @@
 
 /* ---- HTTP (client_http.c) ----------------------------------------------- */
 
+/* Every request below carries "mithril-client-type: CLI" and, once set
+ * here, "mithril-origin-tag: <tag>" (NULL or "": none). Call before any
+ * request (not thread-safe); MTL_ERR_INVALID_ARG for a tag that is not
+ * 1-100 printable ASCII characters without spaces. */
+mtl_err client_http_identity(const char *origin_tag);
 /* GET <endpoint><route>; body NUL-terminated, mtl_malloc'ed. HTTP 404 gives
  * MTL_ERR_NOT_FOUND, other non-2xx MTL_ERR_HTTP, all naming the URL. */
 mtl_err client_get(const char *endpoint, const char *route, char **body, size_t *len);
@@ -50,8 +55,8 @@ struct client_stream {
  * MTL_ERR_BAD_ENCODING "<what>: location '<url>' refused (only http:// and
  * https://)" before any transfer; MTL_ERR_HTTP "<what>: GET <url>: <reason>
  * (HTTP <status>)" when the transfer failed by itself (the caller may
- * retry); MTL_ERR_STATE when write or cancelled stopped it (the caller knows
- * why). */
+ * retry), MTL_ERR_NOT_FOUND (same message) for an HTTP 404; MTL_ERR_STATE
+ * when write or cancelled stopped it (the caller knows why). */
 mtl_err client_http_stream(const char *url, const struct client_stream *s);
 /* The location check client_http_stream starts with (same error). */
 mtl_err client_http_check_url(const char *url, const char *what);

@@ -111,7 +111,11 @@ static int run_cycles(struct signer_runtime *rt, const struct signer_config *cfg
 int main(int argc, char **argv)
 {
     int verbosity = 0, json = 0, help;
+    if (app_prog_version("mithril-signer", argc, argv))
+        return 0;
     int i = app_prog_flags(argc, argv, &verbosity, &json, &help);
+    for (int k = i; k < argc && !help; k++) /* --help after the options too */
+        help = strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0;
     if (help) {
         signer_config_usage(stdout);
         return 0;

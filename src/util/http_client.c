@@ -41,6 +41,8 @@ mtl_err app_http_request(const char *method, const char *url, const char *json_b
     struct curl_slist *h2 = h ? curl_slist_append(h, "Accept: application/json") : NULL;
     if (h2 && post)
         h2 = curl_slist_append(h2, "Content-Type: application/json");
+    for (const char *const *x = opts->headers; h2 && x && *x; x++)
+        h2 = curl_slist_append(h2, *x);
     if (!h2) {
         curl_slist_free_all(h);
         curl_easy_cleanup(c);

@@ -16,6 +16,7 @@ struct app_http_opts {
     long timeout_ms;         /* 0: 300 s; whole transfer */
     size_t max_body;         /* 0: 64 MiB */
     const char *user_agent;  /* NULL: "mithril-c" */
+    const char *const *headers; /* more "Name: value" lines, NULL-terminated (NULL: none) */
 };
 
 struct app_http_reply {

@@ -1,7 +1,10 @@
 /* program.c - global flags and stop signals shared by the programs. */
 #include "program.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "mithril/util.h"
 
 volatile sig_atomic_t app_prog_stop;
 
@@ -43,4 +46,15 @@ int app_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help)
             break;
     }
     return i;
+}
+
+int app_prog_version(const char *prog, int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && (strcmp(argv[i], "--json") == 0 || app_prog_verbose_flag(argv[i])))
+        i++;
+    if (i >= argc || (strcmp(argv[i], "--version") != 0 && strcmp(argv[i], "-V") != 0))
+        return 0;
+    printf("%s %s\n", prog, mtl_version());
+    return 1;
 }

@@ -15,6 +15,11 @@ int app_prog_verbose_flag(const char *arg);
  * help flag (then *help = 1). Returns the index where it stopped. */
 int app_prog_flags(int argc, char **argv, int *verbosity, int *json, int *help);
 
+/* When the first argument past the leading -v.../--json is --version or
+ * -V: print "<prog> <version>" (libmithril's, CMake's project version) on
+ * stdout and return 1; else 0. */
+int app_prog_version(const char *prog, int argc, char **argv);
+
 /* Set to 1 by SIGINT/SIGTERM once app_prog_catch_stop() ran. */
 extern volatile sig_atomic_t app_prog_stop;
 /* Install the SIGINT/SIGTERM handler (no SA_RESTART: sleeps end with EINTR). */

@@ -6,17 +6,7 @@
 # digests list all fail naming the culprit; an interrupted download resumes,
 # re-fetching only what was not finished.
 set -u
-BUILD="$MTL_BUILD_DIR"
-CLIENT="$BUILD/src/client/mithril-client"
-FAKE="$BUILD/tools/aggregator-fake/aggregator-fake"
-FIXTURE="$BUILD/tests/client/restore-fixture"
-PY=/usr/bin/python3
-. "$MTL_SOURCE_DIR/tests/lib.sh"
-W=$WORK
-start_fake() { # data files [extra args]
-    start_bg aggregator-fake "$W/port" "$FAKE" --data-dir "$1" --files-dir "$2" --port 0 --port-file "$W/port" "${@:3}"
-    export AGGREGATOR_ENDPOINT="http://127.0.0.1:$PORT/aggregator"
-}
+. "$MTL_SOURCE_DIR/tests/client/fixture_lib.sh"
 
 "$FIXTURE" "$W/db" "$W/data" "$W/files" 5 150000 7 || { echo "FAIL: fixture"; exit 1; }
 export GENESIS_VERIFICATION_KEY="$W/data/genesis.vkey" MITHRIL_CLIENT_CACHE_DIR="$W/cache"

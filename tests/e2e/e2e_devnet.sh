@@ -95,7 +95,7 @@ cdb_epoch_ge() { [ "$(get /artifact/cardano-database | py 'import json,sys; prin
 wait_until 180 "a CardanoDatabase certificate of epoch $((E + 2))" cdb_epoch_ge $((E + 2)) \
     && pass "CardanoDatabase certificates continue" || fail "no CardanoDatabase artifact after the altered signer joined"
 rm -rf "$RUN_DIR/client/restore2"
-"$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" --cache-dir "" cardano-db download latest \
+"$CLIENT_BIN" --aggregator-endpoint "$(agg_url)" --cache-dir "" --origin-tag BENCHMARK cardano-db download latest \
     --download-dir "$RUN_DIR/client/restore2" >/dev/null 2>"$RUN_DIR/logs/client2.log" \
     && cmp -s "$RUN_DIR/node/db/immutable/00000.chunk" "$RUN_DIR/client/restore2/db/immutable/00000.chunk" \
     && pass "latest certified DB is the node's, not the altered one" || fail "restore after altered signer"
@@ -234,7 +234,9 @@ else
     H=$(get /certificates | py 'import json,sys; print(json.load(sys.stdin)[0]["hash"])')
     L='client_type="CLI",origin_tag="CI"'
     before=$(metric "$M" certificate_detail_total_served_since_startup "$L")
-    na=$(metric "$M" certificate_detail_total_served_since_startup 'client_type="NA",origin_tag="NA"')
+    # mithril-client sends mithril-client-type: CLI; without --origin-tag its
+    # requests are counted as CLI/NA
+    na=$(metric "$M" certificate_detail_total_served_since_startup 'client_type="CLI",origin_tag="NA"')
     for tag in CI CI EVIL; do
         curl -sf -o /dev/null -H "mithril-origin-tag: $tag" -H 'mithril-client-type: CLI' "$(agg_url)/certificate/$H"
     done
@@ -246,11 +248,15 @@ else
     after=$(metric "$M" certificate_detail_total_served_since_startup "$L")
     evil=$(metric "$M" certificate_detail_total_served_since_startup 'client_type="CLI",origin_tag="NA"')
     restored=$(metric "$M" ${P}cardano_db_immutable_files_restored_since_startup "$L")
-    complete=$(metric "$M" ${P}cardano_db_complete_restoration_since_startup 'client_type="NA",origin_tag="NA"')
-    [ $((after - ${before:-0})) = 2 ] && [ "${evil:-0}" = 1 ] && [ "${restored:-0}" = 7 ] \
-        && [ "${na:-0}" -ge 1 ] && [ "${complete:-0}" -ge 1 ] \
-        && pass "by origin tag: CI counted 2 certificate details and 7 restored files, EVIL as NA; the clients' restorations counted" \
-        || fail "origin tags: CI $before -> $after, EVIL->NA '$evil', restored '$restored', NA details '$na', complete '$complete'"
+    complete=$(metric "$M" ${P}cardano_db_complete_restoration_since_startup 'client_type="CLI",origin_tag="NA"')
+    # the restore above sent --origin-tag BENCHMARK (white-listed by default)
+    bench=$(metric "$M" ${P}cardano_db_complete_restoration_since_startup 'client_type="CLI",origin_tag="BENCHMARK"')
+    bench_files=$(metric "$M" ${P}cardano_db_immutable_files_restored_since_startup 'client_type="CLI",origin_tag="BENCHMARK"')
+    [ $((after - ${before:-0})) = 2 ] && [ $((${evil:-0} - ${na:-0})) = 1 ] && [ "${restored:-0}" = 7 ] \
+        && [ "${na:-0}" -ge 1 ] && [ "${complete:-0}" -ge 1 ] && [ "${bench:-0}" = 1 ] \
+        && [ "${bench_files:-0}" -ge 1 ] \
+        && pass "by origin tag: CI counted 2 certificate details and 7 restored files, EVIL as NA; the clients' restorations counted, the one tagged BENCHMARK under its tag ($bench_files files)" \
+        || fail "origin tags: CI $before -> $after, EVIL->NA '$na' -> '$evil', restored '$restored', NA details '$na', complete '$complete', BENCHMARK '$bench' '$bench_files'"
     SP=mithril_signer_
     curl -sf "$SM" >"$RUN_DIR/signer-metrics.txt"
     ok=$(metric "$RUN_DIR/signer-metrics.txt" ${SP}signer_registration_success_since_startup)

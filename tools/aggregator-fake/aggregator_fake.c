@@ -21,6 +21,7 @@
 #include "common/common_int.h"
 #include "httpd.h"
 #include "log.h"
+#include "program.h"
 
 /* route prefix -> (list file, detail file keyed by hash); by_epoch: the
  * items are also served under <item_prefix>epoch/<epoch> */
@@ -203,6 +204,8 @@ static json_t *load(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
+    if (app_prog_version("aggregator-fake", argc, argv))
+        return 0;
     const char *dir = NULL, *ip = "127.0.0.1", *port_file = NULL, *files_dir = NULL;
     long port = 0, throttle_ms = 0;
     int verbose = 0;

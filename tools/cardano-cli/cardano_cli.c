@@ -17,6 +17,7 @@
 
 #include "common/common_int.h"
 #include "mithril/pool_identity.h"
+#include "mithril/util.h"
 
 #define MAINNET_MAGIC 764824073ULL
 
@@ -403,8 +404,11 @@ int main(int argc, char **argv)
 {
     int i = 1;
     if (i < argc && (!strcmp(argv[i], "--version") || !strcmp(argv[i], "version"))) {
+        /* the first line as the real cardano-cli prints it (the node version
+         * is read from it); the shim's own version on the second */
         printf("cardano-cli 10.11.0.0 - linux-x86_64 - ghc-9.6\n"
-               "git rev 0000000000000000000000000000000000000000 (mithril-c devnet shim)\n");
+               "git rev 0000000000000000000000000000000000000000 (mithril-c %s devnet shim)\n",
+               mtl_version());
         return 0;
     }
     if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {

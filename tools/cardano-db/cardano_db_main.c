@@ -274,6 +274,8 @@ static int cmd_files(const struct args *a)
 
 int main(int argc, char **argv)
 {
+    if (app_prog_version("mithril-cardano-db", argc, argv))
+        return 0;
     int i = 1, verbosity = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -444,6 +444,8 @@ static bool set_paths(struct sim *s, const char *socket, const char *pools_dir)
 /* Options into s, verbosity and json: -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct sim *s, int *verbosity, bool *json)
 {
+    if (app_prog_version("cardano-node-sim", argc, argv))
+        return 0;
     bool have_epochs = false;
     const char *socket = NULL, *pools_dir = NULL;
     const uint64_t I63 = (uint64_t)INT64_MAX;

@@ -89,6 +89,10 @@ static mtl_err register_parties(const struct mtl_stm_params *p, uint64_t n,
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+        printf("mithril-stm-demo %s\n", mtl_version());
+        return 0;
+    }
     struct mtl_stm_params p = {.m = 100, .k = 5, .phi_f = 0.65};
     uint64_t n = 8;
     int json = 0;
