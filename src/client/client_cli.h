@@ -55,5 +55,7 @@ int cmd_certificate(struct cli *c, int argc, char **argv);
 int cmd_cardano_db(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
+/* cmd is "cardano-transaction" or "cardano-block" (client_cmd_tx.c). */
+int cmd_cardano_tx(struct cli *c, const char *cmd, int argc, char **argv);
 
 #endif

@@ -23,6 +23,12 @@ static const char USAGE[] =
     "             [--include-ancillary --ancillary-verification-key K]\n"
     "  mithril-stake-distribution list\n"
     "  mithril-stake-distribution download <hash|latest> [--download-dir D]\n"
+    "  cardano-transaction snapshot list [--backend v1|v2]\n"
+    "  cardano-transaction snapshot show <hash|latest> [--backend v1|v2]\n"
+    "  cardano-transaction certify HASH[,HASH...] [--backend v1|v2]\n"
+    "  cardano-block snapshot list\n"
+    "  cardano-block snapshot show <hash|latest>\n"
+    "  cardano-block certify HASH[,HASH...]\n"
     "  certificate list\n"
     "  certificate show <hash>\n"
     "  certificate verify <hash|latest>\n"
@@ -99,6 +105,8 @@ static int dispatch(struct cli *c, int n, char **rest)
         rc = cmd_certificate(c, n - 1, rest + 1);
     else if (strcmp(cmd, "cardano-db") == 0)
         rc = cmd_cardano_db(c, n - 1, rest + 1);
+    else if (strcmp(cmd, "cardano-transaction") == 0 || strcmp(cmd, "cardano-block") == 0)
+        rc = cmd_cardano_tx(c, cmd, n - 1, rest + 1);
     else if (strcmp(cmd, "mithril-stake-distribution") == 0 || strcmp(cmd, "msd") == 0)
         rc = cmd_msd(c, n - 1, rest + 1);
     else

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "client_transport.h"
+#include "mithril/cardano_proofs.h"
 #include "mithril/certificate.h"
 
 /* ---- Events -------------------------------------------------------------- */
@@ -75,6 +76,11 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, size_t *c
 /* A Cardano database artifact (JSON body): its certificate's chain first,
  * then the artifact against that certificate. */
 mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size_t len);
+/* A CardanoTransactions snapshot (blocks = false) or a
+ * CardanoBlocksTransactions one (blocks = true), JSON body: its
+ * certificate's chain first, then the artifact against that certificate. */
+mtl_err client_verify_tx_snapshot(const struct client *cl, bool blocks, const char *body,
+                                  size_t len);
 /* GET a Mithril stake distribution, verify its chain and the artifact
  * against its certificate, and that it is the one asked for. *body:
  * mtl_free. */
@@ -85,6 +91,20 @@ mtl_err client_msd_fetch_verified(const struct client *cl, const char *hash, cha
  * authenticated; one publishing either must pass every check, else the
  * first such signer is named. */
 mtl_err client_msd_authenticate(const char *body, size_t len, size_t *authenticated, size_t *total);
+
+/* ---- Transaction and block proofs (client_proofs.c) ---------------------- */
+
+/* Certify hashes (n >= 1, each 64 lower-case hex digits, else
+ * MTL_ERR_INVALID_ARG naming it) with the aggregator's proof route of kind:
+ * fetch the proof, check its Merkle proofs (mtl_proofs_check), verify the
+ * chain of the certificate it names, bind it to that certificate
+ * (mtl_proofs_verify); STEP events 1..4. On success *out is the verified
+ * set (mtl_certified_set_free): a hash is certified when
+ * mtl_certified_set_has says so, never because the aggregator says it.
+ * MTL_ERR_NOT_FOUND when the aggregator certifies none of them. */
+mtl_err client_proofs_fetch_verified(const struct client *cl, enum mtl_proofs_kind kind,
+                                     const char *const *hashes, size_t n,
+                                     struct mtl_certified_set *out);
 
 /* ---- Certified digests (client_digests.c) -------------------------------- */
 

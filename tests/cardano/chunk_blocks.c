@@ -21,8 +21,7 @@ static int print_chunk(const char *dir, uint64_t no)
     while ((e = mtl_chunk_reader_next(r, &b, &done)) == MTL_OK && !done) {
         char hex[65];
         mtl_hex_encode(hex, sizeof hex, b.hash, 32);
-        printf("%llu %llu %s", (unsigned long long)b.block_number, (unsigned long long)b.slot,
-               hex);
+        printf("%llu %llu %s", (unsigned long long)b.block_number, (unsigned long long)b.slot, hex);
         for (size_t i = 0; i < b.tx_count; i++) {
             mtl_hex_encode(hex, sizeof hex, b.tx_hashes[i], 32);
             printf(" %s", hex);
