@@ -46,6 +46,15 @@ void out_show_int(int width, const char *label, const json_t *o, const char *key
  * else as a table: header(), then row(item) per item. */
 int out_list(struct cli *c, const char *route, const char *what, void (*header)(void),
              void (*row)(json_t *item));
+/* A show command: the artifact <item_prefix><hash> ("latest" resolved on
+ * list_route), checked by verify first when a genesis key is given, printed
+ * as it is with --json, else by print. Errors name `what`. */
+struct out_artifact {
+    const char *what, *list_route, *item_prefix;
+    mtl_err (*verify)(const struct client *cl, const char *body, size_t len);
+    void (*print)(const char *hash, json_t *item, int verified);
+};
+int out_show_artifact(struct cli *c, const struct out_artifact *a, const char *arg);
 /* The current UTC time as 2026-01-31T12:00:00Z. */
 void out_timestamp(char ts[40]);
 
@@ -55,7 +64,8 @@ int cmd_certificate(struct cli *c, int argc, char **argv);
 int cmd_cardano_db(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
-/* cmd is "cardano-transaction" or "cardano-block" (client_cmd_tx.c). */
-int cmd_cardano_tx(struct cli *c, const char *cmd, int argc, char **argv);
+/* client_cmd_tx.c: transaction and block snapshots and proofs. */
+int cmd_cardano_transaction(struct cli *c, int argc, char **argv);
+int cmd_cardano_block(struct cli *c, int argc, char **argv);
 
 #endif

@@ -68,10 +68,12 @@ static void v2_row(json_t *it)
            json_string_value(json_object_get(it, "created_at")) ?: "");
 }
 
-static void print_snapshot(const struct tx_target *t, json_t *j, int verified)
+/* Either kind of snapshot: the blocks-transactions one has two block numbers. */
+static void print_snapshot(const char *hash, json_t *j, int verified)
 {
+    (void)hash; /* the artifact shows its own hash */
     out_show_int(20, "Epoch", j, "epoch");
-    if (t->blocks_snapshots) {
+    if (json_object_get(j, "block_number_signed")) {
         out_show_int(20, "Block Number Signed", j, "block_number_signed");
         out_show_int(20, "Block Number Tip", j, "block_number_tip");
     } else {
@@ -85,39 +87,15 @@ static void print_snapshot(const struct tx_target *t, json_t *j, int verified)
         printf("Certificate chain and artifact verified.\n");
 }
 
-/* GET the artifact; checked against its verified certificate when a genesis
- * key is given (as cardano-db snapshot show). */
 static int snapshot_show(struct cli *c, const struct tx_target *t, const char *arg)
 {
-    char what[64], hash[MTL_HASH_HEX_BYTES], route[160], *body;
-    size_t len;
+    char what[64];
     snprintf(what, sizeof(what), "%s snapshot show", t->cmd);
-    mtl_err e = client_resolve_hash(c->cl.endpoint, t->list_route, arg, hash);
-    if (e != MTL_OK)
-        return out_fail(c, e, what);
-    snprintf(route, sizeof(route), "%s%s", t->item, hash);
-    if ((e = client_get(c->cl.endpoint, route, &body, &len)) != MTL_OK)
-        return out_fail(c, e, what);
-    int verified = 0;
-    if (c->cl.genesis_vk_text) {
-        if ((e = client_verify_tx_snapshot(&c->cl, t->blocks_snapshots, body, len)) != MTL_OK) {
-            mtl_free(body);
-            return out_fail(c, e, "snapshot show: verification failed");
-        }
-        verified = 1;
-    }
-    json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
-    mtl_free(body);
-    if (!j)
-        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
-                        what);
-    if (c->json)
-        out_json(j);
-    else
-        print_snapshot(t, j, verified);
-    json_decref(j);
-    return CLIENT_EXIT_OK;
+    struct out_artifact a = {what, t->list_route, t->item,
+                             t->blocks_snapshots ? client_verify_cardano_blocks_transactions
+                                                 : client_verify_cardano_transactions,
+                             print_snapshot};
+    return out_show_artifact(c, &a, arg);
 }
 
 /* ---- certify ------------------------------------------------------------- */
@@ -256,11 +234,12 @@ out:
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Remove "--backend v1|v2" from argv (v2 set when asked); -1 on a bad value. */
+/* Remove "--backend v1|v2" (or -b) from argv (v2 set when asked); -1 on a
+ * bad value. */
 static int take_backend(int *argc, char **argv, bool *v2)
 {
     for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], "--backend") != 0)
+        if (strcmp(argv[i], "--backend") != 0 && strcmp(argv[i], "-b") != 0)
             continue;
         if (i + 1 >= *argc || (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2")))
             return -1;
@@ -279,7 +258,7 @@ static int tx_usage(const char *cmd)
                      cmd, strcmp(cmd, "cardano-block") ? " (--backend v1|v2)" : "");
 }
 
-int cmd_cardano_tx(struct cli *c, const char *cmd, int argc, char **argv)
+static int cardano_tx(struct cli *c, const char *cmd, int argc, char **argv)
 {
     bool v2 = false;
     if (take_backend(&argc, argv, &v2) != 0 || (v2 && strcmp(cmd, "cardano-block") == 0))
@@ -298,4 +277,14 @@ int cmd_cardano_tx(struct cli *c, const char *cmd, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[0], "certify") == 0)
         return certify(c, &t, argv + 1, argc - 1);
     return tx_usage(cmd);
+}
+
+int cmd_cardano_transaction(struct cli *c, int argc, char **argv)
+{
+    return cardano_tx(c, "cardano-transaction", argc, argv);
+}
+
+int cmd_cardano_block(struct cli *c, int argc, char **argv)
+{
+    return cardano_tx(c, "cardano-block", argc, argv);
 }

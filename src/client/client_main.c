@@ -105,8 +105,10 @@ static int dispatch(struct cli *c, int n, char **rest)
         rc = cmd_certificate(c, n - 1, rest + 1);
     else if (strcmp(cmd, "cardano-db") == 0)
         rc = cmd_cardano_db(c, n - 1, rest + 1);
-    else if (strcmp(cmd, "cardano-transaction") == 0 || strcmp(cmd, "cardano-block") == 0)
-        rc = cmd_cardano_tx(c, cmd, n - 1, rest + 1);
+    else if (strcmp(cmd, "cardano-transaction") == 0)
+        rc = cmd_cardano_transaction(c, n - 1, rest + 1);
+    else if (strcmp(cmd, "cardano-block") == 0)
+        rc = cmd_cardano_block(c, n - 1, rest + 1);
     else if (strcmp(cmd, "mithril-stake-distribution") == 0 || strcmp(cmd, "msd") == 0)
         rc = cmd_msd(c, n - 1, rest + 1);
     else

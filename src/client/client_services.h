@@ -76,11 +76,12 @@ mtl_err client_verify_chain(const struct client *cl, const char *hash, size_t *c
 /* A Cardano database artifact (JSON body): its certificate's chain first,
  * then the artifact against that certificate. */
 mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size_t len);
-/* A CardanoTransactions snapshot (blocks = false) or a
- * CardanoBlocksTransactions one (blocks = true), JSON body: its
- * certificate's chain first, then the artifact against that certificate. */
-mtl_err client_verify_tx_snapshot(const struct client *cl, bool blocks, const char *body,
-                                  size_t len);
+/* A CardanoTransactions snapshot, a CardanoBlocksTransactions one (JSON
+ * body): its certificate's chain first, then the artifact against that
+ * certificate. */
+mtl_err client_verify_cardano_transactions(const struct client *cl, const char *body, size_t len);
+mtl_err client_verify_cardano_blocks_transactions(const struct client *cl, const char *body,
+                                                  size_t len);
 /* GET a Mithril stake distribution, verify its chain and the artifact
  * against its certificate, and that it is the one asked for. *body:
  * mtl_free. */

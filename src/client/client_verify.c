@@ -125,7 +125,7 @@ mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size
     return e;
 }
 
-mtl_err client_verify_tx_snapshot(const struct client *cl, bool blocks, const char *body,
+static mtl_err verify_tx_snapshot(const struct client *cl, bool blocks, const char *body,
                                   size_t len)
 {
     char cert_hash[MTL_HASH_HEX_BYTES];
@@ -138,6 +138,17 @@ mtl_err client_verify_tx_snapshot(const struct client *cl, bool blocks, const ch
                        : mtl_cardano_transactions_snapshot_verify(body, len, cert);
     mtl_certificate_free(cert);
     return e;
+}
+
+mtl_err client_verify_cardano_transactions(const struct client *cl, const char *body, size_t len)
+{
+    return verify_tx_snapshot(cl, false, body, len);
+}
+
+mtl_err client_verify_cardano_blocks_transactions(const struct client *cl, const char *body,
+                                                  size_t len)
+{
+    return verify_tx_snapshot(cl, true, body, len);
 }
 
 static mtl_err msd_verify(const struct client *cl, const char *hash, const char *body, size_t len)
