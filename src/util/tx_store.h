@@ -28,6 +28,7 @@
 
 #include "mithril/cardano_proofs.h"
 #include "mithril/err.h"
+#include "mithril/mktree.h"
 
 /* The schema: the aggregator's store migration 6, the signer's own file. */
 extern const char APP_TX_SCHEMA[];
