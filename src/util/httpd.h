@@ -64,8 +64,7 @@ void app_httpd_stop(struct app_httpd *h);
 /* A header of the request being handled, or NULL; only valid on the thread
  * running the handler, during the call. */
 const char *app_httpd_header(const char *name);
-/* A query-string argument of that request (URL-decoded), or NULL; same
- * validity as app_httpd_header. */
+/* A query argument of that request (decoded), or NULL; same validity. */
 const char *app_httpd_query(const char *name);
 
 /* Helpers to fill a response. */
