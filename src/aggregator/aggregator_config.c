@@ -90,6 +90,23 @@ static const struct app_setting SETTINGS[] = {
             "bootstrap", 0, "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES),
     SET_STR(era_reader_adapter_params, "--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS",
             "", 0, MTL_ERA_ADAPTER_PARAMS_HELP),
+    SET_UINT(ctx_signing.security_parameter,
+             "--cardano-transactions-signing-config-security-parameter",
+             "CARDANO_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER", "3000", 0, INT64_MAX,
+             "CardanoTransactions: blocks discarded from the tip"),
+    SET_UINT(ctx_signing.step, "--cardano-transactions-signing-config-step",
+             "CARDANO_TRANSACTIONS_SIGNING_CONFIG__STEP", "120", 1, INT64_MAX,
+             "CardanoTransactions: blocks between two signatures (rounded down to 15s)"),
+    SET_UINT(cbtx_signing.security_parameter,
+             "--cardano-blocks-transactions-signing-config-security-parameter",
+             "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER", "3000", 0, INT64_MAX,
+             "CardanoBlocksTransactions: blocks discarded from the tip (the offset signed)"),
+    SET_UINT(cbtx_signing.step, "--cardano-blocks-transactions-signing-config-step",
+             "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__STEP", "120", 1, INT64_MAX,
+             "CardanoBlocksTransactions: blocks between two signatures"),
+    SET_UINT(prover_max_hashes, "--cardano-prover-max-hashes-allowed-by-request",
+             "CARDANO_PROVER_MAX_HASHES_ALLOWED_BY_REQUEST", "100", 1, 100000,
+             "hashes one proof request may ask for"),
 };
 
 void agg_config_options(FILE *out)

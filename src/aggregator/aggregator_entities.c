@@ -14,6 +14,8 @@ static const struct agg_entity_handler *const HANDLERS[] = {
     &agg_msd_handler,
     &agg_cardano_db_handler,
     &agg_csd_handler,
+    &agg_cardano_transactions_handler,
+    &agg_cardano_blocks_transactions_handler,
 };
 
 const struct agg_entity_handler *agg_entity_handler(enum mtl_signed_entity_kind k)

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
+#include "tx_store.h"
 
 /* JSON output like serde: compact, fields in order, reals short (0.65). */
 #define AGG_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
@@ -54,6 +55,9 @@ struct agg_config {
     const char *custom_origin_tag_white_list; /* origin tags counted besides the defaults */
     unsigned max_open_messages;               /* open messages the certifier holds signatures of */
     const char *era_reader_adapter_type, *era_reader_adapter_params;
+    /* cardano_transactions_signing_config, cardano_blocks_transactions_signing_config */
+    struct app_tx_signing ctx_signing, cbtx_signing;
+    unsigned prover_max_hashes; /* cardano_prover_max_hashes_allowed_by_request */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -88,6 +92,9 @@ mtl_err agg_store_put_registration(struct agg_store *s, uint64_t epoch, const ch
                                    const char *vk, uint64_t stake, const char *json, int *existing);
 /* Full registration JSON objects of an epoch, as a JSON array text. */
 mtl_err agg_store_registrations(struct agg_store *s, uint64_t epoch, char **json);
+/* Another connection to the store's file (the transactions importer and
+ * prover use their own): close with app_db_close. */
+mtl_err agg_store_connect(struct agg_store *s, sqlite3 **db);
 /* Copy the WAL into the database (passive: never waits for readers). */
 void agg_store_checkpoint(struct agg_store *s);
 /* Blake2b-256 over the stored registration texts of an epoch (in order):
@@ -303,6 +310,8 @@ struct agg_entity_handler {
 extern const struct agg_entity_handler agg_msd_handler;
 extern const struct agg_entity_handler agg_cardano_db_handler;
 extern const struct agg_entity_handler agg_csd_handler;
+extern const struct agg_entity_handler agg_cardano_transactions_handler;
+extern const struct agg_entity_handler agg_cardano_blocks_transactions_handler;
 /* The handler of a kind, NULL when this aggregator cannot sign it. */
 const struct agg_entity_handler *agg_entity_handler(enum mtl_signed_entity_kind k);
 /* Open the messages of every kind the configuration enables. */
@@ -361,7 +370,30 @@ struct agg {
     struct app_era_reader *era_reader;
     struct app_era_checker era;
     int exit_code; /* serve's exit status once stopped (1: unsupported era) */
+    /* Cardano transactions (aggregator_tx.c): the importer's store (runtime
+     * thread) and the prover's (HTTP threads, under tx_lock), each its own
+     * connection to the store's file, opened when first needed. */
+    struct app_tx_store *tx_import, *tx_prove;
+    pthread_mutex_t tx_lock;
 };
+/* ---- Cardano transactions and blocks (aggregator_tx.c) ------------------------ */
+/* Import the completed chunks of DB_DIRECTORY/immutable not imported yet,
+ * then the highest block imported (*found 0: none). Runtime thread. */
+mtl_err agg_tx_import(struct agg *a, uint64_t *tip, int *found);
+/* The Merkle root of tree at beacon (the importer's store). */
+mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,
+                    char root[MTL_HASH_HEX_BYTES]);
+/* Open kind's message at beacon unless it exists (root of tree at beacon). */
+void agg_tx_open(struct agg *a, const struct mtl_signed_entity_type *t, enum app_tx_tree tree);
+/* GET /proof/...: proofs of kind for the latest snapshot of its entity. */
+void agg_tx_route_proof(struct agg *a, enum mtl_proofs_kind kind, struct app_http_response *r);
+/* The snapshot artifact of either kind (reference cardano_transaction_
+ * snapshot.rs, cardano_blocks_transactions_snapshot.rs). */
+mtl_err agg_tx_build_artifact(struct agg *a, const struct agg_open_message *m,
+                              const struct mtl_certificate *cert, int64_t sealed_ns,
+                              struct agg_artifact *art);
+/* Close both stores (runtime destroy). */
+void agg_tx_close(struct agg *a);
 /* ---- Mithril era (aggregator_era.c) ----------------------------------------- */
 /* Build the era reader of ERA_READER_ADAPTER_TYPE/PARAMS and check the era of
  * the chain's epoch (the last known one while the chain cannot be read):

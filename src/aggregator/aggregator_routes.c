@@ -202,6 +202,18 @@ static void reply_obj(struct app_http_response *r, int status, json_t *j)
     free(out);
 }
 
+/* A signing configuration, set when its kind is signed (the reference's
+ * Option: absent when the kind is disabled). */
+static void set_signing(struct agg *a, json_t *j, enum mtl_signed_entity_kind k, const char *name,
+                        const struct app_tx_signing *c)
+{
+    if (a->cfg.signed_entity_mask & MTL_SET_BIT(k))
+        json_object_set_new(j, name,
+                            json_pack("{s:I,s:I}", "security_parameter",
+                                      (json_int_t)c->security_parameter, "step",
+                                      (json_int_t)c->step));
+}
+
 /* current_signers: key e-1 (sign this epoch); next_signers: key e. */
 static void route_epoch_settings(struct agg *a, struct app_http_response *r)
 {
@@ -212,6 +224,8 @@ static void route_epoch_settings(struct agg *a, struct app_http_response *r)
     json_object_set_new(j, "signer_registration_protocol", params_json(&reg));
     json_object_set_new(j, "current_signers", signers_json(a, epoch ? epoch - 1 : 0));
     json_object_set_new(j, "next_signers", signers_json(a, epoch));
+    set_signing(a, j, MTL_SET_CARDANO_TRANSACTIONS, "cardano_transactions_signing_config",
+                &a->cfg.ctx_signing);
     reply_obj(r, 200, j);
 }
 
@@ -307,6 +321,10 @@ static void route_protocol_configuration(struct agg *a, const char *arg,
     }
     json_t *j = json_object();
     json_object_set_new(j, "protocol_parameters", params_json(&p));
+    set_signing(a, j, MTL_SET_CARDANO_TRANSACTIONS, "cardano_transactions_signing_config",
+                &a->cfg.ctx_signing);
+    set_signing(a, j, MTL_SET_CARDANO_BLOCKS_TRANSACTIONS,
+                "cardano_blocks_transactions_signing_config", &a->cfg.cbtx_signing);
     json_object_set_new(j, "available_signed_entity_types", agg_entities_json(a));
     reply_obj(r, 200, j);
 }

@@ -236,6 +236,7 @@ mtl_err agg_runtime_init(struct agg *a)
     pthread_mutex_init(&a->rt.mu, NULL);
     pthread_cond_init(&a->rt.cv, NULL);
     pthread_rwlock_init(&a->rt.round, NULL);
+    pthread_mutex_init(&a->tx_lock, NULL);
     return MTL_OK;
 }
 
@@ -253,6 +254,8 @@ void agg_runtime_destroy(struct agg *a)
     pthread_cond_destroy(&a->rt.cv);
     pthread_mutex_destroy(&a->rt.mu);
     pthread_rwlock_destroy(&a->rt.round);
+    agg_tx_close(a);
+    pthread_mutex_destroy(&a->tx_lock);
 }
 
 mtl_err agg_runtime_start(struct agg *a)

@@ -11,6 +11,7 @@
 #include "aggregator_int.h"
 #include "common/common_int.h"
 #include "db.h"
+#include "tx_store.h"
 
 static const struct app_db_migration MIGRATIONS[] = {
     {"CREATE TABLE certificate ("
@@ -99,6 +100,9 @@ static const struct app_db_migration MIGRATIONS[] = {
      " digests, seq + (SELECT COALESCE(MAX(seq), 0) FROM msd) FROM cardano_database;"
      "DROP TABLE msd;"
      "DROP TABLE cardano_database;"},
+    /* 6: Cardano blocks and transactions imported from the node, block
+     * range roots, import progress (src/util/tx_store.h). */
+    {APP_TX_SCHEMA},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)
@@ -118,6 +122,13 @@ mtl_err agg_store_open(struct agg_store *s, const char *dir)
     if (e != MTL_OK)
         agg_store_close(s);
     return e;
+}
+
+mtl_err agg_store_connect(struct agg_store *s, sqlite3 **db)
+{
+    const char *path = sqlite3_db_filename(s->db, "main");
+    MTL_CHECK(path && *path, MTL_ERR_STATE, "store: no file to connect to");
+    return app_db_open(db, path, MIGRATIONS, MTL_ARRAY_LEN(MIGRATIONS));
 }
 
 void agg_store_checkpoint(struct agg_store *s)

@@ -48,6 +48,15 @@ int out_list(struct cli *c, const char *route, const char *what, void (*header)(
              void (*row)(json_t *item));
 /* A non-negative decimal argument (the whole string); -1 when it is not. */
 int cli_parse_num(const char *s, long long *out);
+/* A show command: the artifact <item_prefix><hash> ("latest" resolved on
+ * list_route), checked by verify first when a genesis key is given, printed
+ * as it is with --json, else by print. Errors name `what`. */
+struct out_artifact {
+    const char *what, *list_route, *item_prefix;
+    mtl_err (*verify)(const struct client *cl, const char *body, size_t len);
+    void (*print)(const char *hash, json_t *item, int verified);
+};
+int out_show_artifact(struct cli *c, const struct out_artifact *a, const char *arg);
 /* The current UTC time as 2026-01-31T12:00:00Z. */
 void out_timestamp(char ts[40]);
 
@@ -59,5 +68,8 @@ int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_verify(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
 int cmd_csd(struct cli *c, int argc, char **argv);
+/* client_cmd_tx.c: transaction and block snapshots and proofs. */
+int cmd_cardano_transaction(struct cli *c, int argc, char **argv);
+int cmd_cardano_block(struct cli *c, int argc, char **argv);
 
 #endif

@@ -62,36 +62,10 @@ static void print_snapshot(const char *hash, json_t *j, int verified)
 
 static int snapshot_show(struct cli *c, const char *arg)
 {
-    const char *what = "cardano-db snapshot show";
-    char hash[MTL_HASH_HEX_BYTES];
-    mtl_err e = client_resolve_hash(c->cl.endpoint, "/artifact/cardano-database", arg, hash);
-    if (e != MTL_OK)
-        return out_fail(c, e, what);
-    char route[160], *body;
-    size_t len;
-    snprintf(route, sizeof(route), "/artifact/cardano-database/%s", hash);
-    if ((e = client_get(c->cl.endpoint, route, &body, &len)) != MTL_OK)
-        return out_fail(c, e, what);
-    int verified = 0;
-    if (c->cl.genesis_vk_text) {
-        if ((e = client_verify_cardano_db(&c->cl, body, len)) != MTL_OK) {
-            mtl_free(body);
-            return out_fail(c, e, "cardano-db snapshot show: verification failed");
-        }
-        verified = 1;
-    }
-    json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
-    mtl_free(body);
-    if (!j)
-        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
-                        what);
-    if (c->json)
-        out_json(j);
-    else
-        print_snapshot(hash, j, verified);
-    json_decref(j);
-    return CLIENT_EXIT_OK;
+    static const struct out_artifact A = {"cardano-db snapshot show", "/artifact/cardano-database",
+                                          "/artifact/cardano-database/", client_verify_cardano_db,
+                                          print_snapshot};
+    return out_show_artifact(c, &A, arg);
 }
 
 /* The reference's -b/--backend: v2, its only backend, is ours; the flag is

@@ -196,3 +196,37 @@ void out_event(void *ctx, const struct client_event *ev)
         break;
     }
 }
+
+int out_show_artifact(struct cli *c, const struct out_artifact *a, const char *arg)
+{
+    char hash[MTL_HASH_HEX_BYTES], route[320], *body;
+    size_t len;
+    mtl_err e = client_resolve_hash(c->cl.endpoint, a->list_route, arg, hash);
+    if (e != MTL_OK)
+        return out_fail(c, e, a->what);
+    snprintf(route, sizeof(route), "%s%s", a->item_prefix, hash);
+    if ((e = client_get(c->cl.endpoint, route, &body, &len)) != MTL_OK)
+        return out_fail(c, e, a->what);
+    int verified = 0;
+    if (c->cl.genesis_vk_text) {
+        if ((e = a->verify(&c->cl, body, len)) != MTL_OK) {
+            mtl_free(body);
+            char what[160];
+            snprintf(what, sizeof(what), "%s: verification failed", a->what);
+            return out_fail(c, e, what);
+        }
+        verified = 1;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_PRESERVE_ORDER, &je);
+    mtl_free(body);
+    if (!j)
+        return out_fail(c, mtl_seterr(MTL_ERR_BAD_ENCODING, "%s: invalid JSON: %s", route, je.text),
+                        a->what);
+    if (c->json)
+        out_json(j);
+    else
+        a->print(hash, j, verified);
+    json_decref(j);
+    return CLIENT_EXIT_OK;
+}

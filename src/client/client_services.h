@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "client_transport.h"
+#include "mithril/cardano_proofs.h"
 #include "mithril/certificate.h"
 
 /* ---- Events -------------------------------------------------------------- */
@@ -81,6 +82,12 @@ mtl_err client_verify_cardano_db(const struct client *cl, const char *body, size
  * its recomputed hash, *epoch its epoch. */
 mtl_err client_verify_csd(const struct client *cl, const char *body, size_t len,
                           char hash_out[MTL_HASH_HEX_BYTES], uint64_t *epoch);
+/* A CardanoTransactions snapshot, a CardanoBlocksTransactions one (JSON
+ * body): its certificate's chain first, then the artifact against that
+ * certificate. */
+mtl_err client_verify_cardano_transactions(const struct client *cl, const char *body, size_t len);
+mtl_err client_verify_cardano_blocks_transactions(const struct client *cl, const char *body,
+                                                  size_t len);
 /* GET a Mithril stake distribution, verify its chain and the artifact
  * against its certificate, and that it is the one asked for. *body:
  * mtl_free. */
@@ -118,6 +125,19 @@ void client_loc_failed(struct client_loc_errors *le, const struct client_events 
  * with several "<what>: all N locations failed: [1] url: why; ..."; none
  * tried: MTL_ERR_NOT_FOUND. */
 mtl_err client_loc_all_failed(const struct client_loc_errors *le, mtl_err code, const char *what);
+/* ---- Transaction and block proofs (client_proofs.c) ---------------------- */
+
+/* Certify hashes (n >= 1, each 64 lower-case hex digits, else
+ * MTL_ERR_INVALID_ARG naming it) with the aggregator's proof route of kind:
+ * fetch the proof, check its Merkle proofs (mtl_proofs_check), verify the
+ * chain of the certificate it names, bind it to that certificate
+ * (mtl_proofs_verify); STEP events 1..4. On success *out is the verified
+ * set (mtl_certified_set_free): a hash is certified when
+ * mtl_certified_set_has says so, never because the aggregator says it.
+ * MTL_ERR_NOT_FOUND when the aggregator certifies none of them. */
+mtl_err client_proofs_fetch_verified(const struct client *cl, enum mtl_proofs_kind kind,
+                                     const char *const *hashes, size_t n,
+                                     struct mtl_certified_set *out);
 
 /* ---- Certified digests (client_digests.c) -------------------------------- */
 

@@ -142,6 +142,32 @@ mtl_err client_verify_csd(const struct client *cl, const char *body, size_t len,
     return e;
 }
 
+static mtl_err verify_tx_snapshot(const struct client *cl, bool blocks, const char *body,
+                                  size_t len)
+{
+    char cert_hash[MTL_HASH_HEX_BYTES];
+    certificate_hash_of(body, len, cert_hash);
+    MTL_CHECK(*cert_hash, MTL_ERR_BAD_ENCODING, "%s snapshot: no valid 'certificate_hash'",
+              blocks ? "cardano blocks transactions" : "cardano transactions");
+    struct mtl_certificate *cert;
+    MTL_TRY(client_verify_chain(cl, cert_hash, NULL, &cert));
+    mtl_err e = blocks ? mtl_cardano_blocks_transactions_snapshot_verify(body, len, cert)
+                       : mtl_cardano_transactions_snapshot_verify(body, len, cert);
+    mtl_certificate_free(cert);
+    return e;
+}
+
+mtl_err client_verify_cardano_transactions(const struct client *cl, const char *body, size_t len)
+{
+    return verify_tx_snapshot(cl, false, body, len);
+}
+
+mtl_err client_verify_cardano_blocks_transactions(const struct client *cl, const char *body,
+                                                  size_t len)
+{
+    return verify_tx_snapshot(cl, true, body, len);
+}
+
 static mtl_err msd_verify(const struct client *cl, const char *hash, const char *body, size_t len)
 {
     char cert_hash[MTL_HASH_HEX_BYTES], got[MTL_HASH_HEX_BYTES];

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mithril/cardano_db.h"
 #include "signer_int.h"
+#include "tx_store.h"
 
 /* CardanoDatabase: the last certifiable immutable file of the node DB. */
 static mtl_err cdb_beacon(const struct signer_node *n, struct mtl_signed_entity_type *t)
@@ -90,10 +91,65 @@ static mtl_err csd_root(const struct signer_node *n, const struct mtl_signed_ent
     return e;
 }
 
+/* Cardano transactions: import what the node completed, then the cadence
+ * over the highest block imported (the aggregator does the same). */
+static mtl_err tx_tip(const struct signer_node *n, const struct app_tx_signing *c,
+                      const char *config, uint64_t *tip)
+{
+    char dir[4096];
+    int found = 0;
+    MTL_CHECK(c, MTL_ERR_NOT_FOUND, "the aggregator gave no %s", config);
+    MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
+    MTL_TRY(mtl_path_fmt(dir, sizeof(dir), "%s/immutable", n->cfg->db_directory));
+    struct app_tx_import_stats st;
+    mtl_err e = app_tx_import(n->tx, dir, UINT64_MAX, &st);
+    if (st.chunks)
+        log_info("transactions_imported", "chunks=%llu blocks=%llu transactions=%llu ranges=%llu",
+                 (unsigned long long)st.chunks, (unsigned long long)st.blocks,
+                 (unsigned long long)st.transactions, (unsigned long long)st.ranges);
+    MTL_TRY(e);
+    MTL_TRY(app_tx_highest_block(n->tx, tip, &found));
+    MTL_CHECK(found, MTL_ERR_NOT_FOUND, "no block imported yet");
+    return MTL_OK;
+}
+
+static mtl_err ctx_beacon(const struct signer_node *n, struct mtl_signed_entity_type *t)
+{
+    uint64_t tip = 0;
+    MTL_TRY(tx_tip(n, n->ctx_signing, "cardano_transactions_signing_config", &tip));
+    t->a = app_tx_beacon_transactions(n->ctx_signing, tip);
+    return MTL_OK;
+}
+
+static mtl_err ctx_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                        char root[MTL_HASH_HEX_BYTES])
+{
+    MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
+    return app_tx_root(n->tx, APP_TX_TREE_TRANSACTIONS, t->a, root);
+}
+
+static mtl_err cbtx_beacon(const struct signer_node *n, struct mtl_signed_entity_type *t)
+{
+    uint64_t tip = 0;
+    MTL_TRY(tx_tip(n, n->cbtx_signing, "cardano_blocks_transactions_signing_config", &tip));
+    t->a = app_tx_beacon_blocks(n->cbtx_signing, tip);
+    t->b = n->cbtx_signing->security_parameter;
+    return MTL_OK;
+}
+
+static mtl_err cbtx_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
+                         char root[MTL_HASH_HEX_BYTES])
+{
+    MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
+    return app_tx_root(n->tx, APP_TX_TREE_BLOCKS, t->a, root);
+}
+
 static const struct signer_entity ENTITIES[] = {
     {MTL_SET_MITHRIL_STAKE_DISTRIBUTION, NULL, NULL}, /* the epoch; no root */
     {MTL_SET_CARDANO_DATABASE, cdb_beacon, cdb_root},
     {MTL_SET_CARDANO_STAKE_DISTRIBUTION, csd_beacon, csd_root},
+    {MTL_SET_CARDANO_TRANSACTIONS, ctx_beacon, ctx_root},
+    {MTL_SET_CARDANO_BLOCKS_TRANSACTIONS, cbtx_beacon, cbtx_root},
 };
 
 const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k)

@@ -97,9 +97,16 @@ mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonh
  * t->epoch set; NULL: the epoch alone) and the entity's Merkle root for
  * mtl_signed_entity_message's chain view (NULL: none). */
 struct mtl_digest_cache;
+struct app_tx_store;
+struct app_tx_signing;
 struct signer_node {
     const struct signer_config *cfg;
     struct mtl_digest_cache *cache; /* may be NULL */
+    /* Cardano transactions: the store the importer fills (NULL when it could
+     * not be opened) and the aggregator's signing configurations (NULL when
+     * /protocol-configuration has none). */
+    struct app_tx_store *tx;
+    const struct app_tx_signing *ctx_signing, *cbtx_signing;
 };
 struct signer_entity {
     enum mtl_signed_entity_kind kind;

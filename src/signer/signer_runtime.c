@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mithril/cardano_db.h"
 #include "signer_int.h"
+#include "tx_store.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
 struct epoch_data {
@@ -21,6 +22,9 @@ struct epoch_data {
     struct mtl_stm_params registration_params;
     json_t *current_signers, *next_signers;
     unsigned allowed; /* bit per enum mtl_signed_entity_kind */
+    /* /protocol-configuration's signing configurations (have_*: given) */
+    struct app_tx_signing ctx_signing, cbtx_signing;
+    int have_ctx_signing, have_cbtx_signing;
 };
 
 struct signer_runtime {
@@ -30,6 +34,7 @@ struct signer_runtime {
     struct epoch_data ed;
     struct app_chain_observer *obs;
     struct mtl_digest_cache *cache;
+    struct app_tx_store *tx; /* cardano-transactions.sqlite3, opened when first needed */
     int warned_no_protocol_configuration;
     struct app_metrics *metrics;
     struct app_era_reader *era_reader;
@@ -94,6 +99,7 @@ void signer_runtime_free(struct signer_runtime *rt)
     app_era_checker_destroy(&rt->era);
     app_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
+    app_tx_store_free(rt->tx);
     app_metrics_free(rt->metrics);
     mtl_free(rt);
 }
@@ -180,8 +186,22 @@ static mtl_err kinds_from_list(const char *list, unsigned *mask)
 
 /* /protocol-configuration/{e}: parameters and enabled types of an epoch.
  * MTL_ERR_NOT_FOUND when the aggregator does not serve the route. */
+/* A signing configuration {security_parameter, step} of j when present. */
+static int parse_signing(const json_t *j, const char *name, struct app_tx_signing *c)
+{
+    json_t *o = json_object_get(j, name), *k = json_object_get(o, "security_parameter"),
+           *s = json_object_get(o, "step");
+    if (!json_is_integer(k) || !json_is_integer(s) || json_integer_value(k) < 0 ||
+        json_integer_value(s) < 0)
+        return 0;
+    c->security_parameter = (uint64_t)json_integer_value(k);
+    c->step = (uint64_t)json_integer_value(s);
+    return 1;
+}
+
 static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
-                                      struct mtl_stm_params *params, unsigned *allowed)
+                                      struct mtl_stm_params *params, unsigned *allowed,
+                                      struct epoch_data *ed)
 {
     char route[64];
     snprintf(route, sizeof(route), "/protocol-configuration/%llu", (unsigned long long)epoch);
@@ -190,6 +210,12 @@ static mtl_err protocol_configuration(struct signer_runtime *rt, uint64_t epoch,
     MTL_TRY(signer_agg_get(rt->cfg, route, &j, &status));
     mtl_err e = signer_parse_params(json_object_get(j, "protocol_parameters"), params);
     json_t *types = json_object_get(j, "available_signed_entity_types");
+    if (e == MTL_OK && ed) {
+        ed->have_ctx_signing =
+            parse_signing(j, "cardano_transactions_signing_config", &ed->ctx_signing);
+        ed->have_cbtx_signing =
+            parse_signing(j, "cardano_blocks_transactions_signing_config", &ed->cbtx_signing);
+    }
     if (e == MTL_OK && allowed) {
         *allowed = MTL_SET_BIT(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
         size_t i;
@@ -217,9 +243,10 @@ static mtl_err network_configuration(struct signer_runtime *rt, uint64_t epoch,
                                      const json_t *settings, struct epoch_data *ed)
 {
     struct mtl_stm_params agg_params;
-    mtl_err e = protocol_configuration(rt, epoch ? epoch - 1 : 0, &agg_params, &ed->allowed);
+    mtl_err e =
+        protocol_configuration(rt, epoch ? epoch - 1 : 0, &agg_params, &ed->allowed, ed);
     if (e == MTL_OK)
-        e = protocol_configuration(rt, epoch + 1, &ed->registration_params, NULL);
+        e = protocol_configuration(rt, epoch + 1, &ed->registration_params, NULL, NULL);
     if (e != MTL_ERR_NOT_FOUND)
         return e;
     if (!rt->warned_no_protocol_configuration) {
@@ -510,13 +537,39 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
 
 /* ---- ReadyToSign ------------------------------------------------------------ */
 
+/* What the signer reads its chain with: the node DB, the digest cache, the
+ * transactions store (opened once; a failure is logged and retried) and the
+ * signing configurations of the epoch. */
+static struct signer_node node_of(struct signer_runtime *rt)
+{
+    unsigned tx_kinds =
+        MTL_SET_BIT(MTL_SET_CARDANO_TRANSACTIONS) | MTL_SET_BIT(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
+    if (!rt->tx && (rt->ed.allowed & tx_kinds)) {
+        char p[4096];
+        mtl_err e = mtl_path_fmt(p, sizeof(p), "%s/cardano-transactions.sqlite3",
+                                 rt->cfg->data_stores_directory);
+        if (e == MTL_OK)
+            e = app_tx_store_open(&rt->tx, p);
+        if (e != MTL_OK)
+            log_warn("transactions_store", "error=\"%s\"", mtl_err_detail());
+    }
+    struct signer_node n = {
+        .cfg = rt->cfg,
+        .cache = rt->cache,
+        .tx = rt->tx,
+        .ctx_signing = rt->ed.have_ctx_signing ? &rt->ed.ctx_signing : NULL,
+        .cbtx_signing = rt->ed.have_cbtx_signing ? &rt->ed.cbtx_signing : NULL,
+    };
+    return n;
+}
+
 /* The reference's certifier get_beacon_to_sign: the first allowed signed
  * entity type of the current time point not signed yet. */
 static mtl_err beacon_to_sign(struct signer_runtime *rt, struct mtl_signed_entity_type *t,
                               int *found)
 {
     *found = 0;
-    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    struct signer_node node = node_of(rt);
     for (int k = 0; k < MTL_SET_KIND_COUNT && !*found; k++) {
         const struct signer_entity *se = signer_entity((enum mtl_signed_entity_kind)k);
         if (!(rt->ed.allowed & MTL_SET_BIT(k)) || !se)
@@ -558,7 +611,7 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
     if (e == MTL_OK)
         e = signer_avk(rt->ed.next_signers, stakes, &avk);
     const struct signer_entity *se = signer_entity(t->kind);
-    struct signer_node node = {.cfg = rt->cfg, .cache = rt->cache};
+    struct signer_node node = node_of(rt);
     char root[MTL_HASH_HEX_BYTES];
     if (e == MTL_OK && !se)
         e = mtl_seterr(MTL_ERR_INVALID_ARG, "%s is not signed by this signer",

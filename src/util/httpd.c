@@ -67,6 +67,11 @@ const char *app_httpd_header(const char *name)
     return current ? MHD_lookup_connection_value(current, MHD_HEADER_KIND, name) : NULL;
 }
 
+const char *app_httpd_query(const char *name)
+{
+    return current ? MHD_lookup_connection_value(current, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;

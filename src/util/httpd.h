@@ -64,6 +64,8 @@ void app_httpd_stop(struct app_httpd *h);
 /* A header of the request being handled, or NULL; only valid on the thread
  * running the handler, during the call. */
 const char *app_httpd_header(const char *name);
+/* A query argument of that request (decoded), or NULL; same validity. */
+const char *app_httpd_query(const char *name);
 
 /* Helpers to fill a response. */
 void app_http_json(struct app_http_response *r, int status, const char *json);

@@ -10,7 +10,15 @@
  * DATA/cardano-database-digests.json, when present, is served on
  * /aggregator/artifact/cardano-database/digests. Cardano stake distributions
  * are also served by epoch (.../epoch/{E|latest|latest-N}: latest is the
- * newest epoch of the file). */
+ * newest epoch of the file).
+ * Proof routes (/proof/cardano-transaction, /proof/v2/cardano-transaction,
+ * /proof/v2/cardano-block) answer from ctx-proofs.json, ctx-proofs-v2.json
+ * and cblk-proofs.json, messages keyed by the one hash they prove: v1
+ * merges the entries of every known hash asked for; v2 and blocks, whose
+ * one proof cannot be merged, answer the message of the first known hash.
+ * Hashes asked for and not proven are listed as non certified; none known:
+ * certified_transactions [] (v1) or certified_* null (v2, blocks). A
+ * missing or malformed hash list is a 400, as the aggregator. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,10 +46,27 @@ static const struct {
      "cardano-stake-distributions-list.json", "cardano-stake-distributions.json", 1},
     {"/artifact/cardano-transactions", "/artifact/cardano-transaction/", "ctx-snapshots-list.json",
      "ctx-snapshots.json", 0},
+    {"/artifact/cardano-blocks-transactions", "/artifact/cardano-blocks-transactions/",
+     "cardano-blocks-txs-snapshots-list.json", "cardano-blocks-txs-snapshots.json", 0},
+};
+
+/* proof route -> (query parameter, file of messages keyed by hash, the
+ * certified and non-certified fields) */
+static const struct {
+    const char *route, *param, *file, *certified, *non_certified;
+    bool v1;
+} PROOFS[] = {
+    {"/proof/cardano-transaction", "transaction_hashes", "ctx-proofs.json",
+     "certified_transactions", "non_certified_transactions", true},
+    {"/proof/v2/cardano-transaction", "transaction_hashes", "ctx-proofs-v2.json",
+     "certified_transactions", "non_certified_transactions", false},
+    {"/proof/v2/cardano-block", "block_hashes", "cblk-proofs.json", "certified_blocks",
+     "non_certified_blocks", false},
 };
 
 struct fake {
     json_t *files[MTL_ARRAY_LEN(ROUTES)][2];
+    json_t *proofs[MTL_ARRAY_LEN(PROOFS)];
     json_t *status, *epoch_settings, *digests;
     const char *files_dir;
     long throttle_ms;  /* delay before each file (tests of interrupted downloads) */
@@ -134,6 +159,102 @@ static json_t *item_by_epoch(json_t *items, const char *spec)
     return found;
 }
 
+static bool is_hash(const char *h, size_t n)
+{
+    if (n != 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Whether a v2/blocks message lists hash among its certified items. */
+static bool v2_lists(const json_t *msg, const char *certified, const char *hash)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(json_object_get(msg, certified), "items"), i, it)
+    {
+        const char *h = json_string_value(json_object_get(it, "transaction_hash"));
+        if (!h)
+            h = json_string_value(json_object_get(it, "block_hash"));
+        if (h && strcmp(h, hash) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The answer to the hashes of list (comma-separated), built from the stored
+ * messages (see the header comment); NULL with *bad set for a bad list. */
+static json_t *proof_answer(size_t k, const json_t *msgs, const char *list, const char **bad)
+{
+    json_t *out = NULL, *nc = json_array(), *entries = json_array();
+    const char *key;
+    json_t *any = NULL;
+    json_object_foreach((json_t *)msgs, key, any) break; /* a template when none is known */
+    for (const char *p = list; p && *bad == NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t n = strcspn(p, ",");
+        char h[65];
+        if (!is_hash(p, n)) {
+            *bad = "a hash is not 64 lower-case hex digits";
+            break;
+        }
+        memcpy(h, p, 64);
+        h[64] = 0;
+        json_t *m = json_object_get(msgs, h);
+        if (m && PROOFS[k].v1) {
+            json_array_extend(entries, json_object_get(m, PROOFS[k].certified));
+            if (!out)
+                out = json_deep_copy(m);
+        } else if (m && !out) {
+            out = json_deep_copy(m);
+        } else if (!out || !v2_lists(out, PROOFS[k].certified, h)) {
+            json_array_append_new(nc, json_string(h));
+        }
+    }
+    if (!*bad && !out && any) {
+        out = json_deep_copy(any);
+        json_object_set_new(out, PROOFS[k].certified, PROOFS[k].v1 ? json_array() : json_null());
+    }
+    if (out && PROOFS[k].v1)
+        json_object_set(out, PROOFS[k].certified, entries);
+    if (out) {
+        json_array_extend(json_object_get(out, PROOFS[k].non_certified), nc);
+    }
+    json_decref(nc);
+    json_decref(entries);
+    if (*bad) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The proof routes: true when path is one of them (answered). */
+static bool proof_route(const struct fake *f, const char *path, struct app_http_response *r)
+{
+    for (size_t k = 0; k < MTL_ARRAY_LEN(PROOFS); k++) {
+        if (strcmp(path, PROOFS[k].route) != 0 || !f->proofs[k])
+            continue;
+        const char *list = app_httpd_query(PROOFS[k].param), *bad = NULL;
+        if (!list || !*list) {
+            app_http_error(r, 400, "bad_request", "missing query parameter %s", PROOFS[k].param);
+            return true;
+        }
+        json_t *ans = proof_answer(k, f->proofs[k], list, &bad);
+        if (!ans) {
+            app_http_error(r, 400, "bad_request", "%s: %s", PROOFS[k].param,
+                           bad ? bad : "no proof data");
+            return true;
+        }
+        reply(r, ans);
+        json_decref(ans);
+        return true;
+    }
+    return false;
+}
+
 static void handle(void *ctx, const char *method, const char *path, const char *body,
                    size_t body_len, struct app_http_response *r)
 {
@@ -163,6 +284,8 @@ static void handle(void *ctx, const char *method, const char *path, const char *
         return reply(r, f->digests);
     if (f->files_dir && strncmp(path, "/cardano-database-download/", 27) == 0)
         return serve_file(f, path + 27, r);
+    if (proof_route(f, path, r))
+        return;
     for (size_t i = 0; i < MTL_ARRAY_LEN(ROUTES); i++) {
         if (strcmp(path, ROUTES[i].list_route) == 0 && f->files[i][0])
             return reply(r, f->files[i][0]);
@@ -242,6 +365,8 @@ int main(int argc, char **argv)
         f.files[i][0] = load(dir, ROUTES[i].list_file);
         f.files[i][1] = load(dir, ROUTES[i].items_file);
     }
+    for (size_t k = 0; k < MTL_ARRAY_LEN(PROOFS); k++)
+        f.proofs[k] = load(dir, PROOFS[k].file);
     f.status = load(dir, "status.json");
     f.epoch_settings = load(dir, "epoch-settings.json");
     f.digests = load(dir, "cardano-database-digests.json");
@@ -275,6 +400,8 @@ int main(int argc, char **argv)
         json_decref(f.files[i][0]);
         json_decref(f.files[i][1]);
     }
+    for (size_t k = 0; k < MTL_ARRAY_LEN(PROOFS); k++)
+        json_decref(f.proofs[k]);
     json_decref(f.status);
     json_decref(f.epoch_settings);
     json_decref(f.digests);

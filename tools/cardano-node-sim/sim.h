@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/common_int.h"
 #include "mithril/pool_identity.h"
@@ -34,6 +35,7 @@ struct sim_params {
     char socket[4096];
     char pools_dir[4096]; /* per-pool SPO key files (--pools-dir, default DB/pools) */
     uint64_t seed, k, epoch_length, pools, magic, tx_bytes, slot_length_ms;
+    uint64_t tx_density; /* about this many transactions per block (0: none) */
     uint64_t slots_per_kes_period; /* genesis slotsPerKESPeriod */
     double f;                      /* active slot coefficient */
     uint64_t epochs;               /* 0 with --run */
@@ -81,9 +83,18 @@ struct sim {
     struct sim_chunk ch;
     uint64_t ledger_slots[2];
     size_t nledger;
+    FILE *tx_log;          /* --tx-log: a line per block made (NULL: none) */
+    struct mtl_buf tx_ids; /* the transaction ids of the block being made */
 };
 
-/* sim_chain.c */
+/* sim_chain.c: CBOR writing (heads of definite length), blocks, files */
+#define CB_UINT 0
+#define CB_BYTES 2
+#define CB_ARRAY 4
+#define CB_MAP 5
+mtl_err sim_cb_head(struct mtl_buf *b, unsigned major, uint64_t v);
+mtl_err sim_cb_bytes(struct mtl_buf *b, const uint8_t *p, size_t n);
+mtl_err sim_cb_rand_bytes(struct mtl_buf *b, struct sim_rng *r, size_t n);
 mtl_err sim_make_block(struct sim *s, uint64_t slot, struct sim_block *out, bool *made);
 mtl_err sim_chunk_open_fresh(struct sim *s);
 mtl_err sim_chunk_resume(struct sim *s, uint64_t no, uint64_t chunk_len, uint64_t sec_len,
@@ -96,6 +107,14 @@ mtl_err sim_volatile_read(struct sim *s, struct sim_block *b);
 mtl_err sim_ledger_snapshot(struct sim *s, uint64_t slot);
 void sim_stakes_at_epoch(struct sim *s, uint64_t epoch);
 mtl_err sim_write_plain(const char *path, const void *data, size_t len);
+
+/* sim_txs.c: how many transactions a block gets (from its stream r), and
+ * their bodies (a CBOR array into bodies), witness sets (into wits) and ids
+ * (32 bytes each, appended to ids). pad: witness bytes wanted in all. */
+uint64_t sim_tx_count(const struct sim *s, struct sim_rng *r);
+mtl_err sim_make_txs(const struct sim *s, struct sim_rng *r, uint64_t slot, uint64_t ntx,
+                     uint64_t pad, struct mtl_buf *bodies, struct mtl_buf *wits,
+                     struct mtl_buf *ids);
 
 /* sim_pools.c: Cardano's maxKESEvolutions (genesis) the sim announces. */
 #define SIM_MAX_KES_EVOLUTIONS 62

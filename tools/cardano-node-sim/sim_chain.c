@@ -87,7 +87,7 @@ void sim_blake2b(uint8_t *out, size_t outlen, const uint8_t *in, size_t n)
 
 /* ---------------------------------------------------------------- CBOR */
 
-static mtl_err cb_head(struct mtl_buf *b, unsigned major, uint64_t v)
+mtl_err sim_cb_head(struct mtl_buf *b, unsigned major, uint64_t v)
 {
     uint8_t h[9];
     size_t n;
@@ -115,94 +115,70 @@ static mtl_err cb_head(struct mtl_buf *b, unsigned major, uint64_t v)
     }
     return mtl_buf_append(b, h, n);
 }
-#define CB_UINT 0
-#define CB_BYTES 2
-#define CB_ARRAY 4
-#define CB_MAP 5
-
-static mtl_err cb_bytes(struct mtl_buf *b, const uint8_t *p, size_t n)
+mtl_err sim_cb_bytes(struct mtl_buf *b, const uint8_t *p, size_t n)
 {
-    MTL_TRY(cb_head(b, CB_BYTES, n));
+    MTL_TRY(sim_cb_head(b, CB_BYTES, n));
     return mtl_buf_append(b, p, n);
 }
 
-static mtl_err cb_rand_bytes(struct mtl_buf *b, struct sim_rng *r, size_t n)
+mtl_err sim_cb_rand_bytes(struct mtl_buf *b, struct sim_rng *r, size_t n)
 {
     uint8_t tmp[512];
     MTL_ASSERT(n <= sizeof tmp);
     sim_rng_bytes(r, tmp, n);
-    return cb_bytes(b, tmp, n);
+    return sim_cb_bytes(b, tmp, n);
 }
 
 /* -------------------------------------------------------------- blocks */
 
 #define BLOCK_CAP ((size_t)1 << 31)
 
-/* Transaction bodies and witness sets; pad = extra witness bytes wanted. */
-static mtl_err make_txs(struct sim_rng *r, struct mtl_buf *txb, struct mtl_buf *wit, uint64_t ntx,
-                        uint64_t pad)
-{
-    MTL_TRY(cb_head(txb, CB_ARRAY, ntx));
-    MTL_TRY(cb_head(wit, CB_ARRAY, ntx));
-    for (uint64_t t = 0; t < ntx; t++) {
-        /* {0: [[input tx id, index]], 1: [[addr, coin], [addr, coin]], 2: fee} */
-        MTL_TRY(cb_head(txb, CB_MAP, 3));
-        MTL_TRY(cb_head(txb, CB_UINT, 0));
-        MTL_TRY(cb_head(txb, CB_ARRAY, 1));
-        MTL_TRY(cb_head(txb, CB_ARRAY, 2));
-        MTL_TRY(cb_rand_bytes(txb, r, 32));
-        MTL_TRY(cb_head(txb, CB_UINT, sim_rng_u64(r) % 4));
-        MTL_TRY(cb_head(txb, CB_UINT, 1));
-        MTL_TRY(cb_head(txb, CB_ARRAY, 2));
-        for (int o = 0; o < 2; o++) {
-            MTL_TRY(cb_head(txb, CB_ARRAY, 2));
-            MTL_TRY(cb_rand_bytes(txb, r, 29));
-            MTL_TRY(cb_head(txb, CB_UINT, 1000000 + sim_rng_u64(r) % 100000000000ULL));
-        }
-        MTL_TRY(cb_head(txb, CB_UINT, 2));
-        MTL_TRY(cb_head(txb, CB_UINT, 160000 + sim_rng_u64(r) % 100000));
-        /* {0: [[vkey, signature], ...]}: one per ~101 padding bytes */
-        uint64_t m = 1 + pad / ntx / 101;
-        MTL_TRY(cb_head(wit, CB_MAP, 1));
-        MTL_TRY(cb_head(wit, CB_UINT, 0));
-        MTL_TRY(cb_head(wit, CB_ARRAY, m));
-        for (uint64_t i = 0; i < m; i++) {
-            MTL_TRY(cb_head(wit, CB_ARRAY, 2));
-            MTL_TRY(cb_rand_bytes(wit, r, 32));
-            MTL_TRY(cb_rand_bytes(wit, r, 64));
-        }
-    }
-    return MTL_OK;
-}
-
 static mtl_err make_header(struct sim *s, struct sim_rng *r, const struct sim_pool *pool,
                            uint64_t slot, uint64_t body_size, const uint8_t body_hash[32],
                            struct mtl_buf *h)
 {
-    MTL_TRY(cb_head(h, CB_ARRAY, 2));
-    MTL_TRY(cb_head(h, CB_ARRAY, 10));
-    MTL_TRY(cb_head(h, CB_UINT, s->next_block));
-    MTL_TRY(cb_head(h, CB_UINT, slot));
+    MTL_TRY(sim_cb_head(h, CB_ARRAY, 2));
+    MTL_TRY(sim_cb_head(h, CB_ARRAY, 10));
+    MTL_TRY(sim_cb_head(h, CB_UINT, s->next_block));
+    MTL_TRY(sim_cb_head(h, CB_UINT, slot));
     if (s->has_tip)
-        MTL_TRY(cb_bytes(h, s->tip_hash, 32));
+        MTL_TRY(sim_cb_bytes(h, s->tip_hash, 32));
     else
         MTL_TRY(mtl_buf_append(h, "\xf6", 1)); /* null: genesis */
-    MTL_TRY(cb_bytes(h, pool->cold_vkey, 32));
-    MTL_TRY(cb_bytes(h, pool->vrf_vkey, 32));
-    MTL_TRY(cb_head(h, CB_ARRAY, 2)); /* vrf_result [output, proof] */
-    MTL_TRY(cb_rand_bytes(h, r, 64));
-    MTL_TRY(cb_rand_bytes(h, r, 80));
-    MTL_TRY(cb_head(h, CB_UINT, body_size));
-    MTL_TRY(cb_bytes(h, body_hash, 32));
-    MTL_TRY(cb_head(h, CB_ARRAY, 4)); /* operational_cert: the pool's own */
-    MTL_TRY(cb_bytes(h, pool->opcert.kes_vk, 32));
-    MTL_TRY(cb_head(h, CB_UINT, pool->opcert.issue_number));
-    MTL_TRY(cb_head(h, CB_UINT, pool->opcert.start_kes_period));
-    MTL_TRY(cb_bytes(h, pool->opcert.sigma, 64));
-    MTL_TRY(cb_head(h, CB_ARRAY, 2)); /* protocol_version */
-    MTL_TRY(cb_head(h, CB_UINT, 10));
-    MTL_TRY(cb_head(h, CB_UINT, 0));
-    return cb_rand_bytes(h, r, 448); /* KES signature */
+    MTL_TRY(sim_cb_bytes(h, pool->cold_vkey, 32));
+    MTL_TRY(sim_cb_bytes(h, pool->vrf_vkey, 32));
+    MTL_TRY(sim_cb_head(h, CB_ARRAY, 2)); /* vrf_result [output, proof] */
+    MTL_TRY(sim_cb_rand_bytes(h, r, 64));
+    MTL_TRY(sim_cb_rand_bytes(h, r, 80));
+    MTL_TRY(sim_cb_head(h, CB_UINT, body_size));
+    MTL_TRY(sim_cb_bytes(h, body_hash, 32));
+    MTL_TRY(sim_cb_head(h, CB_ARRAY, 4)); /* operational_cert: the pool's own */
+    MTL_TRY(sim_cb_bytes(h, pool->opcert.kes_vk, 32));
+    MTL_TRY(sim_cb_head(h, CB_UINT, pool->opcert.issue_number));
+    MTL_TRY(sim_cb_head(h, CB_UINT, pool->opcert.start_kes_period));
+    MTL_TRY(sim_cb_bytes(h, pool->opcert.sigma, 64));
+    MTL_TRY(sim_cb_head(h, CB_ARRAY, 2)); /* protocol_version */
+    MTL_TRY(sim_cb_head(h, CB_UINT, 10));
+    MTL_TRY(sim_cb_head(h, CB_UINT, 0));
+    return sim_cb_rand_bytes(h, r, 448); /* KES signature */
+}
+
+/* --tx-log: "<block number> <slot> <block hash> [<transaction id>...]". */
+static mtl_err tx_log_block(struct sim *s, const struct sim_block *b)
+{
+    if (!s->tx_log)
+        return MTL_OK;
+    char hex[65];
+    mtl_hex_encode(hex, sizeof hex, b->hash, 32);
+    fprintf(s->tx_log, "%llu %llu %s", (unsigned long long)b->block_no,
+            (unsigned long long)b->slot, hex);
+    for (size_t i = 0; i + 32 <= s->tx_ids.len; i += 32) {
+        mtl_hex_encode(hex, sizeof hex, s->tx_ids.data + i, 32);
+        fprintf(s->tx_log, " %s", hex);
+    }
+    MTL_CHECK(fputc('\n', s->tx_log) != EOF && fflush(s->tx_log) == 0, MTL_ERR_IO,
+              "--tx-log: write failed");
+    return MTL_OK;
 }
 
 mtl_err sim_make_block(struct sim *s, uint64_t slot, struct sim_block *out, bool *made)
@@ -214,19 +190,16 @@ mtl_err sim_make_block(struct sim *s, uint64_t slot, struct sim_block *out, bool
     if (u >= s->p.f)
         return MTL_OK;
     const struct sim_pool *pool = &s->pools[sim_rng_u64(&r) % s->p.pools];
-    uint64_t ntx, pad = 0;
-    if (s->p.tx_bytes == 0) {
-        ntx = sim_rng_u64(&r) % 100 < 5 ? 1 + sim_rng_u64(&r) % 2 : 0;
-    } else {
+    uint64_t pad = 0, ntx = sim_tx_count(s, &r);
+    if (s->p.tx_bytes > 0)
         pad = s->p.tx_bytes / 2 + sim_rng_u64(&r) % (s->p.tx_bytes + 1);
-        ntx = 1 + sim_rng_u64(&r) % 4;
-    }
     struct mtl_buf part[4], hdr, blk;
     for (int i = 0; i < 4; i++)
         mtl_buf_init(&part[i], BLOCK_CAP);
     mtl_buf_init(&hdr, BLOCK_CAP);
     mtl_buf_init(&blk, BLOCK_CAP);
-    mtl_err rc = make_txs(&r, &part[0], &part[1], ntx, pad);
+    mtl_buf_reset(&s->tx_ids);
+    mtl_err rc = sim_make_txs(s, &r, slot, ntx, pad, &part[0], &part[1], &s->tx_ids);
     if (rc == MTL_OK)
         rc = mtl_buf_append(&part[2], "\xa0", 1); /* auxiliary_data_map {} */
     if (rc == MTL_OK)
@@ -253,6 +226,8 @@ mtl_err sim_make_block(struct sim *s, uint64_t slot, struct sim_block *out, bool
     out->slot = slot;
     out->header_size = (uint32_t)hdr.len;
     sim_blake2b(out->hash, 32, hdr.data, hdr.len);
+    if ((rc = tx_log_block(s, out)) != MTL_OK)
+        goto out;
     out->bytes = mtl_buf_take(&blk, &out->len);
     *made = true;
 out:
@@ -580,24 +555,24 @@ mtl_err sim_ledger_snapshot(struct sim *s, uint64_t slot)
     sim_rng_init(&r, s->p.seed, SIM_TAG_LEDGER, slot);
     struct mtl_buf st_buf;
     mtl_buf_init(&st_buf, BLOCK_CAP);
-    mtl_err rc = cb_head(&st_buf, CB_ARRAY, 3);
+    mtl_err rc = sim_cb_head(&st_buf, CB_ARRAY, 3);
     if (rc == MTL_OK)
-        rc = cb_head(&st_buf, CB_UINT, slot);
+        rc = sim_cb_head(&st_buf, CB_UINT, slot);
     if (rc == MTL_OK)
-        rc = cb_head(&st_buf, CB_ARRAY, s->p.pools);
+        rc = sim_cb_head(&st_buf, CB_ARRAY, s->p.pools);
     for (uint64_t i = 0; i < s->p.pools && rc == MTL_OK; i++) {
-        rc = cb_head(&st_buf, CB_ARRAY, 4);
+        rc = sim_cb_head(&st_buf, CB_ARRAY, 4);
         if (rc == MTL_OK)
-            rc = cb_bytes(&st_buf, s->pools[i].key_hash, 28);
+            rc = sim_cb_bytes(&st_buf, s->pools[i].key_hash, 28);
         if (rc == MTL_OK)
-            rc = cb_head(&st_buf, CB_UINT, s->pools[i].mark);
+            rc = sim_cb_head(&st_buf, CB_UINT, s->pools[i].mark);
         if (rc == MTL_OK)
-            rc = cb_head(&st_buf, CB_UINT, s->pools[i].set);
+            rc = sim_cb_head(&st_buf, CB_UINT, s->pools[i].set);
         if (rc == MTL_OK)
-            rc = cb_head(&st_buf, CB_UINT, s->pools[i].go);
+            rc = sim_cb_head(&st_buf, CB_UINT, s->pools[i].go);
     }
     if (rc == MTL_OK)
-        rc = cb_rand_bytes(&st_buf, &r, 512);
+        rc = sim_cb_rand_bytes(&st_buf, &r, 512);
     uint8_t *tables = mtl_malloc(8192);
     if (rc == MTL_OK && !tables)
         rc = mtl_seterr(MTL_ERR_NOMEM, "ledger tables");

@@ -39,6 +39,10 @@ static void usage(FILE *f)
             "  --magic M                network magic (default 42)\n"
             "  --socket PATH            state file (default DIR/node.socket)\n"
             "  --tx-bytes N             average transaction padding bytes per block (default 0)\n"
+            "  --tx-density N           about N transactions per block on average (default 4,\n"
+            "                           0: empty blocks)\n"
+            "  --tx-log FILE            append a line per block made: number, slot, hash and\n"
+            "                           its transaction ids (hex)\n"
             "  --slots-per-kes-period N genesis slotsPerKESPeriod (default 129600)\n"
             "  --pools-dir DIR          SPO key files of each pool, DIR/<i>/{cold.vkey,cold.skey,\n"
             "                           kes.skey,kes.vkey,opcert.cert,pool.id} (default DB/pools)\n"
@@ -132,10 +136,11 @@ static void checkpoint_path(const struct sim *s, char *out, size_t cap)
 
 static json_t *params_json(const struct sim_params *p)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}", "seed", (json_int_t)p->seed,
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}", "seed", (json_int_t)p->seed,
                      "securityParam", (json_int_t)p->k, "epochLength", (json_int_t)p->epoch_length,
                      "pools", (json_int_t)p->pools, "magic", (json_int_t)p->magic, "txBytes",
-                     (json_int_t)p->tx_bytes, "activeSlotCoeff", p->f, "slotsPerKESPeriod",
+                     (json_int_t)p->tx_bytes, "txDensity", (json_int_t)p->tx_density,
+                     "activeSlotCoeff", p->f, "slotsPerKESPeriod",
                      (json_int_t)p->slots_per_kes_period);
 }
 
@@ -363,6 +368,7 @@ static void sleep_until(const struct timespec *t)
 /* --epoch-gate: the highest epoch the node may enter (0 while the file is
  * missing or unreadable: a conductor writes it atomically). */
 static const char *epoch_gate;
+static const char *tx_log_path; /* --tx-log */
 
 static uint64_t gate_epoch(void)
 {
@@ -407,7 +413,9 @@ enum opt_id {
     O_JSON,
     O_GATE,
     O_SPKP,
-    O_POOLSDIR
+    O_POOLSDIR,
+    O_TXDENS,
+    O_TXLOG
 };
 static const struct option OPTS[] = {
     {"db", required_argument, 0, O_DB},
@@ -426,6 +434,8 @@ static const struct option OPTS[] = {
     {"epoch-gate", required_argument, 0, O_GATE},
     {"slots-per-kes-period", required_argument, 0, O_SPKP},
     {"pools-dir", required_argument, 0, O_POOLSDIR},
+    {"tx-density", required_argument, 0, O_TXDENS},
+    {"tx-log", required_argument, 0, O_TXLOG},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -485,6 +495,12 @@ static int parse_args(int argc, char **argv, struct sim *s, int *verbosity, bool
             break;
         case O_TXB:
             bad |= parse_u64(optarg, "--tx-bytes", 0, 64u << 20, &s->p.tx_bytes);
+            break;
+        case O_TXDENS:
+            bad |= parse_u64(optarg, "--tx-density", 0, 10000, &s->p.tx_density);
+            break;
+        case O_TXLOG:
+            tx_log_path = optarg;
             break;
         case O_F: {
             char *end;
@@ -578,6 +594,7 @@ int main(int argc, char **argv)
     s.p.slot_length_ms = 100;
     s.p.magic = 42;
     s.p.f = 1.0;
+    s.p.tx_density = 4;
     s.p.slots_per_kes_period = 129600; /* mainnet/preprod/preview genesis */
     s.ch.fd_chunk = s.ch.fd_secondary = s.ch.fd_primary = -1;
     s.stake_epoch = UINT64_MAX;
@@ -600,6 +617,11 @@ int main(int argc, char **argv)
     }
     app_prog_catch_stop();
 
+    mtl_buf_init(&s.tx_ids, (size_t)1 << 31);
+    if (tx_log_path && !(s.tx_log = fopen(tx_log_path, "ae"))) {
+        fprintf(stderr, "cardano-node-sim: --tx-log %s: %s\n", tx_log_path, strerror(errno));
+        return 1;
+    }
     mtl_err rc = sim_pools_init(&s);
     if (rc == MTL_OK)
         rc = open_db(&s);
@@ -627,6 +649,9 @@ int main(int argc, char **argv)
         mtl_free(s.vol[i].bytes);
     mtl_free(s.vol);
     mtl_free(s.pools);
+    mtl_buf_free(&s.tx_ids);
+    if (s.tx_log && fclose(s.tx_log) != 0 && rc == MTL_OK)
+        rc = mtl_seterr(MTL_ERR_IO, "--tx-log %s: close failed", tx_log_path);
     if (rc != MTL_OK) {
         log_error("failed", "error=\"%s\" detail=\"%s\"", mtl_strerror(rc), mtl_err_detail());
         fprintf(stderr, "cardano-node-sim: %s\n", mtl_err_detail());
