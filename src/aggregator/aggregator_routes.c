@@ -104,6 +104,7 @@ static void route_status(struct agg *a, struct app_http_response *r)
     json_object_set_new(j, "aggregator_node_version", json_string("0.1.0"));
     json_object_set_new(j, "protocol", params_json(&cur));
     json_object_set_new(j, "next_protocol", params_json(&nxt));
+    agg_follower_status(a, j);
     json_object_set_new(j, "total_signers", json_integer(n));
     json_object_set_new(j, "total_next_signers", json_integer(nn));
     json_object_set_new(j, "total_stakes_signers", json_integer(stake));

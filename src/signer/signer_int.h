@@ -14,6 +14,7 @@
 /* Configuration: flags > environment > defaults (reference configuration.rs). */
 struct signer_config {
     const char *aggregator_endpoint; /* no trailing slash */
+    const char *follower_endpoints;  /* comma-separated follower aggregators, or "" */
     const char *network;
     uint64_t network_magic; /* 0 = mainnet */
     const char *cardano_cli_path;
@@ -120,12 +121,17 @@ struct signer_http_result {
     long status; /* 0: no response (down, timeout) */
     char detail[256];
 };
-/* GET <endpoint><route> as JSON; non-2xx gives MTL_ERR_HTTP (404: NOT_FOUND). */
+/* GET <endpoint><route> as JSON; non-2xx gives MTL_ERR_HTTP (404: NOT_FOUND).
+ * A leader that cannot be reached is replaced by the followers in turn. */
 mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t **out,
                        long *status);
 /* POST JSON; MTL_OK only on 2xx; *status set in every case. */
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status);
+/* The same to the leader and then every follower: the leader's answer, or
+ * a follower's 2xx when the leader could not be reached. */
+mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, const char *json,
+                            long *status);
 
 /* ---- metrics (signer_metrics.c): the reference's mithril-signer metrics ---- */
 enum {

@@ -640,7 +640,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
         app_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
-        e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
+        e = signer_agg_post_all(rt->cfg, "/register-signatures", msg, &status);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
             e = MTL_OK;
