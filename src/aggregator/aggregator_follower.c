@@ -131,6 +131,7 @@ static mtl_err leader_json(const struct agg_follower *f, const char *route, json
  * exactly the hashes the fetcher fetched, in the same order. */
 struct walk {
     const struct agg_follower *f;
+    char start[MTL_HASH_HEX_BYTES];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     char (*hash)[MTL_HASH_HEX_BYTES];
@@ -173,8 +174,7 @@ static void *walk_fetcher(void *arg)
 {
     struct walk *w = arg;
     char hash[MTL_HASH_HEX_BYTES], route[96];
-    snprintf(hash, sizeof(hash), "%s", w->hash[0]);
-    w->n = 0; /* slot 0 held the starting hash */
+    snprintf(hash, sizeof(hash), "%s", w->start);
     for (size_t count = 0;; count++) {
         pthread_mutex_lock(&w->mu);
         int stop = w->stop;
@@ -411,11 +411,10 @@ static mtl_err sync_chain(struct agg *a, uint64_t epoch, int force)
     w.f = f;
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    mtl_err e = walk_append(&w, start, NULL, 0) ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    snprintf(w.start, sizeof(w.start), "%s", start);
     pthread_t th;
-    int started = e == MTL_OK && pthread_create(&th, NULL, walk_fetcher, &w) == 0;
-    if (e == MTL_OK && !started)
-        e = mtl_seterr(MTL_ERR_IO, "cannot start the chain fetcher");
+    int started = pthread_create(&th, NULL, walk_fetcher, &w) == 0;
+    mtl_err e = started ? MTL_OK : mtl_seterr(MTL_ERR_IO, "cannot start the chain fetcher");
     int64_t t0 = agg_now_ns();
     size_t checked = 0, stored = 0;
     if (e == MTL_OK) {
@@ -475,6 +474,19 @@ static void sync_signers(struct agg *a, json_t *list, uint64_t key)
     if (added)
         log_info("follower_signers_synchronized", "key_epoch=%llu added=%zu",
                  (unsigned long long)key, added);
+}
+
+/* The leader's registrations made at epoch `at` (key at+1): its
+ * /signers/registered items carry the whole records. */
+static void sync_registered(struct agg *a, uint64_t at)
+{
+    char route[64];
+    json_t *reg = NULL;
+    snprintf(route, sizeof(route), "/signers/registered/%llu", (unsigned long long)at);
+    if (leader_json(a->follower, route, &reg, NULL) == MTL_OK)
+        sync_signers(a, json_object_get(reg, "registrations"), at + 1);
+    mtl_err_clear();
+    json_decref(reg);
 }
 
 static int params_of(json_t *j, struct mtl_stm_params *p)
@@ -558,10 +570,11 @@ mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch)
     }
     f->waiting_logged = 0;
     sync_params(a, es, epoch);
-    if (epoch)
-        sync_signers(a, json_object_get(es, "current_signers"), epoch - 1);
-    sync_signers(a, json_object_get(es, "next_signers"), epoch);
     json_decref(es);
+    /* Current (key epoch-1) and next (key epoch) signers: registered at
+     * epoch-2 and epoch-1, rounds the leader has closed. */
+    for (uint64_t k = epoch > 1 ? epoch - 1 : 1; k <= epoch; k++)
+        sync_registered(a, k - 1);
     /* Forced, as the reference does, when our own chain has a gap. */
     uint64_t last = 0;
     int found = 0;
@@ -575,13 +588,7 @@ mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch)
 void agg_follower_tick(struct agg *a, uint64_t epoch)
 {
     struct agg_follower *f = a->follower;
-    char route[64];
-    json_t *reg = NULL;
-    snprintf(route, sizeof(route), "/signers/registered/%llu", (unsigned long long)epoch);
-    if (leader_json(f, route, &reg, NULL) == MTL_OK)
-        sync_signers(a, json_object_get(reg, "registrations"), epoch + 1);
-    mtl_err_clear();
-    json_decref(reg);
+    sync_registered(a, epoch);
     /* No chain yet (the leader had none, or it was refused at an earlier
      * epoch): try again; a refused one waits for the next epoch. */
     uint64_t last = 0;

@@ -259,9 +259,10 @@ static void route_registered(struct agg *a, const char *arg, struct app_http_res
         return;
     }
     char *list = NULL;
-    int n = 0;
-    /* Registered at e = recorded under key e+1 (reference offset). */
-    mtl_err e = agg_store_list_signers(&a->store, epoch + 1, &list, &n);
+    /* Registered at e = recorded under key e+1 (reference offset). The
+     * items are the whole records (the openapi allows more than party_id
+     * and stake): followers take the open round's registrations from here. */
+    mtl_err e = agg_store_registrations(&a->store, epoch + 1, &list);
     if (e != MTL_OK) {
         agg_route_reply(r, e, NULL, "signers");
         return;
