@@ -113,7 +113,7 @@ mtl_err signer_agg_post(const struct signer_config *c, const char *route, const 
 }
 
 mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, const char *json,
-                            long *status)
+                            long *status, json_t *owed)
 {
     mtl_err e = signer_agg_post(c, route, json, status);
     const char *base;
@@ -135,8 +135,27 @@ mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, co
         if (e != MTL_OK && *status == 0 && fe == MTL_OK) {
             e = MTL_OK;
             *status = st;
+            json_array_append_new(owed, json_string(json));
         } else if (e != MTL_OK)
             mtl_seterr(e, "%s", why);
     }
     return e;
+}
+
+void signer_owed_flush(const struct signer_config *c, json_t *owed)
+{
+    while (json_array_size(owed)) {
+        long st = 0;
+        const char *msg = json_string_value(json_array_get(owed, 0));
+        mtl_err e = signer_agg_post(c, "/register-signatures", msg ? msg : "", &st);
+        /* Down, message not open yet, busy: next cycle (as for a first send). */
+        if (e != MTL_OK && (st == 0 || st == 404 || st == 408 || st == 429 || st >= 500)) {
+            mtl_err_clear();
+            return;
+        }
+        log_info("signature_sent_to_leader", "status=%ld detail=\"%s\"", st,
+                 e == MTL_OK ? "" : mtl_err_detail());
+        mtl_err_clear();
+        json_array_remove(owed, 0);
+    }
 }
