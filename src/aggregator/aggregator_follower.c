@@ -386,7 +386,7 @@ static mtl_err leader_latest(struct agg_follower *f, char hash[MTL_HASH_HEX_BYTE
 
 /* Fetch, verify and store the leader's chain (the reference's
  * synchronize_certificate_chain). */
-static mtl_err sync_chain(struct agg *a, uint64_t epoch, int force)
+mtl_err agg_follower_sync_chain(struct agg *a, uint64_t epoch, int force)
 {
     struct agg_follower *f = a->follower;
     int sync = 0, found = 0;
@@ -581,7 +581,7 @@ mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch)
     int force = agg_store_latest_epoch(&a->store, &last, &found) == MTL_OK && found &&
                 last + 1 < epoch;
     mtl_err_clear();
-    report_chain(a, epoch, sync_chain(a, epoch, force));
+    report_chain(a, epoch, agg_follower_sync_chain(a, epoch, force));
     return MTL_OK;
 }
 
@@ -596,7 +596,7 @@ void agg_follower_tick(struct agg *a, uint64_t epoch)
     if (agg_store_latest_epoch(&a->store, &last, &found) != MTL_OK || found ||
         (f->refused && f->refused_epoch == epoch))
         return;
-    mtl_err e = sync_chain(a, epoch, 0);
+    mtl_err e = agg_follower_sync_chain(a, epoch, 0);
     if (e == MTL_OK && agg_store_latest_epoch(&a->store, &last, &found) == MTL_OK && !found)
         return; /* still nothing to follow */
     report_chain(a, epoch, e);

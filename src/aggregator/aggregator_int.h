@@ -370,6 +370,10 @@ void agg_follower_free(struct agg_follower *f);
  * reached and what was fetched before stands); MTL_ERR_STATE when the
  * leader is not there yet (logged). */
 mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch);
+/* Fetch, verify and store the leader's chain when the reference would (no
+ * local genesis, another genesis, or force); MTL_ERR_CHAIN etc. naming the
+ * certificate that does not verify. */
+mtl_err agg_follower_sync_chain(struct agg *a, uint64_t epoch, int force);
 /* Every tick of `epoch`: fetch the leader's registrations of the open round
  * (so a leader down at the next epoch does not stop this one), and retry
  * the chain while none is stored. */
