@@ -13,6 +13,7 @@
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
+#include "db.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -304,29 +305,51 @@ static mtl_err store_latest(struct agg *a, const char *json, size_t len)
 
 /* Store the verified chain from genesis up, one certificate per epoch: the
  * latest certificates that share their previous one's epoch are left out,
- * as the reference does (this aggregator makes its own in that epoch). */
+ * as the reference does (this aggregator makes its own in that epoch). All
+ * but the latest go in one transaction (in chain order: each one's previous
+ * is stored before it); the latest with its open message. */
 static mtl_err store_walked(struct agg *a, struct walk *w, size_t m, size_t *stored)
 {
-    size_t first = 0;
+    size_t first = 0, n = 0;
     *stored = 0;
     while (first + 1 < m && w->epoch[first + 1] == w->epoch[first])
         first++;
-    for (size_t i = m; i-- > first;) {
+    size_t *todo = mtl_calloc(m ? m : 1, sizeof(*todo));
+    MTL_CHECK(todo, MTL_ERR_NOMEM, "out of memory");
+    mtl_err e = MTL_OK;
+    for (size_t i = m; e == MTL_OK && i-- > first;) {
         char *have = NULL;
-        mtl_err e = agg_store_get_certificate(&a->store, w->hash[i], &have);
+        e = agg_store_get_certificate(&a->store, w->hash[i], &have);
         mtl_free(have);
-        if (e == MTL_OK)
-            continue;
-        if (e != MTL_ERR_NOT_FOUND)
-            return e;
-        mtl_err_clear();
-        e = i == first ? store_latest(a, w->json[i], w->len[i])
-                       : agg_store_put_certificate(&a->store, w->json[i]);
-        if (e != MTL_OK)
-            return mtl_err_wrap(e, "storing certificate %s", w->hash[i]);
-        (*stored)++;
+        if (e == MTL_ERR_NOT_FOUND) {
+            mtl_err_clear();
+            todo[n++] = i;
+            e = MTL_OK;
+        } else if (e == MTL_OK && n) /* a stored one after a missing one: not a chain */
+            e = mtl_seterr(MTL_ERR_STATE, "certificate %s stored, its previous one not",
+                           w->hash[i]);
     }
-    return MTL_OK;
+    size_t last = n && todo[n - 1] == first ? n - 1 : n; /* the batch: before the latest */
+    if (e == MTL_OK && last) {
+        pthread_mutex_lock(&a->store.lock);
+        e = app_db_begin(a->store.db);
+        for (size_t k = 0; e == MTL_OK && k < last; k++) {
+            e = agg_store_insert_certificate_locked(&a->store, w->json[todo[k]]);
+            if (e != MTL_OK)
+                e = mtl_err_wrap(e, "storing certificate %s", w->hash[todo[k]]);
+        }
+        e = app_db_end(a->store.db, e);
+        pthread_mutex_unlock(&a->store.lock);
+    }
+    if (e == MTL_OK && last < n) {
+        e = store_latest(a, w->json[first], w->len[first]);
+        if (e != MTL_OK)
+            e = mtl_err_wrap(e, "storing certificate %s", w->hash[first]);
+    }
+    if (e == MTL_OK)
+        *stored = n;
+    mtl_free(todo);
+    return e;
 }
 
 /* The reference's check_sync_state: sync when forced, when there is no local
