@@ -422,7 +422,7 @@ mtl_err agg_follower_sync_chain(struct agg *a, uint64_t epoch, int force)
     uint64_t latest = 0;
     MTL_TRY(leader_latest(f, start, &latest, &found));
     if (!found) {
-        log_info("follower_leader_chain_empty", "epoch=%llu", (unsigned long long)epoch);
+        log_debug("follower_leader_chain_empty", "epoch=%llu", (unsigned long long)epoch);
         return MTL_OK;
     }
     MTL_CHECK(latest + 1 >= epoch && latest <= epoch + 1, MTL_ERR_CHAIN,
