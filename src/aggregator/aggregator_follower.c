@@ -127,6 +127,8 @@ static mtl_err leader_json(const struct agg_follower *f, const char *route, json
 
 /* ---- the chain walk, fetches pipelined ----------------------------------------- */
 
+#define WALK_AHEAD 256 /* certificates fetched ahead of the walk at most */
+
 /* A fetcher thread follows previous_hash from the starting certificate while
  * libmithril's walk verifies the ones already there: the walk asks for
  * exactly the hashes the fetcher fetched, in the same order. */
@@ -178,6 +180,8 @@ static void *walk_fetcher(void *arg)
     snprintf(hash, sizeof(hash), "%s", w->start);
     for (size_t count = 0;; count++) {
         pthread_mutex_lock(&w->mu);
+        while (!w->stop && w->n >= w->next + WALK_AHEAD) /* memory bound */
+            pthread_cond_wait(&w->cv, &w->mu);
         int stop = w->stop;
         pthread_mutex_unlock(&w->mu);
         char *body = NULL, prev[MTL_HASH_HEX_BYTES] = "";
@@ -226,6 +230,7 @@ static mtl_err walk_fetch(void *ctx, const char *hash, char **json, size_t *len)
         pthread_cond_wait(&w->cv, &w->mu);
     if (w->next < w->n) {
         size_t i = w->next++;
+        pthread_cond_broadcast(&w->cv); /* room for the fetcher */
         if (strcmp(w->hash[i], hash) != 0)
             e = mtl_seterr(MTL_ERR_CHAIN, "certificate %s: the leader's chain names %s instead",
                            hash, w->hash[i]);
@@ -450,6 +455,7 @@ mtl_err agg_follower_sync_chain(struct agg *a, uint64_t epoch, int force)
     if (started) {
         pthread_mutex_lock(&w.mu);
         w.stop = 1;
+        pthread_cond_broadcast(&w.cv);
         pthread_mutex_unlock(&w.mu);
         pthread_join(th, NULL);
     }
