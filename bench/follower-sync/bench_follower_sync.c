@@ -68,8 +68,8 @@ static void load_chain(struct ff_chain *ch, size_t ncerts, size_t nsigners)
     bench_report("follower_sync.chain_made_once_s", bench_now() - t0, "s");
     f = json_pack("{s:I,s:I,s:s,s:s,s:I,s:s,s:O}", "certs", (json_int_t)ncerts, "signers",
                   (json_int_t)nsigners, "genesis", ch->genesis, "latest", ch->latest,
-                  "latest_epoch", (json_int_t)ch->latest_epoch, "genesis_vk", ch->vk_text,
-                  "chain", ch->by_hash);
+                  "latest_epoch", (json_int_t)ch->latest_epoch, "genesis_vk", ch->vk_text, "chain",
+                  ch->by_hash);
     if (!f || json_dump_file(f, path, JSON_COMPACT) != 0)
         fprintf(stderr, "bench_follower_sync: could not save %s (made again next time)\n", path);
     json_decref(f);
@@ -113,7 +113,8 @@ int main(int argc, char **argv)
         die("out of memory");
     a->cfg.genesis_verification_key = ch.vk_text;
     a->cfg.leader_aggregator_endpoint = url;
-    if (agg_store_open(&a->store, dir) != MTL_OK || agg_follower_new(&a->follower, &a->cfg) != MTL_OK)
+    if (agg_store_open(&a->store, dir) != MTL_OK ||
+        agg_follower_new(&a->follower, &a->cfg) != MTL_OK)
         die("follower");
     t0 = bench_now();
     c0 = thread_cpu();

@@ -344,7 +344,7 @@ struct agg {
     struct app_metrics *metrics; /* NULL: not counted */
     struct app_era_reader *era_reader;
     struct app_era_checker era;
-    int exit_code; /* serve's exit status once stopped (1: unsupported era) */
+    int exit_code;                 /* serve's exit status once stopped (1: unsupported era) */
     struct agg_follower *follower; /* LEADER_AGGREGATOR_ENDPOINT set, else NULL */
 };
 /* ---- Mithril era (aggregator_era.c) ----------------------------------------- */

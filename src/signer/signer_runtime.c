@@ -63,7 +63,8 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     rt->state = ST_INIT;
     app_era_checker_init(&rt->era);
     rt->owed = json_array();
-    mtl_err e = rt->owed ? signer_metrics_new(&rt->metrics) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
+    mtl_err e =
+        rt->owed ? signer_metrics_new(&rt->metrics) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     if (e == MTL_OK)
         e = signer_store_init(c->data_stores_directory);
     if (e == MTL_OK)
@@ -514,8 +515,8 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     if (re != MTL_OK && unreachable && rt->cfg->follower_endpoints[0]) {
         /* Followers certify this epoch without the leader: sign for them,
          * register once the leader is back. */
-        log_warn("registration_deferred", "epoch=%llu reason=\"%s\"",
-                 (unsigned long long)rt->epoch, mtl_err_detail());
+        log_warn("registration_deferred", "epoch=%llu reason=\"%s\"", (unsigned long long)rt->epoch,
+                 mtl_err_detail());
         mtl_err_clear();
         rt->registration_pending = 1;
     } else

@@ -214,8 +214,8 @@ int main(void)
         printf("fixture: %s\n", mtl_err_detail());
         return 1;
     }
-    json_t *latest = json_loads(json_string_value(json_object_get(chain.by_hash, chain.latest)),
-                                0, NULL);
+    json_t *latest =
+        json_loads(json_string_value(json_object_get(chain.by_hash, chain.latest)), 0, NULL);
     snprintf(victim, sizeof(victim), "%s",
              json_string_value(json_object_get(latest, "previous_hash")));
     json_decref(latest);
