@@ -114,7 +114,21 @@ mtl_err agg_leader_json(const struct agg_follower *f, const char *route, json_t 
 
 /* Record the leader's registrations (SignerWithStake list) under key epoch;
  * those already stored are not checked again. */
-static void sync_signers(struct agg *a, json_t *list, uint64_t key)
+/* Is party in the stored registrations (a JSON array)? */
+static int is_stored(json_t *stored, const char *party)
+{
+    size_t k;
+    json_t *s;
+    json_array_foreach(stored, k, s)
+    {
+        const char *p = json_string_value(json_object_get(s, "party_id"));
+        if (p && strcmp(p, party) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void sync_signers(struct agg *a, json_t *list, uint64_t key, int quiet)
 {
     char *have = NULL;
     json_t *stored = NULL, *v;
@@ -126,16 +140,13 @@ static void sync_signers(struct agg *a, json_t *list, uint64_t key)
     json_array_foreach(list, i, v)
     {
         const char *party = json_string_value(json_object_get(v, "party_id"));
-        int known = 0, add = 0;
-        size_t k;
-        json_t *s;
-        json_array_foreach(stored, k, s) known |=
-            party && json_equal(json_object_get(s, "party_id"), json_object_get(v, "party_id"));
-        if (known)
+        int add = 0;
+        if (party && is_stored(stored, party))
             continue;
         if (agg_signer_record_synced(a, v, key, &add) != MTL_OK)
-            log_warn("follower_signer_refused", "party=%s epoch=%llu reason=\"%s\"",
-                     party ? party : "?", (unsigned long long)key, mtl_err_detail());
+            app_log(quiet ? MTL_LOG_DEBUG : MTL_LOG_WARN, "follower_signer_refused",
+                    "party=%s epoch=%llu reason=\"%s\"", party ? party : "?",
+                    (unsigned long long)key, mtl_err_detail());
         added += (size_t)add;
     }
     json_decref(stored);
@@ -146,13 +157,13 @@ static void sync_signers(struct agg *a, json_t *list, uint64_t key)
 
 /* The leader's registrations made at epoch `at` (key at+1): its
  * /signers/registered items carry the whole records. */
-static void sync_registered(struct agg *a, uint64_t at)
+static void sync_registered(struct agg *a, uint64_t at, int quiet)
 {
     char route[64];
     json_t *reg = NULL;
     snprintf(route, sizeof(route), "/signers/registered/%llu", (unsigned long long)at);
     if (agg_leader_json(a->follower, route, &reg, NULL) == MTL_OK)
-        sync_signers(a, json_object_get(reg, "registrations"), at + 1);
+        sync_signers(a, json_object_get(reg, "registrations"), at + 1, quiet);
     mtl_err_clear();
     json_decref(reg);
 }
@@ -242,7 +253,7 @@ mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch)
     /* Current (key epoch-1) and next (key epoch) signers: registered at
      * epoch-2 and epoch-1, rounds the leader has closed. */
     for (uint64_t k = epoch > 1 ? epoch - 1 : 1; k <= epoch; k++)
-        sync_registered(a, k - 1);
+        sync_registered(a, k - 1, 0);
     /* Forced, as the reference does, when our own chain has a gap. */
     uint64_t last = 0;
     int found = 0;
@@ -256,7 +267,7 @@ mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch)
 void agg_follower_tick(struct agg *a, uint64_t epoch)
 {
     struct agg_follower *f = a->follower;
-    sync_registered(a, epoch);
+    sync_registered(a, epoch, 1); /* refusals: warned at the transition */
     /* No chain yet (the leader had none, or it was refused at an earlier
      * epoch): try again; a refused one waits for the next epoch. */
     uint64_t last = 0;
