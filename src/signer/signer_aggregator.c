@@ -112,50 +112,81 @@ mtl_err signer_agg_post(const struct signer_config *c, const char *route, const 
     return e;
 }
 
+/* An answer worth sending again later: none (down), message not open yet,
+ * busy (as the runtime retries a first send). */
+static int retryable(mtl_err e, long st)
+{
+    return e != MTL_OK && (st == 0 || st == 404 || st == 408 || st == 429 || st >= 500);
+}
+
+/* Keep json for the endpoint base[0..n) ("" = the leader). */
+static void owe(json_t *owed, const char *base, size_t n, const char *json)
+{
+    json_t *o = json_pack("{s:s%,s:s}", "to", base, n, "body", json);
+    if (o)
+        json_array_append_new(owed, o);
+}
+
 mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, const char *json,
                             long *status, json_t *owed)
 {
     mtl_err e = signer_agg_post(c, route, json, status);
+    int leader_down = e != MTL_OK && *status == 0, taken = 0;
+    char why[512];
+    snprintf(why, sizeof(why), "%s", e == MTL_OK ? "" : mtl_err_detail());
     const char *base;
     size_t n;
     for (size_t i = 0; follower_at(c, i, &base, &n); i++) {
-        char url[4096], why[512];
+        char url[4096];
         struct app_http_reply r;
         long st = 0;
-        snprintf(why, sizeof(why), "%s", e == MTL_OK ? "" : mtl_err_detail());
         mtl_err fe = call_at(c, base, n, "POST", route, json, url, sizeof(url), &r, &st);
         if (fe == MTL_OK) {
             mtl_free(r.body);
             log_debug("follower_accepted", "url=%s", url);
+            taken = 1;
+        } else if (retryable(fe, st)) {
+            log_debug("follower_later", "url=%s status=%ld", url, st);
+            owe(owed, base, n, json);
         } else
             log_warn("follower_refused", "url=%s status=%ld detail=\"%s\"", url, st,
                      mtl_err_detail());
-        /* The leader's answer decides, unless it could not be reached and a
-         * follower took the signature. */
-        if (e != MTL_OK && *status == 0 && fe == MTL_OK) {
-            e = MTL_OK;
-            *status = st;
-            json_array_append_new(owed, json_string(json));
-        } else if (e != MTL_OK)
-            mtl_seterr(e, "%s", why);
     }
+    /* The leader's answer decides, unless it could not be reached: then the
+     * signature is kept for it and a follower's taking it is enough. */
+    if (leader_down)
+        owe(owed, "", 0, json);
+    if (leader_down && taken) {
+        *status = 201;
+        return MTL_OK;
+    }
+    if (e != MTL_OK)
+        mtl_seterr(e, "%s", why);
     return e;
 }
 
 void signer_owed_flush(const struct signer_config *c, json_t *owed)
 {
-    while (json_array_size(owed)) {
+    for (size_t i = 0; i < json_array_size(owed);) {
+        json_t *o = json_array_get(owed, i);
+        const char *to = json_string_value(json_object_get(o, "to"));
+        const char *body = json_string_value(json_object_get(o, "body"));
+        char url[4096];
+        struct app_http_reply r;
         long st = 0;
-        const char *msg = json_string_value(json_array_get(owed, 0));
-        mtl_err e = signer_agg_post(c, "/register-signatures", msg ? msg : "", &st);
-        /* Down, message not open yet, busy: next cycle (as for a first send). */
-        if (e != MTL_OK && (st == 0 || st == 404 || st == 408 || st == 429 || st >= 500)) {
+        const char *base = to && *to ? to : c->aggregator_endpoint;
+        mtl_err e = call_at(c, base, strlen(base), "POST", "/register-signatures", body ? body : "",
+                            url, sizeof(url), &r, &st);
+        if (e == MTL_OK)
+            mtl_free(r.body);
+        if (retryable(e, st)) {
             mtl_err_clear();
-            return;
+            i++;
+            continue;
         }
-        log_info("signature_sent_to_leader", "status=%ld detail=\"%s\"", st,
+        log_info("signature_sent_again", "url=%s status=%ld detail=\"%s\"", url, st,
                  e == MTL_OK ? "" : mtl_err_detail());
         mtl_err_clear();
-        json_array_remove(owed, 0);
+        json_array_remove(owed, i);
     }
 }

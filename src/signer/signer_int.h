@@ -129,13 +129,14 @@ mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t 
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status);
 /* The same to the leader and then every follower: the leader's answer, or
- * a follower's 2xx when the leader could not be reached (then json is kept
- * in the array owed for signer_owed_flush). */
+ * MTL_OK when it could not be reached and a follower took the signature.
+ * What an endpoint could not take yet (down, message not open yet, busy) is
+ * kept in the array owed for signer_owed_flush. */
 mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, const char *json,
                             long *status, json_t *owed);
-/* Send the leader the signatures it missed while down (as the reference's
- * DMQ network keeps them for it): each is dropped once the leader answers
- * it; all stay while it cannot be reached. */
+/* Send again what endpoints could not take (as the reference's DMQ network
+ * keeps messages for a node that was away): each is dropped once its
+ * endpoint answered for good; the rest wait for the next cycle. */
 void signer_owed_flush(const struct signer_config *c, json_t *owed);
 
 /* ---- metrics (signer_metrics.c): the reference's mithril-signer metrics ---- */

@@ -38,7 +38,7 @@ struct signer_runtime {
     /* The leader could not be reached to register: the epoch's signatures
      * go to the followers meanwhile and the registration is retried. */
     int registration_pending;
-    json_t *owed; /* signatures the leader missed this epoch (signer_owed_flush) */
+    json_t *owed; /* signatures an endpoint missed this epoch (signer_owed_flush) */
 };
 
 static void epoch_data_clear(struct epoch_data *ed)
@@ -142,7 +142,7 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
     rt->state = ST_UNREGISTERED;
     rt->epoch = epoch;
     epoch_data_clear(&rt->ed);
-    json_array_clear(rt->owed); /* the leader's messages of that epoch are closed */
+    json_array_clear(rt->owed); /* the messages of that epoch are closed */
     /* Upkeep: keys no longer usable are deleted, old data per retention. */
     unsigned removed = 0;
     if (signer_store_prune(rt->cfg->data_stores_directory, epoch, rt->cfg->store_retention_limit,
@@ -714,7 +714,6 @@ static mtl_err cycle_registered_not_able(struct signer_runtime *rt)
     MTL_TRY(follow_epoch(rt, &moved));
     if (!moved)
         retry_registration(rt);
-    signer_owed_flush(rt->cfg, rt->owed);
     return MTL_OK;
 }
 
