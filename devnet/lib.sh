@@ -163,5 +163,28 @@ start_signer() {
         NETWORK_MAGIC="${NETWORK_MAGIC:-42}" CARDANO_CLI_PATH="$CLI_BIN" \
         CARDANO_NODE_SOCKET_PATH="$RUN_DIR/node/node.socket" DB_DIRECTORY="$db" \
         DATA_STORES_DIRECTORY="$RUN_DIR/$name" RUN_INTERVAL="${RUN_INTERVAL_MS:-250}" \
+        FOLLOWER_AGGREGATOR_ENDPOINTS="${FOLLOWER_URLS:-}" \
         ENABLE_METRICS_SERVER=true METRICS_SERVER_PORT=0 "$SIGNER_BIN" -vv
+}
+
+# Follower aggregators (NUM_FOLLOWERS): follower I lives in RUN_DIR/follower-I
+# with its own store, snapshots, ancillary key and port file, and the leader's
+# other settings (env: the leader's lines, then its own, which win).
+follower_url() { echo "http://127.0.0.1:$(cat "$RUN_DIR/follower-$1/port")/aggregator"; }
+# fget I ROUTE: follower I's JSON for a route ("" on error).
+fget() { curl -sf -H 'mithril-api-version: 0.1.68' "$(follower_url "$1")$2" 2>/dev/null; }
+follower_env() {
+    local d=$RUN_DIR/follower-$1
+    mkdir -p "$d/keys"
+    "$AGG_BIN" tools generate-ancillary-keypair --target-path "$d/keys" >/dev/null || return 1
+    { cat "$RUN_DIR/aggregator/env"
+      printf '%s\n' DATA_STORES_DIRECTORY="$d/stores" SNAPSHOT_DIRECTORY="$d/snapshots" \
+          PORT_FILE="$d/port" ANCILLARY_SECRET_KEY_PATH="$d/keys/ancillary.sk" \
+          LEADER_AGGREGATOR_ENDPOINT="${2:-$(agg_url)}"; } >"$d/env"
+}
+# start_follower I PORT: serve follower I on PORT (0: any free one).
+start_follower() {
+    local fs
+    mapfile -t fs <"$RUN_DIR/follower-$1/env"
+    start "follower-$1" env "${fs[@]}" SERVER_PORT="$2" "$AGG_BIN" -vv serve
 }

@@ -26,6 +26,10 @@ static const struct app_setting SETTINGS[] = {
     SET_STR(server_ip, "--server-ip", "SERVER_IP", "127.0.0.1", 0, "IPv4 address to listen on"),
     SET_UINT(server_port, "--server-port", "SERVER_PORT", "8080", 0, 65535,
              "TCP port (0 = any free port)"),
+    SET_STR(leader_aggregator_endpoint, "--leader-aggregator-endpoint",
+            "LEADER_AGGREGATOR_ENDPOINT", "", 0,
+            "run as a follower of this leader aggregator (synchronises its signers and "
+            "certificate chain; see docs/aggregator.md, Follower)"),
     SET_STR(genesis_verification_key, "--genesis-verification-key", "GENESIS_VERIFICATION_KEY", "",
             0, "genesis verification key (JSON-hex) or a file holding it"),
     SET_CUSTOM(params, "--protocol-parameters", "PROTOCOL_PARAMETERS",

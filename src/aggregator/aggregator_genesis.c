@@ -110,6 +110,24 @@ static mtl_err genesis_prepare(struct genesis_ctx *g, int argc, char **argv)
     return MTL_OK;
 }
 
+mtl_err agg_genesis_vk(const struct agg_config *c, uint8_t vk[MTL_GENESIS_VK_BYTES])
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *txt = NULL;
+    const char *src = c->genesis_verification_key;
+    MTL_CHECK(src[0], MTL_ERR_CONFIG, "GENESIS_VERIFICATION_KEY is not set");
+    if (mtl_read_file(src, 4096, &data, &len) == MTL_OK) {
+        txt = mtl_strndup((const char *)data, len);
+        mtl_free(data);
+        src = txt ? txt : "";
+    } else
+        mtl_err_clear();
+    mtl_err e = mtl_genesis_vkey_decode(vk, src);
+    mtl_free(txt);
+    return e == MTL_OK ? e : mtl_err_wrap(e, "GENESIS_VERIFICATION_KEY");
+}
+
 /* Build the genesis certificate signed by sk (or carrying sig when given),
  * check it against GENESIS_VERIFICATION_KEY when set, and store it. */
 static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
@@ -117,7 +135,7 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
 {
     uint8_t tmp_sk[MTL_GENESIS_SK_BYTES], tmp_vk[MTL_GENESIS_VK_BYTES];
     struct mtl_certificate *c = NULL, *c2 = NULL;
-    char *json = NULL, *txt = NULL;
+    char *json = NULL;
     int64_t now = agg_now_ns();
     if (!sk)
         mtl_genesis_keypair(tmp_sk, tmp_vk); /* placeholder signature, replaced below */
@@ -165,16 +183,7 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
     }
     if (e == MTL_OK && g->cfg.genesis_verification_key[0]) {
         uint8_t vk[MTL_GENESIS_VK_BYTES];
-        uint8_t *data = NULL;
-        size_t len = 0;
-        const char *src = g->cfg.genesis_verification_key;
-        if (mtl_read_file(src, 4096, &data, &len) == MTL_OK) {
-            txt = mtl_strndup((const char *)data, len);
-            mtl_free(data);
-            src = txt ? txt : "";
-        } else
-            mtl_err_clear();
-        e = mtl_genesis_vkey_decode(vk, src);
+        e = agg_genesis_vk(&g->cfg, vk);
         if (e == MTL_OK)
             e = mtl_certificate_verify_integrity(c, vk);
         if (e != MTL_OK)
@@ -189,7 +198,6 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
         log_info("genesis_certificate", "hash=%s epoch=%llu", mtl_certificate_hash(c),
                  (unsigned long long)g->epoch);
     }
-    mtl_free(txt);
     mtl_free(json);
     mtl_certificate_free(c);
     mtl_certificate_free(c2);

@@ -58,6 +58,7 @@ struct agg_config {
     /* cardano_transactions_signing_config, cardano_blocks_transactions_signing_config */
     struct app_tx_signing ctx_signing, cbtx_signing;
     unsigned prover_max_hashes; /* cardano_prover_max_hashes_allowed_by_request */
+    const char *leader_aggregator_endpoint; /* set: a follower of that leader */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -375,6 +376,8 @@ struct agg {
      * connection to the store's file, opened when first needed. */
     struct app_tx_store *tx_import, *tx_prove;
     pthread_mutex_t tx_lock;
+    int exit_code;                 /* serve's exit status once stopped (1: unsupported era) */
+    struct agg_follower *follower; /* LEADER_AGGREGATOR_ENDPOINT set, else NULL */
 };
 /* ---- Cardano transactions and blocks (aggregator_tx.c) ------------------------ */
 /* Import the completed chunks of DB_DIRECTORY/immutable not imported yet,
@@ -407,6 +410,32 @@ void agg_era_close(struct agg *a);
 mtl_err agg_era_check(struct agg *a, uint64_t epoch);
 /* The current era for /status ("unknown" before the first read). */
 void agg_era_name(struct agg *a, char out[MTL_ERA_NAME_MAX]);
+
+/* ---- follower mode (aggregator_follower.c) ------------------------------------ */
+/* A follower of LEADER_AGGREGATOR_ENDPOINT (needs GENESIS_VERIFICATION_KEY). */
+mtl_err agg_follower_new(struct agg_follower **out, const struct agg_config *c);
+void agg_follower_free(struct agg_follower *f);
+/* Before a transition to `epoch`: MTL_OK when it may happen (the leader is
+ * in that epoch and its signers and chain are synchronised, or it cannot be
+ * reached and what was fetched before stands); MTL_ERR_STATE when the
+ * leader is not there yet (logged). */
+mtl_err agg_follower_epoch(struct agg *a, uint64_t epoch);
+/* Fetch, verify and store the leader's chain when the reference would (no
+ * local genesis, another genesis, or force); MTL_ERR_CHAIN etc. naming the
+ * certificate that does not verify. */
+mtl_err agg_follower_sync_chain(struct agg *a, uint64_t epoch, int force);
+/* Every tick of `epoch`: fetch the leader's registrations of the open round
+ * (so a leader down at the next epoch does not stop this one), and retry
+ * the chain while none is stored. */
+void agg_follower_tick(struct agg *a, uint64_t epoch);
+/* Follower fields of /status (nothing for a leader). */
+void agg_follower_status(struct agg *a, json_t *status);
+/* Check and record one registration synchronised from the leader under key
+ * epoch (aggregator_register.c): the pool's credentials and the key's proof
+ * of possession, with this aggregator's stake when it has it. */
+mtl_err agg_signer_record_synced(struct agg *a, json_t *reg, uint64_t epoch, int *added);
+/* The GENESIS_VERIFICATION_KEY (JSON-hex, or a file holding it). */
+mtl_err agg_genesis_vk(const struct agg_config *c, uint8_t vk[MTL_GENESIS_VK_BYTES]);
 
 /* ---- metrics (aggregator_metrics.c): the reference's names ------------------- */
 enum {

@@ -51,6 +51,14 @@ int agg_cmd_serve(int argc, char **argv)
         }
         a.have_ancillary = 1;
     }
+    if (a.cfg.leader_aggregator_endpoint[0]) {
+        if (agg_follower_new(&a.follower, &a.cfg) != MTL_OK) {
+            log_error("config", "error=\"%s\"", mtl_err_detail());
+            rc = 2;
+            goto out_wipe;
+        }
+        log_info("follower_mode", "leader=%s", a.cfg.leader_aggregator_endpoint);
+    }
     e = agg_store_open(&a.store, a.cfg.data_stores_directory);
     if (e != MTL_OK) {
         log_error("store_open", "error=\"%s\"", mtl_err_detail());
@@ -125,6 +133,7 @@ out:
     agg_store_close(&a.store);
     agg_era_close(&a);
 out_wipe:
+    agg_follower_free(a.follower);
     mtl_memzero(a.ancillary_seed, sizeof(a.ancillary_seed));
     return rc;
 }

@@ -43,13 +43,12 @@ static mtl_err check_credentials(struct agg *a, json_t *j, const char *party, co
     return MTL_OK;
 }
 
-/* Records the accepted registration and logs it; answers the error itself. */
-static mtl_err store_registration(struct agg *a, json_t *j, const char *party, const char *vk,
-                                  uint64_t epoch, uint64_t stake, uint64_t kes_period, int verified,
-                                  struct app_http_response *r)
+/* Record a registration in the reference's SignerWithStake field order:
+ * epoch-settings and the stake distribution artifact publish it as it is. */
+static mtl_err put_record(struct agg *a, json_t *j, const char *party, const char *vk,
+                          uint64_t epoch, uint64_t stake, uint64_t kes_period, int verified,
+                          int *existing)
 {
-    /* Stored in the reference's SignerWithStake field order: epoch-settings
-     * and the stake distribution artifact publish it as it is. */
     json_t *rec = json_pack("{s:s,s:s}", "party_id", party, "verification_key", vk);
     if (rec && verified) {
         json_object_set(rec, "verification_key_signature",
@@ -62,10 +61,19 @@ static mtl_err store_registration(struct agg *a, json_t *j, const char *party, c
         json_object_set_new(rec, "stake", json_integer((json_int_t)stake));
     char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
     json_decref(rec);
-    int existing = 0;
-    mtl_err e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, &existing)
+    mtl_err e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, existing)
                     : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     free(txt);
+    return e;
+}
+
+/* Records the accepted registration and logs it; answers the error itself. */
+static mtl_err store_registration(struct agg *a, json_t *j, const char *party, const char *vk,
+                                  uint64_t epoch, uint64_t stake, uint64_t kes_period, int verified,
+                                  struct app_http_response *r)
+{
+    int existing = 0;
+    mtl_err e = put_record(a, j, party, vk, epoch, stake, kes_period, verified, &existing);
     if (e == MTL_ERR_CONFLICT) {
         log_warn("signer_refused", "party=%s epoch=%llu reason=\"%s\"", party,
                  (unsigned long long)epoch, mtl_err_detail());
@@ -88,8 +96,49 @@ static mtl_err store_registration(struct agg *a, json_t *j, const char *party, c
     return MTL_OK;
 }
 
+/* The reference's follower checks the leader's registrations as its own
+ * (SignerRegistrationVerifier against its stake distribution). */
+mtl_err agg_signer_record_synced(struct agg *a, json_t *j, uint64_t epoch, int *added)
+{
+    const char *party = str_field(j, "party_id"), *vk = str_field(j, "verification_key");
+    json_t *js = json_object_get(j, "stake");
+    *added = 0;
+    MTL_CHECK(party && *party && vk && json_is_integer(js) && json_integer_value(js) >= 0,
+              MTL_ERR_BAD_ENCODING,
+              "leader registration: need party_id, verification_key and a stake");
+    uint64_t stake = (uint64_t)json_integer_value(js), own = 0;
+    mtl_err e = agg_store_stake(&a->store, epoch, party, &own);
+    if (e == MTL_OK)
+        MTL_CHECK(own == stake, MTL_ERR_VERIFY_FAIL,
+                  "signer %s: the leader says stake %llu, our chain %llu", party,
+                  (unsigned long long)stake, (unsigned long long)own);
+    else if (e != MTL_ERR_NOT_FOUND)
+        return e;
+    mtl_err_clear(); /* no stake of ours (first start): the AVK of the chain checks it */
+    uint64_t kes_period = 0;
+    int verified = 0, existing = 0;
+    struct mtl_stm_keyreg *reg = NULL;
+    e = check_credentials(a, j, party, vk, &kes_period, &verified);
+    if (e == MTL_OK)
+        e = mtl_stm_keyreg_new(&reg);
+    if (e == MTL_OK)
+        e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+    mtl_stm_keyreg_free(reg);
+    if (e == MTL_OK)
+        e = put_record(a, j, party, vk, epoch, stake, kes_period, verified, &existing);
+    *added = e == MTL_OK && !existing;
+    return e;
+}
+
 void agg_register_signer(struct agg *a, const char *body, size_t len, struct app_http_response *r)
 {
+    if (a->follower) { /* the reference's follower keeps its round closed */
+        app_http_error(r, 500, "internal_error",
+                       "signer registration is always closed on a follower aggregator: register "
+                       "with the leader %s",
+                       a->cfg.leader_aggregator_endpoint);
+        return;
+    }
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
     struct mtl_stm_keyreg *reg = NULL;

@@ -137,6 +137,7 @@ static void route_status(struct agg *a, struct app_http_response *r)
     json_object_set_new(j, "aggregator_node_version", json_string(mtl_version()));
     json_object_set_new(j, "protocol", params_json(&cur));
     json_object_set_new(j, "next_protocol", params_json(&nxt));
+    agg_follower_status(a, j);
     json_object_set_new(j, "total_signers", json_integer(n));
     json_object_set_new(j, "total_next_signers", json_integer(nn));
     json_object_set_new(j, "total_stakes_signers", json_integer(stake));
@@ -348,9 +349,10 @@ static void route_registered(struct agg *a, const char *arg, struct app_http_res
     if (!agg_route_epoch_param(a, arg, 0, UINT64_MAX, &epoch, r))
         return;
     char *list = NULL;
-    int n = 0;
-    /* Registered at e = recorded under key e+1 (reference offset). */
-    mtl_err e = agg_store_list_signers(&a->store, epoch + 1, &list, &n);
+    /* Registered at e = recorded under key e+1 (reference offset). The
+     * items are the whole records (the openapi allows more than party_id
+     * and stake): followers take the open round's registrations from here. */
+    mtl_err e = agg_store_registrations(&a->store, epoch + 1, &list);
     if (e != MTL_OK) {
         agg_route_reply(r, e, NULL, "signers");
         return;

@@ -155,6 +155,12 @@ mtl_err agg_runtime_tick(struct agg *a)
             agg_chain_state_clear(&ch); /* unsupported era (stopping) or unread: the epoch waits */
             return era;
         }
+        /* A follower moves with its leader (aggregator_follower.c). */
+        if (a->follower && agg_follower_epoch(a, ch.epoch) != MTL_OK) {
+            agg_chain_state_clear(&ch);
+            mtl_err_clear();
+            return MTL_OK;
+        }
         agg_epoch_transition(a, &ch);
         agg_certifier_expire(a->certifier, ch.epoch); /* older messages are closed */
     }
@@ -164,6 +170,8 @@ mtl_err agg_runtime_tick(struct agg *a)
     uint64_t epoch;
     int have;
     struct agg_signers *g = agg_runtime_signers(a, &p, &epoch, &have);
+    if (have && a->follower)
+        agg_follower_tick(a, epoch);
     if (!have || blocked(a, epoch, g) || !g) {
         agg_runtime_release(a, g);
         return MTL_OK; /* blocked, or idle: nobody can sign this epoch */

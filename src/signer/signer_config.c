@@ -14,6 +14,10 @@ static mtl_err parse_types(void *field, const char *name, const char *text);
 static const struct app_setting SETTINGS[] = {
     SET_STR(aggregator_endpoint, "--aggregator-endpoint", "AGGREGATOR_ENDPOINT", "", 1,
             "aggregator URL, e.g. http://127.0.0.1:8080/aggregator (required)"),
+    SET_STR(follower_endpoints, "--follower-aggregator-endpoints", "FOLLOWER_AGGREGATOR_ENDPOINTS",
+            "", 0,
+            "comma-separated follower aggregator URLs: signatures are sent to them too, and "
+            "epoch settings read from them while the leader is down (registration: leader only)"),
     SET_STR(network, "--network", "NETWORK", "", 1,
             "Cardano network: mainnet, preprod, preview, devnet... (required)"),
     SET_UINT(network_magic, "--network-magic", "NETWORK_MAGIC", "", 0, UINT32_MAX,

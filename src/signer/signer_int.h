@@ -14,6 +14,7 @@
 /* Configuration: flags > environment > defaults (reference configuration.rs). */
 struct signer_config {
     const char *aggregator_endpoint; /* no trailing slash */
+    const char *follower_endpoints;  /* comma-separated follower aggregators, or "" */
     const char *network;
     uint64_t network_magic; /* 0 = mainnet */
     const char *cardano_cli_path;
@@ -127,12 +128,23 @@ struct signer_http_result {
     long status; /* 0: no response (down, timeout) */
     char detail[256];
 };
-/* GET <endpoint><route> as JSON; non-2xx gives MTL_ERR_HTTP (404: NOT_FOUND). */
+/* GET <endpoint><route> as JSON; non-2xx gives MTL_ERR_HTTP (404: NOT_FOUND).
+ * A leader that cannot be reached is replaced by the followers in turn. */
 mtl_err signer_agg_get(const struct signer_config *c, const char *route, json_t **out,
                        long *status);
 /* POST JSON; MTL_OK only on 2xx; *status set in every case. */
 mtl_err signer_agg_post(const struct signer_config *c, const char *route, const char *json,
                         long *status);
+/* The same to the leader and then every follower: the leader's answer, or
+ * MTL_OK when it could not be reached and a follower took the signature.
+ * What an endpoint could not take yet (down, message not open yet, busy) is
+ * kept in the array owed for signer_owed_flush. */
+mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, const char *json,
+                            long *status, json_t *owed);
+/* Send again what endpoints could not take (as the reference's DMQ network
+ * keeps messages for a node that was away): each is dropped once its
+ * endpoint answered for good; the rest wait for the next cycle. */
+void signer_owed_flush(const struct signer_config *c, json_t *owed);
 
 /* ---- metrics (signer_metrics.c): the reference's mithril-signer metrics ---- */
 enum {

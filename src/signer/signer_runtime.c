@@ -40,6 +40,10 @@ struct signer_runtime {
     struct app_era_reader *era_reader;
     struct app_era_checker era;
     int fatal; /* unsupported era */
+    /* The leader could not be reached to register: the epoch's signatures
+     * go to the followers meanwhile and the registration is retried. */
+    int registration_pending;
+    json_t *owed; /* signatures an endpoint missed this epoch (signer_owed_flush) */
 };
 
 static void epoch_data_clear(struct epoch_data *ed)
@@ -63,7 +67,9 @@ mtl_err signer_runtime_new(struct signer_runtime **out, const struct signer_conf
     rt->cfg = c;
     rt->state = ST_INIT;
     app_era_checker_init(&rt->era);
-    mtl_err e = signer_metrics_new(&rt->metrics);
+    rt->owed = json_array();
+    mtl_err e =
+        rt->owed ? signer_metrics_new(&rt->metrics) : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     if (e == MTL_OK)
         e = signer_store_init(c->data_stores_directory);
     if (e == MTL_OK)
@@ -95,6 +101,7 @@ void signer_runtime_free(struct signer_runtime *rt)
     if (!rt)
         return;
     epoch_data_clear(&rt->ed);
+    json_decref(rt->owed);
     app_era_reader_free(rt->era_reader);
     app_era_checker_destroy(&rt->era);
     app_chain_observer_free(rt->obs);
@@ -141,6 +148,7 @@ static void new_epoch(struct signer_runtime *rt, uint64_t epoch)
     rt->state = ST_UNREGISTERED;
     rt->epoch = epoch;
     epoch_data_clear(&rt->ed);
+    json_array_clear(rt->owed); /* the messages of that epoch are closed */
     /* Upkeep: keys no longer usable are deleted, old data per retention. */
     unsigned removed = 0;
     if (signer_store_prune(rt->cfg->data_stores_directory, epoch, rt->cfg->store_retention_limit,
@@ -357,11 +365,12 @@ static mtl_err add_credentials(struct signer_runtime *rt, const char *vk, json_t
 /* The reference's register_signer_to_aggregator, made crash-safe: the key of
  * epoch E+1 is created once and stored (0600) *before* it is posted, so a
  * restart re-posts the same key instead of registering a different one. */
-static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
+static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open, int *unreachable)
 {
     const struct signer_config *c = rt->cfg;
     uint64_t key = rt->ed.epoch + MTL_SIGNER_RECORDING_OFFSET;
     *round_not_open = 0;
+    *unreachable = 0;
     if (signer_store_is_registered(c->data_stores_directory, key)) {
         log_debug("already_registered", "epoch=%llu", (unsigned long long)key);
         return MTL_OK;
@@ -415,6 +424,7 @@ static mtl_err register_signer(struct signer_runtime *rt, int *round_not_open)
     app_metrics_inc(rt->metrics, SIGNER_M_REGISTRATION_TOTAL);
     e = signer_agg_post(c, "/register-signer", txt, &status);
     free(txt);
+    *unreachable = e != MTL_OK && status == 0;
     if (status == 550) { /* the reference's RegistrationRoundNotYetOpened */
         log_info("registration_round_not_open", "epoch=%llu", (unsigned long long)key);
         *round_not_open = 1;
@@ -526,8 +536,18 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
     epoch_data_clear(&rt->ed);
     rt->ed = ed;
     /* Unregistered -> registered: stakes of this epoch, then registration. */
-    int round_not_open = 0, can = 0;
-    MTL_TRY(register_signer(rt, &round_not_open));
+    int round_not_open = 0, can = 0, unreachable = 0;
+    mtl_err re = register_signer(rt, &round_not_open, &unreachable);
+    rt->registration_pending = 0;
+    if (re != MTL_OK && unreachable && rt->cfg->follower_endpoints[0]) {
+        /* Followers certify this epoch without the leader: sign for them,
+         * register once the leader is back. */
+        log_warn("registration_deferred", "epoch=%llu reason=\"%s\"", (unsigned long long)rt->epoch,
+                 mtl_err_detail());
+        mtl_err_clear();
+        rt->registration_pending = 1;
+    } else
+        MTL_TRY(re);
     MTL_TRY(can_sign_current_epoch(rt, &can));
     rt->state = can ? ST_READY_TO_SIGN : ST_REGISTERED_NOT_ABLE;
     log_info("transition", "state=%s epoch=%llu", signer_state_name(rt),
@@ -663,12 +683,29 @@ static mtl_err sign_message(struct signer_runtime *rt, const char *signed_messag
     return e;
 }
 
+/* A registration deferred while the leader was down, tried again. */
+static void retry_registration(struct signer_runtime *rt)
+{
+    int round_not_open = 0, unreachable = 0;
+    if (!rt->registration_pending)
+        return;
+    if (register_signer(rt, &round_not_open, &unreachable) == MTL_OK && !round_not_open) {
+        rt->registration_pending = 0;
+        return;
+    }
+    log_debug("registration_retry", "epoch=%llu reason=\"%s\"", (unsigned long long)rt->epoch,
+              mtl_err_detail());
+    mtl_err_clear();
+}
+
 static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
 {
     int moved;
     MTL_TRY(follow_epoch(rt, &moved));
     if (moved)
         return MTL_OK;
+    retry_registration(rt);
+    signer_owed_flush(rt->cfg, rt->owed);
     struct mtl_signed_entity_type t;
     int found = 0;
     MTL_TRY(beacon_to_sign(rt, &t, &found));
@@ -693,7 +730,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
         e = signer_signature_message(&t, rt->cfg->party_id, sig, hash, &msg);
     if (e == MTL_OK && msg) {
         app_metrics_inc(rt->metrics, SIGNER_M_SIGNATURE_TOTAL);
-        e = signer_agg_post(rt->cfg, "/register-signatures", msg, &status);
+        e = signer_agg_post_all(rt->cfg, "/register-signatures", msg, &status, rt->owed);
         if (status == 410) { /* too late or discontinued: nothing more to do */
             log_warn("signature_too_late", "entity=%s detail=\"%s\"", entity, mtl_err_detail());
             e = MTL_OK;
@@ -727,7 +764,10 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
 static mtl_err cycle_registered_not_able(struct signer_runtime *rt)
 {
     int moved;
-    return follow_epoch(rt, &moved);
+    MTL_TRY(follow_epoch(rt, &moved));
+    if (!moved)
+        retry_registration(rt);
+    return MTL_OK;
 }
 
 mtl_err signer_runtime_cycle(struct signer_runtime *rt)
