@@ -88,6 +88,10 @@ static const struct app_setting SETTINGS[] = {
              "open messages collecting signatures at a time (a signature for one more: 503)"),
     SET_STR(era_reader_adapter_type, "--era-reader-adapter-type", "ERA_READER_ADAPTER_TYPE",
             "bootstrap", 0, "where the Mithril era markers are read: " MTL_ERA_ADAPTER_TYPES),
+    SET_STR(explorer_directory, "--explorer-directory", "EXPLORER_DIRECTORY", MTL_EXPLORER_DIR, 0,
+            "files of the explorer web app served under /explorer/"),
+    SET_STR(explorer_wasm_directory, "--explorer-wasm-directory", "EXPLORER_WASM_DIRECTORY",
+            MTL_WASM_DIR, 0, "libmithril WebAssembly module served under /explorer/wasm/"),
     SET_STR(era_reader_adapter_params, "--era-reader-adapter-params", "ERA_READER_ADAPTER_PARAMS",
             "", 0, MTL_ERA_ADAPTER_PARAMS_HELP),
 };
