@@ -68,8 +68,10 @@ test: test-fast fuzz-quick test-asan
 bench: build
 	$(BUILD)/bench/run-all.sh
 
+# The devnet, then a PNG of the explorer page (after verification in the
+# browser) in the run directory.
 demo: build
-	devnet/run
+	EXPLORER_SCREENSHOT=1 devnet/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,7 @@
 // app.js - the explorer page: which aggregator (?aggregator=URL, default the
 // one serving the page), its data, and the Verify action (?verify=latest
-// starts it on load, with &genesis=KEY for another network's genesis key).
+// starts it on load, with &genesis=KEY for another network's genesis key;
+// ?proof=HASH&kind=transaction|transaction-v2|block checks a proof on load).
 
 import { ARTIFACT_KINDS, Aggregator } from './api.js';
 import { renderArtifacts, renderCertificate, renderCertificates, renderSigners, renderStatus } from './views.js';
@@ -106,6 +107,14 @@ async function main() {
   if (verify) {
     await ready;
     await verifyChain(agg, genesis.value, verify);
+  }
+  const proof = query.get('proof');
+  if (proof) {
+    const kind = query.get('kind') || 'transaction';
+    document.getElementById('proof-kind').value = kind;
+    document.getElementById('proof-hash').value = proof;
+    await ready;
+    await checkProof(agg, genesis.value, kind, proof.trim().toLowerCase());
   }
   await listed;
 }

@@ -87,4 +87,34 @@ browse "$PAGE?verify=latest&aggregator=$EVIL_URL&genesis=$GENESIS" \
 v=$(fact "$WORK/evil.json" 'f["verdict"]')
 [[ $v == "failed: "* ]] && [[ $v == *"${PARENT:0:16}"* ]] && pass "altered certificate: '$v'" ||
     fail "altered certificate ${PARENT:0:16}: verdict '$v'"
+
+# 4. Proofs from the reference data, served by the lying aggregator's script:
+#    a transaction (v1) and a block (v2) are certified by the certificate they
+#    name (verified to genesis first); a proof listing another transaction
+#    than the one its Merkle path proves is refused.
+/usr/bin/python3 - "$REF" "$WORK" <<'PY'
+import json, sys
+ref, work = sys.argv[1], sys.argv[2]
+txs, blocks = json.load(open(ref + "/ctx-proofs.json")), json.load(open(ref + "/cblk-proofs.json"))
+tx, block = sorted(txs)[0], sorted(blocks)[0]
+json.dump(txs[tx], open(work + "/tx-proof.json", "w"))
+json.dump(blocks[block], open(work + "/block-proof.json", "w"))
+forged = json.loads(json.dumps(txs[tx]))
+forged["certified_transactions"][0]["transactions_hashes"] = ["ab" * 32]
+json.dump(forged, open(work + "/forged-proof.json", "w"))
+open(work + "/proof-hashes", "w").write(tx + " " + block + "\n")
+PY
+read -r TX BLOCK <"$WORK/proof-hashes"
+evil_routes "$FAKE_URL" /aggregator/proof/cardano-transaction "$WORK/tx-proof.json" \
+    /aggregator/proof/v2/cardano-block "$WORK/block-proof.json"
+proof_check() { # NAME HASH KIND WANT: the page's proof verdict for HASH starts with WANT
+    browse "$PAGE?aggregator=$EVIL_URL&genesis=$GENESIS&proof=$2&kind=$3" \
+        'document.getElementById("proof-verdict").textContent' "$WORK/proof.json" || fail "$1: no proof verdict"
+    local v; v=$(fact "$WORK/proof.json" 'f["proofVerdict"]')
+    [[ $v == "$4"* ]] && pass "$1: '$v'" || fail "$1: proof verdict '$v', want '$4'"
+}
+proof_check "transaction ${TX:0:12} (v1 proof)" "$TX" transaction certified
+proof_check "block ${BLOCK:0:12} (v2 proof)" "$BLOCK" block certified
+evil_routes "$FAKE_URL" /aggregator/proof/cardano-transaction "$WORK/forged-proof.json"
+proof_check "forged proof for $(printf 'ab%.0s' 1 2 3 4 5 6)…" "$(printf 'ab%.0s' $(seq 32))" transaction "failed: "
 finish explorer_browser
