@@ -43,7 +43,10 @@ async function loadAll(agg) {
     agg.get('/'), agg.get('/status'), agg.get('/epoch-settings'), agg.get('/certificates')]);
   renderStatus(status, settings, features);
   renderCertificates(certs || [], open);
-  if (certs && certs.length) await openCertificate(agg, certs[0].hash);
+  // #certificate/HASH (the links of the page) opens that one, else the latest
+  const linked = /^#certificate\/([0-9a-f]{64})$/.exec(location.hash);
+  if (linked) await openCertificate(agg, linked[1]);
+  else if (certs && certs.length) await openCertificate(agg, certs[0].hash);
   const arts = await Promise.all(ARTIFACT_KINDS.map((k) => agg.get(k.route)
     .then((items) => ({ items }), (e) => ({ error: String(e.message || e) }))));
   renderArtifacts(arts, open);
