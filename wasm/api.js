@@ -153,7 +153,7 @@ export async function loadMithril(opts = {}) {
     },
 
     clearCache() {
-      core._mw_clear_cache();
+      if (core._mw_clear_cache() !== 0) throw new Error(core.UTF8ToString(core._mw_error()));
     },
 
     verifyCertificate(certJson, genesisVk) {
