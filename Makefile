@@ -86,7 +86,7 @@ bench: build wasm-if-emcc
 
 # The devnet, then a PNG of the explorer page (after verification in the
 # browser) in the run directory.
-demo: build
+demo: build wasm-if-emcc
 	EXPLORER_SCREENSHOT=1 devnet/run
 
 format:
