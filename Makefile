@@ -14,7 +14,7 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps blst build test test-fast test-asan fuzz fuzz-build fuzz-quick bench demo clean format
+.PHONY: all deps blst build wasm wasm-if-emcc test test-fast test-asan fuzz fuzz-build fuzz-quick bench demo clean format
 
 all: build
 
@@ -37,7 +37,23 @@ build: blst
 	$(call configure,$(BUILD),)
 	cmake --build $(BUILD) -j $(JOBS)
 
-test-fast: build
+# libmithril for WebAssembly (wasm/README.md) -> $(WASM)/pkg. Debian's emcc
+# needs NODE_PATH for its JS optimizer; its C sources are fetched and checked
+# by wasm/fetch-deps.sh. make test builds it when emcc is installed.
+WASM      ?= $(BUILD)/wasm
+export NODE_PATH ?= /usr/share/nodejs
+wasm:
+	@command -v emcc >/dev/null || { echo "wasm: emcc not found (apt-get install emscripten)" >&2; exit 1; }
+	wasm/fetch-deps.sh $(WASM)/src
+	@[ -f $(WASM)/CMakeCache.txt ] || cmake -S wasm -B $(WASM) $(CMAKE_GEN) \
+	    -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/wasm/toolchain.cmake
+	cmake --build $(WASM) -j $(JOBS)
+
+wasm-if-emcc:
+	@if command -v emcc >/dev/null; then $(MAKE) --no-print-directory wasm; \
+	else echo "wasm: emcc not found, the WebAssembly build and its tests are skipped"; fi
+
+test-fast: build wasm-if-emcc
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
 test-asan: blst
@@ -65,11 +81,13 @@ fuzz: fuzz-build
 # AddressSanitizer + UndefinedBehaviorSanitizer (its CTest summary ends the output).
 test: test-fast fuzz-quick test-asan
 
-bench: build
+bench: build wasm-if-emcc
 	$(BUILD)/bench/run-all.sh
 
-demo: build
-	devnet/run
+# The devnet, then a PNG of the explorer page (after verification in the
+# browser) in the run directory.
+demo: build wasm-if-emcc
+	EXPLORER_SCREENSHOT=1 devnet/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -188,3 +188,22 @@ start_follower() {
     mapfile -t fs <"$RUN_DIR/follower-$1/env"
     start "follower-$1" env "${fs[@]}" SERVER_PORT="$2" "$AGG_BIN" -vv serve
 }
+
+# explorer_screenshot OUT.png: the explorer page of this devnet in headless
+# Chromium (devnet/browser.mjs), after ?verify=latest when the aggregator
+# serves the WebAssembly module; prints "verdict: ..." (or why there is none).
+explorer_screenshot() {
+    local page until print
+    page="$(agg_url | sed 's|/aggregator$|/explorer/|')"
+    [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null ||
+        { say "level=error event=no_browser hint=\"scripts/install-deps.sh installs chromium and nodejs\""; return 1; }
+    until='document.body.dataset.loaded'
+    print='"verdict: not verified (no WebAssembly build: make wasm)"'
+    if curl -sf -o /dev/null "${page}wasm/mithril.mjs"; then
+        page="$page?verify=latest"
+        until='document.body.dataset.loaded && document.getElementById("verdict").textContent'
+        print='"verdict: " + document.getElementById("verdict").textContent'
+    fi
+    node "$DEVNET_ROOT/devnet/browser.mjs" --url "$page" --until "$until" --print "$print" \
+        --screenshot "$1" --timeout "${EXPLORER_TIMEOUT:-900}" 2>>"$RUN_DIR/logs/browser.log"
+}

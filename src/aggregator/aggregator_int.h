@@ -59,6 +59,7 @@ struct agg_config {
     struct app_tx_signing ctx_signing, cbtx_signing;
     unsigned prover_max_hashes; /* cardano_prover_max_hashes_allowed_by_request */
     const char *leader_aggregator_endpoint; /* set: a follower of that leader */
+    const char *explorer_directory, *explorer_wasm_directory; /* the /explorer/ web app */
 };
 
 /* Parse --flag value pairs from argv[first..] over the environment and the
@@ -474,6 +475,10 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                              struct app_http_response *r);
 /* POST /register-signer */
 void agg_register_signer(struct agg *a, const char *body, size_t len, struct app_http_response *r);
+/* The explorer web app (aggregator_explorer.c): answers r and returns 1 when
+ * path is /explorer or under it, else 0. */
+int agg_explorer_route(struct agg *a, const char *method, const char *path,
+                       struct app_http_response *r);
 void agg_routes_handle(void *ctx, const char *method, const char *path, const char *body,
                        size_t body_len, struct app_http_response *resp);
 

@@ -489,6 +489,8 @@ void agg_routes_handle(void *ctx, const char *method, const char *path, const ch
                        size_t body_len, struct app_http_response *resp)
 {
     struct agg *a = ctx;
+    if (agg_explorer_route(a, method, path, resp))
+        return;
     if (strncmp(path, PREFIX, strlen(PREFIX)) != 0) {
         app_http_error(resp, 404, "not_found", "routes are under " PREFIX);
         return;

@@ -37,7 +37,12 @@ struct pool {
 };
 
 /* strerror is not thread-safe; the GNU strerror_r returns the text */
+#ifdef __EMSCRIPTEN__
+/* musl's strerror_r is POSIX's (an int); the wasm build runs no thread here. */
+#define ERRTEXT(e) ((void)errbuf, strerror(e))
+#else
 #define ERRTEXT(e) strerror_r((e), errbuf, sizeof(errbuf))
+#endif
 
 static int64_t mtime_ns_of(const struct stat *st)
 {

@@ -71,7 +71,7 @@ static mtl_err push_node(struct mtl_mktree *t, const void *b, size_t len)
 mtl_err mtl_mktree_append(struct mtl_mktree *t, const void *leaf, size_t len)
 {
     MTL_CHECK(t && leaf && len > 0, MTL_ERR_INVALID_ARG, "merkle tree: empty leaf");
-    MTL_CHECK(t->nnodes + 2 * MK_MAX_PEAKS < MK_MAX_SIZE, MTL_ERR_TOO_BIG,
+    MTL_CHECK((uint64_t)t->nnodes + 2 * MK_MAX_PEAKS < MK_MAX_SIZE, MTL_ERR_TOO_BIG,
               "merkle tree: too many leaves");
     uint64_t cur = t->nnodes;
     unsigned h = 0;

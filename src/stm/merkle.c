@@ -38,7 +38,8 @@ static uint64_t next_pow2(uint64_t n)
 
 mtl_err stm_tree_build(struct stm_tree *t, uint8_t (*leaves)[32], size_t n)
 {
-    MTL_CHECK(n > 0 && n < ((size_t)1 << 40), MTL_ERR_INVALID_ARG, "merkle tree: %zu leaves", n);
+    MTL_CHECK(n > 0 && (uint64_t)n < ((uint64_t)1 << 40), MTL_ERR_INVALID_ARG,
+              "merkle tree: %zu leaves", n);
     size_t nn = n + (size_t)next_pow2(n) - 1;
     t->nodes = mtl_calloc(nn, 32);
     MTL_CHECK(t->nodes, MTL_ERR_NOMEM, "merkle tree: out of memory");

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,29 +113,54 @@ void app_http_error(struct app_http_response *r, int status, const char *label, 
     log_warn("http_refused", "status=%d label=%s message=\"%s\"", status, label, msg);
 }
 
-static void add_headers(struct MHD_Response *resp, const char *ctype)
+/* CORS as the reference aggregator sends it (warp's cors filter: any origin,
+ * these request headers and methods): a request with an Origin gets that
+ * origin back in Access-Control-Allow-Origin; one without is not CORS and
+ * gets no CORS header. Vary: Origin keeps shared caches from mixing answers. */
+static const char *const CORS_HEADERS[] = {"content-type", "mithril-api-version",
+                                           "mithril-origin-tag", "mithril-client-type"};
+#define CORS_HEADERS_TEXT "content-type, mithril-api-version, mithril-origin-tag, mithril-client-type"
+#define CORS_METHODS_TEXT "GET, POST, OPTIONS"
+
+static const char *request_origin(struct MHD_Connection *c)
+{
+    const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    return o && *o ? o : NULL;
+}
+
+static void add_headers(struct MHD_Connection *c, struct MHD_Response *resp,
+                        const struct app_http_response *r, const char *ctype)
 {
     MHD_add_response_header(resp, "Content-Type", ctype);
     MHD_add_response_header(resp, "mithril-api-version", MTL_API_VERSION);
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "*");
-    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
+    const char *origin = request_origin(c);
+    if (origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct app_http_response *r)
 {
     struct MHD_Response *resp = NULL;
+    const char *ctype = r->content_type ? r->content_type : "application/json";
     if (r->file_path) {
         int fd = open(r->file_path, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
             resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+            if (!r->content_type)
+                ctype = "application/octet-stream";
         } else {
             if (fd >= 0)
                 close(fd);
             mtl_free(r->body);
             app_http_error(r, 404, "not_found", "file not found");
             r->file_path = NULL;
+            r->content_type = NULL;
+            ctype = "application/json";
         }
     }
     if (!resp)
@@ -142,10 +168,62 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct app_http_respo
                                                MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    add_headers(resp, r->file_path      ? "application/octet-stream"
-                      : r->content_type ? r->content_type
-                                        : "application/json");
+    add_headers(c, resp, r, ctype);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Is every name of a comma-separated Access-Control-Request-Headers allowed
+ * (case-insensitive, blanks around names ignored)? */
+static int cors_headers_allowed(const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t len = n;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        int ok = 0;
+        for (size_t i = 0; len && i < MTL_ARRAY_LEN(CORS_HEADERS); i++)
+            ok |= strlen(CORS_HEADERS[i]) == len && strncasecmp(CORS_HEADERS[i], p, len) == 0;
+        if (!ok)
+            return 0;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 1;
+}
+
+/* A preflight (OPTIONS with an Origin): 200 with what is allowed, or 403
+ * naming what is not, like warp's cors filter. */
+static enum MHD_Result answer_preflight(struct MHD_Connection *c)
+{
+    const char *m = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    const char *hs =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    const char *why = NULL;
+    if (!m || (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0 && strcmp(m, "OPTIONS") != 0))
+        why = "CORS request forbidden: requested method not allowed";
+    else if (hs && !cors_headers_allowed(hs))
+        why = "CORS request forbidden: header not allowed";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        why ? strlen(why) : 0, (void *)(why ? why : ""), MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    if (why) {
+        MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+        log_warn("http_refused", "status=403 label=cors message=\"%s\"", why);
+    } else {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", request_origin(c));
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", CORS_HEADERS_TEXT);
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", CORS_METHODS_TEXT);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
+    enum MHD_Result ret = MHD_queue_response(c, why ? 403 : 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -227,15 +305,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return refuse_too_big(h, c, method, url, rq->max_body);
     struct app_http_response r = {.status = 500};
     mark_answering(h, c, 1);
-    if (strcmp(method, "OPTIONS") == 0)
-        app_http_json(&r, 204, "");
-    else {
-        mtl_buf_nul(&rq->body);
-        current = c;
-        h->handler(h->ctx, method, url, rq->body.data ? (char *)rq->body.data : "", rq->body.len,
-                   &r);
-        current = NULL;
-    }
+    if (strcmp(method, "OPTIONS") == 0 && request_origin(c))
+        return answer_preflight(c);
+    mtl_buf_nul(&rq->body);
+    current = c;
+    h->handler(h->ctx, method, url, rq->body.data ? (char *)rq->body.data : "", rq->body.len, &r);
+    current = NULL;
     enum MHD_Result ret = send_resp(c, &r);
     mtl_free(r.body);
     return ret;

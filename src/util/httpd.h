@@ -1,7 +1,8 @@
 /*
  * httpd.h - a small libmicrohttpd wrapper for the programs: a route callback
  * gets method, path and body; responses are JSON with the mithril API
- * version header, CORS, and JSON error bodies {"label":..,"message":..}.
+ * version header, CORS as the reference sends it (the request's Origin echoed;
+ * preflights answered here), and JSON error bodies {"label":..,"message":..}.
  */
 #ifndef MTL_UTIL_HTTPD_H
 #define MTL_UTIL_HTTPD_H
@@ -19,8 +20,9 @@ struct app_http_response {
     int status;
     char *body; /* mtl_malloc'ed; freed by the server */
     size_t len;
-    const char *content_type; /* default application/json */
+    const char *content_type; /* default application/json (a file: application/octet-stream) */
     const char *file_path;    /* when set, the file is streamed instead of body */
+    const char *location;     /* when set, a Location header (redirects) */
 };
 
 /* Called on a server thread for each request; the body is capped. */

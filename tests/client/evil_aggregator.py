@@ -11,7 +11,8 @@ The n-th GET of a scripted path gets the n-th file of its list (the last one
 repeats; "-" forwards that request to the upstream; "redirect:URL" answers
 302 to URL), so answers can change
 between two requests of the same URL. Every other GET is forwarded to the
-upstream; POSTs (usage statistics) get 201. Forged files are made by the test
+upstream; POSTs (usage statistics) get 201. Like the aggregator, it answers
+CORS (any origin), so a page of another origin (the explorer) reads it. Forged files are made by the test
 (cert-forge re-hashes certificates, the test re-hashes artifacts)."""
 import http.server
 import json
@@ -49,8 +50,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
         self.end_headers()
         self.wfile.write(body)
+
+    def do_OPTIONS(self):
+        self.send_response(200)
+        self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
+        self.send_header("Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers") or "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
