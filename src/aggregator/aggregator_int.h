@@ -377,7 +377,6 @@ struct agg {
      * connection to the store's file, opened when first needed. */
     struct app_tx_store *tx_import, *tx_prove;
     pthread_mutex_t tx_lock;
-    int exit_code;                 /* serve's exit status once stopped (1: unsupported era) */
     struct agg_follower *follower; /* LEADER_AGGREGATOR_ENDPOINT set, else NULL */
 };
 /* ---- Cardano transactions and blocks (aggregator_tx.c) ------------------------ */
