@@ -1,6 +1,6 @@
 /* client_cmd_cardano_db.c - `cardano-db snapshot list|show` (CardanoDatabase
- * v2 artifacts) and the dispatch of `download` and `verify`. `snapshot show` also checks the artifact against its
- * certificate when a genesis key is given (chain first). */
+ * v2 artifacts) and the dispatch of `download` and `verify`. `snapshot show` also checks the
+ * artifact against its certificate when a genesis key is given (chain first). */
 #include <stdio.h>
 #include <string.h>
 

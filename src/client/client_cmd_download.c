@@ -21,7 +21,8 @@ static int parse_args(int argc, char **argv, struct client_dl_request *rq, int *
             i++;
         else if (!strcmp(s, "--end") && v && cli_parse_num(v, &rq->end) == 0)
             i++;
-        else if ((!strcmp(s, "--parallel") || !strcmp(s, "--max-parallel-downloads")) && v && cli_parse_num(v, &n) == 0 && n >= 1 && n <= 64)
+        else if ((!strcmp(s, "--parallel") || !strcmp(s, "--max-parallel-downloads")) && v &&
+                 cli_parse_num(v, &n) == 0 && n >= 1 && n <= 64)
             rq->parallel = (int)n, i++;
         else if (!strcmp(s, "--include-ancillary"))
             *ancillary = 1;

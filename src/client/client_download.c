@@ -305,8 +305,8 @@ static mtl_err run_steps(struct dl *d)
     MTL_TRY(client_verify_cardano_db(d->cl, d->body, d->len));
     step(d, 3, "Downloading and verifying digests");
     MTL_TRY(client_digests_fetch_certified(
-        d->art, d->last, json_string_value(json_object_get(d->art, "merkle_root")),
-        &d->cl->events, &d->dg, &d->ndg));
+        d->art, d->last, json_string_value(json_object_get(d->art, "merkle_root")), &d->cl->events,
+        &d->dg, &d->ndg));
     step(d, 4, "Downloading, unpacking and verifying the immutable files");
     MTL_TRY(restore_archives(d));
     step(d, 5, "Verifying the cardano database");

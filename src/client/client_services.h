@@ -176,8 +176,8 @@ mtl_err client_digests_fetch_certified(const json_t *artifact, uint64_t max_numb
  * written, compared with the certified digest, then renamed. Several
  * archives in parallel; no archive is ever written to disk. */
 struct restore_opts {
-    const char *url_template; /* contains {immutable_file_number}; when url_templates is
-                                 NULL, the only location */
+    const char *url_template;         /* contains {immutable_file_number}; when url_templates is
+                                         NULL, the only location */
     const char *const *url_templates; /* the locations, tried in order per archive */
     size_t ntemplates;
     const char *db_dir;                   /* archives hold immutable/NNNNN.* relative to it */
@@ -237,7 +237,6 @@ mtl_err client_cardano_db_get(const struct client *cl, const char *hash, char **
  * end (from 0, to last); MTL_ERR_INVALID_ARG when empty or past last. */
 mtl_err client_immutable_range(long long start, long long end, uint64_t last, uint64_t *lo,
                                uint64_t *hi);
-
 
 struct client_dl_request {
     const char *hash;            /* artifact hash or "latest" */

@@ -12,10 +12,10 @@
 #include "mithril/err.h"
 
 struct app_http_opts {
-    long connect_timeout_ms; /* 0: 30 s */
-    long timeout_ms;         /* 0: 300 s; whole transfer */
-    size_t max_body;         /* 0: 64 MiB */
-    const char *user_agent;  /* NULL: "mithril-c" */
+    long connect_timeout_ms;    /* 0: 30 s */
+    long timeout_ms;            /* 0: 300 s; whole transfer */
+    size_t max_body;            /* 0: 64 MiB */
+    const char *user_agent;     /* NULL: "mithril-c" */
     const char *const *headers; /* more "Name: value" lines, NULL-terminated (NULL: none) */
 };
 
