@@ -437,6 +437,7 @@ void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK && ready)
         e = aggregate(a, g, p, &m, &s);
     s.t_aggregated = agg_now_ns();
+    s.cpu_aggregated = agg_thread_cpu_ns();
     if (e == MTL_OK && ready)
         e = agg_certificate_make(a, g, p, &m, &s);
     if (e == MTL_OK && ready)

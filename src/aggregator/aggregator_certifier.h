@@ -60,7 +60,7 @@ struct agg_cert_sigs {
     size_t *pos, n; /* signer index of each */
     char *multisig; /* their aggregate (JSON-hex) */
     int64_t quorum_at_ns, t0, t_loaded, t_aggregated;
-    int64_t cpu0; /* the runtime thread's CPU time at t0 */
+    int64_t cpu0, cpu_aggregated; /* the runtime thread's CPU time then */
 };
 void agg_cert_sigs_clear(struct agg_cert_sigs *s);
 /* aggregator_certificate.c: the certificate of m from s->multisig, checked
