@@ -152,7 +152,12 @@ MTL_API uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig);
 MTL_API const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count);
 /* mtl_stm_single_sigs_verify_batch_jsonhex on decoded signatures: ok[i] = 1
  * when sigs[i] passes every check of mtl_stm_single_sig_verify_jsonhex
- * (NULL entries get 0). Two threads from 64 signatures, as that one. */
+ * (NULL entries get 0). Two threads from 64 signatures, as that one.
+ * Each signature remembers its verdict with a fingerprint of what the
+ * checks depended on (registration, parameters, message), so that
+ * mtl_stm_aggregate_decoded need not repeat them: the one write this API
+ * makes to a decoded signature, so one signature must not be passed to two
+ * concurrent calls. */
 MTL_API mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t n,
@@ -180,14 +185,21 @@ MTL_API mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_close
 
 /* Aggregate decoded single signatures that each passed the checks of
  * mtl_stm_sigs_verify_batch for this closed registration, params and msg
- * (not re-checked), then verify the resulting multi-signature exactly as
- * mtl_stm_verify_multisig_jsonhex does against this registration's AVK,
- * except that a key or sigma whose bytes equal the registered key of that
- * signer index / the given signature's sigma reuses that already decoded and
- * subgroup-checked point. MTL_ERR_NOT_ENOUGH_SIGS below the quorum; another
- * error when the result does not verify (then *multisig_jsonhex is NULL).
- * Uses one extra thread (joined before returning) for points it has not
- * seen and for the aggregated BLS check. */
+ * (not re-checked before selection), then verify the resulting
+ * multi-signature as mtl_stm_verify_multisig_jsonhex does against this
+ * registration's AVK (structure, index bounds, unique indexes, quorum, batch
+ * Merkle proof, lottery, aggregated BLS), except that what was already
+ * established on identical inputs is reused: a key or sigma whose bytes
+ * equal the registered key of that signer index / the given signature's
+ * sigma reuses that decoded, subgroup-checked point; and an element equal to
+ * a given signature that mtl_stm_sigs_verify_batch passed with this very
+ * registration, params and msg (its remembered verdict; same sigma, key,
+ * stake, indexes among those it won) is not put through the lottery and BLS
+ * checks again. Any other element (e.g. a signature never verified, or
+ * verified for another message) gets every check. MTL_ERR_NOT_ENOUGH_SIGS
+ * below the quorum; another error when the result does not verify (then
+ * *multisig_jsonhex is NULL). Uses one extra thread (joined before
+ * returning) for points it has not seen and for the aggregated BLS check. */
 MTL_API mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t nsigs,
