@@ -114,13 +114,15 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
     in_round = 1;
     agg_runtime_release(a, agg_runtime_signers(a, NULL, &now, &have));
     if (!have) {
-        app_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
+        /* the reference's RegistrationRoundNotYetOpened: 550 */
+        app_http_error(r, 550, "registration_round_not_yet_opened",
+                       "register-signer: the chain has not been read yet");
         goto done;
     }
     /* Like the reference's registration round: the message names the epoch
      * it is recorded for (current + MTL_SIGNER_RECORDING_OFFSET). */
-    if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) {
-        app_http_error(r, 409, "register_signer_epoch_mismatch",
+    if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) { /* the reference: a server error */
+        app_http_error(r, 500, "register_signer_epoch_mismatch",
                        "register-signer: epoch %llu is not the open registration round's epoch "
                        "%llu (current epoch %llu)",
                        (unsigned long long)epoch,
