@@ -94,6 +94,21 @@ MTL_API void mtl_stm_keyreg_free(struct mtl_stm_keyreg *reg);
 MTL_API MTL_NODISCARD mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg,
                                                               uint64_t stake,
                                                               const char *vk_pop_jsonhex);
+/* A verification key with its proof of possession, decoded once and checked
+ * (G2 point in the subgroup, valid PoP): what register-signer receives as
+ * JSON-hex. Opaque; free with mtl_stm_vk_pop_free (NULL: no-op).
+ * MTL_ERR_BAD_ENCODING / MTL_ERR_NOT_IN_GROUP / MTL_ERR_VERIFY_FAIL name
+ * what is wrong. */
+struct mtl_stm_vk_pop;
+MTL_API MTL_NODISCARD mtl_err mtl_stm_vk_pop_decode_jsonhex(struct mtl_stm_vk_pop **out,
+                                                            const char *vk_pop_jsonhex);
+MTL_API void mtl_stm_vk_pop_free(struct mtl_stm_vk_pop *vp);
+/* Its raw 96-byte compressed key. */
+MTL_API void mtl_stm_vk_pop_key(const struct mtl_stm_vk_pop *vp, uint8_t out[MTL_STM_VK_BYTES]);
+/* Register a party from its decoded key (no decoding again);
+ * MTL_ERR_CONFLICT when the key is registered already. */
+MTL_API mtl_err mtl_stm_keyreg_register(struct mtl_stm_keyreg *reg, uint64_t stake,
+                                        const struct mtl_stm_vk_pop *vp);
 /* Close: sorts parties (stake, then key bytes, as the reference), builds the
  * Merkle tree. Fails on zero total stake, overflow, or no party. */
 MTL_API mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg,
@@ -116,6 +131,15 @@ MTL_API mtl_err mtl_stm_closed_reg_avk_jsonhex(const struct mtl_stm_closed_reg *
 MTL_API mtl_err mtl_stm_sign(const struct mtl_stm_initializer *init,
                              const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
                              size_t msg_len, char **sig_jsonhex, size_t *won);
+
+/* The same, typed: the single signature decoded (see struct mtl_stm_sig
+ * below; free with mtl_stm_sig_free), for a caller that needs its indexes
+ * and its wire form without parsing the text again. MTL_ERR_INELIGIBLE when
+ * no lottery is won (*out NULL). */
+struct mtl_stm_sig;
+MTL_API mtl_err mtl_stm_sign_sig(const struct mtl_stm_initializer *init,
+                                 const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
+                                 size_t msg_len, struct mtl_stm_sig **out);
 
 /* Verify one single signature (JSON-hex) for msg against the closed
  * registration: BLS signature of its party, index bounds, lottery wins. */
@@ -147,6 +171,9 @@ struct mtl_stm_sig;
  * MTL_ERR_NOT_IN_GROUP when it is malformed. Free with mtl_stm_sig_free. */
 MTL_API mtl_err mtl_stm_sig_decode_jsonhex(struct mtl_stm_sig **out, const char *sig_jsonhex);
 MTL_API void mtl_stm_sig_free(struct mtl_stm_sig *sig);
+/* Its wire form (JSON-hex, byte-identical to mtl_stm_sign's; free with
+ * mtl_free). */
+MTL_API mtl_err mtl_stm_sig_encode_jsonhex(const struct mtl_stm_sig *sig, char **sig_jsonhex);
 MTL_API uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig);
 /* Won indexes (owned by sig); *count receives their number. */
 MTL_API const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count);

@@ -92,7 +92,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
 {
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
-    struct mtl_stm_keyreg *reg = NULL;
+    struct mtl_stm_vk_pop *vp = NULL;
     char *out = NULL;
     int in_round = 0;
     if (!j || !json_is_object(j)) {
@@ -148,9 +148,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
         goto done;
     }
     /* The key must decode, be in the subgroup, and carry a valid PoP. */
-    e = mtl_stm_keyreg_new(&reg);
-    if (e == MTL_OK)
-        e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+    e = mtl_stm_vk_pop_decode_jsonhex(&vp, vk);
     if (e != MTL_OK) {
         app_http_error(r, 400, "invalid_verification_key", "register-signer %s: %s", party,
                        mtl_err_detail());
@@ -162,7 +160,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
 done:
     if (in_round)
         pthread_rwlock_unlock(&a->rt.round);
-    mtl_stm_keyreg_free(reg);
+    mtl_stm_vk_pop_free(vp);
     mtl_free(out);
     json_decref(j);
 }

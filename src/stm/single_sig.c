@@ -160,6 +160,12 @@ void mtl_stm_sig_free(struct mtl_stm_sig *sig)
     mtl_free(sig);
 }
 
+mtl_err mtl_stm_sig_encode_jsonhex(const struct mtl_stm_sig *sig, char **sig_jsonhex)
+{
+    *sig_jsonhex = NULL;
+    return stm_json_dump_hex(sig_jsonhex, stm_single_to_json(&sig->s));
+}
+
 uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig)
 {
     return sig->s.signer_index;
