@@ -207,7 +207,9 @@ int main(int argc, char **argv)
     size_t signing = 0;
     for (size_t i = 0; i < N; i++)
         signing += BODY[i] != NULL;
-    /* The open message appears on the runtime's first tick of epoch 3. */
+    /* The open message appears on the runtime's first tick of epoch 3: one
+     * signature is posted until it is registered (201; 202 while it is
+     * buffered before the message opens), so the rest meet an open message. */
     char url[256], hash[65];
     snprintf(url, sizeof(url), "%s/register-signatures", S.url);
     size_t first = 0;
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
         first++;
     for (int i = 0; i < 400 && first < N; i++) {
         long st = sim_post(NULL, url, BODY[first], strlen(BODY[first]), NULL);
-        if (st != 404)
+        if (st != 404 && st != 202)
             break;
         usleep(10000);
     }
@@ -264,6 +266,14 @@ int main(int argc, char **argv)
     bench_report("  of which: one-transaction store", part[4], "ms");
     bench_report("runtime thread CPU from aggregation to stored certificate",
                  log_figure("thread_cpu_ms="), "ms");
+    /* CPU figures: what the machine's load does not stretch (the
+     * aggregation's second thread is not counted). */
+    bench_report("  CPU: aggregation (clerk + multi-signature check)",
+                 log_figure("cpu_aggregate_ms="), "ms");
+    bench_report("  CPU: certificate (previous, build, link, JSON, hash)",
+                 log_figure("cpu_certificate_ms="), "ms");
+    bench_report("  CPU: artifact", log_figure("cpu_artifact_ms="), "ms");
+    bench_report("  CPU: one-transaction store", log_figure("cpu_store_ms="), "ms");
     bench_report("aggregator peak RSS", (double)rss / 1024.0, "MiB");
     rc = atomic_load(&failed) ? 1 : 0;
     if (log_figure("Sanitizer") != -1 || log_figure("runtime error") != -1) {

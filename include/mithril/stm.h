@@ -94,6 +94,21 @@ MTL_API void mtl_stm_keyreg_free(struct mtl_stm_keyreg *reg);
 MTL_API MTL_NODISCARD mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg,
                                                               uint64_t stake,
                                                               const char *vk_pop_jsonhex);
+/* A verification key with its proof of possession, decoded once and checked
+ * (G2 point in the subgroup, valid PoP): what register-signer receives as
+ * JSON-hex. Opaque; free with mtl_stm_vk_pop_free (NULL: no-op).
+ * MTL_ERR_BAD_ENCODING / MTL_ERR_NOT_IN_GROUP / MTL_ERR_VERIFY_FAIL name
+ * what is wrong. */
+struct mtl_stm_vk_pop;
+MTL_API MTL_NODISCARD mtl_err mtl_stm_vk_pop_decode_jsonhex(struct mtl_stm_vk_pop **out,
+                                                            const char *vk_pop_jsonhex);
+MTL_API void mtl_stm_vk_pop_free(struct mtl_stm_vk_pop *vp);
+/* Its raw 96-byte compressed key. */
+MTL_API void mtl_stm_vk_pop_key(const struct mtl_stm_vk_pop *vp, uint8_t out[MTL_STM_VK_BYTES]);
+/* Register a party from its decoded key (no decoding again);
+ * MTL_ERR_CONFLICT when the key is registered already. */
+MTL_API mtl_err mtl_stm_keyreg_register(struct mtl_stm_keyreg *reg, uint64_t stake,
+                                        const struct mtl_stm_vk_pop *vp);
 /* Close: sorts parties (stake, then key bytes, as the reference), builds the
  * Merkle tree. Fails on zero total stake, overflow, or no party. */
 MTL_API mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg,
@@ -116,6 +131,15 @@ MTL_API mtl_err mtl_stm_closed_reg_avk_jsonhex(const struct mtl_stm_closed_reg *
 MTL_API mtl_err mtl_stm_sign(const struct mtl_stm_initializer *init,
                              const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
                              size_t msg_len, char **sig_jsonhex, size_t *won);
+
+/* The same, typed: the single signature decoded (see struct mtl_stm_sig
+ * below; free with mtl_stm_sig_free), for a caller that needs its indexes
+ * and its wire form without parsing the text again. MTL_ERR_INELIGIBLE when
+ * no lottery is won (*out NULL). */
+struct mtl_stm_sig;
+MTL_API mtl_err mtl_stm_sign_sig(const struct mtl_stm_initializer *init,
+                                 const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
+                                 size_t msg_len, struct mtl_stm_sig **out);
 
 /* Verify one single signature (JSON-hex) for msg against the closed
  * registration: BLS signature of its party, index bounds, lottery wins. */
@@ -147,12 +171,20 @@ struct mtl_stm_sig;
  * MTL_ERR_NOT_IN_GROUP when it is malformed. Free with mtl_stm_sig_free. */
 MTL_API mtl_err mtl_stm_sig_decode_jsonhex(struct mtl_stm_sig **out, const char *sig_jsonhex);
 MTL_API void mtl_stm_sig_free(struct mtl_stm_sig *sig);
+/* Its wire form (JSON-hex, byte-identical to mtl_stm_sign's; free with
+ * mtl_free). */
+MTL_API mtl_err mtl_stm_sig_encode_jsonhex(const struct mtl_stm_sig *sig, char **sig_jsonhex);
 MTL_API uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig);
 /* Won indexes (owned by sig); *count receives their number. */
 MTL_API const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count);
 /* mtl_stm_single_sigs_verify_batch_jsonhex on decoded signatures: ok[i] = 1
  * when sigs[i] passes every check of mtl_stm_single_sig_verify_jsonhex
- * (NULL entries get 0). Two threads from 64 signatures, as that one. */
+ * (NULL entries get 0). Two threads from 64 signatures, as that one.
+ * Each signature remembers its verdict with a fingerprint of what the
+ * checks depended on (registration, parameters, message), so that
+ * mtl_stm_aggregate_decoded need not repeat them: the one write this API
+ * makes to a decoded signature, so one signature must not be passed to two
+ * concurrent calls. */
 MTL_API mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t n,
@@ -180,14 +212,21 @@ MTL_API mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_close
 
 /* Aggregate decoded single signatures that each passed the checks of
  * mtl_stm_sigs_verify_batch for this closed registration, params and msg
- * (not re-checked), then verify the resulting multi-signature exactly as
- * mtl_stm_verify_multisig_jsonhex does against this registration's AVK,
- * except that a key or sigma whose bytes equal the registered key of that
- * signer index / the given signature's sigma reuses that already decoded and
- * subgroup-checked point. MTL_ERR_NOT_ENOUGH_SIGS below the quorum; another
- * error when the result does not verify (then *multisig_jsonhex is NULL).
- * Uses one extra thread (joined before returning) for points it has not
- * seen and for the aggregated BLS check. */
+ * (not re-checked before selection), then verify the resulting
+ * multi-signature as mtl_stm_verify_multisig_jsonhex does against this
+ * registration's AVK (structure, index bounds, unique indexes, quorum, batch
+ * Merkle proof, lottery, aggregated BLS), except that what was already
+ * established on identical inputs is reused: a key or sigma whose bytes
+ * equal the registered key of that signer index / the given signature's
+ * sigma reuses that decoded, subgroup-checked point; and an element equal to
+ * a given signature that mtl_stm_sigs_verify_batch passed with this very
+ * registration, params and msg (its remembered verdict; same sigma, key,
+ * stake, indexes among those it won) is not put through the lottery and BLS
+ * checks again. Any other element (e.g. a signature never verified, or
+ * verified for another message) gets every check. MTL_ERR_NOT_ENOUGH_SIGS
+ * below the quorum; another error when the result does not verify (then
+ * *multisig_jsonhex is NULL). Uses one extra thread (joined before
+ * returning) for points it has not seen and for the aggregated BLS check. */
 MTL_API mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
                                           const struct mtl_stm_params *params,
                                           const struct mtl_stm_sig *const *sigs, size_t nsigs,

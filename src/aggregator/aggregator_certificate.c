@@ -15,6 +15,7 @@ struct made {
     char *cert_json;
     struct agg_artifact art;
     int64_t sealed, t_cert, t_built;
+    int64_t cpu_cert, cpu_built; /* the runtime thread's CPU time at t_cert, t_built */
 };
 
 static void made_clear(struct made *x)
@@ -86,9 +87,11 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
     memset(&x, 0, sizeof(x));
     mtl_err e = build_certificate(a, g, p, m, s, &x);
     x.t_cert = agg_now_ns();
+    x.cpu_cert = agg_thread_cpu_ns();
     if (e == MTL_OK) /* by the kind's handler (aggregator_entities.c) */
         e = agg_entity_build_artifact(a, m, x.cert, x.sealed, &x.art);
     x.t_built = agg_now_ns();
+    x.cpu_built = agg_thread_cpu_ns();
     if (e == MTL_OK)
         e = agg_store_certify_built(&a->store, m->signed_entity, x.cert, x.cert_json,
                                     x.art.json ? &x.art : NULL);
@@ -99,19 +102,21 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
                                         : m->type.kind == MTL_SET_CARDANO_STAKE_DISTRIBUTION
                                             ? AGG_M_CSD_PRODUCED
                                             : AGG_M_MSD_PRODUCED);
-        int64_t t1 = agg_now_ns();
+        int64_t t1 = agg_now_ns(), cpu1 = agg_thread_cpu_ns();
         log_info(
             "certificate_created",
             "hash=%s epoch=%llu entity=%s signatures=%zu decoded_on_arrival=%zu previous=%s"
             " aggregate_ms=%.1f"
             " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
-            " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f thread_cpu_ms=%.1f",
+            " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f thread_cpu_ms=%.1f"
+            " cpu_aggregate_ms=%.1f cpu_certificate_ms=%.1f cpu_artifact_ms=%.1f cpu_store_ms=%.1f",
             mtl_certificate_hash(x.cert), (unsigned long long)m->type.epoch, m->signed_entity, s->n,
             s->n, mtl_certificate_hash(x.prev), ms(s->t0, t1),
             s->quorum_at_ns ? ms(s->quorum_at_ns, t1) : 0.0, ms(s->t0, s->t_loaded),
             ms(s->t_loaded, s->t_aggregated), ms(s->t_aggregated, x.sealed),
             ms(x.sealed, x.t_built), ms(x.sealed, x.t_cert), ms(x.t_cert, x.t_built),
-            ms(x.t_built, t1), ms(s->cpu0, agg_thread_cpu_ns()));
+            ms(x.t_built, t1), ms(s->cpu0, cpu1), ms(s->cpu0, s->cpu_aggregated),
+            ms(s->cpu_aggregated, x.cpu_cert), ms(x.cpu_cert, x.cpu_built), ms(x.cpu_built, cpu1));
     }
     made_clear(&x);
     return e;

@@ -25,10 +25,20 @@ struct held {
     struct held *next;
 };
 
+/* A signature that came before its open message (agg_certifier_buffer). */
+struct buffered {
+    struct mtl_signed_entity_type type;
+    char *key, *party, *text;
+    struct mtl_stm_sig *sig;
+    struct buffered *next;
+};
+
 struct agg_certifier {
     pthread_mutex_t mu;
     size_t max_open, nopen;
     struct held *open;
+    struct buffered *early; /* newest first */
+    size_t nearly;
     void (*quorum)(void *);
     void *arg;
 };
@@ -60,10 +70,25 @@ static void held_free(struct held *h)
     mtl_free(h);
 }
 
+static void buffered_free(struct buffered *b)
+{
+    if (!b)
+        return;
+    mtl_stm_sig_free(b->sig);
+    mtl_free(b->key);
+    mtl_free(b->party);
+    mtl_free(b->text);
+    mtl_free(b);
+}
+
 void agg_certifier_free(struct agg_certifier *c)
 {
     if (!c)
         return;
+    for (struct buffered *b = c->early, *nx; b; b = nx) {
+        nx = b->next;
+        buffered_free(b);
+    }
     for (struct held *h = c->open, *nx; h; h = nx) {
         nx = h->next;
         held_free(h);
@@ -438,6 +463,7 @@ void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_st
     if (e == MTL_OK && ready)
         e = aggregate(a, g, p, &m, &s);
     s.t_aggregated = agg_now_ns();
+    s.cpu_aggregated = agg_thread_cpu_ns();
     if (e == MTL_OK && ready)
         e = agg_certificate_make(a, g, p, &m, &s);
     if (e == MTL_OK && ready)
@@ -453,4 +479,129 @@ void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_st
         log_error("certify", "entity=%s error=\"%s\"", key, mtl_err_detail());
     agg_cert_sigs_clear(&s);
     agg_open_message_clear(&m);
+}
+
+/* ---- signatures before their open message ----------------------------------- */
+
+mtl_err agg_certifier_buffer(struct agg_certifier *c, const struct mtl_signed_entity_type *t,
+                             const char *key, const char *party, const char *sig_text,
+                             struct mtl_stm_sig *sig)
+{
+    struct buffered *b = mtl_calloc(1, sizeof(*b));
+    if (b) {
+        b->type = *t;
+        b->sig = sig;
+        b->key = mtl_strdup(key);
+        b->party = mtl_strdup(party);
+        b->text = mtl_strdup(sig_text);
+    }
+    if (!b || !b->key || !b->party || !b->text) {
+        if (b)
+            buffered_free(b);
+        else
+            mtl_stm_sig_free(sig);
+        return mtl_seterr(MTL_ERR_NOMEM, "certifier: out of memory");
+    }
+    pthread_mutex_lock(&c->mu);
+    for (struct buffered **pp = &c->early; *pp; pp = &(*pp)->next)
+        if ((*pp)->type.kind == t->kind && strcmp((*pp)->party, party) == 0) {
+            struct buffered *old = *pp; /* one per party and kind: the newer wins */
+            *pp = old->next;
+            log_debug("buffered_signature_replaced", "party=%s entity=%s by=%s", party, old->key,
+                      key);
+            buffered_free(old);
+            c->nearly--;
+            break;
+        }
+    b->next = c->early;
+    c->early = b;
+    c->nearly++;
+    pthread_mutex_unlock(&c->mu);
+    return MTL_OK;
+}
+
+size_t agg_certifier_buffered(struct agg_certifier *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->nearly;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+/* One buffered signature whose message m is open: verified against it now,
+ * then registered (b->sig handed over); 1 when done with b (registered or
+ * dropped). */
+static int drain_one(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                     const struct agg_open_message *m, struct buffered *b)
+{
+    const char *why = NULL;
+    if (m->is_certified)
+        why = "already certified";
+    else if (mtl_stm_sig_signer_index(b->sig) != agg_signers_find(g, b->party))
+        why = "not a signer of this message";
+    else if (!agg_verify_signature(g, p, b->sig, m->signed_message))
+        why = "does not verify against the open message";
+    if (why) {
+        log_warn("buffered_signature_dropped", "entity=%s party=%s reason=\"%s\"", b->key,
+                 b->party, why);
+        return 1;
+    }
+    struct mtl_stm_sig *sig = b->sig;
+    b->sig = NULL; /* the certifier's from now on */
+    mtl_err e = agg_certifier_register(a, m, g, p, b->party, b->text, sig);
+    if (e == MTL_OK)
+        log_debug("buffered_signature_registered", "entity=%s party=%s", b->key, b->party);
+    else
+        log_warn("buffered_signature_dropped", "entity=%s party=%s reason=\"%s\"", b->key,
+                 b->party, mtl_err_detail());
+    mtl_err_clear();
+    return 1;
+}
+
+void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                         uint64_t epoch)
+{
+    struct agg_certifier *c = a->certifier;
+    pthread_mutex_lock(&c->mu);
+    struct buffered *list = c->early, *keep = NULL;
+    c->early = NULL;
+    c->nearly = 0;
+    pthread_mutex_unlock(&c->mu);
+    while (list) {
+        struct buffered *b = list;
+        list = b->next;
+        struct agg_open_message m;
+        int done = 1;
+        if (mtl_signed_entity_signed_epoch(&b->type) < epoch)
+            log_info("buffered_signature_expired", "entity=%s party=%s", b->key, b->party);
+        else if (agg_store_open_message_get(&a->store, b->key, &m) == MTL_OK) {
+            done = mtl_signed_entity_signed_epoch(&b->type) == epoch ? drain_one(a, g, p, &m, b) : 0;
+            agg_open_message_clear(&m);
+        } else {
+            done = 0; /* not open yet */
+            mtl_err_clear();
+        }
+        if (done) {
+            buffered_free(b);
+        } else {
+            b->next = keep;
+            keep = b;
+        }
+    }
+    /* Back in, unless a newer one of the same party and kind came meanwhile. */
+    pthread_mutex_lock(&c->mu);
+    while (keep) {
+        struct buffered *b = keep, *x = c->early;
+        keep = b->next;
+        while (x && !(x->type.kind == b->type.kind && strcmp(x->party, b->party) == 0))
+            x = x->next;
+        if (x) {
+            buffered_free(b);
+            continue;
+        }
+        b->next = c->early;
+        c->early = b;
+        c->nearly++;
+    }
+    pthread_mutex_unlock(&c->mu);
 }

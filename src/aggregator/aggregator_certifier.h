@@ -47,6 +47,26 @@ void agg_certifier_try(struct agg *a, struct agg_signers *g, const struct mtl_st
  * Runtime thread. */
 void agg_certifier_expire(struct agg_certifier *c, uint64_t epoch);
 
+/* ---- signatures that arrive before their open message ----------------------- */
+/* Keep sig (owned from now on, also on failure; sig_text its wire form) of
+ * party for the signed entity t (key: its JSON) whose message is not open
+ * yet: the caller authenticated it (a signer of the epoch, its signature
+ * valid for the signed_message it claims). Bounded per signer as the
+ * reference's buffer: one per party and kind, a newer one replaces the
+ * older (dropped). Any thread. */
+mtl_err agg_certifier_buffer(struct agg_certifier *c, const struct mtl_signed_entity_type *t,
+                             const char *key, const char *party, const char *sig_text,
+                             struct mtl_stm_sig *sig);
+/* Hand over the buffered signatures whose message is open now (epoch's,
+ * signers g): each verified against that message then and registered as
+ * if it had just arrived; one that does not verify, or whose message is
+ * certified, is dropped with a log line; those of epochs before `epoch` are
+ * dropped. Runtime thread, after messages are opened. */
+void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                         uint64_t epoch);
+/* Signatures buffered (all kinds). */
+size_t agg_certifier_buffered(struct agg_certifier *c);
+
 /* Signatures held for key and the distinct lottery indexes they won (0, 0
  * when key is not held); the number of messages held. */
 void agg_certifier_held(struct agg_certifier *c, const char *key, size_t *count, uint64_t *unique);
@@ -60,7 +80,7 @@ struct agg_cert_sigs {
     size_t *pos, n; /* signer index of each */
     char *multisig; /* their aggregate (JSON-hex) */
     int64_t quorum_at_ns, t0, t_loaded, t_aggregated;
-    int64_t cpu0; /* the runtime thread's CPU time at t0 */
+    int64_t cpu0, cpu_aggregated; /* the runtime thread's CPU time then */
 };
 void agg_cert_sigs_clear(struct agg_cert_sigs *s);
 /* aggregator_certificate.c: the certificate of m from s->multisig, checked

@@ -19,8 +19,10 @@ static void sha_str(crypto_hash_sha256_state *st, const char *s)
         crypto_hash_sha256_update(st, (const unsigned char *)s, strlen(s));
 }
 
-#define MSD_CERT_HASH "@mtl-certificate-hash@"
-#define MSD_CREATED_AT "@mtl-created-at@"
+/* Placeholders as long as what replaces them (a hash, an agg_rfc3339 time):
+ * certification writes over them in place instead of copying megabytes. */
+#define MSD_CERT_HASH "@mtl-certificate-hash@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+#define MSD_CREATED_AT "@mtl-created-at@@@@@@@@@@@@@@@"
 
 /* The artifact of epoch from its registrations text (regs), with
  * placeholders for what only certification knows. */
@@ -127,17 +129,18 @@ static mtl_err msd_artifact(struct agg *a, uint64_t epoch, const char *cert_hash
         MTL_TRY(msd_ready(a, epoch));
     char created[40];
     agg_rfc3339(now, created);
-    const char *t = a->rt.msd_text, *p1 = last_of(t, MSD_CERT_HASH),
-               *p2 = last_of(t, MSD_CREATED_AT);
+    char *t = a->rt.msd_text, *p1 = (char *)last_of(t, MSD_CERT_HASH),
+         *p2 = (char *)last_of(t, MSD_CREATED_AT);
     MTL_CHECK(p1 && p2 && p1 < p2, MTL_ERR_INTERNAL, "stake distribution artifact: no placeholder");
-    size_t n1 = strlen(MSD_CERT_HASH), n2 = strlen(MSD_CREATED_AT);
-    size_t len = strlen(t) - n1 - n2 + strlen(cert_hash) + strlen(created);
-    char *out = mtl_malloc(len + 1);
-    MTL_CHECK(out, MTL_ERR_NOMEM, "out of memory");
-    snprintf(out, len + 1, "%.*s%s%.*s%s%s", (int)(p1 - t), t, cert_hash, (int)(p2 - p1 - n1),
-             p1 + n1, created, p2 + n2);
+    MTL_CHECK(strlen(cert_hash) == strlen(MSD_CERT_HASH) && strlen(created) == strlen(MSD_CREATED_AT),
+              MTL_ERR_INTERNAL, "stake distribution artifact: unexpected certificate hash or time");
+    /* The prepared text becomes the artifact (a failed certification
+     * prepares it again). */
+    memcpy(p1, cert_hash, strlen(MSD_CERT_HASH));
+    memcpy(p2, created, strlen(MSD_CREATED_AT));
+    a->rt.msd_text = NULL;
     memcpy(hash_out, a->rt.msd_hash, MTL_HASH_HEX_BYTES);
-    *json_out = out;
+    *json_out = t;
     return MTL_OK;
 }
 

@@ -141,7 +141,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
     }
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
-    struct mtl_stm_keyreg *reg = NULL;
+    struct mtl_stm_vk_pop *vp = NULL;
     char *out = NULL;
     int in_round = 0;
     if (!j || !json_is_object(j)) {
@@ -163,13 +163,15 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
     in_round = 1;
     agg_runtime_release(a, agg_runtime_signers(a, NULL, &now, &have));
     if (!have) {
-        app_http_error(r, 503, "not_ready", "register-signer: the chain has not been read yet");
+        /* the reference's RegistrationRoundNotYetOpened: 550 */
+        app_http_error(r, 550, "registration_round_not_yet_opened",
+                       "register-signer: the chain has not been read yet");
         goto done;
     }
     /* Like the reference's registration round: the message names the epoch
      * it is recorded for (current + MTL_SIGNER_RECORDING_OFFSET). */
-    if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) {
-        app_http_error(r, 409, "register_signer_epoch_mismatch",
+    if (epoch != now + MTL_SIGNER_RECORDING_OFFSET) { /* the reference: a server error */
+        app_http_error(r, 500, "register_signer_epoch_mismatch",
                        "register-signer: epoch %llu is not the open registration round's epoch "
                        "%llu (current epoch %llu)",
                        (unsigned long long)epoch,
@@ -195,9 +197,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
         goto done;
     }
     /* The key must decode, be in the subgroup, and carry a valid PoP. */
-    e = mtl_stm_keyreg_new(&reg);
-    if (e == MTL_OK)
-        e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+    e = mtl_stm_vk_pop_decode_jsonhex(&vp, vk);
     if (e != MTL_OK) {
         app_http_error(r, 400, "invalid_verification_key", "register-signer %s: %s", party,
                        mtl_err_detail());
@@ -209,7 +209,7 @@ void agg_register_signer(struct agg *a, const char *body, size_t len, struct app
 done:
     if (in_round)
         pthread_rwlock_unlock(&a->rt.round);
-    mtl_stm_keyreg_free(reg);
+    mtl_stm_vk_pop_free(vp);
     mtl_free(out);
     json_decref(j);
 }

@@ -185,6 +185,7 @@ mtl_err agg_runtime_tick(struct agg *a)
             agg_certifier_try(a, g, &p, keys[i]);
     agg_strv_free(keys, n);
     agg_entities_open(a, epoch); /* each enabled kind's handler */
+    agg_certifier_drain(a, g, &p, epoch); /* signatures that came before their message */
     n = 0;
     keys = NULL;
     if (agg_store_open_messages_pending(&a->store, epoch, &keys, &n) != MTL_OK)

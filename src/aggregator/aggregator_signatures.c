@@ -20,11 +20,11 @@ static int parse_entity(json_t *j, struct mtl_signed_entity_type *t)
 }
 
 /* The signature decoded (once: the certifier keeps it so), its signer
- * index and indexes those claimed, verified against m; NULL after an error
- * answer. */
+ * index and indexes those claimed, verified against signed_message; NULL
+ * after an error answer. */
 static struct mtl_stm_sig *checked_signature(struct app_http_response *r, struct agg_signers *g,
                                              const struct mtl_stm_params *params,
-                                             const struct agg_open_message *m, const char *party,
+                                             const char *signed_message, const char *party,
                                              size_t pos, const char *sig, const json_t *indexes)
 {
     struct mtl_stm_sig *dec = NULL;
@@ -49,9 +49,9 @@ static struct mtl_stm_sig *checked_signature(struct app_http_response *r, struct
     }
     /* Batched with concurrent requests; a refusal is re-checked alone to
      * name what is wrong. */
-    if (!agg_verify_signature(g, params, dec, m->signed_message) &&
+    if (!agg_verify_signature(g, params, dec, signed_message) &&
         mtl_stm_single_sig_verify_jsonhex(g->closed, params, sig,
-                                          (const uint8_t *)m->signed_message, 64) != MTL_OK) {
+                                          (const uint8_t *)signed_message, 64) != MTL_OK) {
         app_http_error(r, 400, "invalid_signature", "register-signatures: party %s: %s", party,
                        mtl_err_detail());
         mtl_stm_sig_free(dec);
@@ -68,9 +68,10 @@ static void hand_over(struct app_http_response *r, struct agg *a, struct agg_sig
     size_t nidx = 0;
     mtl_stm_sig_indexes(dec, &nidx);
     mtl_err e = agg_certifier_register(a, m, g, params, party, sig, dec);
-    if (e == MTL_ERR_CONFLICT)
-        app_http_error(r, 409, "duplicate_signature", "register-signatures: %s", mtl_err_detail());
-    else if (e == MTL_ERR_STATE)
+    if (e == MTL_ERR_CONFLICT) { /* the reference stores it again: 201; the first one stands */
+        log_debug("signature_already_registered", "party=%s entity=%s", party, m->signed_entity);
+        app_http_json(r, 201, "");
+    } else if (e == MTL_ERR_STATE)
         app_http_error(r, 410, "already_certified", "register-signatures: %s", mtl_err_detail());
     else if (e == MTL_ERR_TOO_BIG) /* the signer tries again later */
         app_http_error(r, 503, "certifier_full", "register-signatures: %s", mtl_err_detail());
@@ -81,6 +82,39 @@ static void hand_over(struct app_http_response *r, struct agg *a, struct agg_sig
                   nidx);
         app_http_json(r, 201, "");
     }
+}
+
+/* No open message for t yet (this epoch's: it may open on a later tick, e.g.
+ * the aggregator's node is behind the signer's): as the reference, a
+ * signature authenticated against the signed_message it claims (a current
+ * signer, valid BLS and lottery) is kept and answered 202; it is verified
+ * against the message when that opens (agg_certifier_drain). */
+static void buffer_early(struct app_http_response *r, struct agg *a, struct agg_signers *g,
+                         const struct mtl_stm_params *params, const struct mtl_signed_entity_type *t,
+                         const char *key, const char *party, const char *sig, const char *msg,
+                         const json_t *indexes)
+{
+    size_t pos = agg_signers_find(g, party);
+    if (pos == g->n) {
+        app_http_error(r, 400, "unknown_party",
+                       "register-signatures: party %s is not a signer of epoch %llu", party,
+                       (unsigned long long)t->epoch);
+        return;
+    }
+    if (strlen(msg) != 64) {
+        app_http_error(r, 400, "wrong_message",
+                       "register-signatures: signed_message must be 64 hex characters");
+        return;
+    }
+    struct mtl_stm_sig *dec = checked_signature(r, g, params, msg, party, pos, sig, indexes);
+    if (!dec)
+        return;
+    if (agg_certifier_buffer(a->certifier, t, key, party, sig, dec) != MTL_OK) {
+        app_http_error(r, 500, "internal_error", "%s", mtl_err_detail());
+        return;
+    }
+    log_debug("signature_buffered", "party=%s entity=%s", party, key);
+    app_http_json(r, 202, "");
 }
 
 void agg_register_signatures(struct agg *a, const char *body, size_t len,
@@ -120,6 +154,10 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
     }
     g = agg_runtime_signers(a, &params, &epoch, &have);
     mtl_err e = agg_store_open_message_get(&a->store, key, &m);
+    if (e == MTL_ERR_NOT_FOUND && have && g && mtl_signed_entity_signed_epoch(&t) == epoch) {
+        buffer_early(r, a, g, &params, &t, key, party, sig, msg, indexes);
+        goto done;
+    }
     if (e == MTL_ERR_NOT_FOUND ||
         (e == MTL_OK && (!have || mtl_signed_entity_signed_epoch(&m.type) != epoch))) {
         if (have && mtl_signed_entity_signed_epoch(&t) < epoch)
@@ -153,7 +191,8 @@ void agg_register_signatures(struct agg *a, const char *body, size_t len,
                        (unsigned long long)epoch);
         goto done;
     }
-    struct mtl_stm_sig *dec = checked_signature(r, g, &params, &m, party, pos, sig, indexes);
+    struct mtl_stm_sig *dec =
+        checked_signature(r, g, &params, m.signed_message, party, pos, sig, indexes);
     if (dec) /* the certifier's from now on */
         hand_over(r, a, g, &params, &m, party, sig, dec);
 done:

@@ -9,24 +9,6 @@
 #include "common/common_int.h"
 #include "log.h"
 
-/* The 96 raw key bytes of a vk+PoP JSON-hex. */
-static mtl_err vk_bytes(const char *jsonhex, uint8_t vk[MTL_STM_VK_BYTES])
-{
-    char *txt = NULL;
-    size_t len = 0;
-    MTL_TRY(mtl_jsonhex_decode(&txt, &len, jsonhex));
-    json_t *j = json_loadb(txt, len, 0, NULL);
-    mtl_free(txt);
-    json_t *a = json_object_get(j, "vk");
-    mtl_err e = MTL_OK;
-    if (json_array_size(a) != MTL_STM_VK_BYTES)
-        e = mtl_seterr(MTL_ERR_BAD_ENCODING, "verification key: expected 96 bytes");
-    for (size_t i = 0; e == MTL_OK && i < MTL_STM_VK_BYTES; i++)
-        vk[i] = (uint8_t)json_integer_value(json_array_get(a, i));
-    json_decref(j);
-    return e;
-}
-
 void agg_signers_free(struct agg_signers *g)
 {
     if (!g)
@@ -91,9 +73,13 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
         json_t *v = json_array_get(arr, i);
         const char *vk = json_string_value(json_object_get(v, "verification_key"));
         uint64_t stake = (uint64_t)json_integer_value(json_object_get(v, "stake"));
-        e = vk_bytes(vk ? vk : "", vks[i]);
-        if (e == MTL_OK)
-            e = mtl_stm_keyreg_register_jsonhex(reg, stake, vk);
+        struct mtl_stm_vk_pop *vp = NULL; /* decoded once: its key and its registration */
+        e = mtl_stm_vk_pop_decode_jsonhex(&vp, vk ? vk : "");
+        if (e == MTL_OK) {
+            mtl_stm_vk_pop_key(vp, vks[i]);
+            e = mtl_stm_keyreg_register(reg, stake, vp);
+        }
+        mtl_stm_vk_pop_free(vp);
     }
     if (e == MTL_OK)
         e = mtl_stm_keyreg_close(reg, &g->closed);

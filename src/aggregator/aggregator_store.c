@@ -289,11 +289,14 @@ mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certi
                                      const char *json, const char *item_txt)
 {
     sqlite3_stmt *st = NULL;
+    /* A certificate chains to one stored here (a genesis certificate starts
+     * a chain): no row when its previous one is missing. */
     mtl_err e =
         app_db_prepare(s->db, &st,
                        "INSERT INTO certificate(hash, previous_hash, epoch, is_genesis, json,"
-                       " seq, item) VALUES (?1, ?2, ?3, ?4, ?5,"
-                       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6)");
+                       " seq, item) SELECT ?1, ?2, ?3, ?4, ?5,"
+                       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificate), ?6"
+                       " WHERE ?4 = 1 OR EXISTS (SELECT 1 FROM certificate WHERE hash = ?2)");
     if (e == MTL_OK) {
         sqlite3_bind_text(st, 1, mtl_certificate_hash(c), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, mtl_certificate_previous_hash(c), -1, SQLITE_STATIC);
@@ -307,6 +310,10 @@ mtl_err agg_store_cert_insert_locked(struct agg_store *s, const struct mtl_certi
                            mtl_certificate_hash(c));
         else if (rc != SQLITE_DONE)
             e = mtl_seterr(MTL_ERR_DB, "store: inserting certificate: %s", sqlite3_errmsg(s->db));
+        else if (sqlite3_changes(s->db) == 0)
+            e = mtl_seterr(MTL_ERR_INTEGRITY,
+                           "certificate %s: its previous certificate %s is not stored",
+                           mtl_certificate_hash(c), mtl_certificate_previous_hash(c));
     }
     sqlite3_finalize(st);
     return e;

@@ -117,9 +117,10 @@ struct signer_entity {
 };
 /* The kind's row, NULL when this signer does not sign it. */
 const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k);
-/* RegisterSignaturesMessage JSON (free with mtl_free). */
+/* RegisterSignaturesMessage JSON of sig (free with mtl_free). */
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
-                                 const char *sig_jsonhex, const char *signed_message, char **json);
+                                 const struct mtl_stm_sig *sig, const char *signed_message,
+                                 char **json);
 /* Parse {"k":..,"m":..,"phi_f":..}. */
 mtl_err signer_parse_params(const json_t *j, struct mtl_stm_params *p);
 

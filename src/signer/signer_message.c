@@ -64,14 +64,15 @@ mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonh
 }
 
 mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const char *party_id,
-                                 const char *sig_jsonhex, const char *signed_message, char **json)
+                                 const struct mtl_stm_sig *sig, const char *signed_message,
+                                 char **json)
 {
     *json = NULL;
-    char *entity = NULL;
-    uint64_t signer_index = 0, *idx = NULL;
+    char *entity = NULL, *sig_jsonhex = NULL;
     size_t n = 0;
+    const uint64_t *idx = mtl_stm_sig_indexes(sig, &n);
     MTL_TRY(mtl_signed_entity_type_to_json(t, &entity));
-    mtl_err e = mtl_stm_single_sig_info_jsonhex(sig_jsonhex, &signer_index, &idx, &n);
+    mtl_err e = mtl_stm_sig_encode_jsonhex(sig, &sig_jsonhex);
     json_t *ent = e == MTL_OK ? json_loads(entity, JSON_DECODE_ANY, NULL) : NULL;
     json_t *indexes = json_array();
     for (size_t i = 0; ent && indexes && i < n; i++)
@@ -91,7 +92,7 @@ mtl_err signer_signature_message(const struct mtl_signed_entity_type *t, const c
             e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
     }
     json_decref(msg);
-    mtl_free(idx);
+    mtl_free(sig_jsonhex);
     mtl_free(entity);
     return e;
 }

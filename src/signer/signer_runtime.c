@@ -653,8 +653,8 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
 
 /* Sign with the key of this epoch (stored under E-1) within the current
  * signers; *sig NULL when no lottery is won. */
-static mtl_err sign_message(struct signer_runtime *rt, const char *signed_message, char **sig,
-                            size_t *won)
+static mtl_err sign_message(struct signer_runtime *rt, const char *signed_message,
+                            struct mtl_stm_sig **sig, size_t *won)
 {
     const char *dir = rt->cfg->data_stores_directory;
     uint64_t key = rt->ed.epoch - 1;
@@ -673,9 +673,11 @@ static mtl_err sign_message(struct signer_runtime *rt, const char *signed_messag
     if (e == MTL_OK)
         e = signer_closed_reg(rt->ed.current_signers, stakes, &closed);
     if (e == MTL_OK) {
-        e = mtl_stm_sign(init, closed, (const uint8_t *)signed_message, 64, sig, won);
+        e = mtl_stm_sign_sig(init, closed, (const uint8_t *)signed_message, 64, sig);
         if (e == MTL_ERR_INELIGIBLE)
             e = MTL_OK;
+        if (*sig)
+            mtl_stm_sig_indexes(*sig, won);
     }
     mtl_stm_closed_reg_free(closed);
     mtl_stm_initializer_free(init);
@@ -713,7 +715,8 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
         log_debug("nothing_to_sign", "epoch=%llu", (unsigned long long)rt->epoch);
         return MTL_OK;
     }
-    char *entity = NULL, *sig = NULL, *msg = NULL;
+    char *entity = NULL, *msg = NULL;
+    struct mtl_stm_sig *sig = NULL;
     struct mtl_protocol_message *pm = NULL;
     char hash[MTL_HASH_HEX_BYTES];
     size_t won = 0;
@@ -755,7 +758,7 @@ static mtl_err cycle_ready_to_sign(struct signer_runtime *rt)
     else
         e = mtl_err_wrap(e, "could not sign %s", entity);
     mtl_free(msg);
-    mtl_free(sig);
+    mtl_stm_sig_free(sig);
     mtl_protocol_message_free(pm);
     mtl_free(entity);
     return e;

@@ -241,8 +241,9 @@ static void proof_clear(struct parsed_proof *p)
  * the same decoders: a multi-signature element with identical bytes reuses
  * the point instead of decoding it again (same bytes, same result). */
 struct decode_hint {
-    const struct mtl_stm_closed_reg *closed;  /* vks by signer index */
-    const struct stm_single *const *by_index; /* sigmas by signer index (closed->n) */
+    const struct mtl_stm_closed_reg *closed;    /* vks by signer index */
+    const struct mtl_stm_sig *const *by_index; /* signatures by signer index (closed->n) */
+    uint8_t fp[32]; /* fingerprint of this verification's checks */
 };
 
 /* Decoding of the points of signatures [lo, hi): status per signature. */
@@ -258,7 +259,9 @@ static mtl_err decode_one(struct parsed_proof *p, const struct decode_hint *h, s
     struct stm_single *s = &p->sigs[i];
     struct stm_vk *vk = &p->vks[i];
     uint64_t si = s->signer_index;
-    const struct stm_single *known = h && si < h->closed->n ? h->by_index[si] : NULL;
+    const struct stm_single *known = h && si < h->closed->n && h->by_index[si]
+                                         ? &h->by_index[si]->s
+                                         : NULL;
     if (known && memcmp(known->sigma.bytes, s->sigma.bytes, MTL_STM_SIG_BYTES) == 0)
         s->sigma.pt = known->sigma.pt;
     else
@@ -364,8 +367,33 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Signature i of the proof is one mtl_stm_sigs_verify_batch passed with
+ * these very checks (its remembered fingerprint: registration, parameters,
+ * message): same signer index, sigma bytes, registered key and stake, and
+ * indexes among those it won then. Its lottery and BLS checks hold already
+ * (same inputs, same verdict); everything else is checked here. */
+static int preverified(const struct parsed_proof *p, size_t i, const struct decode_hint *h)
+{
+    const struct stm_single *s = &p->sigs[i];
+    uint64_t si = s->signer_index;
+    if (!h || si >= h->closed->n || !h->by_index[si] || !h->by_index[si]->verified ||
+        memcmp(h->by_index[si]->verified_for, h->fp, sizeof(h->fp)) != 0)
+        return 0;
+    const struct stm_single *known = &h->by_index[si]->s;
+    const struct stm_party *party = &h->closed->parties[si];
+    if (memcmp(known->sigma.bytes, s->sigma.bytes, MTL_STM_SIG_BYTES) != 0 ||
+        memcmp(party->vk.bytes, p->vks[i].bytes, MTL_STM_VK_BYTES) != 0 ||
+        party->stake != p->stakes[i])
+        return 0;
+    for (size_t x = 0; x < s->nindexes; x++)
+        if (!has_index(known->indexes, known->nindexes, s->indexes[x]))
+            return 0;
+    return 1;
+}
+
 static mtl_err verify_proof(const struct parsed_proof *p, const struct stm_avk *avk,
-                            const uint8_t *msg, size_t msg_len, const struct mtl_stm_params *params)
+                            const uint8_t *msg, size_t msg_len, const struct mtl_stm_params *params,
+                            const struct decode_hint *hint)
 {
     mtl_err rc = MTL_OK;
     uint8_t *msgp = stm_msgp(msg, msg_len, avk->root);
@@ -376,14 +404,17 @@ static mtl_err verify_proof(const struct parsed_proof *p, const struct stm_avk *
     uint8_t(*leaves)[32] = mtl_malloc(p->n * 32);
     const struct stm_vk **vks = mtl_malloc(p->n * sizeof(*vks));
     const struct stm_sig **sigs = mtl_malloc(p->n * sizeof(*sigs));
-    if (!msgp || !all || !leaves || !vks || !sigs) {
+    uint8_t *pre = mtl_calloc(p->n, 1);
+    if (!msgp || !all || !leaves || !vks || !sigs || !pre) {
         rc = mtl_seterr(MTL_ERR_NOMEM, "multi-signature: out of memory");
         goto out;
     }
     size_t k = 0;
     for (size_t i = 0; i < p->n; i++) {
-        rc = stm_single_check_indices(&p->sigs[i], params, p->stakes[i], avk->total_stake, msgp,
-                                      msg_len + 32);
+        pre[i] = (uint8_t)preverified(p, i, hint);
+        if (!pre[i])
+            rc = stm_single_check_indices(&p->sigs[i], params, p->stakes[i], avk->total_stake,
+                                          msgp, msg_len + 32);
         if (rc != MTL_OK)
             goto out;
         memcpy(all + k, p->sigs[i].indexes, p->sigs[i].nindexes * sizeof(uint64_t));
@@ -408,17 +439,21 @@ static mtl_err verify_proof(const struct parsed_proof *p, const struct stm_avk *
                         p->nindices, p->n);
         goto out;
     }
+    size_t nbls = 0; /* the BLS signatures not verified alone already */
     for (size_t i = 0; i < p->n; i++) {
         stm_hash_leaf(leaves[i], p->vks[i].bytes, p->stakes[i]);
-        vks[i] = &p->vks[i];
-        sigs[i] = &p->sigs[i].sigma;
+        if (!pre[i]) {
+            vks[nbls] = &p->vks[i];
+            sigs[nbls++] = &p->sigs[i].sigma;
+        }
     }
     rc = stm_batch_path_verify(avk->root, avk->nr_leaves, leaves, p->indices, p->nindices,
                                p->values, p->nvalues);
-    if (rc != MTL_OK)
+    if (rc != MTL_OK || nbls == 0)
         goto out;
-    rc = stm_bls_verify_aggregate(vks, sigs, p->n, msgp, msg_len + 32);
+    rc = stm_bls_verify_aggregate(vks, sigs, nbls, msgp, msg_len + 32);
 out:
+    mtl_free(pre);
     mtl_free(msgp);
     mtl_free(all);
     mtl_free(leaves);
@@ -449,7 +484,7 @@ static mtl_err verify_multisig(const char *multisig_jsonhex, const char *avk_jso
     if (rc == MTL_OK)
         rc = proof_from_json(&p, jm, hint);
     if (rc == MTL_OK)
-        rc = verify_proof(&p, &avk, msg, msg_len, params);
+        rc = verify_proof(&p, &avk, msg, msg_len, params, hint);
     proof_clear(&p);
     json_decref(jm);
     json_decref(ja);
@@ -471,13 +506,14 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
     *multisig_jsonhex = NULL;
     MTL_TRY(mtl_stm_params_check(params));
     const struct stm_single **in = mtl_calloc(nsigs ? nsigs : 1, sizeof(*in));
-    const struct stm_single **by_index = mtl_calloc(closed->n ? closed->n : 1, sizeof(*by_index));
+    const struct mtl_stm_sig **by_index = mtl_calloc(closed->n ? closed->n : 1, sizeof(*by_index));
     char *ms = NULL;
     mtl_err rc = in && by_index ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
     for (size_t i = 0; rc == MTL_OK && i < nsigs; i++) {
         in[i] = &sigs[i]->s;
-        if (in[i]->signer_index < closed->n && !by_index[in[i]->signer_index])
-            by_index[in[i]->signer_index] = in[i];
+        uint64_t si = in[i]->signer_index; /* a verified one first */
+        if (si < closed->n && (!by_index[si] || (!by_index[si]->verified && sigs[i]->verified)))
+            by_index[si] = sigs[i];
     }
     if (rc == MTL_OK)
         rc = clerk(closed, params, in, nsigs, &ms);
@@ -489,7 +525,8 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
         memcpy(avk.root, closed->tree.nodes[0], 32);
         avk.nr_leaves = closed->n;
         avk.total_stake = closed->total_stake;
-        struct decode_hint hint = {closed, by_index};
+        struct decode_hint hint = {.closed = closed, .by_index = by_index};
+        stm_check_fingerprint(hint.fp, closed, params, msg, msg_len);
         rc = verify_multisig(ms, NULL, &avk, msg, msg_len, params, &hint);
         if (rc != MTL_OK)
             rc = mtl_err_wrap(rc, "aggregate: the multi-signature does not verify");

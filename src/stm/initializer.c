@@ -124,12 +124,11 @@ mtl_err mtl_stm_initializer_import(struct mtl_stm_initializer **out, const uint8
 }
 
 /* Signing lives here: it needs the secret key. */
-mtl_err mtl_stm_sign(const struct mtl_stm_initializer *in, const struct mtl_stm_closed_reg *closed,
-                     const uint8_t *msg, size_t msg_len, char **sig_jsonhex, size_t *won)
+mtl_err mtl_stm_sign_sig(const struct mtl_stm_initializer *in,
+                         const struct mtl_stm_closed_reg *closed, const uint8_t *msg,
+                         size_t msg_len, struct mtl_stm_sig **out)
 {
-    *sig_jsonhex = NULL;
-    if (won)
-        *won = 0;
+    *out = NULL;
     uint64_t index = UINT64_MAX;
     for (size_t i = 0; i < closed->n; i++)
         if (memcmp(closed->parties[i].vk.bytes, in->vk.bytes, MTL_STM_VK_BYTES) == 0 &&
@@ -140,28 +139,44 @@ mtl_err mtl_stm_sign(const struct mtl_stm_initializer *in, const struct mtl_stm_
     MTL_CHECK(index != UINT64_MAX, MTL_ERR_NOT_FOUND,
               "sign: this key and stake are not in the closed registration");
     uint8_t *msgp = stm_msgp(msg, msg_len, closed->tree.nodes[0]);
-    MTL_CHECK(msgp, MTL_ERR_NOMEM, "sign: out of memory");
-    struct stm_single s = {.signer_index = index};
-    stm_bls_sign(&s.sigma, &in->sk, msgp, msg_len + 32);
-    s.indexes = mtl_malloc(in->params.m * sizeof(uint64_t));
-    if (!s.indexes) {
+    struct mtl_stm_sig *sig = mtl_calloc(1, sizeof(*sig));
+    uint64_t *idx = mtl_malloc((in->params.m ? in->params.m : 1) * sizeof(uint64_t));
+    if (!msgp || !sig || !idx) {
         mtl_free(msgp);
+        mtl_free(sig);
+        mtl_free(idx);
         return mtl_seterr(MTL_ERR_NOMEM, "sign: out of memory");
     }
+    struct stm_single *s = &sig->s;
+    s->signer_index = index;
+    s->indexes = idx;
+    stm_bls_sign(&s->sigma, &in->sk, msgp, msg_len + 32);
     for (uint64_t i = 0; i < in->params.m; i++) {
         uint8_t ev[64];
-        stm_dense_mapping(ev, msgp, msg_len + 32, i, s.sigma.bytes);
+        stm_dense_mapping(ev, msgp, msg_len + 32, i, s->sigma.bytes);
         if (mtl_stm_lottery_won(in->params.phi_f, ev, in->stake, closed->total_stake))
-            s.indexes[s.nindexes++] = i;
+            s->indexes[s->nindexes++] = i;
     }
     mtl_free(msgp);
-    mtl_err rc;
-    if (s.nindexes == 0)
-        rc = mtl_seterr(MTL_ERR_INELIGIBLE, "sign: no lottery won for this message");
-    else
-        rc = stm_json_dump_hex(sig_jsonhex, stm_single_to_json(&s));
+    if (s->nindexes == 0) {
+        mtl_stm_sig_free(sig);
+        return mtl_seterr(MTL_ERR_INELIGIBLE, "sign: no lottery won for this message");
+    }
+    *out = sig;
+    return MTL_OK;
+}
+
+mtl_err mtl_stm_sign(const struct mtl_stm_initializer *in, const struct mtl_stm_closed_reg *closed,
+                     const uint8_t *msg, size_t msg_len, char **sig_jsonhex, size_t *won)
+{
+    *sig_jsonhex = NULL;
+    if (won)
+        *won = 0;
+    struct mtl_stm_sig *sig = NULL;
+    MTL_TRY(mtl_stm_sign_sig(in, closed, msg, msg_len, &sig));
+    mtl_err rc = mtl_stm_sig_encode_jsonhex(sig, sig_jsonhex);
     if (rc == MTL_OK && won)
-        *won = s.nindexes;
-    stm_single_clear(&s);
+        *won = sig->s.nindexes;
+    mtl_stm_sig_free(sig);
     return rc;
 }

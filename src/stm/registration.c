@@ -60,9 +60,14 @@ static mtl_err keyreg_add(struct mtl_stm_keyreg *reg, const struct stm_vk *vk, u
     return MTL_OK;
 }
 
-mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg, uint64_t stake,
-                                        const char *vk_pop_jsonhex)
+/* A verification key with its proof of possession, decoded and checked. */
+struct mtl_stm_vk_pop {
+    struct stm_vk vk;
+};
+
+mtl_err mtl_stm_vk_pop_decode_jsonhex(struct mtl_stm_vk_pop **out, const char *vk_pop_jsonhex)
 {
+    *out = NULL;
     json_t *j;
     MTL_TRY(stm_json_load_hex(&j, vk_pop_jsonhex, "verification key"));
     uint8_t vkb[MTL_STM_VK_BYTES], pop[MTL_STM_POP_BYTES];
@@ -78,7 +83,36 @@ mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg, uint64_t sta
     MTL_TRY(rc);
     MTL_TRY(stm_vk_decode(&vk, vkb));
     MTL_TRY(stm_pop_check(&vk, pop));
-    return keyreg_add(reg, &vk, stake);
+    *out = mtl_malloc(sizeof(**out));
+    MTL_CHECK(*out, MTL_ERR_NOMEM, "verification key: out of memory");
+    (*out)->vk = vk;
+    return MTL_OK;
+}
+
+void mtl_stm_vk_pop_free(struct mtl_stm_vk_pop *vp)
+{
+    mtl_free(vp);
+}
+
+void mtl_stm_vk_pop_key(const struct mtl_stm_vk_pop *vp, uint8_t out[MTL_STM_VK_BYTES])
+{
+    memcpy(out, vp->vk.bytes, MTL_STM_VK_BYTES);
+}
+
+mtl_err mtl_stm_keyreg_register(struct mtl_stm_keyreg *reg, uint64_t stake,
+                                const struct mtl_stm_vk_pop *vp)
+{
+    return keyreg_add(reg, &vp->vk, stake);
+}
+
+mtl_err mtl_stm_keyreg_register_jsonhex(struct mtl_stm_keyreg *reg, uint64_t stake,
+                                        const char *vk_pop_jsonhex)
+{
+    struct mtl_stm_vk_pop *vp = NULL;
+    MTL_TRY(mtl_stm_vk_pop_decode_jsonhex(&vp, vk_pop_jsonhex));
+    mtl_err rc = mtl_stm_keyreg_register(reg, stake, vp);
+    mtl_stm_vk_pop_free(vp);
+    return rc;
 }
 
 static int party_cmp(const void *a, const void *b)

@@ -1,4 +1,6 @@
 /* single_sig.c - verification and inspection of single signatures. */
+#include <sodium.h>
+
 #include "stm_int.h"
 
 static mtl_err load_single(struct stm_single *s, const char *hex)
@@ -158,6 +160,12 @@ void mtl_stm_sig_free(struct mtl_stm_sig *sig)
     mtl_free(sig);
 }
 
+mtl_err mtl_stm_sig_encode_jsonhex(const struct mtl_stm_sig *sig, char **sig_jsonhex)
+{
+    *sig_jsonhex = NULL;
+    return stm_json_dump_hex(sig_jsonhex, stm_single_to_json(&sig->s));
+}
+
 uint64_t mtl_stm_sig_signer_index(const struct mtl_stm_sig *sig)
 {
     return sig->s.signer_index;
@@ -167,6 +175,24 @@ const uint64_t *mtl_stm_sig_indexes(const struct mtl_stm_sig *sig, size_t *count
 {
     *count = sig->s.nindexes;
     return sig->s.indexes;
+}
+
+void stm_check_fingerprint(uint8_t out[32], const struct mtl_stm_closed_reg *closed,
+                           const struct mtl_stm_params *p, const uint8_t *msg, size_t msg_len)
+{
+    crypto_generichash_state st;
+    uint8_t be[8];
+    uint64_t phi;
+    memcpy(&phi, &p->phi_f, sizeof(phi));
+    const uint64_t fields[] = {closed->n, closed->total_stake, p->m, p->k, phi, msg_len};
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, closed->tree.nodes[0], 32);
+    for (size_t i = 0; i < MTL_ARRAY_LEN(fields); i++) {
+        mtl_be64_put(be, fields[i]);
+        crypto_generichash_update(&st, be, sizeof(be));
+    }
+    crypto_generichash_update(&st, msg, msg_len);
+    crypto_generichash_final(&st, out, 32);
 }
 
 mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
@@ -181,5 +207,19 @@ mtl_err mtl_stm_sigs_verify_batch(const struct mtl_stm_closed_reg *closed,
         ptr[i] = sigs[i] ? &sigs[i]->s : NULL;
     mtl_err rc = verify_batch(closed, params, ptr, n, msg, msg_len, ok);
     mtl_free(ptr);
+    uint8_t fp[32];
+    stm_check_fingerprint(fp, closed, params, msg, msg_len);
+    /* The verdict is remembered in each signature (the header documents
+     * this one mutation of a decoded signature). */
+    for (size_t i = 0; rc == MTL_OK && i < n; i++) {
+        struct mtl_stm_sig *memo = (struct mtl_stm_sig *)sigs[i];
+        if (!memo)
+            continue;
+        memo->verified = 0;
+        if (ok[i]) {
+            memcpy(memo->verified_for, fp, sizeof(fp));
+            memo->verified = 1;
+        }
+    }
     return rc;
 }

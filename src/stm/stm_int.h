@@ -99,9 +99,19 @@ mtl_err stm_single_check_indices(const struct stm_single *s, const struct mtl_st
                                  size_t msgp_len);
 uint8_t *stm_msgp(const uint8_t *msg, size_t len, const uint8_t root[32]);
 
-/* A decoded single signature (public opaque type). */
+/* What a single signature's checks depend on besides the signature: the
+ * registration (Merkle root, leaves, total stake), the parameters and the
+ * message, hashed (Blake2b-256). */
+void stm_check_fingerprint(uint8_t out[32], const struct mtl_stm_closed_reg *closed,
+                           const struct mtl_stm_params *p, const uint8_t *msg, size_t msg_len);
+
+/* A decoded single signature (public opaque type). verified_for: the
+ * fingerprint of the checks mtl_stm_sigs_verify_batch last passed it with
+ * (a cache of that verdict: same inputs, same verdict), when verified. */
 struct mtl_stm_sig {
     struct stm_single s;
+    uint8_t verified_for[32];
+    int verified;
 };
 
 #endif

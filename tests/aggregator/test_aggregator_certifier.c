@@ -3,7 +3,8 @@
  * each keeping all its signatures and its quorum; the MAX_OPEN_MESSAGES
  * bound refusing one more (nothing stored for it, nothing evicted) until an
  * epoch ends; a party's second signature refused; after a restart the
- * stored signatures reloaded. */
+ * stored signatures reloaded; a signature before its open message buffered
+ * (202) and counted once it opens, a bad buffered one never. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -246,6 +247,136 @@ TEST(restart_reloads_stored_signatures)
     CHECK_EQ_INT(u, unique_all);
 }
 
+/* The register-signatures body of signer i's signature of entity `key`
+ * over `msg` (claimed as its signed_message); NULL when no lottery won. */
+static char *signature_body(const struct agg_signers *g, size_t i, const char *key,
+                            const char *msg)
+{
+    char *sig = NULL;
+    size_t won = 0, n = 0;
+    struct mtl_stm_sig *dec = NULL;
+    if (mtl_stm_sign(INIT[i], g->closed, (const uint8_t *)msg, 64, &sig, &won) != MTL_OK ||
+        mtl_stm_sig_decode_jsonhex(&dec, sig) != MTL_OK) {
+        mtl_free(sig);
+        mtl_err_clear();
+        return NULL;
+    }
+    const uint64_t *idx = mtl_stm_sig_indexes(dec, &n);
+    json_t *ix = json_array();
+    for (size_t j = 0; j < n; j++)
+        json_array_append_new(ix, json_integer((json_int_t)idx[j]));
+    json_t *j = json_pack("{s:o,s:s,s:s,s:o,s:s}", "entity_type", json_loads(key, 0, NULL),
+                          "party_id", PARTY[i], "signature", sig, "indexes", ix,
+                          "signed_message", msg);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    mtl_stm_sig_free(dec);
+    mtl_free(sig);
+    return body;
+}
+
+static int post_signature(const char *body)
+{
+    struct app_http_response r;
+    memset(&r, 0, sizeof(r));
+    agg_register_signatures(&A, body, strlen(body), &r);
+    mtl_free(r.body);
+    return r.status;
+}
+
+/* A signature for a message not open yet is buffered (202, nothing held or
+ * stored), then verified and counted when the message opens; one that
+ * verified against the message it claimed but not against the one that
+ * opens never counts; garbage is refused on arrival. */
+TEST(signature_before_open_buffered_then_counted)
+{
+    struct agg_open_message m;
+    memset(&m, 0, sizeof(m));
+    m.type = (struct mtl_signed_entity_type){.kind = MTL_SET_CARDANO_DATABASE, .epoch = EPOCH,
+                                             .a = 100};
+    char *key = NULL;
+    CHECK_OK(mtl_signed_entity_type_to_json(&m.type, &key));
+    snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
+    for (size_t i = 0; i < 64; i++)
+        m.signed_message[i] = "fedcba9876543210"[(i * 5) % 16];
+    static const char OTHER[] = "00000000000000000000000000000000000000000000000000000000000000ff";
+    /* the runtime's current signers and epoch, as the HTTP threads see them */
+    pthread_mutex_lock(&A.rt.mu);
+    A.rt.current = G;
+    G->refs = 1;
+    A.rt.params = P;
+    A.rt.epoch = EPOCH;
+    A.rt.have_epoch = 1;
+    pthread_mutex_unlock(&A.rt.mu);
+    size_t winners[NSIGNERS], nw = 0, bad = NSIGNERS;
+    for (size_t i = 0; i < NSIGNERS; i++) {
+        char *body = signature_body(G, i, key, m.signed_message);
+        if (body)
+            winners[nw++] = i;
+        free(body);
+    }
+    CHECK(nw >= 3);
+    /* the last winner sends one over another message (valid for that one) */
+    char *bad_body = NULL;
+    for (size_t i = nw; i-- > 0 && !bad_body;)
+        if ((bad_body = signature_body(G, winners[i], key, OTHER)))
+            bad = winners[i];
+    CHECK(bad_body);
+    CHECK_EQ_INT(post_signature(bad_body), 202);
+    uint8_t seen[64] = {0};
+    uint64_t unique = 0;
+    size_t good = 0;
+    for (size_t w = 0; w < nw; w++) {
+        if (winners[w] == bad)
+            continue;
+        char *body = signature_body(G, winners[w], key, m.signed_message);
+        CHECK_EQ_INT(post_signature(body), 202);
+        json_t *j = json_loads(body, 0, NULL), *v;
+        size_t x;
+        json_array_foreach(json_object_get(j, "indexes"), x, v) if (!seen[json_integer_value(v)]++)
+            unique++;
+        json_decref(j);
+        free(body);
+        good++;
+    }
+    CHECK(post_signature("{\"entity_type\":{\"CardanoDatabase\":{\"epoch\":5,"
+                         "\"immutable_file_number\":100}},\"party_id\":\"pool-test-0\","
+                         "\"signature\":\"7b7d\",\"indexes\":[],\"signed_message\":\"00\"}") ==
+          400);
+    CHECK_EQ_INT(agg_certifier_buffered(A.certifier), good + 1);
+    size_t count = 0;
+    uint64_t u = 0;
+    agg_certifier_held(A.certifier, key, &count, &u);
+    CHECK_EQ_INT(count, 0);
+    CHECK_EQ_INT(stored(&A, key), 0);
+    /* not open yet: a tick keeps them */
+    agg_certifier_drain(&A, G, &P, EPOCH);
+    CHECK_EQ_INT(agg_certifier_buffered(A.certifier), good + 1);
+    /* it opens: verified against it, the good ones count, the bad one never */
+    m.protocol_message = mtl_strdup("{\"message_parts\":{}}");
+    m.created_at_ns = agg_now_ns();
+    CHECK_OK(agg_store_open_message_create(&A.store, &m));
+    agg_certifier_drain(&A, G, &P, EPOCH);
+    CHECK_EQ_INT(agg_certifier_buffered(A.certifier), 0);
+    agg_certifier_held(A.certifier, key, &count, &u);
+    CHECK_EQ_INT(count, good);
+    CHECK_EQ_INT(u, unique);
+    CHECK_EQ_INT(stored(&A, key), good);
+    /* posted again now: registered (201), counted once */
+    char *again = signature_body(G, winners[0] == bad ? winners[1] : winners[0], key,
+                                 m.signed_message);
+    CHECK_EQ_INT(post_signature(again), 201);
+    agg_certifier_held(A.certifier, key, &count, &u);
+    CHECK_EQ_INT(count, good);
+    free(again);
+    free(bad_body);
+    pthread_mutex_lock(&A.rt.mu);
+    A.rt.current = NULL;
+    pthread_mutex_unlock(&A.rt.mu);
+    agg_open_message_clear(&m);
+    mtl_free(key);
+}
+
 int main(void)
 {
     if (mtl_init() != MTL_OK || fixture() != 0) {
@@ -254,6 +385,7 @@ int main(void)
     }
     RUN(more_than_eight_open_messages_and_the_bound);
     RUN(restart_reloads_stored_signatures);
+    RUN(signature_before_open_buffered_then_counted);
     fixture_clear();
     return DONE();
 }

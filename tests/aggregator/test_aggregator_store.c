@@ -104,6 +104,37 @@ TEST(bad_certificates_refused)
     agg_store_close(&s);
 }
 
+/* A genuine certificate whose previous certificate is not stored is refused
+ * (nothing stored); once its previous one is, it is taken. */
+TEST(certificate_without_previous_refused)
+{
+    struct agg_store s;
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/orphan", dir);
+    CHECK_OK(agg_store_open(&s, sub));
+    const char *h;
+    json_t *c, *child = NULL, *parent = NULL;
+    json_object_foreach(certs, h, c)
+    {
+        json_t *p = json_object_get(certs, json_string_value(json_object_get(c, "previous_hash")));
+        if (p && !*json_string_value(json_object_get(p, "previous_hash"))) {
+            child = c; /* its parent is the genesis certificate */
+            parent = p;
+        }
+    }
+    CHECK(child && parent);
+    char *j = dump(child), *pj = dump(parent), *got = NULL;
+    CHECK_ERR(agg_store_put_certificate(&s, j), MTL_ERR_INTEGRITY);
+    CHECK(strstr(mtl_err_detail(), "previous certificate") != NULL);
+    CHECK_ERR(agg_store_get_certificate(&s, json_string_value(json_object_get(child, "hash")), &got),
+              MTL_ERR_NOT_FOUND);
+    CHECK_OK(agg_store_put_certificate(&s, pj));
+    CHECK_OK(agg_store_put_certificate(&s, j));
+    free(j);
+    free(pj);
+    agg_store_close(&s);
+}
+
 static char old_dir[300]; /* the schema-4 store */
 
 /* Schema 4 as the previous aggregator left it (its migrations 1 to 4), with
@@ -245,6 +276,7 @@ int main(void)
     }
     RUN(reference_chain_stored_and_read_back);
     RUN(bad_certificates_refused);
+    RUN(certificate_without_previous_refused);
     snprintf(old_dir, sizeof(old_dir), "%s/old", dir);
     if (mkdir(old_dir, 0700) != 0) {
         printf("FAIL: mkdir %s\n", old_dir);

@@ -279,7 +279,10 @@ TEST(signature_message)
     CHECK_OK(mtl_stm_sign(b, closed, (const uint8_t *)msg, 64, &sig, &won));
     CHECK(won > 0);
     struct mtl_signed_entity_type t = {.kind = MTL_SET_MITHRIL_STAKE_DISTRIBUTION, .epoch = 9};
-    CHECK_OK(signer_signature_message(&t, "pool1b", sig, msg, &json));
+    struct mtl_stm_sig *typed = NULL;
+    CHECK_OK(mtl_stm_sig_decode_jsonhex(&typed, sig));
+    CHECK_OK(signer_signature_message(&t, "pool1b", typed, msg, &json));
+    mtl_stm_sig_free(typed);
     json_t *j = json_loads(json, 0, NULL);
     CHECK(j);
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "entity_type"),

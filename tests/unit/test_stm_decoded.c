@@ -167,6 +167,44 @@ static char *tamper_sigma(const char *ms_hex, size_t nth)
     return out;
 }
 
+/* The verdict a decoded signature remembers stands only for the very checks
+ * it passed: signatures verified over another message, aggregated for MSG,
+ * get every check and the result is refused. */
+TEST(remembered_verdict_is_for_its_message_only)
+{
+    struct fixture f;
+    CHECK_EQ_INT(setup(&f, 8, 40, 12, 0.8), 0);
+    static const char OTHER[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    struct mtl_stm_sig *dec[8] = {0};
+    int ok[8];
+    size_t n = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        char *sig = NULL;
+        size_t won = 0;
+        if (mtl_stm_sign(f.init[i], f.closed, (const uint8_t *)OTHER, 64, &sig, &won) != MTL_OK)
+            continue;
+        CHECK_OK(mtl_stm_sig_decode_jsonhex(&dec[n++], sig));
+        mtl_free(sig);
+    }
+    CHECK(n >= 3);
+    CHECK_OK(mtl_stm_sigs_verify_batch(f.closed, &f.p, (const struct mtl_stm_sig *const *)dec, n,
+                                       (const uint8_t *)OTHER, 64, ok));
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(ok[i], 1);
+    char *good = NULL, *bad = NULL;
+    CHECK_OK(mtl_stm_aggregate_decoded(f.closed, &f.p, (const struct mtl_stm_sig *const *)dec, n,
+                                       (const uint8_t *)OTHER, 64, &good));
+    CHECK_OK(mtl_stm_verify_multisig_jsonhex(good, f.avk, (const uint8_t *)OTHER, 64, &f.p));
+    mtl_err e = mtl_stm_aggregate_decoded(f.closed, &f.p, (const struct mtl_stm_sig *const *)dec, n,
+                                          (const uint8_t *)MSG, 64, &bad);
+    CHECK(e != MTL_OK && e != MTL_ERR_NOT_ENOUGH_SIGS);
+    CHECK(bad == NULL);
+    for (size_t i = 0; i < n; i++)
+        mtl_stm_sig_free(dec[i]);
+    mtl_free(good);
+    teardown(&f);
+}
+
 TEST(threaded_decode_names_first_bad_signature)
 {
     struct fixture f;
@@ -215,6 +253,7 @@ int main(void)
     if (mtl_init() != MTL_OK)
         return 1;
     RUN(decoded_aggregate_equals_full_clerk);
+    RUN(remembered_verdict_is_for_its_message_only);
     RUN(threaded_decode_names_first_bad_signature);
     return DONE();
 }
