@@ -56,5 +56,9 @@ int cmd_cardano_db(struct cli *c, int argc, char **argv);
 int cmd_cardano_db_download(struct cli *c, int argc, char **argv);
 int cmd_msd(struct cli *c, int argc, char **argv);
 int cmd_csd(struct cli *c, int argc, char **argv);
+/* The table of a stake distribution list (Mithril or Cardano: epoch, hash,
+ * certificate hash, created_at): header and one row. */
+void cmd_epoch_artifact_header(void);
+void cmd_epoch_artifact_row(json_t *it);
 
 #endif
