@@ -132,9 +132,11 @@ struct mtl_signed_entity_view {
     const char *next_avk;
     const struct mtl_stm_params *next_params;
     /* 64 lower-case hex digits: the Cardano database Merkle root
-     * (CardanoDatabase), the stake distribution root (CardanoStakeDistribution)
-     * or the transactions root (CardanoTransactions, CardanoBlocksTransactions);
-     * NULL for MithrilStakeDistribution, which has none. */
+     * (CardanoDatabase), the stake distribution root (CardanoStakeDistribution:
+     * for a single pool its MKTree root is its leaf, any even number of hex
+     * digits, see mtl_csd_merkle_root) or the transactions root
+     * (CardanoTransactions, CardanoBlocksTransactions); NULL for
+     * MithrilStakeDistribution, which has none. */
     const char *merkle_root;
 };
 

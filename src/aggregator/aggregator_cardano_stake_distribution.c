@@ -4,6 +4,7 @@
  * open message, its artifact (the reference's CardanoStakeDistributionMessage)
  * and its routes. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +86,16 @@ static void csd_open(struct agg *a, uint64_t epoch)
         e = csd_stakes_load(a, t.epoch + CSD_SNAPSHOT_OFFSET, &s);
         if (e == MTL_OK)
             e = mtl_csd_merkle_root(&root, s.pool, s.stake, s.n);
-        /* the seam takes 32-byte roots: a one-pool tree's root is its leaf */
-        if (e == MTL_OK && strlen(root) != 64)
-            e = mtl_seterr(MTL_ERR_STATE, "a stake distribution of %zu pool cannot be signed",
-                           s.n);
         if (e == MTL_OK)
             e = agg_open_message_with_root(a, &t, root);
     }
-    if (e != MTL_OK)
+    /* once per epoch: the runtime thread calls this every tick */
+    static uint64_t logged_epoch = UINT64_MAX;
+    if (e != MTL_OK && logged_epoch != epoch) {
         log_error("open_message", "entity=%s error=\"%s\"", key, mtl_err_detail());
+        logged_epoch = epoch;
+    }
+    mtl_err_clear();
     mtl_free(root);
     csd_stakes_clear(&s);
     mtl_free(key);

@@ -110,7 +110,8 @@ mtl_err agg_certificate_make(struct agg *a, struct agg_signers *g, const struct 
             " quorum_to_certificate_ms=%.1f load_ms=%.1f clerk_ms=%.1f verify_ms=%.1f"
             " build_ms=%.1f certificate_ms=%.1f artifact_ms=%.1f store_ms=%.1f thread_cpu_ms=%.1f"
             " cpu_aggregate_ms=%.1f cpu_certificate_ms=%.1f cpu_artifact_ms=%.1f cpu_store_ms=%.1f",
-            mtl_certificate_hash(x.cert), (unsigned long long)m->type.epoch, m->signed_entity, s->n,
+            mtl_certificate_hash(x.cert), (unsigned long long)mtl_certificate_epoch(x.cert),
+            m->signed_entity, s->n,
             s->n, mtl_certificate_hash(x.prev), ms(s->t0, t1),
             s->quorum_at_ns ? ms(s->quorum_at_ns, t1) : 0.0, ms(s->t0, s->t_loaded),
             ms(s->t_loaded, s->t_aggregated), ms(s->t_aggregated, x.sealed),

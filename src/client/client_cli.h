@@ -71,5 +71,9 @@ int cmd_csd(struct cli *c, int argc, char **argv);
 /* client_cmd_tx.c: transaction and block snapshots and proofs. */
 int cmd_cardano_transaction(struct cli *c, int argc, char **argv);
 int cmd_cardano_block(struct cli *c, int argc, char **argv);
+/* The table of a stake distribution list (Mithril or Cardano: epoch, hash,
+ * certificate hash, created_at): header and one row. */
+void cmd_epoch_artifact_header(void);
+void cmd_epoch_artifact_row(json_t *it);
 
 #endif

@@ -12,20 +12,6 @@
 
 static const char LIST[] = "/artifact/cardano-stake-distributions";
 
-static void csd_header(void)
-{
-    printf("%-6s  %-64s  %-64s  %s\n", "Epoch", "Hash", "Certificate Hash", "Created");
-}
-
-static void csd_row(json_t *it)
-{
-    printf("%-6lld  %-64s  %-64s  %s\n",
-           (long long)json_integer_value(json_object_get(it, "epoch")),
-           json_string_value(json_object_get(it, "hash")) ?: "?",
-           json_string_value(json_object_get(it, "certificate_hash")) ?: "?",
-           json_string_value(json_object_get(it, "created_at")) ?: "");
-}
-
 static int is_hash(const char *s)
 {
     size_t n = strspn(s, "0123456789abcdef");
@@ -107,7 +93,8 @@ static int csd_download(struct cli *c, const char *arg, const char *dir)
 int cmd_csd(struct cli *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
-        return out_list(c, LIST, "cardano-stake-distribution list", csd_header, csd_row);
+        return out_list(c, LIST, "cardano-stake-distribution list", cmd_epoch_artifact_header,
+                        cmd_epoch_artifact_row);
     if (argc >= 2 && strcmp(argv[0], "download") == 0) {
         const char *dir = ".", *id = NULL;
         for (int i = 1; i < argc; i++) {

@@ -7,12 +7,12 @@
 
 #include "client_cli.h"
 
-static void msd_header(void)
+void cmd_epoch_artifact_header(void)
 {
     printf("%-6s  %-64s  %-64s  %s\n", "Epoch", "Hash", "Certificate Hash", "Created");
 }
 
-static void msd_row(json_t *it)
+void cmd_epoch_artifact_row(json_t *it)
 {
     printf("%-6lld  %-64s  %-64s  %s\n",
            (long long)json_integer_value(json_object_get(it, "epoch")),
@@ -68,7 +68,8 @@ int cmd_msd(struct cli *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
         return out_list(c, "/artifact/mithril-stake-distributions",
-                        "mithril-stake-distribution list", msd_header, msd_row);
+                        "mithril-stake-distribution list", cmd_epoch_artifact_header,
+                        cmd_epoch_artifact_row);
     if (argc >= 2 && strcmp(argv[0], "download") == 0) {
         const char *dir = ".", *hash = NULL;
         for (int i = 1; i < argc; i++) {

@@ -19,7 +19,7 @@ static mtl_err cdb_beacon(const struct signer_node *n, struct mtl_signed_entity_
 
 /* CardanoDatabase: Merkle root of the digests of immutable files 0..=a. */
 static mtl_err cdb_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
-                        char root[MTL_HASH_HEX_BYTES])
+                        char root[SIGNER_ROOT_MAX])
 {
     struct mtl_db_digests dg = {0};
     /* One thread: the signer shares the node's machine. */
@@ -58,7 +58,7 @@ static mtl_err csd_beacon(const struct signer_node *n, struct mtl_signed_entity_
  * during the epoch after the beacon's (recorded under beacon + 2, the
  * reference's CARDANO_STAKE_DISTRIBUTION_SNAPSHOT_OFFSET). */
 static mtl_err csd_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
-                        char root[MTL_HASH_HEX_BYTES])
+                        char root[SIGNER_ROOT_MAX])
 {
     json_t *stakes = NULL;
     MTL_TRY(signer_store_get_stakes(n->cfg->data_stores_directory, t->epoch + 2, &stakes));
@@ -79,11 +79,11 @@ static mtl_err csd_root(const struct signer_node *n, const struct mtl_signed_ent
     }
     if (e == MTL_OK)
         e = mtl_csd_merkle_root(&hex, pool, stake, count);
-    /* a one-pool tree's root is its leaf: longer than the seam takes */
-    if (e == MTL_OK && strlen(hex) != MTL_HASH_HEX_BYTES - 1)
-        e = mtl_seterr(MTL_ERR_STATE, "a stake distribution of %zu pool cannot be signed", count);
+    /* a one-pool tree's root is its leaf: pool id and stake */
+    if (e == MTL_OK && strlen(hex) >= SIGNER_ROOT_MAX)
+        e = mtl_seterr(MTL_ERR_STATE, "stake distribution root: %zu hex digits", strlen(hex));
     if (e == MTL_OK)
-        memcpy(root, hex, MTL_HASH_HEX_BYTES);
+        snprintf(root, SIGNER_ROOT_MAX, "%s", hex);
     mtl_free(hex);
     mtl_free(pool);
     mtl_free(stake);
@@ -122,7 +122,7 @@ static mtl_err ctx_beacon(const struct signer_node *n, struct mtl_signed_entity_
 }
 
 static mtl_err ctx_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
-                        char root[MTL_HASH_HEX_BYTES])
+                        char root[SIGNER_ROOT_MAX])
 {
     MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
     return app_tx_root(n->tx, APP_TX_TREE_TRANSACTIONS, t->a, root);
@@ -138,7 +138,7 @@ static mtl_err cbtx_beacon(const struct signer_node *n, struct mtl_signed_entity
 }
 
 static mtl_err cbtx_root(const struct signer_node *n, const struct mtl_signed_entity_type *t,
-                         char root[MTL_HASH_HEX_BYTES])
+                         char root[SIGNER_ROOT_MAX])
 {
     MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
     return app_tx_root(n->tx, APP_TX_TREE_BLOCKS, t->a, root);

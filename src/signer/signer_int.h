@@ -109,11 +109,13 @@ struct signer_node {
     struct app_tx_store *tx;
     const struct app_tx_signing *ctx_signing, *cbtx_signing;
 };
+/* A root's hex: 64 digits, or a one-leaf MKTree's leaf (pool id + stake). */
+#define SIGNER_ROOT_MAX 512
 struct signer_entity {
     enum mtl_signed_entity_kind kind;
     mtl_err (*beacon)(const struct signer_node *n, struct mtl_signed_entity_type *t);
     mtl_err (*root)(const struct signer_node *n, const struct mtl_signed_entity_type *t,
-                    char root[MTL_HASH_HEX_BYTES]);
+                    char root[SIGNER_ROOT_MAX]);
 };
 /* The kind's row, NULL when this signer does not sign it. */
 const struct signer_entity *signer_entity(enum mtl_signed_entity_kind k);

@@ -632,7 +632,7 @@ static mtl_err compute_message(struct signer_runtime *rt, const struct mtl_signe
         e = signer_avk(rt->ed.next_signers, stakes, &avk);
     const struct signer_entity *se = signer_entity(t->kind);
     struct signer_node node = node_of(rt);
-    char root[MTL_HASH_HEX_BYTES];
+    char root[SIGNER_ROOT_MAX];
     if (e == MTL_OK && !se)
         e = mtl_seterr(MTL_ERR_INVALID_ARG, "%s is not signed by this signer",
                        mtl_signed_entity_kind_name(t->kind));

@@ -320,6 +320,13 @@ TEST(certify_cardano_stake_distribution)
     mtl_certificate_free(cert);
     int stop = sim_stop(&S, 0, NULL);
     CHECK(WIFEXITED(stop) && WEXITSTATUS(stop) == 0);
+    FILE *f = fopen(S.log_path, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof(line), f))
+        if (strstr(line, "Sanitizer") || strstr(line, "runtime error"))
+            TH_FAIL("aggregator log: %s", line);
+    if (f)
+        fclose(f);
     sim_cleanup(&S, th_cur_failed);
 }
 

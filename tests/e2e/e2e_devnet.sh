@@ -145,16 +145,20 @@ s = json.load(sys.stdin)
 l = s['next_signers'] if s['epoch'] == $1 else s['current_signers'] if s['epoch'] == $1 + 1 else None
 if l is None: sys.exit(1)
 for x in l: print(x['party_id'], x['verification_key'])"; }
-# impostor MODE: post the crafted body for epoch E + 1; sets CODE, MSG, IMP_VK
+# impostor MODE: post the crafted body for epoch E + 1 (E read last, right
+# before the body is made and posted: on a loaded machine the slower steps
+# would otherwise straddle an epoch change); sets E, CODE, MSG, IMP_VK
 impostor() {
-    local body
+    local body kp url
     IMP_VK=none
-    body=$("$BUILD_DIR/tests/e2e/e2e_impostor_body" "$1" $((E + 1)) "$VICTIM" "$(kes_period)" \
+    kp=$(kes_period); url=$(agg_url)
+    E=$(get /status | sed -n 's/^{"epoch":\([0-9]*\),.*/\1/p') # (no python: faster)
+    body=$("$BUILD_DIR/tests/e2e/e2e_impostor_body" "$1" $((E + 1)) "$VICTIM" "$kp" \
         "$IMP/pools/0" "$RUN_DIR/node/pools/0") || { CODE=000; MSG="no body"; return; }
-    IMP_VK=$(echo "$body" | py 'import json,sys; print(json.load(sys.stdin)["verification_key"])')
     CODE=$(curl -s -o "$IMP/reply" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-        -H 'mithril-api-version: 0.1.68' --data "$body" "$(agg_url)/register-signer")
+        -H 'mithril-api-version: 0.1.68' --data "$body" "$url/register-signer")
     MSG=$(head -c 300 "$IMP/reply")
+    IMP_VK=$(echo "$body" | py 'import json,sys; print(json.load(sys.stdin)["verification_key"])')
 }
 # Each attempt is made again when it raced an epoch change (409: the round
 # of another epoch; that refusal says nothing about the credentials). Once
@@ -162,7 +166,6 @@ impostor() {
 # must not hold the impostor's key, and hold the victim's once.
 for mode in own-cold-key victim-opcert no-credentials; do
     for try in 1 2 3 4 5 6 7 8 9 10; do
-        E=$(epoch)
         impostor "$mode"
         case $MSG in *register_signer_epoch_mismatch*) sleep 1 ;; *) break ;; esac
     done

@@ -7,6 +7,7 @@
 
 #include "cert/cert_int.h"
 #include "harness.h"
+#include "mithril/signed_entity.h"
 
 static json_t *certs, *csds;
 
@@ -167,6 +168,21 @@ TEST(bad_inputs)
     /* one pool: the MKTree's root is the leaf itself */
     CHECK_OK(mtl_csd_merkle_root(&root, p2, s2, 1));
     CHECK_EQ_STR(root, "706f6f6c316131"); /* hex of "pool1a1" */
+    /* the seam signs such a root for this kind only */
+    struct mtl_stm_params prm = {.m = 10, .k = 5, .phi_f = 0.5};
+    struct mtl_signed_entity_view v = {.next_avk = "7b7d", .next_params = &prm,
+                                       .merkle_root = root};
+    struct mtl_signed_entity_type csd = {.kind = MTL_SET_CARDANO_STAKE_DISTRIBUTION, .epoch = 3},
+                                  cdb = {.kind = MTL_SET_CARDANO_DATABASE, .epoch = 3, .a = 1};
+    struct mtl_protocol_message *pm = NULL;
+    CHECK_OK(mtl_signed_entity_message(&pm, &csd, &v));
+    if (pm)
+        CHECK_EQ_STR(mtl_protocol_message_get(pm, "cardano_stake_distribution_merkle_root"), root);
+    mtl_protocol_message_free(pm);
+    pm = NULL;
+    CHECK_ERR(mtl_signed_entity_message(&pm, &cdb, &v), MTL_ERR_INVALID_ARG);
+    v.merkle_root = "706f6f6c31613";
+    CHECK_ERR(mtl_signed_entity_message(&pm, &csd, &v), MTL_ERR_INVALID_ARG);
     mtl_free(root);
     struct mtl_certificate *cert = NULL;
     const char *any = json_object_iter_key(json_object_iter(csds));
