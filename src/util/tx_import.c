@@ -199,6 +199,8 @@ static int cmp_key(const void *a, const void *b)
  * after page instead of at random (about twice as fast). */
 static mtl_err insert_keys(struct app_tx_store *s)
 {
+    if (s->nkeys == 0)
+        return MTL_OK;
     qsort(s->keys, s->nkeys, sizeof(*s->keys), cmp_key);
     sqlite3_stmt *st = s->ins_tx;
     for (size_t i = 0; i < s->nkeys; i++) {

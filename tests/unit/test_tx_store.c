@@ -52,7 +52,8 @@ static int decode_chain(const char *dir, uint64_t last, struct chain *c)
             memcpy(x->hash, b.hash, 32);
             x->tx_first = c->ntx;
             x->tx_count = b.tx_count;
-            memcpy(c->tx[c->ntx], b.tx_hashes, 32 * b.tx_count);
+            if (b.tx_count)
+                memcpy(c->tx[c->ntx], b.tx_hashes, 32 * b.tx_count);
             c->ntx += b.tx_count;
         }
         mtl_chunk_reader_free(r);
