@@ -9,17 +9,11 @@
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
-#include "log.h"
 
 static void cbtx_open(struct agg *a, uint64_t epoch)
 {
     uint64_t tip = 0;
-    int found = 0;
-    if (agg_tx_import(a, &tip, &found) != MTL_OK) {
-        log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
-        return;
-    }
-    if (!found)
+    if (!agg_tx_imported_tip(a, &tip))
         return;
     struct mtl_signed_entity_type t = {
         .kind = MTL_SET_CARDANO_BLOCKS_TRANSACTIONS,

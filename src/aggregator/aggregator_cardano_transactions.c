@@ -7,17 +7,11 @@
 
 #include "aggregator_int.h"
 #include "common/common_int.h"
-#include "log.h"
 
 static void ctx_open(struct agg *a, uint64_t epoch)
 {
     uint64_t tip = 0;
-    int found = 0;
-    if (agg_tx_import(a, &tip, &found) != MTL_OK) {
-        log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
-        return;
-    }
-    if (!found)
+    if (!agg_tx_imported_tip(a, &tip))
         return;
     struct mtl_signed_entity_type t = {
         .kind = MTL_SET_CARDANO_TRANSACTIONS,
@@ -30,8 +24,8 @@ static void ctx_open(struct agg *a, uint64_t epoch)
 /* openapi CardanoTransactionSnapshotListMessage item. */
 static json_t *ctx_list_item(const char *json)
 {
-    static const char *const keys[] = {"merkle_root", "epoch",           "block_number",
-                                       "hash",        "certificate_hash", "created_at"};
+    static const char *const keys[] = {"merkle_root",      "epoch",     "block_number", "hash",
+                                       "certificate_hash", "created_at"};
     return agg_json_pick(json, keys, MTL_ARRAY_LEN(keys));
 }
 

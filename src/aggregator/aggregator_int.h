@@ -383,6 +383,9 @@ struct agg {
 /* Import the completed chunks of DB_DIRECTORY/immutable not imported yet,
  * then the highest block imported (*found 0: none). Runtime thread. */
 mtl_err agg_tx_import(struct agg *a, uint64_t *tip, int *found);
+/* agg_tx_import for a handler's open: 1 with the tip, 0 when nothing is
+ * imported yet or the import failed (logged). */
+int agg_tx_imported_tip(struct agg *a, uint64_t *tip);
 /* The Merkle root of tree at beacon (the importer's store). */
 mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,
                     char root[MTL_HASH_HEX_BYTES]);

@@ -50,6 +50,16 @@ mtl_err agg_tx_import(struct agg *a, uint64_t *tip, int *found)
     return app_tx_highest_block(a->tx_import, tip, found);
 }
 
+int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
+{
+    int found = 0;
+    if (agg_tx_import(a, tip, &found) != MTL_OK) {
+        log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
+        return 0;
+    }
+    return found;
+}
+
 mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,
                     char root[MTL_HASH_HEX_BYTES])
 {
@@ -225,11 +235,11 @@ static mtl_err proof_message(enum mtl_proofs_kind kind, const char *cert, uint64
     }
     int blocks = kind == MTL_PROOFS_BLOCKS;
     json_object_set_new(j, blocks ? "certified_blocks" : "certified_transactions", certified);
-    json_object_set_new(j, blocks ? "non_certified_blocks" : "non_certified_transactions",
-                        missing);
+    json_object_set_new(j, blocks ? "non_certified_blocks" : "non_certified_transactions", missing);
     json_object_set_new(j, "latest_block_number", json_integer((json_int_t)signed_block));
     if (kind != MTL_PROOFS_TRANSACTIONS_V1)
-        json_object_set_new(j, "security_parameter", json_integer((json_int_t)(tip - signed_block)));
+        json_object_set_new(j, "security_parameter",
+                            json_integer((json_int_t)(tip - signed_block)));
     mtl_free(hex);
     *out = j;
     return MTL_OK;
