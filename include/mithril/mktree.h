@@ -70,6 +70,9 @@ struct mtl_mktree;
 struct mtl_mkproof;
 MTL_API mtl_err mtl_mktree_new(struct mtl_mktree **out);
 MTL_API void mtl_mktree_free(struct mtl_mktree *t);
+/* Empty the tree, keeping its memory for the next one (builders of many
+ * trees in a row: no allocation per tree). NULL is a no-op. */
+MTL_API void mtl_mktree_clear(struct mtl_mktree *t);
 /* Append one leaf (copied) and merge the equal-height peaks it completes.
  * MTL_ERR_NOMEM; MTL_ERR_INVALID_ARG for an empty leaf. */
 MTL_API mtl_err mtl_mktree_append(struct mtl_mktree *t, const void *leaf, size_t len);

@@ -47,6 +47,16 @@ void mtl_mktree_free(struct mtl_mktree *t)
     mtl_free(t);
 }
 
+void mtl_mktree_clear(struct mtl_mktree *t)
+{
+    if (!t)
+        return;
+    t->data.len = 0;
+    t->nnodes = 0;
+    t->nleaves = 0;
+    t->npk = 0;
+}
+
 static const uint8_t *node_bytes(const struct mtl_mktree *t, uint64_t pos, size_t *len)
 {
     *len = t->nodes[pos].len;

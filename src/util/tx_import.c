@@ -1,6 +1,7 @@
 /* tx_import.c - the transactions store: schema, open, the chunk importer
  * (one SQLite transaction per chunk, range roots computed when a range
  * completes) and the signing cadence. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/common_int.h"
@@ -8,22 +9,24 @@
 #include "mithril/cardano_db.h"
 #include "tx_store_int.h"
 
-/* Transactions point at their block; a block lists its transactions as the
- * id interval tx_first .. tx_first + tx_count - 1 (ids follow the chain), so
- * a range is read back with two interval scans. Hashes are raw 32 bytes. */
+/* A block keeps its transactions' hashes (32 bytes each, sorted: the leaf order)
+ * in one blob, so a range is read back with one interval scan. The
+ * transactions table is the index hash -> block, keyed by the hash's first
+ * 8 bytes (integer keys: a third of the size, cheaper inserts): a lookup
+ * takes the first candidate block whose blob holds the whole hash, so a
+ * prefix shared by two transactions (even ground on purpose) costs one more
+ * row read, never a wrong answer. */
 const char APP_TX_SCHEMA[] =
     "CREATE TABLE cardano_block ("
     "  block_number INTEGER PRIMARY KEY,"
     "  slot_number INTEGER NOT NULL,"
     "  block_hash BLOB NOT NULL,"
-    "  tx_first INTEGER NOT NULL,"
-    "  tx_count INTEGER NOT NULL);"
+    "  tx_hashes BLOB NOT NULL);"
     "CREATE INDEX cardano_block_hash ON cardano_block(block_hash);"
     "CREATE TABLE cardano_tx ("
-    "  id INTEGER PRIMARY KEY,"
-    "  tx_hash BLOB NOT NULL,"
-    "  block_number INTEGER NOT NULL);"
-    "CREATE INDEX cardano_tx_hash ON cardano_tx(tx_hash);"
+    "  tx_prefix INTEGER NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  PRIMARY KEY (tx_prefix, block_number)) WITHOUT ROWID;"
     /* tree: enum app_tx_tree; a range's root (32 bytes, or its only leaf) */
     "CREATE TABLE block_range_root ("
     "  tree INTEGER NOT NULL,"
@@ -74,10 +77,12 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_block,
                            "INSERT INTO cardano_block(block_number, slot_number, block_hash,"
-                           " tx_first, tx_count) VALUES (?, ?, ?, ?, ?)");
+                           " tx_hashes) VALUES (?, ?, ?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_tx,
-                           "INSERT INTO cardano_tx(id, tx_hash, block_number) VALUES (?, ?, ?)");
+                           /* two of a block with one prefix: one row */
+                           "INSERT OR IGNORE INTO cardano_tx(tx_prefix, block_number)"
+                           " VALUES (?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_root,
                            "INSERT INTO block_range_root(tree, start, root) VALUES (?, ?, ?)");
@@ -109,10 +114,13 @@ void app_tx_store_free(struct app_tx_store *s)
     sqlite3_finalize(s->ins_tx);
     sqlite3_finalize(s->ins_root);
     sqlite3_finalize(s->set_chunk);
+    sqlite3_finalize(s->sel_range);
     app_db_close(s->db);
     mtl_block_decoder_free(s->dec);
     tx_range_free(&s->acc);
     tx_range_free(&s->scratch);
+    mtl_mktree_free(s->tree);
+    mtl_free(s->keys);
     for (size_t i = 0; i < MTL_ARRAY_LEN(s->map); i++)
         tx_map_clear(&s->map[i]);
     mtl_free(s);
@@ -144,7 +152,8 @@ mtl_err app_tx_counts(struct app_tx_store *s, uint64_t *blocks, uint64_t *transa
 {
     int f;
     MTL_TRY(query_u64(s, "SELECT COUNT(*) FROM cardano_block", blocks, &f));
-    MTL_TRY(query_u64(s, "SELECT COUNT(*) FROM cardano_tx", transactions, &f));
+    MTL_TRY(query_u64(s, "SELECT COALESCE(SUM(length(tx_hashes)), 0) / 32 FROM cardano_block",
+                      transactions, &f));
     return query_u64(s, "SELECT COUNT(*) FROM block_range_root", ranges, &f);
 }
 
@@ -162,11 +171,9 @@ static mtl_err step_done(struct app_tx_store *s, sqlite3_stmt *st, const char *w
  * highest block's range, unless that range is already complete. */
 static mtl_err reload_acc(struct app_tx_store *s)
 {
-    uint64_t high = 0, last_id = 0;
-    int found = 0, any = 0;
+    uint64_t high = 0;
+    int found = 0;
     MTL_TRY(app_tx_highest_block(s, &high, &found));
-    MTL_TRY(query_u64(s, "SELECT MAX(id) FROM cardano_tx", &last_id, &any));
-    s->next_tx_id = last_id + 1;
     if (!found) {
         tx_range_reset(&s->acc, 0);
     } else {
@@ -180,24 +187,53 @@ static mtl_err reload_acc(struct app_tx_store *s)
     return MTL_OK;
 }
 
-static mtl_err insert_block(struct app_tx_store *s, const struct mtl_cardano_block *b)
+static int cmp_key(const void *a, const void *b)
 {
+    const struct tx_key *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    return x->block < y->block ? -1 : x->block > y->block;
+}
+
+/* The chunk's index rows, in key order: the B-tree then takes them page
+ * after page instead of at random (about twice as fast). */
+static mtl_err insert_keys(struct app_tx_store *s)
+{
+    qsort(s->keys, s->nkeys, sizeof(*s->keys), cmp_key);
     sqlite3_stmt *st = s->ins_tx;
-    for (size_t i = 0; i < b->tx_count; i++) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)(s->next_tx_id + i));
-        sqlite3_bind_blob(st, 2, b->tx_hashes[i], 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)b->block_number);
+    for (size_t i = 0; i < s->nkeys; i++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->keys[i].prefix);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->keys[i].block);
         MTL_TRY(step_done(s, st, "insert transaction"));
     }
-    st = s->ins_block;
+    s->nkeys = 0;
+    return MTL_OK;
+}
+
+/* b's row (txs: its transaction hashes sorted, the range's copy); its
+ * index keys wait for the chunk's end. */
+static mtl_err insert_block(struct app_tx_store *s, const struct mtl_cardano_block *b,
+                            const uint8_t (*txs)[32])
+{
+    if (s->nkeys + b->tx_count > s->capkeys) {
+        size_t n = s->capkeys ? s->capkeys : 4096;
+        while (n < s->nkeys + b->tx_count)
+            n *= 2;
+        struct tx_key *k = mtl_realloc(s->keys, n * sizeof(*k));
+        MTL_CHECK(k, MTL_ERR_NOMEM, "transactions store: out of memory");
+        s->keys = k;
+        s->capkeys = n;
+    }
+    for (size_t i = 0; i < b->tx_count; i++)
+        s->keys[s->nkeys++] = (struct tx_key){(uint64_t)app_tx_prefix(txs[i]), b->block_number};
+    sqlite3_stmt *st = s->ins_block;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b->block_number);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)b->slot);
     sqlite3_bind_blob(st, 3, b->hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)s->next_tx_id);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)b->tx_count);
-    MTL_TRY(step_done(s, st, "insert block"));
-    s->next_tx_id += b->tx_count;
-    return MTL_OK;
+    /* a zero-length blob, not NULL, for a block without transactions */
+    sqlite3_bind_blob(st, 4, b->tx_count ? (const void *)txs : "", (int)(32 * b->tx_count),
+                      SQLITE_STATIC);
+    return step_done(s, st, "insert block");
 }
 
 /* One block into the store and the range being imported; a range is
@@ -216,8 +252,10 @@ static mtl_err import_block(struct app_tx_store *s, const struct mtl_cardano_blo
             MTL_TRY(tx_range_store_roots(s, &s->acc));
         tx_range_reset(&s->acc, start);
     }
-    MTL_TRY(insert_block(s, b));
     MTL_TRY(tx_range_push(&s->acc, b->block_number, b->slot, b->hash, b->tx_hashes, b->tx_count));
+    const struct tx_blk *in = &s->acc.b[s->acc.nb - 1];
+    MTL_TRY(
+        insert_block(s, b, in->tx_count ? (const uint8_t(*)[32])s->acc.tx[in->tx_first] : NULL));
     if (b->block_number == start + MTL_BLOCK_RANGE_LENGTH - 1) {
         MTL_TRY(tx_range_store_roots(s, &s->acc));
         tx_range_reset(&s->acc, start + MTL_BLOCK_RANGE_LENGTH);
@@ -248,6 +286,9 @@ static mtl_err import_chunk(struct app_tx_store *s, const char *dir, uint64_t c,
         st->transactions += b.tx_count;
     }
     mtl_chunk_reader_free(r);
+    if (e == MTL_OK)
+        e = insert_keys(s);
+    s->nkeys = 0;
     if (e == MTL_OK) {
         sqlite3_bind_int64(s->set_chunk, 1, (sqlite3_int64)(c + 1));
         e = step_done(s, s->set_chunk, "record the next chunk");

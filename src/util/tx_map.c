@@ -87,7 +87,7 @@ static mtl_err map_build(struct app_tx_store *s, enum app_tx_tree tree, uint64_t
         uint8_t root[TX_ROOT_MAX];
         size_t len = 0;
         if (s->scratch.nb) {
-            MTL_TRY(tx_range_root(&s->scratch, tree, root, sizeof(root), &len));
+            MTL_TRY(tx_range_root(s, &s->scratch, tree, root, sizeof(root), &len));
             MTL_TRY(map_add(m, &cap, start, root, len));
         }
     }
@@ -126,19 +126,49 @@ mtl_err app_tx_root(struct app_tx_store *s, enum app_tx_tree tree, uint64_t beac
 
 /* ---- proofs ---------------------------------------------------------------------- */
 
-/* Block number of a transaction (or block) hash certified at beacon. */
-static mtl_err lookup(struct app_tx_store *s, sqlite3_stmt *st, const uint8_t hash[32],
-                      uint64_t limit, uint64_t *number, int *found)
+/* Whether block number's transactions include hash. */
+static mtl_err block_has(struct app_tx_store *s, sqlite3_stmt *st, uint64_t number,
+                         const uint8_t hash[32], int *has)
 {
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
     int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-    *number = *found ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    *has = 0;
+    if (rc == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0) / 32;
+        for (size_t i = 0; i < n && !*has; i++)
+            *has = memcmp(p + 32 * i, hash, 32) == 0;
+    }
     sqlite3_reset(st);
-    MTL_CHECK(rc == SQLITE_ROW || rc == SQLITE_DONE, MTL_ERR_DB, "sqlite: lookup: %s",
+    MTL_CHECK(rc == SQLITE_ROW || rc == SQLITE_DONE, MTL_ERR_DB, "sqlite: block lookup: %s",
               sqlite3_errmsg(s->db));
     return MTL_OK;
+}
+
+/* Block number of a transaction (or block) hash certified at beacon: the
+ * first candidate block of its prefix that holds it. */
+static mtl_err lookup(struct app_tx_store *s, sqlite3_stmt *st, sqlite3_stmt *blk, int is_block,
+                      const uint8_t hash[32], uint64_t limit, uint64_t *number, int *found)
+{
+    if (is_block)
+        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, app_tx_prefix(hash));
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    mtl_err e = MTL_OK;
+    int rc;
+    *found = 0;
+    while (e == MTL_OK && !*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *number = (uint64_t)sqlite3_column_int64(st, 0);
+        if (is_block)
+            *found = 1;
+        else
+            e = block_has(s, blk, *number, hash, found);
+    }
+    if (e == MTL_OK && !*found && rc != SQLITE_DONE)
+        e = mtl_seterr(MTL_ERR_DB, "sqlite: lookup: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(st);
+    return e;
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -194,9 +224,11 @@ static mtl_err prove_range(struct app_tx_store *s, enum app_tx_tree tree, int is
 {
     uint64_t start = mtl_block_range_start(its[0].block_number);
     uint64_t last = start + MTL_BLOCK_RANGE_LENGTH - 1;
-    struct mtl_mktree *t = NULL;
+    if (!s->tree)
+        MTL_TRY(mtl_mktree_new(&s->tree));
+    struct mtl_mktree *t = s->tree;
     MTL_TRY(tx_range_load(s, start, last < beacon ? last : beacon, &s->scratch));
-    MTL_TRY(tx_range_tree(&s->scratch, tree, &t));
+    MTL_TRY(tx_range_tree(&s->scratch, tree, t));
     mtl_err e = MTL_OK;
     for (size_t i = 0; i < k && e == MTL_OK; i++)
         if (!leaf_index(&s->scratch, tree == APP_TX_TREE_BLOCKS, is_block, &its[i], &idx[i]))
@@ -204,7 +236,6 @@ static mtl_err prove_range(struct app_tx_store *s, enum app_tx_tree tree, int is
                            (unsigned long long)start);
     if (e == MTL_OK)
         e = mtl_mktree_prove(sub, t, idx, k);
-    mtl_mktree_free(t);
     return e;
 }
 
@@ -213,18 +244,22 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
                           const struct tx_map *m, const uint8_t (*hashes)[32], size_t n,
                           struct app_tx_item *items, size_t *nitems)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *blk = NULL;
+    int is_block = kind == MTL_PROOFS_BLOCKS;
     MTL_TRY(app_db_prepare(s->db, &st,
-                           kind == MTL_PROOFS_BLOCKS ? "SELECT MIN(block_number) FROM cardano_block"
-                                                       " WHERE block_hash = ? AND block_number <= ?"
-                                                     : "SELECT MIN(block_number) FROM cardano_tx"
-                                                       " WHERE tx_hash = ? AND block_number <= ?"));
-    mtl_err e = MTL_OK;
+                           is_block ? "SELECT block_number FROM cardano_block"
+                                      " WHERE block_hash = ? AND block_number <= ?"
+                                      " ORDER BY block_number"
+                                    : "SELECT block_number FROM cardano_tx"
+                                      " WHERE tx_prefix = ? AND block_number <= ?"
+                                      " ORDER BY block_number"));
+    mtl_err e =
+        app_db_prepare(s->db, &blk, "SELECT tx_hashes FROM cardano_block WHERE block_number = ?");
     *nitems = 0;
     for (size_t i = 0; i < n && e == MTL_OK; i++) {
         uint64_t number = 0;
         int found = 0, in_map = 0;
-        e = lookup(s, st, hashes[i], beacon, &number, &found);
+        e = lookup(s, st, blk, is_block, hashes[i], beacon, &number, &found);
         if (e != MTL_OK || !found)
             continue;
         map_index(m, mtl_block_range_start(number), &in_map);
@@ -236,6 +271,7 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
         it->block_number = number;
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(blk);
     MTL_TRY(e);
     qsort(items, *nitems, sizeof(*items), cmp_item);
     return MTL_OK;

@@ -37,6 +37,22 @@ static mtl_err grow(void **p, size_t *cap, size_t need, size_t size)
     return MTL_OK;
 }
 
+static int cmp32(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/* A block's transactions in leaf order (by hash); what the store returns is
+ * already sorted, which one pass confirms. */
+static void sort_hashes(uint8_t (*h)[32], size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (memcmp(h[i - 1], h[i], 32) > 0) {
+            qsort(h, n, 32, cmp32);
+            return;
+        }
+}
+
 mtl_err tx_range_push(struct tx_range *r, uint64_t number, uint64_t slot, const uint8_t hash[32],
                       const uint8_t (*txs)[32], size_t ntx)
 {
@@ -48,8 +64,10 @@ mtl_err tx_range_push(struct tx_range *r, uint64_t number, uint64_t slot, const 
     memcpy(b->hash, hash, 32);
     b->tx_first = r->ntx;
     b->tx_count = ntx;
-    if (ntx)
+    if (ntx) {
         memcpy(r->tx[r->ntx], txs, ntx * 32);
+        sort_hashes(&r->tx[r->ntx], ntx);
+    }
     r->ntx += ntx;
     return MTL_OK;
 }
@@ -65,61 +83,35 @@ static mtl_err blob32(sqlite3_stmt *st, int col, uint8_t out[32], const char *wh
 mtl_err tx_range_load(struct app_tx_store *s, uint64_t start, uint64_t last, struct tx_range *r)
 {
     tx_range_reset(r, mtl_block_range_start(start));
-    sqlite3_stmt *st = NULL;
-    MTL_TRY(app_db_prepare(s->db, &st,
-                           "SELECT block_number, slot_number, block_hash, tx_first, tx_count"
-                           " FROM cardano_block WHERE block_number BETWEEN ? AND ?"
-                           " ORDER BY block_number"));
+    if (!s->sel_range)
+        MTL_TRY(app_db_prepare(s->db, &s->sel_range,
+                               "SELECT block_number, slot_number, block_hash, tx_hashes"
+                               " FROM cardano_block WHERE block_number BETWEEN ? AND ?"
+                               " ORDER BY block_number"));
+    sqlite3_stmt *st = s->sel_range;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)start);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
     mtl_err e = MTL_OK;
     int rc;
-    uint64_t first_id = 0, ntx = 0;
     while (e == MTL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        e = grow((void **)&r->b, &r->capb, r->nb + 1, sizeof(*r->b));
-        if (e != MTL_OK)
-            break;
-        struct tx_blk *b = &r->b[r->nb];
-        b->number = (uint64_t)sqlite3_column_int64(st, 0);
-        b->slot = (uint64_t)sqlite3_column_int64(st, 1);
-        e = blob32(st, 2, b->hash, "a block hash");
-        uint64_t id = (uint64_t)sqlite3_column_int64(st, 3);
-        b->tx_count = (size_t)sqlite3_column_int64(st, 4);
-        if (r->nb == 0)
-            first_id = id;
-        /* ids are consecutive across blocks: the block's offset in the range */
-        if (e == MTL_OK && id != first_id + ntx)
-            e = mtl_seterr(MTL_ERR_DB, "transactions store: block %llu: transaction ids skip",
-                           (unsigned long long)b->number);
-        b->tx_first = (size_t)ntx;
-        ntx += b->tx_count;
-        r->nb++;
+        uint8_t hash[32];
+        size_t n = (size_t)sqlite3_column_bytes(st, 3);
+        e = blob32(st, 2, hash, "a block hash");
+        if (e == MTL_OK && n % 32 != 0)
+            e = mtl_seterr(MTL_ERR_DB, "transactions store: block %lld: %zu bytes of hashes",
+                           (long long)sqlite3_column_int64(st, 0), n);
+        if (e == MTL_OK)
+            e = tx_range_push(r, (uint64_t)sqlite3_column_int64(st, 0),
+                              (uint64_t)sqlite3_column_int64(st, 1), hash,
+                              (const uint8_t(*)[32])sqlite3_column_blob(st, 3), n / 32);
     }
     if (e == MTL_OK && rc != SQLITE_DONE)
         e = mtl_seterr(MTL_ERR_DB, "sqlite: range blocks: %s", sqlite3_errmsg(s->db));
-    sqlite3_finalize(st);
-    st = NULL;
-    MTL_TRY(e);
-    if (ntx == 0)
-        return MTL_OK;
-    MTL_TRY(grow((void **)&r->tx, &r->captx, (size_t)ntx, sizeof(*r->tx)));
-    MTL_TRY(app_db_prepare(s->db, &st,
-                           "SELECT tx_hash FROM cardano_tx WHERE id BETWEEN ? AND ? ORDER BY id"));
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)first_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(first_id + ntx - 1));
-    while (e == MTL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && r->ntx < ntx)
-        e = blob32(st, 0, r->tx[r->ntx++], "a transaction hash");
-    if (e == MTL_OK && r->ntx != ntx)
-        e = mtl_seterr(MTL_ERR_DB, "transactions store: range %llu: %llu transactions, %zu found",
-                       (unsigned long long)r->start, (unsigned long long)ntx, r->ntx);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return e;
 }
 
-static int cmp32(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
+#define TX_LEAF_HASH_AT 3 /* "Tx/" */
 
 static void hex32(char out[MTL_HASH_HEX_BYTES], const uint8_t in[32])
 {
@@ -132,8 +124,6 @@ static void hex32(char out[MTL_HASH_HEX_BYTES], const uint8_t in[32])
 static mtl_err append_leaves(struct tx_range *r, enum app_tx_tree tree, struct mtl_mktree *t)
 {
     char leaf[MTL_PROOF_LEAF_BYTES], h[MTL_HASH_HEX_BYTES], bh[MTL_HASH_HEX_BYTES];
-    for (size_t i = 0; i < r->nb; i++)
-        qsort(r->tx[r->b[i].tx_first], r->b[i].tx_count, 32, cmp32);
     if (tree == APP_TX_TREE_BLOCKS)
         for (size_t i = 0; i < r->nb; i++) {
             hex32(bh, r->b[i].hash);
@@ -142,14 +132,21 @@ static mtl_err append_leaves(struct tx_range *r, enum app_tx_tree tree, struct m
         }
     for (size_t i = 0; i < r->nb; i++) {
         const struct tx_blk *b = &r->b[i];
-        if (tree == APP_TX_TREE_BLOCKS)
+        size_t n = 0;
+        if (tree == APP_TX_TREE_BLOCKS) {
+            /* the block's leaf text once, each transaction's hash put in it */
             hex32(bh, b->hash);
+            memset(h, '0', 64);
+            h[64] = 0;
+            n = mtl_transaction_leaf(leaf, h, bh, b->number, b->slot);
+        }
         for (size_t j = 0; j < b->tx_count; j++) {
-            hex32(h, r->tx[b->tx_first + j]);
             if (tree == APP_TX_TREE_TRANSACTIONS) {
+                hex32(h, r->tx[b->tx_first + j]);
                 MTL_TRY(mtl_mktree_append(t, h, 64));
             } else {
-                size_t n = mtl_transaction_leaf(leaf, h, bh, b->number, b->slot);
+                hex32(h, r->tx[b->tx_first + j]);
+                memcpy(leaf + TX_LEAF_HASH_AT, h, 64);
                 MTL_TRY(mtl_mktree_append(t, leaf, n));
             }
         }
@@ -157,31 +154,22 @@ static mtl_err append_leaves(struct tx_range *r, enum app_tx_tree tree, struct m
     return MTL_OK;
 }
 
-mtl_err tx_range_tree(struct tx_range *r, enum app_tx_tree tree, struct mtl_mktree **out)
+mtl_err tx_range_tree(struct tx_range *r, enum app_tx_tree tree, struct mtl_mktree *t)
 {
-    *out = NULL;
+    mtl_mktree_clear(t);
     size_t leaves = r->ntx + (tree == APP_TX_TREE_BLOCKS ? r->nb : 0);
     if (leaves == 0)
         return mtl_seterr(MTL_ERR_NOT_FOUND, "range %llu: no leaf", (unsigned long long)r->start);
-    struct mtl_mktree *t = NULL;
-    MTL_TRY(mtl_mktree_new(&t));
-    mtl_err e = append_leaves(r, tree, t);
-    if (e != MTL_OK) {
-        mtl_mktree_free(t);
-        return e;
-    }
-    *out = t;
-    return MTL_OK;
+    return append_leaves(r, tree, t);
 }
 
-mtl_err tx_range_root(struct tx_range *r, enum app_tx_tree tree, uint8_t *out, size_t cap,
-                      size_t *len)
+mtl_err tx_range_root(struct app_tx_store *s, struct tx_range *r, enum app_tx_tree tree,
+                      uint8_t *out, size_t cap, size_t *len)
 {
-    struct mtl_mktree *t = NULL;
-    MTL_TRY(tx_range_tree(r, tree, &t));
-    mtl_err e = mtl_mktree_root(t, out, cap, len);
-    mtl_mktree_free(t);
-    return e;
+    if (!s->tree)
+        MTL_TRY(mtl_mktree_new(&s->tree));
+    MTL_TRY(tx_range_tree(r, tree, s->tree));
+    return mtl_mktree_root(s->tree, out, cap, len);
 }
 
 mtl_err tx_range_store_roots(struct app_tx_store *s, struct tx_range *r)
@@ -190,7 +178,7 @@ mtl_err tx_range_store_roots(struct app_tx_store *s, struct tx_range *r)
     for (size_t i = 0; i < MTL_ARRAY_LEN(trees); i++) {
         uint8_t root[TX_ROOT_MAX];
         size_t len = 0;
-        mtl_err e = tx_range_root(r, trees[i], root, sizeof(root), &len);
+        mtl_err e = tx_range_root(s, r, trees[i], root, sizeof(root), &len);
         if (e == MTL_ERR_NOT_FOUND) { /* the reference skips ranges without leaves */
             mtl_err_clear();
             continue;

@@ -490,6 +490,13 @@ int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char 
     return rc;
 }
 
+int sim_entity_message(const struct sim_epoch *ep, const struct mtl_signed_entity_type *t,
+                       const char *merkle_root, char entity[160],
+                       char signed_message[MTL_HASH_HEX_BYTES])
+{
+    return sim_message(ep, t, merkle_root, entity, 160, signed_message);
+}
+
 void sim_epoch_clear(struct sim_epoch *e)
 {
     mtl_free(e->next_avk);

@@ -86,6 +86,11 @@ struct sim_epoch {
 int sim_cardano_db_message(const struct sim_epoch *ep, const char *db_dir, char entity[160],
                            char signed_message[MTL_HASH_HEX_BYTES]);
 int sim_epoch_load(struct sim_agg *s, struct sim_http *h, uint64_t epoch, struct sim_epoch *out);
+/* The message of entity t over merkle_root (NULL: none) in epoch ep's chain
+ * view: its JSON key and signed_message. */
+int sim_entity_message(const struct sim_epoch *ep, const struct mtl_signed_entity_type *t,
+                       const char *merkle_root, char entity[160],
+                       char signed_message[MTL_HASH_HEX_BYTES]);
 void sim_epoch_clear(struct sim_epoch *e);
 
 /* A stake pool's identity, deterministic from idx: its cold key, the seed

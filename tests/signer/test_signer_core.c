@@ -116,14 +116,19 @@ TEST(reference_cardano_database_message)
 }
 
 /* The kinds this signer reads from its node: the stake distribution needs
- * no root, the Cardano database a beacon and a root; others are not signed. */
+ * no root, the Cardano database and the two transactions kinds a beacon and
+ * a root; others are not signed. */
 TEST(signer_entity_rows)
 {
     const struct signer_entity *msd = signer_entity(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
     const struct signer_entity *cdb = signer_entity(MTL_SET_CARDANO_DATABASE);
     CHECK(msd && !msd->beacon && !msd->root);
     CHECK(cdb && cdb->beacon && cdb->root);
-    CHECK(signer_entity(MTL_SET_CARDANO_TRANSACTIONS) == NULL);
+    const struct signer_entity *ctx = signer_entity(MTL_SET_CARDANO_TRANSACTIONS);
+    const struct signer_entity *cbtx = signer_entity(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
+    CHECK(ctx && ctx->beacon && ctx->root);
+    CHECK(cbtx && cbtx->beacon && cbtx->root);
+    CHECK(signer_entity(MTL_SET_CARDANO_STAKE_DISTRIBUTION) == NULL);
     CHECK(signer_entity(MTL_SET_CARDANO_IMMUTABLE_FILES_FULL) == NULL);
 }
 
