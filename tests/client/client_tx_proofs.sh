@@ -59,6 +59,8 @@ done
 ko "blocks: an unknown block" "certifies none" "$CLIENT" --json cardano-block certify "$UNKNOWN"
 json_check "blocks: unknown listed" "d['certified_blocks'] == [] and d['non_certified_blocks'] == ['$UNKNOWN']"
 ko "a malformed hash is a usage error" "not a hash" "$CLIENT" cardano-transaction certify "${TX:0:60}"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$UPSTREAM/proof/cardano-transaction?transaction_hashes=${TX:0:60}")
+[ "$code" = 400 ] && pass "aggregator-fake: a malformed hash is a 400" || fail "aggregator-fake: malformed hash: HTTP $code"
 
 # --- snapshots ---------------------------------------------------------------
 accepted "cardano-transaction snapshot list --json" "$CLIENT" --json cardano-transaction snapshot list

@@ -193,8 +193,9 @@ static json_t *proof_answer(size_t k, const json_t *msgs, const char *list, cons
     const char *key;
     json_t *any = NULL;
     json_object_foreach((json_t *)msgs, key, any) break; /* a template when none is known */
-    for (const char *p = list; p && *bad == NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+    for (const char *p = list, *next; p; p = next) {
         size_t n = strcspn(p, ",");
+        next = p[n] ? p + n + 1 : NULL;
         char h[65];
         if (!is_hash(p, n)) {
             *bad = "a hash is not 64 lower-case hex digits";
@@ -219,9 +220,8 @@ static json_t *proof_answer(size_t k, const json_t *msgs, const char *list, cons
     }
     if (out && PROOFS[k].v1)
         json_object_set(out, PROOFS[k].certified, entries);
-    if (out) {
+    if (out)
         json_array_extend(json_object_get(out, PROOFS[k].non_certified), nc);
-    }
     json_decref(nc);
     json_decref(entries);
     if (*bad) {
