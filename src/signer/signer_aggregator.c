@@ -152,11 +152,11 @@ mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, co
             log_warn("follower_refused", "url=%s status=%ld detail=\"%s\"", url, st,
                      mtl_err_detail());
     }
-    /* The leader's answer decides, unless it could not be reached: then the
-     * signature is kept for it and a follower's taking it is enough. */
-    if (leader_down)
-        owe(owed, "", 0, json);
+    /* The leader's answer decides, unless it could not be reached and a
+     * follower took the signature: then it is kept for the leader (without
+     * a follower, the caller sends it again itself). */
     if (leader_down && taken) {
+        owe(owed, "", 0, json);
         *status = 201;
         return MTL_OK;
     }
