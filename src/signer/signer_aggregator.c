@@ -148,15 +148,15 @@ mtl_err signer_agg_post_all(const struct signer_config *c, const char *route, co
         } else if (retryable(fe, st)) {
             log_debug("follower_later", "url=%s status=%ld", url, st);
             owe(owed, base, n, json);
-        } else
-            log_warn("follower_refused", "url=%s status=%ld detail=\"%s\"", url, st,
-                     mtl_err_detail());
+        } else /* 409/410: it has it already, or it is too late: nothing lost */
+            app_log(st == 409 || st == 410 ? MTL_LOG_DEBUG : MTL_LOG_WARN, "follower_refused",
+                    "url=%s status=%ld detail=\"%s\"", url, st, mtl_err_detail());
     }
-    /* The leader's answer decides, unless it could not be reached: then the
-     * signature is kept for it and a follower's taking it is enough. */
-    if (leader_down)
-        owe(owed, "", 0, json);
+    /* The leader's answer decides, unless it could not be reached and a
+     * follower took the signature: then it is kept for the leader (without
+     * a follower, the caller sends it again itself). */
     if (leader_down && taken) {
+        owe(owed, "", 0, json);
         *status = 201;
         return MTL_OK;
     }
