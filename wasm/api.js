@@ -15,7 +15,12 @@ async function wasmBytes(opts, url) {
   if (opts.wasmBinary) return opts.wasmBinary;
   if (!isNode() || !url.startsWith('file:')) return undefined;
   const { readFile } = await import('node:fs/promises');
-  return readFile(new URL(url));
+  try {
+    return await readFile(new URL(url));
+  } catch (e) {
+    if (e.code === 'ENOENT') return undefined; // a -sSINGLE_FILE build carries it inline
+    throw e;
+  }
 }
 
 const asText = (x, what) => {
