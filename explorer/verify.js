@@ -9,12 +9,12 @@ import { el, short } from './dom.js';
 let modulePromise = null;
 
 // The module served next to the page (/explorer/wasm/, from the aggregator's
-// EXPLORER_WASM_DIRECTORY); rejects with the reason when it is not there.
+// EXPLORER_WASM_DIRECTORY: the single-file mithril.mjs, or with its
+// mithril.wasm beside it); rejects with the reason when it is not there.
 export function loadModule() {
   if (!modulePromise) {
-    const base = new URL('wasm/', document.baseURI);
-    modulePromise = import(new URL('mithril.mjs', base).href)
-      .then((js) => js.loadMithril({ wasmUrl: new URL('mithril.wasm', base).href }));
+    modulePromise = import(new URL('wasm/mithril.mjs', document.baseURI).href)
+      .then((js) => js.loadMithril());
   }
   return modulePromise;
 }

@@ -15,8 +15,9 @@ require_browser() {
     fi
 }
 
-# have_wasm: is the WebAssembly build of libmithril there (make wasm)?
-have_wasm() { [ -s "$WASM_DIR/mithril.mjs" ] && [ -s "$WASM_DIR/mithril.wasm" ]; }
+# have_wasm: is the WebAssembly build of libmithril there (make wasm; the
+# package's mithril.mjs carries its .wasm inline)?
+have_wasm() { [ -s "$WASM_DIR/mithril.mjs" ]; }
 
 # What the page shows, as one JSON object (browse --print).
 PAGE_FACTS='JSON.stringify({
