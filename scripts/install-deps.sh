@@ -16,10 +16,11 @@ pkgs=(
     python3 python3-jsonschema python3-yaml  # OpenAPI conformance test
     curl procps psmisc xxd # devnet scripts and shell tests
     emscripten             # libmithril for WebAssembly (make wasm); optional, see below
+    chromium               # the explorer's browser tests and make demo's screenshot; optional
 )
 # Packages the native build can do without: if they cannot be installed, the
 # rest still is, and their part of the build and tests is skipped.
-optional=(emscripten)
+optional=(emscripten chromium)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
