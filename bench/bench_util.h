@@ -53,4 +53,15 @@ static inline void bench_build_path(char *out, size_t cap, const char *rel)
     }
 }
 
+/* The shared/ directory: the last non-option argument, else $MTL_SHARED_DIR,
+ * else ../shared. */
+static inline const char *bench_shared_dir(int argc, char **argv)
+{
+    const char *shared = getenv("MTL_SHARED_DIR");
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '-')
+            shared = argv[i];
+    return shared ? shared : "../shared";
+}
+
 #endif

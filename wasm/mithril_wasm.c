@@ -59,15 +59,13 @@ EMSCRIPTEN_KEEPALIVE int mw_init(void)
 /* ---- the chain walk ---- */
 
 /* Asks JS for a certificate's JSON: a malloc'ed NUL-terminated text, or 0
- * with the reason left for js_fetch_reason (status 404: not found). */
-EM_ASYNC_JS(char *, js_fetch_certificate, (const char *hash, int *status), {
-    return await Module.mithrilFetchCertificate(UTF8ToString(hash), status);
-});
+ * with the HTTP status in *status (0: no answer; JS keeps the reason). */
+EM_ASYNC_JS(char *, js_fetch_certificate, (const char *hash, int *status),
+            { return await Module.mithrilFetchCertificate(UTF8ToString(hash), status); });
 
-EM_JS(void, js_progress, (int index, const char *hash, double epoch, const char *entity,
-                          int cached), {
-    Module.mithrilProgress(index, UTF8ToString(hash), epoch, UTF8ToString(entity), cached);
-});
+EM_JS(void, js_progress,
+      (int index, const char *hash, double epoch, const char *entity, int cached),
+      { Module.mithrilProgress(index, UTF8ToString(hash), epoch, UTF8ToString(entity), cached); });
 
 static mtl_err fetch_cb(void *ctx, const char *hash, char **json, size_t *len)
 {
@@ -153,11 +151,11 @@ EMSCRIPTEN_KEEPALIVE char *mw_verify_certificate(const char *json, const char *g
     }
     struct mtl_signed_entity_type t;
     mtl_certificate_signed_entity(c, &t);
-    json_t *out = json_pack("{s:s,s:s,s:I,s:s,s:b}", "hash", mtl_certificate_hash(c),
-                            "previousHash", mtl_certificate_previous_hash(c), "epoch",
-                            (json_int_t)mtl_certificate_epoch(c), "signedEntity",
-                            mtl_signed_entity_kind_name(t.kind), "genesis",
-                            mtl_certificate_is_genesis(c));
+    json_t *out =
+        json_pack("{s:s,s:s,s:I,s:s,s:b}", "hash", mtl_certificate_hash(c), "previousHash",
+                  mtl_certificate_previous_hash(c), "epoch", (json_int_t)mtl_certificate_epoch(c),
+                  "signedEntity", mtl_signed_entity_kind_name(t.kind), "genesis",
+                  mtl_certificate_is_genesis(c));
     mtl_certificate_free(c);
     return answer(out);
 }
@@ -236,9 +234,9 @@ EMSCRIPTEN_KEEPALIVE char *mw_verify_credentials(const char *party_id, const cha
                                                  const char *opcert, const char *kes_sig,
                                                  double kes_evolutions)
 {
-    mtl_err rc = kes_evolutions >= 0 && kes_evolutions < 1e15
-                     ? mtl_signer_credentials_verify(party_id, vk, opcert, kes_sig,
-                                                     (uint64_t)kes_evolutions)
-                     : mtl_seterr(MTL_ERR_INVALID_ARG, "kesEvolutions: out of range");
+    mtl_err rc =
+        kes_evolutions >= 0 && kes_evolutions < 1e15
+            ? mtl_signer_credentials_verify(party_id, vk, opcert, kes_sig, (uint64_t)kes_evolutions)
+            : mtl_seterr(MTL_ERR_INVALID_ARG, "kesEvolutions: out of range");
     return rc == MTL_OK ? answer(json_pack("{s:b}", "valid", 1)) : fail(rc);
 }

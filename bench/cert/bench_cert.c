@@ -12,12 +12,7 @@
 int main(int argc, char **argv)
 {
     bench_parse_args(argc, argv);
-    const char *shared = getenv("MTL_SHARED_DIR");
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] != '-')
-            shared = argv[i];
-    if (!shared)
-        shared = "../shared";
+    const char *shared = bench_shared_dir(argc, argv);
     char p[4096];
     snprintf(p, sizeof(p), "%s/reference-data/aggregator-fake-2026-05-21/certificates.json", shared);
     json_t *certs = json_load_file(p, 0, NULL);
