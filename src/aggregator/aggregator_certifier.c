@@ -635,8 +635,9 @@ void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_
             log_info("buffered_signatures_expired", "entity=%s signatures=%zu", first->key, n);
         else if (open && first->type.epoch == epoch)
             drain_group(a, g, p, &m, grp, n);
-        for (size_t i = 0; i < n; i++) {
-            if (first->type.epoch >= epoch && !(open && first->type.epoch == epoch)) {
+        int wait = first->type.epoch >= epoch && !(open && first->type.epoch == epoch);
+        for (size_t i = 0; i < n; i++) { /* grp[0] is first: not read below */
+            if (wait) {
                 grp[i]->next = keep; /* not open yet */
                 keep = grp[i];
             } else
