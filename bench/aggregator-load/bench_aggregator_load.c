@@ -226,7 +226,7 @@ int main(int argc, char **argv)
         BODY[first] = NULL;
     }
     double post = run_phase(3);
-    if (sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":3}", hash, 60000) != 0) {
+    if (sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":3}", hash, SIM_WAIT_MS) != 0) {
         fprintf(stderr, "no certificate (see %s)\n", S.log_path);
         goto out;
     }

@@ -528,23 +528,22 @@ size_t agg_certifier_buffered(struct agg_certifier *c)
     return n;
 }
 
-/* One buffered signature whose message m is open: verified against it now,
- * then registered (b->sig handed over); 1 when done with b (registered or
- * dropped). */
-static int drain_one(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
-                     const struct agg_open_message *m, struct buffered *b)
+/* One buffered signature whose message m is open, its verification
+ * against m done (valid): registered (b->sig handed over) or dropped. */
+static void drain_one(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                      const struct agg_open_message *m, struct buffered *b, int valid)
 {
     const char *why = NULL;
     if (m->is_certified)
         why = "already certified";
     else if (mtl_stm_sig_signer_index(b->sig) != agg_signers_find(g, b->party))
         why = "not a signer of this message";
-    else if (!agg_verify_signature(g, p, b->sig, m->signed_message))
+    else if (!valid)
         why = "does not verify against the open message";
     if (why) {
         log_warn("buffered_signature_dropped", "entity=%s party=%s reason=\"%s\"", b->key,
                  b->party, why);
-        return 1;
+        return;
     }
     struct mtl_stm_sig *sig = b->sig;
     b->sig = NULL; /* the certifier's from now on */
@@ -555,40 +554,36 @@ static int drain_one(struct agg *a, struct agg_signers *g, const struct mtl_stm_
         log_warn("buffered_signature_dropped", "entity=%s party=%s reason=\"%s\"", b->key,
                  b->party, mtl_err_detail());
     mtl_err_clear();
-    return 1;
 }
 
-void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
-                         uint64_t epoch)
+/* The n buffered signatures of one open message m: verified together (one
+ * batch), then each registered or dropped. */
+static void drain_group(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                        const struct agg_open_message *m, struct buffered **grp, size_t n)
 {
-    struct agg_certifier *c = a->certifier;
-    pthread_mutex_lock(&c->mu);
-    struct buffered *list = c->early, *keep = NULL;
-    c->early = NULL;
-    c->nearly = 0;
-    pthread_mutex_unlock(&c->mu);
-    while (list) {
-        struct buffered *b = list;
-        list = b->next;
-        struct agg_open_message m;
-        int done = 1;
-        if (mtl_signed_entity_signed_epoch(&b->type) < epoch)
-            log_info("buffered_signature_expired", "entity=%s party=%s", b->key, b->party);
-        else if (agg_store_open_message_get(&a->store, b->key, &m) == MTL_OK) {
-            done = mtl_signed_entity_signed_epoch(&b->type) == epoch ? drain_one(a, g, p, &m, b) : 0;
-            agg_open_message_clear(&m);
-        } else {
-            done = 0; /* not open yet */
-            mtl_err_clear();
-        }
-        if (done) {
-            buffered_free(b);
-        } else {
-            b->next = keep;
-            keep = b;
-        }
+    const struct mtl_stm_sig **sigs = mtl_calloc(n, sizeof(*sigs));
+    int *ok = mtl_calloc(n, sizeof(*ok));
+    for (size_t i = 0; sigs && ok && i < n; i++)
+        sigs[i] = grp[i]->sig;
+    if (!sigs || !ok || mtl_stm_sigs_verify_batch(g->closed, p, sigs, n,
+                                                  (const uint8_t *)m->signed_message, 64,
+                                                  ok) != MTL_OK) {
+        log_warn("buffered_signatures_kept", "entity=%s error=\"%s\"", m->signed_entity,
+                 mtl_err_detail());
+        mtl_err_clear();
+        for (size_t i = 0; ok && i < n; i++)
+            ok[i] = 0;
     }
-    /* Back in, unless a newer one of the same party and kind came meanwhile. */
+    for (size_t i = 0; i < n; i++)
+        drain_one(a, g, p, m, grp[i], ok ? ok[i] : 0);
+    mtl_free(sigs);
+    mtl_free(ok);
+}
+
+/* Put the buffered signatures kept back in, unless a newer one of the same
+ * party and kind came meanwhile. */
+static void unbuffer(struct agg_certifier *c, struct buffered *keep)
+{
     pthread_mutex_lock(&c->mu);
     while (keep) {
         struct buffered *b = keep, *x = c->early;
@@ -604,4 +599,55 @@ void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_
         c->nearly++;
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
+                         uint64_t epoch)
+{
+    struct agg_certifier *c = a->certifier;
+    pthread_mutex_lock(&c->mu);
+    struct buffered *list = c->early, *keep = NULL;
+    size_t total = c->nearly;
+    c->early = NULL;
+    c->nearly = 0;
+    pthread_mutex_unlock(&c->mu);
+    struct buffered **grp = list ? mtl_calloc(total, sizeof(*grp)) : NULL;
+    while (list) {
+        /* the signatures of the first one's entity, one store read for them */
+        struct buffered *first = list, **pp = &list;
+        size_t n = 0;
+        while (*pp) {
+            struct buffered *b = *pp;
+            if (grp && strcmp(b->key, first->key) == 0) {
+                *pp = b->next;
+                grp[n++] = b;
+            } else
+                pp = &b->next;
+        }
+        if (!grp) { /* out of memory: all kept for the next tick */
+            keep = list;
+            break;
+        }
+        struct agg_open_message m;
+        uint64_t signed_epoch = mtl_signed_entity_signed_epoch(&first->type);
+        int open = signed_epoch >= epoch &&
+                   agg_store_open_message_get(&a->store, first->key, &m) == MTL_OK;
+        mtl_err_clear();
+        if (signed_epoch < epoch)
+            log_info("buffered_signatures_expired", "entity=%s signatures=%zu", first->key, n);
+        else if (open && signed_epoch == epoch)
+            drain_group(a, g, p, &m, grp, n);
+        int wait = signed_epoch >= epoch && !(open && signed_epoch == epoch);
+        for (size_t i = 0; i < n; i++) { /* grp[0] is first: not read below */
+            if (wait) {
+                grp[i]->next = keep; /* not open yet */
+                keep = grp[i];
+            } else
+                buffered_free(grp[i]);
+        }
+        if (open)
+            agg_open_message_clear(&m);
+    }
+    mtl_free(grp);
+    unbuffer(c, keep);
 }

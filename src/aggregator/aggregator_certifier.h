@@ -61,7 +61,8 @@ mtl_err agg_certifier_buffer(struct agg_certifier *c, const struct mtl_signed_en
  * signers g): each verified against that message then and registered as
  * if it had just arrived; one that does not verify, or whose message is
  * certified, is dropped with a log line; those of epochs before `epoch` are
- * dropped. Runtime thread, after messages are opened. */
+ * dropped. One store read and one batch verification per message. Runtime
+ * thread, after messages are opened. */
 void agg_certifier_drain(struct agg *a, struct agg_signers *g, const struct mtl_stm_params *p,
                          uint64_t epoch);
 /* Signatures buffered (all kinds). */

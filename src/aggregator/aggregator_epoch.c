@@ -41,7 +41,8 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
         e = mtl_signed_entity_message(&pm, t, &v);
     }
     if (e == MTL_OK) {
-        snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
+        m.signed_entity = key; /* freed with m */
+        key = NULL;
         m.type = *t;
         mtl_protocol_message_hash(pm, m.signed_message);
         m.created_at_ns = agg_now_ns();
@@ -50,7 +51,8 @@ mtl_err agg_open_message_with_root(struct agg *a, const struct mtl_signed_entity
     if (e == MTL_OK)
         e = agg_store_open_message_create(&a->store, &m);
     if (e == MTL_OK)
-        log_info("open_message", "entity=%s signed_message=%s", key, m.signed_message);
+        log_info("open_message", "entity=%s signed_message=%s", m.signed_entity,
+                 m.signed_message);
     agg_open_message_clear(&m);
     mtl_protocol_message_free(pm);
     mtl_free(key);

@@ -134,8 +134,8 @@ mtl_err agg_store_params(struct agg_store *s, uint64_t epoch, struct mtl_stm_par
 
 /* Open messages: one per signed entity (key: its JSON). */
 struct agg_open_message {
-    char signed_entity[160];
     struct mtl_signed_entity_type type;
+    char *signed_entity; /* its key: the JSON of type (mtl_malloc'ed) */
     char *protocol_message; /* {"message_parts":{...}} */
     char signed_message[MTL_HASH_HEX_BYTES];
     int is_certified;

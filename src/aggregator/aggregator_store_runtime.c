@@ -120,6 +120,7 @@ mtl_err agg_store_params(struct agg_store *s, uint64_t epoch, struct mtl_stm_par
 void agg_open_message_clear(struct agg_open_message *m)
 {
     mtl_free(m->protocol_message);
+    mtl_free(m->signed_entity);
     memset(m, 0, sizeof(*m));
 }
 
@@ -151,8 +152,6 @@ mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entit
                                    struct agg_open_message *m)
 {
     memset(m, 0, sizeof(*m));
-    MTL_CHECK(strlen(signed_entity) < sizeof(m->signed_entity), MTL_ERR_NOT_FOUND,
-              "open message %s not found", signed_entity);
     sqlite3_stmt *st = NULL;
     LOCK(s);
     mtl_err e = app_db_prepare(s->db, &st,
@@ -163,7 +162,7 @@ mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entit
         sqlite3_bind_text(st, 1, signed_entity, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            snprintf(m->signed_entity, sizeof(m->signed_entity), "%s", signed_entity);
+            m->signed_entity = mtl_strdup(signed_entity);
             /* the key is the entity's JSON: its whole beacon */
             e = mtl_signed_entity_type_from_json(&m->type, signed_entity, strlen(signed_entity));
             m->protocol_message = mtl_strdup((const char *)sqlite3_column_text(st, 3));
@@ -171,7 +170,7 @@ mtl_err agg_store_open_message_get(struct agg_store *s, const char *signed_entit
                      (const char *)sqlite3_column_text(st, 4));
             m->is_certified = sqlite3_column_int(st, 5);
             m->created_at_ns = sqlite3_column_int64(st, 6);
-            if (e == MTL_OK && !m->protocol_message)
+            if (e == MTL_OK && (!m->protocol_message || !m->signed_entity))
                 e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
         } else if (rc == SQLITE_DONE)
             e = mtl_seterr(MTL_ERR_NOT_FOUND, "open message %s not found", signed_entity);

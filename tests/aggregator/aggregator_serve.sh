@@ -29,8 +29,8 @@ SIGNED_ENTITY_TYPES=MithrilStakeDistribution,CardanoDatabaseX "$AGG" serve --dat
 grep -q "SIGNED_ENTITY_TYPES: signed entity type 'CardanoDatabaseX': unknown" "$WORK/err" && pass "CardanoDatabaseX refused" || fail "type error: $(cat "$WORK/err")"
 "$AGG" serve --signed-entity-types cardanodatabase --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "cardanodatabase accepted"
 grep -q "'cardanodatabase': unknown" "$WORK/err" && pass "lower-case type refused" || fail "case error: $(cat "$WORK/err")"
-SIGNED_ENTITY_TYPES=CardanoStakeDistribution "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoStakeDistribution accepted"
-grep -q "CardanoStakeDistribution is not signed by this aggregator" "$WORK/err" && pass "type without handler refused" || fail "handler error: $(cat "$WORK/err")"
+SIGNED_ENTITY_TYPES=CardanoImmutableFilesFull "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoImmutableFilesFull accepted"
+grep -q "CardanoImmutableFilesFull is not signed by this aggregator" "$WORK/err" && pass "type without handler refused" || fail "handler error: $(cat "$WORK/err")"
 "$AGG" --help | grep -q "GENESIS_VERIFICATION_KEY" && pass "--help lists settings" || fail "--help"
 
 # genesis generate-keypair: secret 0600, both keys decodable by the client side.

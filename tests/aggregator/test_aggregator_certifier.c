@@ -61,8 +61,7 @@ static mtl_err open_message(struct agg *a, uint64_t n, struct agg_open_message *
     m->type.a = n;
     char *key = NULL;
     MTL_TRY(mtl_signed_entity_type_to_json(&m->type, &key));
-    snprintf(m->signed_entity, sizeof(m->signed_entity), "%s", key);
-    mtl_free(key);
+    m->signed_entity = key; /* freed with m */
     for (size_t i = 0; i < 64; i++)
         m->signed_message[i] = "0123456789abcdef"[(n * 7 + i) % 16];
     m->protocol_message = mtl_strdup("{\"message_parts\":{}}");
@@ -296,7 +295,7 @@ TEST(signature_before_open_buffered_then_counted)
                                              .a = 100};
     char *key = NULL;
     CHECK_OK(mtl_signed_entity_type_to_json(&m.type, &key));
-    snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
+    m.signed_entity = mtl_strdup(key);
     for (size_t i = 0; i < 64; i++)
         m.signed_message[i] = "fedcba9876543210"[(i * 5) % 16];
     static const char OTHER[] = "00000000000000000000000000000000000000000000000000000000000000ff";

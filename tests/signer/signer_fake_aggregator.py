@@ -199,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200, {"protocol_parameters": W.params,
                                  "available_signed_entity_types":
                                      ["MithrilStakeDistribution", "CardanoDatabase",
-                                      "CardanoStakeDistribution"]})
+                                      "CardanoImmutableFilesFull"]})
             else:
                 self.reply(404, {"label": "not_found", "message": p})
 
@@ -445,8 +445,8 @@ def main():
                                          sort_keys=True)]),
               "signed MSD 12 and CardanoDatabase {12, 2}: %s" % ents)
         wait_for(lambda: 13 in W.regs, "registered for epoch 13")
-        check(not any(json.loads(s[0]).get("CardanoStakeDistribution") for s in W.sigs),
-              "unsupported CardanoStakeDistribution not signed")
+        check(not any(json.loads(s[0]).get("CardanoImmutableFilesFull") for s in W.sigs),
+              "legacy CardanoImmutableFilesFull (no signer row) not signed")
         # Epoch 13 with one more immutable trio: digests of old files come
         # from the cache.
         # Each entity is first answered 404 (message not open yet): retried.

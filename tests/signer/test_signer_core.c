@@ -115,9 +115,9 @@ TEST(reference_cardano_database_message)
     json_decref(certs);
 }
 
-/* The kinds this signer reads from its node: the stake distribution needs
- * no root, the Cardano database and the two transactions kinds a beacon and
- * a root; others are not signed. */
+/* The kinds this signer reads from its node: the Mithril stake distribution
+ * needs no root, the Cardano stake distribution, the Cardano database and the
+ * two transactions kinds a beacon and a root; the legacy kind is not signed. */
 TEST(signer_entity_rows)
 {
     const struct signer_entity *msd = signer_entity(MTL_SET_MITHRIL_STAKE_DISTRIBUTION);
@@ -128,7 +128,8 @@ TEST(signer_entity_rows)
     const struct signer_entity *cbtx = signer_entity(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
     CHECK(ctx && ctx->beacon && ctx->root);
     CHECK(cbtx && cbtx->beacon && cbtx->root);
-    CHECK(signer_entity(MTL_SET_CARDANO_STAKE_DISTRIBUTION) == NULL);
+    const struct signer_entity *csd = signer_entity(MTL_SET_CARDANO_STAKE_DISTRIBUTION);
+    CHECK(csd && csd->beacon && csd->root);
     CHECK(signer_entity(MTL_SET_CARDANO_IMMUTABLE_FILES_FULL) == NULL);
 }
 
