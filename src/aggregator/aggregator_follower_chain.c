@@ -174,12 +174,15 @@ static mtl_err store_latest(struct agg *a, const char *json, size_t len)
         agg_open_message_clear(&old);
         if (g == MTL_ERR_NOT_FOUND) {
             mtl_err_clear();
-            snprintf(m.signed_entity, sizeof(m.signed_entity), "%s", key);
+            m.signed_entity = mtl_strdup(key); /* freed with m */
+            if (!m.signed_entity)
+                e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
             snprintf(m.signed_message, sizeof(m.signed_message), "%s",
                      mtl_certificate_signed_message(c));
             m.created_at_ns = agg_now_ns();
-            e = mtl_protocol_message_to_json(mtl_certificate_protocol_message(c),
-                                             &m.protocol_message);
+            if (e == MTL_OK)
+                e = mtl_protocol_message_to_json(mtl_certificate_protocol_message(c),
+                                                 &m.protocol_message);
             if (e == MTL_OK)
                 e = agg_store_open_message_create(&a->store, &m);
         } else

@@ -30,7 +30,7 @@ grep -q "SIGNED_ENTITY_TYPES: signed entity type 'CardanoDatabaseX': unknown" "$
 "$AGG" serve --signed-entity-types cardanodatabase --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "cardanodatabase accepted"
 grep -q "'cardanodatabase': unknown" "$WORK/err" && pass "lower-case type refused" || fail "case error: $(cat "$WORK/err")"
 SIGNED_ENTITY_TYPES=CardanoImmutableFilesFull "$AGG" serve --data-stores-directory "$WORK/s" 2>"$WORK/err" && fail "CardanoImmutableFilesFull accepted"
-grep -q "CardanoImmutableFilesFull is not signed by this aggregator" "$WORK/err" && pass "type without handler refused" || fail "handler error: $(cat "$WORK/err")"
+grep -q "'CardanoImmutableFilesFull': legacy, no longer signed" "$WORK/err" && pass "legacy type (no handler) refused" || fail "handler error: $(cat "$WORK/err")"
 "$AGG" --help | grep -q "GENESIS_VERIFICATION_KEY" && pass "--help lists settings" || fail "--help"
 
 # genesis generate-keypair: secret 0600, both keys decodable by the client side.
