@@ -162,6 +162,7 @@ int main(int argc, char **argv)
              cfg.aggregator_endpoint, cfg.network, (unsigned long long)cfg.network_magic,
              cfg.run_interval_ms, cfg.data_stores_directory, cfg.db_directory);
     if (run_cycles(rt, &cfg) != 0) {
+        app_httpd_stop(metrics_server); /* unsupported era: every server stops too */
         signer_runtime_free(rt);
         curl_global_cleanup();
         return 1;
