@@ -13,7 +13,10 @@
  * never send it again, so signatures kept only in memory would leave the
  * message without a quorum after a restart. The store is only written, never
  * read back on the quorum path; after a restart the certifier reloads a
- * message's signatures from it once. */
+ * message's signatures from it once.
+ *
+ * Signatures that arrive before their message opens are buffered (in memory,
+ * one per party and kind) and handed over when it opens (agg_certifier_drain). */
 #ifndef MTL_AGGREGATOR_CERTIFIER_H
 #define MTL_AGGREGATOR_CERTIFIER_H
 
