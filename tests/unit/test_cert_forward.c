@@ -124,6 +124,18 @@ TEST(reals_are_shortest_round_trip)
     json_decref(a);
 }
 
+/* Re-hash c (a certificate JSON), from our own parse of it. */
+static void rehash(json_t *c, char out[65])
+{
+    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct mtl_certificate *cert;
+    CHECK_OK(mtl_certificate_from_json(&cert, s, strlen(s)));
+    CHECK_OK(mtl_certificate_compute_hash(cert, out));
+    mtl_certificate_free(cert);
+    free(s);
+    json_object_set_new(c, "hash", json_string(out));
+}
+
 /* Hash of the latest reference certificate with the given optional fields
  * (NULL = absent). */
 static void hash_with(const char *prover, const char *verifier, char out[65])
@@ -133,12 +145,7 @@ static void hash_with(const char *prover, const char *verifier, char out[65])
         json_object_set_new(c, "ancillary_prover_data", json_string(prover));
     if (verifier)
         json_object_set_new(c, "ancillary_verifier_data", json_string(verifier));
-    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    struct mtl_certificate *cert;
-    CHECK_OK(mtl_certificate_from_json(&cert, s, strlen(s)));
-    CHECK_OK(mtl_certificate_compute_hash(cert, out));
-    mtl_certificate_free(cert);
-    free(s);
+    rehash(c, out);
     json_decref(c);
 }
 
@@ -197,18 +204,6 @@ TEST(malformed_ancillary_fields_are_named)
     CHECK(strstr(mtl_err_detail(), "ancillary_prover_data") != NULL);
     free(s);
     json_decref(j);
-}
-
-/* Re-hash c (a certificate JSON), from our own parse of it. */
-static void rehash(json_t *c, char out[65])
-{
-    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    struct mtl_certificate *cert;
-    CHECK_OK(mtl_certificate_from_json(&cert, s, strlen(s)));
-    CHECK_OK(mtl_certificate_compute_hash(cert, out));
-    mtl_certificate_free(cert);
-    free(s);
-    json_object_set_new(c, "hash", json_string(out));
 }
 
 /* A copy of the chain whose last depth+1 certificates carry the fields,
