@@ -116,7 +116,7 @@ static mtl_err csd_json(uint64_t epoch, const char *hash, const char *cert_hash,
     json_object_set_new(j, "certificate_hash", json_string(cert_hash));
     json_object_set_new(j, "stake_distribution", d);
     json_object_set_new(j, "created_at", json_string(created));
-    char *txt = json_dumps(j, AGG_JSON_FLAGS);
+    char *txt = mtl_json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     *out = txt ? mtl_strdup(txt) : NULL;
     free(txt);
@@ -177,7 +177,7 @@ static void route_by_epoch(struct agg *a, uint64_t epoch, struct app_http_respon
         e = mtl_seterr(MTL_ERR_NOT_FOUND, "no cardano stake distribution of epoch %llu",
                        (unsigned long long)epoch);
     if (e == MTL_OK) {
-        char *txt = json_dumps(json_array_get(arr, 0), AGG_JSON_FLAGS);
+        char *txt = mtl_json_dumps(json_array_get(arr, 0), AGG_JSON_FLAGS);
         out = txt ? mtl_strdup(txt) : NULL;
         free(txt);
         if (!out)

@@ -110,7 +110,7 @@ static void route_config(struct agg *a, struct app_http_response *r)
     json_t *j = json_pack("{s:s,s:s,s:s}", "network", a->cfg.network, "aggregator_path",
                           "/aggregator", "genesis_verification_key", vk ? vk : "");
     mtl_free(vk);
-    char *out = j ? json_dumps(j, AGG_JSON_FLAGS) : NULL;
+    char *out = j ? mtl_json_dumps(j, AGG_JSON_FLAGS) : NULL;
     json_decref(j);
     if (!out) {
         app_http_error(r, 500, "internal_error", "explorer config: out of memory");

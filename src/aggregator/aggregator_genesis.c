@@ -162,7 +162,7 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
         mtl_hex_encode(hex, sizeof(hex), sig, MTL_GENESIS_SIG_BYTES);
         json_t *j = json_loads(json, JSON_PRESERVE_ORDER, NULL);
         json_object_set_new(j, "genesis_signature", json_string(hex));
-        char *t1 = json_dumps(j, AGG_JSON_FLAGS);
+        char *t1 = mtl_json_dumps(j, AGG_JSON_FLAGS);
         e = t1 ? mtl_certificate_from_json(&c2, t1, strlen(t1))
                : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
         free(t1);
@@ -170,7 +170,7 @@ static mtl_err genesis_store(struct genesis_ctx *g, const uint8_t *sk,
             e = mtl_certificate_compute_hash(c2, h);
         if (e == MTL_OK) {
             json_object_set_new(j, "hash", json_string(h));
-            t1 = json_dumps(j, AGG_JSON_FLAGS);
+            t1 = mtl_json_dumps(j, AGG_JSON_FLAGS);
             mtl_free(json);
             json = t1 ? mtl_strdup(t1) : NULL;
             free(t1);
@@ -417,7 +417,7 @@ static int import_certificates(int argc, char **argv)
             if (!genesis && (!prev || agg_store_get_certificate(&st, prev, &have) != MTL_OK))
                 continue;
             mtl_free(have);
-            char *txt = json_dumps(c, AGG_JSON_FLAGS);
+            char *txt = mtl_json_dumps(c, AGG_JSON_FLAGS);
             mtl_err e = txt ? agg_store_put_certificate(&st, txt)
                             : mtl_seterr(MTL_ERR_NOMEM, "out of memory");
             free(txt);

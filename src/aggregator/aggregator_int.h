@@ -14,9 +14,11 @@
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
 #include "tx_store.h"
+#include "common/json_int.h"
 
-/* JSON output like serde: compact, fields in order, reals short (0.65). */
-#define AGG_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+/* JSON output like serde: compact, fields in order, reals in their
+ * shortest round-trip form (0.65), through mtl_json_dumps. */
+#define AGG_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
 
 /* Configuration: command-line flags > environment > defaults. */
 struct agg_config {

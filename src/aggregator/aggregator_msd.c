@@ -78,7 +78,7 @@ static mtl_err msd_prepare(struct agg *a, uint64_t epoch, const char *txt,
     json_object_set_new(j, "protocol_parameters",
                         json_pack("{s:I,s:I,s:f}", "k", (json_int_t)np.k, "m", (json_int_t)np.m,
                                   "phi_f", np.phi_f));
-    char *out = json_dumps(j, AGG_JSON_FLAGS);
+    char *out = mtl_json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     json_decref(regs);
     MTL_CHECK(out, MTL_ERR_NOMEM, "out of memory");

@@ -59,7 +59,7 @@ static mtl_err put_record(struct agg *a, json_t *j, const char *party, const cha
     }
     if (rec)
         json_object_set_new(rec, "stake", json_integer((json_int_t)stake));
-    char *txt = rec ? json_dumps(rec, AGG_JSON_FLAGS) : NULL;
+    char *txt = rec ? mtl_json_dumps(rec, AGG_JSON_FLAGS) : NULL;
     json_decref(rec);
     mtl_err e = txt ? agg_store_put_registration(&a->store, epoch, party, vk, stake, txt, existing)
                     : mtl_seterr(MTL_ERR_NOMEM, "out of memory");

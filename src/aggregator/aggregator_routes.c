@@ -168,7 +168,7 @@ static void route_status(struct agg *a, struct app_http_response *r)
         json_object_set_new(j, "runtime_state", json_string(state));
         json_object_set_new(j, "blocked_reason", json_string(reason));
     }
-    char *out = json_dumps(j, AGG_JSON_FLAGS);
+    char *out = mtl_json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     app_http_json(r, 200, out ? out : "{}");
     free(out);
@@ -197,7 +197,7 @@ static json_t *signers_json(struct agg *a, uint64_t key_epoch)
 
 static void reply_obj(struct app_http_response *r, int status, json_t *j)
 {
-    char *out = j ? json_dumps(j, AGG_JSON_FLAGS) : NULL;
+    char *out = j ? mtl_json_dumps(j, AGG_JSON_FLAGS) : NULL;
     json_decref(j);
     app_http_json(r, status, out ? out : "{}");
     free(out);
@@ -337,7 +337,7 @@ static void route_root(struct agg *a, struct app_http_response *r)
     json_t *caps = json_object_get(j, "capabilities");
     json_object_set_new(caps, "signed_entity_types", agg_entities_json(a));
     json_object_set_new(caps, "aggregate_signature_type", json_string("Concatenation"));
-    char *out = json_dumps(j, AGG_JSON_FLAGS);
+    char *out = mtl_json_dumps(j, AGG_JSON_FLAGS);
     json_decref(j);
     app_http_json(r, 200, out ? out : "{}");
     free(out);

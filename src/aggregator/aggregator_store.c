@@ -227,7 +227,7 @@ mtl_err agg_store_query_list(struct agg_store *s, const char *sql, int64_t arg,
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->lock);
     if (e == MTL_OK) {
-        char *txt = json_dumps(arr, AGG_JSON_FLAGS);
+        char *txt = mtl_json_dumps(arr, AGG_JSON_FLAGS);
         *out = txt ? mtl_strdup(txt) : NULL;
         free(txt);
         if (!*out)
@@ -255,7 +255,7 @@ mtl_err agg_store_cert_item(const char *json, char **item_out)
     } else {
         item = certificate_list_item(json);
     }
-    *item_out = item ? json_dumps(item, AGG_JSON_FLAGS) : NULL;
+    *item_out = item ? mtl_json_dumps(item, AGG_JSON_FLAGS) : NULL;
     json_decref(item);
     MTL_CHECK(*item_out, MTL_ERR_BAD_ENCODING, "certificate list item: not a certificate");
     return MTL_OK;

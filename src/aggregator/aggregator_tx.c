@@ -280,7 +280,7 @@ void agg_tx_route_proof(struct agg *a, enum mtl_proofs_kind kind, struct app_htt
     if (e == MTL_OK)
         e = proof_message(kind, cert, signed_block, tip, (const uint8_t(*)[32])asked, n, items, ni,
                           proof, &msg);
-    char *out = msg ? json_dumps(msg, AGG_JSON_FLAGS) : NULL;
+    char *out = msg ? mtl_json_dumps(msg, AGG_JSON_FLAGS) : NULL;
     json_decref(msg);
     if (e == MTL_OK && !out)
         e = mtl_seterr(MTL_ERR_NOMEM, "out of memory");
@@ -325,7 +325,7 @@ mtl_err agg_tx_build_artifact(struct agg *a, const struct agg_open_message *m,
                       art->hash, "certificate_hash", mtl_certificate_hash(cert), "created_at",
                       created);
     }
-    char *out = j ? json_dumps(j, AGG_JSON_FLAGS) : NULL;
+    char *out = j ? mtl_json_dumps(j, AGG_JSON_FLAGS) : NULL;
     json_decref(j);
     art->json = out ? mtl_strdup(out) : NULL;
     free(out);

@@ -37,6 +37,12 @@ struct mtl_certificate {
     struct mtl_protocol_message pm;
     char signed_message[MTL_HASH_HEX_BYTES];
     char *avk, *multi_signature, *genesis_signature;
+    /* Optional SNARK-era fields ancillary_prover_data / _verifier_data: NULL
+     * when absent; when present the reference hashes their raw bytes and
+     * serves them as hex, so we keep them to verify and re-emit a chain
+     * that carries them. */
+    uint8_t *anc_prover, *anc_verifier;
+    size_t anc_prover_len, anc_verifier_len;
 };
 
 /* RFC 3339 UTC timestamps <-> Unix nanoseconds (chrono's format). */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cert_int.h"
+#include "common/json_int.h"
 
 mtl_err cert_parse_time(int64_t *ns, const char *s)
 {
@@ -74,6 +75,8 @@ void mtl_certificate_free(struct mtl_certificate *c)
     mtl_free(c->avk);
     mtl_free(c->multi_signature);
     mtl_free(c->genesis_signature);
+    mtl_free(c->anc_prover);
+    mtl_free(c->anc_verifier);
     mtl_free(c);
 }
 
@@ -84,6 +87,22 @@ static mtl_err get_str(char **out, const json_t *obj, const char *field)
               v ? "is not a string" : "is missing");
     *out = mtl_strdup(json_string_value(v));
     MTL_CHECK(*out, MTL_ERR_NOMEM, "certificate: out of memory");
+    return MTL_OK;
+}
+
+/* Optional hex field: absent or null leaves *out NULL (serde's default). */
+static mtl_err get_opt_hex(uint8_t **out, size_t *len, const json_t *obj, const char *field)
+{
+    const json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return MTL_OK;
+    MTL_CHECK(json_is_string(v), MTL_ERR_BAD_ENCODING, "certificate: field '%s' is not a string",
+              field);
+    MTL_CHECK(json_string_length(v) > 0, MTL_ERR_BAD_ENCODING, "certificate: field '%s' is empty",
+              field);
+    mtl_err rc = mtl_hex_decode_alloc(out, len, json_string_value(v), json_string_length(v));
+    if (rc != MTL_OK)
+        return mtl_err_wrap(rc, "certificate: field '%s'", field);
     return MTL_OK;
 }
 
@@ -162,6 +181,8 @@ static mtl_err parse(struct mtl_certificate *c, const json_t *j)
     MTL_TRY(get_str(&c->avk, j, "aggregate_verification_key"));
     MTL_TRY(get_str(&c->multi_signature, j, "multi_signature"));
     MTL_TRY(get_str(&c->genesis_signature, j, "genesis_signature"));
+    MTL_TRY(get_opt_hex(&c->anc_prover, &c->anc_prover_len, j, "ancillary_prover_data"));
+    MTL_TRY(get_opt_hex(&c->anc_verifier, &c->anc_verifier_len, j, "ancillary_verifier_data"));
     MTL_CHECK((c->multi_signature[0] != 0) != (c->genesis_signature[0] != 0),
               MTL_ERR_BAD_ENCODING,
               "certificate: exactly one of multi_signature and genesis_signature must be set");
@@ -186,17 +207,28 @@ mtl_err mtl_certificate_from_json(struct mtl_certificate **out, const char *json
     return MTL_OK;
 }
 
+/* The reference's message order: the ancillary fields, when present, come
+ * after the aggregate verification key. */
+static mtl_err set_opt_hex(json_t *j, const char *field, const uint8_t *data, size_t len)
+{
+    if (!data)
+        return MTL_OK;
+    char *hex = NULL;
+    MTL_TRY(mtl_hex_encode_alloc(&hex, data, len));
+    int rc = json_object_set_new(j, field, json_string(hex));
+    mtl_free(hex);
+    return rc == 0 ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "certificate: out of memory");
+}
+
 mtl_err mtl_certificate_to_json(const struct mtl_certificate *c, char **json)
 {
     json_t *md = json_object(), *params = json_object(), *signers = json_array(),
            *j = json_object();
-    char phi[32];
     if (!md || !params || !signers || !j)
         goto nomem;
     json_object_set_new(params, "k", json_integer((json_int_t)c->params.k));
     json_object_set_new(params, "m", json_integer((json_int_t)c->params.m));
     json_object_set_new(params, "phi_f", json_real(c->params.phi_f));
-    (void)phi;
     for (size_t i = 0; i < c->nsigners; i++)
         json_array_append_new(signers, json_pack("{s:s,s:I}", "party_id", c->signers[i].party_id,
                                                  "stake", (json_int_t)c->signers[i].stake));
@@ -214,9 +246,14 @@ mtl_err mtl_certificate_to_json(const struct mtl_certificate *c, char **json)
     json_object_set_new(j, "protocol_message", pm_to_json(&c->pm));
     json_object_set_new(j, "signed_message", json_string(c->signed_message));
     json_object_set_new(j, "aggregate_verification_key", json_string(c->avk));
+    if (set_opt_hex(j, "ancillary_prover_data", c->anc_prover, c->anc_prover_len) != MTL_OK ||
+        set_opt_hex(j, "ancillary_verifier_data", c->anc_verifier, c->anc_verifier_len) != MTL_OK) {
+        json_decref(j); /* md, params and signers now belong to j */
+        return mtl_seterr(MTL_ERR_NOMEM, "certificate: out of memory");
+    }
     json_object_set_new(j, "multi_signature", json_string(c->multi_signature));
     json_object_set_new(j, "genesis_signature", json_string(c->genesis_signature));
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = mtl_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     MTL_CHECK(s, MTL_ERR_NOMEM, "certificate: out of memory");
     *json = mtl_strdup(s);
@@ -283,6 +320,10 @@ mtl_err mtl_certificate_compute_hash(const struct mtl_certificate *c, char out[M
     } else {
         hex_sha256_update(&ctx, c->genesis_signature);
     }
+    if (c->anc_prover)
+        crypto_hash_sha256_update(&ctx, c->anc_prover, c->anc_prover_len);
+    if (c->anc_verifier)
+        crypto_hash_sha256_update(&ctx, c->anc_verifier, c->anc_verifier_len);
     crypto_hash_sha256_final(&ctx, md);
     mtl_hex_encode(out, MTL_HASH_HEX_BYTES, md, 32);
     return MTL_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client_cli.h"
+#include "common/json_int.h"
 
 /* The command's arguments into rq; *vk_text gets the ancillary key text. */
 static int parse_args(int argc, char **argv, struct client_dl_request *rq, int *ancillary,
@@ -58,7 +59,7 @@ static void print_result(const struct cli *c, const struct client_dl_result *r)
                       "run_docker_cmd", docker, "archives_restored", (json_int_t)st->archives_done,
                       "archives_resumed", (json_int_t)st->archives_skipped, "files",
                       (json_int_t)st->files, "bytes", (json_int_t)st->bytes);
-        char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = mtl_json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);
         json_decref(doc);

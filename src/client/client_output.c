@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "client_cli.h"
+#include "common/json_int.h"
 #include "mithril/certificate.h"
 
 void out_timestamp(char ts[40])
@@ -31,7 +32,7 @@ int cli_parse_num(const char *s, long long *out)
 
 void out_json(const json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = mtl_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s) {
         fputs(s, stdout);
         fputc('\n', stdout);
@@ -47,7 +48,7 @@ int out_fail(const struct cli *c, mtl_err e, const char *what)
     if (c && c->json) {
         json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "level", "error", "error", what, "kind",
                               mtl_strerror(e), "detail", d);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *s = j ? mtl_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         fprintf(stderr, "%s\n", s ? s : "{\"level\":\"error\"}");
         free(s);
         json_decref(j);
@@ -117,7 +118,7 @@ static void draw_step(const struct cli *c, const struct client_event *ev)
         out_timestamp(ts);
         json_t *j = json_pack("{s:s,s:i,s:i,s:s}", "timestamp", ts, "step_num", ev->step,
                               "total_steps", ev->total_steps, "message", ev->message);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *s = j ? mtl_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             fprintf(stderr, "%s\n", s);
         free(s);

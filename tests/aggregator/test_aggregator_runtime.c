@@ -420,6 +420,19 @@ static void verify_cardano_databases(size_t want, size_t digests)
     CHECK_EQ_INT(sim_get(NULL, url, NULL), 404);
 }
 
+/* Every phi_f served reads 0.9 (the setup's), as serde writes it, and
+ * never 0.90000000000000002: one rendering on every route. */
+static int phi_as_serde(const char *body)
+{
+    int n = 0;
+    for (const char *p = body; p && (p = strstr(p, "\"phi_f\":")) != NULL; n++) {
+        p += strlen("\"phi_f\":");
+        if (strncmp(p, "0.9", 3) != 0 || !strchr(",}", p[3]))
+            return -1;
+    }
+    return n;
+}
+
 /* Responses against the openapi schemas (python3-jsonschema). */
 static void openapi_checks(void)
 {
@@ -457,6 +470,11 @@ static void openapi_checks(void)
         snprintf(url, sizeof(url), "%s%s", S.url, R[i].route);
         long st = sim_get(NULL, url, &body);
         CHECK(st == 200 || st == 400);
+        int nphi = phi_as_serde(body);
+        int carries_phi = strncmp(R[i].route, "/certificate", 12) == 0 ||
+                          strstr(R[i].route, "-settings") || strstr(R[i].route, "-configuration");
+        if (nphi < 0 || (st == 200 && carries_phi && nphi == 0))
+            TH_FAIL("GET %s: phi_f missing or not written as 0.9", R[i].route);
         snprintf(path, sizeof(path), "%s/resp%zu.json", S.dir, i);
         FILE *f = fopen(path, "w");
         if (f) {
@@ -491,6 +509,8 @@ static void openapi_checks(void)
         snprintf(url, sizeof(url), "%s%s%s", S.url, items[k][1], h ? h : "");
         json_decref(arr);
         sim_get(NULL, url, &body);
+        if (k == 2 && phi_as_serde(body) != 1)
+            TH_FAIL("GET /certificate/%s: phi_f not written as 0.9", h ? h : "");
         snprintf(path, sizeof(path), "%s/item%zu.json", S.dir, k);
         FILE *f = fopen(path, "w");
         if (f) {
