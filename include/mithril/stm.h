@@ -214,8 +214,9 @@ MTL_API mtl_err mtl_stm_aggregate_preverified_jsonhex(const struct mtl_stm_close
  * mtl_stm_sigs_verify_batch for this closed registration, params and msg
  * (not re-checked before selection), then verify the resulting
  * multi-signature as mtl_stm_verify_multisig_jsonhex does against this
- * registration's AVK (structure, index bounds, unique indexes, quorum, batch
- * Merkle proof, lottery, aggregated BLS), except that what was already
+ * registration's AVK (index bounds, unique indexes, quorum, batch Merkle
+ * proof, lottery, aggregated BLS), on the parts its JSON is written from
+ * rather than that JSON parsed back, and except that what was already
  * established on identical inputs is reused: a key or sigma whose bytes
  * equal the registered key of that signer index / the given signature's
  * sigma reuses that decoded, subgroup-checked point; and an element equal to

@@ -15,6 +15,29 @@ struct sig_reg {
     int included;
 };
 
+/* A multi-signature as its parts (built by the clerk or parsed from JSON). */
+struct parsed_proof {
+    struct stm_single *sigs;
+    struct stm_vk *vks;
+    uint64_t *stakes;
+    size_t n;
+    uint8_t (*values)[32];
+    size_t nvalues;
+    uint64_t *indices;
+    size_t nindices;
+};
+
+static void proof_clear(struct parsed_proof *p)
+{
+    for (size_t i = 0; p->sigs && i < p->n; i++)
+        stm_single_clear(&p->sigs[i]);
+    mtl_free(p->sigs);
+    mtl_free(p->vks);
+    mtl_free(p->stakes);
+    mtl_free(p->values);
+    mtl_free(p->indices);
+}
+
 static int has_index(const uint64_t *v, size_t n, uint64_t x)
 {
     for (size_t i = 0; i < n; i++)
@@ -64,12 +87,45 @@ static json_t *proof_to_json(struct sig_reg **sel, size_t nsel, uint8_t (*values
     return root;
 }
 
+/* The same proof as its parts, byte for byte what proof_to_json writes
+ * (points left to decode_points, as for a parsed one). */
+static mtl_err proof_from_selection(struct parsed_proof *p, struct sig_reg **sel, size_t nsel,
+                                    uint8_t (*values)[32], size_t nvalues)
+{
+    memset(p, 0, sizeof(*p));
+    p->sigs = mtl_calloc(nsel ? nsel : 1, sizeof(*p->sigs));
+    p->vks = mtl_calloc(nsel ? nsel : 1, sizeof(*p->vks));
+    p->stakes = mtl_calloc(nsel ? nsel : 1, sizeof(*p->stakes));
+    p->values = mtl_calloc(nvalues ? nvalues : 1, 32);
+    p->indices = mtl_calloc(nsel ? nsel : 1, sizeof(uint64_t));
+    MTL_CHECK(p->sigs && p->vks && p->stakes && p->values && p->indices, MTL_ERR_NOMEM,
+              "aggregate: out of memory");
+    for (size_t i = 0; i < nsel; i++) {
+        struct stm_single *s = &p->sigs[i];
+        s->indexes = mtl_malloc((sel[i]->nidx ? sel[i]->nidx : 1) * sizeof(uint64_t));
+        MTL_CHECK(s->indexes, MTL_ERR_NOMEM, "aggregate: out of memory");
+        p->n = i + 1;
+        memcpy(s->sigma.bytes, sel[i]->src->sigma.bytes, MTL_STM_SIG_BYTES);
+        memcpy(s->indexes, sel[i]->idx, sel[i]->nidx * sizeof(uint64_t));
+        s->nindexes = sel[i]->nidx;
+        s->signer_index = sel[i]->src->signer_index;
+        memcpy(p->vks[i].bytes, sel[i]->party->vk.bytes, MTL_STM_VK_BYTES);
+        p->stakes[i] = sel[i]->party->stake;
+        p->indices[i] = s->signer_index;
+    }
+    memcpy(p->values, values, nvalues * 32);
+    p->nvalues = nvalues;
+    p->nindices = nsel;
+    return MTL_OK;
+}
+
 /* The reference's selection over signatures already checked (or accepted as
  * checked): each lottery index goes to the signature with the smallest sigma
  * bytes; walking indexes in order, signatures (minus the indexes they lost)
  * are taken until k indexes are covered. The inputs are not modified. */
 static mtl_err clerk(const struct mtl_stm_closed_reg *closed, const struct mtl_stm_params *params,
-                     const struct stm_single *const *in, size_t nin, char **multisig_jsonhex)
+                     const struct stm_single *const *in, size_t nin, char **multisig_jsonhex,
+                     struct parsed_proof *typed)
 {
     *multisig_jsonhex = NULL;
     mtl_err rc = MTL_OK;
@@ -151,6 +207,8 @@ static mtl_err clerk(const struct mtl_stm_closed_reg *closed, const struct mtl_s
     rc = stm_tree_batch_path(&closed->tree, mt_idx, nsel, &values, &nvalues);
     if (rc == MTL_OK)
         rc = stm_json_dump_hex(multisig_jsonhex, proof_to_json(sel, nsel, values, nvalues));
+    if (rc == MTL_OK && typed)
+        rc = proof_from_selection(typed, sel, nsel, values, nvalues);
 out:
     for (size_t i = 0; regs && i < nvalid; i++) {
         mtl_free(regs[i].idx);
@@ -203,7 +261,7 @@ static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
     }
     if (rc == MTL_OK) {
         mtl_err_clear(); /* skipped signatures are not this call's error */
-        rc = clerk(closed, params, ptrs, np, multisig_jsonhex);
+        rc = clerk(closed, params, ptrs, np, multisig_jsonhex, NULL);
     }
     for (size_t i = 0; parsed && i < np; i++)
         stm_single_clear(&parsed[i]);
@@ -214,28 +272,6 @@ static mtl_err aggregate(const struct mtl_stm_closed_reg *closed,
 }
 
 /* ---- verification ---- */
-
-struct parsed_proof {
-    struct stm_single *sigs;
-    struct stm_vk *vks;
-    uint64_t *stakes;
-    size_t n;
-    uint8_t (*values)[32];
-    size_t nvalues;
-    uint64_t *indices;
-    size_t nindices;
-};
-
-static void proof_clear(struct parsed_proof *p)
-{
-    for (size_t i = 0; p->sigs && i < p->n; i++)
-        stm_single_clear(&p->sigs[i]);
-    mtl_free(p->sigs);
-    mtl_free(p->vks);
-    mtl_free(p->stakes);
-    mtl_free(p->values);
-    mtl_free(p->indices);
-}
 
 /* Points already decoded and checked (encoding, not infinity, subgroup) by
  * the same decoders: a multi-signature element with identical bytes reuses
@@ -508,6 +544,8 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
     const struct stm_single **in = mtl_calloc(nsigs ? nsigs : 1, sizeof(*in));
     const struct mtl_stm_sig **by_index = mtl_calloc(closed->n ? closed->n : 1, sizeof(*by_index));
     char *ms = NULL;
+    struct parsed_proof typed;
+    memset(&typed, 0, sizeof(typed));
     mtl_err rc = in && by_index ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "aggregate: out of memory");
     for (size_t i = 0; rc == MTL_OK && i < nsigs; i++) {
         in[i] = &sigs[i]->s;
@@ -516,10 +554,11 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
             by_index[si] = sigs[i];
     }
     if (rc == MTL_OK)
-        rc = clerk(closed, params, in, nsigs, &ms);
+        rc = clerk(closed, params, in, nsigs, &ms, &typed);
     if (rc == MTL_OK) {
         /* The result is verified like any multi-signature, against this
-         * registration's AVK; only the decoding of points already checked
+         * registration's AVK, from the parts its JSON was written from (not
+         * parsed back: ~1 MB); only the decoding of points already checked
          * is reused. */
         struct stm_avk avk;
         memcpy(avk.root, closed->tree.nodes[0], 32);
@@ -527,7 +566,9 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
         avk.total_stake = closed->total_stake;
         struct decode_hint hint = {.closed = closed, .by_index = by_index};
         stm_check_fingerprint(hint.fp, closed, params, msg, msg_len);
-        rc = verify_multisig(ms, NULL, &avk, msg, msg_len, params, &hint);
+        rc = decode_points(&typed, &hint);
+        if (rc == MTL_OK)
+            rc = verify_proof(&typed, &avk, msg, msg_len, params, &hint);
         if (rc != MTL_OK)
             rc = mtl_err_wrap(rc, "aggregate: the multi-signature does not verify");
     }
@@ -535,6 +576,7 @@ mtl_err mtl_stm_aggregate_decoded(const struct mtl_stm_closed_reg *closed,
         *multisig_jsonhex = ms;
         ms = NULL;
     }
+    proof_clear(&typed);
     mtl_free(ms);
     mtl_free(in);
     mtl_free(by_index);
