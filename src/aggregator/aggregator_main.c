@@ -31,6 +31,26 @@ static void http_opts(const struct agg_config *c, struct app_httpd_opts *o,
                                  .deadline_ms = c->http_deadline_ms};
 }
 
+/* The listening port on stdout and in PORT_FILE; the public URL. */
+static void announce_listening(struct agg *a, struct app_httpd *h)
+{
+    unsigned port = app_httpd_port(h);
+    printf("port=%u\n", port);
+    fflush(stdout);
+    if (a->cfg.port_file[0]) {
+        char txt[16];
+        int n = snprintf(txt, sizeof(txt), "%u\n", port);
+        if (mtl_atomic_write(a->cfg.port_file, txt, (size_t)n, 0644) != MTL_OK)
+            log_warn("port_file", "error=\"%s\"", mtl_err_detail());
+    }
+    if (a->cfg.server_url[0])
+        snprintf(a->public_url, sizeof(a->public_url), "%s", a->cfg.server_url);
+    else
+        snprintf(a->public_url, sizeof(a->public_url), "http://%s:%u/aggregator", a->cfg.server_ip,
+                 port);
+    log_info("listening", "ip=%s port=%u network=%s", a->cfg.server_ip, port, a->cfg.network);
+}
+
 int agg_cmd_serve(int argc, char **argv)
 {
     struct agg a;
@@ -94,21 +114,7 @@ int agg_cmd_serve(int argc, char **argv)
         log_error("listen", "error=\"%s\"", mtl_err_detail());
         goto out;
     }
-    unsigned port = app_httpd_port(h);
-    printf("port=%u\n", port);
-    fflush(stdout);
-    if (a.cfg.port_file[0]) {
-        char txt[16];
-        int n = snprintf(txt, sizeof(txt), "%u\n", port);
-        if (mtl_atomic_write(a.cfg.port_file, txt, (size_t)n, 0644) != MTL_OK)
-            log_warn("port_file", "error=\"%s\"", mtl_err_detail());
-    }
-    if (a.cfg.server_url[0])
-        snprintf(a.public_url, sizeof(a.public_url), "%s", a.cfg.server_url);
-    else
-        snprintf(a.public_url, sizeof(a.public_url), "http://%s:%u/aggregator", a.cfg.server_ip,
-                 port);
-    log_info("listening", "ip=%s port=%u network=%s", a.cfg.server_ip, port, a.cfg.network);
+    announce_listening(&a, h);
     if (a.cfg.allow_skip_signer_certification)
         log_warn("UNSAFE_allow_skip_signer_certification",
                  "reason=\"ALLOW_SKIP_SIGNER_CERTIFICATION is on: registrations without pool"

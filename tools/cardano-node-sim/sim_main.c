@@ -452,6 +452,17 @@ static bool set_paths(struct sim *s, const char *socket, const char *pools_dir)
 }
 
 /* Options into s, verbosity and json: -1 to go on, else the exit code. */
+/* --active-slot-coeff F: 0 < F <= 1; 1 (and a message) when it is not. */
+static int parse_coeff(const char *arg, double *f)
+{
+    char *end;
+    *f = strtod(arg, &end);
+    if (*arg && !*end && *f > 0.0 && *f <= 1.0)
+        return 0;
+    fprintf(stderr, "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, got '%s'\n", arg);
+    return 1;
+}
+
 static int parse_args(int argc, char **argv, struct sim *s, int *verbosity, bool *json)
 {
     if (app_prog_version("cardano-node-sim", argc, argv))
@@ -502,18 +513,9 @@ static int parse_args(int argc, char **argv, struct sim *s, int *verbosity, bool
         case O_TXLOG:
             tx_log_path = optarg;
             break;
-        case O_F: {
-            char *end;
-            s->p.f = strtod(optarg, &end);
-            if (!*optarg || *end || !(s->p.f > 0.0 && s->p.f <= 1.0)) {
-                fprintf(stderr,
-                        "cardano-node-sim: --active-slot-coeff: expected 0 < F <= 1, "
-                        "got '%s'\n",
-                        optarg);
-                bad = 1;
-            }
+        case O_F:
+            bad |= parse_coeff(optarg, &s->p.f);
             break;
-        }
         case O_JSON:
             *json = true;
             break;
