@@ -135,8 +135,7 @@ static void store_path(char *out, size_t cap, const char *name)
 static void store_digest(struct app_tx_store *s, uint8_t out[32])
 {
     static const char *const q[] = {
-        "SELECT block_number, slot_number, block_hash, tx_hashes FROM cardano_block"
-        " ORDER BY block_number",
+        "SELECT block_number, slot_number, block_hash, tx_hashes FROM cardano_block ORDER BY 1",
         "SELECT tx_prefix, block_number FROM cardano_tx ORDER BY tx_prefix, block_number",
         "SELECT tree, start, root FROM block_range_root ORDER BY tree, start",
         "SELECT next_chunk FROM tx_import_state"};
