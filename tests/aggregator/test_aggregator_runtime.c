@@ -320,6 +320,7 @@ static void bad_inputs(uint64_t epoch)
     long first = post("/register-signatures", body, strlen(body), NULL);
     CHECK_EQ_INT(post("/register-signatures", body, strlen(body), NULL), 201);
     CHECK_EQ_INT(first, 201);
+    free(body);
     CHECK_EQ_INT(db_count("SELECT COUNT(*) FROM single_signature"), before + 1);
     char url[256];
     snprintf(url, sizeof(url), "%s/status", S.url);
