@@ -36,6 +36,9 @@ void out_json(const json_t *j);
 int out_fail(const struct cli *c, mtl_err e, const char *what);
 /* A usage problem on stderr; returns CLIENT_EXIT_USAGE. */
 int out_usage(const char *fmt, ...) MTL_PRINTF(1, 2);
+/* Take every "-b V" / "--backend V" out of argv: *v2 is set by the last one;
+ * -1 when a value is missing or is neither v2 nor (allow_v1) v1. */
+int cli_take_backend(int *argc, char **argv, bool allow_v1, bool *v2);
 /* A plain message line on stderr (warnings the commands give). */
 void out_note(const char *fmt, ...) MTL_PRINTF(1, 2);
 /* One "Label  value" line of a show command, the label padded to width: a

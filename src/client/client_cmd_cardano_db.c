@@ -68,26 +68,11 @@ static int snapshot_show(struct cli *c, const char *arg)
     return out_show_artifact(c, &A, arg);
 }
 
-/* The reference's -b/--backend: v2, its only backend, is ours; the flag is
- * taken out of argv (any other value is a usage error). */
-static int strip_backend(int *argc, char **argv)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], "-b") != 0 && strcmp(argv[i], "--backend") != 0)
-            continue;
-        if (i + 1 >= *argc || strcmp(argv[i + 1], "v2") != 0)
-            return out_usage("cardano-db: --backend: only 'v2' is supported");
-        memmove(&argv[i], &argv[i + 2], sizeof(char *) * (size_t)(*argc - i - 2));
-        *argc -= 2;
-        i--;
-    }
-    return CLIENT_EXIT_OK;
-}
-
 int cmd_cardano_db(struct cli *c, int argc, char **argv)
 {
-    if (strip_backend(&argc, argv) != CLIENT_EXIT_OK)
-        return CLIENT_EXIT_USAGE;
+    bool v2 = true; /* the reference's -b/--backend: v2, its only backend, is ours */
+    if (cli_take_backend(&argc, argv, false, &v2) != 0)
+        return out_usage("cardano-db: --backend: only 'v2' is supported");
     if (argc >= 2 && strcmp(argv[0], "snapshot") == 0) {
         if (argc == 2 && strcmp(argv[1], "list") == 0)
             return out_list(c, "/artifact/cardano-database", "cardano-db snapshot list",

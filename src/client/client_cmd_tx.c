@@ -234,23 +234,6 @@ out:
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Remove "--backend v1|v2" (or -b) from argv (v2 set when asked); -1 on a
- * bad value. */
-static int take_backend(int *argc, char **argv, bool *v2)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], "--backend") != 0 && strcmp(argv[i], "-b") != 0)
-            continue;
-        if (i + 1 >= *argc || (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2")))
-            return -1;
-        *v2 = strcmp(argv[i + 1], "v2") == 0;
-        memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 2) * sizeof(*argv));
-        *argc -= 2;
-        i--;
-    }
-    return 0;
-}
-
 static int tx_usage(const char *cmd)
 {
     return out_usage("%s: expected 'snapshot list', 'snapshot show <hash|latest>' or 'certify "
@@ -261,7 +244,7 @@ static int tx_usage(const char *cmd)
 static int cardano_tx(struct cli *c, const char *cmd, int argc, char **argv)
 {
     bool v2 = false;
-    if (take_backend(&argc, argv, &v2) != 0 || (v2 && strcmp(cmd, "cardano-block") == 0))
+    if (cli_take_backend(&argc, argv, true, &v2) != 0 || (v2 && strcmp(cmd, "cardano-block") == 0))
         return tx_usage(cmd);
     struct tx_target t;
     target_for(&t, cmd, v2);

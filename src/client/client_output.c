@@ -231,3 +231,19 @@ int out_show_artifact(struct cli *c, const struct out_artifact *a, const char *a
     json_decref(j);
     return CLIENT_EXIT_OK;
 }
+
+int cli_take_backend(int *argc, char **argv, bool allow_v1, bool *v2)
+{
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--backend") != 0 && strcmp(argv[i], "-b") != 0)
+            continue;
+        const char *v = i + 1 < *argc ? argv[i + 1] : "";
+        if (strcmp(v, "v2") != 0 && !(allow_v1 && strcmp(v, "v1") == 0))
+            return -1;
+        *v2 = strcmp(v, "v2") == 0;
+        memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 2) * sizeof(*argv));
+        *argc -= 2;
+        i--;
+    }
+    return 0;
+}
