@@ -60,6 +60,16 @@ ko() {
     fi
 }
 
+# report FILE: a program's stderr for a failure message: from its first
+# sanitizer line on when it has one (the whole report), else its last lines.
+report() {
+    if grep -qE 'Sanitizer|runtime error' "$1"; then
+        sed -n '/Sanitizer\|runtime error/,$p' "$1" | head -80
+    else
+        tail -3 "$1"
+    fi
+}
+
 # finish WHAT: the summary line; exit 1 when a check failed.
 finish() {
     if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi

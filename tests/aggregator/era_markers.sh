@@ -139,7 +139,7 @@ else
     BG_PID=
     [ $rc = 1 ] && grep -q "unsupported Mithril era 'euclid' (active since epoch 12, current epoch 12)" \
         "$WORK/agg-file.err" && ! grep -q Sanitizer "$WORK/agg-file.err" && pass "unsupported era at a new epoch: aggregator stops (exit 1)" ||
-        fail "stop in unsupported era: exit $rc, $(tail -3 "$WORK/agg-file.err")"
+        fail "stop in unsupported era: exit $rc, $(report "$WORK/agg-file.err")"
 fi
 ko "unsupported era at start: aggregator refuses" \
     "unsupported Mithril era 'euclid' (active since epoch 12, current epoch 12): this software supports pythagoras, lagrange" \
@@ -214,7 +214,7 @@ else
     rc=$?
     [ $rc = 1 ] && grep -q "unsupported Mithril era 'euclid' (active since epoch 4, current epoch 4)" \
         "$WORK/signer2.err" && ! grep -q Sanitizer "$WORK/signer2.err" && pass "unsupported era at a new epoch: signer stops (exit 1)" ||
-        fail "signer stop: exit $rc, $(tail -3 "$WORK/signer2.err")"
+        fail "signer stop: exit $rc, $(report "$WORK/signer2.err")"
 fi
 "$AGG" --help | grep -q ERA_READER_ADAPTER_PARAMS && "$SIGNER" --help | grep -q ERA_READER_ADAPTER_TYPE &&
     pass "--help lists the era settings" || fail "--help era settings"
