@@ -73,6 +73,7 @@ J
 fallback:all | fallbackbad:all)
     echo "Invalid option \`--all-stake-pools'" >&2; exit 1 ;;
 nopools:all) echo '{"total": {}}' ;;
+emptypools:all) echo '{"pools": {}, "total": {}}' ;;
 badmark:all)
     echo '{"pools": {"00000036d515e12e18cd3c88c74f09a67984c2c279a5296aa96efe89": {"stakeGo": 1, "stakeSet": 2}}, "total": {}}' ;;
 badkey:all) echo '{"pools": {"xyz": {"stakeMark": 1}}}' ;;

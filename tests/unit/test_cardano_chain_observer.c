@@ -154,6 +154,20 @@ TEST(stake_distribution_all_pools)
     app_chain_observer_free(o);
 }
 
+/* A node that lists no pool (a fresh devnet): an empty distribution, no
+ * error (and no sort of a missing array: UBSan stopped the signer there). */
+TEST(stake_distribution_empty)
+{
+    mode("emptypools");
+    struct app_chain_observer *o = obs(42);
+    struct app_pool_stake *p = NULL;
+    size_t n = 7;
+    CHECK_OK(app_chain_observer_stake_distribution(o, &p, &n));
+    CHECK_EQ_INT(n, 0);
+    mtl_free(p);
+    app_chain_observer_free(o);
+}
+
 TEST(stake_distribution_fallback)
 {
     mode("fallback");
@@ -309,6 +323,7 @@ int main(void)
     RUN(timeout_kills_the_program);
     RUN(missing_program);
     RUN(stake_distribution_all_pools);
+    RUN(stake_distribution_empty);
     RUN(stake_distribution_fallback);
     RUN(stake_distribution_errors);
     RUN(kes_period_from_tip);
