@@ -110,7 +110,8 @@ MTL_API void mtl_stm_vk_pop_key(const struct mtl_stm_vk_pop *vp, uint8_t out[MTL
 MTL_API mtl_err mtl_stm_keyreg_register(struct mtl_stm_keyreg *reg, uint64_t stake,
                                         const struct mtl_stm_vk_pop *vp);
 /* Close: sorts parties (stake, then key bytes, as the reference), builds the
- * Merkle tree. Fails on zero total stake, overflow, or no party. */
+ * Merkle tree. Fails on zero total stake, a total above 2^63 - 1 (the JSON
+ * integer range of the messages), or no party. */
 MTL_API mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg,
                                      struct mtl_stm_closed_reg **out);
 

@@ -128,9 +128,13 @@ mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg, struct mtl_stm_cl
     *out = NULL;
     MTL_CHECK(reg->n > 0, MTL_ERR_STATE, "key registration: no party registered");
     uint64_t total = 0;
+    /* Stakes travel as JSON integers (signed 64-bit in jansson, as in every
+     * reference message we decode): a total beyond that could be signed but
+     * never written back. Cardano's whole supply is far below it. */
     for (size_t i = 0; i < reg->n; i++) {
-        MTL_CHECK(total <= UINT64_MAX - reg->parties[i].stake, MTL_ERR_INVALID_ARG,
-                  "key registration: total stake overflows");
+        MTL_CHECK(total <= (uint64_t)INT64_MAX - reg->parties[i].stake &&
+                      reg->parties[i].stake <= (uint64_t)INT64_MAX,
+                  MTL_ERR_INVALID_ARG, "key registration: total stake exceeds 2^63 - 1");
         total += reg->parties[i].stake;
     }
     MTL_CHECK(total > 0, MTL_ERR_INVALID_ARG, "key registration: total stake is zero");

@@ -3,6 +3,8 @@
  * persist and reload; decoders reject malformed input. */
 #include <math.h>
 #include <sodium.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "harness.h"
 #include "stm/stm_int.h"
@@ -140,6 +142,13 @@ TEST(duplicate_key_and_bad_pop_are_refused)
     CHECK_ERR(mtl_stm_keyreg_register_jsonhex(reg2, 10, "00"), MTL_ERR_BAD_ENCODING);
     struct mtl_stm_closed_reg *c;
     CHECK_ERR(mtl_stm_keyreg_close(reg2, &c), MTL_ERR_STATE);
+    /* a total stake beyond the messages' integer range: refused at close */
+    CHECK_OK(mtl_stm_keyreg_register_jsonhex(reg2, (uint64_t)INT64_MAX, vb));
+    CHECK_OK(mtl_stm_keyreg_close(reg2, &c));
+    mtl_stm_closed_reg_free(c);
+    CHECK_OK(mtl_stm_keyreg_register_jsonhex(reg2, 1, va));
+    CHECK_ERR(mtl_stm_keyreg_close(reg2, &c), MTL_ERR_INVALID_ARG);
+    CHECK(strstr(mtl_err_detail(), "2^63 - 1"));
     mtl_free(mixed);
     mtl_free(va);
     mtl_free(vb);
