@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 
 #include "bench_util.h"
-#include "common/common_int.h"
 #include "cardano/cardano_int.h"
+#include "common/common_int.h"
 #include "mithril/mithril.h"
 #include "util/tx_store.h"
 

@@ -124,12 +124,16 @@ static inline uint64_t head_arg(const uint8_t *p, size_t *i, unsigned info)
     }
 }
 
-#define INDEF UINT64_MAX /* a level closed by a 0xff break, not by a count */
+/* Levels closed by a 0xff break, not by a count (counts are below: each
+ * item takes a byte of the input); a map's break comes before a key. */
+#define INDEF_ARRAY UINT64_MAX
+#define INDEF_MAP_KEY (UINT64_MAX - 1)
+#define INDEF_MAP_VALUE (UINT64_MAX - 2)
 
 /* Without recursion: left[d] is how many items nesting level d still holds
- * (INDEF for an indefinite array or map), so each item costs its head and
- * a byte string its length, whatever it holds. Level 0 is the item itself;
- * an item at level MTL_CBOR_MAX_DEPTH is refused. */
+ * (an INDEF_ mark for an indefinite array or map), so each item costs its
+ * head and a byte string its length, whatever it holds. Level 0 is the
+ * item itself; an item at level MTL_CBOR_MAX_DEPTH is refused. */
 mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what)
 {
     uint64_t left[MTL_CBOR_MAX_DEPTH + 1];
@@ -149,12 +153,14 @@ mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *wha
         size_t at = i;
         uint8_t b = p[i++];
         unsigned major = b >> 5, info = b & 31u;
-        if (left[depth] != INDEF)
-            left[depth]--;
-        else if (b == 0xff) {
+        uint64_t l = left[depth];
+        if (l < INDEF_MAP_VALUE)
+            left[depth] = l - 1;
+        else if (b == 0xff && l != INDEF_MAP_VALUE) {
             left[depth] = 0;
             continue;
-        }
+        } else if (l != INDEF_ARRAY)
+            left[depth] = l == INDEF_MAP_KEY ? INDEF_MAP_VALUE : INDEF_MAP_KEY;
         MTL_CHECK(depth < MTL_CBOR_MAX_DEPTH, MTL_ERR_BAD_ENCODING,
                   "%s: CBOR nested deeper than %d (offset %zu)", what, MTL_CBOR_MAX_DEPTH, at);
         uint64_t v = info;
@@ -166,7 +172,7 @@ mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *wha
                 }
                 MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
                           "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
-                left[++depth] = INDEF;
+                left[++depth] = major == 5 ? INDEF_MAP_KEY : INDEF_ARRAY;
                 continue;
             }
             MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING,

@@ -206,6 +206,7 @@ static const struct skip_case SKIPS[] = {
     {"82ff00", 0, "byte 0xff at offset 1 is not an item"},
     {"3f", 0, "byte 0x3f at offset 0 is not an item"},
     {"81fc", 0, "reserved CBOR byte 0xfc at offset 1"},
+    {"bf01ff", 0, "byte 0xff at offset 2 is not an item"}, /* a key without its value */
     {"9f8100ff01", 4, NULL},
     {"bf0102ff", 4, NULL},
     {"c2420102", 4, NULL},
@@ -251,8 +252,8 @@ TEST(malformed_items_are_refused_where_they_break)
  * it in memory (the next block of a chunk): the block's length decides. */
 TEST(a_length_past_the_block_is_refused)
 {
-    static const uint8_t blk[] = {0x82, 0x07, 0x85, 0x82, 0x8a, 0x01, 0x02, 0, 0, 0, 0,
-                                  0,    0,    0,    0,    0x40, 0x81, 0xa1, 0x00, 0x44,
+    static const uint8_t blk[] = {0x82, 0x07, 0x85, 0x82, 0x8a, 0x01, 0x02, 0,    0,    0,
+                                  0,    0,    0,    0,    0,    0x40, 0x81, 0xa1, 0x00, 0x44,
                                   0xaa, 0xbb, 0xcc, 0xdd, 0x80, 0xa0, 0x80, 0x00};
     struct mtl_cardano_block b;
     CHECK_OK(mtl_block_decode(dec, blk, sizeof(blk) - 1, &b));
