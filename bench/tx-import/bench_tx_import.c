@@ -9,13 +9,19 @@
  * blocks of 20 transactions (the reference's bench shape) of ~300-byte
  * bodies (2 inputs, 2 multi-asset outputs, fee, ttl) and 2 vkey witnesses
  * (~500 bytes a transaction, mainnet-like), every transaction unique.
+ * Each chunk is also read by the block reader alone first (its own figure:
+ * what the import costs beside the store), and its header and transaction
+ * bodies hashed alone: the BLAKE2b-256 floor no reader goes under.
  *   bench_tx_import [--json] [--transactions N] [--tx-per-block 1..255]
- *                   [--witnesses W] [--import-only]   (N: 10 000 000) */
+ *                   [--witnesses W] [--import-only] [--reader-only]
+ *   (N: 10 000 000; --reader-only: no store) */
+#include <sodium.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "bench_util.h"
+#include "cardano/cardano_int.h"
 #include "common/common_int.h"
 #include "mithril/mithril.h"
 #include "util/tx_store.h"
@@ -187,6 +193,61 @@ static int write_chunk(struct gen *g, const char *dir, uint64_t c, size_t *bytes
            write_file(dir, c + 1, "primary", empty_primary, sizeof(empty_primary));
 }
 
+/* The block reader alone over chunk c: CPU seconds, blocks read. */
+static double read_alone(const char *dir, uint64_t c, size_t *blocks)
+{
+    struct mtl_chunk_reader *r;
+    double t0 = cpu_now();
+    *blocks = 0;
+    if (mtl_chunk_reader_open(&r, dir, c) != MTL_OK)
+        return 0;
+    for (;;) {
+        struct mtl_cardano_block b;
+        bool done;
+        if (mtl_chunk_reader_next(r, &b, &done) != MTL_OK || done)
+            break;
+        (*blocks)++;
+    }
+    mtl_chunk_reader_free(r);
+    return cpu_now() - t0;
+}
+
+/* CPU seconds BLAKE2b-256 takes over what the reader hashes in blocks
+ * [p, p + n): each header and transaction body (found by skipping CBOR
+ * items; the skipping is not timed). */
+static double hash_floor(const uint8_t *p, size_t n)
+{
+    double spent = 0;
+    size_t pos = 0;
+    while (pos < n) {
+        size_t at[512], end[512], k = 0;
+        uint64_t left;
+        bool indef;
+        pos += 3; /* [7, [ */
+        at[k] = pos;
+        if (mtl_cbor_skip(p, n, &pos, "header") != MTL_OK)
+            return 0;
+        end[k++] = pos;
+        if (mtl_cbor_array(p, n, &pos, &left, &indef, "bodies") != MTL_OK)
+            return 0;
+        while (k < 512 && mtl_cbor_array_more(p, n, &pos, indef, &left)) {
+            at[k] = pos;
+            if (mtl_cbor_skip(p, n, &pos, "body") != MTL_OK)
+                return 0;
+            end[k++] = pos;
+        }
+        for (int i = 0; i < 3; i++) /* witnesses, auxiliary data, invalid ones */
+            if (mtl_cbor_skip(p, n, &pos, "block") != MTL_OK)
+                return 0;
+        uint8_t h[32];
+        double t0 = cpu_now();
+        for (size_t i = 0; i < k; i++)
+            crypto_generichash(h, 32, p + at[i], end[i] - at[i], NULL, 0);
+        spent += cpu_now() - t0;
+    }
+    return spent;
+}
+
 static const char *const PROOF_NAMES[] = {"proof v1, 1 transaction", "proof v1, 100 transactions",
                                           "proof v2, 1 transaction", "proof v2, 100 transactions"};
 
@@ -236,7 +297,7 @@ int main(int argc, char **argv)
 {
     bench_parse_args(argc, argv);
     uint64_t want = 10000000;
-    int import_only = 0;
+    int import_only = 0, reader_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--transactions") == 0 && i + 1 < argc)
             want = strtoull(argv[i + 1], NULL, 10);
@@ -245,6 +306,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--witnesses") == 0 && i + 1 < argc)
             witnesses = (unsigned)strtoul(argv[i + 1], NULL, 10);
         import_only |= strcmp(argv[i], "--import-only") == 0;
+        reader_only |= strcmp(argv[i], "--reader-only") == 0;
     }
     if (tx_per_block < 1 || tx_per_block > 255 || witnesses > 23) {
         fprintf(stderr, "bench_tx_import: --tx-per-block 1..255, --witnesses 0..23\n");
@@ -270,7 +332,7 @@ int main(int argc, char **argv)
         printf("bench_tx_import: %s\n", mtl_err_detail());
         return 1;
     }
-    double cpu = 0, wall = 0;
+    double cpu = 0, wall = 0, reader = 0, floor = 0;
     size_t bytes = 0;
     uint64_t txs = 0;
     for (uint64_t c = 0; c < chunks; c++) {
@@ -278,6 +340,18 @@ int main(int argc, char **argv)
         if (!write_chunk(&g, dir, c, &n)) {
             printf("bench_tx_import: cannot write chunk %llu\n", (unsigned long long)c);
             return 1;
+        }
+        size_t blocks;
+        reader += read_alone(dir, c, &blocks);
+        floor += hash_floor(g.chunk, n);
+        if (blocks != BLOCKS_PER_CHUNK) {
+            printf("bench_tx_import: reader: %s\n", mtl_err_detail());
+            return 1;
+        }
+        bytes += n;
+        if (reader_only) {
+            remove_trio(dir, c);
+            continue;
         }
         struct app_tx_import_stats st;
         double t0 = cpu_now(), w0 = bench_now();
@@ -288,11 +362,16 @@ int main(int argc, char **argv)
             printf("bench_tx_import: import: %s\n", mtl_err_detail());
             return 1;
         }
-        bytes += n;
         txs += st.transactions;
         remove_trio(dir, c);
     }
     remove_trio(dir, chunks);
+    bench_report("reader alone: chunk data per core (open, decode, hashes)", bytes / reader / 1e6,
+                 "MB/s");
+    bench_report("BLAKE2b-256 alone over the headers and bodies the reader hashes",
+                 bytes / floor / 1e6, "MB/s");
+    if (reader_only)
+        goto out;
     bench_report("import: chunk data per core (CPU time of the importer)", bytes / cpu / 1e6,
                  "MB/s");
     bench_report("import: chunk data (wall time, fsync included)", bytes / wall / 1e6, "MB/s");
@@ -320,6 +399,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     bench_report("peak RSS of the process holding the store", (double)ru.ru_maxrss / 1024, "MB");
+out:
     app_tx_store_free(s);
     mtl_block_decoder_free(g.dec);
     free(g.chunk);

@@ -66,29 +66,31 @@ static mtl_err skip_n(struct walk *w, unsigned n, const char *what)
     return MTL_OK;
 }
 
-/* The header's fields are walked one by one, each from depth 0; the
- * header must also skip as one item and end where its fields did, so the
- * nesting bound counts from the header as for every other item. */
-static mtl_err header_whole(const struct walk *w, size_t from, const char *what)
+/* The header is skipped whole first: that checks its every item (and the
+ * nesting bound, counted from the header as for every other item) in one
+ * walk; the fields wanted are then read from its start, and its length
+ * is known for the hash. Returns the header's end; w->pos stays at its
+ * start. */
+static mtl_err header_end(const struct walk *w, size_t *end, const char *what)
 {
-    size_t end = from;
-    MTL_TRY(mtl_cbor_skip(w->p, w->len, &end, what));
-    MTL_CHECK(end == w->pos, MTL_ERR_BAD_ENCODING,
-              "%s: its fields end at offset %zu but the item at offset %zu", what, w->pos, end);
-    return MTL_OK;
+    *end = w->pos;
+    return mtl_cbor_skip(w->p, w->len, end, what);
 }
 
-/* BLAKE2b-256 of the header bytes [from, w->pos), after an optional
+/* BLAKE2b-256 of the header bytes [from, end), after an optional
  * [tag, ...] prefix (Byron hashes the header wrapped as [0|1, header]). */
-static void header_hash(uint8_t out[32], const struct walk *w, size_t from, int byron_tag)
+static void header_hash(uint8_t out[32], const struct walk *w, size_t from, size_t end,
+                        int byron_tag)
 {
+    if (byron_tag < 0) {
+        crypto_generichash(out, 32, w->p + from, end - from, NULL, 0);
+        return;
+    }
+    const uint8_t prefix[2] = {0x82, (uint8_t)byron_tag};
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
-    if (byron_tag >= 0) {
-        const uint8_t prefix[2] = {0x82, (uint8_t)byron_tag};
-        crypto_generichash_update(&st, prefix, 2);
-    }
-    crypto_generichash_update(&st, w->p + from, w->pos - from);
+    crypto_generichash_update(&st, prefix, 2);
+    crypto_generichash_update(&st, w->p + from, end - from);
     crypto_generichash_final(&st, out, 32);
 }
 
@@ -112,15 +114,14 @@ static mtl_err shelley(struct mtl_block_decoder *d, struct walk *w, struct mtl_c
 {
     unsigned era = b->era;
     MTL_TRY(array_of(w, era >= MTL_ERA_ALONZO ? 5 : 4, "block"));
-    size_t from = w->pos;
+    size_t from = w->pos, end;
+    MTL_TRY(header_end(w, &end, "header"));
     MTL_TRY(array_of(w, 2, "header"));
     MTL_TRY(array_of(w, era >= MTL_ERA_BABBAGE ? 10 : 15, "header body"));
     MTL_TRY(uint_at(w, &b->block_number, "header block_number"));
     MTL_TRY(uint_at(w, &b->slot, "header slot"));
-    MTL_TRY(skip_n(w, era >= MTL_ERA_BABBAGE ? 8 : 13, "header body"));
-    MTL_TRY(mtl_cbor_skip(w->p, w->len, &w->pos, "header body_signature"));
-    MTL_TRY(header_whole(w, from, "header"));
-    header_hash(b->hash, w, from, -1);
+    w->pos = end;
+    header_hash(b->hash, w, from, end, -1);
     uint64_t left;
     bool indef;
     MTL_TRY(mtl_cbor_array(w->p, w->len, &w->pos, &left, &indef, "transaction bodies"));
@@ -143,7 +144,8 @@ static mtl_err byron(struct mtl_block_decoder *d, struct walk *w, struct mtl_car
     uint64_t epoch, slot, left;
     bool indef;
     MTL_TRY(array_of(w, 3, "byron block"));
-    size_t from = w->pos;
+    size_t from = w->pos, end;
+    MTL_TRY(header_end(w, &end, "byron header"));
     MTL_TRY(array_of(w, 5, "byron header"));
     MTL_TRY(skip_n(w, 3, "byron header"));
     MTL_TRY(array_of(w, 4, "byron consensus data"));
@@ -153,9 +155,8 @@ static mtl_err byron(struct mtl_block_decoder *d, struct walk *w, struct mtl_car
     MTL_TRY(mtl_cbor_skip(w->p, w->len, &w->pos, "byron issuer"));
     MTL_TRY(array_of(w, 1, "byron difficulty"));
     MTL_TRY(uint_at(w, &b->block_number, "byron difficulty"));
-    MTL_TRY(skip_n(w, 2, "byron header"));
-    MTL_TRY(header_whole(w, from, "byron header"));
-    header_hash(b->hash, w, from, 1);
+    w->pos = end;
+    header_hash(b->hash, w, from, end, 1);
     MTL_CHECK(epoch <= (UINT64_MAX - slot) / MTL_BYRON_EPOCH_SLOTS, MTL_ERR_BAD_ENCODING,
               "byron slot id: epoch %llu out of range", (unsigned long long)epoch);
     b->slot = epoch * MTL_BYRON_EPOCH_SLOTS + slot;
@@ -181,16 +182,16 @@ static mtl_err ebb(struct walk *w, struct mtl_cardano_block *b)
 {
     uint64_t epoch;
     MTL_TRY(array_of(w, 3, "epoch boundary block"));
-    size_t from = w->pos;
+    size_t from = w->pos, end;
+    MTL_TRY(header_end(w, &end, "epoch boundary header"));
     MTL_TRY(array_of(w, 5, "epoch boundary header"));
     MTL_TRY(skip_n(w, 3, "epoch boundary header"));
     MTL_TRY(array_of(w, 2, "epoch boundary consensus data"));
     MTL_TRY(uint_at(w, &epoch, "epoch boundary epoch"));
     MTL_TRY(array_of(w, 1, "epoch boundary difficulty"));
     MTL_TRY(uint_at(w, &b->block_number, "epoch boundary difficulty"));
-    MTL_TRY(mtl_cbor_skip(w->p, w->len, &w->pos, "epoch boundary extra data"));
-    MTL_TRY(header_whole(w, from, "epoch boundary header"));
-    header_hash(b->hash, w, from, 0);
+    w->pos = end;
+    header_hash(b->hash, w, from, end, 0);
     MTL_CHECK(epoch <= UINT64_MAX / MTL_BYRON_EPOCH_SLOTS, MTL_ERR_BAD_ENCODING,
               "epoch boundary: epoch %llu out of range", (unsigned long long)epoch);
     b->slot = epoch * MTL_BYRON_EPOCH_SLOTS;

@@ -106,71 +106,105 @@ static mtl_err skip_chunks(const uint8_t *p, size_t len, size_t *pos, unsigned m
     }
 }
 
-static mtl_err skip_at(const uint8_t *p, size_t len, size_t *pos, unsigned depth, const char *what)
+/* The head's argument after its first byte b (info 24..27: 1, 2, 4 or 8
+ * bytes at p[*i], known to be there). */
+static inline uint64_t head_arg(const uint8_t *p, size_t *i, unsigned info)
 {
-    MTL_CHECK(depth < MTL_CBOR_MAX_DEPTH, MTL_ERR_BAD_ENCODING,
-              "%s: CBOR nested deeper than %d (offset %zu)", what, MTL_CBOR_MAX_DEPTH, *pos);
-    MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends early (offset %zu)", what, *pos);
-    size_t at = *pos;
-    uint8_t b = p[at];
-    unsigned major = b >> 5, info = b & 31u;
-    if (info == 31) {
-        (*pos)++;
-        if (major == 2 || major == 3)
-            return skip_chunks(p, len, pos, major, what);
-        MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
-                  "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
-        for (;;) {
-            MTL_CHECK(*pos < len, MTL_ERR_BAD_ENCODING,
-                      "%s: CBOR ends inside an indefinite %s (offset %zu)", what,
-                      major == 4 ? "array" : "map", at);
-            if (p[*pos] == 0xff) {
-                (*pos)++;
-                return MTL_OK;
-            }
-            MTL_TRY(skip_at(p, len, pos, depth + 1, what));
-            if (major == 5)
-                MTL_TRY(skip_at(p, len, pos, depth + 1, what));
-        }
-    }
-    if (major == 7) { /* simple values and floats: a head and 0-8 bytes */
-        MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING, "%s: reserved CBOR byte 0x%02x at offset %zu",
-                  what, b, at);
-        size_t n = info < 24 ? 0 : (size_t)1 << (info - 24);
-        MTL_CHECK(len - at - 1 >= n, MTL_ERR_BAD_ENCODING, "%s: CBOR ends inside a float", what);
-        *pos = at + 1 + n;
-        return MTL_OK;
-    }
-    unsigned m;
-    uint64_t v;
-    MTL_TRY(mtl_cbor_head(p, len, pos, &m, &v, what));
-    switch (major) {
-    case 2:
-    case 3:
-        MTL_CHECK(v <= len - *pos, MTL_ERR_BAD_ENCODING,
-                  "%s: CBOR string of %llu bytes at offset %zu overruns the input", what,
-                  (unsigned long long)v, at);
-        *pos += (size_t)v;
-        return MTL_OK;
-    case 4:
-    case 5:
-        /* every item takes a byte: a count past the input is refused at once */
-        MTL_CHECK(v <= (len - *pos) / (major == 5 ? 2 : 1), MTL_ERR_BAD_ENCODING,
-                  "%s: CBOR %s of %llu items at offset %zu overruns the input", what,
-                  major == 4 ? "array" : "map", (unsigned long long)v, at);
-        for (uint64_t i = 0; i < v * (major == 5 ? 2 : 1); i++)
-            MTL_TRY(skip_at(p, len, pos, depth + 1, what));
-        return MTL_OK;
-    case 6:
-        return skip_at(p, len, pos, depth + 1, what);
+    size_t at = *i;
+    *i += (size_t)1 << (info - 24);
+    switch (info) {
+    case 24:
+        return p[at];
+    case 25:
+        return (uint64_t)p[at] << 8 | p[at + 1];
+    case 26:
+        return mtl_be32_get(p + at);
     default:
-        return MTL_OK; /* integers: the head was all */
+        return mtl_be64_get(p + at);
     }
 }
 
+/* Levels closed by a 0xff break, not by a count (counts are below: each
+ * item takes a byte of the input); a map's break comes before a key. */
+#define INDEF_ARRAY UINT64_MAX
+#define INDEF_MAP_KEY (UINT64_MAX - 1)
+#define INDEF_MAP_VALUE (UINT64_MAX - 2)
+
+/* Without recursion: left[d] is how many items nesting level d still holds
+ * (an INDEF_ mark for an indefinite array or map), so each item costs its
+ * head and a byte string its length, whatever it holds. Level 0 is the
+ * item itself; an item at level MTL_CBOR_MAX_DEPTH is refused. */
 mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what)
 {
-    return skip_at(p, len, pos, 0, what);
+    uint64_t left[MTL_CBOR_MAX_DEPTH + 1];
+    unsigned depth = 0;
+    size_t i = *pos;
+    left[0] = 1;
+    for (;;) {
+        while (left[depth] == 0) {
+            if (depth == 0) {
+                *pos = i;
+                return MTL_OK;
+            }
+            depth--;
+        }
+        MTL_CHECK(i < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends early (offset %zu, %u levels deep)",
+                  what, i, depth);
+        size_t at = i;
+        uint8_t b = p[i++];
+        unsigned major = b >> 5, info = b & 31u;
+        uint64_t l = left[depth];
+        if (l < INDEF_MAP_VALUE)
+            left[depth] = l - 1;
+        else if (b == 0xff && l != INDEF_MAP_VALUE) {
+            left[depth] = 0;
+            continue;
+        } else if (l != INDEF_ARRAY)
+            left[depth] = l == INDEF_MAP_KEY ? INDEF_MAP_VALUE : INDEF_MAP_KEY;
+        MTL_CHECK(depth < MTL_CBOR_MAX_DEPTH, MTL_ERR_BAD_ENCODING,
+                  "%s: CBOR nested deeper than %d (offset %zu)", what, MTL_CBOR_MAX_DEPTH, at);
+        uint64_t v = info;
+        if (info >= 24) {
+            if (info == 31) {
+                if (major == 2 || major == 3) {
+                    MTL_TRY(skip_chunks(p, len, &i, major, what));
+                    continue;
+                }
+                MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
+                          "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
+                left[++depth] = major == 5 ? INDEF_MAP_KEY : INDEF_ARRAY;
+                continue;
+            }
+            MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING,
+                      "%s: reserved CBOR byte 0x%02x at offset %zu", what, b, at);
+            MTL_CHECK(((size_t)1 << (info - 24)) <= len - i, MTL_ERR_BAD_ENCODING,
+                      "%s: CBOR ends inside the head at offset %zu", what, at);
+            v = head_arg(p, &i, info);
+        }
+        switch (major) {
+        case 2:
+        case 3:
+            MTL_CHECK(v <= len - i, MTL_ERR_BAD_ENCODING,
+                      "%s: CBOR string of %llu bytes at offset %zu overruns the input", what,
+                      (unsigned long long)v, at);
+            i += (size_t)v;
+            break;
+        case 4:
+        case 5:
+            /* every item takes a byte: a count past the input is refused at once */
+            MTL_CHECK(v <= (len - i) / (major == 5 ? 2 : 1), MTL_ERR_BAD_ENCODING,
+                      "%s: CBOR %s of %llu items at offset %zu overruns the input", what,
+                      major == 4 ? "array" : "map", (unsigned long long)v, at);
+            if (v)
+                left[++depth] = major == 5 ? 2 * v : v;
+            break;
+        case 6:
+            left[++depth] = 1; /* the tagged item */
+            break;
+        default:
+            break; /* integers, simple values and floats: the head was all */
+        }
+    }
 }
 
 mtl_err mtl_cbor_array(const uint8_t *p, size_t len, size_t *pos, uint64_t *n, bool *indefinite,

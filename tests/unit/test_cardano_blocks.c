@@ -184,6 +184,85 @@ TEST(indefinite_lengths_tags_and_floats_are_walked)
     CHECK(strstr(mtl_err_detail(), "nested deeper"));
 }
 
+/* The skipper's refusals, each at the byte that breaks the rule (the
+ * skipper walks heads only, so each length is all that guards the input's
+ * end), and nesting accepted up to the cap. */
+struct skip_case {
+    const char *hex;
+    size_t end;        /* where an accepted item ends */
+    const char *error; /* or what the refusal says */
+};
+
+static const struct skip_case SKIPS[] = {
+    {"5901c0aabb", 0, "string of 448 bytes at offset 0 overruns"},
+    {"9affffffff00", 0, "array of 4294967295 items at offset 0 overruns"},
+    {"a3000102", 0, "map of 3 items at offset 0 overruns"},
+    {"828100", 0, "ends early (offset 3, 1 levels deep)"},
+    {"9f0102", 0, "ends early (offset 3, 1 levels deep)"},
+    {"5f4161", 0, "ends inside a string"},
+    {"5f6161ff", 0, "bad chunk of an indefinite CBOR string at offset 1"},
+    {"1b0102", 0, "ends inside the head at offset 0"},
+    {"c1", 0, "ends early (offset 1, 1 levels deep)"},
+    {"82ff00", 0, "byte 0xff at offset 1 is not an item"},
+    {"3f", 0, "byte 0x3f at offset 0 is not an item"},
+    {"81fc", 0, "reserved CBOR byte 0xfc at offset 1"},
+    {"bf01ff", 0, "byte 0xff at offset 2 is not an item"}, /* a key without its value */
+    {"9f8100ff01", 4, NULL},
+    {"bf0102ff", 4, NULL},
+    {"c2420102", 4, NULL},
+    {"83fb3ff0000000000000f8ff00", 13, NULL},
+};
+
+TEST(malformed_items_are_refused_where_they_break)
+{
+    for (size_t i = 0; i < MTL_ARRAY_LEN(SKIPS); i++) {
+        uint8_t b[32];
+        size_t n = 0, pos = 0;
+        CHECK_OK(mtl_hex_decode(b, sizeof(b), &n, SKIPS[i].hex, strlen(SKIPS[i].hex)));
+        mtl_err rc = mtl_cbor_skip(b, n, &pos, "t");
+        if (!SKIPS[i].error) {
+            CHECK_OK(rc);
+            CHECK_EQ_INT(pos, SKIPS[i].end);
+            continue;
+        }
+        CHECK_ERR(rc, MTL_ERR_BAD_ENCODING);
+        if (!strstr(mtl_err_detail(), SKIPS[i].error))
+            fprintf(stderr, "case %s: %s\n", SKIPS[i].hex, mtl_err_detail());
+        CHECK(strstr(mtl_err_detail(), SKIPS[i].error));
+        CHECK_EQ_INT(pos, 0); /* a refused skip leaves the position */
+    }
+    uint8_t deep[130];
+    memset(deep, 0x81, sizeof(deep));
+    size_t pos = 0;
+    deep[127] = 0x00; /* the item at level 127: the deepest allowed */
+    CHECK_OK(mtl_cbor_skip(deep, 128, &pos, "t"));
+    CHECK_EQ_INT(pos, 128);
+    deep[127] = 0x9f; /* an indefinite array at 127, empty: allowed */
+    deep[128] = 0xff;
+    pos = 0;
+    CHECK_OK(mtl_cbor_skip(deep, 129, &pos, "t"));
+    deep[128] = 0x00; /* its item would be at level 128 */
+    deep[129] = 0xff;
+    pos = 0;
+    CHECK_ERR(mtl_cbor_skip(deep, 130, &pos, "t"), MTL_ERR_BAD_ENCODING);
+    CHECK(strstr(mtl_err_detail(), "nested deeper than 128 (offset 128)"));
+}
+
+/* A body whose byte string would end past the block, in bytes that follow
+ * it in memory (the next block of a chunk): the block's length decides. */
+TEST(a_length_past_the_block_is_refused)
+{
+    static const uint8_t blk[] = {0x82, 0x07, 0x85, 0x82, 0x8a, 0x01, 0x02, 0,    0,    0,
+                                  0,    0,    0,    0,    0,    0x40, 0x81, 0xa1, 0x00, 0x44,
+                                  0xaa, 0xbb, 0xcc, 0xdd, 0x80, 0xa0, 0x80, 0x00};
+    struct mtl_cardano_block b;
+    CHECK_OK(mtl_block_decode(dec, blk, sizeof(blk) - 1, &b));
+    CHECK_EQ_INT(b.tx_count, 1);
+    CHECK_ERR(mtl_block_decode(dec, blk, 22, &b), MTL_ERR_BAD_ENCODING);
+    CHECK(strstr(mtl_err_detail(), "transaction 0") &&
+          strstr(mtl_err_detail(), "string of 4 bytes at offset 19 overruns"));
+}
+
 /* An epoch boundary block (none in the samples): [0, [header, body, extra]],
  * header [magic, prev, body_proof, [epoch, [difficulty]], extra]. pallas
  * numbers it by its difficulty, slots it at epoch * 21600 and hashes
@@ -383,6 +462,8 @@ int main(void)
     RUN(alonzo_hashes_are_pallas_ones);
     RUN(truncated_and_altered_blocks_never_crash);
     RUN(indefinite_lengths_tags_and_floats_are_walked);
+    RUN(malformed_items_are_refused_where_they_break);
+    RUN(a_length_past_the_block_is_refused);
     RUN(epoch_boundary_block_decodes);
     RUN(devnet_fragment_reads_every_block);
     RUN(parsing_error_samples_give_clear_errors);
