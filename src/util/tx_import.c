@@ -35,27 +35,27 @@ const char APP_TX_SCHEMA[] =
     "  next_chunk INTEGER NOT NULL);";
 
 /* The hash index per imported chunk (tx_index.c): its transactions' keys
- * (8-byte hash prefix, block offset) sorted, in runs of ~4 KB keyed by their
- * first prefix (top bit flipped: signed order is the prefixes' order), and a
- * Bloom filter of its prefixes with the chunk's first and last block. The
- * per-transaction rows cost a random B-tree insert each once the index
- * outgrew the page cache. The chunks the old index covered are not known:
- * the store (derived data) is emptied and the chain imported again. */
+ * (8-byte hash prefix, block offset in the chunk) sorted, in runs of ~4 KB
+ * (row id: chunk << 32 | run number), and a row with a Bloom filter of its
+ * prefixes, its first and last block and the first prefix of each run. The
+ * per-transaction rows it replaces cost a random B-tree insert each once
+ * the index outgrew the page cache. Which chunks the old rows came from is
+ * not known: the store (derived data) is emptied and the chain imported
+ * again. */
 const char APP_TX_INDEX_MIGRATION[] =
     "DROP TABLE cardano_tx;"
     "DELETE FROM cardano_block;"
     "DELETE FROM block_range_root;"
     "DELETE FROM tx_import_state;"
     "CREATE TABLE cardano_tx_run ("
-    "  chunk INTEGER NOT NULL,"
-    "  first_prefix INTEGER NOT NULL,"
-    "  keys BLOB NOT NULL,"
-    "  PRIMARY KEY (chunk, first_prefix)) WITHOUT ROWID;"
+    "  id INTEGER PRIMARY KEY,"
+    "  keys BLOB NOT NULL);"
     "CREATE TABLE cardano_tx_filter ("
     "  chunk INTEGER PRIMARY KEY,"
     "  first_block INTEGER NOT NULL,"
     "  last_block INTEGER NOT NULL,"
-    "  filter BLOB NOT NULL);";
+    "  filter BLOB NOT NULL,"
+    "  fences BLOB NOT NULL);";
 
 /* ---- signing cadence ------------------------------------------------------------ */
 
@@ -100,11 +100,11 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
                            " tx_hashes) VALUES (?, ?, ?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_run,
-                           "INSERT INTO cardano_tx_run(chunk, first_prefix, keys) VALUES (?, ?, ?)");
+                           "INSERT INTO cardano_tx_run(id, keys) VALUES (?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_filter,
-                           "INSERT INTO cardano_tx_filter(chunk, first_block, last_block, filter)"
-                           " VALUES (?, ?, ?, ?)");
+                           "INSERT INTO cardano_tx_filter(chunk, first_block, last_block, filter,"
+                           " fences) VALUES (?, ?, ?, ?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_root,
                            "INSERT INTO block_range_root(tree, start, root) VALUES (?, ?, ?)");

@@ -12,17 +12,18 @@
 #include "tx_store_int.h"
 
 /* A run's key: the prefix (8 bytes) and the block's offset from the chunk's
- * first block (4 bytes), big-endian, so a run is searched in place. */
+ * first block (4 bytes), big-endian, so a run is searched in place. A run's
+ * row fits one 4 KB page (a table row holds up to 4061 bytes in its page;
+ * larger ones spill to overflow pages, twice the file). */
 #define KEY_BYTES 12
-#define RUN_KEYS 341 /* 4092 bytes */
+#define RUN_KEYS 337 /* 4044 bytes */
 /* The filter: 10 bits a key, in 512-bit blocks, one block a key (one cache
  * line read a chunk probed), 7 bits set in it: about 1% false positives. */
 #define FILTER_BITS_PER_KEY 10
 #define FILTER_BLOCK_BYTES 64
 #define FILTER_PROBES 7
-/* Runs are keyed by the prefix with its top bit flipped: SQLite's signed
- * integers then sort as the unsigned prefixes. */
-#define SIGN_FLIP 0x8000000000000000ull
+/* A run's row id: its chunk, its number in the chunk. */
+#define RUN_ID(chunk, run) ((sqlite3_int64)((chunk) << 32 | (run)))
 
 static uint64_t mix(uint64_t x)
 {
@@ -122,26 +123,30 @@ static mtl_err sort_keys(struct app_tx_store *s)
 
 /* The runs: RUN_KEYS keys each, a prefix never split across two runs (a
  * lookup reads the one run whose first prefix is the highest not above its
- * own). */
-static mtl_err write_runs(struct app_tx_store *s, uint64_t chunk, uint64_t first)
+ * own); their first prefixes (the fences) go to the filter's row, after the
+ * filter in s->ibuf. */
+static mtl_err write_runs(struct app_tx_store *s, uint64_t chunk, uint64_t first, size_t fbytes,
+                          size_t *nfences)
 {
-    uint8_t *w = s->ibuf;
+    uint8_t *w = s->ibuf + fbytes, *fence = w + KEY_BYTES * s->nkeys;
     for (size_t i = 0; i < s->nkeys; i++, w += KEY_BYTES) {
         mtl_be64_put(w, s->keys[i].prefix);
         mtl_be32_put(w + 8, (uint32_t)(s->keys[i].block - first));
     }
     sqlite3_stmt *st = s->ins_run;
-    for (size_t i = 0; i < s->nkeys;) {
+    size_t run = 0;
+    for (size_t i = 0; i < s->nkeys; run++) {
         size_t j = i + RUN_KEYS < s->nkeys ? i + RUN_KEYS : s->nkeys;
         while (j < s->nkeys && s->keys[j].prefix == s->keys[j - 1].prefix)
             j++;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)chunk);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->keys[i].prefix ^ SIGN_FLIP));
-        sqlite3_bind_blob(st, 3, s->ibuf + KEY_BYTES * i, (int)(KEY_BYTES * (j - i)),
+        mtl_be64_put(fence + 8 * run, s->keys[i].prefix);
+        sqlite3_bind_int64(st, 1, RUN_ID(chunk, run));
+        sqlite3_bind_blob(st, 2, s->ibuf + fbytes + KEY_BYTES * i, (int)(KEY_BYTES * (j - i)),
                           SQLITE_STATIC);
         MTL_TRY(tx_step_done(s, st, "insert transactions run"));
         i = j;
     }
+    *nfences = run;
     return MTL_OK;
 }
 
@@ -156,20 +161,22 @@ mtl_err tx_index_write_chunk(struct app_tx_store *s, uint64_t chunk)
               (unsigned long long)chunk, (unsigned long long)first, (unsigned long long)last);
     size_t nblocks = (s->nkeys * FILTER_BITS_PER_KEY + 8 * FILTER_BLOCK_BYTES - 1) /
                      (8 * FILTER_BLOCK_BYTES);
-    size_t fbytes = nblocks * FILTER_BLOCK_BYTES;
-    size_t need = KEY_BYTES * s->nkeys > fbytes ? KEY_BYTES * s->nkeys : fbytes;
-    MTL_TRY(grow((void **)&s->ibuf, &s->capibuf, need, 1));
+    size_t fbytes = nblocks * FILTER_BLOCK_BYTES, nfences = 0;
+    /* the filter, the runs' keys, at most one fence a key */
+    MTL_TRY(grow((void **)&s->ibuf, &s->capibuf, fbytes + (KEY_BYTES + 8) * s->nkeys, 1));
     memset(s->ibuf, 0, fbytes);
     for (size_t i = 0; i < s->nkeys; i++)
         filter_set(s->ibuf, nblocks, s->keys[i].prefix);
+    MTL_TRY(sort_keys(s));
+    MTL_TRY(write_runs(s, chunk, first, fbytes, &nfences));
     sqlite3_stmt *st = s->ins_filter;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chunk);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)first);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
     sqlite3_bind_blob(st, 4, s->ibuf, (int)fbytes, SQLITE_STATIC);
-    MTL_TRY(tx_step_done(s, st, "insert transactions filter"));
-    MTL_TRY(sort_keys(s));
-    return write_runs(s, chunk, first);
+    sqlite3_bind_blob(st, 5, s->ibuf + fbytes + KEY_BYTES * s->nkeys, (int)(8 * nfences),
+                      SQLITE_STATIC);
+    return tx_step_done(s, st, "insert transactions filter");
 }
 
 /* ---- lookup ------------------------------------------------------------------------ */
@@ -178,23 +185,30 @@ void tx_index_free(struct tx_filters *f)
 {
     mtl_free(f->c);
     mtl_free(f->bits);
+    mtl_free(f->fences);
     memset(f, 0, sizeof(*f));
 }
 
 static mtl_err add_filter(struct tx_filters *f, sqlite3_stmt *st)
 {
     uint64_t chunk = (uint64_t)sqlite3_column_int64(st, 0);
-    size_t n = (size_t)sqlite3_column_bytes(st, 3);
-    MTL_CHECK(n > 0 && n % FILTER_BLOCK_BYTES == 0, MTL_ERR_DB,
-              "transactions store: chunk %05llu: a filter of %zu bytes", (unsigned long long)chunk,
-              n);
+    size_t n = (size_t)sqlite3_column_bytes(st, 3), nf = (size_t)sqlite3_column_bytes(st, 4);
+    MTL_CHECK(n > 0 && n % FILTER_BLOCK_BYTES == 0 && nf > 0 && nf % 8 == 0, MTL_ERR_DB,
+              "transactions store: chunk %05llu: a filter of %zu bytes, fences of %zu",
+              (unsigned long long)chunk, n, nf);
     MTL_TRY(grow((void **)&f->c, &f->cap, f->n + 1, sizeof(*f->c)));
     MTL_TRY(grow((void **)&f->bits, &f->capbytes, f->nbytes + n, 1));
+    MTL_TRY(grow((void **)&f->fences, &f->capfences, f->nfences + nf / 8, sizeof(*f->fences)));
     memcpy(f->bits + f->nbytes, sqlite3_column_blob(st, 3), n);
-    f->c[f->n++] = (struct tx_chunk_filter){chunk, (uint64_t)sqlite3_column_int64(st, 1),
-                                            (uint64_t)sqlite3_column_int64(st, 2), f->nbytes,
-                                            n / FILTER_BLOCK_BYTES};
+    const uint8_t *p = sqlite3_column_blob(st, 4);
+    for (size_t i = 0; i < nf / 8; i++)
+        f->fences[f->nfences + i] = mtl_be64_get(p + 8 * i);
+    f->c[f->n++] = (struct tx_chunk_filter){chunk,       (uint64_t)sqlite3_column_int64(st, 1),
+                                            (uint64_t)sqlite3_column_int64(st, 2),
+                                            f->nbytes,   n / FILTER_BLOCK_BYTES,
+                                            f->nfences,  nf / 8};
     f->nbytes += n;
+    f->nfences += nf / 8;
     f->next = chunk + 1;
     return MTL_OK;
 }
@@ -203,7 +217,8 @@ mtl_err tx_index_refresh(struct app_tx_store *s)
 {
     if (!s->sel_filters)
         MTL_TRY(app_db_prepare(s->db, &s->sel_filters,
-                               "SELECT chunk, first_block, last_block, filter FROM cardano_tx_filter"
+                               "SELECT chunk, first_block, last_block, filter, fences"
+                               " FROM cardano_tx_filter"
                                " WHERE chunk >= ? ORDER BY chunk"));
     sqlite3_stmt *st = s->sel_filters;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->filters.next);
@@ -267,26 +282,36 @@ static mtl_err find_in_run(struct app_tx_store *s, const struct tx_chunk_filter 
 static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filter *c,
                              const uint8_t hash[32], uint64_t limit, uint64_t *number, int *found)
 {
+    /* the run: the last whose first prefix is not above the hash's */
+    const uint64_t *fence = s->filters.fences + c->fence_at;
+    uint64_t p = prefix_of(hash);
+    size_t lo = 0, hi = c->nfences;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fence[mid] <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return MTL_OK;
     if (!s->sel_run)
-        MTL_TRY(app_db_prepare(s->db, &s->sel_run,
-                               "SELECT keys FROM cardano_tx_run WHERE chunk = ? AND first_prefix"
-                               " <= ? ORDER BY first_prefix DESC LIMIT 1"));
+        MTL_TRY(app_db_prepare(s->db, &s->sel_run, "SELECT keys FROM cardano_tx_run WHERE id = ?"));
     sqlite3_stmt *st = s->sel_run;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->chunk);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(prefix_of(hash) ^ SIGN_FLIP));
+    sqlite3_bind_int64(st, 1, RUN_ID(c->chunk, lo - 1));
     int rc = sqlite3_step(st);
     mtl_err e = MTL_OK;
-    if (rc == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        if (n % KEY_BYTES != 0)
-            e = mtl_seterr(MTL_ERR_DB, "transactions store: chunk %05llu: a run of %zu bytes",
-                           (unsigned long long)c->chunk, n);
-        else
-            e = find_in_run(s, c, sqlite3_column_blob(st, 0), n / KEY_BYTES, hash, limit, number,
-                            found);
-    } else if (rc != SQLITE_DONE) {
-        e = mtl_seterr(MTL_ERR_DB, "sqlite: transactions run: %s", sqlite3_errmsg(s->db));
-    }
+    size_t n = rc == SQLITE_ROW ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+    if (rc != SQLITE_ROW)
+        e = mtl_seterr(MTL_ERR_DB, "transactions store: chunk %05llu: run %zu: %s",
+                       (unsigned long long)c->chunk, lo - 1,
+                       rc == SQLITE_DONE ? "missing" : sqlite3_errmsg(s->db));
+    else if (n % KEY_BYTES != 0)
+        e = mtl_seterr(MTL_ERR_DB, "transactions store: chunk %05llu: a run of %zu bytes",
+                       (unsigned long long)c->chunk, n);
+    else
+        e = find_in_run(s, c, sqlite3_column_blob(st, 0), n / KEY_BYTES, hash, limit, number,
+                        found);
     sqlite3_reset(st);
     return e;
 }

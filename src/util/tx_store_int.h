@@ -34,10 +34,12 @@ struct tx_map {
 struct tx_key {
     uint64_t prefix, block;
 };
-/* One imported chunk's filter in memory: bits[at .. at + 64 * nblocks). */
+/* One imported chunk's filter in memory: bits[at .. at + 64 * nblocks), and
+ * the first prefix of each of its runs: fences[fence_at .. + nfences). */
 struct tx_chunk_filter {
     uint64_t chunk, first_block, last_block;
     size_t at, nblocks;
+    size_t fence_at, nfences;
 };
 /* The filters of the chunks < next, as the store holds them (read at the
  * first lookup, then the chunks committed since at each lookup). */
@@ -46,6 +48,8 @@ struct tx_filters {
     size_t n, cap;
     uint8_t *bits;
     size_t nbytes, capbytes;
+    uint64_t *fences;
+    size_t nfences, capfences;
     uint64_t next;
 };
 struct app_tx_store {

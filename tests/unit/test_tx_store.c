@@ -136,8 +136,9 @@ static void store_digest(struct app_tx_store *s, uint8_t out[32])
 {
     static const char *const q[] = {
         "SELECT block_number, slot_number, block_hash, tx_hashes FROM cardano_block ORDER BY 1",
-        "SELECT chunk, first_prefix, keys FROM cardano_tx_run ORDER BY chunk, first_prefix",
-        "SELECT chunk, first_block, last_block, filter FROM cardano_tx_filter ORDER BY chunk",
+        "SELECT id, keys FROM cardano_tx_run ORDER BY id",
+        "SELECT chunk, first_block, last_block, filter, fences FROM cardano_tx_filter"
+        " ORDER BY chunk",
         "SELECT tree, start, root FROM block_range_root ORDER BY tree, start",
         "SELECT next_chunk FROM tx_import_state"};
     crypto_generichash_state st;
