@@ -34,12 +34,12 @@ const char APP_TX_SCHEMA[] =
     "  id INTEGER PRIMARY KEY CHECK (id = 0),"
     "  next_chunk INTEGER NOT NULL);";
 
-/* The hash index per imported chunk (tx_index.c): its transactions' keys
- * (8-byte hash prefix, block offset in the chunk) sorted, in runs of ~4 KB
+/* The hash index per imported chunk (tx_index.c): the keys of its blocks'
+ * and transactions' hashes (8-byte prefix, block offset in the chunk) sorted, in runs of ~4 KB
  * (row id: chunk << 32 | run number), and a row with a Bloom filter of its
  * prefixes, its first and last block and the first prefix of each run. The
- * per-transaction rows it replaces cost a random B-tree insert each once
- * the index outgrew the page cache. Which chunks the old rows came from is
+ * per-transaction rows and the block hash index it replaces cost a random
+ * B-tree insert each once they outgrew the page cache. Which chunks the old rows came from is
  * not known: the store (derived data) is emptied and the chain imported
  * again. */
 const char APP_TX_INDEX_MIGRATION[] =
@@ -47,6 +47,7 @@ const char APP_TX_INDEX_MIGRATION[] =
     "DELETE FROM cardano_block;"
     "DELETE FROM block_range_root;"
     "DELETE FROM tx_import_state;"
+    "DROP INDEX cardano_block_hash;"
     "CREATE TABLE cardano_tx_run ("
     "  id INTEGER PRIMARY KEY,"
     "  keys BLOB NOT NULL);"
@@ -91,7 +92,7 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
     }
     s->db = db;
     mtl_err e = mtl_block_decoder_new(&s->dec);
-    /* the random inserts of the block hash index want pages in memory */
+    /* lookups read runs and blocks at random */
     if (e == MTL_OK)
         e = app_db_exec(db, "PRAGMA cache_size = -32768");
     if (e == MTL_OK)
@@ -221,6 +222,7 @@ static mtl_err reload_acc(struct app_tx_store *s)
 static mtl_err insert_block(struct app_tx_store *s, const struct mtl_cardano_block *b,
                             const uint8_t (*txs)[32])
 {
+    MTL_TRY(tx_index_add(s, b->block_number, (const uint8_t(*)[32])b->hash, 1));
     MTL_TRY(tx_index_add(s, b->block_number, txs, b->tx_count));
     sqlite3_stmt *st = s->ins_block;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b->block_number);

@@ -1,6 +1,7 @@
-/* tx_index.c - the transactions store's hash index (hash -> block), per
- * imported chunk: its transactions' keys (8-byte hash prefix, block) sorted
- * in runs of about 4 KB, and a blocked Bloom filter of the prefixes. An
+/* tx_index.c - the transactions store's hash index (transaction or block
+ * hash -> block), per imported chunk: the keys (8-byte hash prefix, block)
+ * of its blocks and transactions sorted in runs of about 4 KB, and a blocked
+ * Bloom filter of the prefixes. An
  * import writes a few rows a chunk, in key order; a lookup probes the
  * filters (kept in memory, read from the store as it grows) and reads one
  * run of each chunk that may hold the hash. */
@@ -232,20 +233,22 @@ mtl_err tx_index_refresh(struct app_tx_store *s)
     return e;
 }
 
-/* Whether block number's transactions include hash (the full 32 bytes: the
- * index knows prefixes only). */
-static mtl_err block_has(struct app_tx_store *s, uint64_t number, const uint8_t hash[32], int *has)
+/* Whether block number is the block of hash (is_block) or holds the
+ * transaction of hash: the full 32 bytes, the index knows prefixes only. */
+static mtl_err block_has(struct app_tx_store *s, int is_block, uint64_t number,
+                         const uint8_t hash[32], int *has)
 {
     if (!s->sel_txs)
         MTL_TRY(app_db_prepare(s->db, &s->sel_txs,
-                               "SELECT tx_hashes FROM cardano_block WHERE block_number = ?"));
+                               "SELECT block_hash, tx_hashes FROM cardano_block"
+                               " WHERE block_number = ?"));
     sqlite3_stmt *st = s->sel_txs;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
     int rc = sqlite3_step(st);
     *has = 0;
     if (rc == SQLITE_ROW) {
-        const uint8_t *p = sqlite3_column_blob(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0) / 32;
+        const uint8_t *p = sqlite3_column_blob(st, is_block ? 0 : 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, is_block ? 0 : 1) / 32;
         for (size_t i = 0; i < n && !*has; i++)
             *has = memcmp(p + 32 * i, hash, 32) == 0;
     }
@@ -257,8 +260,8 @@ static mtl_err block_has(struct app_tx_store *s, uint64_t number, const uint8_t 
 
 /* The lowest block <= limit of chunk c's run keys for hash that holds it. */
 static mtl_err find_in_run(struct app_tx_store *s, const struct tx_chunk_filter *c,
-                           const uint8_t *run, size_t n, const uint8_t hash[32], uint64_t limit,
-                           uint64_t *number, int *found)
+                           const uint8_t *run, size_t n, int is_block, const uint8_t hash[32],
+                           uint64_t limit, uint64_t *number, int *found)
 {
     uint64_t p = prefix_of(hash);
     size_t lo = 0, hi = n;
@@ -273,14 +276,15 @@ static mtl_err find_in_run(struct app_tx_store *s, const struct tx_chunk_filter 
         uint64_t b = c->first_block + mtl_be32_get(run + KEY_BYTES * i + 8);
         if (b > limit || b > c->last_block)
             break;
-        MTL_TRY(block_has(s, b, hash, found));
+        MTL_TRY(block_has(s, is_block, b, hash, found));
         *number = b;
     }
     return MTL_OK;
 }
 
 static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filter *c,
-                             const uint8_t hash[32], uint64_t limit, uint64_t *number, int *found)
+                             int is_block, const uint8_t hash[32], uint64_t limit,
+                             uint64_t *number, int *found)
 {
     /* the run: the last whose first prefix is not above the hash's */
     const uint64_t *fence = s->filters.fences + c->fence_at;
@@ -310,20 +314,20 @@ static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filte
         e = mtl_seterr(MTL_ERR_DB, "transactions store: chunk %05llu: a run of %zu bytes",
                        (unsigned long long)c->chunk, n);
     else
-        e = find_in_run(s, c, sqlite3_column_blob(st, 0), n / KEY_BYTES, hash, limit, number,
-                        found);
+        e = find_in_run(s, c, sqlite3_column_blob(st, 0), n / KEY_BYTES, is_block, hash, limit,
+                        number, found);
     sqlite3_reset(st);
     return e;
 }
 
-mtl_err tx_index_find(struct app_tx_store *s, const uint8_t hash[32], uint64_t limit,
-                      uint64_t *number, int *found)
+mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32],
+                      uint64_t limit, uint64_t *number, int *found)
 {
     const struct tx_filters *f = &s->filters;
     uint64_t p = prefix_of(hash);
     *found = 0;
     for (size_t i = 0; i < f->n && !*found && f->c[i].first_block <= limit; i++)
         if (filter_may_hold(f->bits + f->c[i].at, f->c[i].nblocks, p))
-            MTL_TRY(find_in_chunk(s, &f->c[i], hash, limit, number, found));
+            MTL_TRY(find_in_chunk(s, &f->c[i], is_block, hash, limit, number, found));
     return MTL_OK;
 }

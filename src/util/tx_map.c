@@ -126,23 +126,6 @@ mtl_err app_tx_root(struct app_tx_store *s, enum app_tx_tree tree, uint64_t beac
 
 /* ---- proofs ---------------------------------------------------------------------- */
 
-/* Block number of a block hash certified at beacon (transactions:
- * tx_index_find). */
-static mtl_err lookup_block(struct app_tx_store *s, sqlite3_stmt *st, const uint8_t hash[32],
-                            uint64_t limit, uint64_t *number, int *found)
-{
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    if (*found)
-        *number = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    MTL_CHECK(rc == SQLITE_ROW || rc == SQLITE_DONE, MTL_ERR_DB, "sqlite: lookup: %s",
-              sqlite3_errmsg(s->db));
-    return MTL_OK;
-}
-
 static int cmp_item(const void *a, const void *b)
 {
     const struct app_tx_item *x = a, *y = b;
@@ -216,22 +199,14 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
                           const struct tx_map *m, const uint8_t (*hashes)[32], size_t n,
                           struct app_tx_item *items, size_t *nitems)
 {
-    sqlite3_stmt *st = NULL;
     int is_block = kind == MTL_PROOFS_BLOCKS;
-    if (is_block)
-        MTL_TRY(app_db_prepare(s->db, &st,
-                               "SELECT block_number FROM cardano_block"
-                               " WHERE block_hash = ? AND block_number <= ?"
-                               " ORDER BY block_number"));
-    else
-        MTL_TRY(tx_index_refresh(s));
+    MTL_TRY(tx_index_refresh(s));
     mtl_err e = MTL_OK;
     *nitems = 0;
     for (size_t i = 0; i < n && e == MTL_OK; i++) {
         uint64_t number = 0;
         int found = 0, in_map = 0;
-        e = is_block ? lookup_block(s, st, hashes[i], beacon, &number, &found)
-                     : tx_index_find(s, hashes[i], beacon, &number, &found);
+        e = tx_index_find(s, is_block, hashes[i], beacon, &number, &found);
         if (e != MTL_OK || !found)
             continue;
         map_index(m, mtl_block_range_start(number), &in_map);
@@ -242,7 +217,6 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
         memcpy(it->hash, hashes[i], 32);
         it->block_number = number;
     }
-    sqlite3_finalize(st);
     MTL_TRY(e);
     qsort(items, *nitems, sizeof(*items), cmp_item);
     return MTL_OK;

@@ -75,8 +75,8 @@ struct app_tx_store {
 /* Step an insert or update (MTL_ERR_DB naming what on failure), reset it. */
 mtl_err tx_step_done(struct app_tx_store *s, sqlite3_stmt *st, const char *what);
 
-/* The hash index (tx_index.c). Keys of a block's transactions, kept for the
- * chunk's end: */
+/* The hash index (tx_index.c). Keys of a block's hash and its transactions',
+ * kept for the chunk's end: */
 mtl_err tx_index_add(struct app_tx_store *s, uint64_t block, const uint8_t (*txs)[32], size_t n);
 /* The chunk's filter and runs (inside the chunk's SQLite transaction); the
  * keys are kept (sorted): the caller empties them. */
@@ -84,11 +84,11 @@ mtl_err tx_index_write_chunk(struct app_tx_store *s, uint64_t chunk);
 /* Read the filters of the chunks committed since the last call (all, the
  * first time): before lookups. */
 mtl_err tx_index_refresh(struct app_tx_store *s);
-/* The lowest block <= limit holding transaction hash (*found 0: none): the
- * chunks whose filter may hold its prefix, their run of it, the candidate
- * blocks' full hashes. */
-mtl_err tx_index_find(struct app_tx_store *s, const uint8_t hash[32], uint64_t limit,
-                      uint64_t *number, int *found);
+/* The lowest block <= limit holding transaction hash, or (is_block) whose
+ * hash is hash (*found 0: none): the chunks whose filter may hold its
+ * prefix, their run of it, the candidate blocks' full hashes. */
+mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32],
+                      uint64_t limit, uint64_t *number, int *found);
 void tx_index_free(struct tx_filters *f);
 
 void tx_range_reset(struct tx_range *r, uint64_t start);

@@ -184,7 +184,7 @@ TEST(import_matches_the_block_reader)
     for (uint64_t i = 0; i < ref.n; i++)
         for (size_t j = 0; j < ref.b[i].tx_count; j++, checked++) {
             uint64_t number = 0;
-            CHECK_OK(tx_index_find(s, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found));
+            CHECK_OK(tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found));
             CHECK(found && number == ref.b[i].number);
         }
     CHECK(checked == ref.ntx);
@@ -275,7 +275,7 @@ static int found_in_index(struct app_tx_store *s, uint64_t high)
         for (size_t j = 0; j < ref.b[i].tx_count; j++) {
             uint64_t number = 0;
             int found = 0;
-            if (tx_index_find(s, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found) !=
+            if (tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found) !=
                     MTL_OK ||
                 found != (ref.b[i].number <= high) || (found && number != ref.b[i].number))
                 return 0;
