@@ -24,7 +24,7 @@
 #include "cardano/cardano_int.h"
 #include "common/common_int.h"
 #include "mithril/mithril.h"
-#include "util/tx_store.h"
+#include "util/tx_store_int.h"
 
 #define BLOCKS_PER_CHUNK 1000
 #define SAMPLES 1000
@@ -248,6 +248,45 @@ static double hash_floor(const uint8_t *p, size_t n)
     return spent;
 }
 
+/* The hash -> block lookups alone (the proofs' first step): the first
+ * reads every chunk's filter; then 100 present and 100 absent hashes. */
+static void lookups(struct app_tx_store *s, const struct gen *g)
+{
+    uint64_t number = 0;
+    int found = 0;
+    double c0 = cpu_now(), t0 = bench_now();
+    mtl_err e = tx_index_refresh(s);
+    if (e == MTL_OK)
+        e = tx_index_find(s, 0, g->sample[0], UINT64_MAX, &number, &found);
+    bench_report("lookup: first (reads the filters), CPU", (cpu_now() - c0) * 1e3, "ms");
+    bench_report("lookup: first (reads the filters), wall", (bench_now() - t0) * 1e3, "ms");
+    if (e == MTL_OK && !found)
+        e = mtl_seterr(MTL_ERR_STATE, "lookup: a sample not found");
+    for (int absent = 0; absent < 2 && e == MTL_OK; absent++) {
+        double cpu = 0, wall = 0;
+        for (int r = 0; r < 10 && e == MTL_OK; r++) {
+            uint8_t h[32];
+            c0 = cpu_now();
+            t0 = bench_now();
+            for (size_t i = 0; i < 100 && e == MTL_OK; i++) {
+                memcpy(h, g->sample[(r * 37 + i * 7) % g->nsample], 32);
+                h[31] ^= (uint8_t)absent; /* same prefix, absent: every filter hit read */
+                e = tx_index_find(s, 0, h, UINT64_MAX, &number, &found);
+                if (found == absent)
+                    e = mtl_seterr(MTL_ERR_STATE, "lookup: wrong answer");
+            }
+            cpu += cpu_now() - c0;
+            wall += bench_now() - t0;
+        }
+        bench_report(absent ? "lookup: 100 absent hashes, CPU" : "lookup: 100 hashes, CPU",
+                     cpu / 10 * 1e3, "ms");
+        bench_report(absent ? "lookup: 100 absent hashes, wall" : "lookup: 100 hashes, wall",
+                     wall / 10 * 1e3, "ms");
+    }
+    if (e != MTL_OK)
+        printf("bench_tx_import: %s\n", mtl_err_detail());
+}
+
 static const char *const PROOF_NAMES[] = {"proof v1, 1 transaction", "proof v1, 100 transactions",
                                           "proof v2, 1 transaction", "proof v2, 100 transactions"};
 
@@ -393,6 +432,8 @@ int main(int argc, char **argv)
     bench_report("root at the beacon (map of every range, once per beacon)",
                  (bench_now() - t0) * 1e3, "ms");
     app_tx_root(s, APP_TX_TREE_BLOCKS, high, root);
+    if (!import_only)
+        lookups(s, &g);
     for (int k = 0; k < 4 && !import_only; k++)
         prove(s, k < 2 ? MTL_PROOFS_TRANSACTIONS_V1 : MTL_PROOFS_TRANSACTIONS_V2, k < 2 ? v1 : high,
               &g, k % 2 ? 100 : 1, PROOF_NAMES[k]);

@@ -103,6 +103,9 @@ static const struct app_db_migration MIGRATIONS[] = {
     /* 6: Cardano blocks and transactions imported from the node, block
      * range roots, import progress (src/util/tx_store.h). */
     {APP_TX_SCHEMA},
+    /* 7: the transactions' hash index per chunk instead of per transaction;
+     * the transactions store is emptied and imported again. */
+    {APP_TX_INDEX_MIGRATION},
 };
 
 mtl_err agg_store_open(struct agg_store *s, const char *dir)

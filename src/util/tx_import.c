@@ -10,12 +10,9 @@
 #include "tx_store_int.h"
 
 /* A block keeps its transactions' hashes (32 bytes each, sorted: the leaf order)
- * in one blob, so a range is read back with one interval scan. The
- * transactions table is the index hash -> block, keyed by the hash's first
- * 8 bytes (integer keys: a third of the size, cheaper inserts): a lookup
- * takes the first candidate block whose blob holds the whole hash, so a
- * prefix shared by two transactions (even ground on purpose) costs one more
- * row read, never a wrong answer. */
+ * in one blob, so a range is read back with one interval scan. This first
+ * schema (kept as it shipped: the aggregator's migration 6) also had a
+ * per-transaction index, cardano_tx, which APP_TX_INDEX_MIGRATION replaces. */
 const char APP_TX_SCHEMA[] =
     "CREATE TABLE cardano_block ("
     "  block_number INTEGER PRIMARY KEY,"
@@ -36,6 +33,30 @@ const char APP_TX_SCHEMA[] =
     "CREATE TABLE tx_import_state ("
     "  id INTEGER PRIMARY KEY CHECK (id = 0),"
     "  next_chunk INTEGER NOT NULL);";
+
+/* The hash index per imported chunk (tx_index.c): the keys of its blocks'
+ * and transactions' hashes (8-byte prefix, block offset in the chunk) sorted, in runs of ~4 KB
+ * (row id: chunk << 32 | run number), and a row with a Bloom filter of its
+ * prefixes, its first and last block and the first prefix of each run. The
+ * per-transaction rows and the block hash index it replaces cost a random
+ * B-tree insert each once they outgrew the page cache. Which chunks the old rows came from is
+ * not known: the store (derived data) is emptied and the chain imported
+ * again. */
+const char APP_TX_INDEX_MIGRATION[] =
+    "DROP TABLE cardano_tx;"
+    "DELETE FROM cardano_block;"
+    "DELETE FROM block_range_root;"
+    "DELETE FROM tx_import_state;"
+    "DROP INDEX cardano_block_hash;"
+    "CREATE TABLE cardano_tx_run ("
+    "  id INTEGER PRIMARY KEY,"
+    "  keys BLOB NOT NULL);"
+    "CREATE TABLE cardano_tx_filter ("
+    "  chunk INTEGER PRIMARY KEY,"
+    "  first_block INTEGER NOT NULL,"
+    "  last_block INTEGER NOT NULL,"
+    "  filter BLOB NOT NULL,"
+    "  fences BLOB NOT NULL);";
 
 /* ---- signing cadence ------------------------------------------------------------ */
 
@@ -71,7 +92,7 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
     }
     s->db = db;
     mtl_err e = mtl_block_decoder_new(&s->dec);
-    /* the random inserts of the hash indexes want pages in memory */
+    /* lookups read runs and blocks at random */
     if (e == MTL_OK)
         e = app_db_exec(db, "PRAGMA cache_size = -32768");
     if (e == MTL_OK)
@@ -79,10 +100,12 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
                            "INSERT INTO cardano_block(block_number, slot_number, block_hash,"
                            " tx_hashes) VALUES (?, ?, ?, ?)");
     if (e == MTL_OK)
-        e = app_db_prepare(db, &s->ins_tx,
-                           /* two of a block with one prefix: one row */
-                           "INSERT OR IGNORE INTO cardano_tx(tx_prefix, block_number)"
-                           " VALUES (?, ?)");
+        e = app_db_prepare(db, &s->ins_run,
+                           "INSERT INTO cardano_tx_run(id, keys) VALUES (?, ?)");
+    if (e == MTL_OK)
+        e = app_db_prepare(db, &s->ins_filter,
+                           "INSERT INTO cardano_tx_filter(chunk, first_block, last_block, filter,"
+                           " fences) VALUES (?, ?, ?, ?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_root,
                            "INSERT INTO block_range_root(tree, start, root) VALUES (?, ?, ?)");
@@ -99,7 +122,7 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
 
 mtl_err app_tx_store_open(struct app_tx_store **out, const char *path)
 {
-    static const struct app_db_migration migs[] = {{APP_TX_SCHEMA}};
+    static const struct app_db_migration migs[] = {{APP_TX_SCHEMA}, {APP_TX_INDEX_MIGRATION}};
     sqlite3 *db = NULL;
     *out = NULL;
     MTL_TRY(app_db_open(&db, path, migs, MTL_ARRAY_LEN(migs)));
@@ -111,7 +134,11 @@ void app_tx_store_free(struct app_tx_store *s)
     if (!s)
         return;
     sqlite3_finalize(s->ins_block);
-    sqlite3_finalize(s->ins_tx);
+    sqlite3_finalize(s->ins_run);
+    sqlite3_finalize(s->ins_filter);
+    sqlite3_finalize(s->sel_filters);
+    sqlite3_finalize(s->sel_run);
+    sqlite3_finalize(s->sel_txs);
     sqlite3_finalize(s->ins_root);
     sqlite3_finalize(s->set_chunk);
     sqlite3_finalize(s->sel_range);
@@ -121,6 +148,9 @@ void app_tx_store_free(struct app_tx_store *s)
     tx_range_free(&s->scratch);
     mtl_mktree_free(s->tree);
     mtl_free(s->keys);
+    mtl_free(s->keys2);
+    mtl_free(s->ibuf);
+    tx_index_free(&s->filters);
     for (size_t i = 0; i < MTL_ARRAY_LEN(s->map); i++)
         tx_map_clear(&s->map[i]);
     mtl_free(s);
@@ -159,7 +189,7 @@ mtl_err app_tx_counts(struct app_tx_store *s, uint64_t *blocks, uint64_t *transa
 
 /* ---- import ------------------------------------------------------------------------ */
 
-static mtl_err step_done(struct app_tx_store *s, sqlite3_stmt *st, const char *what)
+mtl_err tx_step_done(struct app_tx_store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -187,47 +217,13 @@ static mtl_err reload_acc(struct app_tx_store *s)
     return MTL_OK;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-    const struct tx_key *x = a, *y = b;
-    if (x->prefix != y->prefix)
-        return x->prefix < y->prefix ? -1 : 1;
-    return x->block < y->block ? -1 : x->block > y->block;
-}
-
-/* The chunk's index rows, in key order: the B-tree then takes them page
- * after page instead of at random (about twice as fast). */
-static mtl_err insert_keys(struct app_tx_store *s)
-{
-    if (s->nkeys == 0)
-        return MTL_OK;
-    qsort(s->keys, s->nkeys, sizeof(*s->keys), cmp_key);
-    sqlite3_stmt *st = s->ins_tx;
-    for (size_t i = 0; i < s->nkeys; i++) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->keys[i].prefix);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->keys[i].block);
-        MTL_TRY(step_done(s, st, "insert transaction"));
-    }
-    s->nkeys = 0;
-    return MTL_OK;
-}
-
 /* b's row (txs: its transaction hashes sorted, the range's copy); its
  * index keys wait for the chunk's end. */
 static mtl_err insert_block(struct app_tx_store *s, const struct mtl_cardano_block *b,
                             const uint8_t (*txs)[32])
 {
-    if (s->nkeys + b->tx_count > s->capkeys) {
-        size_t n = s->capkeys ? s->capkeys : 4096;
-        while (n < s->nkeys + b->tx_count)
-            n *= 2;
-        struct tx_key *k = mtl_realloc(s->keys, n * sizeof(*k));
-        MTL_CHECK(k, MTL_ERR_NOMEM, "transactions store: out of memory");
-        s->keys = k;
-        s->capkeys = n;
-    }
-    for (size_t i = 0; i < b->tx_count; i++)
-        s->keys[s->nkeys++] = (struct tx_key){(uint64_t)app_tx_prefix(txs[i]), b->block_number};
+    MTL_TRY(tx_index_add(s, b->block_number, (const uint8_t(*)[32])b->hash, 1));
+    MTL_TRY(tx_index_add(s, b->block_number, txs, b->tx_count));
     sqlite3_stmt *st = s->ins_block;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b->block_number);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)b->slot);
@@ -235,7 +231,7 @@ static mtl_err insert_block(struct app_tx_store *s, const struct mtl_cardano_blo
     /* a zero-length blob, not NULL, for a block without transactions */
     sqlite3_bind_blob(st, 4, b->tx_count ? (const void *)txs : "", (int)(32 * b->tx_count),
                       SQLITE_STATIC);
-    return step_done(s, st, "insert block");
+    return tx_step_done(s, st, "insert block");
 }
 
 /* One block into the store and the range being imported; a range is
@@ -289,11 +285,11 @@ static mtl_err import_chunk(struct app_tx_store *s, const char *dir, uint64_t c,
     }
     mtl_chunk_reader_free(r);
     if (e == MTL_OK)
-        e = insert_keys(s);
+        e = tx_index_write_chunk(s, c);
     s->nkeys = 0;
     if (e == MTL_OK) {
         sqlite3_bind_int64(s->set_chunk, 1, (sqlite3_int64)(c + 1));
-        e = step_done(s, s->set_chunk, "record the next chunk");
+        e = tx_step_done(s, s->set_chunk, "record the next chunk");
     }
     return e;
 }

@@ -126,51 +126,6 @@ mtl_err app_tx_root(struct app_tx_store *s, enum app_tx_tree tree, uint64_t beac
 
 /* ---- proofs ---------------------------------------------------------------------- */
 
-/* Whether block number's transactions include hash. */
-static mtl_err block_has(struct app_tx_store *s, sqlite3_stmt *st, uint64_t number,
-                         const uint8_t hash[32], int *has)
-{
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
-    int rc = sqlite3_step(st);
-    *has = 0;
-    if (rc == SQLITE_ROW) {
-        const uint8_t *p = sqlite3_column_blob(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0) / 32;
-        for (size_t i = 0; i < n && !*has; i++)
-            *has = memcmp(p + 32 * i, hash, 32) == 0;
-    }
-    sqlite3_reset(st);
-    MTL_CHECK(rc == SQLITE_ROW || rc == SQLITE_DONE, MTL_ERR_DB, "sqlite: block lookup: %s",
-              sqlite3_errmsg(s->db));
-    return MTL_OK;
-}
-
-/* Block number of a transaction (or block) hash certified at beacon: the
- * first candidate block of its prefix that holds it. */
-static mtl_err lookup(struct app_tx_store *s, sqlite3_stmt *st, sqlite3_stmt *blk, int is_block,
-                      const uint8_t hash[32], uint64_t limit, uint64_t *number, int *found)
-{
-    if (is_block)
-        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, app_tx_prefix(hash));
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    mtl_err e = MTL_OK;
-    int rc;
-    *found = 0;
-    while (e == MTL_OK && !*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *number = (uint64_t)sqlite3_column_int64(st, 0);
-        if (is_block)
-            *found = 1;
-        else
-            e = block_has(s, blk, *number, hash, found);
-    }
-    if (e == MTL_OK && !*found && rc != SQLITE_DONE)
-        e = mtl_seterr(MTL_ERR_DB, "sqlite: lookup: %s", sqlite3_errmsg(s->db));
-    sqlite3_reset(st);
-    return e;
-}
-
 static int cmp_item(const void *a, const void *b)
 {
     const struct app_tx_item *x = a, *y = b;
@@ -244,22 +199,14 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
                           const struct tx_map *m, const uint8_t (*hashes)[32], size_t n,
                           struct app_tx_item *items, size_t *nitems)
 {
-    sqlite3_stmt *st = NULL, *blk = NULL;
     int is_block = kind == MTL_PROOFS_BLOCKS;
-    MTL_TRY(app_db_prepare(s->db, &st,
-                           is_block ? "SELECT block_number FROM cardano_block"
-                                      " WHERE block_hash = ? AND block_number <= ?"
-                                      " ORDER BY block_number"
-                                    : "SELECT block_number FROM cardano_tx"
-                                      " WHERE tx_prefix = ? AND block_number <= ?"
-                                      " ORDER BY block_number"));
-    mtl_err e =
-        app_db_prepare(s->db, &blk, "SELECT tx_hashes FROM cardano_block WHERE block_number = ?");
+    MTL_TRY(tx_index_refresh(s));
+    mtl_err e = MTL_OK;
     *nitems = 0;
     for (size_t i = 0; i < n && e == MTL_OK; i++) {
         uint64_t number = 0;
         int found = 0, in_map = 0;
-        e = lookup(s, st, blk, is_block, hashes[i], beacon, &number, &found);
+        e = tx_index_find(s, is_block, hashes[i], beacon, &number, &found);
         if (e != MTL_OK || !found)
             continue;
         map_index(m, mtl_block_range_start(number), &in_map);
@@ -270,8 +217,6 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
         memcpy(it->hash, hashes[i], 32);
         it->block_number = number;
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(blk);
     MTL_TRY(e);
     qsort(items, *nitems, sizeof(*items), cmp_item);
     return MTL_OK;

@@ -3,7 +3,8 @@
  * the aggregator (spec shared/spec/transactions.md, docs/internals/
  * TRANSACTIONS.md): the importer reads the node's completed immutable chunks
  * with the library's block reader and keeps, in SQLite,
- *   - blocks (number, slot, hash) and their transactions (hash, block),
+ *   - blocks (number, slot, hash) and their transactions' hashes,
+ *   - per chunk, the index of its transactions (hash -> block),
  *   - the roots of complete block ranges (15 blocks), for both trees
  *     (CardanoTransactions: transaction hashes; CardanoBlocksTransactions:
  *     block and transaction leaves), computed once when a range completes,
@@ -30,8 +31,12 @@
 #include "mithril/err.h"
 #include "mithril/mktree.h"
 
-/* The schema: the aggregator's store migration 6, the signer's own file. */
+/* The schema, in two migrations: the first store (the aggregator's store
+ * migration 6, the signer's file migration 1), then the per-chunk hash index
+ * replacing the per-transaction one (migration 7, the signer's 2), which
+ * empties the store so that the chain is imported again. */
 extern const char APP_TX_SCHEMA[];
+extern const char APP_TX_INDEX_MIGRATION[];
 
 /* The reference's CardanoTransactionsSigningConfig and
  * CardanoBlocksTransactionsSigningConfig (same two fields). */

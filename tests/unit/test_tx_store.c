@@ -136,7 +136,9 @@ static void store_digest(struct app_tx_store *s, uint8_t out[32])
 {
     static const char *const q[] = {
         "SELECT block_number, slot_number, block_hash, tx_hashes FROM cardano_block ORDER BY 1",
-        "SELECT tx_prefix, block_number FROM cardano_tx ORDER BY tx_prefix, block_number",
+        "SELECT id, keys FROM cardano_tx_run ORDER BY id",
+        "SELECT chunk, first_block, last_block, filter, fences FROM cardano_tx_filter"
+        " ORDER BY chunk",
         "SELECT tree, start, root FROM block_range_root ORDER BY tree, start",
         "SELECT next_chunk FROM tx_import_state"};
     crypto_generichash_state st;
@@ -176,25 +178,16 @@ TEST(import_matches_the_block_reader)
     CHECK(ntx > 0);
     CHECK_OK(app_tx_highest_block(s, &high, &found));
     CHECK(found && high == ref.b[ref.n - 1].number);
-    /* some transactions as the reader decoded them, with their block */
-    sqlite3_stmt *q = NULL;
-    CHECK_OK(app_db_prepare(s->db, &q,
-                            "SELECT b.slot_number, b.block_hash, b.tx_hashes FROM cardano_tx t"
-                            " JOIN cardano_block b ON b.block_number = t.block_number"
-                            " WHERE t.tx_prefix = ?"));
+    /* every transaction as the reader decoded it, with its block */
+    CHECK_OK(tx_index_refresh(s));
     size_t checked = 0;
     for (uint64_t i = 0; i < ref.n; i++)
         for (size_t j = 0; j < ref.b[i].tx_count; j++, checked++) {
-            const uint8_t *h = ref.tx[ref.b[i].tx_first + j];
-            sqlite3_bind_int64(q, 1, app_tx_prefix(h));
-            CHECK(sqlite3_step(q) == SQLITE_ROW);
-            CHECK((uint64_t)sqlite3_column_int64(q, 0) == ref.b[i].slot);
-            CHECK(memcmp(sqlite3_column_blob(q, 1), ref.b[i].hash, 32) == 0);
-            CHECK(memmem(sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2), h, 32));
-            sqlite3_reset(q);
+            uint64_t number = 0;
+            CHECK_OK(tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found));
+            CHECK(found && number == ref.b[i].number);
         }
     CHECK(checked == ref.ntx);
-    sqlite3_finalize(q);
     /* nothing new: a second import reads nothing */
     CHECK_OK(app_tx_import(s, samples, UINT64_MAX, &st));
     CHECK_EQ_INT(st.chunks, 0);
@@ -272,6 +265,24 @@ static int copy_file(const char *from, const char *to)
     return ok;
 }
 
+/* Whether the store's index finds exactly the transactions of the blocks
+ * <= high (each in its block), and none of the later ones. */
+static int found_in_index(struct app_tx_store *s, uint64_t high)
+{
+    if (tx_index_refresh(s) != MTL_OK)
+        return 0;
+    for (uint64_t i = 0; i < ref.n; i++)
+        for (size_t j = 0; j < ref.b[i].tx_count; j++) {
+            uint64_t number = 0;
+            int found = 0;
+            if (tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found) !=
+                    MTL_OK ||
+                found != (ref.b[i].number <= high) || (found && number != ref.b[i].number))
+                return 0;
+        }
+    return 1;
+}
+
 TEST(failed_chunk_rolls_back_and_resumes)
 {
     char top[256], dir[300], from[600], to[600], p1[512], p2[512];
@@ -307,9 +318,17 @@ TEST(failed_chunk_rolls_back_and_resumes)
     store_path(p2, sizeof(p2), "f");
     struct app_tx_store *s = NULL, *only0 = NULL;
     CHECK_OK(app_tx_store_open(&s, p1));
+    /* chunk 0 in, its filter read by a lookup, then chunk 1 fails */
+    CHECK_OK(app_tx_import(s, dir, 0, NULL));
+    uint64_t high0 = 0;
+    int found = 0;
+    CHECK_OK(app_tx_highest_block(s, &high0, &found));
+    CHECK_EQ_INT(found_in_index(s, high0), 1);
     mtl_err e = app_tx_import(s, dir, UINT64_MAX, NULL);
     CHECK(e != MTL_OK);
     CHECK(strstr(mtl_err_detail(), "chunk 00001"));
+    /* the index has chunk 0's transactions, none of chunk 1's first blocks */
+    CHECK_EQ_INT(found_in_index(s, high0), 1);
     /* exactly chunk 0 is in: nothing of chunk 1's first 50 blocks */
     CHECK_OK(app_tx_store_open(&only0, p2));
     CHECK_OK(app_tx_import(only0, samples, 0, NULL));
@@ -322,6 +341,7 @@ TEST(failed_chunk_rolls_back_and_resumes)
     CHECK(pwrite(fd, &byte, 1, (off_t)off + 12) == 1);
     close(fd);
     CHECK_OK(app_tx_import(s, dir, UINT64_MAX, NULL));
+    CHECK_EQ_INT(found_in_index(s, UINT64_MAX), 1);
     CHECK_OK(app_tx_import(only0, samples, UINT64_MAX, NULL));
     store_digest(s, d1);
     store_digest(only0, d2);
