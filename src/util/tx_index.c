@@ -160,8 +160,8 @@ mtl_err tx_index_write_chunk(struct app_tx_store *s, uint64_t chunk)
     MTL_CHECK(last - first <= UINT32_MAX, MTL_ERR_INTEGRITY,
               "chunk %05llu: blocks %llu to %llu: too many for the transactions index",
               (unsigned long long)chunk, (unsigned long long)first, (unsigned long long)last);
-    size_t nblocks = (s->nkeys * FILTER_BITS_PER_KEY + 8 * FILTER_BLOCK_BYTES - 1) /
-                     (8 * FILTER_BLOCK_BYTES);
+    size_t nblocks =
+        (s->nkeys * FILTER_BITS_PER_KEY + 8 * FILTER_BLOCK_BYTES - 1) / (8 * FILTER_BLOCK_BYTES);
     size_t fbytes = nblocks * FILTER_BLOCK_BYTES, nfences = 0;
     /* the filter, the runs' keys, at most one fence a key */
     MTL_TRY(grow((void **)&s->ibuf, &s->capibuf, fbytes + (KEY_BYTES + 8) * s->nkeys, 1));
@@ -204,10 +204,13 @@ static mtl_err add_filter(struct tx_filters *f, sqlite3_stmt *st)
     const uint8_t *p = sqlite3_column_blob(st, 4);
     for (size_t i = 0; i < nf / 8; i++)
         f->fences[f->nfences + i] = mtl_be64_get(p + 8 * i);
-    f->c[f->n++] = (struct tx_chunk_filter){chunk,       (uint64_t)sqlite3_column_int64(st, 1),
+    f->c[f->n++] = (struct tx_chunk_filter){chunk,
+                                            (uint64_t)sqlite3_column_int64(st, 1),
                                             (uint64_t)sqlite3_column_int64(st, 2),
-                                            f->nbytes,   n / FILTER_BLOCK_BYTES,
-                                            f->nfences,  nf / 8};
+                                            f->nbytes,
+                                            n / FILTER_BLOCK_BYTES,
+                                            f->nfences,
+                                            nf / 8};
     f->nbytes += n;
     f->nfences += nf / 8;
     f->next = chunk + 1;
@@ -282,9 +285,8 @@ static mtl_err find_in_run(struct app_tx_store *s, const struct tx_chunk_filter 
     return MTL_OK;
 }
 
-static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filter *c,
-                             int is_block, const uint8_t hash[32], uint64_t limit,
-                             uint64_t *number, int *found)
+static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filter *c, int is_block,
+                             const uint8_t hash[32], uint64_t limit, uint64_t *number, int *found)
 {
     /* the run: the last whose first prefix is not above the hash's */
     const uint64_t *fence = s->filters.fences + c->fence_at;
@@ -320,8 +322,8 @@ static mtl_err find_in_chunk(struct app_tx_store *s, const struct tx_chunk_filte
     return e;
 }
 
-mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32],
-                      uint64_t limit, uint64_t *number, int *found)
+mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32], uint64_t limit,
+                      uint64_t *number, int *found)
 {
     const struct tx_filters *f = &s->filters;
     uint64_t p = prefix_of(hash);
