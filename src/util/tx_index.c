@@ -18,11 +18,13 @@
  * larger ones spill to overflow pages, twice the file). */
 #define KEY_BYTES 12
 #define RUN_KEYS 337 /* 4044 bytes */
-/* The filter: 10 bits a key, in 512-bit blocks, one block a key (one cache
- * line read a chunk probed), 7 bits set in it: about 1% false positives. */
-#define FILTER_BITS_PER_KEY 10
+/* The filter: 16 bits a key, in 512-bit blocks, one block a key (one cache
+ * line read a chunk probed), 8 bits set in it: about 0.1% false positives,
+ * so a lookup reads about one run in vain for every 1000 chunks (10 bits a
+ * key gave ~1%: 6 vain reads a lookup on 520 chunks). */
+#define FILTER_BITS_PER_KEY 16
 #define FILTER_BLOCK_BYTES 64
-#define FILTER_PROBES 7
+#define FILTER_PROBES 8
 /* A run's row id: its chunk, its number in the chunk. */
 #define RUN_ID(chunk, run) ((sqlite3_int64)((chunk) << 32 | (run)))
 
@@ -41,28 +43,30 @@ static uint64_t prefix_of(const uint8_t h[32])
 }
 
 /* The block of a filter of nblocks blocks where prefix p sets its bits, and
- * the bits (7 fields of 9 bits). */
-static size_t filter_block(uint64_t p, size_t nblocks, uint64_t *bits)
+ * the two numbers giving its bits (a + i * b, b odd: all distinct). */
+static size_t filter_block(uint64_t p, size_t nblocks, unsigned *a, unsigned *b)
 {
     uint64_t h = mix(p);
-    *bits = mix(h ^ 0x9e3779b97f4a7c15ull);
+    *a = (unsigned)h & 511;
+    *b = (unsigned)(h >> 9) & 511;
+    *b |= 1;
     return (size_t)(((h >> 32) * (uint64_t)nblocks) >> 32);
 }
 
 static void filter_set(uint8_t *f, size_t nblocks, uint64_t p)
 {
-    uint64_t bits;
-    uint8_t *b = f + FILTER_BLOCK_BYTES * filter_block(p, nblocks, &bits);
-    for (int i = 0; i < FILTER_PROBES; i++, bits >>= 9)
-        b[(bits & 511) >> 3] |= (uint8_t)(1u << (bits & 7));
+    unsigned a, b;
+    uint8_t *blk = f + FILTER_BLOCK_BYTES * filter_block(p, nblocks, &a, &b);
+    for (int i = 0; i < FILTER_PROBES; i++, a = (a + b) & 511)
+        blk[a >> 3] |= (uint8_t)(1u << (a & 7));
 }
 
 static bool filter_may_hold(const uint8_t *f, size_t nblocks, uint64_t p)
 {
-    uint64_t bits;
-    const uint8_t *b = f + FILTER_BLOCK_BYTES * filter_block(p, nblocks, &bits);
-    for (int i = 0; i < FILTER_PROBES; i++, bits >>= 9)
-        if (!(b[(bits & 511) >> 3] & (1u << (bits & 7))))
+    unsigned a, b;
+    const uint8_t *blk = f + FILTER_BLOCK_BYTES * filter_block(p, nblocks, &a, &b);
+    for (int i = 0; i < FILTER_PROBES; i++, a = (a + b) & 511)
+        if (!(blk[a >> 3] & (1u << (a & 7))))
             return false;
     return true;
 }
