@@ -1,10 +1,9 @@
 /* tx_index.c - the transactions store's hash index (transaction or block
  * hash -> block), per imported chunk: the keys (8-byte hash prefix, block)
  * of its blocks and transactions sorted in runs of about 4 KB, and a blocked
- * Bloom filter of the prefixes. An
- * import writes a few rows a chunk, in key order; a lookup probes the
- * filters (kept in memory, read from the store as it grows) and reads one
- * run of each chunk that may hold the hash. */
+ * Bloom filter of the prefixes. An import writes a few rows a chunk; a
+ * lookup probes the filters (kept in memory, read from the store as it
+ * grows) and reads one run of each chunk that may hold the hash. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +14,7 @@
 /* A run's key: the prefix (8 bytes) and the block's offset from the chunk's
  * first block (4 bytes), big-endian, so a run is searched in place. A run's
  * row fits one 4 KB page (a table row holds up to 4061 bytes in its page;
- * larger ones spill to overflow pages, twice the file). */
+ * larger ones spill to overflow pages: a file twice as large). */
 #define KEY_BYTES 12
 #define RUN_KEYS 337 /* 4044 bytes */
 /* The filter: 16 bits a key, in 512-bit blocks, one block a key (one cache
