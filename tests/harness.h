@@ -146,4 +146,15 @@ static inline const char *th_require_shared(void)
 }
 #define REQUIRE_SHARED() th_require_shared()
 
+/* Remove an SQLite file and its -wal and -shm companions (absent is fine). */
+static inline void th_remove_sqlite(const char *path)
+{
+    char p[4200];
+    remove(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    remove(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    remove(p);
+}
+
 #endif

@@ -43,11 +43,12 @@ const char APP_TX_SCHEMA[] =
  * not known: the store (derived data) is emptied and the chain imported
  * again. */
 const char APP_TX_INDEX_MIGRATION[] =
+    /* the first schema's index, and the rows it indexed */
     "DROP TABLE cardano_tx;"
+    "DROP INDEX cardano_block_hash;"
     "DELETE FROM cardano_block;"
     "DELETE FROM block_range_root;"
     "DELETE FROM tx_import_state;"
-    "DROP INDEX cardano_block_hash;"
     "CREATE TABLE cardano_tx_run ("
     "  id INTEGER PRIMARY KEY,"
     "  keys BLOB NOT NULL);"
@@ -100,8 +101,7 @@ mtl_err app_tx_store_attach(struct app_tx_store **out, sqlite3 *db)
                            "INSERT INTO cardano_block(block_number, slot_number, block_hash,"
                            " tx_hashes) VALUES (?, ?, ?, ?)");
     if (e == MTL_OK)
-        e = app_db_prepare(db, &s->ins_run,
-                           "INSERT INTO cardano_tx_run(id, keys) VALUES (?, ?)");
+        e = app_db_prepare(db, &s->ins_run, "INSERT INTO cardano_tx_run(id, keys) VALUES (?, ?)");
     if (e == MTL_OK)
         e = app_db_prepare(db, &s->ins_filter,
                            "INSERT INTO cardano_tx_filter(chunk, first_block, last_block, filter,"

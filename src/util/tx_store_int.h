@@ -87,8 +87,8 @@ mtl_err tx_index_refresh(struct app_tx_store *s);
 /* The lowest block <= limit holding transaction hash, or (is_block) whose
  * hash is hash (*found 0: none): the chunks whose filter may hold its
  * prefix, their run of it, the candidate blocks' full hashes. */
-mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32],
-                      uint64_t limit, uint64_t *number, int *found);
+mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[32], uint64_t limit,
+                      uint64_t *number, int *found);
 void tx_index_free(struct tx_filters *f);
 
 void tx_range_reset(struct tx_range *r, uint64_t start);

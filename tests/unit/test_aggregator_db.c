@@ -17,12 +17,7 @@ static void tmp_path(char *out, size_t n)
 
 static void cleanup(const char *path)
 {
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    th_remove_sqlite(path);
 }
 
 static int count_rows(sqlite3 *db, const char *sql)

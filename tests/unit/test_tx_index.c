@@ -17,12 +17,7 @@ static char samples[512];
 static void store_path(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "/tmp/test_tx_index_%d_%s.sqlite3", (int)getpid(), name);
-    char p[600];
-    unlink(out);
-    snprintf(p, sizeof(p), "%s-wal", out);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", out);
-    unlink(p);
+    th_remove_sqlite(out);
 }
 
 static int64_t count(struct app_tx_store *s, const char *sql)
@@ -56,8 +51,8 @@ TEST(every_hash_is_found_and_absent_ones_refused)
     CHECK_OK(tx_index_refresh(s));
     CHECK(s->filters.n >= 3); /* one filter a chunk */
     sqlite3_stmt *q = NULL;
-    CHECK_OK(app_db_prepare(s->db, &q,
-                            "SELECT block_number, block_hash, tx_hashes FROM cardano_block"));
+    CHECK_OK(
+        app_db_prepare(s->db, &q, "SELECT block_number, block_hash, tx_hashes FROM cardano_block"));
     size_t blocks = 0, txs = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         uint64_t n = (uint64_t)sqlite3_column_int64(q, 0);
@@ -66,8 +61,8 @@ TEST(every_hash_is_found_and_absent_ones_refused)
         CHECK(finds(s, 1, h, UINT64_MAX, n));
         CHECK(finds(s, 1, h, n, n));
         CHECK(n == 0 || finds(s, 1, h, n - 1, UINT64_MAX)); /* not at a beacon before it */
-        CHECK(finds(s, 0, h, UINT64_MAX, UINT64_MAX)); /* a block is no transaction */
-        h[31] ^= 1; /* same prefix, another hash */
+        CHECK(finds(s, 0, h, UINT64_MAX, UINT64_MAX));      /* a block is no transaction */
+        h[31] ^= 1;                                         /* same prefix, another hash */
         CHECK(finds(s, 1, h, UINT64_MAX, UINT64_MAX));
         blocks++;
         const uint8_t *t = sqlite3_column_blob(q, 2);
@@ -195,8 +190,8 @@ TEST(many_chunks_find_every_hash)
     CHECK(finds(s, 0, tx[0], UINT64_MAX, UINT64_MAX)); /* not read yet */
     CHECK_OK(tx_index_refresh(s));
     CHECK(finds(s, 0, tx[0], UINT64_MAX, 1000));
-    CHECK_OK(put_chunks(s, CHUNKS / 2, CHUNKS / 2, NTX, tx + CHUNKS / 2 * 8 * NTX,
-                        bh + CHUNKS / 2 * 8));
+    CHECK_OK(
+        put_chunks(s, CHUNKS / 2, CHUNKS / 2, NTX, tx + CHUNKS / 2 * 8 * NTX, bh + CHUNKS / 2 * 8));
     CHECK_OK(tx_index_refresh(s));
     CHECK(s->filters.n == CHUNKS && s->filters.nfences >= CHUNKS * 3);
     for (size_t i = 0; i < CHUNKS * 8; i++) {

@@ -123,12 +123,7 @@ static int spec_root(enum app_tx_tree tree, uint64_t beacon, char out[65])
 static void store_path(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "/tmp/test_tx_store_%d_%s.sqlite3", (int)getpid(), name);
-    char p[600];
-    unlink(out);
-    snprintf(p, sizeof(p), "%s-wal", out);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", out);
-    unlink(p);
+    th_remove_sqlite(out);
 }
 
 /* BLAKE2b over every row of the store, in key order. */
@@ -184,7 +179,8 @@ TEST(import_matches_the_block_reader)
     for (uint64_t i = 0; i < ref.n; i++)
         for (size_t j = 0; j < ref.b[i].tx_count; j++, checked++) {
             uint64_t number = 0;
-            CHECK_OK(tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found));
+            CHECK_OK(
+                tx_index_find(s, 0, ref.tx[ref.b[i].tx_first + j], UINT64_MAX, &number, &found));
             CHECK(found && number == ref.b[i].number);
         }
     CHECK(checked == ref.ntx);
