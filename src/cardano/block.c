@@ -69,7 +69,7 @@ static mtl_err skip_n(struct walk *w, unsigned n, const char *what)
 /* The header is skipped whole first: that checks its every item (and the
  * nesting bound, counted from the header as for every other item) in one
  * walk; the fields wanted are then read from its start, and its length
- * is known for the hash. Returns the header's end; w->pos stays at its
+ * is known for the hash. Sets *end past the header; w->pos stays at its
  * start. */
 static mtl_err header_end(const struct walk *w, size_t *end, const char *what)
 {

@@ -36,7 +36,8 @@ mtl_err mtl_cbor_bytes(const uint8_t *p, size_t len, size_t *pos, const uint8_t 
                        const char *what);
 size_t mtl_cbor_put_head(uint8_t *out, unsigned major, uint64_t val);
 /* Skip one whole item of any shape at *pos (definite or indefinite lengths,
- * tags, simple values, floats), nested at most MTL_CBOR_MAX_DEPTH deep. */
+ * tags, simple values, floats), nested at most MTL_CBOR_MAX_DEPTH deep;
+ * *pos is left where it was when the item is refused. */
 #define MTL_CBOR_MAX_DEPTH 128
 mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what);
 /* An array head, definite (*n items) or indefinite (0x9f: *indefinite set);

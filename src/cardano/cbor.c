@@ -130,79 +130,82 @@ static inline uint64_t head_arg(const uint8_t *p, size_t *i, unsigned info)
 #define INDEF_MAP_KEY (UINT64_MAX - 1)
 #define INDEF_MAP_VALUE (UINT64_MAX - 2)
 
-/* Without recursion: left[d] is how many items nesting level d still holds
- * (an INDEF_ mark for an indefinite array or map), so each item costs its
- * head and a byte string its length, whatever it holds. Level 0 is the
- * item itself; an item at level MTL_CBOR_MAX_DEPTH is refused. */
+/* Without recursion: `cur` counts the items the current nesting level still
+ * holds (an INDEF_ mark for an indefinite array or map), outer[] those of
+ * the levels around it; so each item costs its head and a byte string its
+ * length, whatever it holds. The count stays in a register: only entering
+ * and leaving an array, map or tag touch outer[]. Level 0 is the item
+ * itself; an item at level MTL_CBOR_MAX_DEPTH is refused. */
 mtl_err mtl_cbor_skip(const uint8_t *p, size_t len, size_t *pos, const char *what)
 {
-    uint64_t left[MTL_CBOR_MAX_DEPTH + 1];
+    uint64_t outer[MTL_CBOR_MAX_DEPTH], cur = 1;
     unsigned depth = 0;
     size_t i = *pos;
-    left[0] = 1;
     for (;;) {
-        while (left[depth] == 0) {
+        while (cur == 0) {
             if (depth == 0) {
                 *pos = i;
                 return MTL_OK;
             }
-            depth--;
+            cur = outer[--depth];
         }
         MTL_CHECK(i < len, MTL_ERR_BAD_ENCODING, "%s: CBOR ends early (offset %zu, %u levels deep)",
                   what, i, depth);
         size_t at = i;
         uint8_t b = p[i++];
         unsigned major = b >> 5, info = b & 31u;
-        uint64_t l = left[depth];
-        if (l < INDEF_MAP_VALUE)
-            left[depth] = l - 1;
-        else if (b == 0xff && l != INDEF_MAP_VALUE) {
-            left[depth] = 0;
+        if (cur < INDEF_MAP_VALUE)
+            cur--;
+        else if (b == 0xff && cur != INDEF_MAP_VALUE) {
+            cur = 0;
             continue;
-        } else if (l != INDEF_ARRAY)
-            left[depth] = l == INDEF_MAP_KEY ? INDEF_MAP_VALUE : INDEF_MAP_KEY;
+        } else if (cur != INDEF_ARRAY)
+            cur = cur == INDEF_MAP_KEY ? INDEF_MAP_VALUE : INDEF_MAP_KEY;
         MTL_CHECK(depth < MTL_CBOR_MAX_DEPTH, MTL_ERR_BAD_ENCODING,
                   "%s: CBOR nested deeper than %d (offset %zu)", what, MTL_CBOR_MAX_DEPTH, at);
-        uint64_t v = info;
-        if (info >= 24) {
-            if (info == 31) {
-                if (major == 2 || major == 3) {
-                    MTL_TRY(skip_chunks(p, len, &i, major, what));
-                    continue;
-                }
-                MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
-                          "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
-                left[++depth] = major == 5 ? INDEF_MAP_KEY : INDEF_ARRAY;
+        uint64_t v = info, inner = 0; /* the items of the level it opens */
+        if (info == 31) {
+            if (major == 2 || major == 3) {
+                MTL_TRY(skip_chunks(p, len, &i, major, what));
                 continue;
             }
-            MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING,
-                      "%s: reserved CBOR byte 0x%02x at offset %zu", what, b, at);
-            MTL_CHECK(((size_t)1 << (info - 24)) <= len - i, MTL_ERR_BAD_ENCODING,
-                      "%s: CBOR ends inside the head at offset %zu", what, at);
-            v = head_arg(p, &i, info);
+            MTL_CHECK(major == 4 || major == 5, MTL_ERR_BAD_ENCODING,
+                      "%s: CBOR byte 0x%02x at offset %zu is not an item", what, b, at);
+            inner = major == 5 ? INDEF_MAP_KEY : INDEF_ARRAY;
+        } else {
+            if (info >= 24) {
+                MTL_CHECK(info <= 27, MTL_ERR_BAD_ENCODING,
+                          "%s: reserved CBOR byte 0x%02x at offset %zu", what, b, at);
+                MTL_CHECK(((size_t)1 << (info - 24)) <= len - i, MTL_ERR_BAD_ENCODING,
+                          "%s: CBOR ends inside the head at offset %zu", what, at);
+                v = head_arg(p, &i, info);
+            }
+            switch (major) {
+            case 2:
+            case 3:
+                MTL_CHECK(v <= len - i, MTL_ERR_BAD_ENCODING,
+                          "%s: CBOR string of %llu bytes at offset %zu overruns the input", what,
+                          (unsigned long long)v, at);
+                i += (size_t)v;
+                break;
+            case 4:
+            case 5:
+                /* every item takes a byte: a count past the input is refused at once */
+                MTL_CHECK(v <= (len - i) >> (major == 5), MTL_ERR_BAD_ENCODING,
+                          "%s: CBOR %s of %llu items at offset %zu overruns the input", what,
+                          major == 4 ? "array" : "map", (unsigned long long)v, at);
+                inner = v << (major == 5);
+                break;
+            case 6:
+                inner = 1; /* the tagged item */
+                break;
+            default:
+                break; /* integers, simple values and floats: the head was all */
+            }
         }
-        switch (major) {
-        case 2:
-        case 3:
-            MTL_CHECK(v <= len - i, MTL_ERR_BAD_ENCODING,
-                      "%s: CBOR string of %llu bytes at offset %zu overruns the input", what,
-                      (unsigned long long)v, at);
-            i += (size_t)v;
-            break;
-        case 4:
-        case 5:
-            /* every item takes a byte: a count past the input is refused at once */
-            MTL_CHECK(v <= (len - i) / (major == 5 ? 2 : 1), MTL_ERR_BAD_ENCODING,
-                      "%s: CBOR %s of %llu items at offset %zu overruns the input", what,
-                      major == 4 ? "array" : "map", (unsigned long long)v, at);
-            if (v)
-                left[++depth] = major == 5 ? 2 * v : v;
-            break;
-        case 6:
-            left[++depth] = 1; /* the tagged item */
-            break;
-        default:
-            break; /* integers, simple values and floats: the head was all */
+        if (inner) {
+            outer[depth++] = cur;
+            cur = inner;
         }
     }
 }

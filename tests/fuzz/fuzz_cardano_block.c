@@ -29,12 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     MTL_ASSERT(a.tx_count == 0 || memcmp(a.tx_hashes, b.tx_hashes, 32 * a.tx_count) == 0);
     if (a.era < MTL_ERA_SHELLEY)
         return 0;
-    /* Shelley and later: [era, [header, bodies, ...]]: skip to the bodies
-     * independently and hash each one again */
-    size_t pos = 2, n = 0;
+    /* Shelley and later: [era, [header, bodies, ...]] (the era tag's head
+     * may be long): skip to the bodies independently, hash each one again */
+    size_t pos = 0, n = 0;
     unsigned major;
     uint64_t v, left;
     bool indef;
+    MTL_ASSERT(mtl_cbor_head(data, size, &pos, &major, &v, "t") == MTL_OK && major == 4);
+    MTL_ASSERT(mtl_cbor_head(data, size, &pos, &major, &v, "t") == MTL_OK && v == a.era);
     MTL_ASSERT(mtl_cbor_head(data, size, &pos, &major, &v, "t") == MTL_OK && major == 4);
     MTL_ASSERT(mtl_cbor_skip(data, size, &pos, "header") == MTL_OK);
     MTL_ASSERT(mtl_cbor_array(data, size, &pos, &left, &indef, "bodies") == MTL_OK);
