@@ -245,8 +245,10 @@ mtl_err mtl_proofs_check(struct mtl_certified_set *out, enum mtl_proofs_kind kin
     return MTL_OK;
 }
 
-static mtl_err bind(const struct mtl_certified_set *s, const struct mtl_certificate *cert)
+mtl_err mtl_certified_set_bind(const struct mtl_certified_set *s,
+                               const struct mtl_certificate *cert)
 {
+    MTL_CHECK(s && cert, MTL_ERR_INVALID_ARG, "proofs: NULL argument");
     MTL_CHECK(strcmp(cert->hash, s->certificate_hash) == 0, MTL_ERR_INTEGRITY,
               "proofs: they name certificate %s, not %s", s->certificate_hash, cert->hash);
     bool v1 = s->kind == MTL_PROOFS_TRANSACTIONS_V1;
@@ -272,7 +274,7 @@ mtl_err mtl_proofs_verify(struct mtl_certified_set *out, enum mtl_proofs_kind ki
 {
     MTL_CHECK(cert, MTL_ERR_INVALID_ARG, "proofs: NULL certificate");
     MTL_TRY(mtl_proofs_check(out, kind, json, len));
-    mtl_err rc = bind(out, cert);
+    mtl_err rc = mtl_certified_set_bind(out, cert);
     if (rc != MTL_OK)
         mtl_certified_set_free(out);
     return rc;
