@@ -11,9 +11,10 @@
  * A wallet does: fetch the proof message, mtl_proofs_verify() it against the
  * certificate its hash names, that certificate being verified back to
  * genesis by mtl_certificate_chain_verify_get() (this header never walks the
- * chain) (or: mtl_proofs_check() it, verify the chain of the certificate it
- * names, mtl_certified_set_bind() the set to that certificate); then each hash it asked for is certified when
- * mtl_certified_set_has() says so, and not certified otherwise.
+ * chain) (or: mtl_proofs_check() it, verify the chain of the certificate
+ * it names, mtl_certified_set_bind() the set to that certificate); then
+ * each hash it asked for is certified when mtl_certified_set_has() says
+ * so, and not certified otherwise.
  *
  * The Merkle checks are those of mithril/mktree.h (stricter than the
  * reference: a proof listing a fake leaf at the position of a real one, which
