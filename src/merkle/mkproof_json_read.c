@@ -2,9 +2,10 @@
  * an MKMapProof, shape in mkproof_json.c) with a reader made for it. Nodes
  * are arrays of byte numbers: a general JSON parser built one value per
  * byte, which was most of the verification of a 100-transaction v1
- * message. Strict JSON; fields in any order; unknown fields skipped (any
- * JSON value); a known field twice refused. Keys are compared as written
- * (serde writes none with escapes). */
+ * message. JSON grammar; fields in any order; unknown fields skipped (any
+ * JSON value, the UTF-8 of their strings unchecked); a known field twice
+ * refused; numbers are plain unsigned integers ("-0", "1.0" refused). Keys
+ * are compared as written (serde writes none with escapes). */
 #include <string.h>
 
 #include "merkle_int.h"
