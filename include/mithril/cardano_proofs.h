@@ -11,8 +11,10 @@
  * A wallet does: fetch the proof message, mtl_proofs_verify() it against the
  * certificate its hash names, that certificate being verified back to
  * genesis by mtl_certificate_chain_verify_get() (this header never walks the
- * chain); then each hash it asked for is certified when
- * mtl_certified_set_has() says so, and not certified otherwise.
+ * chain) (or: mtl_proofs_check() it, verify the chain of the certificate
+ * it names, mtl_certified_set_bind() the set to that certificate); then
+ * each hash it asked for is certified when mtl_certified_set_has() says
+ * so, and not certified otherwise.
  *
  * The Merkle checks are those of mithril/mktree.h (stricter than the
  * reference: a proof listing a fake leaf at the position of a real one, which
@@ -91,6 +93,12 @@ MTL_API MTL_NODISCARD mtl_err mtl_proofs_check(struct mtl_certified_set *out,
 MTL_API MTL_NODISCARD mtl_err mtl_proofs_verify(struct mtl_certified_set *out,
                                                 enum mtl_proofs_kind kind, const char *json,
                                                 size_t len, const struct mtl_certificate *cert);
+/* The binding half of mtl_proofs_verify, for a set mtl_proofs_check gave:
+ * a client checks the proofs first, then walks the chain of the
+ * certificate they name, then binds (the proofs are not decoded and
+ * verified twice). Same rules and errors as mtl_proofs_verify's binding. */
+MTL_API MTL_NODISCARD mtl_err mtl_certified_set_bind(const struct mtl_certified_set *s,
+                                                     const struct mtl_certificate *cert);
 MTL_API void mtl_certified_set_free(struct mtl_certified_set *s);
 /* Whether the (verified) set certifies this transaction or block hash. */
 MTL_API bool mtl_certified_set_has(const struct mtl_certified_set *s, const char *hash);

@@ -45,6 +45,27 @@ struct mtl_certificate {
     size_t anc_prover_len, anc_verifier_len;
 };
 
+/* json_lift.c: a JSON message parsed with its long plain strings (the
+ * proofs' hex) lifted out of jansson's way and read back in place. */
+struct cert_span {
+    size_t off, len;
+};
+struct cert_lift {
+    const char *json; /* the message (borrowed) */
+    size_t len;
+    char *text; /* what jansson parsed */
+    size_t text_len;
+    struct cert_span *spans; /* the lifted strings' contents in json */
+    size_t n, cap;
+};
+/* Parse json (MTL_ERR_BAD_ENCODING naming jansson's error) into *out;
+ * free *out, then l (cert_lift_free), when done. */
+mtl_err cert_json_load_lifted(json_t **out, struct cert_lift *l, const char *json, size_t len);
+/* A string value (lifted or not) and its length, not NUL-terminated; NULL
+ * when v is not a string. */
+const char *cert_json_string(const struct cert_lift *l, const json_t *v, size_t *len);
+void cert_lift_free(struct cert_lift *l);
+
 /* RFC 3339 UTC timestamps <-> Unix nanoseconds (chrono's format). */
 mtl_err cert_parse_time(int64_t *ns, const char *s);
 void cert_format_time(char out[40], int64_t ns);

@@ -105,10 +105,12 @@ static mtl_err grow_items(struct mtl_certified_set *s, size_t more)
     return MTL_OK;
 }
 
-static mtl_err v1_entry(struct mtl_certified_set *s, const json_t *e, size_t k)
+static mtl_err v1_entry(struct mtl_certified_set *s, const struct cert_lift *l, const json_t *e,
+                        size_t k)
 {
     const json_t *hashes = json_object_get(e, "transactions_hashes");
-    const char *proof = json_string_value(json_object_get(e, "proof"));
+    size_t plen = 0;
+    const char *proof = cert_json_string(l, json_object_get(e, "proof"), &plen);
     MTL_CHECK(json_is_array(hashes) && json_array_size(hashes) > 0 && proof, MTL_ERR_BAD_ENCODING,
               "proofs: certified_transactions[%zu] needs transactions_hashes and a proof", k);
     size_t from = s->count, n = json_array_size(hashes);
@@ -122,7 +124,7 @@ static mtl_err v1_entry(struct mtl_certified_set *s, const json_t *e, size_t k)
     }
     struct mtl_mkproof *p = NULL;
     char root[MTL_HASH_HEX_BYTES];
-    mtl_err rc = mtl_mkproof_from_json_hex(&p, proof, strlen(proof));
+    mtl_err rc = mtl_mkproof_from_json_hex(&p, proof, plen);
     if (rc != MTL_OK)
         return mtl_err_wrap(rc, "proof of transaction %s", s->items[from].hash);
     rc = check_proof(p, s, from, s->count, root);
@@ -136,13 +138,13 @@ static mtl_err v1_entry(struct mtl_certified_set *s, const json_t *e, size_t k)
     return MTL_OK;
 }
 
-static mtl_err parse_v1(struct mtl_certified_set *s, const json_t *j)
+static mtl_err parse_v1(struct mtl_certified_set *s, const struct cert_lift *l, const json_t *j)
 {
     const json_t *ct = json_object_get(j, "certified_transactions");
     MTL_CHECK(json_is_array(ct) && json_array_size(ct) > 0, MTL_ERR_BAD_ENCODING,
               "proofs: certified_transactions must be a non-empty array");
     for (size_t k = 0; k < json_array_size(ct); k++)
-        MTL_TRY(v1_entry(s, json_array_get(ct, k), k));
+        MTL_TRY(v1_entry(s, l, json_array_get(ct, k), k));
     return MTL_OK;
 }
 
@@ -165,14 +167,15 @@ static mtl_err v2_item(struct mtl_certified_set *s, const json_t *o, size_t i)
     return MTL_OK;
 }
 
-static mtl_err parse_v2(struct mtl_certified_set *s, const json_t *j)
+static mtl_err parse_v2(struct mtl_certified_set *s, const struct cert_lift *l, const json_t *j)
 {
     const char *key = s->kind == MTL_PROOFS_BLOCKS ? "certified_blocks" : "certified_transactions";
     const json_t *c = json_object_get(j, key);
     MTL_CHECK(c, MTL_ERR_BAD_ENCODING, "proofs: %s is missing", key);
     MTL_CHECK(!json_is_null(c), MTL_ERR_NOT_FOUND, "proofs: %s is null, nothing is certified", key);
     const json_t *items = json_object_get(c, "items");
-    const char *proof = json_string_value(json_object_get(c, "proof"));
+    size_t plen = 0;
+    const char *proof = cert_json_string(l, json_object_get(c, "proof"), &plen);
     MTL_CHECK(json_is_array(items) && json_array_size(items) > 0 && proof, MTL_ERR_BAD_ENCODING,
               "proofs: %s needs a non-empty items array and a proof", key);
     MTL_TRY(grow_items(s, json_array_size(items)));
@@ -183,7 +186,7 @@ static mtl_err parse_v2(struct mtl_certified_set *s, const json_t *j)
         s->has_security_parameter = true;
     }
     struct mtl_mkproof *p = NULL;
-    mtl_err rc = mtl_mkproof_from_bytes_hex(&p, proof, strlen(proof));
+    mtl_err rc = mtl_mkproof_from_bytes_hex(&p, proof, plen);
     if (rc != MTL_OK)
         return mtl_err_wrap(rc, "proof of %s %s", subject(s->kind), s->items[0].hash);
     rc = check_proof(p, s, 0, s->count, s->merkle_root);
@@ -223,9 +226,9 @@ mtl_err mtl_proofs_check(struct mtl_certified_set *out, enum mtl_proofs_kind kin
     memset(out, 0, sizeof(*out));
     MTL_CHECK(kind >= MTL_PROOFS_TRANSACTIONS_V1 && kind <= MTL_PROOFS_BLOCKS, MTL_ERR_INVALID_ARG,
               "proofs: unknown kind %d", (int)kind);
-    json_error_t jerr;
-    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    MTL_CHECK(j, MTL_ERR_BAD_ENCODING, "proofs: invalid JSON: %s", jerr.text);
+    json_t *j = NULL;
+    struct cert_lift lift;
+    MTL_TRY(cert_json_load_lifted(&j, &lift, json, len));
     struct mtl_certified_set s = {.kind = kind};
     const char *nc =
         kind == MTL_PROOFS_BLOCKS ? "non_certified_blocks" : "non_certified_transactions";
@@ -235,8 +238,9 @@ mtl_err mtl_proofs_check(struct mtl_certified_set *out, enum mtl_proofs_kind kin
     if (rc == MTL_OK && !json_is_array(json_object_get(j, nc)))
         rc = mtl_seterr(MTL_ERR_BAD_ENCODING, "proofs: %s is not an array", nc);
     if (rc == MTL_OK)
-        rc = kind == MTL_PROOFS_TRANSACTIONS_V1 ? parse_v1(&s, j) : parse_v2(&s, j);
+        rc = kind == MTL_PROOFS_TRANSACTIONS_V1 ? parse_v1(&s, &lift, j) : parse_v2(&s, &lift, j);
     json_decref(j);
+    cert_lift_free(&lift);
     if (rc != MTL_OK) {
         mtl_certified_set_free(&s);
         return rc;
@@ -245,8 +249,10 @@ mtl_err mtl_proofs_check(struct mtl_certified_set *out, enum mtl_proofs_kind kin
     return MTL_OK;
 }
 
-static mtl_err bind(const struct mtl_certified_set *s, const struct mtl_certificate *cert)
+mtl_err mtl_certified_set_bind(const struct mtl_certified_set *s,
+                               const struct mtl_certificate *cert)
 {
+    MTL_CHECK(s && cert, MTL_ERR_INVALID_ARG, "proofs: NULL argument");
     MTL_CHECK(strcmp(cert->hash, s->certificate_hash) == 0, MTL_ERR_INTEGRITY,
               "proofs: they name certificate %s, not %s", s->certificate_hash, cert->hash);
     bool v1 = s->kind == MTL_PROOFS_TRANSACTIONS_V1;
@@ -272,7 +278,7 @@ mtl_err mtl_proofs_verify(struct mtl_certified_set *out, enum mtl_proofs_kind ki
 {
     MTL_CHECK(cert, MTL_ERR_INVALID_ARG, "proofs: NULL certificate");
     MTL_TRY(mtl_proofs_check(out, kind, json, len));
-    mtl_err rc = bind(out, cert);
+    mtl_err rc = mtl_certified_set_bind(out, cert);
     if (rc != MTL_OK)
         mtl_certified_set_free(out);
     return rc;

@@ -73,20 +73,24 @@ static bool certifies_nothing(enum mtl_proofs_kind kind, const char *body, size_
 static mtl_err verify_message(const struct client *cl, enum mtl_proofs_kind kind, const char *body,
                               size_t len, struct mtl_certified_set *out)
 {
-    struct mtl_certified_set unbound;
+    struct mtl_certified_set set;
     step(cl, 2, "Verifying the proof");
-    MTL_TRY(mtl_proofs_check(&unbound, kind, body, len));
-    char cert_hash[MTL_HASH_HEX_BYTES];
-    memcpy(cert_hash, unbound.certificate_hash, sizeof(cert_hash));
-    mtl_certified_set_free(&unbound);
+    MTL_TRY(mtl_proofs_check(&set, kind, body, len));
     step(cl, 3, "Fetching the associated certificate and verifying the certificate chain");
-    log_info("verify_chain", "certificate=%s", cert_hash);
+    log_info("verify_chain", "certificate=%s", set.certificate_hash);
     struct mtl_certificate *cert = NULL;
-    MTL_TRY(client_verify_chain(cl, cert_hash, NULL, &cert));
-    step(cl, 4, "Verifying that the proof is signed in the associated certificate");
-    mtl_err e = mtl_proofs_verify(out, kind, body, len, cert);
+    mtl_err e = client_verify_chain(cl, set.certificate_hash, NULL, &cert);
+    if (e == MTL_OK) {
+        step(cl, 4, "Verifying that the proof is signed in the associated certificate");
+        e = mtl_certified_set_bind(&set, cert); /* the proofs checked at step 2 */
+    }
     mtl_certificate_free(cert);
-    return e;
+    if (e != MTL_OK) {
+        mtl_certified_set_free(&set);
+        return e;
+    }
+    *out = set;
+    return MTL_OK;
 }
 
 mtl_err client_proofs_fetch_verified(const struct client *cl, enum mtl_proofs_kind kind,
