@@ -41,6 +41,16 @@ struct mtl_mkproof {
     struct mk_sub *subs;
 };
 
+/* mkindex.c: the leaves a map proof lists (the master's; with subs, every
+ * sub-proof's too), sorted for lookups by value. */
+struct mk_index {
+    const struct mk_node **v;
+    size_t n;
+};
+mtl_err mk_index_build(struct mk_index *ix, const struct mtl_mkproof *p, int subs);
+bool mk_index_has(const struct mk_index *ix, const void *leaf, size_t len);
+void mk_index_free(struct mk_index *ix);
+
 /* mmr.c: position arithmetic (ckb's helpers), all for sizes <= MK_MAX_SIZE. */
 unsigned mk_pos_height(uint64_t pos);
 /* Peak positions of a size, left to right; returns their count. */
