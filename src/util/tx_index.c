@@ -70,25 +70,11 @@ static bool filter_may_hold(const uint8_t *f, size_t nblocks, uint64_t p)
     return true;
 }
 
-static mtl_err grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return MTL_OK;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need)
-        n *= 2;
-    void *q = mtl_realloc(*p, n * size);
-    MTL_CHECK(q, MTL_ERR_NOMEM, "transactions index: out of memory");
-    *p = q;
-    *cap = n;
-    return MTL_OK;
-}
-
 /* ---- import ----------------------------------------------------------------------- */
 
 mtl_err tx_index_add(struct app_tx_store *s, uint64_t block, const uint8_t (*txs)[32], size_t n)
 {
-    MTL_TRY(grow((void **)&s->keys, &s->capkeys, s->nkeys + n, sizeof(*s->keys)));
+    MTL_TRY(tx_grow((void **)&s->keys, &s->capkeys, s->nkeys + n, sizeof(*s->keys)));
     for (size_t i = 0; i < n; i++)
         s->keys[s->nkeys++] = (struct tx_key){prefix_of(txs[i]), block};
     return MTL_OK;
@@ -98,7 +84,7 @@ mtl_err tx_index_add(struct app_tx_store *s, uint64_t block, const uint8_t (*txs
  * order): a byte-wise radix sort, through the kept second array. */
 static mtl_err sort_keys(struct app_tx_store *s)
 {
-    MTL_TRY(grow((void **)&s->keys2, &s->capkeys2, s->nkeys, sizeof(*s->keys2)));
+    MTL_TRY(tx_grow((void **)&s->keys2, &s->capkeys2, s->nkeys, sizeof(*s->keys2)));
     struct tx_key *from = s->keys, *to = s->keys2;
     for (int shift = 0; shift < 64; shift += 8) {
         size_t count[257] = {0};
@@ -167,7 +153,7 @@ mtl_err tx_index_write_chunk(struct app_tx_store *s, uint64_t chunk)
         (s->nkeys * FILTER_BITS_PER_KEY + 8 * FILTER_BLOCK_BYTES - 1) / (8 * FILTER_BLOCK_BYTES);
     size_t fbytes = nblocks * FILTER_BLOCK_BYTES, nfences = 0;
     /* the filter, the runs' keys, at most one fence a key */
-    MTL_TRY(grow((void **)&s->ibuf, &s->capibuf, fbytes + (KEY_BYTES + 8) * s->nkeys, 1));
+    MTL_TRY(tx_grow((void **)&s->ibuf, &s->capibuf, fbytes + (KEY_BYTES + 8) * s->nkeys, 1));
     memset(s->ibuf, 0, fbytes);
     for (size_t i = 0; i < s->nkeys; i++)
         filter_set(s->ibuf, nblocks, s->keys[i].prefix);
@@ -200,9 +186,9 @@ static mtl_err add_filter(struct tx_filters *f, sqlite3_stmt *st)
     MTL_CHECK(n > 0 && n % FILTER_BLOCK_BYTES == 0 && nf > 0 && nf % 8 == 0, MTL_ERR_DB,
               "transactions store: chunk %05llu: a filter of %zu bytes, fences of %zu",
               (unsigned long long)chunk, n, nf);
-    MTL_TRY(grow((void **)&f->c, &f->cap, f->n + 1, sizeof(*f->c)));
-    MTL_TRY(grow((void **)&f->bits, &f->capbytes, f->nbytes + n, 1));
-    MTL_TRY(grow((void **)&f->fences, &f->capfences, f->nfences + nf / 8, sizeof(*f->fences)));
+    MTL_TRY(tx_grow((void **)&f->c, &f->cap, f->n + 1, sizeof(*f->c)));
+    MTL_TRY(tx_grow((void **)&f->bits, &f->capbytes, f->nbytes + n, 1));
+    MTL_TRY(tx_grow((void **)&f->fences, &f->capfences, f->nfences + nf / 8, sizeof(*f->fences)));
     memcpy(f->bits + f->nbytes, sqlite3_column_blob(st, 3), n);
     const uint8_t *p = sqlite3_column_blob(st, 4);
     for (size_t i = 0; i < nf / 8; i++)

@@ -23,7 +23,7 @@ void tx_range_free(struct tx_range *r)
     memset(r, 0, sizeof(*r));
 }
 
-static mtl_err grow(void **p, size_t *cap, size_t need, size_t size)
+mtl_err tx_grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return MTL_OK;
@@ -31,7 +31,7 @@ static mtl_err grow(void **p, size_t *cap, size_t need, size_t size)
     while (n < need)
         n *= 2;
     void *q = mtl_realloc(*p, n * size);
-    MTL_CHECK(q, MTL_ERR_NOMEM, "block range: out of memory");
+    MTL_CHECK(q, MTL_ERR_NOMEM, "transactions store: out of memory");
     *p = q;
     *cap = n;
     return MTL_OK;
@@ -56,8 +56,8 @@ static void sort_hashes(uint8_t (*h)[32], size_t n)
 mtl_err tx_range_push(struct tx_range *r, uint64_t number, uint64_t slot, const uint8_t hash[32],
                       const uint8_t (*txs)[32], size_t ntx)
 {
-    MTL_TRY(grow((void **)&r->b, &r->capb, r->nb + 1, sizeof(*r->b)));
-    MTL_TRY(grow((void **)&r->tx, &r->captx, r->ntx + ntx, sizeof(*r->tx)));
+    MTL_TRY(tx_grow((void **)&r->b, &r->capb, r->nb + 1, sizeof(*r->b)));
+    MTL_TRY(tx_grow((void **)&r->tx, &r->captx, r->ntx + ntx, sizeof(*r->tx)));
     struct tx_blk *b = &r->b[r->nb++];
     b->number = number;
     b->slot = slot;

@@ -91,6 +91,9 @@ mtl_err tx_index_find(struct app_tx_store *s, int is_block, const uint8_t hash[3
                       uint64_t *number, int *found);
 void tx_index_free(struct tx_filters *f);
 
+/* Grow array *p (of *cap elements of size bytes) to hold need, doubling. */
+mtl_err tx_grow(void **p, size_t *cap, size_t need, size_t size);
+
 void tx_range_reset(struct tx_range *r, uint64_t start);
 void tx_range_free(struct tx_range *r);
 /* Append a block and its transaction hashes (sorted there by hash: the
