@@ -246,6 +246,8 @@ mtl_err agg_runtime_init(struct agg *a)
     pthread_cond_init(&a->rt.cv, NULL);
     pthread_rwlock_init(&a->rt.round, NULL);
     pthread_mutex_init(&a->tx_lock, NULL);
+    pthread_mutex_init(&a->txi.mu, NULL);
+    pthread_cond_init(&a->txi.cv, NULL);
     return MTL_OK;
 }
 
@@ -265,6 +267,8 @@ void agg_runtime_destroy(struct agg *a)
     pthread_rwlock_destroy(&a->rt.round);
     agg_tx_close(a);
     pthread_mutex_destroy(&a->tx_lock);
+    pthread_cond_destroy(&a->txi.cv);
+    pthread_mutex_destroy(&a->txi.mu);
 }
 
 mtl_err agg_runtime_start(struct agg *a)
@@ -272,11 +276,12 @@ mtl_err agg_runtime_start(struct agg *a)
     MTL_CHECK(pthread_create(&a->rt.thread, NULL, runtime_main, a) == 0, MTL_ERR_IO,
               "runtime: cannot start thread");
     a->rt.started = 1;
-    return MTL_OK;
+    return agg_tx_importer_start(a);
 }
 
 void agg_runtime_stop(struct agg *a)
 {
+    agg_tx_importer_stop(a);
     if (!a->rt.started)
         return;
     pthread_mutex_lock(&a->rt.mu);

@@ -8,11 +8,13 @@
  * mtl_proofs_verify accepts, a flipped byte is refused, unknown hashes are
  * listed as not certified, bad hashes get a 400; every new route matches the
  * openapi. */
+#define _GNU_SOURCE /* memmem */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agg_sim.h"
@@ -413,6 +415,158 @@ TEST(transactions_certified_and_proven)
     routes_and_proofs(ctx_cert, cbtx_cert);
 }
 
+/* ---- the import beside the runtime (issue #19) ------------------------------------- */
+
+static int log_has(const char *what)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int has = mtl_read_file(S.log_path, 64u << 20, (uint8_t **)&text, &len) == MTL_OK &&
+              memmem(text, len, what, strlen(what)) != NULL;
+    mtl_free(text);
+    mtl_err_clear();
+    return has;
+}
+
+/* The number following the last `key` in the log (-1: none). */
+static long long log_last_number(const char *key)
+{
+    char *text = NULL;
+    size_t len = 0;
+    long long v = -1;
+    if (mtl_read_file(S.log_path, 64u << 20, (uint8_t **)&text, &len) == MTL_OK)
+        for (char *p = text; (p = memmem(p, len - (size_t)(p - text), key, strlen(key)));
+             p += strlen(key))
+            v = strtoll(p + strlen(key), NULL, 10);
+    mtl_free(text);
+    mtl_err_clear();
+    return v;
+}
+
+static void wait_log(const char *what)
+{
+    for (int i = 0; i < SIM_WAIT_MS / 20; i++) {
+        if (log_has(what))
+            return;
+        usleep(20000);
+    }
+    TH_FAIL("the aggregator never logged '%s'", what);
+}
+
+/* A fresh aggregator for the next test. */
+static void reset_sim(void)
+{
+    sim_stop(&S, 0, NULL);
+    sim_cleanup(&S, th_failed);
+    for (size_t e = 0; e < 8; e++)
+        for (size_t i = 0; i < NSIGNERS; i++) {
+            mtl_stm_initializer_free(INIT[e][i]);
+            INIT[e][i] = NULL;
+        }
+}
+
+/* A chain of ~130 chunks and ~500 000 transactions (cardano-node-sim, in
+ * /dev/shm when there is one) appears in the node's directory once epoch 3
+ * is open: while it is imported, the runtime keeps serving /status and
+ * certifies MithrilStakeDistribution (the signatures are sent after the
+ * import started, and the certificate comes before it ends: on the runtime
+ * thread the tick was held by the import); a stop mid-import exits cleanly
+ * between two chunks, the next start resumes at the next chunk, and once the
+ * import has caught up both transactions kinds are certified with the
+ * signer's message. */
+static void import_beside(const char *base)
+{
+    char bin[512], chain[400], env_db[512], cmd[1500];
+    const char *build = getenv("MTL_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
+    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    TH_FMT(DB_DIR, "%s/db", base);
+    TH_FMT(chain, "%s/chain", base);
+    TH_FMT(cmd,
+           "%s/tools/cardano-node-sim/cardano-node-sim --db %s --seed 19 --epochs 40 "
+           "--security-param 3 --tx-density 120 >/dev/null && mkdir -p %s/immutable",
+           build ? build : ".", chain, DB_DIR);
+    CHECK(system(cmd) == 0);
+    TH_FMT(env_db, "DB_DIRECTORY=%s", DB_DIR);
+    S.extra_env[0] = "SIGNED_ENTITY_TYPES=CardanoTransactions,CardanoBlocksTransactions";
+    S.extra_env[1] = env_db;
+    S.extra_env[2] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=0";
+    S.extra_env[3] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__STEP=15";
+    S.extra_env[4] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=5";
+    S.extra_env[5] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__STEP=10";
+    uint64_t st0[NSIGNERS];
+    for (size_t i = 0; i < NSIGNERS; i++)
+        st0[i] = 1000 + 100 * i + 1;
+    CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
+    CHECK(sim_start(&S) == 0);
+    CHECK(sim_wait_epoch(&S, 1) == 0);
+    register_all(1);
+    set_chain(2);
+    register_all(2);
+    CHECK(sim_genesis(&S) == 0);
+    set_chain(3);
+    register_all(3);
+    if (th_cur_failed)
+        return;
+    /* the node's chunks appear: the import starts */
+    char from[400], to[400];
+    TH_FMT(from, "%s/immutable", chain);
+    TH_FMT(to, "%s/immutable", DB_DIR);
+    CHECK(rmdir(to) == 0 && rename(from, to) == 0);
+    wait_log("event=transactions_import_started");
+    if (th_cur_failed)
+        return;
+    struct sim_epoch ep;
+    CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
+    post_all(3, &ep, ep.entity, ep.signed_message);
+    sim_epoch_clear(&ep);
+    char hash[65], *status = NULL, url[300];
+    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":3}", hash, SIM_WAIT_MS) == 0);
+    TH_FMT(url, "%s/status", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &status), 200);
+    free(status);
+    /* ... all while the import was running */
+    CHECK(!log_has("event=transactions_imported"));
+    CHECK(log_has("event=transactions_not_ready")); /* the handlers answered, the tick went on */
+    /* a stop mid-import: a clean exit after the chunk being imported */
+    int st = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(log_has("caught_up=0"));
+    long long next = log_last_number("event=transactions_importer_stopped next_chunk=");
+    CHECK(next > 0);
+    CHECK(sim_start(&S) == 0);
+    wait_log("caught_up=1");
+    if (th_cur_failed)
+        return;
+    /* the second start went on from the next chunk */
+    CHECK_EQ_INT(log_last_number("from_chunk="), next);
+    CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
+    char entity[2][160], msg[2][65], cert[2][65];
+    signer_message(3, &ep, MTL_SET_CARDANO_TRANSACTIONS, entity[0], msg[0]);
+    signer_message(3, &ep, MTL_SET_CARDANO_BLOCKS_TRANSACTIONS, entity[1], msg[1]);
+    for (int k = 0; k < 2 && !th_cur_failed; k++)
+        post_all(3, &ep, entity[k], msg[k]);
+    sim_epoch_clear(&ep);
+    for (int k = 0; k < 2 && !th_cur_failed; k++) {
+        CHECK(sim_wait_certificate(&S, entity[k], cert[k], SIM_WAIT_MS) == 0);
+        struct mtl_certificate *c = get_cert(cert[k]);
+        CHECK(c && strcmp(mtl_certificate_signed_message(c), msg[k]) == 0);
+        mtl_certificate_free(c);
+    }
+}
+
+TEST(import_runs_beside_the_runtime)
+{
+    char base[300], cmd[400];
+    struct stat sb;
+    TH_FMT(base, "%s/mtl-txw.XXXXXX", stat("/dev/shm", &sb) == 0 ? "/dev/shm" : "/tmp");
+    CHECK(mkdtemp(base) != NULL);
+    import_beside(base);
+    sim_stop(&S, 0, NULL); /* before its chain goes, even on failure (the chain is large) */
+    TH_FMT(cmd, "rm -rf %s", base);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     const char *shared = th_shared_dir();
@@ -424,12 +578,9 @@ int main(void)
         if (sim_pool_init(&POOL[i], i, 0) != 0)
             return 1;
     RUN(transactions_certified_and_proven);
-    int failed = th_failed;
-    sim_stop(&S, 0, NULL);
-    sim_cleanup(&S, failed);
-    for (size_t e = 0; e < 8; e++)
-        for (size_t i = 0; i < NSIGNERS; i++)
-            mtl_stm_initializer_free(INIT[e][i]);
+    reset_sim();
+    RUN(import_runs_beside_the_runtime);
+    reset_sim();
     for (size_t i = 0; i < NSIGNERS; i++)
         sim_pool_clear(&POOL[i]);
     return DONE();
