@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 #include "common/json_int.h"
 
@@ -360,19 +361,6 @@ int64_t agg_thread_cpu_ns(void);
 /* RFC 3339 UTC with nanoseconds, like the reference's created_at. */
 void agg_rfc3339(int64_t ns, char out[40]);
 
-/* The transactions importer's thread and what it has done (aggregator_tx_import.c). */
-struct agg_tx_importer {
-    pthread_t thread;
-    int started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, wake; /* under mu */
-    /* Under mu: caught_up when every chunk up to through (the last completed one at the end
-     * of its pass) is imported; tip, the highest block imported (have_tip: one is). */
-    int caught_up, have_tip;
-    uint64_t through, tip;
-};
-
 /* ---- HTTP routes ------------------------------------------------------------ */
 struct agg {
     struct agg_config cfg;
@@ -387,12 +375,12 @@ struct agg {
     struct app_era_reader *era_reader;
     struct app_era_checker era;
     int exit_code; /* serve's exit status once stopped (1: unsupported era) */
-    /* Cardano transactions: the importer's store (its thread, aggregator_tx_import.c) and the
-     * readers' (runtime roots and HTTP proofs, under tx_lock: aggregator_tx.c), each its own
-     * connection to the store's file, opened when first needed. */
-    struct app_tx_store *tx_import, *tx_read;
+    /* Cardano transactions: the importer (its thread and store, tx_importer.h) and the
+     * readers' store (runtime roots and HTTP proofs, under tx_lock: aggregator_tx.c), each its
+     * own connection to the store's file. */
+    struct app_tx_importer *txi;
+    struct app_tx_store *tx_read;
     pthread_mutex_t tx_lock;
-    struct agg_tx_importer txi;
     struct agg_follower *follower; /* LEADER_AGGREGATOR_ENDPOINT set, else NULL */
 };
 /* ---- Cardano transactions and blocks (aggregator_tx.c) ------------------------ */

@@ -246,8 +246,6 @@ mtl_err agg_runtime_init(struct agg *a)
     pthread_cond_init(&a->rt.cv, NULL);
     pthread_rwlock_init(&a->rt.round, NULL);
     pthread_mutex_init(&a->tx_lock, NULL);
-    pthread_mutex_init(&a->txi.mu, NULL);
-    pthread_cond_init(&a->txi.cv, NULL);
     return MTL_OK;
 }
 
@@ -267,8 +265,6 @@ void agg_runtime_destroy(struct agg *a)
     pthread_rwlock_destroy(&a->rt.round);
     agg_tx_close(a);
     pthread_mutex_destroy(&a->tx_lock);
-    pthread_cond_destroy(&a->txi.cv);
-    pthread_mutex_destroy(&a->txi.mu);
 }
 
 mtl_err agg_runtime_start(struct agg *a)

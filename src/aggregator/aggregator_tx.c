@@ -1,7 +1,8 @@
 /* aggregator_tx.c - what the CardanoTransactions and CardanoBlocksTransactions
- * handlers share: the readers' transactions store (roots on the runtime
- * thread, proofs on the HTTP threads, under tx_lock; the importer has its
- * own connection, aggregator_tx_import.c), the opening of their messages
+ * handlers share: the importer (tx_importer.h: its thread, so that the
+ * runtime never waits for a long import), the readers' store (roots on the
+ * runtime thread, proofs on the HTTP threads, under tx_lock), the opening of
+ * their messages
  * and the three proof routes (reference proof_routes.rs,
  * prover_hash_validator.rs, messages cardano_transactions_proof.rs,
  * proof_v2/). */
@@ -28,9 +29,32 @@ static mtl_err tx_store(struct agg *a, struct app_tx_store **slot)
 
 void agg_tx_close(struct agg *a)
 {
-    app_tx_store_free(a->tx_import);
     app_tx_store_free(a->tx_read);
-    a->tx_import = a->tx_read = NULL;
+    a->tx_read = NULL;
+}
+
+mtl_err agg_tx_importer_start(struct agg *a)
+{
+    const unsigned kinds = MTL_SET_BIT(MTL_SET_CARDANO_TRANSACTIONS) |
+                           MTL_SET_BIT(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
+    char dir[4096];
+    struct app_tx_store *s = NULL;
+    if (!(a->cfg.signed_entity_mask & kinds))
+        return MTL_OK;
+    MTL_TRY(mtl_path_fmt(dir, sizeof(dir), "%s/immutable", a->cfg.db_directory));
+    MTL_TRY(tx_store(a, &s));
+    return app_tx_importer_start(&a->txi, s, dir, a->cfg.run_interval_ms);
+}
+
+void agg_tx_importer_stop(struct agg *a)
+{
+    app_tx_importer_stop(a->txi);
+    a->txi = NULL;
+}
+
+int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
+{
+    return a->txi && app_tx_importer_ready(a->txi, tip);
 }
 
 mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,

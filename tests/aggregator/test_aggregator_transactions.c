@@ -21,6 +21,7 @@
 #include "harness.h"
 #include "mithril/util.h"
 #include "signer_int.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 
 #define NSIGNERS 5
@@ -465,6 +466,48 @@ static void reset_sim(void)
         }
 }
 
+/* The signer's beacon with its importer on its own thread (as the daemon
+ * runs it): asked at once, it does not wait for the import of the long chain
+ * but answers that it has not caught up; asked again later, it is given. */
+static void signer_imports_beside(void)
+{
+    char path[600];
+    struct app_tx_store *rd = NULL, *wr = NULL;
+    struct app_tx_importer *imp = NULL;
+    snprintf(path, sizeof(path), "%s/signer-tx.sqlite3", S.dir);
+    CHECK_OK(app_tx_store_open(&rd, path));
+    CHECK_OK(app_tx_store_open(&wr, path));
+    char imm[500];
+    TH_FMT(imm, "%s/immutable", DB_DIR);
+    if (!rd || !wr) {
+        app_tx_store_free(rd);
+        app_tx_store_free(wr);
+        return;
+    }
+    if (app_tx_importer_start(&imp, wr, imm, 50) != MTL_OK) { /* wr freed */
+        app_tx_store_free(rd);
+        TH_FAIL("signer importer: %s", mtl_err_detail());
+    }
+    struct app_tx_signing cfg = {0, 15};
+    struct signer_config sc = {.db_directory = DB_DIR};
+    struct signer_node n = {.cfg = &sc, .tx = rd, .importer = imp, .ctx_signing = &cfg};
+    const struct signer_entity *se = signer_entity(MTL_SET_CARDANO_TRANSACTIONS);
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_CARDANO_TRANSACTIONS, .epoch = 3};
+    CHECK_ERR(se->beacon(&n, &t), MTL_ERR_STATE);
+    mtl_err e = MTL_ERR_STATE;
+    for (int i = 0; i < SIM_WAIT_MS / 20 && e == MTL_ERR_STATE; i++) {
+        usleep(20000);
+        e = se->beacon(&n, &t);
+    }
+    CHECK_OK(e);
+    uint64_t tip = 0;
+    int found = 0;
+    CHECK_OK(app_tx_highest_block(rd, &tip, &found));
+    CHECK(found && t.a == app_tx_beacon_transactions(&cfg, tip));
+    app_tx_importer_stop(imp);
+    app_tx_store_free(rd);
+}
+
 /* A chain of ~130 chunks and ~500 000 transactions (cardano-node-sim, in
  * /dev/shm when there is one) appears in the node's directory once epoch 3
  * is open: while it is imported, the runtime keeps serving /status and
@@ -473,7 +516,8 @@ static void reset_sim(void)
  * thread the tick was held by the import); a stop mid-import exits cleanly
  * between two chunks, the next start resumes at the next chunk, and once the
  * import has caught up both transactions kinds are certified with the
- * signer's message. */
+ * signer's message (whose beacon, asked while its own importer thread runs,
+ * does not wait for it). */
 static void import_beside(const char *base)
 {
     char bin[512], chain[400], env_db[512], cmd[1500];
@@ -542,6 +586,7 @@ static void import_beside(const char *base)
     CHECK_EQ_INT(log_last_number("from_chunk="), next);
     CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
     char entity[2][160], msg[2][65], cert[2][65];
+    signer_imports_beside();
     signer_message(3, &ep, MTL_SET_CARDANO_TRANSACTIONS, entity[0], msg[0]);
     signer_message(3, &ep, MTL_SET_CARDANO_BLOCKS_TRANSACTIONS, entity[1], msg[1]);
     for (int k = 0; k < 2 && !th_cur_failed; k++)

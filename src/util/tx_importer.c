@@ -1,22 +1,40 @@
-/* aggregator_tx_import.c - the transactions importer on a thread of its own
- * (issue #19): the first import of a long chain takes minutes, and on the
- * runtime thread it held back the epoch and certifier ticks. The importer
- * owns its store object and connection (the only writer of the
- * transactions tables), imports the completed chunks one SQLite transaction
- * each through app_tx_import, publishes how far it is after each chunk and
- * stops between two chunks. The runtime and the HTTP threads read through
- * their own connection: WAL shows them whole chunks only. */
+/* tx_importer.c - the transactions import on its own thread (tx_importer.h):
+ * a pass every interval (or when woken) imports the chunks from its cursor
+ * to the last completed one, one app_tx_import call each. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
-#include "aggregator_int.h"
 #include "common/common_int.h"
 #include "log.h"
 #include "mithril/cardano_block.h"
 #include "mithril/cardano_db.h"
+#include "tx_importer.h"
 
-static int stopping(struct agg_tx_importer *w)
+struct app_tx_importer {
+    struct app_tx_store *s; /* the thread's */
+    char dir[4096];
+    unsigned interval_ms;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, wake; /* under mu */
+    /* Under mu: caught_up when every chunk up to through (the last completed
+     * one at the end of its pass) is imported; tip, the highest block
+     * imported (have_tip: one is). */
+    int caught_up, have_tip;
+    uint64_t through, tip;
+};
+
+static int64_t now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int stopping(struct app_tx_importer *w)
 {
     pthread_mutex_lock(&w->mu);
     int s = w->stop;
@@ -70,12 +88,11 @@ static uint64_t resume_chunk(struct app_tx_store *s, const char *dir, uint64_t l
     return lo;
 }
 
-static void publish(struct agg_tx_importer *w, struct app_tx_store *s, int caught_up,
-                    uint64_t through)
+static void publish(struct app_tx_importer *w, int caught_up, uint64_t through)
 {
     uint64_t tip = 0;
     int found = 0;
-    if (app_tx_highest_block(s, &tip, &found) != MTL_OK)
+    if (app_tx_highest_block(w->s, &tip, &found) != MTL_OK)
         mtl_err_clear();
     pthread_mutex_lock(&w->mu);
     w->have_tip = found;
@@ -86,33 +103,27 @@ static void publish(struct agg_tx_importer *w, struct app_tx_store *s, int caugh
 }
 
 /* One pass: the chunks from the cursor up to the last completed one. */
-static void import_pass(struct agg *a, const char *dir, uint64_t *cursor, int *have_cursor)
+static void import_pass(struct app_tx_importer *w, uint64_t *cursor, int *have_cursor)
 {
-    struct agg_tx_importer *w = &a->txi;
+    const char *dir = w->dir;
     uint64_t last = 0;
     mtl_err e = mtl_immutable_last_certifiable(dir, &last);
     if (e == MTL_ERR_NOT_FOUND) { /* nothing complete yet */
         mtl_err_clear();
         return;
     }
-    if (e == MTL_OK && !a->tx_import) {
-        sqlite3 *db = NULL;
-        e = agg_store_connect(&a->store, &db);
-        if (e == MTL_OK)
-            e = app_tx_store_attach(&a->tx_import, db);
-    }
     if (e == MTL_OK && !*have_cursor) {
-        *cursor = resume_chunk(a->tx_import, dir, last);
+        *cursor = resume_chunk(w->s, dir, last);
         *have_cursor = 1;
     }
     struct app_tx_import_stats sum = {0};
-    int64_t t0 = agg_now_ns(), cpu0 = agg_thread_cpu_ns();
+    int64_t t0 = now_ns(CLOCK_MONOTONIC), cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
     if (e == MTL_OK && *cursor <= last)
         log_info("transactions_import_started", "from_chunk=%llu to_chunk=%llu",
                  (unsigned long long)*cursor, (unsigned long long)last);
     for (uint64_t c = *cursor; e == MTL_OK && c <= last && !stopping(w); c++) {
         struct app_tx_import_stats st;
-        e = app_tx_import(a->tx_import, dir, c, &st);
+        e = app_tx_import(w->s, dir, c, &st);
         if (e != MTL_OK)
             break;
         sum.chunks += st.chunks;
@@ -121,44 +132,38 @@ static void import_pass(struct agg *a, const char *dir, uint64_t *cursor, int *h
         sum.ranges += st.ranges;
         sum.bytes += st.bytes;
         *cursor = c + 1;
-        publish(w, a->tx_import, 0, c);
+        publish(w, 0, c);
     }
     if (e != MTL_OK)
         log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
     int caught_up = e == MTL_OK && *cursor > last;
     if (caught_up)
-        publish(w, a->tx_import, 1, last);
+        publish(w, 1, last);
     if (sum.chunks)
         log_info("transactions_imported",
                  "chunks=%llu blocks=%llu transactions=%llu ranges=%llu bytes=%llu ms=%.1f "
                  "cpu_ms=%.1f caught_up=%d",
                  (unsigned long long)sum.chunks, (unsigned long long)sum.blocks,
                  (unsigned long long)sum.transactions, (unsigned long long)sum.ranges,
-                 (unsigned long long)sum.bytes, (double)(agg_now_ns() - t0) / 1e6,
-                 (double)(agg_thread_cpu_ns() - cpu0) / 1e6, caught_up);
+                 (unsigned long long)sum.bytes, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6,
+                 (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1e6, caught_up);
     mtl_err_clear();
 }
 
 static void *importer_main(void *arg)
 {
-    struct agg *a = arg;
-    struct agg_tx_importer *w = &a->txi;
-    char dir[4096];
+    struct app_tx_importer *w = arg;
     uint64_t cursor = 0;
     int have_cursor = 0;
-    if (mtl_path_fmt(dir, sizeof(dir), "%s/immutable", a->cfg.db_directory) != MTL_OK) {
-        log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
-        return NULL;
-    }
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         w->wake = 0;
         pthread_mutex_unlock(&w->mu);
-        import_pass(a, dir, &cursor, &have_cursor);
+        import_pass(w, &cursor, &have_cursor);
         pthread_mutex_lock(&w->mu);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)a->cfg.run_interval_ms * 1000000;
+        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)w->interval_ms * 1000000;
         ts.tv_sec += (time_t)(ns / 1000000000);
         ts.tv_nsec = (long)(ns % 1000000000);
         while (!w->stop && !w->wake && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
@@ -169,9 +174,8 @@ static void *importer_main(void *arg)
     return NULL;
 }
 
-int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
+int app_tx_importer_ready(struct app_tx_importer *w, uint64_t *tip)
 {
-    struct agg_tx_importer *w = &a->txi;
     pthread_mutex_lock(&w->mu);
     int caught_up = w->caught_up, have = w->have_tip;
     uint64_t through = w->through;
@@ -179,18 +183,16 @@ int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
     w->wake = 1; /* look for new chunks now */
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    char dir[4096];
     uint64_t last = 0;
     if (!caught_up) {
         log_debug("transactions_not_ready", "reason=\"import in progress\"");
         return 0;
     }
-    if (mtl_path_fmt(dir, sizeof(dir), "%s/immutable", a->cfg.db_directory) != MTL_OK ||
-        mtl_immutable_last_certifiable(dir, &last) != MTL_OK) {
+    if (mtl_immutable_last_certifiable(w->dir, &last) != MTL_OK) {
         mtl_err_clear();
         return 0;
     }
-    if (last != through) { /* a new chunk: the signers will import it too */
+    if (last != through) { /* a new chunk, soon imported */
         log_debug("transactions_not_ready", "imported_through=%llu last_chunk=%llu",
                   (unsigned long long)through, (unsigned long long)last);
         return 0;
@@ -198,29 +200,45 @@ int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
     return have;
 }
 
-mtl_err agg_tx_importer_start(struct agg *a)
+mtl_err app_tx_importer_start(struct app_tx_importer **out, struct app_tx_store *s,
+                              const char *immutable_dir, unsigned interval_ms)
 {
-    struct agg_tx_importer *w = &a->txi;
-    const unsigned kinds = MTL_SET_BIT(MTL_SET_CARDANO_TRANSACTIONS) |
-                           MTL_SET_BIT(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
-    if (!(a->cfg.signed_entity_mask & kinds))
-        return MTL_OK;
-    w->stop = 0;
-    MTL_CHECK(pthread_create(&w->thread, NULL, importer_main, a) == 0, MTL_ERR_IO,
-              "transactions importer: cannot start thread");
-    w->started = 1;
+    *out = NULL;
+    struct app_tx_importer *w = mtl_calloc(1, sizeof(*w));
+    mtl_err e = w ? MTL_OK : mtl_seterr(MTL_ERR_NOMEM, "transactions importer: out of memory");
+    if (e == MTL_OK)
+        e = mtl_path_fmt(w->dir, sizeof(w->dir), "%s", immutable_dir);
+    if (e != MTL_OK) {
+        mtl_free(w);
+        app_tx_store_free(s);
+        return e;
+    }
+    w->s = s;
+    w->interval_ms = interval_ms;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, importer_main, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        mtl_free(w);
+        app_tx_store_free(s);
+        return mtl_seterr(MTL_ERR_IO, "transactions importer: cannot start thread");
+    }
+    *out = w;
     return MTL_OK;
 }
 
-void agg_tx_importer_stop(struct agg *a)
+void app_tx_importer_stop(struct app_tx_importer *w)
 {
-    struct agg_tx_importer *w = &a->txi;
-    if (!w->started)
+    if (!w)
         return;
     pthread_mutex_lock(&w->mu);
     w->stop = 1;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    w->started = 0;
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    app_tx_store_free(w->s);
+    mtl_free(w);
 }
