@@ -342,14 +342,20 @@ static void routes_and_proofs(const char *ctx_cert, const char *cbtx_cert)
     bad_hashes();
 }
 
-TEST(transactions_certified_and_proven)
+/* A new aggregator (not started) in S. */
+static void new_sim(void)
 {
-    char bin[512], env_db[512], hash[65], ctx_entity[160], cbtx_entity[160], msg[2][65];
+    static char bin[512]; /* S keeps it */
     const char *build = getenv("MTL_BUILD_DIR");
     snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
     CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
-    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
-    copy_db();
+}
+
+/* S started signing both transactions kinds over DB_DIR, at epoch 3 with a
+ * genesis certificate and the signers registered. */
+static void start_at_epoch3(void)
+{
+    static char env_db[512];
     snprintf(env_db, sizeof(env_db), "DB_DIRECTORY=%s", DB_DIR);
     S.extra_env[0] = "SIGNED_ENTITY_TYPES=CardanoTransactions,CardanoBlocksTransactions";
     S.extra_env[1] = env_db;
@@ -357,27 +363,36 @@ TEST(transactions_certified_and_proven)
     S.extra_env[3] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__STEP=15";
     S.extra_env[4] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=5";
     S.extra_env[5] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__STEP=10";
-    for (size_t i = 0; i < NSIGNERS; i++)
-        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
     uint64_t st0[NSIGNERS];
     for (size_t i = 0; i < NSIGNERS; i++)
         st0[i] = 1000 + 100 * i + 1; /* set_chain's stakes */
     CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
     CHECK(sim_start(&S) == 0);
     CHECK(sim_wait_epoch(&S, 1) == 0);
-    /* no snapshot yet: the proof routes answer 404 */
-    char h0[65], route[200];
-    hexs(h0, TXS[0].hash);
-    snprintf(route, sizeof(route), "/proof/cardano-transaction?transaction_hashes=%s", h0);
-    json_decref(get_json(route, 404));
     register_all(1);
     set_chain(2);
     register_all(2);
     CHECK(sim_genesis(&S) == 0);
     set_chain(3);
     register_all(3);
+}
+
+TEST(transactions_certified_and_proven)
+{
+    char hash[65], ctx_entity[160], cbtx_entity[160], msg[2][65];
+    new_sim();
+    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
+    copy_db();
+    for (size_t i = 0; i < NSIGNERS; i++)
+        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
+    start_at_epoch3();
     if (th_cur_failed)
         return;
+    /* no snapshot yet: the proof routes answer 404 */
+    char h0[65], route[200];
+    hexs(h0, TXS[0].hash);
+    snprintf(route, sizeof(route), "/proof/cardano-transaction?transaction_hashes=%s", h0);
+    json_decref(get_json(route, 404));
     struct sim_epoch ep;
     CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
     signer_message(3, &ep, MTL_SET_CARDANO_TRANSACTIONS, ctx_entity, msg[0]);
@@ -520,10 +535,9 @@ static void signer_imports_beside(void)
  * does not wait for it). */
 static void import_beside(const char *base)
 {
-    char bin[512], chain[400], env_db[512], cmd[1500];
+    char chain[400], cmd[1500];
     const char *build = getenv("MTL_BUILD_DIR");
-    snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
-    CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
+    new_sim();
     TH_FMT(DB_DIR, "%s/db", base);
     TH_FMT(chain, "%s/chain", base);
     TH_FMT(cmd,
@@ -531,25 +545,7 @@ static void import_beside(const char *base)
            "--security-param 3 --tx-density 120 >/dev/null && mkdir -p %s/immutable",
            build ? build : ".", chain, DB_DIR);
     CHECK(system(cmd) == 0);
-    TH_FMT(env_db, "DB_DIRECTORY=%s", DB_DIR);
-    S.extra_env[0] = "SIGNED_ENTITY_TYPES=CardanoTransactions,CardanoBlocksTransactions";
-    S.extra_env[1] = env_db;
-    S.extra_env[2] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=0";
-    S.extra_env[3] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__STEP=15";
-    S.extra_env[4] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=5";
-    S.extra_env[5] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__STEP=10";
-    uint64_t st0[NSIGNERS];
-    for (size_t i = 0; i < NSIGNERS; i++)
-        st0[i] = 1000 + 100 * i + 1;
-    CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
-    CHECK(sim_start(&S) == 0);
-    CHECK(sim_wait_epoch(&S, 1) == 0);
-    register_all(1);
-    set_chain(2);
-    register_all(2);
-    CHECK(sim_genesis(&S) == 0);
-    set_chain(3);
-    register_all(3);
+    start_at_epoch3();
     if (th_cur_failed)
         return;
     /* the node's chunks appear: the import starts */
