@@ -2,8 +2,7 @@
  * handlers share: the importer (tx_importer.h: its thread, so that the
  * runtime never waits for a long import), the readers' store (roots on the
  * runtime thread, proofs on the HTTP threads, under tx_lock), the opening of
- * their messages
- * and the three proof routes (reference proof_routes.rs,
+ * their messages and the three proof routes (reference proof_routes.rs,
  * prover_hash_validator.rs, messages cardano_transactions_proof.rs,
  * proof_v2/). */
 #include <jansson.h>

@@ -563,7 +563,8 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
 /* ---- ReadyToSign ------------------------------------------------------------ */
 
 /* What the signer reads its chain with: the node DB, the digest cache, the
- * transactions store (opened once; a failure is logged and retried) and the
+ * transactions store and its importer thread (started once; a failure is
+ * logged and retried) and the
  * signing configurations of the epoch. */
 static struct signer_node node_of(struct signer_runtime *rt)
 {
