@@ -564,8 +564,7 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
 
 /* What the signer reads its chain with: the node DB, the digest cache, the
  * transactions store and its importer thread (started once; a failure is
- * logged and retried) and the
- * signing configurations of the epoch. */
+ * logged and retried) and the signing configurations of the epoch. */
 static struct signer_node node_of(struct signer_runtime *rt)
 {
     unsigned tx_kinds =
