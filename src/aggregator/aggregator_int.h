@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mithril/certificate.h"
 #include "mithril/stm.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 #include "common/json_int.h"
 
@@ -374,21 +375,25 @@ struct agg {
     struct app_era_reader *era_reader;
     struct app_era_checker era;
     int exit_code; /* serve's exit status once stopped (1: unsupported era) */
-    /* Cardano transactions (aggregator_tx.c): the importer's store (runtime
-     * thread) and the prover's (HTTP threads, under tx_lock), each its own
-     * connection to the store's file, opened when first needed. */
-    struct app_tx_store *tx_import, *tx_prove;
+    /* Cardano transactions: the importer (its thread and store, tx_importer.h) and the
+     * readers' store (runtime roots and HTTP proofs, under tx_lock: aggregator_tx.c), each its
+     * own connection to the store's file. */
+    struct app_tx_importer *txi;
+    struct app_tx_store *tx_read;
     pthread_mutex_t tx_lock;
     struct agg_follower *follower; /* LEADER_AGGREGATOR_ENDPOINT set, else NULL */
 };
 /* ---- Cardano transactions and blocks (aggregator_tx.c) ------------------------ */
-/* Import the completed chunks of DB_DIRECTORY/immutable not imported yet,
- * then the highest block imported (*found 0: none). Runtime thread. */
-mtl_err agg_tx_import(struct agg *a, uint64_t *tip, int *found);
-/* agg_tx_import for a handler's open: 1 with the tip, 0 when nothing is
- * imported yet or the import failed (logged). */
+/* Start the importer thread (when a transactions kind is signed): it imports
+ * DB_DIRECTORY/immutable's completed chunks, one at a time, and keeps up with
+ * new ones. Stop: it ends after the chunk it is importing. */
+mtl_err agg_tx_importer_start(struct agg *a);
+void agg_tx_importer_stop(struct agg *a);
+/* For a handler's open (runtime thread, never waits for the import): 1 with
+ * the highest block imported once the importer has caught up with the last
+ * completed chunk, 0 while it has not (or nothing is imported). */
 int agg_tx_imported_tip(struct agg *a, uint64_t *tip);
-/* The Merkle root of tree at beacon (the importer's store). */
+/* The Merkle root of tree at beacon (the readers' store). */
 mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,
                     char root[MTL_HASH_HEX_BYTES]);
 /* Open kind's message at beacon unless it exists (root of tree at beacon). */

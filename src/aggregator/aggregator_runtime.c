@@ -269,20 +269,25 @@ void agg_runtime_destroy(struct agg *a)
 
 mtl_err agg_runtime_start(struct agg *a)
 {
-    MTL_CHECK(pthread_create(&a->rt.thread, NULL, runtime_main, a) == 0, MTL_ERR_IO,
-              "runtime: cannot start thread");
+    /* the importer first: the runtime's handlers read a->txi */
+    MTL_TRY(agg_tx_importer_start(a));
+    if (pthread_create(&a->rt.thread, NULL, runtime_main, a) != 0) {
+        agg_tx_importer_stop(a);
+        return mtl_seterr(MTL_ERR_IO, "runtime: cannot start thread");
+    }
     a->rt.started = 1;
     return MTL_OK;
 }
 
 void agg_runtime_stop(struct agg *a)
 {
-    if (!a->rt.started)
-        return;
-    pthread_mutex_lock(&a->rt.mu);
-    a->rt.stop = 1;
-    pthread_cond_signal(&a->rt.cv);
-    pthread_mutex_unlock(&a->rt.mu);
-    pthread_join(a->rt.thread, NULL);
-    a->rt.started = 0;
+    if (a->rt.started) {
+        pthread_mutex_lock(&a->rt.mu);
+        a->rt.stop = 1;
+        pthread_cond_signal(&a->rt.cv);
+        pthread_mutex_unlock(&a->rt.mu);
+        pthread_join(a->rt.thread, NULL);
+        a->rt.started = 0;
+    }
+    agg_tx_importer_stop(a); /* after the runtime, which reads a->txi */
 }

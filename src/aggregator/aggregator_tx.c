@@ -1,9 +1,10 @@
 /* aggregator_tx.c - what the CardanoTransactions and CardanoBlocksTransactions
- * handlers share: the transactions store (importer on the runtime thread,
- * prover on the HTTP threads, each its own connection to the store's file),
- * the opening of their messages and the three proof routes (reference
- * proof_routes.rs, prover_hash_validator.rs, messages cardano_transactions_
- * proof.rs, proof_v2/). */
+ * handlers share: the importer (tx_importer.h: its thread, so that the
+ * runtime never waits for a long import), the readers' store (roots on the
+ * runtime thread, proofs on the HTTP threads, under tx_lock), the opening of
+ * their messages and the three proof routes (reference proof_routes.rs,
+ * prover_hash_validator.rs, messages cardano_transactions_proof.rs,
+ * proof_v2/). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,44 +28,43 @@ static mtl_err tx_store(struct agg *a, struct app_tx_store **slot)
 
 void agg_tx_close(struct agg *a)
 {
-    app_tx_store_free(a->tx_import);
-    app_tx_store_free(a->tx_prove);
-    a->tx_import = a->tx_prove = NULL;
+    app_tx_store_free(a->tx_read);
+    a->tx_read = NULL;
 }
 
-mtl_err agg_tx_import(struct agg *a, uint64_t *tip, int *found)
+mtl_err agg_tx_importer_start(struct agg *a)
 {
+    const unsigned kinds = MTL_SET_BIT(MTL_SET_CARDANO_TRANSACTIONS) |
+                           MTL_SET_BIT(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
     char dir[4096];
-    MTL_TRY(tx_store(a, &a->tx_import));
+    struct app_tx_store *s = NULL;
+    if (!(a->cfg.signed_entity_mask & kinds))
+        return MTL_OK;
     MTL_TRY(mtl_path_fmt(dir, sizeof(dir), "%s/immutable", a->cfg.db_directory));
-    struct app_tx_import_stats st;
-    int64_t t0 = agg_now_ns();
-    mtl_err e = app_tx_import(a->tx_import, dir, UINT64_MAX, &st);
-    if (st.chunks)
-        log_info("transactions_imported",
-                 "chunks=%llu blocks=%llu transactions=%llu ranges=%llu bytes=%llu ms=%.1f",
-                 (unsigned long long)st.chunks, (unsigned long long)st.blocks,
-                 (unsigned long long)st.transactions, (unsigned long long)st.ranges,
-                 (unsigned long long)st.bytes, (double)(agg_now_ns() - t0) / 1e6);
-    MTL_TRY(e);
-    return app_tx_highest_block(a->tx_import, tip, found);
+    MTL_TRY(tx_store(a, &s));
+    return app_tx_importer_start(&a->txi, s, dir, a->cfg.run_interval_ms);
+}
+
+void agg_tx_importer_stop(struct agg *a)
+{
+    app_tx_importer_stop(a->txi);
+    a->txi = NULL;
 }
 
 int agg_tx_imported_tip(struct agg *a, uint64_t *tip)
 {
-    int found = 0;
-    if (agg_tx_import(a, tip, &found) != MTL_OK) {
-        log_error("transactions_import", "error=\"%s\"", mtl_err_detail());
-        return 0;
-    }
-    return found;
+    return a->txi && app_tx_importer_ready(a->txi, tip);
 }
 
 mtl_err agg_tx_root(struct agg *a, enum app_tx_tree tree, uint64_t beacon,
                     char root[MTL_HASH_HEX_BYTES])
 {
-    MTL_TRY(tx_store(a, &a->tx_import));
-    return app_tx_root(a->tx_import, tree, beacon, root);
+    pthread_mutex_lock(&a->tx_lock);
+    mtl_err e = tx_store(a, &a->tx_read);
+    if (e == MTL_OK)
+        e = app_tx_root(a->tx_read, tree, beacon, root);
+    pthread_mutex_unlock(&a->tx_lock);
+    return e;
 }
 
 void agg_tx_open(struct agg *a, const struct mtl_signed_entity_type *t, enum app_tx_tree tree)
@@ -298,10 +298,10 @@ void agg_tx_route_proof(struct agg *a, enum mtl_proofs_kind kind, struct app_htt
     mtl_err e = latest_snapshot(a, k, cert, &signed_block, &tip);
     if (e == MTL_OK) {
         pthread_mutex_lock(&a->tx_lock);
-        e = tx_store(a, &a->tx_prove);
+        e = tx_store(a, &a->tx_read);
         if (e == MTL_OK)
-            e = app_tx_prove(a->tx_prove, kind, signed_block, (const uint8_t(*)[32])asked, n,
-                             &items, &ni, &proof);
+            e = app_tx_prove(a->tx_read, kind, signed_block, (const uint8_t(*)[32])asked, n, &items,
+                             &ni, &proof);
         pthread_mutex_unlock(&a->tx_lock);
     }
     if (e == MTL_OK)

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mithril/cardano_db.h"
 #include "signer_int.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 
 /* CardanoDatabase: the last certifiable immutable file of the node DB. */
@@ -91,8 +92,9 @@ static mtl_err csd_root(const struct signer_node *n, const struct mtl_signed_ent
     return e;
 }
 
-/* Cardano transactions: import what the node completed, then the cadence
- * over the highest block imported (the aggregator does the same). */
+/* Cardano transactions: the cadence over the highest block imported once
+ * what the node completed is imported (the aggregator does the same): by the
+ * importer's thread, which this never waits for, or here. */
 static mtl_err tx_tip(const struct signer_node *n, const struct app_tx_signing *c,
                       const char *config, uint64_t *tip)
 {
@@ -100,6 +102,11 @@ static mtl_err tx_tip(const struct signer_node *n, const struct app_tx_signing *
     int found = 0;
     MTL_CHECK(c, MTL_ERR_NOT_FOUND, "the aggregator gave no %s", config);
     MTL_CHECK(n->tx, MTL_ERR_STATE, "the transactions store is not open");
+    if (n->importer) {
+        MTL_CHECK(app_tx_importer_ready(n->importer, tip), MTL_ERR_STATE,
+                  "the transactions import has not caught up with the node yet");
+        return MTL_OK;
+    }
     MTL_TRY(mtl_path_fmt(dir, sizeof(dir), "%s/immutable", n->cfg->db_directory));
     struct app_tx_import_stats st;
     mtl_err e = app_tx_import(n->tx, dir, UINT64_MAX, &st);

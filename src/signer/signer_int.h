@@ -99,14 +99,17 @@ mtl_err signer_avk(const json_t *signers, const json_t *stakes, char **avk_jsonh
  * mtl_signed_entity_message's chain view (NULL: none). */
 struct mtl_digest_cache;
 struct app_tx_store;
+struct app_tx_importer;
 struct app_tx_signing;
 struct signer_node {
     const struct signer_config *cfg;
     struct mtl_digest_cache *cache; /* may be NULL */
     /* Cardano transactions: the store the importer fills (NULL when it could
-     * not be opened) and the aggregator's signing configurations (NULL when
-     * /protocol-configuration has none). */
+     * not be opened), the importer's thread (NULL: the beacon imports first,
+     * on the caller's thread) and the aggregator's signing configurations
+     * (NULL when /protocol-configuration has none). */
     struct app_tx_store *tx;
+    struct app_tx_importer *importer;
     const struct app_tx_signing *ctx_signing, *cbtx_signing;
 };
 /* A root's hex: 64 digits, or a one-leaf MKTree's leaf (pool id + stake). */

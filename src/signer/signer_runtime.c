@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mithril/cardano_db.h"
 #include "signer_int.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 
 /* What the aggregator said about the epoch (the reference's EpochData). */
@@ -34,7 +35,10 @@ struct signer_runtime {
     struct epoch_data ed;
     struct app_chain_observer *obs;
     struct mtl_digest_cache *cache;
-    struct app_tx_store *tx; /* cardano-transactions.sqlite3, opened when first needed */
+    /* cardano-transactions.sqlite3, opened when first needed: the readers'
+     * store and the importer's thread, with a store of its own */
+    struct app_tx_store *tx;
+    struct app_tx_importer *importer;
     int warned_no_protocol_configuration;
     struct app_metrics *metrics;
     struct app_era_reader *era_reader;
@@ -106,6 +110,7 @@ void signer_runtime_free(struct signer_runtime *rt)
     app_era_checker_destroy(&rt->era);
     app_chain_observer_free(rt->obs);
     mtl_digest_cache_free(rt->cache);
+    app_tx_importer_stop(rt->importer);
     app_tx_store_free(rt->tx);
     app_metrics_free(rt->metrics);
     mtl_free(rt);
@@ -558,25 +563,33 @@ static mtl_err cycle_unregistered(struct signer_runtime *rt)
 /* ---- ReadyToSign ------------------------------------------------------------ */
 
 /* What the signer reads its chain with: the node DB, the digest cache, the
- * transactions store (opened once; a failure is logged and retried) and the
- * signing configurations of the epoch. */
+ * transactions store and its importer thread (started once; a failure is
+ * logged and retried) and the signing configurations of the epoch. */
 static struct signer_node node_of(struct signer_runtime *rt)
 {
     unsigned tx_kinds =
         MTL_SET_BIT(MTL_SET_CARDANO_TRANSACTIONS) | MTL_SET_BIT(MTL_SET_CARDANO_BLOCKS_TRANSACTIONS);
-    if (!rt->tx && (rt->ed.allowed & tx_kinds)) {
-        char p[4096];
+    if (!rt->importer && (rt->ed.allowed & tx_kinds)) {
+        char p[4096], imm[4096];
+        struct app_tx_store *s = NULL;
         mtl_err e = mtl_path_fmt(p, sizeof(p), "%s/cardano-transactions.sqlite3",
                                  rt->cfg->data_stores_directory);
         if (e == MTL_OK)
+            e = mtl_path_fmt(imm, sizeof(imm), "%s/immutable", rt->cfg->db_directory);
+        if (e == MTL_OK && !rt->tx)
             e = app_tx_store_open(&rt->tx, p);
+        if (e == MTL_OK)
+            e = app_tx_store_open(&s, p);
+        if (e == MTL_OK)
+            e = app_tx_importer_start(&rt->importer, s, imm, rt->cfg->run_interval_ms);
         if (e != MTL_OK)
             log_warn("transactions_store", "error=\"%s\"", mtl_err_detail());
     }
     struct signer_node n = {
         .cfg = rt->cfg,
         .cache = rt->cache,
-        .tx = rt->tx,
+        .tx = rt->importer ? rt->tx : NULL,
+        .importer = rt->importer,
         .ctx_signing = rt->ed.have_ctx_signing ? &rt->ed.ctx_signing : NULL,
         .cbtx_signing = rt->ed.have_cbtx_signing ? &rt->ed.cbtx_signing : NULL,
     };

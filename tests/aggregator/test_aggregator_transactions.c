@@ -8,17 +8,20 @@
  * mtl_proofs_verify accepts, a flipped byte is refused, unknown hashes are
  * listed as not certified, bad hashes get a 400; every new route matches the
  * openapi. */
+#define _GNU_SOURCE /* memmem */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agg_sim.h"
 #include "harness.h"
 #include "mithril/util.h"
 #include "signer_int.h"
+#include "tx_importer.h"
 #include "tx_store.h"
 
 #define NSIGNERS 5
@@ -339,14 +342,20 @@ static void routes_and_proofs(const char *ctx_cert, const char *cbtx_cert)
     bad_hashes();
 }
 
-TEST(transactions_certified_and_proven)
+/* A new aggregator (not started) in S. */
+static void new_sim(void)
 {
-    char bin[512], env_db[512], hash[65], ctx_entity[160], cbtx_entity[160], msg[2][65];
+    static char bin[512]; /* S keeps it */
     const char *build = getenv("MTL_BUILD_DIR");
     snprintf(bin, sizeof(bin), "%s/src/aggregator/mithril-aggregator", build ? build : ".");
     CHECK(sim_setup(&S, bin, "{\"k\":15,\"m\":24,\"phi_f\":0.9}") == 0);
-    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
-    copy_db();
+}
+
+/* S started signing both transactions kinds over DB_DIR, at epoch 3 with a
+ * genesis certificate and the signers registered. */
+static void start_at_epoch3(void)
+{
+    static char env_db[512];
     snprintf(env_db, sizeof(env_db), "DB_DIRECTORY=%s", DB_DIR);
     S.extra_env[0] = "SIGNED_ENTITY_TYPES=CardanoTransactions,CardanoBlocksTransactions";
     S.extra_env[1] = env_db;
@@ -354,27 +363,36 @@ TEST(transactions_certified_and_proven)
     S.extra_env[3] = "CARDANO_TRANSACTIONS_SIGNING_CONFIG__STEP=15";
     S.extra_env[4] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__SECURITY_PARAMETER=5";
     S.extra_env[5] = "CARDANO_BLOCKS_TRANSACTIONS_SIGNING_CONFIG__STEP=10";
-    for (size_t i = 0; i < NSIGNERS; i++)
-        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
     uint64_t st0[NSIGNERS];
     for (size_t i = 0; i < NSIGNERS; i++)
         st0[i] = 1000 + 100 * i + 1; /* set_chain's stakes */
     CHECK(sim_set_chain(&S, 1, PARTY, st0, NSIGNERS) == 0);
     CHECK(sim_start(&S) == 0);
     CHECK(sim_wait_epoch(&S, 1) == 0);
-    /* no snapshot yet: the proof routes answer 404 */
-    char h0[65], route[200];
-    hexs(h0, TXS[0].hash);
-    snprintf(route, sizeof(route), "/proof/cardano-transaction?transaction_hashes=%s", h0);
-    json_decref(get_json(route, 404));
     register_all(1);
     set_chain(2);
     register_all(2);
     CHECK(sim_genesis(&S) == 0);
     set_chain(3);
     register_all(3);
+}
+
+TEST(transactions_certified_and_proven)
+{
+    char hash[65], ctx_entity[160], cbtx_entity[160], msg[2][65];
+    new_sim();
+    snprintf(DB_DIR, sizeof(DB_DIR), "%s/db", S.dir);
+    copy_db();
+    for (size_t i = 0; i < NSIGNERS; i++)
+        TH_FMT(PARTY[i], "%s", POOL[i].pool_id);
+    start_at_epoch3();
     if (th_cur_failed)
         return;
+    /* no snapshot yet: the proof routes answer 404 */
+    char h0[65], route[200];
+    hexs(h0, TXS[0].hash);
+    snprintf(route, sizeof(route), "/proof/cardano-transaction?transaction_hashes=%s", h0);
+    json_decref(get_json(route, 404));
     struct sim_epoch ep;
     CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
     signer_message(3, &ep, MTL_SET_CARDANO_TRANSACTIONS, ctx_entity, msg[0]);
@@ -413,6 +431,183 @@ TEST(transactions_certified_and_proven)
     routes_and_proofs(ctx_cert, cbtx_cert);
 }
 
+/* ---- the import beside the runtime (issue #19) ------------------------------------- */
+
+static int log_has(const char *what)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int has = mtl_read_file(S.log_path, 64u << 20, (uint8_t **)&text, &len) == MTL_OK &&
+              memmem(text, len, what, strlen(what)) != NULL;
+    mtl_free(text);
+    mtl_err_clear();
+    return has;
+}
+
+/* The number following the last `key` in the log (-1: none). */
+static long long log_last_number(const char *key)
+{
+    char *text = NULL;
+    size_t len = 0;
+    long long v = -1;
+    if (mtl_read_file(S.log_path, 64u << 20, (uint8_t **)&text, &len) == MTL_OK)
+        for (char *p = text; (p = memmem(p, len - (size_t)(p - text), key, strlen(key)));
+             p += strlen(key))
+            v = strtoll(p + strlen(key), NULL, 10);
+    mtl_free(text);
+    mtl_err_clear();
+    return v;
+}
+
+static void wait_log(const char *what)
+{
+    for (int i = 0; i < SIM_WAIT_MS / 20; i++) {
+        if (log_has(what))
+            return;
+        usleep(20000);
+    }
+    TH_FAIL("the aggregator never logged '%s'", what);
+}
+
+/* A fresh aggregator for the next test. */
+static void reset_sim(void)
+{
+    sim_stop(&S, 0, NULL);
+    sim_cleanup(&S, th_failed);
+    for (size_t e = 0; e < 8; e++)
+        for (size_t i = 0; i < NSIGNERS; i++) {
+            mtl_stm_initializer_free(INIT[e][i]);
+            INIT[e][i] = NULL;
+        }
+}
+
+/* The signer's beacon with its importer on its own thread (as the daemon
+ * runs it): asked at once, it does not wait for the import of the long chain
+ * but answers that it has not caught up; asked again later, it is given. */
+static void signer_imports_beside(void)
+{
+    char path[600];
+    struct app_tx_store *rd = NULL, *wr = NULL;
+    struct app_tx_importer *imp = NULL;
+    snprintf(path, sizeof(path), "%s/signer-tx.sqlite3", S.dir);
+    CHECK_OK(app_tx_store_open(&rd, path));
+    CHECK_OK(app_tx_store_open(&wr, path));
+    char imm[500];
+    TH_FMT(imm, "%s/immutable", DB_DIR);
+    if (!rd || !wr) {
+        app_tx_store_free(rd);
+        app_tx_store_free(wr);
+        return;
+    }
+    if (app_tx_importer_start(&imp, wr, imm, 50) != MTL_OK) { /* wr freed */
+        app_tx_store_free(rd);
+        TH_FAIL("signer importer: %s", mtl_err_detail());
+    }
+    struct app_tx_signing cfg = {0, 15};
+    struct signer_config sc = {.db_directory = DB_DIR};
+    struct signer_node n = {.cfg = &sc, .tx = rd, .importer = imp, .ctx_signing = &cfg};
+    const struct signer_entity *se = signer_entity(MTL_SET_CARDANO_TRANSACTIONS);
+    struct mtl_signed_entity_type t = {.kind = MTL_SET_CARDANO_TRANSACTIONS, .epoch = 3};
+    CHECK_ERR(se->beacon(&n, &t), MTL_ERR_STATE);
+    mtl_err e = MTL_ERR_STATE;
+    for (int i = 0; i < SIM_WAIT_MS / 20 && e == MTL_ERR_STATE; i++) {
+        usleep(20000);
+        e = se->beacon(&n, &t);
+    }
+    CHECK_OK(e);
+    uint64_t tip = 0;
+    int found = 0;
+    CHECK_OK(app_tx_highest_block(rd, &tip, &found));
+    CHECK(found && t.a == app_tx_beacon_transactions(&cfg, tip));
+    app_tx_importer_stop(imp);
+    app_tx_store_free(rd);
+}
+
+/* A chain of ~130 chunks and ~500 000 transactions (cardano-node-sim, in
+ * /dev/shm when there is one) appears in the node's directory once epoch 3
+ * is open: while it is imported, the runtime keeps serving /status and
+ * certifies MithrilStakeDistribution (the signatures are sent after the
+ * import started, and the certificate comes before it ends: on the runtime
+ * thread the tick was held by the import); a stop mid-import exits cleanly
+ * between two chunks, the next start resumes at the next chunk, and once the
+ * import has caught up both transactions kinds are certified with the
+ * signer's message (whose beacon, asked while its own importer thread runs,
+ * does not wait for it). */
+static void import_beside(const char *base)
+{
+    char chain[400], cmd[1500];
+    const char *build = getenv("MTL_BUILD_DIR");
+    new_sim();
+    TH_FMT(DB_DIR, "%s/db", base);
+    TH_FMT(chain, "%s/chain", base);
+    TH_FMT(cmd,
+           "%s/tools/cardano-node-sim/cardano-node-sim --db %s --seed 19 --epochs 40 "
+           "--security-param 3 --tx-density 120 >/dev/null && mkdir -p %s/immutable",
+           build ? build : ".", chain, DB_DIR);
+    CHECK(system(cmd) == 0);
+    start_at_epoch3();
+    if (th_cur_failed)
+        return;
+    /* the node's chunks appear: the import starts */
+    char from[400], to[400];
+    TH_FMT(from, "%s/immutable", chain);
+    TH_FMT(to, "%s/immutable", DB_DIR);
+    CHECK(rmdir(to) == 0 && rename(from, to) == 0);
+    wait_log("event=transactions_import_started");
+    if (th_cur_failed)
+        return;
+    struct sim_epoch ep;
+    CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
+    post_all(3, &ep, ep.entity, ep.signed_message);
+    sim_epoch_clear(&ep);
+    char hash[65], *status = NULL, url[300];
+    CHECK(sim_wait_certificate(&S, "{\"MithrilStakeDistribution\":3}", hash, SIM_WAIT_MS) == 0);
+    TH_FMT(url, "%s/status", S.url);
+    CHECK_EQ_INT(sim_get(NULL, url, &status), 200);
+    free(status);
+    /* ... all while the import was running */
+    CHECK(!log_has("event=transactions_imported"));
+    CHECK(log_has("event=transactions_not_ready")); /* the handlers answered, the tick went on */
+    /* a stop mid-import: a clean exit after the chunk being imported */
+    int st = sim_stop(&S, 0, NULL);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(log_has("caught_up=0"));
+    long long next = log_last_number("event=transactions_importer_stopped next_chunk=");
+    CHECK(next > 0);
+    CHECK(sim_start(&S) == 0);
+    wait_log("caught_up=1");
+    if (th_cur_failed)
+        return;
+    /* the second start went on from the next chunk */
+    CHECK_EQ_INT(log_last_number("from_chunk="), next);
+    CHECK(sim_epoch_load(&S, NULL, 3, &ep) == 0);
+    char entity[2][160], msg[2][65], cert[2][65];
+    signer_imports_beside();
+    signer_message(3, &ep, MTL_SET_CARDANO_TRANSACTIONS, entity[0], msg[0]);
+    signer_message(3, &ep, MTL_SET_CARDANO_BLOCKS_TRANSACTIONS, entity[1], msg[1]);
+    for (int k = 0; k < 2 && !th_cur_failed; k++)
+        post_all(3, &ep, entity[k], msg[k]);
+    sim_epoch_clear(&ep);
+    for (int k = 0; k < 2 && !th_cur_failed; k++) {
+        CHECK(sim_wait_certificate(&S, entity[k], cert[k], SIM_WAIT_MS) == 0);
+        struct mtl_certificate *c = get_cert(cert[k]);
+        CHECK(c && strcmp(mtl_certificate_signed_message(c), msg[k]) == 0);
+        mtl_certificate_free(c);
+    }
+}
+
+TEST(import_runs_beside_the_runtime)
+{
+    char base[300], cmd[400];
+    struct stat sb;
+    TH_FMT(base, "%s/mtl-txw.XXXXXX", stat("/dev/shm", &sb) == 0 ? "/dev/shm" : "/tmp");
+    CHECK(mkdtemp(base) != NULL);
+    import_beside(base);
+    sim_stop(&S, 0, NULL); /* before its chain goes, even on failure (the chain is large) */
+    TH_FMT(cmd, "rm -rf %s", base);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     const char *shared = th_shared_dir();
@@ -424,12 +619,9 @@ int main(void)
         if (sim_pool_init(&POOL[i], i, 0) != 0)
             return 1;
     RUN(transactions_certified_and_proven);
-    int failed = th_failed;
-    sim_stop(&S, 0, NULL);
-    sim_cleanup(&S, failed);
-    for (size_t e = 0; e < 8; e++)
-        for (size_t i = 0; i < NSIGNERS; i++)
-            mtl_stm_initializer_free(INIT[e][i]);
+    reset_sim();
+    RUN(import_runs_beside_the_runtime);
+    reset_sim();
     for (size_t i = 0; i < NSIGNERS; i++)
         sim_pool_clear(&POOL[i]);
     return DONE();
