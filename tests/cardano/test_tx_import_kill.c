@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,34 +50,33 @@ static mtl_err import_all(const char *path)
     return e;
 }
 
-/* One round: a child imports into path, killed once the store holds at least
- * `target` blocks (plus a random pause, so the kill falls anywhere in the
- * chunk being written or its commit). *killed: 1 when it died of SIGKILL, 0
- * when it finished first. */
-static void killed_round(const char *path, uint64_t target, unsigned pause_us, int *killed)
+/* SIGKILL from inside (raise is async-signal-safe): the process dies at
+ * whatever instruction the timer interrupted, as under kill -9. */
+static void die_now(int sig)
+{
+    (void)sig;
+    raise(SIGKILL);
+}
+
+/* One round: a child imports into path and is SIGKILLed once it has spent
+ * cpu_us of CPU time (a profiling timer: the kill falls inside the import
+ * whatever the machine's load, anywhere in a chunk being written or its
+ * commit). *killed: 1 when it died of SIGKILL, 0 when it finished first. */
+static void killed_round(const char *path, unsigned cpu_us, int *killed)
 {
     *killed = 0;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
+        struct itimerval t = {.it_value = {.tv_sec = cpu_us / 1000000,
+                                           .tv_usec = cpu_us % 1000000}};
+        signal(SIGPROF, die_now);
+        setitimer(ITIMER_PROF, &t, NULL);
         _exit(import_all(path) == MTL_OK ? 0 : 3);
+    }
     int status = 0;
     if (pid < 0)
         TH_FAIL("fork failed");
-    for (;;) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                TH_FAIL("the importing child failed (status %d)", status);
-            return; /* the import ended before the kill */
-        }
-        struct counts c = {0};
-        if (store_counts(path, &c) == MTL_OK && c.blocks >= target)
-            break;
-        mtl_err_clear();
-        usleep(500);
-    }
-    usleep(pause_us);
-    kill(pid, SIGKILL);
     if (waitpid(pid, &status, 0) != pid || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
         TH_FAIL("the importing child failed (status %d)", status);
     *killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
@@ -192,13 +192,14 @@ TEST(killed_imports_resume_to_the_uninterrupted_store)
         CHECK_OK(store_counts(path, &c));
         CHECK(c.blocks >= prev); /* a round never loses what a previous one committed */
         prev = c.blocks;
-        /* somewhere in the first third of what is left */
-        uint64_t target = c.blocks + 1 + (uint64_t)rand() % ((ref.blocks - c.blocks) / 3 + 1);
+        /* 2-14 ms of the child's CPU: opening the store, then some chunks
+         * (the whole chain takes ~200 ms of CPU, more under ASan) */
+        unsigned cpu_us = 2000 + (unsigned)rand() % 12000;
         int k = 0;
-        killed_round(path, target, (unsigned)rand() % 3000, &k);
+        killed_round(path, cpu_us, &k);
         kills += k;
-        printf("round %d: from %llu blocks, %s once >= %llu\n", round, (unsigned long long)c.blocks,
-               k ? "killed" : "finished", (unsigned long long)target);
+        printf("round %d: from %llu blocks, %s after %u us of CPU\n", round,
+               (unsigned long long)c.blocks, k ? "killed" : "finished", cpu_us);
         if (!k)
             break;
     }
