@@ -132,8 +132,7 @@ static void store_digest(struct app_tx_store *s, uint8_t out[32])
     static const char *const q[] = {
         "SELECT block_number, slot_number, block_hash, tx_hashes FROM cardano_block ORDER BY 1",
         "SELECT id, keys FROM cardano_tx_run ORDER BY id",
-        "SELECT chunk, first_block, last_block, filter, fences FROM cardano_tx_filter"
-        " ORDER BY chunk",
+        "SELECT chunk, first_block, last_block, filter, fences FROM cardano_tx_filter ORDER BY 1",
         "SELECT tree, start, root FROM block_range_root ORDER BY tree, start",
         "SELECT next_chunk FROM tx_import_state"};
     crypto_generichash_state st;
