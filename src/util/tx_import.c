@@ -172,6 +172,12 @@ static mtl_err query_u64(struct app_tx_store *s, const char *sql, uint64_t *v, i
     return MTL_OK;
 }
 
+mtl_err app_tx_next_chunk(struct app_tx_store *s, uint64_t *next)
+{
+    int found = 0;
+    return query_u64(s, "SELECT next_chunk FROM tx_import_state WHERE id = 0", next, &found);
+}
+
 mtl_err app_tx_highest_block(struct app_tx_store *s, uint64_t *number, int *found)
 {
     return query_u64(s, "SELECT MAX(block_number) FROM cardano_block", number, found);
@@ -302,7 +308,7 @@ mtl_err app_tx_import(struct app_tx_store *s, const char *immutable_dir, uint64_
         st = &local;
     memset(st, 0, sizeof(*st));
     uint64_t last = 0, next = 0, high = 0;
-    int found = 0, have_high = 0;
+    int have_high = 0;
     mtl_err e = mtl_immutable_last_certifiable(immutable_dir, &last);
     if (e == MTL_ERR_NOT_FOUND) { /* nothing complete yet */
         mtl_err_clear();
@@ -311,7 +317,7 @@ mtl_err app_tx_import(struct app_tx_store *s, const char *immutable_dir, uint64_
     MTL_TRY(e);
     if (last > up_to_chunk)
         last = up_to_chunk;
-    MTL_TRY(query_u64(s, "SELECT next_chunk FROM tx_import_state WHERE id = 0", &next, &found));
+    MTL_TRY(app_tx_next_chunk(s, &next));
     if (!s->acc_valid)
         MTL_TRY(reload_acc(s));
     MTL_TRY(app_tx_highest_block(s, &high, &have_high));

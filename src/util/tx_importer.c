@@ -8,7 +8,6 @@
 
 #include "common/common_int.h"
 #include "log.h"
-#include "mithril/cardano_block.h"
 #include "mithril/cardano_db.h"
 #include "tx_importer.h"
 
@@ -42,52 +41,6 @@ static int stopping(struct app_tx_importer *w)
     return s;
 }
 
-/* The first block number of chunk c, or of the first chunk after it up to
- * last holding one (Byron boundary blocks skipped); 0 when none. */
-static int first_block_from(const char *dir, uint64_t c, uint64_t last, uint64_t *number)
-{
-    for (; c <= last; c++) {
-        struct mtl_chunk_reader *r = NULL;
-        if (mtl_chunk_reader_open(&r, dir, c) != MTL_OK)
-            return 0;
-        struct mtl_cardano_block b;
-        bool done = false;
-        int found = 0;
-        while (!found && mtl_chunk_reader_next(r, &b, &done) == MTL_OK && !done)
-            if (b.era != MTL_ERA_BYRON_EBB) {
-                *number = b.block_number;
-                found = 1;
-            }
-        mtl_chunk_reader_free(r);
-        if (found)
-            return 1;
-    }
-    return 0;
-}
-
-/* A chunk at or below the store's next one, as close as the chunks tell:
- * the first chunk whose blocks all come after the highest block stored (a
- * chunk is imported whole or not at all). Calls below the next chunk do
- * nothing, so any smaller answer (an unreadable chunk) is only slower. */
-static uint64_t resume_chunk(struct app_tx_store *s, const char *dir, uint64_t last)
-{
-    uint64_t high = 0, lo = 0, hi = last + 1;
-    int found = 0;
-    if (app_tx_highest_block(s, &high, &found) != MTL_OK || !found) {
-        mtl_err_clear();
-        return 0;
-    }
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2, first = 0;
-        if (first_block_from(dir, mid, last, &first) && first <= high)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    mtl_err_clear();
-    return lo;
-}
-
 static void publish(struct app_tx_importer *w, int caught_up, uint64_t through)
 {
     uint64_t tip = 0;
@@ -113,8 +66,8 @@ static void import_pass(struct app_tx_importer *w, uint64_t *cursor, int *have_c
         return;
     }
     if (e == MTL_OK && !*have_cursor) {
-        *cursor = resume_chunk(w->s, dir, last);
-        *have_cursor = 1;
+        e = app_tx_next_chunk(w->s, cursor);
+        *have_cursor = e == MTL_OK;
     }
     struct app_tx_import_stats sum = {0};
     int64_t t0 = now_ns(CLOCK_MONOTONIC), cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);

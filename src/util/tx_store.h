@@ -68,6 +68,8 @@ struct app_tx_import_stats {
  * otherwise. st (may be NULL) receives what was done. */
 mtl_err app_tx_import(struct app_tx_store *s, const char *immutable_dir, uint64_t up_to_chunk,
                       struct app_tx_import_stats *st);
+/* The next chunk an import starts from (0 for an empty store). */
+mtl_err app_tx_next_chunk(struct app_tx_store *s, uint64_t *next);
 /* Highest block number imported (*found 0 when none). */
 mtl_err app_tx_highest_block(struct app_tx_store *s, uint64_t *number, int *found);
 /* Counts of the store (tests, logs). */
