@@ -62,7 +62,7 @@ static mtl_err csd_stakes_load(struct agg *a, uint64_t key_epoch, struct csd_sta
     json_t *v;
     size_t i = 0;
     json_object_foreach(s->doc, k, v) s->pool[i++] = k;
-    qsort(s->pool, s->n, sizeof(*s->pool), cmp_str);
+    mtl_sort(s->pool, s->n, sizeof(*s->pool), cmp_str);
     for (i = 0; i < s->n; i++)
         s->stake[i] = (uint64_t)json_integer_value(json_object_get(s->doc, s->pool[i]));
     return MTL_OK;

@@ -357,7 +357,7 @@ static void sort_by_sealed_at(json_t *arr)
         return;
     for (size_t i = 0; i < n; i++)
         v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), cmp_sealed);
+    mtl_sort(v, n, sizeof(*v), cmp_sealed);
     json_array_clear(arr);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, v[i]);

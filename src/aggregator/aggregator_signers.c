@@ -105,7 +105,7 @@ mtl_err agg_signers_load(struct agg_store *s, uint64_t key_epoch, struct agg_sig
             g->by_name[i] = i;
         pthread_mutex_lock(&sort_mu);
         sort_g = g;
-        qsort(g->by_name, n, sizeof(size_t), by_party);
+        mtl_sort(g->by_name, n, sizeof(size_t), by_party);
         pthread_mutex_unlock(&sort_mu);
     }
     mtl_stm_keyreg_free(reg);

@@ -140,7 +140,7 @@ static int parse_hashes(struct agg *a, const char *q, const char *what, const ch
         }
         p = end ? end + 1 : p + len;
     }
-    qsort(h, count, 32, cmp32);
+    mtl_sort(h, count, 32, cmp32);
     size_t k = 0;
     for (size_t i = 0; i < count; i++)
         if (k == 0 || memcmp(h[k - 1], h[i], 32) != 0)

@@ -554,7 +554,7 @@ static mtl_err build_ancillary(const struct snap_config *c, const char *final, u
             snprintf(ents[k].src, sizeof(ents[k].src), "%s/%s", c->db_dir, ents[k].name);
         }
     }
-    qsort(ents, k, sizeof(*ents), cmp_entry_name); /* manifest order = archive order */
+    mtl_sort(ents, k, sizeof(*ents), cmp_entry_name); /* manifest order = archive order */
     mtl_err e = arc_build(c, final, ents, k, manifest_tail, (void *)c->ancillary_sk,
                           size_uncompressed, NULL);
     mtl_free(ents);
@@ -574,7 +574,7 @@ mtl_err snap_digests_json(const struct mtl_db_digests *d, char **json, size_t *l
     struct mtl_file_digest *sorted = mtl_calloc(d->count ? d->count : 1, sizeof(*sorted));
     MTL_CHECK(sorted, MTL_ERR_NOMEM, "digests");
     memcpy(sorted, d->files, d->count * sizeof(*sorted));
-    qsort(sorted, d->count, sizeof(*sorted), cmp_digest_name);
+    mtl_sort(sorted, d->count, sizeof(*sorted), cmp_digest_name);
     struct mtl_buf b;
     mtl_buf_init(&b, SIZE_MAX / 2);
     mtl_err e = mtl_buf_append_str(&b, "[");

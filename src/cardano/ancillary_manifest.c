@@ -65,7 +65,7 @@ static mtl_err sorted_copy(const struct mtl_ancillary_file *files, size_t n,
         }
         (*out)[i] = files[i];
     }
-    qsort(*out, n, sizeof(**out), file_cmp);
+    mtl_sort(*out, n, sizeof(**out), file_cmp);
     return MTL_OK;
 }
 
@@ -185,7 +185,7 @@ static mtl_err take_entries(struct mtl_ancillary_manifest *out, json_t *data)
         MTL_CHECK(out->files[i - 1].path && out->files[i - 1].digest, MTL_ERR_NOMEM,
                   "ancillary manifest: out of memory");
     }
-    qsort(out->files, n, sizeof(*out->files), file_cmp);
+    mtl_sort(out->files, n, sizeof(*out->files), file_cmp);
     for (i = 1; i < n; i++) /* "a//b" and "a/b" are one path to Rust */
         MTL_CHECK(path_cmp(out->files[i - 1].path, out->files[i].path) != 0, MTL_ERR_BAD_ENCODING,
                   "ancillary manifest: '%.200s' listed twice", out->files[i].path);

@@ -204,7 +204,7 @@ mtl_err mtl_immutable_list_all(const char *db_dir, struct mtl_immutable_list *ou
         return e;
     }
     if (out->count > 1)
-        qsort(out->files, out->count, sizeof(*out->files), cmp_files);
+        mtl_sort(out->files, out->count, sizeof(*out->files), cmp_files);
     return MTL_OK;
 }
 

@@ -38,7 +38,7 @@ static mtl_err sorted(struct csd_entry **out, const char *const *pool_ids, const
         e[i].pool = pool_ids[i];
         e[i].stake = stakes[i];
     }
-    qsort(e, n, sizeof(*e), cmp_entry);
+    mtl_sort(e, n, sizeof(*e), cmp_entry);
     for (size_t i = 1; i < n; i++)
         if (strcmp(e[i - 1].pool, e[i].pool) == 0) {
             mtl_err rc = mtl_seterr(MTL_ERR_INVALID_ARG,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client_services.h"
+#include "common/common_int.h"
 #include "log.h"
 
 #define DIGESTS_MAX (256u << 20)
@@ -98,7 +99,7 @@ static mtl_err take_digests(json_t *j, uint64_t max_number, struct restore_diges
         memcpy(d[*n].digest, dg, 65);
         (*n)++;
     }
-    qsort(d, *n, sizeof(*d), cmp_digest);
+    mtl_sort(d, *n, sizeof(*d), cmp_digest);
     for (size_t k = 1; k < *n; k++)
         MTL_CHECK(strcmp(d[k - 1].name, d[k].name) != 0, MTL_ERR_BAD_ENCODING,
                   "digests: %s listed twice", d[k].name);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "mithril/err.h"
 #include "mithril/util.h"
@@ -70,6 +71,15 @@ uint8_t *mtl_buf_take(struct mtl_buf *b, size_t *len);
 
 /* hex.c: the value + 1 of each hex digit (either case), 0 for other bytes. */
 extern const uint8_t mtl_hex_val1[256];
+
+/* qsort for arrays that may be empty: an empty array may have no storage
+ * (a pointer grown from NULL), and qsort(NULL, 0) is undefined behaviour. */
+static inline void mtl_sort(void *base, size_t n, size_t size,
+                            int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
 
 /* Big-endian packing helpers for the reference's legacy byte codecs. */
 static inline void mtl_be64_put(uint8_t out[8], uint64_t v)

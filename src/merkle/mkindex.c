@@ -39,8 +39,7 @@ mtl_err mk_index_build(struct mk_index *ix, const struct mtl_mkproof *p, int sub
     MTL_CHECK(ix->v, MTL_ERR_NOMEM, "merkle proof: out of memory");
     size_t n = 0;
     collect(p, subs, ix->v, &n);
-    if (n > 1)
-        qsort(ix->v, n, sizeof(*ix->v), node_cmp);
+    mtl_sort(ix->v, n, sizeof(*ix->v), node_cmp);
     return MTL_OK;
 }
 

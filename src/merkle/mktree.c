@@ -252,7 +252,7 @@ static mtl_err fill_proof(struct mtl_mkproof *p, const struct mtl_mktree *t,
         MTL_TRY(mk_node_set(&m->leaves[i], b, len));
         scratch[i] = m->pos[i];
     }
-    qsort(scratch, n, sizeof(*scratch), cmp_u64);
+    mtl_sort(scratch, n, sizeof(*scratch), cmp_u64);
     for (size_t i = 1; i < n; i++)
         MTL_CHECK(scratch[i] != scratch[i - 1], MTL_ERR_INVALID_ARG,
                   "merkle tree: a leaf is asked for twice");

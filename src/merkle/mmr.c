@@ -268,7 +268,7 @@ mtl_err mk_proof_verify(EVP_MD_CTX *ctx, const struct mk_proof *p, const char *w
     }
     for (size_t i = 0; i < p->nleaves; i++)
         s[i] = (struct sorted){p->pos[i], i};
-    qsort(s, p->nleaves, sizeof(*s), cmp_sorted);
+    mtl_sort(s, p->nleaves, sizeof(*s), cmp_sorted);
     for (size_t i = 1; i < p->nleaves; i++)
         if (s[i].pos == s[i - 1].pos) {
             /* ckb keeps the first and drops the rest unchecked: the forgery of spec §8 */

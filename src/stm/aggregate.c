@@ -201,7 +201,7 @@ static mtl_err clerk(const struct mtl_stm_closed_reg *closed, const struct mtl_s
                         (unsigned long long)count, nvalid, (unsigned long long)params->k);
         goto out;
     }
-    qsort(sel, nsel, sizeof(*sel), by_signer_index);
+    mtl_sort(sel, nsel, sizeof(*sel), by_signer_index);
     for (size_t i = 0; i < nsel; i++)
         mt_idx[i] = sel[i]->src->signer_index;
     rc = stm_tree_batch_path(&closed->tree, mt_idx, nsel, &values, &nvalues);
@@ -456,7 +456,7 @@ static mtl_err verify_proof(const struct parsed_proof *p, const struct stm_avk *
         memcpy(all + k, p->sigs[i].indexes, p->sigs[i].nindexes * sizeof(uint64_t));
         k += p->sigs[i].nindexes;
     }
-    qsort(all, total, sizeof(uint64_t), cmp_u64);
+    mtl_sort(all, total, sizeof(uint64_t), cmp_u64);
     for (size_t i = 1; i < total; i++)
         if (all[i] == all[i - 1]) {
             rc = mtl_seterr(MTL_ERR_VERIFY_FAIL, "multi-signature: lottery index %llu used twice",

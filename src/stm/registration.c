@@ -148,7 +148,7 @@ mtl_err mtl_stm_keyreg_close(const struct mtl_stm_keyreg *reg, struct mtl_stm_cl
     memcpy(c->parties, reg->parties, reg->n * sizeof(*c->parties));
     c->n = reg->n;
     c->total_stake = total;
-    qsort(c->parties, c->n, sizeof(*c->parties), party_cmp);
+    mtl_sort(c->parties, c->n, sizeof(*c->parties), party_cmp);
     for (size_t i = 0; i < c->n; i++)
         stm_hash_leaf(leaves[i], c->parties[i].vk.bytes, c->parties[i].stake);
     mtl_err rc = stm_tree_build(&c->tree, leaves, c->n);

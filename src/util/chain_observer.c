@@ -641,8 +641,7 @@ mtl_err app_chain_observer_stake_distribution(struct app_chain_observer *o,
             return mtl_err_wrap(rc, "stake distribution: %s; fallback failed too", first);
         }
     }
-    if (d.n > 1) /* an empty distribution has no array (qsort wants one) */
-        qsort(d.v, d.n, sizeof *d.v, cmp_pool);
+    mtl_sort(d.v, d.n, sizeof *d.v, cmp_pool);
     for (size_t i = 1; i < d.n; i++)
         if (strcmp(d.v[i - 1].pool_id, d.v[i].pool_id) == 0) {
             rc = mtl_seterr(MTL_ERR_EXTERNAL, "stake distribution: pool %s listed twice",

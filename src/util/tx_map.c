@@ -218,7 +218,7 @@ static mtl_err find_items(struct app_tx_store *s, enum mtl_proofs_kind kind, uin
         it->block_number = number;
     }
     MTL_TRY(e);
-    qsort(items, *nitems, sizeof(*items), cmp_item);
+    mtl_sort(items, *nitems, sizeof(*items), cmp_item);
     return MTL_OK;
 }
 

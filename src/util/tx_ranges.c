@@ -48,7 +48,7 @@ static void sort_hashes(uint8_t (*h)[32], size_t n)
 {
     for (size_t i = 1; i < n; i++)
         if (memcmp(h[i - 1], h[i], 32) > 0) {
-            qsort(h, n, 32, cmp32);
+            mtl_sort(h, n, 32, cmp32);
             return;
         }
 }
